@@ -1,0 +1,32 @@
+# 一表通 — `make run` serves the demo district, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test bench lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/yibiaotong init --quiet
+	$(BIN)/yibiaotong seed --scale demo --if-empty
+	$(BIN)/yibiaotong serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/yibiaotong check-specs
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/ruff check builder runtime web tests bench

@@ -1,0 +1,268 @@
+"""District-scale benchmarks of the ledger side, on SQLite and PostgreSQL; prints JSON results.
+
+Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--skip-seed]`).
+PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench` database on
+127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import rustpy_xlsxwriter
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
+
+from runtime.demo.generate import generate  # noqa: E402
+
+from builder.specs import load_specs  # noqa: E402
+from runtime.access import Viewer  # noqa: E402
+from runtime.bootstrap import create_demo_users, load_org_units  # noqa: E402
+from runtime.db import make_engine, migrate  # noqa: E402
+from runtime.demo.load import seed  # noqa: E402
+from runtime.exports import export_ledger  # noqa: E402
+from runtime.imports import import_file  # noqa: E402
+from runtime.ledger_store import Query, Scope, page, read_all  # noqa: E402
+
+DATA = ROOT / ".bench"
+SEED = 20260101
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/yibiaotong_bench"
+KEEPER = Viewer(user_id=None, role="keeper")
+
+results: list[dict] = []
+
+
+def report(name: str, value: float, unit: str, target: str, backend: str, ok: bool | None,
+           **extra) -> None:
+    """Record one result and show it on stderr as it happens."""
+    item = {"name": name, "backend": backend, "value": round(value, 3), "unit": unit,
+            "target": target, "ok": ok, **extra}
+    results.append(item)
+    print(json.dumps(item, ensure_ascii=False), file=sys.stderr, flush=True)
+
+
+def database(backend: str, name: str) -> str:
+    """Return the URL of a new, empty database for one benchmark."""
+    if backend == "sqlite":
+        DATA.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            (DATA / f"{name}.db{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{DATA / name}.db"
+    url = make_url(os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT))
+    db = f"{url.database}_{name}"
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db}"')
+    return url.set(database=db).render_as_string(hide_password=False)
+
+
+def prepared(url: str, specs):
+    """Migrate a database and load org units and users."""
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session, session.begin():
+        load_org_units(session, specs)
+        create_demo_users(session, specs)
+    return engine
+
+
+def bench_seed(backend: str, specs) -> object:
+    """Seed the district scale and time it."""
+    engine = prepared(database(backend, "district"), specs)
+    started = time.perf_counter()
+    counts = seed(engine, specs, "district", SEED)
+    seconds = time.perf_counter() - started
+    target = 240 if backend == "sqlite" else None
+    report("seed_district", seconds, "s", "≤ 240 s" if target else "measured", backend,
+           seconds <= target if target else None, records=sum(counts.values()),
+           persons=counts.get("person"))
+    return engine
+
+
+def biggest_near(engine, specs, wanted: int = 50_000) -> tuple[str, int]:
+    """Return the township whose person count is closest to `wanted`."""
+    from sqlalchemy import func, select
+
+    from runtime.models import Record
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(Record.township_code, func.count())
+                            .where(Record.ledger == "person")
+                            .group_by(Record.township_code)).all()
+    return min(rows, key=lambda r: abs(r[1] - wanted))
+
+
+def bench_read(backend: str, engine, specs, township: str) -> None:
+    """Read one township's persons through the store and through raw SQL."""
+    ledger = specs.ledgers["person"]
+    query = Query(ledger, Scope(township=township))
+    store_times, raw_times = [], []
+    for _ in range(3):
+        with engine.connect() as conn:
+            started = time.perf_counter()
+            rows = read_all(conn, query)
+            store_times.append(time.perf_counter() - started)
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            started = time.perf_counter()
+            cursor = raw.cursor()
+            mark = "?" if backend == "sqlite" else "%s"
+            cursor.execute(f"SELECT id, key, version, data FROM records WHERE ledger = {mark} "
+                           f"AND township_code = {mark} ORDER BY id", ("person", township))
+            if backend == "sqlite":
+                raw_rows = [{"_id": i, "_key": k, "_version": v, **json.loads(d)}
+                            for i, k, v, d in cursor.fetchall()]
+            else:
+                raw_rows = [{"_id": i, "_key": k, "_version": v, **d}
+                            for i, k, v, d in cursor.fetchall()]
+            cursor.close()
+            raw_times.append(time.perf_counter() - started)
+    assert len(rows) == len(raw_rows)
+    store, rawt = min(store_times), min(raw_times)
+    report("read_township_store", store, "s", "≤ 2× raw", backend, store <= 2 * rawt,
+           rows=len(rows), raw_seconds=round(rawt, 3), ratio=round(store / rawt, 2))
+
+
+def bench_filter(backend: str, engine, specs) -> None:
+    """Filter the district's person table to one page."""
+    ledger = specs.ledgers["person"]
+    cases = {
+        "gender+assistance": Query(ledger, filters=(("gender", "女"), ("assistance_type", "低保"))),
+        "disability_category": Query(ledger, filters=(("disability_category", "视力"),)),
+        "township+village": Query(ledger, filters=((ledger.township_field, "500118108"),)),
+        "name_prefix": Query(ledger, search="王"),
+        "id_prefix": Query(ledger, search="5001181985"),
+    }
+    worst = 0.0
+    detail = {}
+    with engine.connect() as conn:
+        for name, query in cases.items():
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                rows = page(conn, query, limit=50)
+                times.append(time.perf_counter() - started)
+            detail[name] = round(statistics.median(times) * 1000, 1)
+            worst = max(worst, statistics.median(times))
+            if not rows:
+                detail[name + "_empty"] = True
+    report("filter_page", worst * 1000, "ms", "≤ 100 ms", backend, worst <= 0.1,
+           cases_ms=detail)
+
+
+def bench_export(backend: str, engine, specs, township: str, names: dict) -> None:
+    """Export one township's persons (~50,000 rows) to .xlsx."""
+    ledger = specs.ledgers["person"]
+    target = DATA / f"export-{backend}.xlsx"
+    with engine.begin() as conn:
+        started = time.perf_counter()
+        n = export_ledger(conn, Query(ledger, Scope(township=township)), KEEPER, "xlsx",
+                          target, names)
+        seconds = time.perf_counter() - started
+    report("export_xlsx", seconds, "s", "≤ 5 s", backend, seconds <= 5, rows=n)
+
+
+def import_files(specs, n: int = 100_000) -> tuple[Path, Path]:
+    """Write n generated persons as a .csv and an .xlsx with Chinese headers."""
+    ledger = specs.ledgers["person"]
+    names = {u.code: u.name for u in specs.org_units.values()}
+    rows = []
+    for code, records in generate(specs, "district", SEED + 1):
+        if code != "person":
+            continue
+        rows.extend(records)
+        if len(rows) >= n:
+            break
+    rows = rows[:n]
+    titles = [f.title for f in ledger.fields]
+
+    def cell(field, value):
+        if value is None:
+            return ""
+        if field.element.org_level:
+            return names[value]
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return str(value)
+
+    table = [[cell(f, r.get(f.name)) for f in ledger.fields] for r in rows]
+    DATA.mkdir(exist_ok=True)
+    csv_path, xlsx_path = DATA / "persons-100k.csv", DATA / "persons-100k.xlsx"
+    with open(csv_path, "w", encoding="gb18030", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(titles)
+        writer.writerows(table)
+    rustpy_xlsxwriter.write_worksheet([dict(zip(titles, row)) for row in table], str(xlsx_path),
+                                      sheet_name="人口")
+    return csv_path, xlsx_path
+
+
+def bench_import(backend: str, specs, files: tuple[Path, Path]) -> None:
+    """Import 100,000 person rows from CSV and from .xlsx into empty ledgers, then re-import."""
+    for path, floor in ((files[0], 20_000), (files[1], 5_000)):
+        kind = path.suffix[1:]
+        engine = prepared(database(backend, f"import_{kind}"), specs)
+        data = path.read_bytes()
+        with engine.begin() as conn:
+            started = time.perf_counter()
+            result = import_file(conn, specs, "person", data, path.name, KEEPER, DATA / "reports",
+                                 max_bytes=len(data) + 1)
+            seconds = time.perf_counter() - started
+        rate = result.total / seconds
+        report(f"import_{kind}", rate, "rows/s", f"≥ {floor:,} rows/s", backend, rate >= floor,
+               rows=result.total, created=result.created, rejected=result.rejected,
+               seconds=round(seconds, 2))
+        if kind == "csv":
+            with engine.begin() as conn:
+                started = time.perf_counter()
+                again = import_file(conn, specs, "person", data, path.name, KEEPER,
+                                    DATA / "reports", max_bytes=len(data) + 1)
+                seconds = time.perf_counter() - started
+            report("reimport_csv_unchanged", again.total / seconds, "rows/s", "measured", backend,
+                   again.created == 0 and again.updated == 0, unchanged=again.unchanged)
+        engine.dispose()
+
+
+def main() -> int:
+    """Run the benchmarks and print the results as one JSON document."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    args = parser.parse_args()
+    backends = args.backend or ["sqlite", "postgresql"]
+    specs = load_specs(ROOT / "form_specs")
+    names = {u.code: u.name for u in specs.org_units.values()}
+    files = import_files(specs)
+    for backend in backends:
+        try:
+            engine = bench_seed(backend, specs)
+        except psycopg.OperationalError as exc:
+            report("seed_district", 0, "s", "—", backend, False, error=str(exc))
+            continue
+        township, persons = biggest_near(engine, specs)
+        bench_read(backend, engine, specs, township)
+        bench_filter(backend, engine, specs)
+        bench_export(backend, engine, specs, township, names)
+        engine.dispose()
+        bench_import(backend, specs, files)
+    print(json.dumps(results, ensure_ascii=False, indent=2))
+    if os.environ.get("BENCH_KEEP_DATA") is None:
+        shutil.rmtree(DATA, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Check every file of a `form_specs/` folder against the spec language's meta-schemas."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from builder.specs import build_ledger, load_elements
+
+#: Folder → meta-schema file that validates every JSON file in it.
+META = {"catalog": "catalog.schema.json", "ledgers": "ledger.schema.json"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem of one spec file."""
+
+    path: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        """Return the finding as one line."""
+        return f"{self.path}: {self.where}: {self.message}" if self.where else f"{self.path}: {self.message}"
+
+
+def _where(error) -> str:
+    return "/".join(str(p) for p in error.absolute_path)
+
+
+def _load(path: Path, root: Path, findings: list[Finding]) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        findings.append(Finding(str(path.relative_to(root)), "", f"不是有效的 UTF-8 JSON：{exc}"))
+        return None
+
+
+def _check_element_schema(rel: str, item: dict, findings: list[Finding]) -> None:
+    where = item.get("code", "?")
+    try:
+        Draft202012Validator.check_schema(item.get("schema", {}))
+    except Exception as exc:  # jsonschema raises SchemaError with a readable message
+        findings.append(Finding(rel, where, f"数据元的 schema 无效：{exc}"))
+    pattern = item.get("schema", {}).get("pattern")
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            findings.append(Finding(rel, where, f"正则表达式无法编译：{exc}"))
+
+
+def check_specs(root: str | Path) -> list[Finding]:
+    """Return every problem found in the spec files under `root` (empty when all are valid)."""
+    root = Path(root)
+    findings: list[Finding] = []
+    documents: dict[str, list[tuple[str, dict]]] = {}
+    for folder, meta_name in META.items():
+        meta_path = root / "meta" / meta_name
+        if not meta_path.exists():
+            findings.append(Finding(f"meta/{meta_name}", "", "缺少元模式文件"))
+            continue
+        validator = Draft202012Validator(json.loads(meta_path.read_text(encoding="utf-8")))
+        for path in sorted((root / folder).glob("*.json")):
+            rel = str(path.relative_to(root))
+            document = _load(path, root, findings)
+            if document is None:
+                continue
+            for error in validator.iter_errors(document):
+                findings.append(Finding(rel, _where(error), error.message))
+            documents.setdefault(folder, []).append((rel, document))
+    codes: dict[str, str] = {}
+    for rel, document in documents.get("catalog", []):
+        for item in document.get("elements", []):
+            if item.get("code") in codes:
+                findings.append(Finding(rel, item["code"], f"数据元编码与 {codes[item['code']]} 重复"))
+            codes[item.get("code", "?")] = rel
+            _check_element_schema(rel, item, findings)
+    if findings:
+        return findings
+    elements = load_elements(root)
+    for rel, document in documents.get("ledgers", []):
+        findings.extend(_check_ledger(rel, document, elements))
+    return findings
+
+
+def _check_ledger(rel: str, document: dict, elements: dict) -> list[Finding]:
+    found = []
+    props = document.get("properties", {})
+    for name, prop in props.items():
+        if prop.get("x-element") not in elements:
+            found.append(Finding(rel, f"properties/{name}", f"未知的数据元 {prop.get('x-element')}"))
+    named = [document.get("x-key"), document.get("x-label"), *document.get("x-org-unit", {}).values()]
+    for name in named:
+        if name not in props:
+            found.append(Finding(rel, "", f"x- 关键字引用的字段 {name} 不在 properties 中"))
+    for name in document.get("required", []):
+        if name not in props:
+            found.append(Finding(rel, "required", f"必填字段 {name} 不在 properties 中"))
+    if not found:
+        try:
+            Draft202012Validator.check_schema(build_ledger(document, elements).row_schema())
+        except Exception as exc:
+            found.append(Finding(rel, "", f"合成的记录 schema 无效：{exc}"))
+    return found

@@ -1,0 +1,68 @@
+"""Roles, what each may do, and which org units each may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runtime.ledger_store import Scope
+
+#: Role code → (Chinese name, what the role does).
+ROLES = {
+    "admin": ("系统管理员", "用户、组织机构与授权"),
+    "keeper": ("数据管理岗", "导入与维护台账，管理数据元目录"),
+    "department": ("部门管理员", "设计临时报表、申请准入、下派与汇总"),
+    "reviewer": ("准入审核员", "审核报表准入申请"),
+    "township": ("镇街填报员", "查看本镇街台账，填报任务"),
+    "village": ("村（社区）网格员", "走访更新本村（社区）台账"),
+    "leader": ("领导", "查看减负成效与数据看板"),
+}
+#: Roles that see the whole district; the others see only their own org unit.
+DISTRICT_ROLES = {"admin", "keeper", "department", "reviewer", "leader"}
+#: Roles that may change ledgers by hand and import files.
+KEEPER_ROLES = {"admin", "keeper"}
+#: Roles that work with people face to face and so see personal values (names, addresses).
+FIELD_ROLES = {"admin", "keeper", "township", "village"}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is reading: enough of a user to decide scope and masking."""
+
+    user_id: int | None
+    role: str
+    township: str | None = None
+    village: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """Return the org units this viewer may see."""
+        if self.role in DISTRICT_ROLES:
+            return Scope()
+        return Scope(township=self.township, village=self.village)
+
+    @property
+    def can_edit(self) -> bool:
+        """Tell whether the viewer may edit ledger records and import files."""
+        return self.role in KEEPER_ROLES
+
+    @property
+    def can_reveal(self) -> bool:
+        """Tell whether the viewer may ask for a sensitive value in clear (audited)."""
+        return self.role in KEEPER_ROLES
+
+    def sees(self, township: str | None, village: str | None) -> bool:
+        """Tell whether a record of this township/village is within the viewer's scope."""
+        scope = self.scope
+        if scope.township and township != scope.township:
+            return False
+        return not (scope.village and village != scope.village)
+
+
+def viewer_for(user_id: int | None, role: str, org_unit_code: str | None,
+               org_level: str | None, parent_code: str | None) -> Viewer:
+    """Build a Viewer from a user's role and the org unit the user is bound to."""
+    if role in DISTRICT_ROLES or not org_unit_code:
+        return Viewer(user_id, role)
+    if org_level == "village":
+        return Viewer(user_id, role, township=parent_code, village=org_unit_code)
+    return Viewer(user_id, role, township=org_unit_code)

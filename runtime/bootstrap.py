@@ -1,0 +1,67 @@
+"""Set up a database: org units, departments and the demo users."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from builder.specs import SpecSet
+from runtime.demo.accounts import DEMO_PASSWORD, DEPARTMENTS, DISTRICT_USERS, TOWNSHIP_LOGINS
+from runtime.models import Department, OrgUnit, User
+
+
+def hash_password(password: str) -> str:
+    """Hash a password (method overridable through PASSWORD_HASH_METHOD, e.g. for tests)."""
+    return generate_password_hash(password, method=os.environ.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def load_org_units(session: Session, specs: SpecSet) -> int:
+    """Insert the org units of the specs that the database lacks; return how many were added."""
+    have = set(session.scalars(select(OrgUnit.code)))
+    added = 0
+    for unit in specs.org_units.values():  # parents come before their children
+        if unit.code not in have:
+            session.add(OrgUnit(code=unit.code, name=unit.name, level=unit.level,
+                                parent_code=unit.parent, kind=unit.kind))
+            added += 1
+            session.flush()  # keep parent rows ahead of children for the foreign key
+    return added
+
+
+def load_departments(session: Session) -> None:
+    """Insert the district departments the database lacks."""
+    have = set(session.scalars(select(Department.code)))
+    for code, name in DEPARTMENTS:
+        if code not in have:
+            session.add(Department(code=code, name=name))
+    session.flush()
+
+
+def create_demo_users(session: Session, specs: SpecSet) -> list[tuple[str, str, str]]:
+    """Create the demo logins that do not exist yet; return (username, role, where) of all."""
+    load_departments(session)
+    departments = {d.code: d for d in session.scalars(select(Department))}
+    have = set(session.scalars(select(User.username)))
+    password = hash_password(DEMO_PASSWORD)
+    logins = []
+    for username, name, role, dept in DISTRICT_USERS:
+        where = departments[dept].name if dept else "永川区"
+        logins.append((username, role, where))
+        if username not in have:
+            session.add(User(username=username, display_name=name, password_hash=password,
+                             role=role, department_id=departments[dept].id if dept else None))
+    for login, township in zip(TOWNSHIP_LOGINS, specs.townships(), strict=True):
+        logins.append((login, "township", township.name))
+        if login not in have:
+            session.add(User(username=login, display_name=f"{township.name}填报员",
+                             password_hash=password, role="township", org_unit_code=township.code))
+    first_village = specs.villages(specs.townships()[0].code)[0]
+    logins.append(("wangge", "village", first_village.name))
+    if "wangge" not in have:
+        session.add(User(username="wangge", display_name=f"{first_village.name}网格员",
+                         password_hash=password, role="village", org_unit_code=first_village.code))
+    session.flush()
+    return logins

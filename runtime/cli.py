@@ -1,0 +1,209 @@
+"""The `yibiaotong` command: set up, seed, import, export, check specs, serve."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from builder.problems import ImportRefused
+from builder.spec_check import check_specs
+from builder.specs import load_specs
+from runtime import config
+from runtime.access import viewer_for
+from runtime.bootstrap import create_demo_users, load_org_units
+from runtime.db import make_engine, migrate
+from runtime.demo.accounts import DEMO_PASSWORD
+from runtime.ledger_store import Query
+from runtime.models import OrgUnit, User
+
+
+def _engine():
+    return make_engine(config.database_url())
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Migrate to head and load org units, departments and demo users."""
+    engine = _engine()
+    migrate(engine)
+    specs = load_specs(config.specs_path())
+    with Session(engine) as session, session.begin():
+        load_org_units(session, specs)
+        logins = create_demo_users(session, specs)
+    if not args.quiet:
+        print_logins(logins)
+    return 0
+
+
+def print_logins(logins: list[tuple[str, str, str]]) -> None:
+    """Print the demo logins as a small table."""
+    from runtime.access import ROLES
+
+    print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for username, role, where in logins:
+        if role == "township" and username not in ("zhongshanlu", "laisu"):
+            continue
+        print(f"  {username:<14} {ROLES[role][0]:<10} {where}")
+    print("  其余 21 个镇街账号：各镇街名称拼音，如 shenglilu、zhutuo")
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Generate the demo district into the ledgers."""
+    from runtime.demo.load import clear_records, has_records, seed
+
+    engine = _engine()
+    migrate(engine)
+    specs = load_specs(config.specs_path())
+    with Session(engine) as session, session.begin():
+        load_org_units(session, specs)
+        create_demo_users(session, specs)
+    if has_records(engine):
+        if args.if_empty:
+            print("台账已有数据，跳过生成。")
+            return 0
+        if not args.force:
+            print("台账已有数据；如需重新生成请加 --force（将删除全部台账记录）。", file=sys.stderr)
+            return 1
+        clear_records(engine)
+    names = {u.code: u.name for u in specs.org_units.values()}
+    started = time.perf_counter()
+
+    def progress(township: str, counts: dict[str, int]) -> None:
+        total = sum(counts.values())
+        print(f"\r  {names.get(township, township):<8} 已生成 {total:,} 条记录 "
+              f"({time.perf_counter() - started:.0f} s)", end="", flush=True)
+
+    counts = seed(engine, specs, args.scale, args.seed, progress)
+    print()
+    for ledger, n in counts.items():
+        print(f"  {specs.ledgers[ledger].title}: {n:,}")
+    print(f"完成，用时 {time.perf_counter() - started:.1f} 秒")
+    return 0
+
+
+def _actor(session: Session, username: str | None):
+    user = session.scalar(select(User).where(User.username == (username or "keeper")))
+    if user is None:
+        raise SystemExit(f"用户 {username} 不存在")
+    unit = session.get(OrgUnit, user.org_unit_code) if user.org_unit_code else None
+    return viewer_for(user.id, user.role, user.org_unit_code,
+                      unit.level if unit else None, unit.parent_code if unit else None)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a .xlsx/.xls/.csv file into a ledger."""
+    from runtime.imports import import_file
+
+    engine = _engine()
+    specs = load_specs(config.specs_path())
+    path = Path(args.file)
+    try:
+        with Session(engine) as session, session.begin():
+            viewer = _actor(session, args.user)
+            result = import_file(
+                session.connection(), specs, args.ledger, path.read_bytes(), path.name, viewer,
+                config.instance_path() / "reports", max_bytes=config.max_upload_bytes())
+    except ImportRefused as refused:
+        print(f"导入失败：{refused.message}", file=sys.stderr)
+        return 2
+    print(result.summary())
+    if result.unmatched:
+        print("未识别的列：" + "、".join(result.unmatched))
+    if result.report:
+        print(f"错误报告：{result.report}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a ledger (optionally one township) to .xlsx or .csv."""
+    from runtime.exports import export_ledger
+
+    engine = _engine()
+    specs = load_specs(config.specs_path())
+    ledger = specs.ledgers.get(args.ledger)
+    if ledger is None:
+        print(f"未知的台账：{args.ledger}", file=sys.stderr)
+        return 2
+    target = Path(args.output)
+    fmt = "csv" if target.suffix.lower() == ".csv" else "xlsx"
+    filters = ((ledger.township_field, args.township),) if args.township else ()
+    names = {u.code: u.name for u in specs.org_units.values()}
+    with Session(engine) as session, session.begin():
+        viewer = _actor(session, args.user)
+        n = export_ledger(session.connection(), Query(ledger, viewer.scope, filters), viewer, fmt,
+                          target, names)
+    print(f"已导出 {n:,} 行到 {target}")
+    return 0
+
+
+def cmd_check_specs(args: argparse.Namespace) -> int:
+    """Validate every spec file against the spec language's meta-schemas."""
+    root = Path(args.path) if args.path else config.specs_path()
+    findings = check_specs(root)
+    for finding in findings:
+        print(finding)
+    if findings:
+        print(f"发现 {len(findings)} 个问题", file=sys.stderr)
+        return 1
+    specs = load_specs(root)
+    print(f"规格检查通过：{len(specs.elements)} 个数据元，{len(specs.ledgers)} 个台账，"
+          f"{len(specs.org_units)} 个组织机构")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web app (Flask's threaded server; use gunicorn in production)."""
+    from web import create_app
+
+    app = create_app()
+    print(f"一表通已启动：http://{args.host}:{args.port}/")
+    app.run(host=args.host, port=args.port, threaded=True, debug=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="yibiaotong", description="一表通命令行")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init", help="迁移数据库并创建组织机构与演示账号")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_init)
+    p = sub.add_parser("seed", help="生成演示区县数据")
+    p.add_argument("--scale", default="demo", choices=["tiny", "demo", "district"])
+    p.add_argument("--seed", type=int, default=20260101)
+    p.add_argument("--force", action="store_true", help="删除已有台账记录后重新生成")
+    p.add_argument("--if-empty", action="store_true", help="台账已有数据时不做任何事")
+    p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("import-ledger", help="导入台账文件（.xlsx/.xls/.csv）")
+    p.add_argument("ledger")
+    p.add_argument("file")
+    p.add_argument("--user", help="以哪个用户的身份导入（默认 keeper）")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("export-ledger", help="导出台账到 .xlsx 或 .csv")
+    p.add_argument("ledger")
+    p.add_argument("output")
+    p.add_argument("--township", help="只导出一个镇街（代码）")
+    p.add_argument("--user", help="以哪个用户的身份导出（决定脱敏与范围，默认 keeper）")
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser("check-specs", help="校验 form_specs 下的全部规格文件")
+    p.add_argument("path", nargs="?")
+    p.set_defaults(func=cmd_check_specs)
+    p = sub.add_parser("serve", help="启动网页服务")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

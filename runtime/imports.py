@@ -1,0 +1,110 @@
+"""Import a ledger file: read, match headers, coerce, validate, upsert, report rejected rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from builder.coercion import RowCoercer
+from builder.error_report import write_error_report
+from builder.headers import find_header
+from builder.problems import FileProblem, ImportRefused
+from builder.specs import SpecSet
+from builder.tabular import read_table
+from builder.validation import RowValidator
+from runtime.access import Viewer
+from runtime.audit import record_event
+from runtime.ledger_store import Provenance, upsert
+from runtime.models import utcnow
+
+
+@dataclass
+class ImportResult:
+    """What an import did, for the page, the CLI and the job record."""
+
+    ledger: str
+    filename: str
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    header_row: int = 0
+    unmatched: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    report: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the result as plain JSON-able data."""
+        return asdict(self) | {"message": self.summary()}
+
+    def summary(self) -> str:
+        """Return a one-line Chinese summary."""
+        text = (f"共 {self.total} 行：新增 {self.created}，更新 {self.updated}，"
+                f"无变化 {self.unchanged}，拒绝 {self.rejected}")
+        return text + ("（拒绝的行及原因见错误报告）" if self.rejected else "")
+
+
+def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes, filename: str,
+                viewer: Viewer, report_dir: Path, *, max_bytes: int,
+                progress: Callable[[int, int | None], None] | None = None) -> ImportResult:
+    """Import one uploaded file into a ledger within the caller's transaction.
+
+    Raises ImportRefused, before writing anything, for a file that cannot be imported at all.
+    """
+    ledger = specs.ledgers.get(ledger_code)
+    if ledger is None:
+        raise ImportRefused(FileProblem.UNKNOWN_LEDGER, ledger=ledger_code)
+    rows = read_table(data, filename, max_bytes=max_bytes)
+    header = find_header(rows, ledger)
+    coercer = RowCoercer(ledger, specs.org_units)
+    validator = RowValidator(ledger)
+    result = ImportResult(ledger=ledger.code, filename=filename, header_row=header.row_index + 1,
+                          unmatched=list(header.unmatched), ignored=list(header.ignored))
+    body = rows[header.row_index + 1:]
+    if progress:
+        progress(0, len(body))
+    valid: list[dict[str, Any]] = []
+    rejected: list[tuple[int, list, dict[str, str]]] = []
+    seen: dict[str, int] = {}
+    for offset, cells in enumerate(body):
+        if not any(c not in (None, "") and str(c).strip() for c in cells):
+            continue
+        line = header.row_index + 2 + offset
+        record, errors = coercer.coerce(cells, header.columns)
+        if not errors:
+            errors = validator.errors(record)
+        key = record.get(ledger.key)
+        if not errors and not viewer.sees(record.get(ledger.township_field),
+                                          record.get(ledger.village_field or "")
+                                          if ledger.village_field else None):
+            errors = {ledger.township_field: "该记录不属于您的辖区，不能导入"}
+        if not errors and key in seen:
+            errors = {ledger.key: f"与第 {seen[key]} 行重复"}
+        result.total += 1
+        if errors:
+            rejected.append((line, list(cells), errors))
+        else:
+            seen[key] = line
+            valid.append(record)
+    prov = Provenance(source="import", source_ref=filename, actor_id=viewer.user_id)
+    counts = upsert(conn, ledger, valid, prov,
+                    progress=(lambda n: progress(n, len(body))) if progress else None)
+    result.created, result.updated, result.unchanged = counts.created, counts.updated, counts.unchanged
+    result.rejected = len(rejected)
+    if rejected:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        path = report_dir / f"{Path(filename).stem}-错误报告-{_stamp()}.xlsx"
+        write_error_report(path, header.labels, rejected, {f.name: f.title for f in ledger.fields})
+        result.report = str(path)
+    record_event(conn, viewer.user_id, "import", ledger.code,
+                 {k: v for k, v in result.as_dict().items() if k not in ("unmatched", "ignored")})
+    return result
+
+
+def _stamp() -> str:
+    return utcnow().strftime("%Y%m%d%H%M%S%f")

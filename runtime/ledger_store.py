@@ -1,0 +1,374 @@
+"""The ledger store: versioned records with provenance, bulk upserts and scoped reads.
+
+Storage: one row per record in `records` with the record as a JSON document (`data`) and the
+columns every hot query needs (ledger, natural key, label, township, village) copied out and
+indexed; every change appends a row to `record_versions` with the old and new values of the
+fields it touched. A record is never changed without a version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, tuple_
+
+from builder.specs import Ledger
+from runtime.bulk import dumps, execute_many, insert_rows
+from runtime.models import Record, RecordVersion, User, utcnow
+
+RECORD_COLUMNS = ("ledger", "key", "label", "township_code", "village_code", "data", "version",
+                  "updated_at")
+VERSION_COLUMNS = ("record_id", "version", "old", "new", "source", "source_ref", "actor_id", "at")
+CHUNK = 5000
+
+#: Where a change came from, as users read it.
+SOURCE_LABELS = {
+    "seed": "演示数据生成",
+    "import": "台账导入",
+    "edit": "手工修改",
+    "visit": "日常走访",
+    "writeback": "报表回流",
+    "sync": "系统同步",
+}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who made a change, from which source, when."""
+
+    source: str
+    source_ref: str | None = None
+    actor_id: int | None = None
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class UpsertCounts:
+    """What an upsert did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: UpsertCounts) -> None:
+        """Add another chunk's counts to these."""
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The org units a reader may see: the whole district, one township or one village."""
+
+    township: str | None = None
+    village: str | None = None
+
+
+class StaleRecord(Exception):
+    """The record changed since the caller read it."""
+
+
+def _columns(ledger: Ledger, data: dict[str, Any]) -> tuple[str, str | None, str, str | None]:
+    label = data.get(ledger.label)
+    village = data.get(ledger.village_field) if ledger.village_field else None
+    return str(data[ledger.key]), label, data[ledger.township_field], village
+
+
+def bulk_create(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]],
+                prov: Provenance) -> int:
+    """Insert records that do not exist yet, each with its creating version; return the count."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    keys = []
+    record_rows = []
+    for data in rows:
+        key, label, township, village = _columns(ledger, data)
+        keys.append(key)
+        record_rows.append((ledger.code, key, label, township, village, dumps(data), 1, prov.at))
+    insert_rows(conn, "records", RECORD_COLUMNS, record_rows)
+    ids = _ids_by_key(conn, ledger.code, keys)
+    insert_rows(conn, "record_versions", VERSION_COLUMNS, (
+        (ids[row[1]], 1, None, row[5], prov.source, prov.source_ref, prov.actor_id, prov.at)
+        for row in record_rows
+    ))
+    return len(rows)
+
+
+def _ids_by_key(conn: Connection, ledger: str, keys: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start:start + CHUNK]
+        found.update((key, rid) for key, rid in conn.execute(
+            select(Record.key, Record.id).where(Record.ledger == ledger, Record.key.in_(part))
+        ))
+    return found
+
+
+def _load(conn: Connection, ledger: str, keys: list[str]) -> dict[str, tuple[int, int, dict]]:
+    found = {}
+    stmt = select(Record.key, Record.id, Record.version, Record.data)
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start:start + CHUNK]
+        for key, rid, version, data in conn.execute(
+            stmt.where(Record.ledger == ledger, Record.key.in_(part))
+        ):
+            found[key] = (rid, version, data)
+    return found
+
+
+def diff(old: dict[str, Any], changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (old values, new values) of the fields `changes` really changes; None clears."""
+    before, after = {}, {}
+    for name, value in changes.items():
+        current = old.get(name)
+        if value != current or type(value) is not type(current):
+            if value is None and current is None:
+                continue
+            before[name], after[name] = current, value
+    return before, after
+
+
+def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], prov: Provenance,
+           progress: Callable[[int], None] | None = None) -> UpsertCounts:
+    """Create new records and version the changed ones; unchanged rows write nothing.
+
+    A value absent from a row leaves the stored value alone (an import never clears a field
+    by leaving a cell empty). Rows must already be valid.
+    """
+    total = UpsertCounts()
+    batch: list[dict[str, Any]] = []
+    done = 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            total.add(_upsert_chunk(conn, ledger, batch, prov))
+            done += len(batch)
+            batch = []
+            if progress:
+                progress(done)
+    if batch:
+        total.add(_upsert_chunk(conn, ledger, batch, prov))
+        if progress:
+            progress(done + len(batch))
+    return total
+
+
+def _upsert_chunk(conn: Connection, ledger: Ledger, rows: list[dict[str, Any]],
+                  prov: Provenance) -> UpsertCounts:
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in rows:  # the last row of a key wins within one file
+        key = str(row[ledger.key])
+        by_key[key] = {**by_key.get(key, {}), **row}
+    existing = _load(conn, ledger.code, list(by_key))
+    counts = UpsertCounts()
+    new_rows = [data for key, data in by_key.items() if key not in existing]
+    counts.created = bulk_create(conn, ledger, new_rows, prov)
+    updates, versions = [], []
+    for key, (rid, version, data) in existing.items():
+        before, after = diff(data, by_key[key])
+        if not after:
+            counts.unchanged += 1
+            continue
+        merged = _apply(data, after)
+        _key, label, township, village = _columns(ledger, merged)
+        updates.append((dumps(merged), label, township, village, version + 1, prov.at, rid, version))
+        versions.append((rid, version + 1, dumps(before), dumps(after), prov.source,
+                         prov.source_ref, prov.actor_id, prov.at))
+    if updates:
+        touched = execute_many(conn, (
+            "UPDATE records SET data = ?, label = ?, township_code = ?, village_code = ?, "
+            "version = ?, updated_at = ? WHERE id = ? AND version = ?"
+        ), updates)
+        if touched != len(updates):
+            raise StaleRecord("台账记录在导入过程中被他人修改，请重新导入")
+        insert_rows(conn, "record_versions", VERSION_COLUMNS, versions)
+        counts.updated = len(updates)
+    return counts
+
+
+def _apply(data: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(data)
+    for name, value in after.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def update_record(conn: Connection, ledger: Ledger, record_id: int, expected_version: int,
+                  changes: dict[str, Any], prov: Provenance) -> int:
+    """Apply validated `changes` to one record as a new version; return the record's version.
+
+    Raises StaleRecord when someone else changed the record after `expected_version` was read.
+    """
+    row = conn.execute(
+        select(Record.version, Record.data).where(Record.id == record_id)
+    ).one()
+    if row.version != expected_version:
+        raise StaleRecord("该记录已被他人修改，请刷新后重试")
+    before, after = diff(row.data, changes)
+    if not after:
+        return row.version
+    merged = _apply(row.data, after)
+    _key, label, township, village = _columns(ledger, merged)
+    touched = execute_many(conn, (
+        "UPDATE records SET data = ?, label = ?, township_code = ?, village_code = ?, "
+        "version = ?, updated_at = ? WHERE id = ? AND version = ?"
+    ), [(dumps(merged), label, township, village, row.version + 1, prov.at, record_id,
+         row.version)])
+    if touched != 1:
+        raise StaleRecord("该记录已被他人修改，请刷新后重试")
+    insert_rows(conn, "record_versions", VERSION_COLUMNS, [(
+        record_id, row.version + 1, dumps(before), dumps(after), prov.source, prov.source_ref,
+        prov.actor_id, prov.at,
+    )])
+    return row.version + 1
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a reader asks of one ledger: scope, equality filters and a search text."""
+
+    ledger: Ledger
+    scope: Scope = Scope()
+    filters: tuple[tuple[str, Any], ...] = ()
+    search: str = ""
+
+
+def _where(query: Query) -> list:
+    ledger = query.ledger
+    clauses = [Record.ledger == ledger.code]
+    if query.scope.township:
+        clauses.append(Record.township_code == query.scope.township)
+    if query.scope.village:
+        clauses.append(Record.village_code == query.scope.village)
+    for name, value in query.filters:
+        if name == ledger.township_field:
+            clauses.append(Record.township_code == value)
+        elif name == ledger.village_field:
+            clauses.append(Record.village_code == value)
+        elif isinstance(value, bool):
+            clauses.append(Record.data[name].as_boolean() == value)
+        else:
+            clauses.append(Record.data[name].as_string() == str(value))
+    text = query.search.strip()
+    if text:
+        # Prefix ranges use the (ledger, key) and (ledger, label) indexes on both engines.
+        column = Record.key if text[0].isdigit() else Record.label
+        clauses.append(column >= text)
+        clauses.append(column < text + "\uffff")
+    return clauses
+
+
+def _row(rid: int, key: str, version: int, data: Any) -> dict[str, Any]:
+    if isinstance(data, str):  # raw driver rows on SQLite
+        data = json.loads(data)
+    return {"_id": rid, "_key": key, "_version": version, **data}
+
+
+def page(conn: Connection, query: Query, *, after: tuple[str, int] | None = None,
+         before: tuple[str, int] | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Return one page of records in (township, id) order, after or before a position."""
+    order = tuple_(Record.township_code, Record.id)
+    stmt = select(Record.id, Record.key, Record.version, Record.data,
+                  Record.township_code).where(*_where(query))
+    if before is not None:
+        stmt = stmt.where(order < tuple_(*before)).order_by(
+            Record.township_code.desc(), Record.id.desc())
+    else:
+        if after is not None:
+            stmt = stmt.where(order > tuple_(*after))
+        stmt = stmt.order_by(Record.township_code, Record.id)
+    rows = [_row(r.id, r.key, r.version, r.data) | {"_township": r.township_code}
+            for r in conn.execute(stmt.limit(limit))]
+    return rows[::-1] if before is not None else rows
+
+
+def count(conn: Connection, query: Query, cap: int | None = None) -> int:
+    """Count the records a query matches, stopping at `cap` when given."""
+    inner = select(Record.id).where(*_where(query))
+    if cap is not None:
+        inner = inner.limit(cap)
+    return conn.execute(select(func.count()).select_from(inner.subquery())).scalar_one()
+
+
+def iter_rows(conn: Connection, query: Query, batch: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    """Yield every matching record in batches (for exports), in (township, id) order."""
+    after = None
+    while True:
+        rows = page(conn, query, after=after, limit=batch)
+        if not rows:
+            return
+        yield rows
+        after = (rows[-1]["_township"], rows[-1]["_id"])
+
+
+def read_all(conn: Connection, query: Query) -> list[dict[str, Any]]:
+    """Return every matching record with all fields."""
+    stmt = select(Record.id, Record.key, Record.version, Record.data).where(*_where(query))
+    return [_row(*r) for r in conn.execute(stmt.order_by(Record.id))]
+
+
+def get(conn: Connection, ledger: Ledger, record_id: int) -> dict[str, Any] | None:
+    """Return one record of `ledger` by id, with its org-unit columns, or None."""
+    row = conn.execute(
+        select(Record.id, Record.key, Record.version, Record.data, Record.township_code,
+               Record.village_code, Record.updated_at)
+        .where(Record.id == record_id, Record.ledger == ledger.code)
+    ).first()
+    if row is None:
+        return None
+    return _row(row.id, row.key, row.version, row.data) | {
+        "_township": row.township_code, "_village": row.village_code,
+        "_updated_at": row.updated_at,
+    }
+
+
+def get_by_key(conn: Connection, ledger: Ledger, key: str) -> dict[str, Any] | None:
+    """Return one record of `ledger` by natural key, or None."""
+    rid = conn.execute(
+        select(Record.id).where(Record.ledger == ledger.code, Record.key == key)
+    ).scalar()
+    return None if rid is None else get(conn, ledger, rid)
+
+
+def history(conn: Connection, record_id: int) -> list[dict[str, Any]]:
+    """Return a record's versions newest first, each with the actor's display name."""
+    stmt = (
+        select(RecordVersion.version, RecordVersion.old, RecordVersion.new,
+               RecordVersion.source, RecordVersion.source_ref, RecordVersion.at,
+               User.display_name.label("actor"))
+        .outerjoin(User, User.id == RecordVersion.actor_id)
+        .where(RecordVersion.record_id == record_id)
+        .order_by(RecordVersion.version.desc())
+    )
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def value_sources(versions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Return, per field, the version (from `history`) that set its current value."""
+    sources: dict[str, dict[str, Any]] = {}
+    for version in versions:  # newest first: the first version naming a field set it last
+        for name in version["new"]:
+            sources.setdefault(name, version)
+    return sources
+
+
+def ledger_counts(conn: Connection, scope: Scope = Scope()) -> dict[str, int]:
+    """Return the number of records per ledger within a scope."""
+    stmt = select(Record.ledger, func.count()).group_by(Record.ledger)
+    if scope.township:
+        stmt = stmt.where(Record.township_code == scope.township)
+    if scope.village:
+        stmt = stmt.where(Record.village_code == scope.village)
+    return {ledger: n for ledger, n in conn.execute(stmt)}

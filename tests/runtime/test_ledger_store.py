@@ -1,0 +1,127 @@
+"""The ledger store: versions, provenance, idempotent upserts, stale edits, scoped reads."""
+
+import pytest
+from sqlalchemy import func, select
+
+from runtime.ledger_store import (
+    Provenance,
+    Query,
+    Scope,
+    StaleRecord,
+    count,
+    get_by_key,
+    history,
+    ledger_counts,
+    page,
+    update_record,
+    upsert,
+    value_sources,
+)
+from runtime.models import RecordVersion
+
+
+@pytest.fixture
+def persons(specs):
+    return specs.ledgers["person"]
+
+
+def test_upsert_creates_records_each_with_a_creating_version(engine, persons, make_person):
+    rows = [make_person(), make_person(phone="13800000000")]
+    with engine.begin() as conn:
+        counts = upsert(conn, persons, rows, Provenance("import", "a.csv"))
+    assert (counts.created, counts.updated, counts.unchanged) == (2, 0, 0)
+    with engine.connect() as conn:
+        record = get_by_key(conn, persons, rows[1]["id_number"])
+        versions = history(conn, record["_id"])
+    assert record["phone"] == "13800000000"
+    assert record["_version"] == 1
+    assert [(v["version"], v["old"], v["source"], v["source_ref"]) for v in versions] == [
+        (1, None, "import", "a.csv")]
+    assert versions[0]["new"]["phone"] == "13800000000"
+
+
+def test_reimporting_the_same_rows_writes_nothing(engine, persons, make_person):
+    rows = [make_person(), make_person()]
+    with engine.begin() as conn:
+        upsert(conn, persons, rows, Provenance("import"))
+    with engine.begin() as conn:
+        counts = upsert(conn, persons, rows, Provenance("import"))
+    with engine.connect() as conn:
+        versions = conn.execute(select(func.count()).select_from(RecordVersion)).scalar_one()
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
+    assert versions == 2
+
+
+def test_a_changed_value_makes_a_version_with_old_and_new(engine, persons, make_person):
+    row = make_person(phone="13800000000")
+    with engine.begin() as conn:
+        upsert(conn, persons, [row], Provenance("seed"))
+    changed = {"id_number": row["id_number"], "phone": "13900000000", "education": "高中"}
+    with engine.begin() as conn:
+        counts = upsert(conn, persons, [changed], Provenance("import", "b.xlsx", actor_id=2))
+    with engine.connect() as conn:
+        record = get_by_key(conn, persons, row["id_number"])
+        versions = history(conn, record["_id"])
+    assert counts.updated == 1
+    assert record["_version"] == 2
+    assert record["name"] == row["name"], "fields missing from the import are kept"
+    newest = versions[0]
+    assert newest["old"] == {"phone": "13800000000", "education": None}
+    assert newest["new"] == {"phone": "13900000000", "education": "高中"}
+    sources = value_sources(versions)
+    assert sources["phone"]["source_ref"] == "b.xlsx"
+    assert sources["name"]["source"] == "seed"
+
+
+def test_edit_with_a_stale_version_is_refused(engine, persons, make_person):
+    row = make_person()
+    with engine.begin() as conn:
+        upsert(conn, persons, [row], Provenance("seed"))
+        rid = get_by_key(conn, persons, row["id_number"])["_id"]
+    with engine.begin() as conn:
+        assert update_record(conn, persons, rid, 1, {"phone": "13700000000"},
+                             Provenance("edit")) == 2
+    with engine.begin() as conn, pytest.raises(StaleRecord):
+        update_record(conn, persons, rid, 1, {"phone": "13600000000"}, Provenance("edit"))
+    with engine.begin() as conn:
+        update_record(conn, persons, rid, 2, {"phone": None}, Provenance("edit"))
+    with engine.connect() as conn:
+        record = get_by_key(conn, persons, row["id_number"])
+        versions = history(conn, rid)
+    assert "phone" not in record
+    assert versions[0]["old"] == {"phone": "13700000000"}
+    assert versions[0]["new"] == {"phone": None}
+
+
+def test_reads_are_scoped_and_filtered(engine, persons, make_person):
+    rows = [make_person(), make_person(gender="女", birth_date="1985-03-15"),
+            make_person(township_code="500118108", village_code="500118108001")]
+    rows[1]["id_number"] = rows[1]["id_number"][:16] + "2" + rows[1]["id_number"][17:]
+    with engine.begin() as conn:
+        upsert(conn, persons, rows, Provenance("seed"))
+    with engine.connect() as conn:
+        own = page(conn, Query(persons, Scope(township="500118001")))
+        other = page(conn, Query(persons, Scope(township="500118001"),
+                                 filters=(("township_code", "500118108"),)))
+        women = count(conn, Query(persons, filters=(("gender", "女"),)))
+        by_name = page(conn, Query(persons, search=rows[2]["name"]))
+        counts = ledger_counts(conn, Scope(township="500118108"))
+    assert {r["township_code"] for r in own} == {"500118001"}
+    assert other == [], "a filter never widens the scope"
+    assert women == 1
+    assert [r["_key"] for r in by_name] == [rows[2]["id_number"]]
+    assert counts == {"person": 1}
+
+
+def test_keyset_pages_cover_every_record_once(engine, persons, make_person):
+    rows = [make_person() for _ in range(7)]
+    with engine.begin() as conn:
+        upsert(conn, persons, rows, Provenance("seed"))
+    seen, after = [], None
+    with engine.connect() as conn:
+        while batch := page(conn, Query(persons), after=after, limit=3):
+            seen.extend(r["_key"] for r in batch)
+            after = (batch[-1]["_township"], batch[-1]["_id"])
+        back = page(conn, Query(persons), before=after, limit=3)
+    assert sorted(seen) == sorted(r["id_number"] for r in rows)
+    assert [r["_key"] for r in back] == seen[-4:-1]

@@ -1,0 +1,39 @@
+"""The Flask application: one blueprint per audience, Jinja2 templates, htmx fragments.
+
+Rule: only `web` touches HTTP, sessions and templates; it calls `runtime` (and `builder`)
+for everything else. Static assets are served locally (deployments have no internet).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from runtime import config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the app: defaults, then the environment, then `test_config`."""
+    app = Flask(__name__, instance_path=str(config.instance_path()))
+    app.config.from_mapping(
+        DATABASE_URL=config.database_url(),
+        SPECS_PATH=str(config.specs_path()),
+        MAX_CONTENT_LENGTH=config.max_upload_bytes() + 1024 * 1024,
+        MAX_UPLOAD_BYTES=config.max_upload_bytes(),
+        JOBS_IN_BACKGROUND=True,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.secret_key()
+
+    from web import auth, database, ledgers, views
+
+    database.init_app(app)
+    auth.init_app(app)
+    views.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(ledgers.bp)
+    return app

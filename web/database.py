@@ -1,0 +1,51 @@
+"""One engine and one session per request; the request owns the transaction."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from builder.specs import SpecSet, load_specs
+from runtime.db import make_engine, make_sessionmaker
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and load the specs once per app."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["yibiaotong"] = {
+        "engine": engine,
+        "sessionmaker": make_sessionmaker(engine),
+        "specs": load_specs(app.config["SPECS_PATH"]),
+    }
+    app.teardown_appcontext(_close)
+
+
+def engine() -> Engine:
+    """Return the app's engine."""
+    return current_app.extensions["yibiaotong"]["engine"]
+
+
+def specs() -> SpecSet:
+    """Return the app's loaded spec set."""
+    return current_app.extensions["yibiaotong"]["specs"]
+
+
+def session() -> Session:
+    """Return this request's session, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["yibiaotong"]["sessionmaker"]()
+    return g.db_session
+
+
+def _close(exc: BaseException | None) -> None:
+    db = g.pop("db_session", None)
+    if db is None:
+        return
+    try:
+        if exc is None:
+            db.commit()
+        else:
+            db.rollback()
+    finally:
+        db.close()
