@@ -25,7 +25,8 @@ class Finding:
 
     def __str__(self) -> str:
         """Return the finding as one line."""
-        return f"{self.path}: {self.where}: {self.message}" if self.where else f"{self.path}: {self.message}"
+        where = f"{self.where}: " if self.where else ""
+        return f"{self.path}: {where}{self.message}"
 
 
 def _where(error) -> str:
@@ -80,9 +81,10 @@ def check_specs(root: str | Path) -> list[Finding]:
                 findings.append(Finding(rel, item["code"], f"数据元编码与 {codes[item['code']]} 重复"))
             codes[item.get("code", "?")] = rel
             _check_element_schema(rel, item, findings)
-    if findings:
-        return findings
-    elements = load_elements(root)
+    try:
+        elements = load_elements(root)
+    except (KeyError, TypeError, ValueError):
+        return findings  # the catalog findings above already say what is wrong
     for rel, document in documents.get("ledgers", []):
         findings.extend(_check_ledger(rel, document, elements))
     return findings

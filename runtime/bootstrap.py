@@ -40,28 +40,30 @@ def load_departments(session: Session) -> None:
     session.flush()
 
 
+def demo_logins(specs: SpecSet) -> list[tuple[str, str, str, str, str | None, str | None]]:
+    """Return every demo login as (username, display name, role, where, department, org unit)."""
+    names = dict(DEPARTMENTS)
+    logins = [(username, name, role, names[dept] if dept else "永川区", dept, None)
+              for username, name, role, dept in DISTRICT_USERS]
+    for login, township in zip(TOWNSHIP_LOGINS, specs.townships(), strict=True):
+        logins.append((login, f"{township.name}填报员", "township", township.name, None,
+                       township.code))
+    village = specs.villages(specs.townships()[0].code)[0]
+    logins.append(("wangge", f"{village.name}网格员", "village", village.name, None, village.code))
+    return logins
+
+
 def create_demo_users(session: Session, specs: SpecSet) -> list[tuple[str, str, str]]:
     """Create the demo logins that do not exist yet; return (username, role, where) of all."""
     load_departments(session)
-    departments = {d.code: d for d in session.scalars(select(Department))}
+    departments = {d.code: d.id for d in session.scalars(select(Department))}
     have = set(session.scalars(select(User.username)))
     password = hash_password(DEMO_PASSWORD)
-    logins = []
-    for username, name, role, dept in DISTRICT_USERS:
-        where = departments[dept].name if dept else "永川区"
-        logins.append((username, role, where))
+    logins = demo_logins(specs)
+    for username, name, role, _where, dept, unit in logins:
         if username not in have:
             session.add(User(username=username, display_name=name, password_hash=password,
-                             role=role, department_id=departments[dept].id if dept else None))
-    for login, township in zip(TOWNSHIP_LOGINS, specs.townships(), strict=True):
-        logins.append((login, "township", township.name))
-        if login not in have:
-            session.add(User(username=login, display_name=f"{township.name}填报员",
-                             password_hash=password, role="township", org_unit_code=township.code))
-    first_village = specs.villages(specs.townships()[0].code)[0]
-    logins.append(("wangge", "village", first_village.name))
-    if "wangge" not in have:
-        session.add(User(username="wangge", display_name=f"{first_village.name}网格员",
-                         password_hash=password, role="village", org_unit_code=first_village.code))
+                             role=role, department_id=departments[dept] if dept else None,
+                             org_unit_code=unit))
     session.flush()
-    return logins
+    return [(username, role, where) for username, _n, role, where, _d, _u in logins]

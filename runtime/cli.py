@@ -15,7 +15,7 @@ from builder.spec_check import check_specs
 from builder.specs import load_specs
 from runtime import config
 from runtime.access import viewer_for
-from runtime.bootstrap import create_demo_users, load_org_units
+from runtime.bootstrap import create_demo_users, demo_logins, load_org_units
 from runtime.db import make_engine, migrate
 from runtime.demo.accounts import DEMO_PASSWORD
 from runtime.ledger_store import Query
@@ -33,22 +33,22 @@ def cmd_init(args: argparse.Namespace) -> int:
     specs = load_specs(config.specs_path())
     with Session(engine) as session, session.begin():
         load_org_units(session, specs)
-        logins = create_demo_users(session, specs)
+        create_demo_users(session, specs)
     if not args.quiet:
-        print_logins(logins)
+        print_logins(demo_logins(specs))
     return 0
 
 
-def print_logins(logins: list[tuple[str, str, str]]) -> None:
-    """Print the demo logins as a small table."""
+def print_logins(logins: list[tuple]) -> None:
+    """Print the demo logins (as `demo_logins` returns them) as a small table."""
     from runtime.access import ROLES
 
     print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
-    for username, role, where in logins:
+    for username, _name, role, where, _dept, _unit in logins:
         if role == "township" and username not in ("zhongshanlu", "laisu"):
             continue
         print(f"  {username:<14} {ROLES[role][0]:<10} {where}")
-    print("  其余 21 个镇街账号：各镇街名称拼音，如 shenglilu、zhutuo")
+    print("  其余 21 个镇街账号为镇街名称拼音，如 shenglilu、zhutuo")
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -160,6 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web import create_app
 
     app = create_app()
+    print_logins(demo_logins(load_specs(config.specs_path())))
     print(f"一表通已启动：http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, threaded=True, debug=False)
     return 0

@@ -99,7 +99,8 @@ def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes,
     if rejected:
         report_dir.mkdir(parents=True, exist_ok=True)
         path = report_dir / f"{Path(filename).stem}-错误报告-{_stamp()}.xlsx"
-        write_error_report(path, header.labels, rejected, {f.name: f.title for f in ledger.fields})
+        write_error_report(path, header.labels, rejected, {f.name: f.title for f in ledger.fields},
+                           columns=header.columns)
         result.report = str(path)
     record_event(conn, viewer.user_id, "import", ledger.code,
                  {k: v for k, v in result.as_dict().items() if k not in ("unmatched", "ignored")})

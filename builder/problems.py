@@ -1,0 +1,83 @@
+"""Coded findings about an uploaded file, with the Chinese message the uploader must act on.
+
+Modelled on pyxform's error codes: each member of `FileProblem` is a message template written
+for the person holding the file, not for a developer. Cell-level findings are plain strings made
+by `builder.coercion`.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class FileProblem(Enum):
+    """Why a whole file cannot be imported; the value is the message template."""
+
+    UNSUPPORTED_TYPE = (
+        "不支持“{extension}”类型的文件，请上传 Excel（.xlsx、.xls）、WPS（.et 另存为 .xlsx）、"
+        ".ods 或 .csv 文件"
+    )
+    NOT_SPREADSHEET = (
+        "文件“{filename}”的内容不是{kind}表格（可能只是改了扩展名，或文件已损坏），"
+        "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+    )
+    HTML_DISGUISED = (
+        "文件“{filename}”实际上是网页（HTML/XML），只是扩展名为 {extension}；"
+        "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+    )
+    ENCRYPTED = "文件“{filename}”设有打开密码，请在 Excel 或 WPS 中取消密码后再上传"
+    FILE_EMPTY = "文件“{filename}”是空的，没有可导入的数据"
+    TOO_LARGE = "文件大小为 {size_mb} MB，超过了 {limit_mb} MB 的上限，请拆分成几个文件分批导入"
+    UNKNOWN_LEDGER = "没有名为“{ledger}”的台账。{choices}"
+    SHEET_UNREADABLE = (
+        "文件“{filename}”无法读取，文件可能已损坏或不完整；"
+        "请用 Excel 或 WPS 打开确认后重新保存再上传"
+    )
+    CSV_ENCODING = "无法识别 CSV 文件“{filename}”的字符编码，请在 Excel 中另存为“CSV UTF-8”后再上传"
+    NO_HEADER = (
+        "在前 {scan} 行中没有找到表头行：表头至少应包含关键列“{key}”和另一列{ledger}的字段，"
+        "例如：{expected}"
+    )
+    KEY_COLUMN_MISSING = (
+        "表头中缺少关键列“{key}”（也可写作：{aliases}），它用来识别每一条记录，必须有；"
+        "第 {row} 行识别到的列有：{found}"
+    )
+
+    @property
+    def code(self) -> str:
+        """Return the stable machine-readable code of the problem."""
+        return self.name.lower()
+
+    def format(self, **params: Any) -> str:
+        """Return the message with its parameters filled in (a missing one reads as empty)."""
+        return self.value.format_map(_Params(params))
+
+
+class _Params(dict):
+    """Message parameters; a template never fails on one the caller did not give."""
+
+    def __missing__(self, key: str) -> str:
+        """Return an empty text for a missing parameter."""
+        return ""
+
+
+class ImportRefused(Exception):
+    """A file the import cannot take at all; `.message` says why in Chinese."""
+
+    def __init__(self, problem: FileProblem, **params: Any) -> None:
+        """Record the problem and format its message."""
+        self.problem = problem
+        self.params = params
+        self.code = problem.code
+        self.message = problem.format(**params)
+        super().__init__(self.message)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle by problem name and parameters (for background jobs)."""
+        return _rebuild, (self.problem.name, self.params)
+
+
+def _rebuild(name: str, params: dict[str, Any]) -> ImportRefused:
+    """Recreate a pickled ImportRefused."""
+    return ImportRefused(FileProblem[name], **params)
