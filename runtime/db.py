@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
@@ -23,15 +24,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _json_dumps(value) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for `url` with the settings each backend needs."""
+    # orjson parses and writes JSON documents several times faster than the stdlib.
+    json_options = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **json_options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **json_options)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,32 +68,34 @@ def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes,
     body = rows[header.row_index + 1:]
     if progress:
         progress(0, len(body))
-    valid: list[dict[str, Any]] = []
     rejected: list[tuple[int, list, dict[str, str]]] = []
     seen: dict[str, int] = {}
-    for offset, cells in enumerate(body):
-        if not any(c not in (None, "") and str(c).strip() for c in cells):
-            continue
-        line = header.row_index + 2 + offset
-        record, errors = coercer.coerce(cells, header.columns)
-        if not errors:
-            errors = validator.errors(record)
-        key = record.get(ledger.key)
-        if not errors and not viewer.sees(record.get(ledger.township_field),
-                                          record.get(ledger.village_field or "")
-                                          if ledger.village_field else None):
-            errors = {ledger.township_field: "该记录不属于您的辖区，不能导入"}
-        if not errors and key in seen:
-            errors = {ledger.key: f"与第 {seen[key]} 行重复"}
-        result.total += 1
-        if errors:
-            rejected.append((line, list(cells), errors))
-        else:
-            seen[key] = line
-            valid.append(record)
+
+    def valid_rows() -> Iterator[dict[str, Any]]:
+        for offset, cells in enumerate(body):
+            if not any(c not in (None, "") and str(c).strip() for c in cells):
+                continue
+            line = header.row_index + 2 + offset
+            record, errors = coercer.coerce(cells, header.columns)
+            if not errors:
+                errors = validator.errors(record)
+            key = record.get(ledger.key)
+            if not errors and not viewer.sees(
+                    record.get(ledger.township_field),
+                    record.get(ledger.village_field) if ledger.village_field else None):
+                errors = {ledger.township_field: "该记录不属于您的辖区，不能导入"}
+            if not errors and key in seen:
+                errors = {ledger.key: f"与第 {seen[key]} 行重复"}
+            result.total += 1
+            if errors:
+                rejected.append((line, list(cells), errors))
+            else:
+                seen[key] = line
+                yield record
+
     prov = Provenance(source="import", source_ref=filename, actor_id=viewer.user_id)
-    counts = upsert(conn, ledger, valid, prov,
-                    progress=(lambda n: progress(n, len(body))) if progress else None)
+    counts = upsert(conn, ledger, valid_rows(), prov,
+                    progress=(lambda n: progress(n + len(rejected), len(body))) if progress else None)
     result.created, result.updated, result.unchanged = counts.created, counts.updated, counts.unchanged
     result.rejected = len(rejected)
     if rejected:

@@ -9,6 +9,8 @@ fields it touched. A record is never changed without a version.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, tuple_
 
 from builder.specs import Ledger
-from runtime.bulk import dumps, execute_many, insert_rows
+from runtime.bulk import db_time, dumps, execute_many, insert_rows, insert_with_ids
 from runtime.models import Record, RecordVersion, User, utcnow
 
 RECORD_COLUMNS = ("ledger", "key", "label", "township_code", "village_code", "data", "version",
@@ -85,29 +87,17 @@ def bulk_create(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]]
     rows = list(rows)
     if not rows:
         return 0
-    keys = []
+    at = db_time(conn, prov.at)
     record_rows = []
     for data in rows:
         key, label, township, village = _columns(ledger, data)
-        keys.append(key)
-        record_rows.append((ledger.code, key, label, township, village, dumps(data), 1, prov.at))
-    insert_rows(conn, "records", RECORD_COLUMNS, record_rows)
-    ids = _ids_by_key(conn, ledger.code, keys)
+        record_rows.append((ledger.code, key, label, township, village, dumps(data), 1, at))
+    ids = insert_with_ids(conn, "records", RECORD_COLUMNS, record_rows)
     insert_rows(conn, "record_versions", VERSION_COLUMNS, (
-        (ids[row[1]], 1, None, row[5], prov.source, prov.source_ref, prov.actor_id, prov.at)
-        for row in record_rows
+        (rid, 1, None, row[5], prov.source, prov.source_ref, prov.actor_id, at)
+        for rid, row in zip(ids, record_rows, strict=True)
     ))
     return len(rows)
-
-
-def _ids_by_key(conn: Connection, ledger: str, keys: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(keys), CHUNK):
-        part = keys[start:start + CHUNK]
-        found.update((key, rid) for key, rid in conn.execute(
-            select(Record.key, Record.id).where(Record.ledger == ledger, Record.key.in_(part))
-        ))
-    return found
 
 
 def _load(conn: Connection, ledger: str, keys: list[str]) -> dict[str, tuple[int, int, dict]]:
@@ -139,23 +129,66 @@ def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], pro
     """Create new records and version the changed ones; unchanged rows write nothing.
 
     A value absent from a row leaves the stored value alone (an import never clears a field
-    by leaving a cell empty). Rows must already be valid.
+    by leaving a cell empty). Rows must already be valid. When `rows` is a generator that
+    parses a file, parsing the next chunk overlaps with writing this one.
     """
-    total = UpsertCounts()
-    batch: list[dict[str, Any]] = []
     done = 0
+
+    def write(chunk: list[dict[str, Any]]) -> UpsertCounts:
+        nonlocal done
+        counts = _upsert_chunk(conn, ledger, chunk, prov)
+        done += len(chunk)
+        if progress:
+            progress(done)
+        return counts
+
+    return _pipelined(_chunks(rows, CHUNK), write)
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
-        if len(batch) == CHUNK:
-            total.add(_upsert_chunk(conn, ledger, batch, prov))
-            done += len(batch)
+        if len(batch) == size:
+            yield batch
             batch = []
-            if progress:
-                progress(done)
     if batch:
-        total.add(_upsert_chunk(conn, ledger, batch, prov))
-        if progress:
-            progress(done + len(batch))
+        yield batch
+
+
+def _pipelined(chunks: Iterator[list[dict[str, Any]]],
+               write: Callable[[list[dict[str, Any]]], UpsertCounts]) -> UpsertCounts:
+    """Write chunk n on a worker thread while the calling thread prepares chunk n+1.
+
+    The database drivers release the GIL while the engine works (sqlite3_step, network I/O),
+    so the Python work of parsing and validating runs beside the database's own work. Only
+    the worker touches the connection until it has finished.
+    """
+    pending: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=2)
+    total = UpsertCounts()
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        while (chunk := pending.get()) is not None:
+            if failures:
+                continue
+            try:
+                total.add(write(chunk))
+            except BaseException as exc:  # handed over to the calling thread below
+                failures.append(exc)
+
+    thread = threading.Thread(target=worker, name="upsert-writer")
+    thread.start()
+    try:
+        for chunk in chunks:
+            if failures:
+                break
+            pending.put(chunk)
+    finally:
+        pending.put(None)
+        thread.join()
+    if failures:
+        raise failures[0]
     return total
 
 
@@ -167,6 +200,7 @@ def _upsert_chunk(conn: Connection, ledger: Ledger, rows: list[dict[str, Any]],
         by_key[key] = {**by_key.get(key, {}), **row}
     existing = _load(conn, ledger.code, list(by_key))
     counts = UpsertCounts()
+    at = db_time(conn, prov.at)
     new_rows = [data for key, data in by_key.items() if key not in existing]
     counts.created = bulk_create(conn, ledger, new_rows, prov)
     updates, versions = [], []
@@ -177,9 +211,9 @@ def _upsert_chunk(conn: Connection, ledger: Ledger, rows: list[dict[str, Any]],
             continue
         merged = _apply(data, after)
         _key, label, township, village = _columns(ledger, merged)
-        updates.append((dumps(merged), label, township, village, version + 1, prov.at, rid, version))
+        updates.append((dumps(merged), label, township, village, version + 1, at, rid, version))
         versions.append((rid, version + 1, dumps(before), dumps(after), prov.source,
-                         prov.source_ref, prov.actor_id, prov.at))
+                         prov.source_ref, prov.actor_id, at))
     if updates:
         touched = execute_many(conn, (
             "UPDATE records SET data = ?, label = ?, township_code = ?, village_code = ?, "
@@ -221,13 +255,13 @@ def update_record(conn: Connection, ledger: Ledger, record_id: int, expected_ver
     touched = execute_many(conn, (
         "UPDATE records SET data = ?, label = ?, township_code = ?, village_code = ?, "
         "version = ?, updated_at = ? WHERE id = ? AND version = ?"
-    ), [(dumps(merged), label, township, village, row.version + 1, prov.at, record_id,
-         row.version)])
+    ), [(dumps(merged), label, township, village, row.version + 1, db_time(conn, prov.at),
+         record_id, row.version)])
     if touched != 1:
         raise StaleRecord("该记录已被他人修改，请刷新后重试")
     insert_rows(conn, "record_versions", VERSION_COLUMNS, [(
         record_id, row.version + 1, dumps(before), dumps(after), prov.source, prov.source_ref,
-        prov.actor_id, prov.at,
+        prov.actor_id, db_time(conn, prov.at),
     )])
     return row.version + 1
 
