@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
 import psycopg
 import rustpy_xlsxwriter
 from sqlalchemy.engine import make_url
@@ -26,12 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
-from runtime.demo.generate import generate  # noqa: E402
-
 from builder.specs import load_specs  # noqa: E402
 from runtime.access import Viewer  # noqa: E402
 from runtime.bootstrap import create_demo_users, load_org_units  # noqa: E402
 from runtime.db import make_engine, migrate  # noqa: E402
+from runtime.demo.generate import generate  # noqa: E402
 from runtime.demo.load import seed  # noqa: E402
 from runtime.exports import export_ledger  # noqa: E402
 from runtime.imports import import_file  # noqa: E402
@@ -123,8 +123,8 @@ def bench_read(backend: str, engine, specs, township: str) -> None:
             mark = "?" if backend == "sqlite" else "%s"
             cursor.execute(f"SELECT id, key, version, data FROM records WHERE ledger = {mark} "
                            f"AND township_code = {mark} ORDER BY id", ("person", township))
-            if backend == "sqlite":
-                raw_rows = [{"_id": i, "_key": k, "_version": v, **json.loads(d)}
+            if backend == "sqlite":  # the same JSON decoder the store's engine uses
+                raw_rows = [{"_id": i, "_key": k, "_version": v, **orjson.loads(d)}
                             for i, k, v, d in cursor.fetchall()]
             else:
                 raw_rows = [{"_id": i, "_key": k, "_version": v, **d}
@@ -144,8 +144,11 @@ def bench_filter(backend: str, engine, specs) -> None:
         "gender+assistance": Query(ledger, filters=(("gender", "女"), ("assistance_type", "低保"))),
         "disability_category": Query(ledger, filters=(("disability_category", "视力"),)),
         "township+village": Query(ledger, filters=((ledger.township_field, "500118108"),)),
-        "name_prefix": Query(ledger, search="王"),
+        "name_prefix": Query(ledger, search="王建"),
+        "full_name": Query(ledger, search="欧阳娜娜"),
         "id_prefix": Query(ledger, search="5001181985"),
+        "township_scope+gender": Query(ledger, Scope(township="500118001"),
+                                       filters=(("gender", "女"),)),
     }
     worst = 0.0
     detail = {}

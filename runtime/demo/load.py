@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from runtime.demo.generate import SCALES, generate
 from sqlalchemy import Engine, delete, func, select
 
 from builder.specs import SpecSet
+from runtime.demo.generate import SCALES, generate
 from runtime.ledger_store import Provenance, bulk_create
 from runtime.models import Record, RecordVersion
 
