@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from builder.cells import WHITESPACE, CellError, parse_date, shown, squeeze
+from builder.org_lookup import OrgIndex
 from builder.specs import Field, Ledger, OrgUnit
 
 Converter = Callable[[Any], Any]
@@ -21,29 +23,19 @@ ID_FORMATS = frozenset({"gb11643", "disability-cert", "gb32100"})
 LOST_DIGITS = "被 Excel 存成了数字，后几位已丢失，请将该列设为文本后重新录入"
 PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "\\", "－", "null", "none", "n/a"})
 
-_WS = re.compile(r"\s+")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:\.\d+)?e[+-]?\d+$", re.IGNORECASE)
 _FIXED_DIGITS = re.compile(r"^\^(?:\\d|\[0-9\])\{(\d+)\}\$$")
 _CODE_NAME = re.compile(r"(code|_no|number|phone|account|uscc|cert)$")
-_YMD = re.compile(
-    r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}.*)?$"
-)
-_YM = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?$")
 _UNIT = re.compile(r"^(.*?\d)\s*(平方米|平米|万元|元|亩|人|户|层|个|名|岁|年|m2|m²|㎡)$")
 _TITLE_UNIT = re.compile(r"[（(]\s*(万元|元|亩|平方米)\s*[)）]")
 _UNIT_FAMILY = {"元": "money", "万元": "money", "亩": "area", "平方米": "area"}
 _UNIT_ALIAS = {"平米": "平方米", "m2": "平方米", "m²": "平方米", "㎡": "平方米"}
 _NUMERALS = "一二三四五六七八九十"
-_EPOCH = dt.date(1899, 12, 30)
 
 _TRUE = ("是", "√", "✓", "✔", "☑", "y", "yes", "true", "t", "1", "有", "对")
 _FALSE = ("否", "×", "✗", "✘", "☒", "n", "no", "false", "f", "0", "无", "错")
 BOOLEANS = {**{k: True for k in _TRUE}, **{k: False for k in _FALSE}}
 _MISSING = object()
-
-
-class CellError(ValueError):
-    """A cell whose content cannot become a value of its field."""
 
 
 class _Fail:
@@ -54,13 +46,6 @@ class _Fail:
     def __init__(self, message: str) -> None:
         """Keep the message."""
         self.message = message
-
-
-def squeeze(text: str) -> str:
-    """Return text with its key form for lookups: half width, no whitespace, lower case."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return _WS.sub("", text).lower()
 
 
 def _cached(convert: Converter) -> Converter:
@@ -85,13 +70,6 @@ def _cached(convert: Converter) -> Converter:
 
     cached.cache = cache  # RowCoercer looks text cells up here without a call
     return cached
-
-
-def _shown(value: Any) -> str:
-    """Return a cell as the uploader would read it in a message."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 # -- text ---------------------------------------------------------------------------------------
@@ -140,7 +118,7 @@ def _text_converter(f: Field) -> Converter:
             if not text.isascii():
                 text = unicodedata.normalize("NFKC", text)
             if " " in text or not text.isprintable():
-                text = _WS.sub("", text)
+                text = WHITESPACE.sub("", text)
             if identifier:
                 text = text.upper()
                 if "E" in text and _SCIENTIFIC.match(text):
@@ -155,54 +133,6 @@ def _text_converter(f: Field) -> Converter:
         return value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
 
     return convert
-
-
-# -- dates --------------------------------------------------------------------------------------
-
-
-def _make_date(year: int, month: int, day: int, shown: str) -> str:
-    """Return the ISO date or raise the invalid-date error."""
-    if not 1800 <= year <= 2200:
-        raise CellError(f"日期无效：{shown}")
-    try:
-        return dt.date(year, month, day).isoformat()
-    except ValueError:
-        raise CellError(f"日期无效：{shown}") from None
-
-
-def parse_date(value: Any) -> str:
-    """Return a cell as an ISO date (YYYY-MM-DD), reading every shape Chinese sheets use."""
-    if value is True or value is False:
-        raise CellError(f"日期格式无法识别：“{value}”")
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, int | float):
-        if 1 <= value < 80000:
-            return (_EPOCH + dt.timedelta(days=int(value))).isoformat()
-        if not float(value).is_integer():
-            raise CellError(f"日期格式无法识别：“{value}”")
-        value = str(int(value))
-    text = str(value).strip()
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    shown = text
-    text = text.replace(" ", "")
-    if text.isdigit():
-        if len(text) == 8:
-            return _make_date(int(text[:4]), int(text[4:6]), int(text[6:]), shown)
-        if len(text) == 6:
-            return _make_date(int(text[:4]), int(text[4:]), 1, shown)
-        if len(text) == 5:
-            return parse_date(int(text))
-    m = _YMD.match(text) or _YMD.match(shown)
-    if m:
-        return _make_date(int(m[1]), int(m[2]), int(m[3]), shown)
-    m = _YM.match(text)
-    if m:
-        return _make_date(int(m[1]), int(m[2]), 1, shown)
-    raise CellError(f"日期格式无法识别：“{shown}”，请写成 1990-01-02 这样的格式")
 
 
 # -- numbers ------------------------------------------------------------------------------------
@@ -224,11 +154,11 @@ def _number_converter(f: Field, integer: bool) -> Converter:
             text, unit = m.group(1), _UNIT_ALIAS.get(m.group(2), m.group(2))
             family = _UNIT_FAMILY.get(unit)
             if field_unit and family and family == _UNIT_FAMILY[field_unit] and unit != field_unit:
-                raise CellError(f"单位应为{field_unit}，填的是“{_shown(value)}”")
+                raise CellError(f"单位应为{field_unit}，填的是“{shown(value)}”")
         try:
             number = float(text)
         except ValueError:
-            raise CellError(f"应为{kind}，实际为“{_shown(value)}”") from None
+            raise CellError(f"应为{kind}，实际为“{shown(value)}”") from None
         return convert(number)
 
     parse = _cached(from_text)
@@ -248,7 +178,7 @@ def _number_converter(f: Field, integer: bool) -> Converter:
             return value if integer else float(value)
         if cls is str:
             return parse(value)
-        raise CellError(f"应为{kind}，实际为“{_shown(value)}”")
+        raise CellError(f"应为{kind}，实际为“{shown(value)}”")
 
     return convert
 
@@ -263,10 +193,10 @@ def _boolean_converter(f: Field) -> Converter:
         """Return the cell as True or False."""
         if value is True or value is False:
             return value
-        key = _shown(value) if isinstance(value, int | float) else squeeze(str(value))
+        key = shown(value) if isinstance(value, int | float) else squeeze(str(value))
         if key in BOOLEANS:
             return BOOLEANS[key]
-        raise CellError(f"应填“是”或“否”，实际为“{_shown(value)}”")
+        raise CellError(f"应填“是”或“否”，实际为“{shown(value)}”")
 
     return _cached(convert)
 
@@ -325,7 +255,7 @@ def _choice_message(f: Field, value: Any, options: list[tuple[Any, str]]) -> str
     """Return the out-of-range message listing up to eight options."""
     labels = [label for _, label in options]
     listed = "、".join(labels[:8]) + (f"…（共{len(labels)}项）" if len(labels) > 8 else "")
-    return f"「{f.title}」的值“{_shown(value)}”不在可选范围内：{listed}"
+    return f"「{f.title}」的值“{shown(value)}”不在可选范围内：{listed}"
 
 
 def _choice_converter(f: Field, schema: Mapping[str, Any]) -> Converter:
@@ -335,7 +265,7 @@ def _choice_converter(f: Field, schema: Mapping[str, Any]) -> Converter:
 
     def convert(value: Any) -> Any:
         """Return the option the cell names by label, code or variant."""
-        key = _shown(value) if isinstance(value, int | float) else str(value)
+        key = shown(value) if isinstance(value, int | float) else str(value)
         if key in lookup:
             return lookup[key]
         key = squeeze(key)
@@ -347,61 +277,6 @@ def _choice_converter(f: Field, schema: Mapping[str, Any]) -> Converter:
 
 
 # -- org units ----------------------------------------------------------------------------------
-
-
-_UNIT_TAIL = re.compile(r"(居民委员会|村民委员会|居委会|村委会)$")
-_UNIT_KIND = re.compile(r"(街道办事处|街道|镇|乡|社区|村)$")
-
-
-def _org_key(text: str) -> str:
-    """Return the lookup form of an org-unit name."""
-    return _UNIT_TAIL.sub("", squeeze(text))
-
-
-class OrgIndex:
-    """Look up townships and villages by code or name."""
-
-    def __init__(self, units: Iterable[OrgUnit]) -> None:
-        """Index the org units by code, by name and by name without 镇/街道/村/社区."""
-        self.units = {u.code: u for u in units}
-        self.prefixes = [
-            _org_key(u.name) for u in self.units.values() if u.level not in ("township", "village")
-        ]
-        self.full: dict[tuple[str, str | None, str], list[str]] = {}
-        self.short: dict[tuple[str, str | None, str], list[str]] = {}
-        for unit in self.units.values():
-            if unit.level in ("township", "village"):
-                key = _org_key(unit.name)
-                for scope in {None, unit.parent if unit.level == "village" else None}:
-                    self.full.setdefault((unit.level, scope, key), []).append(unit.code)
-                    short = _UNIT_KIND.sub("", key) or key
-                    self.short.setdefault((unit.level, scope, short), []).append(unit.code)
-
-    def find(self, level: str, value: Any, township: str | None = None) -> str:
-        """Return the code of the township or village named or coded by `value`."""
-        kind = "镇街" if level == "township" else "村（社区）"
-        text = _shown(value) if isinstance(value, int | float) else _org_key(str(value))
-        if text.isdigit():
-            unit = self.units.get(text)
-            if unit is None or unit.level != level:
-                raise CellError(f"未找到代码为“{text}”的{kind}")
-            if township and unit.parent != township and township in self.units:
-                raise CellError(f"{kind}“{unit.name}”不属于“{self.units[township].name}”")
-            return unit.code
-        scope = township if level == "village" else None
-        keys = [text] + [text[len(p):] for p in self.prefixes if p and text.startswith(p)]
-        short = keys + [_UNIT_KIND.sub("", k) for k in keys]
-        for index, candidates in ((self.full, keys), (self.short, short)):
-            for key in candidates:
-                codes = index.get((level, scope, key))
-                if codes and len(codes) == 1:
-                    return codes[0]
-                if codes:
-                    raise CellError(f"名为“{_shown(value)}”的{kind}不止一个，请同时填写所属镇街")
-        if township and township in self.units:
-            where = self.units[township].name
-            raise CellError(f"“{where}”下未找到名为“{_shown(value)}”的{kind}")
-        raise CellError(f"未找到名为“{_shown(value)}”的{kind}")
 
 
 # -- rows ---------------------------------------------------------------------------------------
