@@ -209,7 +209,7 @@ def import_files(specs, n: int = 100_000) -> tuple[Path, Path]:
         writer = csv.writer(handle)
         writer.writerow(titles)
         writer.writerows(table)
-    rustpy_xlsxwriter.write_worksheet([dict(zip(titles, row)) for row in table], str(xlsx_path),
+    rustpy_xlsxwriter.write_worksheet([dict(zip(titles, row, strict=True)) for row in table], str(xlsx_path),
                                       sheet_name="人口")
     return csv_path, xlsx_path
 

@@ -8,36 +8,58 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, update
+from sqlalchemy.orm import Session
 
 from runtime.models import Job, utcnow
 
 log = logging.getLogger(__name__)
 
 
+#: Progress of the jobs running in this process: job id → (done, total).
+_live: dict[int, tuple[int, int]] = {}
+_live_lock = threading.Lock()
+
+
 @dataclass
 class Progress:
-    """Handed to a job's function to report how far it got."""
+    """Handed to a job's function to report how far it got.
+
+    The numbers are kept in this process, where the pages of the same process read them
+    (`live`). On PostgreSQL they also go to the job row, throttled, so web workers on other
+    machines see them. On SQLite they don't: a job that writes holds the only write lock until
+    it commits, so a progress write through another connection would wait for the job itself;
+    the embedded deployment is one process anyway.
+    """
 
     engine: Engine
     job_id: int
     _last: int = -1
+    _total: int = 0
 
     def __call__(self, done: int, total: int | None = None, message: str | None = None) -> None:
-        """Record progress; cheap to call often (writes at most ~100 times a job)."""
-        step = max((total or 0) // 100, 1)
-        if total is None and done - self._last < 1000 and message is None:
+        """Record progress; cheap to call often (writes the row at most ~100 times a job)."""
+        if total is not None:
+            self._total = total
+        with _live_lock:
+            _live[self.job_id] = (done, self._total)
+        if self.engine.dialect.name == "sqlite":
             return
-        if total is not None and done - self._last < step and done != total and message is None:
+        step = max(self._total // 100, 1000 if not self._total else 1)
+        if done - self._last < step and done != self._total and message is None:
             return
         self._last = done
-        values: dict[str, Any] = {"done": done, "status": "running"}
-        if total is not None:
-            values["total"] = total
+        values: dict[str, Any] = {"done": done, "total": self._total, "status": "running"}
         if message is not None:
             values["message"] = message
         with self.engine.begin() as conn:
             conn.execute(update(Job).where(Job.id == self.job_id).values(**values))
+
+
+def live(job_id: int) -> tuple[int, int] | None:
+    """Return (done, total) of a job running in this process, or None."""
+    with _live_lock:
+        return _live.get(job_id)
 
 
 def create(engine: Engine, kind: str, title: str, actor_id: int | None) -> int:
@@ -62,6 +84,8 @@ def run(engine: Engine, job_id: int, work: Callable[[Progress], dict[str, Any]])
         values = {"status": "failed", "message": message}
     with engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
+    with _live_lock:
+        _live.pop(job_id, None)
 
 
 def submit(engine: Engine, kind: str, title: str, actor_id: int | None,
@@ -77,6 +101,5 @@ def submit(engine: Engine, kind: str, title: str, actor_id: int | None,
 
 def get(engine: Engine, job_id: int) -> Job | None:
     """Return the job row, or None."""
-    with engine.connect() as conn:
-        row = conn.execute(select(Job).where(Job.id == job_id)).first()
-    return row[0] if row else None
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(Job, job_id)

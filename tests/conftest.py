@@ -32,15 +32,25 @@ def specs():
     return load_specs(SPECS_ROOT)
 
 
+def _pg_admin(sql: str) -> None:
+    url = make_url(PG_URL).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(sql)
+
+
 def _pg_database(suffix: str) -> str:
     """Create a fresh database next to TEST_DATABASE_URL's and return its URL."""
     url = make_url(PG_URL)
     name = f"{url.database}_{suffix}"
-    admin = url.set(drivername="postgresql", database="postgres")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop(url: str) -> None:
+    """Drop a PostgreSQL database a fixture created (SQLite files go with tmp_path)."""
+    if url.startswith("postgresql"):
+        _pg_admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def _database_url(backend: str, tmp: Path, suffix: str) -> str:
@@ -77,7 +87,8 @@ def seeded_url(backend, specs, tmp_path_factory):
     engine = _prepared(url, specs)
     seed(engine, specs, "tiny", 7)
     engine.dispose()
-    return url
+    yield url
+    _drop(url)
 
 
 @pytest.fixture(scope="session")
@@ -91,9 +102,11 @@ def seeded_engine(seeded_url):
 @pytest.fixture
 def engine(backend, specs, tmp_path):
     """An engine on a fresh database with org units and demo users but no ledger records."""
-    engine = _prepared(_database_url(backend, tmp_path, "t" + uuid.uuid4().hex[:10]), specs)
+    url = _database_url(backend, tmp_path, "t" + uuid.uuid4().hex[:10])
+    engine = _prepared(url, specs)
     yield engine
     engine.dispose()
+    _drop(url)
 
 
 @pytest.fixture
@@ -101,14 +114,18 @@ def app(seeded_url, tmp_path):
     """The web app on the seeded database, jobs run inline."""
     from web import create_app
 
-    return create_app({
+    app = create_app({
         "TESTING": True,
         "DATABASE_URL": seeded_url,
         "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
         "JOBS_IN_BACKGROUND": False,
         "EXPORT_DIR": str(tmp_path / "exports"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "REPORT_DIR": str(tmp_path / "reports"),
     })
+    yield app
+    app.extensions["yibiaotong"]["engine"].dispose()
 
 
 @pytest.fixture

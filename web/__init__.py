@@ -29,11 +29,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key()
 
-    from web import auth, database, ledgers, views
+    from web import auth, database, jobs, ledgers, views
 
     database.init_app(app)
     auth.init_app(app)
     views.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(ledgers.bp)
+    app.register_blueprint(jobs.bp)
     return app

@@ -1,0 +1,101 @@
+"""Fixtures of the web tests: writable folders, a fresh seeded app, record lookups."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import select
+
+
+@pytest.fixture
+def fresh_app(engine, specs, tmp_path):
+    """A web app on its own freshly seeded tiny district, for tests that change records."""
+    from runtime.demo.load import seed
+    from web import create_app
+
+    seed(engine, specs, "tiny", 7)
+    app = create_app({
+        "TESTING": True,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "SECRET_KEY": "test",
+        "WTF_CSRF_ENABLED": False,
+        "JOBS_IN_BACKGROUND": False,
+        "EXPORT_DIR": str(tmp_path / "exports"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "REPORT_DIR": str(tmp_path / "reports"),
+    })
+    yield app
+    app.extensions["yibiaotong"]["engine"].dispose()
+
+
+@pytest.fixture
+def fresh_client(fresh_app):
+    """A test client of the fresh app."""
+    return fresh_app.test_client()
+
+
+@pytest.fixture
+def fresh_auth(fresh_client, auth):
+    """Login helper (the shared `auth` helper's class) bound to the fresh client."""
+    return type(auth)(fresh_client)
+
+
+@pytest.fixture
+def find_record():
+    """Return a function giving the id of the first record of a ledger matching conditions."""
+    from runtime.models import Record
+
+    def find(engine, ledger: str, *, township: str | None = None,
+             not_township: str | None = None, has: str | None = None) -> int:
+        stmt = select(Record.id, Record.data).where(Record.ledger == ledger).order_by(Record.id)
+        if township:
+            stmt = stmt.where(Record.township_code == township)
+        if not_township:
+            stmt = stmt.where(Record.township_code != not_township)
+        with engine.connect() as conn:
+            for rid, data in conn.execute(stmt):
+                if isinstance(data, str):
+                    data = json.loads(data)
+                if has is None or data.get(has) not in (None, ""):
+                    return rid
+        raise LookupError(f"no {ledger} record with {township=} {not_township=} {has=}")
+    return find
+
+
+class _FormReader(HTMLParser):
+    """Collect what a browser would submit from the first form with a `version` field."""
+
+    def __init__(self):
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._select: str | None = None
+        self._first_option: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "file"):
+            self.values[a["name"]] = a.get("value") or ""
+        elif tag == "select" and a.get("name"):
+            self._select, self._first_option = a["name"], None
+            self.values[a["name"]] = ""
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = a.get("value") or ""
+            if "selected" in a:
+                self.values[self._select] = a.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+@pytest.fixture
+def form_values():
+    """Return a function reading the submittable values of a page's form."""
+    def read(html: str) -> dict[str, str]:
+        reader = _FormReader()
+        reader.feed(html)
+        return reader.values
+    return read

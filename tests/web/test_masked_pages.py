@@ -1,0 +1,90 @@
+"""Sensitive values leave the server masked on every page and fragment."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from runtime.models import Record
+
+ZHONGSHANLU = "500118001"
+MASKED_ID = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
+MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
+
+
+def _cells(page: str, label: str) -> list[str]:
+    """Return the text of the table cells of one column (links unwrapped)."""
+    cells = re.findall(rf'<td data-label="{label}"[^>]*>(.*?)</td>', page, re.S)
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
+
+
+def _data(engine, rid: int) -> dict:
+    with engine.connect() as conn:
+        data = conn.execute(select(Record.data).where(Record.id == rid)).scalar_one()
+    return json.loads(data) if isinstance(data, str) else data
+
+
+@pytest.mark.parametrize("username", ["zhongshanlu", "keeper", "minzheng", "leader"])
+def test_table_masks_id_numbers_and_phones(client, auth, username):
+    """ID numbers keep the first 6 and last 4 characters; phones the first 3 and last 4."""
+    auth.login(username)
+    page = client.get("/ledgers/person").get_data(as_text=True)
+    ids = _cells(page, "公民身份号码")
+    phones = [p for p in _cells(page, "联系电话") if p]
+    assert len(ids) == 50 and phones
+    assert all(MASKED_ID.match(v) for v in ids), ids
+    assert all(MASKED_PHONE.match(v) for v in phones), phones
+
+
+def test_department_users_see_only_the_first_character_of_names(client, auth):
+    """Names are personal data: a department user reads 王** where a township user reads 王小明."""
+    auth.login("minzheng")
+    names = _cells(client.get("/ledgers/person").get_data(as_text=True), "姓名")
+    assert names and all(re.fullmatch(r"[^*]\*+", n) for n in names), names
+    auth.login("zhongshanlu")
+    names = _cells(client.get("/ledgers/person").get_data(as_text=True), "姓名")
+    assert names and not any("*" in n for n in names)
+
+
+@pytest.mark.parametrize("username", ["zhongshanlu", "keeper", "minzheng", "admin"])
+def test_record_page_and_history_never_show_clear_sensitive_values(
+        client, auth, seeded_engine, find_record, username):
+    """Neither the fields nor the version history hold the clear ID number or phone."""
+    rid = find_record(seeded_engine, "person", township=ZHONGSHANLU, has="phone")
+    data = _data(seeded_engine, rid)
+    auth.login(username)
+    page = client.get(f"/ledgers/person/records/{rid}").get_data(as_text=True)
+    assert "第 1 版" in page
+    for name in ("id_number", "phone"):
+        assert data[name] not in page
+    assert data["id_number"][:6] + "*" * 8 + data["id_number"][-4:] in page
+    assert data["phone"][:3] + "****" + data["phone"][-4:] in page
+    if username == "minzheng":
+        assert data["name"] not in page
+        assert data["name"][0] + "*" * (len(data["name"]) - 1) in page
+
+
+@pytest.mark.parametrize("username", ["keeper", "minzheng", "zhongshanlu"])
+def test_search_results_are_masked_too(client, auth, seeded_engine, find_record, username):
+    """Fragments are masked like pages: a key-prefix search finds the record, masked."""
+    rid = find_record(seeded_engine, "person", township=ZHONGSHANLU)
+    id_number = _data(seeded_engine, rid)["id_number"]
+    auth.login(username)
+    fragment = client.get(f"/ledgers/person?q={id_number[:12]}",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment
+    ids = _cells(fragment, "公民身份号码")
+    assert id_number[:6] + "*" * 8 + id_number[-4:] in ids
+    assert id_number not in fragment
+
+
+def test_reveal_button_only_for_keepers(client, auth, seeded_engine, find_record):
+    """Keepers get a 显示明文 button per masked field; others do not."""
+    rid = find_record(seeded_engine, "person", township=ZHONGSHANLU)
+    auth.login("keeper")
+    assert "显示明文" in client.get(f"/ledgers/person/records/{rid}").get_data(as_text=True)
+    auth.login("zhongshanlu")
+    assert "显示明文" not in client.get(f"/ledgers/person/records/{rid}").get_data(as_text=True)

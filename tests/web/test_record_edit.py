@@ -1,0 +1,147 @@
+"""Editing a record by hand: a new version from 手工修改, errors next to fields, stale refusal."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from runtime.models import Record, RecordVersion, User
+
+ZHONGSHANLU = "500118001"
+
+
+def _record(engine, rid):
+    with engine.connect() as conn:
+        row = conn.execute(select(Record.data, Record.version).where(Record.id == rid)).one()
+    return (json.loads(row.data) if isinstance(row.data, str) else row.data), row.version
+
+
+def _versions(engine, rid):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(RecordVersion.source, RecordVersion.actor_id, RecordVersion.new)
+            .where(RecordVersion.record_id == rid).order_by(RecordVersion.version)).all()
+
+
+@pytest.fixture
+def person(engine, find_record):
+    """A person of 中山路街道 with a phone number, in the fresh database."""
+    return find_record(engine, "person", township=ZHONGSHANLU, has="phone")
+
+
+@pytest.fixture
+def edit_form(fresh_client, fresh_auth, form_values, person):
+    """Log in as keeper and return the edit form's values as a browser would submit them."""
+    fresh_auth.login("keeper")
+    page = fresh_client.get(f"/ledgers/person/records/{person}/edit").get_data(as_text=True)
+    return form_values(page)
+
+
+def test_form_has_a_widget_per_field_and_masks_sensitive_values(
+        fresh_client, edit_form, engine, person):
+    """Enums are selects, booleans 是/否/空, dates date inputs; sensitive fields start empty."""
+    data, version = _record(engine, person)
+    page = fresh_client.get(f"/ledgers/person/records/{person}/edit").get_data(as_text=True)
+    assert re.search(r'<select id="f-gender" name="gender"', page)
+    assert re.search(r'<input type="date" value="' + data["birth_date"], page)
+    assert re.search(r'<select id="f-is_veteran"[^>]*>\s*<option value="">（空）</option>', page)
+    assert 'name="id_number"' not in page  # the key is read-only
+    assert edit_form["version"] == str(version)
+    assert edit_form["phone"] == "" and data["phone"] not in page
+    assert data["phone"][:3] + "****" + data["phone"][-4:] in page
+    assert edit_form["name"] == data["name"]
+
+
+def test_saving_the_unchanged_form_changes_nothing(fresh_client, edit_form, engine, person):
+    """A form saved as loaded writes no version (empty masked fields keep their values)."""
+    before = _record(engine, person)
+    response = fresh_client.post(f"/ledgers/person/records/{person}/edit", data=edit_form)
+    assert response.status_code == 302
+    assert _record(engine, person) == before
+
+
+def test_edit_creates_a_version_from_manual_edit(fresh_client, edit_form, engine, person):
+    """A change becomes version 2 with source edit (手工修改) and the keeper as actor."""
+    data, _version = _record(engine, person)
+    form = edit_form | {"occupation": "乡村教师", "is_veteran": "是"}
+    response = fresh_client.post(f"/ledgers/person/records/{person}/edit", data=form)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/ledgers/person/records/{person}"
+    new, version = _record(engine, person)
+    assert version == 2
+    assert new == data | {"occupation": "乡村教师", "is_veteran": True}
+    last = _versions(engine, person)[-1]
+    with engine.connect() as conn:
+        keeper = conn.execute(select(User.id).where(User.username == "keeper")).scalar_one()
+    new_values = json.loads(last.new) if isinstance(last.new, str) else last.new
+    assert (last.source, last.actor_id, new_values) == (
+        "edit", keeper, {"occupation": "乡村教师", "is_veteran": True})
+    page = fresh_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已保存" in page
+    history = page[page.index('id="history"'):]
+    assert "第 2 版" in history and "手工修改" in history and "数据管理岗 刘敏" in history
+    assert "<ins>乡村教师</ins>" in history
+    field_row = page[page.index('id="v-occupation"'):]
+    assert "手工修改" in field_row[:600]
+
+
+def test_bad_input_shows_the_message_next_to_the_field_and_keeps_it(
+        fresh_client, edit_form, engine, person):
+    """Invalid values are refused field by field in Chinese; what the user typed stays."""
+    before = _record(engine, person)
+    form = edit_form | {"birth_date": "1990-13-45", "household_no": "abc", "occupation": "木匠"}
+    response = fresh_client.post(f"/ledgers/person/records/{person}/edit", data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert re.search(r'value="1990-13-45"[^>]*name="birth_date"[^>]*>\s*'
+                     r'<div class="field-error" id="err-birth_date" role="alert">[^<]*日期', page)
+    assert re.search(r'value="abc"[^>]*name="household_no"[^>]*>\s*'
+                     r'<div class="field-error" id="err-household_no" role="alert">「户编号」', page)
+    assert re.search(r'<input type="text" value="1990-13-45"', page)  # not a date input: kept
+    assert 'value="木匠"' in page
+    assert "有 2 处填写有误" in page
+    assert _record(engine, person) == before
+
+
+def test_empty_required_field_is_refused(fresh_client, edit_form, engine, person):
+    """Clearing a required field names it."""
+    response = fresh_client.post(f"/ledgers/person/records/{person}/edit",
+                                 data=edit_form | {"name": ""})
+    assert response.status_code == 422
+    assert "「姓名」必须填写" in response.get_data(as_text=True)
+
+
+def test_stale_edit_is_refused_and_keeps_the_input(fresh_client, edit_form, engine, person):
+    """Saving over someone else's newer version is refused with 该记录已被他人修改."""
+    url = f"/ledgers/person/records/{person}/edit"
+    assert fresh_client.post(url, data=edit_form | {"occupation": "厨师"}).status_code == 302
+    response = fresh_client.post(url, data=edit_form | {"occupation": "司机"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "该记录已被他人修改" in page
+    assert 'value="司机"' in page
+    assert "<ins>厨师</ins>" in page  # what the other change did
+    assert 'name="version" value="2"' in page
+    data, version = _record(engine, person)
+    assert (data["occupation"], version) == ("厨师", 2)
+
+
+def test_inline_validation_returns_only_the_message(fresh_client, edit_form, person):
+    """Leaving a field posts it and gets back just its message (empty when fine)."""
+    url = f"/ledgers/person/records/{person}/check/birth_date"
+    response = fresh_client.post(url, data={"birth_date": "1990-02-30"},
+                                 headers={"HX-Request": "true"})
+    text = response.get_data(as_text=True)
+    assert text.startswith('<div class="field-error" id="err-birth_date"') and "日期" in text
+    fine = fresh_client.post(url, data={"birth_date": edit_form["birth_date"]})
+    assert re.fullmatch(r'<div class="field-error" id="err-birth_date" role="alert"></div>\s*',
+                        fine.get_data(as_text=True))
+
+
+def test_missing_record_cannot_be_edited(fresh_client, fresh_auth):
+    """Editing a record that does not exist is 404."""
+    fresh_auth.login("keeper")
+    assert fresh_client.get("/ledgers/person/records/99999999/edit").status_code == 404

@@ -1,0 +1,97 @@
+"""Job progress pages: a fragment that polls itself until the job ends, and its downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, send_file
+from flask_login import current_user, login_required
+
+from runtime import jobs as runtime_jobs
+from runtime.jobs import Progress
+from runtime.models import Job
+from web import database
+from web.views import htmx
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+def submit(kind: str, title: str, work: Callable[[Progress], dict[str, Any]]) -> int:
+    """Start `work` as a job of the current user (inline when the app says so); return its id."""
+    return runtime_jobs.submit(database.engine(), kind, title, current_user.id, work,
+                               background=current_app.config["JOBS_IN_BACKGROUND"])
+
+
+def load(job_id: int) -> Job | None:
+    """Return a job row, or None."""
+    return database.session().get(Job, job_id)
+
+
+def _own_job(job_id: int) -> Job:
+    job = load(job_id)
+    if job is None or job.actor_id != current_user.id:
+        abort(404)
+    return job
+
+
+def job_state(job: Job) -> dict[str, Any]:
+    done, total = job.done, job.total
+    running = job.status in ("queued", "running")
+    now = runtime_jobs.live(job.id) if running else None
+    if now is not None:
+        done, total = now[0], now[1] or total
+    percent = min(100, int(done * 100 / total)) if total else (100 if not running else 0)
+    return {"running": running, "done": done, "total": total, "percent": percent}
+
+
+def export_dir() -> Path:
+    """Return the folder export files are written to."""
+    return Path(current_app.config.get("EXPORT_DIR") or Path(current_app.instance_path) / "exports")
+
+
+def report_dir() -> Path:
+    """Return the folder import error reports are written to."""
+    return Path(current_app.config.get("REPORT_DIR") or Path(current_app.instance_path) / "reports")
+
+
+def upload_dir() -> Path:
+    """Return the folder uploads wait in until their import job has read them."""
+    return Path(current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
+
+
+@bp.get("/<int:job_id>")
+@login_required
+def show(job_id: int):
+    """Show a job's progress or result (only the fragment for htmx polling)."""
+    job = _own_job(job_id)
+    template = "jobs/_job.html" if htmx and not htmx.history_restore_request else "jobs/job.html"
+    return render_template(template, job=job, state=job_state(job))
+
+
+def _file(job: Job, kind: str, key: str, folder: Path) -> Path:
+    if job.kind != kind or job.status != "done" or not (job.result or {}).get(key):
+        abort(404)
+    path = Path(job.result[key]).resolve()
+    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+        abort(404)
+    return path
+
+
+@bp.get("/<int:job_id>/report")
+@login_required
+def report(job_id: int):
+    """Download the error report of an import job (its rejected rows and why)."""
+    path = _file(_own_job(job_id), "import", "report", report_dir())
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@bp.get("/<int:job_id>/download")
+@login_required
+def download(job_id: int):
+    """Download the file an export job wrote."""
+    job = _own_job(job_id)
+    path = _file(job, "export", "path", export_dir())
+    return send_file(path, as_attachment=True,
+                     download_name=job.result.get("filename") or path.name)
+

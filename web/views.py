@@ -1,0 +1,157 @@
+"""App-wide view glue: translation hook, Jinja filters, role-aware navigation, error pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, current_app, redirect, render_template, request, url_for
+from flask_htmx import HTMX
+from flask_login import current_user
+
+try:
+    LOCAL_TZ: Any = ZoneInfo("Asia/Shanghai")
+except ZoneInfoNotFoundError:  # no tz database on the host: China keeps UTC+8 all year
+    LOCAL_TZ = timezone(timedelta(hours=8), "CST")
+
+#: Counts are capped at this on large tables and shown as "10万+".
+COUNT_CAP = 100_000
+
+htmx = HTMX()
+
+
+def _(text: str, **params: Any) -> str:
+    """Return `text` translated (a passthrough until a catalog exists), `%(name)s` filled in."""
+    return text % params if params else text
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the main navigation: where it goes, its label, and who sees it."""
+
+    endpoint: str
+    label: str
+    #: Roles that see the entry; None means every logged-in user.
+    roles: frozenset[str] | None = None
+    #: Endpoints (or "blueprint." prefixes) that highlight the entry; default: its blueprint.
+    section: tuple[str, ...] = ()
+
+    def is_active(self, endpoint: str) -> bool:
+        """Tell whether the current endpoint belongs to this entry's section."""
+        section = self.section or (self.endpoint.split(".", 1)[0] + ".",)
+        return endpoint == self.endpoint or any(
+            endpoint == s or (s.endswith(".") and endpoint.startswith(s)) for s in section)
+
+
+_KEEPERS = frozenset({"admin", "keeper"})
+#: The main navigation; entries whose endpoint is not registered (yet) are left out.
+NAV = (
+    NavItem("ledgers.index", "台账", section=(
+        "ledgers.index", "ledgers.table", "ledgers.record", "ledgers.edit")),
+    NavItem("ledgers.import_index", "导入", _KEEPERS, section=(
+        "ledgers.import_index", "ledgers.import_upload")),
+    NavItem("reports.index", "报表", frozenset({"admin", "department"})),
+    NavItem("review.index", "审核", frozenset({"admin", "reviewer"})),
+    NavItem("tasks.index", "任务", frozenset({"admin", "township", "village"})),
+    NavItem("dashboard.index", "看板", frozenset({"admin", "leader"})),
+)
+
+
+def add_nav(app: Flask, item: NavItem) -> None:
+    """Add an entry to the app's navigation (for blueprints registered later)."""
+    app.extensions["nav"].append(item)
+
+
+def nav_items(role: str) -> list[dict[str, Any]]:
+    """Return the navigation entries a role sees, marking the active one."""
+    endpoint = request.endpoint or ""
+    items = []
+    for item in current_app.extensions["nav"]:
+        if item.endpoint not in current_app.view_functions:
+            continue
+        if item.roles is not None and role not in item.roles:
+            continue
+        items.append({"url": url_for(item.endpoint), "label": item.label,
+                      "active": item.is_active(endpoint)})
+    return items
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a naive UTC datetime in Beijing time."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TZ).strftime(fmt)
+
+
+def thousands(value: Any) -> str:
+    """Show a number with thousands separators."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def count_label(value: int, cap: int = COUNT_CAP) -> str:
+    """Show a capped count: the number, or "10万+" when the cap was reached."""
+    if value >= cap:
+        return _("%(n)s万+", n=cap // 10_000) if cap % 10_000 == 0 else f"{cap:,}+"
+    return thousands(value)
+
+
+def _navigation() -> dict[str, Any]:
+    if not current_user.is_authenticated:
+        return {"nav": []}
+    return {"nav": nav_items(current_user.role)}
+
+
+def _error(code: int, title: str, message: str):
+    template = "_error.html" if htmx and not htmx.history_restore_request else "error.html"
+    return render_template(template, code=code, title=title, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the translation hook, filters, navigation, error pages and the home route."""
+    htmx.init_app(app)
+    app.extensions["nav"] = list(NAV)
+    app.jinja_env.globals["_"] = _
+    app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.filters["thousands"] = thousands
+    app.jinja_env.filters["count_label"] = count_label
+    app.context_processor(_navigation)
+
+    @app.errorhandler(403)
+    def forbidden(_exc):
+        """Tell the user the page is not for their role."""
+        return _error(403, _("无权访问"), _("您的账号没有访问该页面或执行该操作的权限。"))
+
+    @app.errorhandler(404)
+    def not_found(_exc):
+        """Tell the user the page or record does not exist (or is outside their scope)."""
+        return _error(404, _("页面不存在"), _("您要找的页面或记录不存在，或不在您的管辖范围内。"))
+
+    @app.errorhandler(413)
+    def too_large(_exc):
+        """Tell the user the upload exceeds the size limit."""
+        limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        return _error(413, _("文件太大"),
+                      _("上传的文件超过了 %(mb)s MB 的上限，请拆分成几个文件分批导入。", mb=limit))
+
+    @app.route("/")
+    def home():
+        """Send the user to the ledger list, or to the login page."""
+        if current_user.is_authenticated:
+            return redirect(url_for("ledgers.index"))
+        return redirect(url_for("auth.login"))
+
+    @app.after_request
+    def vary_on_htmx(response):
+        """Keep caches from mixing up full pages and htmx fragments of one URL."""
+        response.vary.add("HX-Request")
+        return response
