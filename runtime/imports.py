@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from builder.coercion import RowCoercer
 from builder.error_report import write_error_report
 from builder.headers import find_header
 from builder.problems import FileProblem, ImportRefused
-from builder.specs import SpecSet
+from builder.specs import Ledger, SpecSet
 from builder.tabular import read_table
 from builder.validation import RowValidator
 from runtime.access import Viewer
@@ -59,6 +61,29 @@ def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes,
     ledger = specs.ledgers.get(ledger_code)
     if ledger is None:
         raise ImportRefused(FileProblem.UNKNOWN_LEDGER, ledger=ledger_code)
+    with paused_gc():
+        return _import(conn, specs, ledger, data, filename, viewer, report_dir, max_bytes, progress)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk job.
+
+    An import builds hundreds of thousands of short-lived lists and dicts that reference
+    counting frees anyway; the collector's full passes over them cost ~15% of the import.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filename: str,
+            viewer: Viewer, report_dir: Path, max_bytes: int,
+            progress: Callable[[int, int | None], None] | None) -> ImportResult:
     rows = read_table(data, filename, max_bytes=max_bytes)
     header = find_header(rows, ledger)
     coercer = RowCoercer(ledger, specs.org_units)
@@ -73,10 +98,10 @@ def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes,
 
     def valid_rows() -> Iterator[dict[str, Any]]:
         for offset, cells in enumerate(body):
-            if not any(c not in (None, "") and str(c).strip() for c in cells):
-                continue
-            line = header.row_index + 2 + offset
             record, errors = coercer.coerce(cells, header.columns)
+            if not record and not errors:
+                continue  # a blank line (or one with only columns we don't import)
+            line = header.row_index + 2 + offset
             if not errors:
                 errors = validator.errors(record)
             key = record.get(ledger.key)

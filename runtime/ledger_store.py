@@ -9,8 +9,6 @@ fields it touched. A record is never changed without a version.
 from __future__ import annotations
 
 import json
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -129,66 +127,23 @@ def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], pro
     """Create new records and version the changed ones; unchanged rows write nothing.
 
     A value absent from a row leaves the stored value alone (an import never clears a field
-    by leaving a cell empty). Rows must already be valid. When `rows` is a generator that
-    parses a file, parsing the next chunk overlaps with writing this one.
+    by leaving a cell empty). Rows must already be valid; `rows` may be a generator.
     """
+    total = UpsertCounts()
     done = 0
-
-    def write(chunk: list[dict[str, Any]]) -> UpsertCounts:
-        nonlocal done
-        counts = _upsert_chunk(conn, ledger, chunk, prov)
-        done += len(chunk)
-        if progress:
-            progress(done)
-        return counts
-
-    return _pipelined(_chunks(rows, CHUNK), write)
-
-
-def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
-        if len(batch) == size:
-            yield batch
+        if len(batch) == CHUNK:
+            total.add(_upsert_chunk(conn, ledger, batch, prov))
+            done += len(batch)
             batch = []
+            if progress:
+                progress(done)
     if batch:
-        yield batch
-
-
-def _pipelined(chunks: Iterator[list[dict[str, Any]]],
-               write: Callable[[list[dict[str, Any]]], UpsertCounts]) -> UpsertCounts:
-    """Write chunk n on a worker thread while the calling thread prepares chunk n+1.
-
-    The database drivers release the GIL while the engine works (sqlite3_step, network I/O),
-    so the Python work of parsing and validating runs beside the database's own work. Only
-    the worker touches the connection until it has finished.
-    """
-    pending: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=2)
-    total = UpsertCounts()
-    failures: list[BaseException] = []
-
-    def worker() -> None:
-        while (chunk := pending.get()) is not None:
-            if failures:
-                continue
-            try:
-                total.add(write(chunk))
-            except BaseException as exc:  # handed over to the calling thread below
-                failures.append(exc)
-
-    thread = threading.Thread(target=worker, name="upsert-writer")
-    thread.start()
-    try:
-        for chunk in chunks:
-            if failures:
-                break
-            pending.put(chunk)
-    finally:
-        pending.put(None)
-        thread.join()
-    if failures:
-        raise failures[0]
+        total.add(_upsert_chunk(conn, ledger, batch, prov))
+        if progress:
+            progress(done + len(batch))
     return total
 
 
