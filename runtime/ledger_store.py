@@ -232,6 +232,9 @@ class Query:
     scope: Scope = Scope()
     filters: tuple[tuple[str, Any], ...] = ()
     search: str = ""
+    #: Match the search text whole instead of as a prefix (for values the reader sees masked:
+    #: prefix searches on them would reveal the hidden part one character at a time).
+    search_exact: bool = False
 
 
 def _where(query: Query) -> list:
@@ -254,8 +257,11 @@ def _where(query: Query) -> list:
     if text:
         # Prefix ranges use the (ledger, key) and (ledger, label) indexes on both engines.
         column = Record.key if text[0].isdigit() else Record.label
-        clauses.append(column >= text)
-        clauses.append(column < text + "\uffff")
+        if query.search_exact:
+            clauses.append(column == text)
+        else:
+            clauses.append(column >= text)
+            clauses.append(column < text + "\uffff")
     return clauses
 
 

@@ -133,7 +133,8 @@ def table(code: str):
                              else None)
     return render_template(
         "ledgers/table.html", **context,
-        filters=[(f, record_table.filter_options(f)) for f in record_table.filter_fields(ledger)],
+        filters=[(f, record_table.filter_options(f))
+                 for f in record_table.filter_fields(ledger, viewer)],
         townships=record_table.townships_for(viewer, specs),
         villages=record_table.villages_for(viewer, specs, req.selected.get("township")),
     )

@@ -13,6 +13,7 @@ from typing import Any
 from builder.specs import Field, Ledger, OrgUnit, SpecSet
 from runtime.access import Viewer
 from runtime.ledger_store import Query
+from runtime.masking import is_masked
 from web.views import _
 
 PAGE_SIZE = 50
@@ -106,12 +107,16 @@ def _filterable(field: Field) -> bool:
     return is_boolean(field) or 0 < len(choices(field.schema)) <= MAX_FILTER_OPTIONS
 
 
-def filter_fields(ledger: Ledger) -> list[Field]:
-    """Return up to three choice or yes/no fields offered as select filters."""
+def filter_fields(ledger: Ledger, viewer: Viewer) -> list[Field]:
+    """Return up to three choice or yes/no fields offered as select filters.
+
+    Fields the viewer sees masked are never offered: filtering by them would reveal them.
+    """
     names = [n for n in PREFERRED_FILTERS.get(ledger.code, ()) if n in ledger.by_name]
     names += [f.name for f in ledger.fields if f.name not in names]
     picked = [ledger.by_name[n] for n in names
-              if not _is_org(ledger, n) and n != ledger.key and _filterable(ledger.by_name[n])]
+              if not _is_org(ledger, n) and n != ledger.key and _filterable(ledger.by_name[n])
+              and not is_masked(ledger.by_name[n], viewer)]
     return picked[:FILTER_COUNT]
 
 
@@ -162,7 +167,7 @@ def read_request(args: Mapping[str, str], ledger: Ledger, specs: SpecSet,
             and (not chosen_township or units[village].parent == chosen_township)):
         filters.append((ledger.village_field, village))
         selected["village"] = village
-    for field in filter_fields(ledger):
+    for field in filter_fields(ledger, viewer):
         value = args.get(field.name, "")
         if is_boolean(field) and value in ("true", "false"):
             filters.append((field.name, value == "true"))
@@ -177,7 +182,9 @@ def read_request(args: Mapping[str, str], ledger: Ledger, specs: SpecSet,
     search = args.get("q", "").strip()[:50]
     if search:
         selected["q"] = search
-    query = Query(ledger=ledger, scope=viewer.scope, filters=tuple(filters), search=search)
+    searched = ledger.by_name[ledger.key if search[:1].isdigit() else ledger.label]
+    query = Query(ledger=ledger, scope=viewer.scope, filters=tuple(filters), search=search,
+                  search_exact=is_masked(searched, viewer))
     return TableRequest(query=query, selected=selected, after=_cursor(args.get("after")),
                         before=_cursor(args.get("before")))
 

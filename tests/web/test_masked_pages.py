@@ -69,16 +69,38 @@ def test_record_page_and_history_never_show_clear_sensitive_values(
 
 @pytest.mark.parametrize("username", ["keeper", "minzheng", "zhongshanlu"])
 def test_search_results_are_masked_too(client, auth, seeded_engine, find_record, username):
-    """Fragments are masked like pages: a key-prefix search finds the record, masked."""
+    """Fragments are masked like pages: a search by the whole ID finds the record, masked."""
+    rid = find_record(seeded_engine, "person", township=ZHONGSHANLU)
+    id_number = _data(seeded_engine, rid)["id_number"]
+    auth.login(username)
+    fragment = client.get(f"/ledgers/person?q={id_number}",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment
+    ids = _cells(fragment, "公民身份号码")
+    assert ids == [id_number[:6] + "*" * 8 + id_number[-4:]]
+
+
+@pytest.mark.parametrize("username", ["keeper", "zhongshanlu"])
+def test_a_masked_value_cannot_be_searched_by_prefix(client, auth, seeded_engine, find_record,
+                                                    username):
+    """Prefix searches on a masked value would reveal it digit by digit: they find nothing."""
     rid = find_record(seeded_engine, "person", township=ZHONGSHANLU)
     id_number = _data(seeded_engine, rid)["id_number"]
     auth.login(username)
     fragment = client.get(f"/ledgers/person?q={id_number[:12]}",
                           headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "<html" not in fragment
-    ids = _cells(fragment, "公民身份号码")
-    assert id_number[:6] + "*" * 8 + id_number[-4:] in ids
-    assert id_number not in fragment
+    assert _cells(fragment, "公民身份号码") == []
+
+
+def test_fields_masked_for_the_viewer_are_not_offered_as_filters(client, auth):
+    """A department user sees 救助类别 masked, so cannot filter by it either."""
+    auth.login("minzheng")
+    page = client.get("/ledgers/person").get_data(as_text=True)
+    assert 'name="assistance_type"' not in page
+    assert client.get("/ledgers/person?assistance_type=低保&q=").status_code == 200
+    auth.logout()
+    auth.login("zhongshanlu")
+    assert 'name="assistance_type"' in client.get("/ledgers/person").get_data(as_text=True)
 
 
 def test_reveal_button_only_for_keepers(client, auth, seeded_engine, find_record):

@@ -80,8 +80,8 @@ def test_filter_by_choice_and_boolean(client, auth):
     assert len(_ids(page)) == 50  # an unknown value is ignored, not an error
 
 
-def test_search_by_name_prefix_and_key_prefix(client, auth, seeded_engine):
-    """The search box finds names by their start and records by the start of their key."""
+def test_search_by_name_prefix_and_key(client, auth, seeded_engine):
+    """The search box finds names by their start, and a masked key (ID number) only whole."""
     with seeded_engine.connect() as conn:
         name, key = conn.execute(select(Record.label, Record.key).where(
             Record.ledger == "person", Record.township_code == ZHONGSHANLU)).first()
@@ -90,9 +90,19 @@ def test_search_by_name_prefix_and_key_prefix(client, auth, seeded_engine):
         as_text=True)
     names = _cells(page, "姓名")
     assert name in names and all(n.startswith(name[:2]) for n in names)
-    page = client.get(f"/ledgers/person?q={key[:14]}").get_data(as_text=True)
-    assert _ids(page) and all(k.startswith(key[:6]) for k in _cells(page, "公民身份号码"))
-    assert 'value="' + key[:14] + '"' in page  # the box keeps the search
+    page = client.get(f"/ledgers/person?q={key}").get_data(as_text=True)
+    assert _cells(page, "公民身份号码") == [key[:6] + "*" * 8 + key[-4:]]
+    assert 'value="' + key + '"' in page  # the box keeps the search
+
+
+def test_search_by_prefix_of_an_unmasked_key(client, auth, seeded_engine):
+    """Parcel codes are not masked: their prefix finds every parcel of a village."""
+    with seeded_engine.connect() as conn:
+        key = conn.execute(select(Record.key).where(Record.ledger == "land")).scalar()
+    auth.login("keeper")
+    page = client.get(f"/ledgers/land?q={key[:12]}").get_data(as_text=True)
+    codes = _cells(page, "地块编码")
+    assert key in codes and all(c.startswith(key[:12]) for c in codes)
 
 
 def test_keyset_pages_go_forward_and_back(client, auth):
