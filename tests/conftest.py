@@ -109,14 +109,13 @@ def engine(backend, specs, tmp_path):
     _drop(url)
 
 
-@pytest.fixture
-def app(seeded_url, tmp_path):
-    """The web app on the seeded database, jobs run inline."""
+def make_test_app(url: str, tmp_path: Path):
+    """Create the web app on `url` for tests: CSRF off, jobs inline, files under tmp_path."""
     from web import create_app
 
-    app = create_app({
+    return create_app({
         "TESTING": True,
-        "DATABASE_URL": seeded_url,
+        "DATABASE_URL": url,
         "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
         "JOBS_IN_BACKGROUND": False,
@@ -124,6 +123,18 @@ def app(seeded_url, tmp_path):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "REPORT_DIR": str(tmp_path / "reports"),
     })
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Factory of test apps on a database URL (see `make_test_app`)."""
+    return lambda url: make_test_app(url, tmp_path)
+
+
+@pytest.fixture
+def app(seeded_url, make_app):
+    """The web app on the seeded database, jobs run inline."""
+    app = make_app(seeded_url)
     yield app
     app.extensions["yibiaotong"]["engine"].dispose()
 

@@ -17,8 +17,7 @@ from builder.specs import Field, Ledger, SpecSet
 from builder.validation import RowValidator
 from runtime.access import Viewer
 from runtime.masking import is_masked
-from web.record_table import choices, is_boolean
-from web.views import _
+from web.record_table import as_text, choices, is_boolean
 
 #: Widget name → what it renders (the macros of the same name in `ledgers/_widgets.html`).
 WIDGETS = {
@@ -62,19 +61,6 @@ def widget_for(field: Field) -> str:
     if kind not in WIDGET_BY_TYPE:
         raise ValueError(f"字段“{field.title}”的类型“{kind}”没有对应的输入控件")
     return WIDGET_BY_TYPE[kind]
-
-
-def as_text(value: Any) -> str:
-    """Return a stored value as the text an input shows."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return _("是") if value else _("否")
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 @dataclass

@@ -66,19 +66,24 @@ def is_boolean(field: Field) -> bool:
     return kind == "boolean" or (isinstance(kind, list) and "boolean" in kind)
 
 
-def display(field: Field, value: Any, org_units: Mapping[str, OrgUnit]) -> str:
-    """Return an (already masked) value as text: org units by name, booleans as 是/否."""
+def as_text(value: Any) -> str:
+    """Return a stored value as the text an input shows."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
-    if field.element.org_level and value in org_units:
-        return org_units[value].name
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def display(field: Field, value: Any, org_units: Mapping[str, OrgUnit]) -> str:
+    """Return an (already masked) value as text: org units by name, booleans as 是/否."""
+    if field.element.org_level and value in org_units:
+        return org_units[value].name
+    return as_text(value)
 
 
 def _is_org(ledger: Ledger, name: str) -> bool:

@@ -10,22 +10,12 @@ from sqlalchemy import select
 
 
 @pytest.fixture
-def fresh_app(engine, specs, tmp_path):
+def fresh_app(engine, specs, make_app):
     """A web app on its own freshly seeded tiny district, for tests that change records."""
     from runtime.demo.load import seed
-    from web import create_app
 
     seed(engine, specs, "tiny", 7)
-    app = create_app({
-        "TESTING": True,
-        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "SECRET_KEY": "test",
-        "WTF_CSRF_ENABLED": False,
-        "JOBS_IN_BACKGROUND": False,
-        "EXPORT_DIR": str(tmp_path / "exports"),
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "REPORT_DIR": str(tmp_path / "reports"),
-    })
+    app = make_app(engine.url.render_as_string(hide_password=False))
     yield app
     app.extensions["yibiaotong"]["engine"].dispose()
 
