@@ -20,6 +20,7 @@ from runtime.db import make_engine, migrate
 from runtime.demo.accounts import DEMO_PASSWORD
 from runtime.ledger_store import Query
 from runtime.models import OrgUnit, User
+from runtime.statistics import ensure_statistics
 
 
 def _engine():
@@ -34,6 +35,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     with Session(engine) as session, session.begin():
         load_org_units(session, specs)
         create_demo_users(session, specs)
+        ensure_statistics(session.connection(), specs)
     if not args.quiet:
         print_logins(demo_logins(specs))
     return 0

@@ -22,6 +22,10 @@ from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.ledger_store import Provenance, upsert
 from runtime.models import utcnow
+from runtime.statistics import analyze
+
+#: Imports that change at least this many records refresh the planner's statistics.
+ANALYZE_FROM = 10_000
 
 
 @dataclass
@@ -123,6 +127,8 @@ def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filen
                     progress=(lambda n: progress(n + len(rejected), len(body))) if progress else None)
     result.created, result.updated, result.unchanged = counts.created, counts.updated, counts.unchanged
     result.rejected = len(rejected)
+    if counts.created + counts.updated >= ANALYZE_FROM:
+        analyze(conn, specs)
     if rejected:
         report_dir.mkdir(parents=True, exist_ok=True)
         path = report_dir / f"{Path(filename).stem}-错误报告-{_stamp()}.xlsx"

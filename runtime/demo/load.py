@@ -11,6 +11,7 @@ from builder.specs import SpecSet
 from runtime.demo.generate import SCALES, generate
 from runtime.ledger_store import Provenance, bulk_create
 from runtime.models import Record, RecordVersion
+from runtime.statistics import analyze
 
 #: The demo's "now": generated records carry this as their source time.
 DEMO_TIME = datetime(2026, 11, 1, 8, 0, 0)
@@ -52,6 +53,8 @@ def seed(engine: Engine, specs: SpecSet, scale: str, seed_value: int,
                 current = township
                 if progress:
                     progress(township or "", counts)
+        conn.commit()
+        analyze(conn, specs)
         conn.commit()
     finally:
         conn.close()
