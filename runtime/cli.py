@@ -1,11 +1,16 @@
-"""The `yibiaotong` command: set up, seed, import, export, check specs, serve."""
+"""The `yibiaotong` commands of the run-time layer: set up, seed, import, export, check specs.
+
+`web.cli` adds `serve` and is the console script.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -157,19 +162,8 @@ def cmd_check_specs(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the web app (Flask's threaded server; use gunicorn in production)."""
-    from web import create_app
-
-    app = create_app()
-    print_logins(demo_logins(load_specs(config.specs_path())))
-    print(f"一表通已启动：http://{args.host}:{args.port}/")
-    app.run(host=args.host, port=args.port, threaded=True, debug=False)
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of every subcommand."""
+def build_parser(more: Callable[[Any], None] | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser of every subcommand; `more` may add commands of its own."""
     parser = argparse.ArgumentParser(prog="yibiaotong", description="一表通命令行")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("init", help="迁移数据库并创建组织机构与演示账号")
@@ -195,16 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-specs", help="校验 form_specs 下的全部规格文件")
     p.add_argument("path", nargs="?")
     p.set_defaults(func=cmd_check_specs)
-    p = sub.add_parser("serve", help="启动网页服务")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5000)
-    p.set_defaults(func=cmd_serve)
+    if more:
+        more(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line."""
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """Run the command line (with `parser` when a higher layer added commands to it)."""
+    args = (parser or build_parser()).parse_args(argv)
     return args.func(args)
 
 
