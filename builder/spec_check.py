@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from builder.cells import squeeze
 from builder.specs import build_ledger, load_elements
 
 #: Folder → meta-schema file that validates every JSON file in it.
@@ -55,6 +56,17 @@ def _check_element_schema(rel: str, item: dict, findings: list[Finding]) -> None
             findings.append(Finding(rel, where, f"正则表达式无法编译：{exc}"))
 
 
+def _check_labels(rel: str, item: dict, seen: dict[str, str]) -> list[Finding]:
+    """Report a name or alias that (full/half width and spaces aside) names another element too."""
+    found = []
+    code = item.get("code", "?")
+    for label in {squeeze(t) for t in [item.get("name", ""), *item.get("aliases", [])]}:
+        other = seen.setdefault(label, code)
+        if other != code:
+            found.append(Finding(rel, code, f"名称或别名“{label}”与 {other} 的名称或别名相同"))
+    return found
+
+
 def check_specs(root: str | Path) -> list[Finding]:
     """Return every problem found in the spec files under `root` (empty when all are valid)."""
     root = Path(root)
@@ -76,11 +88,13 @@ def check_specs(root: str | Path) -> list[Finding]:
             documents.setdefault(folder, []).append((rel, document))
     codes: dict[str, str] = {}
     for rel, document in documents.get("catalog", []):
+        labels: dict[str, str] = {}
         for item in document.get("elements", []):
             if item.get("code") in codes:
                 findings.append(Finding(rel, item["code"], f"数据元编码与 {codes[item['code']]} 重复"))
             codes[item.get("code", "?")] = rel
             _check_element_schema(rel, item, findings)
+            findings.extend(_check_labels(rel, item, labels))
     try:
         elements = load_elements(root)
     except (KeyError, TypeError, ValueError):

@@ -22,9 +22,12 @@ def test_broken_specs_are_reported(specs, tmp_path, capsys):
     catalog = root / "catalog" / "house.json"
     cat = json.loads(catalog.read_text(encoding="utf-8"))
     cat["elements"][0]["sensitivity"] = "top-secret"
+    cat["elements"][2]["aliases"].append(" ".join(cat["elements"][1]["name"]))  # spaced out
     catalog.write_text(json.dumps(cat, ensure_ascii=False), encoding="utf-8")
     assert main(["check-specs", str(root)]) == 1
     out = capsys.readouterr().out
     assert "catalog/house.json: elements/0/sensitivity" in out
+    second, third = cat["elements"][1]["code"], cat["elements"][2]["code"]
+    assert f"catalog/house.json: {third}: 名称或别名" in out and f"与 {second} 的名称" in out
     assert "ledgers/person.json: properties/name: 未知的数据元 person.nickname" in out
     assert "ledgers/person.json: x- 关键字引用的字段 id_no 不在 properties 中" in out
