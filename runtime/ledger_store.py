@@ -23,6 +23,11 @@ from runtime.models import Record, RecordVersion, User, utcnow
 RECORD_COLUMNS = ("ledger", "key", "label", "township_code", "village_code", "data", "version",
                   "updated_at")
 VERSION_COLUMNS = ("record_id", "version", "old", "new", "source", "source_ref", "actor_id", "at")
+#: Optimistic update: it touches the row only while it still has the version read.
+UPDATE_RECORD = (
+    "UPDATE records SET data = ?, label = ?, township_code = ?, village_code = ?, "
+    "version = ?, updated_at = ? WHERE id = ? AND version = ?"
+)
 CHUNK = 5000
 
 #: Where a change came from, as users read it.
@@ -174,10 +179,7 @@ def _upsert_chunk(conn: Connection, ledger: Ledger, rows: list[dict[str, Any]],
         versions.append((rid, version + 1, dumps(before), dumps(after), prov.source,
                          prov.source_ref, prov.actor_id, at))
     if updates:
-        touched = execute_many(conn, (
-            "UPDATE records SET data = ?, label = ?, township_code = ?, village_code = ?, "
-            "version = ?, updated_at = ? WHERE id = ? AND version = ?"
-        ), updates)
+        touched = execute_many(conn, UPDATE_RECORD, updates)
         if touched != len(updates):
             raise StaleRecord("台账记录在导入过程中被他人修改，请重新导入")
         insert_rows(conn, "record_versions", VERSION_COLUMNS, versions)
@@ -211,11 +213,10 @@ def update_record(conn: Connection, ledger: Ledger, record_id: int, expected_ver
         return row.version
     merged = _apply(row.data, after)
     _key, label, township, village = _columns(ledger, merged)
-    touched = execute_many(conn, (
-        "UPDATE records SET data = ?, label = ?, township_code = ?, village_code = ?, "
-        "version = ?, updated_at = ? WHERE id = ? AND version = ?"
-    ), [(dumps(merged), label, township, village, row.version + 1, db_time(conn, prov.at),
-         record_id, row.version)])
+    touched = execute_many(conn, UPDATE_RECORD, [(
+        dumps(merged), label, township, village, row.version + 1, db_time(conn, prov.at),
+        record_id, row.version,
+    )])
     if touched != 1:
         raise StaleRecord("该记录已被他人修改，请刷新后重试")
     insert_rows(conn, "record_versions", VERSION_COLUMNS, [(
