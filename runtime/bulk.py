@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -89,3 +91,19 @@ def insert_with_ids(
     raw = conn.connection.driver_connection
     last = raw.execute(f"SELECT max(id) FROM {table}").fetchone()[0]
     return list(range(last - len(rows) + 1, last + 1))
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk job.
+
+    Imports and exports build hundreds of thousands of short-lived lists and dicts that
+    reference counting frees anyway; the collector's full passes over them cost 15-30%.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -10,9 +10,10 @@ from typing import Any
 import rustpy_xlsxwriter
 from sqlalchemy import Connection
 
-from builder.specs import Field, Ledger
+from builder.specs import Ledger
 from runtime.access import Viewer
 from runtime.audit import record_event
+from runtime.bulk import paused_gc
 from runtime.ledger_store import Query, count, iter_rows
 from runtime.masking import present
 
@@ -28,30 +29,47 @@ def neutralize(value: Any) -> Any:
     return value
 
 
-def _cell(field: Field, value: Any, org_names: dict[str, str]) -> Any:
-    if value is None:
-        return None
-    if field.element.org_level:
-        return org_names.get(value, value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return value
+def _yes_no(value: Any) -> Any:
+    return ("是" if value else "否") if isinstance(value, bool) else value
+
+
+def _converters(ledger: Ledger, org_names: dict[str, str]) -> dict[str, Callable[[Any], Any]]:
+    """Return, for the fields whose stored value is not what a reader expects, its converter."""
+    found: dict[str, Callable[[Any], Any]] = {}
+    for field in ledger.fields:
+        if field.element.org_level:
+            found[field.name] = lambda v: org_names.get(v, v)
+        elif field.schema.get("type") == "boolean":
+            found[field.name] = _yes_no
+    return found
 
 
 def export_ledger(conn: Connection, query: Query, viewer: Viewer, fmt: str, target: Path,
                   org_names: dict[str, str],
                   progress: Callable[[int, int | None], None] | None = None) -> int:
     """Write every record the query matches to `target`; return the number of rows."""
+    with paused_gc():
+        return _export(conn, query, viewer, fmt, target, org_names, progress)
+
+
+def _export(conn: Connection, query: Query, viewer: Viewer, fmt: str, target: Path,
+            org_names: dict[str, str], progress: Callable[[int, int | None], None] | None) -> int:
     ledger = query.ledger
     total = count(conn, query)
     if progress:
         progress(0, total)
     titles = [f.title for f in ledger.fields]
-    rows: list[list[Any]] = []
+    names = [f.name for f in ledger.fields]
+    convert = _converters(ledger, org_names)
+    rows: list[dict[str, Any]] = []
     done = 0
     for batch in iter_rows(conn, query):
         for row in present(ledger, batch, viewer):
-            rows.append([_cell(f, row.get(f.name), org_names) for f in ledger.fields])
+            for name, fn in convert.items():
+                value = row.get(name)
+                if value is not None:
+                    row[name] = fn(value)
+            rows.append({title: row.get(name) for title, name in zip(titles, names, strict=True)})
         done += len(batch)
         if progress:
             progress(done, total)
@@ -65,23 +83,23 @@ def export_ledger(conn: Connection, query: Query, viewer: Viewer, fmt: str, targ
     return done
 
 
-def _write_csv(target: Path, titles: list[str], rows: list[list[Any]]) -> None:
+def _write_csv(target: Path, titles: list[str], rows: list[dict[str, Any]]) -> None:
     # UTF-8 with BOM: Excel on Chinese Windows opens it without garbling.
     with open(target, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(titles)
-        writer.writerows([neutralize(v) for v in row] for row in rows)
+        writer.writerows([neutralize(v) for v in row.values()] for row in rows)
 
 
-def _write_xlsx(target: Path, ledger: Ledger, titles: list[str], rows: list[list[Any]]) -> None:
+def _write_xlsx(target: Path, ledger: Ledger, titles: list[str],
+                rows: list[dict[str, Any]]) -> None:
     # Text cells are written as inline strings, never as formulas, so no injection is possible;
     # long codes (ID numbers) stay text and keep every digit.
     sheets = []
     for n, start in enumerate(range(0, max(len(rows), 1), SHEET_ROWS)):
         chunk = rows[start:start + SHEET_ROWS]
         name = ledger.title if n == 0 else f"{ledger.title}{n + 1}"
-        sheets.append(([dict(zip(titles, row, strict=True)) for row in chunk] or
-                       [dict.fromkeys(titles)], name))
+        sheets.append((chunk or [dict.fromkeys(titles)], name))
     if len(sheets) == 1:
         rustpy_xlsxwriter.write_worksheet(sheets[0][0], str(target), sheet_name=sheets[0][1],
                                           freeze_row=1, bold_headers=True)

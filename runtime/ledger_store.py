@@ -276,18 +276,32 @@ def _row(rid: int, key: str, version: int, data: Any) -> dict[str, Any]:
     return {"_id": rid, "_key": key, "_version": version, **data}
 
 
+def _pinned_township(query: Query) -> str | None:
+    """Return the one township a query is limited to, if any."""
+    if query.scope.township:
+        return query.scope.township
+    return next((v for n, v in query.filters if n == query.ledger.township_field), None)
+
+
 def page(conn: Connection, query: Query, *, after: tuple[str, int] | None = None,
          before: tuple[str, int] | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Return one page of records in (township, id) order, after or before a position."""
-    order = tuple_(Record.township_code, Record.id)
+    # Within one township the position is just the id: SQLite plans `(township, id) > (t, i)`
+    # next to `township = t` as a range over the township plus a sort (~8x slower per page).
+    one_township = _pinned_township(query) is not None
+    order = Record.id if one_township else tuple_(Record.township_code, Record.id)
+
+    def position(at: tuple[str, int]):
+        return at[1] if one_township else tuple_(*at)
+
     stmt = select(Record.id, Record.key, Record.version, Record.data,
                   Record.township_code).where(*_where(query))
     if before is not None:
-        stmt = stmt.where(order < tuple_(*before)).order_by(
+        stmt = stmt.where(order < position(before)).order_by(
             Record.township_code.desc(), Record.id.desc())
     else:
         if after is not None:
-            stmt = stmt.where(order > tuple_(*after))
+            stmt = stmt.where(order > position(after))
         stmt = stmt.order_by(Record.township_code, Record.id)
     rows = [_row(r.id, r.key, r.version, r.data) | {"_township": r.township_code}
             for r in conn.execute(stmt.limit(limit))]
