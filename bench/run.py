@@ -20,6 +20,7 @@ from pathlib import Path
 import orjson
 import psycopg
 import rustpy_xlsxwriter
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,7 @@ from runtime.demo.load import seed  # noqa: E402
 from runtime.exports import export_ledger  # noqa: E402
 from runtime.imports import import_file  # noqa: E402
 from runtime.ledger_store import Query, Scope, page, read_all  # noqa: E402
+from runtime.models import Record  # noqa: E402
 
 DATA = ROOT / ".bench"
 SEED = 20260101
@@ -95,10 +97,6 @@ def bench_seed(backend: str, specs) -> object:
 
 def biggest_near(engine, specs, wanted: int = 50_000) -> tuple[str, int]:
     """Return the township whose person count is closest to `wanted`."""
-    from sqlalchemy import func, select
-
-    from runtime.models import Record
-
     with engine.connect() as conn:
         rows = conn.execute(select(Record.township_code, func.count())
                             .where(Record.ledger == "person")
@@ -140,12 +138,15 @@ def bench_read(backend: str, engine, specs, township: str) -> None:
 def bench_filter(backend: str, engine, specs) -> None:
     """Filter the district's person table to one page."""
     ledger = specs.ledgers["person"]
+    with engine.connect() as conn:  # a full name that exists, from the middle of the district
+        name = conn.execute(select(Record.label).where(
+            Record.ledger == "person", Record.township_code == "500118108").limit(1)).scalar_one()
     cases = {
         "gender+assistance": Query(ledger, filters=(("gender", "女"), ("assistance_type", "低保"))),
         "disability_category": Query(ledger, filters=(("disability_category", "视力"),)),
         "township+village": Query(ledger, filters=((ledger.township_field, "500118108"),)),
         "name_prefix": Query(ledger, search="王建"),
-        "full_name": Query(ledger, search="欧阳娜娜"),
+        "full_name": Query(ledger, search=name, search_exact=True),
         "id_prefix": Query(ledger, search="5001181985"),
         "township_scope+gender": Query(ledger, Scope(township="500118001"),
                                        filters=(("gender", "女"),)),
