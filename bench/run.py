@@ -56,6 +56,12 @@ def report(name: str, value: float, unit: str, target: str, backend: str, ok: bo
     print(json.dumps(item, ensure_ascii=False), file=sys.stderr, flush=True)
 
 
+def settle() -> None:
+    """Flush pending writes so one step's disk write-back does not time the next step."""
+    os.sync()
+    time.sleep(2)
+
+
 def database(backend: str, name: str) -> str:
     """Return the URL of a new, empty database for one benchmark."""
     if backend == "sqlite":
@@ -252,16 +258,21 @@ def main() -> int:
     files = import_files(specs)
     for backend in backends:
         try:
+            # Imports go to empty databases; run them before the 2 GB district load, whose
+            # write-back to disk would otherwise still be competing with them.
+            settle()
+            bench_import(backend, specs, files)
+            settle()
             engine = bench_seed(backend, specs)
         except psycopg.OperationalError as exc:
             report("seed_district", 0, "s", "—", backend, False, error=str(exc))
             continue
+        settle()
         township, persons = biggest_near(engine, specs)
         bench_read(backend, engine, specs, township)
         bench_filter(backend, engine, specs)
         bench_export(backend, engine, specs, township, names)
         engine.dispose()
-        bench_import(backend, specs, files)
     print(json.dumps(results, ensure_ascii=False, indent=2))
     if os.environ.get("BENCH_KEEP_DATA") is None:
         shutil.rmtree(DATA, ignore_errors=True)
