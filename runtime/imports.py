@@ -83,6 +83,14 @@ def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filen
     rejected: list[tuple[int, list, dict[str, str]]] = []
     seen: dict[str, int] = {}
 
+    scope = viewer.scope
+    township_field, village_field = ledger.township_field, ledger.village_field
+
+    def outside(record: dict[str, Any]) -> bool:
+        if scope.township and record.get(township_field) != scope.township:
+            return True
+        return bool(scope.village and record.get(village_field) != scope.village)
+
     def valid_rows() -> Iterator[dict[str, Any]]:
         for offset, cells in enumerate(body):
             record, errors = coercer.coerce(cells, header.columns)
@@ -92,10 +100,8 @@ def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filen
             if not errors:
                 errors = validator.errors(record)
             key = record.get(ledger.key)
-            if not errors and not viewer.sees(
-                    record.get(ledger.township_field),
-                    record.get(ledger.village_field) if ledger.village_field else None):
-                errors = {ledger.township_field: "该记录不属于您的辖区，不能导入"}
+            if not errors and outside(record):
+                errors = {township_field: "该记录不属于您的辖区，不能导入"}
             if not errors and key in seen:
                 errors = {ledger.key: f"与第 {seen[key]} 行重复"}
             result.total += 1

@@ -50,3 +50,6 @@ def analyze(conn: Connection, specs: SpecSet) -> None:
         ensure_statistics(conn, specs)
         conn.execute(text("ANALYZE records"))
         conn.execute(text("ANALYZE record_versions"))
+    else:
+        conn.execute(text("PRAGMA analysis_limit = 1000"))  # sample: milliseconds, not seconds
+        conn.execute(text("ANALYZE"))
