@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
 
-from builder.coercion import RowCoercer
 from builder.error_report import write_error_report
-from builder.headers import find_header
 from builder.problems import FileProblem, ImportRefused
 from builder.specs import Ledger, SpecSet
-from builder.tabular import read_table
-from builder.validation import RowValidator
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
-from runtime.ledger_store import Provenance, upsert
+from runtime.import_parsing import parse
+from runtime.ledger_store import Provenance, UpsertCounts, upsert_prepared
 from runtime.models import utcnow
 from runtime.statistics import analyze
 
@@ -71,49 +68,24 @@ def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes,
 def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filename: str,
             viewer: Viewer, report_dir: Path, max_bytes: int,
             progress: Callable[[int, int | None], None] | None) -> ImportResult:
-    rows = read_table(data, filename, max_bytes=max_bytes)
-    header = find_header(rows, ledger)
-    coercer = RowCoercer(ledger, specs.org_units)
-    validator = RowValidator(ledger)
+    events = parse(data, filename, ledger, list(specs.org_units.values()), viewer.scope,
+                    max_bytes)
+    header = next(events)
     result = ImportResult(ledger=ledger.code, filename=filename, header_row=header.row_index + 1,
-                          unmatched=list(header.unmatched), ignored=list(header.ignored))
-    body = rows[header.row_index + 1:]
+                          unmatched=header.unmatched, ignored=header.ignored)
     if progress:
-        progress(0, len(body))
-    rejected: list[tuple[int, list, dict[str, str]]] = []
-    seen: dict[str, int] = {}
-
-    scope = viewer.scope
-    township_field, village_field = ledger.township_field, ledger.village_field
-
-    def outside(record: dict[str, Any]) -> bool:
-        if scope.township and record.get(township_field) != scope.township:
-            return True
-        return bool(scope.village and record.get(village_field) != scope.village)
-
-    def valid_rows() -> Iterator[dict[str, Any]]:
-        for offset, cells in enumerate(body):
-            record, errors = coercer.coerce(cells, header.columns)
-            if not record and not errors:
-                continue  # a blank line (or one with only columns we don't import)
-            line = header.row_index + 2 + offset
-            if not errors:
-                errors = validator.errors(record)
-            key = record.get(ledger.key)
-            if not errors and outside(record):
-                errors = {township_field: "该记录不属于您的辖区，不能导入"}
-            if not errors and key in seen:
-                errors = {ledger.key: f"与第 {seen[key]} 行重复"}
-            result.total += 1
-            if errors:
-                rejected.append((line, list(cells), errors))
-            else:
-                seen[key] = line
-                yield record
-
+        progress(0, header.body_rows)
     prov = Provenance(source="import", source_ref=filename, actor_id=viewer.user_id)
-    counts = upsert(conn, ledger, valid_rows(), prov,
-                    progress=(lambda n: progress(n + len(rejected), len(body))) if progress else None)
+    rejected: list[tuple[int, list, dict[str, str]]] = []
+    counts = UpsertCounts()
+    done = 0
+    for chunk in events:
+        counts.add(upsert_prepared(conn, ledger, chunk.valid, prov))
+        rejected.extend(chunk.rejected)
+        result.total += chunk.rows
+        done += chunk.rows
+        if progress:
+            progress(done, header.body_rows)
     result.created, result.updated, result.unchanged = counts.created, counts.updated, counts.unchanged
     result.rejected = len(rejected)
     if counts.created + counts.updated >= ANALYZE_FROM:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import ARRAY, Connection, any_, cast, func, select, text, tuple_
 
 from builder.specs import Ledger
@@ -81,21 +82,35 @@ class StaleRecord(Exception):
 def _columns(ledger: Ledger, data: dict[str, Any]) -> tuple[str, str | None, str, str | None]:
     label = data.get(ledger.label)
     village = data.get(ledger.village_field) if ledger.village_field else None
-    return str(data[ledger.key]), label, data[ledger.township_field], village
+    return str(data[ledger.key]), label, data.get(ledger.township_field), village
+
+
+#: A record ready to store: (key, label, township, village, JSON document).
+Prepared = tuple[str, str | None, str, str | None, str]
+
+
+def prepare(ledger: Ledger, data: dict[str, Any]) -> Prepared:
+    """Return a valid record as the columns and the JSON text the store writes."""
+    key, label, township, village = _columns(ledger, data)
+    return key, label, township, village, dumps(data)
 
 
 def bulk_create(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]],
                 prov: Provenance) -> int:
     """Insert records that do not exist yet, each with its creating version; return the count."""
-    rows = list(rows)
+    return insert_prepared(conn, ledger, [prepare(ledger, data) for data in rows], prov)
+
+
+def insert_prepared(conn: Connection, ledger: Ledger, rows: list[Prepared],
+                    prov: Provenance) -> int:
+    """Insert prepared new records, each with its creating version; return the count."""
     if not rows:
         return 0
     at = db_time(conn, prov.at)
-    record_rows = []
-    for data in rows:
-        key, label, township, village = _columns(ledger, data)
-        record_rows.append((ledger.code, key, label, township, village, dumps(data), 1, at))
-    ids = insert_with_ids(conn, "records", RECORD_COLUMNS, record_rows)
+    ids = insert_with_ids(conn, "records", RECORD_COLUMNS, [
+        (ledger.code, key, label, township, village, doc, 1, at)
+        for key, label, township, village, doc in rows
+    ])
     _add_creating_versions(conn, ids, prov)
     return len(rows)
 
@@ -155,40 +170,43 @@ def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], pro
     """Create new records and version the changed ones; unchanged rows write nothing.
 
     A value absent from a row leaves the stored value alone (an import never clears a field
-    by leaving a cell empty). Rows must already be valid; `rows` may be a generator.
+    by leaving a cell empty). Rows must already be valid; `rows` may be a generator. Rows of
+    the same key are merged, the later values winning.
     """
     total = UpsertCounts()
     done = 0
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            total.add(_upsert_chunk(conn, ledger, batch, prov))
-            done += len(batch)
-            batch = []
-            if progress:
-                progress(done)
-    if batch:
-        total.add(_upsert_chunk(conn, ledger, batch, prov))
+    batch: dict[str, dict[str, Any]] = {}
+
+    def flush() -> None:
+        nonlocal done
+        total.add(upsert_prepared(conn, ledger, [prepare(ledger, r) for r in batch.values()], prov))
+        done += len(batch)
+        batch.clear()
         if progress:
-            progress(done + len(batch))
+            progress(done)
+
+    for row in rows:
+        key = str(row[ledger.key])
+        batch[key] = {**batch[key], **row} if key in batch else row
+        if len(batch) == CHUNK:
+            flush()
+    if batch:
+        flush()
     return total
 
 
-def _upsert_chunk(conn: Connection, ledger: Ledger, rows: list[dict[str, Any]],
-                  prov: Provenance) -> UpsertCounts:
-    by_key: dict[str, dict[str, Any]] = {}
-    for row in rows:  # the last row of a key wins within one file
-        key = str(row[ledger.key])
-        by_key[key] = {**by_key[key], **row} if key in by_key else row
+def upsert_prepared(conn: Connection, ledger: Ledger, rows: list[Prepared],
+                    prov: Provenance) -> UpsertCounts:
+    """Upsert one chunk of prepared records with distinct keys (see `upsert`)."""
+    by_key = {row[0]: row for row in rows}
     existing = _load(conn, ledger.code, list(by_key))
     counts = UpsertCounts()
+    counts.created = insert_prepared(
+        conn, ledger, [row for key, row in by_key.items() if key not in existing], prov)
     at = db_time(conn, prov.at)
-    new_rows = [data for key, data in by_key.items() if key not in existing]
-    counts.created = bulk_create(conn, ledger, new_rows, prov)
     updates, versions = [], []
     for key, (rid, version, data) in existing.items():
-        before, after = diff(data, by_key[key])
+        before, after = diff(data, orjson.loads(by_key[key][4]))
         if not after:
             counts.unchanged += 1
             continue
