@@ -15,7 +15,7 @@ from builder.specs import Ledger, SpecSet
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
-from runtime.import_parsing import parse
+from runtime.import_parsing import Job, parsed
 from runtime.ledger_store import Provenance, UpsertCounts, upsert_prepared
 from runtime.models import utcnow
 from runtime.statistics import analyze
@@ -68,8 +68,8 @@ def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes,
 def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filename: str,
             viewer: Viewer, report_dir: Path, max_bytes: int,
             progress: Callable[[int, int | None], None] | None) -> ImportResult:
-    events = parse(data, filename, ledger, list(specs.org_units.values()), viewer.scope,
-                    max_bytes)
+    events = parsed(Job(data, filename, ledger, list(specs.org_units.values()), viewer.scope,
+                         max_bytes))
     header = next(events)
     result = ImportResult(ledger=ledger.code, filename=filename, header_row=header.row_index + 1,
                           unmatched=header.unmatched, ignored=header.ignored)
