@@ -9,8 +9,10 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from builder.admission_config import check_rules
 from builder.cells import squeeze
-from builder.specs import build_ledger, load_elements
+from builder.report_spec import check_report
+from builder.specs import build_ledger, load_elements, load_org_units
 
 #: Folder → meta-schema file that validates every JSON file in it.
 META = {"catalog": "catalog.schema.json", "ledgers": "ledger.schema.json"}
@@ -101,6 +103,11 @@ def check_specs(root: str | Path) -> list[Finding]:
         return findings  # the catalog findings above already say what is wrong
     for rel, document in documents.get("ledgers", []):
         findings.extend(_check_ledger(rel, document, elements))
+    findings.extend(_check_reports(root, elements, documents.get("ledgers", [])))
+    if (root / "admission").is_dir():
+        for problem in check_rules(root):
+            path, _, message = problem.partition(": ")
+            findings.append(Finding(path, "", message) if message else Finding("admission", "", problem))
     return findings
 
 
@@ -122,4 +129,44 @@ def _check_ledger(rel: str, document: dict, elements: dict) -> list[Finding]:
             Draft202012Validator.check_schema(build_ledger(document, elements).row_schema())
         except Exception as exc:
             found.append(Finding(rel, "", f"合成的记录 schema 无效：{exc}"))
+    return found
+
+
+def _check_reports(root: Path, elements: dict, ledger_documents: list[tuple[str, dict]]) -> list[Finding]:
+    """Check the sample reports of `reports/*.json` as the builder checks any report."""
+    paths = sorted((root / "reports").glob("*.json"))
+    meta_path = root / "meta" / "report.schema.json"
+    if not meta_path.exists():
+        return [Finding("meta/report.schema.json", "", "缺少元模式文件")] if paths else []
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    try:
+        Draft202012Validator.check_schema(meta)
+    except Exception as exc:  # SchemaError: its message says where
+        return [Finding("meta/report.schema.json", "", f"元模式本身无效：{exc}")]
+    ledgers = {}
+    for _rel, document in ledger_documents:
+        try:
+            ledger = build_ledger(document, elements)
+        except (KeyError, TypeError):
+            continue  # the ledger findings already say what is wrong
+        ledgers[ledger.code] = ledger
+    try:
+        org_units = load_org_units(root)
+    except (KeyError, TypeError, ValueError):
+        org_units = None
+    found: list[Finding] = []
+    codes: dict[str, str] = {}
+    for path in paths:
+        rel = str(path.relative_to(root))
+        data = path.read_bytes()
+        problems = check_report(data, elements, ledgers, org_units, meta=meta)
+        found.extend(Finding(rel, p.path, p.message) for p in problems)
+        if problems:
+            continue
+        code = json.loads(data)["x-report"]
+        if code != path.stem:
+            found.append(Finding(rel, "x-report", f"报表编码 {code} 应与文件名 {path.stem} 相同"))
+        if code in codes:
+            found.append(Finding(rel, "x-report", f"报表编码 {code} 与 {codes[code]} 重复"))
+        codes.setdefault(code, rel)
     return found
