@@ -43,6 +43,15 @@ class FileProblem(Enum):
         "表头中缺少关键列“{key}”（也可写作：{aliases}），它用来识别每一条记录，必须有；"
         "第 {row} 行识别到的列有：{found}"
     )
+    TEMPLATE_NO_HEADER = (
+        "在文件“{filename}”的前 {scan} 行中没有找到表头：表头行应在同一行写出至少两个列名"
+        "（例如“序号”“姓名”“公民身份号码”），不能只有标题或“填报单位”行；"
+        "请确认上传的是报表模板，并删除表头上方多余的内容后重新上传"
+    )
+    TEMPLATE_TOO_WIDE = (
+        "文件“{filename}”的表头有 {count} 列，超过了 {limit} 列的上限；"
+        "请把模板拆分成几张表分别导入"
+    )
 
     @property
     def code(self) -> str:

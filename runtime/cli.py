@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -162,6 +164,51 @@ def cmd_check_specs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Analyze a report spec or an Excel template and print the verdict as JSON."""
+    from runtime.analyze import analyze_file, database_ready
+
+    specs = load_specs(config.specs_path())
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"文件不存在：{path}", file=sys.stderr)
+        return 2
+    if args.ledger and args.ledger not in specs.ledgers:
+        print(f"未知的台账：{args.ledger}；可选：{'、'.join(specs.ledgers)}", file=sys.stderr)
+        return 2
+    try:
+        with _analysis_session() as session:
+            analysis = analyze_file(path.read_bytes(), path.name, specs, ledger=args.ledger,
+                                    session=session if session and database_ready(session) else None)
+    except ImportRefused as refused:
+        print(f"无法分析：{refused.message}", file=sys.stderr)
+        return 2
+    print(json.dumps(analysis.to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+@contextlib.contextmanager
+def _analysis_session():
+    """Yield a session on the configured database if it exists, else None (analysis offline)."""
+    url = config.database_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        yield None
+        return
+    try:
+        engine = _engine()
+        session = Session(engine)
+        session.connection()
+    except Exception:  # noqa: BLE001 - an unreachable database only means: analyze offline
+        yield None
+        return
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+        engine.dispose()
+
+
 def build_parser(more: Callable[[Any], None] | None = None) -> argparse.ArgumentParser:
     """Return the argument parser of every subcommand; `more` may add commands of its own."""
     parser = argparse.ArgumentParser(prog="yibiaotong", description="一表通命令行")
@@ -189,6 +236,11 @@ def build_parser(more: Callable[[Any], None] | None = None) -> argparse.Argument
     p = sub.add_parser("check-specs", help="校验 form_specs 下的全部规格文件")
     p.add_argument("path", nargs="?")
     p.set_defaults(func=cmd_check_specs)
+    p = sub.add_parser("analyze", help="分析报表规格（.json）或 Excel 模板：字段绑定、台账覆盖、准入规则")
+    p.add_argument("path")
+    p.add_argument("--ledger", help="报表行来自哪个台账（如 person、land）；不给则自动推断")
+    p.add_argument("--format", default="json", choices=["json"])
+    p.set_defaults(func=cmd_analyze)
     if more:
         more(sub)
     return parser
