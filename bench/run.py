@@ -1,6 +1,6 @@
 """District-scale benchmarks of the ledger side, on SQLite and PostgreSQL; prints JSON results.
 
-Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--skip-seed]`).
+Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--only builder]`).
 PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench` database on
 127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
 """
@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
+from bench.builder_bench import bench_admission_check, bench_analyze, bench_template_import  # noqa: E402
 from builder.specs import load_specs  # noqa: E402
 from runtime.access import Viewer  # noqa: E402
 from runtime.bootstrap import create_demo_users, load_org_units  # noqa: E402
@@ -269,10 +270,19 @@ def main() -> int:
     """Run the benchmarks and print the results as one JSON document."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
+    parser.add_argument("--only", choices=["builder"], help="只跑报表设计与准入部分（不生成全区数据）")
     args = parser.parse_args()
     backends = args.backend or ["sqlite", "postgresql"]
     specs = load_specs(ROOT / "form_specs")
     names = {u.code: u.name for u in specs.org_units.values()}
+    bench_analyze(report, specs)
+    for backend in backends:
+        engine = prepared(database(backend, "builder"), specs)
+        bench_template_import(report, backend, engine, specs)
+        engine.dispose()
+    if args.only == "builder":
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
     files = import_files(specs)
     for backend in backends:
         try:
@@ -290,6 +300,7 @@ def main() -> int:
         bench_read(backend, engine, specs, township)
         bench_filter(backend, engine, specs)
         bench_export(backend, engine, specs, township, names)
+        bench_admission_check(report, backend, engine, specs)
         engine.dispose()
     print(json.dumps(results, ensure_ascii=False, indent=2))
     if os.environ.get("BENCH_KEEP_DATA") is None:
