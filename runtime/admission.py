@@ -136,7 +136,7 @@ def submit(session: Session, specs: SpecSet, rules: RuleSet, report: Report, act
     request = AdmissionRequest(
         report_id=report.id, version=version.version, department_id=report.department_id,
         submitted_by=actor.user_id, submitted_at=now, status="pending",
-        verdict_decision=verdict.decision, verdict=verdict_record(verdict), note=note.strip())
+        verdict_decision=verdict.decision, verdict=verdict_record(verdict, spec), note=note.strip())
     session.add(request)
     report.status = "submitted"
     report.updated_at = now
@@ -209,11 +209,13 @@ def rules_remit(rules: RuleSet) -> frozenset[str] | None:
     return getattr(rules, "remit", None)
 
 
-def verdict_record(verdict: Verdict) -> dict[str, Any]:
+def verdict_record(verdict: Verdict, spec: ReportSpec | None = None) -> dict[str, Any]:
     """Return the verdict as storable JSON: the CLI shape plus per-column coverage and rule details."""
     record = verdict.to_json()
     record["rules"] = [_plain(dataclasses.asdict(r)) for r in verdict.rules]
-    record["coverage"]["columns"] = [_plain(dataclasses.asdict(c)) for c in verdict.coverage.columns]
+    parents = {f.name: list(f.parents) for f in spec.fields} if spec else {}
+    record["coverage"]["columns"] = [{**_plain(dataclasses.asdict(c)), "parents": parents.get(c.field, [])}
+                                     for c in verdict.coverage.columns]
     record["overlaps"] = [_plain(dataclasses.asdict(o)) for o in verdict.overlaps]
     return record
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from builder.report_diff import Change, diff_reports
 from builder.specs import Element
@@ -155,6 +156,8 @@ def save_draft(session: Session, report: Report, actor: Actor, document: dict[st
     document = {**document, "x-report": report.code, "x-version": draft.version,
                 "x-department": draft.document.get("x-department")}
     draft.document = copy.deepcopy(document)
+    # The ORM compares JSON values with ==, which ignores key order: a reorder alone must be written.
+    flag_modified(draft, "document")
     draft.edits += 1
     draft.updated_at = utcnow()
     report.title = _title(document)

@@ -29,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key()
 
-    from web import auth, database, jobs, ledgers, views
+    from web import auth, database, jobs, ledgers, report_editor, report_import, reports, review, views
 
     database.init_app(app)
     auth.init_app(app)
@@ -37,4 +37,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(ledgers.bp)
     app.register_blueprint(jobs.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(report_import.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(report_editor.bp)
     return app

@@ -16,7 +16,9 @@ from wtforms.validators import DataRequired
 from runtime.access import ROLES, Viewer, viewer_for
 from runtime.audit import record_event
 from runtime.models import OrgUnit, User
+from runtime.reports import Actor
 from web import database
+from web.views import landing_url
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -34,6 +36,7 @@ class CurrentUser(UserMixin):
         self.role = user.role
         self.role_name = ROLES[user.role][0]
         self.org_unit_name = unit.name if unit else "永川区"
+        self.department_id = user.department_id
         self.viewer: Viewer = viewer_for(
             user.id, user.role, user.org_unit_code,
             unit.level if unit else None, unit.parent_code if unit else None)
@@ -46,6 +49,12 @@ def _load(user_id: str) -> CurrentUser | None:
     if user is None or not user.active:
         return None
     return CurrentUser(user, db.get(OrgUnit, user.org_unit_code) if user.org_unit_code else None)
+
+
+def current_actor() -> Actor:
+    """Return the logged-in user as the actor of report operations."""
+    return Actor(user_id=current_user.id, role=current_user.role,
+                 department_id=current_user.department_id)
 
 
 def init_app(app: Flask) -> None:
@@ -90,7 +99,7 @@ def login():
             record_event(db.connection(), user.id, "login", user.username)
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):
-                target = url_for("ledgers.index")
+                target = landing_url(user.role)
             return redirect(target)
         form.password.errors.append("用户名或密码错误")
     return render_template("login.html", form=form)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from builder.gatekeeping import RuleSet, load_rules
 from builder.specs import SpecSet, load_specs
 from runtime.db import make_engine, make_sessionmaker
 
@@ -29,6 +32,14 @@ def engine() -> Engine:
 def specs() -> SpecSet:
     """Return the app's loaded spec set."""
     return current_app.extensions["yibiaotong"]["specs"]
+
+
+def rules() -> RuleSet:
+    """Return the admission rules, loaded once per app."""
+    ext = current_app.extensions["yibiaotong"]
+    if "rules" not in ext:
+        ext["rules"] = load_rules(Path(current_app.config["SPECS_PATH"]))
+    return ext["rules"]
 
 
 def session() -> Session:

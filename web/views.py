@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_htmx import HTMX
 from flask_login import current_user
 
-try:
-    LOCAL_TZ: Any = ZoneInfo("Asia/Shanghai")
-except ZoneInfoNotFoundError:  # no tz database on the host: China keeps UTC+8 all year
-    LOCAL_TZ = timezone(timedelta(hours=8), "CST")
+from runtime.clock import LOCAL_TZ
 
 #: Counts are capped at this on large tables and shown as "10万+".
 COUNT_CAP = 100_000
@@ -52,11 +48,23 @@ NAV = (
         "ledgers.index", "ledgers.table", "ledgers.record", "ledgers.edit")),
     NavItem("ledgers.import_index", "导入", _KEEPERS, section=(
         "ledgers.import_index", "ledgers.import_upload")),
-    NavItem("reports.index", "报表", frozenset({"admin", "department"})),
+    NavItem("reports.index", "报表", frozenset({"admin", "department"}),
+            section=("reports.", "report_import.", "editor.")),
     NavItem("review.index", "审核", frozenset({"admin", "reviewer"})),
     NavItem("tasks.index", "任务", frozenset({"admin", "township", "village"})),
     NavItem("dashboard.index", "看板", frozenset({"admin", "leader"})),
 )
+
+
+#: Where each role lands after logging in (when that page exists).
+HOME_BY_ROLE = {"department": "reports.index", "reviewer": "review.index", "township": "tasks.index",
+                "village": "tasks.index", "leader": "dashboard.index"}
+
+
+def landing_url(role: str) -> str:
+    """Return the page a role starts on (the ledgers until its own page exists)."""
+    start = HOME_BY_ROLE.get(role, "ledgers.index")
+    return url_for(start if start in current_app.view_functions else "ledgers.index")
 
 
 def add_nav(app: Flask, item: NavItem) -> None:
@@ -147,7 +155,7 @@ def init_app(app: Flask) -> None:
     def home():
         """Send the user to the ledger list, or to the login page."""
         if current_user.is_authenticated:
-            return redirect(url_for("ledgers.index"))
+            return redirect(landing_url(current_user.role))
         return redirect(url_for("auth.login"))
 
     @app.after_request

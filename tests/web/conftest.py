@@ -3,10 +3,69 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+
+#: Debian's Chromium, which Playwright drives (it cannot download browsers here).
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip browser tests without Chromium, except in CI (YIBIAOTONG_REQUIRE_ALL): there they fail."""
+    if CHROMIUM.exists() or os.environ.get("YIBIAOTONG_REQUIRE_ALL"):
+        return
+    skip = pytest.mark.skip(reason="没有 /usr/bin/chromium：跳过浏览器测试")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Return a function serving the app on a database URL (CSRF on) on a free port; its base URL."""
+    from werkzeug.serving import make_server
+
+    from web import create_app
+
+    running = []
+
+    def start(url: str) -> str:
+        app = create_app({
+            "DATABASE_URL": url, "SECRET_KEY": "browser-test", "JOBS_IN_BACKGROUND": True,
+            "EXPORT_DIR": str(tmp_path / "exports"), "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "REPORT_DIR": str(tmp_path / "reports"),
+        })
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread, app))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread, app in running:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+        app.extensions["yibiaotong"]["engine"].dispose()
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
@@ -30,6 +89,21 @@ def fresh_client(fresh_app):
 def fresh_auth(fresh_client, auth):
     """Login helper (the shared `auth` helper's class) bound to the fresh client."""
     return type(auth)(fresh_client)
+
+
+@pytest.fixture
+def blank_app(engine, make_app):
+    """A web app on a fresh database with users but no ledger records (reports, reviews)."""
+    app = make_app(engine.url.render_as_string(hide_password=False))
+    yield app
+    app.extensions["yibiaotong"]["engine"].dispose()
+
+
+@pytest.fixture
+def web(blank_app, auth):
+    """A client of the blank app and its login helper."""
+    client = blank_app.test_client()
+    return client, type(auth)(client)
 
 
 @pytest.fixture

@@ -2,62 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from runtime.models import Record
 
-CHROMIUM = Path("/usr/bin/chromium")
 ZHONGSHANLU = "500118001"
 MASKED_ID = r"^\d{6}\*{8}[\dX]{4}$"
 
-pytestmark = [
-    pytest.mark.browser,
-    # CI (YIBIAOTONG_REQUIRE_ALL) never skips: a missing browser must fail the run there.
-    pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("YIBIAOTONG_REQUIRE_ALL"),
-                       reason="没有 /usr/bin/chromium：跳过浏览器测试"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def live_url(seeded_url, backend, tmp_path):
-    """Serve the app on the seeded database (CSRF on, as in production) on a free port."""
-    from werkzeug.serving import make_server
-
-    from web import create_app
-
-    app = create_app({
-        "DATABASE_URL": seeded_url, "SECRET_KEY": "browser-test", "JOBS_IN_BACKGROUND": True,
-        "EXPORT_DIR": str(tmp_path / "exports"), "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "REPORT_DIR": str(tmp_path / "reports"),
-    })
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
-    app.extensions["yibiaotong"]["engine"].dispose()
-
-
-@pytest.fixture
-def browser():
-    """A headless Chromium."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"])
-        yield chromium
-        chromium.close()
+def live_url(seeded_url, serve):
+    """The app on the seeded database, served on a free port."""
+    return serve(seeded_url)
 
 
 def _login(page, base: str, username: str) -> None:

@@ -83,12 +83,12 @@ def test_navigation_picks_up_later_blueprints_by_role(app, client, auth):
     """Entries for later features appear once their endpoint exists, for their roles only."""
     from flask import Blueprint
 
-    reports = Blueprint("reports", __name__, url_prefix="/reports")
-    reports.add_url_rule("/", "index", lambda: "reports")
-    app.register_blueprint(reports)
-    auth.login("minzheng")
+    dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+    dashboard.add_url_rule("/", "index", lambda: "dashboard")
+    app.register_blueprint(dashboard)
+    auth.login("leader")
     page = client.get("/ledgers/person").get_data(as_text=True)
-    assert '<a href="/reports/">报表</a>' in page
+    assert '<a href="/dashboard/">看板</a>' in page
     assert '<a href="/ledgers" class="active" aria-current="page">台账</a>' in page
     auth.login("zhongshanlu")
-    assert "报表</a>" not in client.get("/ledgers").get_data(as_text=True)
+    assert "看板</a>" not in client.get("/ledgers").get_data(as_text=True)

@@ -1,0 +1,439 @@
+"""The report editor's drafts: what the department admin typed, turned into a report spec and back.
+
+The editor keeps the whole report as plain text drafts (`ReportDraft`, `FieldDraft`), so input
+that is not yet valid (a maximum of “十”, a deadline half typed) stays on the page with its
+message instead of being lost. `apply_draft` turns a draft into a spec document plus input
+problems keyed by the same paths `check_report` uses; `draft_from_document` goes back. Adding,
+moving and removing fields and filter conditions are pure functions over the drafts.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from builder.report_form import widgets_for
+from builder.report_spec import FILTER_OPS, FREQUENCIES
+from builder.specs import Element
+
+#: Custom field kind → Chinese label, in the order the editor offers them.
+KINDS = {"text": "文本", "number": "数字", "integer": "整数", "date": "日期",
+         "choice": "单选", "multi": "多选", "yesno": "是/否"}
+#: Filter operators that take no value, and those that take a list.
+NO_VALUE_OPS = frozenset({"present", "absent"})
+LIST_OPS = frozenset({"in", "not_in"})
+#: Keywords the editor writes for a custom field (others, e.g. `pattern`, are kept as they were).
+_CUSTOM_KEYWORDS = frozenset({"type", "format", "enum", "items", "uniqueItems", "minimum", "maximum",
+                              "minLength", "maxLength"})
+_DISPLAY_KEYWORDS = frozenset({"title", "x-widget", "x-help", "x-parents", "x-writeback"})
+_SPLIT = re.compile(r"[、,，;；]")
+MAX_OPTIONS = 200
+MAX_PARENTS = 3
+
+
+class EditRefused(ValueError):
+    """An editor action that cannot be done, with the Chinese reason."""
+
+
+@dataclass(frozen=True)
+class FieldDraft:
+    """One report field as the editor shows it: every setting as the text typed."""
+
+    name: str
+    title: str = ""
+    #: The bound catalog element, or None for a custom field.
+    element: str | None = None
+    #: A custom field's kind (a key of KINDS), "other" for a hand-written schema; "" when bound.
+    kind: str = ""
+    required: bool = False
+    writeback: bool = True
+    help: str = ""
+    #: "" means the kind's default widget.
+    widget: str = ""
+    #: Choices, one per line.
+    options: str = ""
+    minimum: str = ""
+    maximum: str = ""
+    min_length: str = ""
+    max_length: str = ""
+    #: Group captions above the column, outermost first, separated by “/”.
+    parents: str = ""
+
+
+@dataclass(frozen=True)
+class ConditionDraft:
+    """One row filter condition as typed."""
+
+    element: str = ""
+    op: str = "present"
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """The whole report as the editor holds it."""
+
+    title: str = ""
+    purpose: str = ""
+    basis: str = ""
+    description: str = ""
+    frequency: str = "once"
+    deadline: str = ""
+    #: True: all townships; False: only `targets`.
+    all_targets: bool = True
+    targets: tuple[str, ...] = ()
+    justification: str = ""
+    ledger: str = ""
+    conditions: tuple[ConditionDraft, ...] = ()
+    fields: tuple[FieldDraft, ...] = ()
+
+
+# --- document → draft ------------------------------------------------------------------------
+
+
+def kind_of(prop: Mapping[str, Any]) -> str:
+    """Return the custom kind of an unbound property's schema ("other" if the editor has none)."""
+    kind, fmt = prop.get("type"), prop.get("format")
+    if kind == "boolean":
+        return "yesno"
+    if kind == "array":
+        return "multi" if isinstance(prop.get("items"), Mapping) and "enum" in prop["items"] else "other"
+    if kind == "string" and "enum" in prop:
+        return "choice"
+    if kind == "string" and fmt == "date":
+        return "date"
+    if kind == "string" and not fmt and "pattern" not in prop:
+        return "text"
+    if kind in ("number", "integer") and "enum" not in prop:
+        return kind
+    return "other"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return "、".join(_text(v) for v in value)
+    return str(value)
+
+
+def field_draft(name: str, prop: Mapping[str, Any], required: bool) -> FieldDraft:
+    """Return the editor draft of one spec property."""
+    element = prop.get("x-element")
+    items = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
+    options = prop.get("enum") if "enum" in prop else items.get("enum", [])
+    parents = prop.get("x-parents") or []
+    return FieldDraft(
+        name=name, title=str(prop.get("title", "")), element=element,
+        kind="" if element else kind_of(prop), required=required,
+        writeback=bool(prop.get("x-writeback", True)) if element else False,
+        help=str(prop.get("x-help", "")), widget=str(prop.get("x-widget", "")),
+        options="\n".join(_text(o) for o in options if o is not None) if not element else "",
+        minimum=_text(prop.get("minimum")), maximum=_text(prop.get("maximum")),
+        min_length=_text(prop.get("minLength")), max_length=_text(prop.get("maxLength")),
+        parents=" / ".join(str(p) for p in parents if isinstance(parents, list)),
+    )
+
+
+def draft_from_document(document: Mapping[str, Any]) -> ReportDraft:
+    """Return the editor draft of a report spec document."""
+    rows = document.get("x-rows") if isinstance(document.get("x-rows"), Mapping) else {}
+    required = set(document.get("required") or ())
+    props = document.get("properties") if isinstance(document.get("properties"), Mapping) else {}
+    conditions = tuple(
+        ConditionDraft(element=str(c.get("element", "")), op=str(c.get("op", "present")),
+                       value=_text(c.get("value")))
+        for c in rows.get("filter") or () if isinstance(c, Mapping))
+    targets = tuple(str(t) for t in document.get("x-targets") or ())
+    return ReportDraft(
+        title=str(document.get("title", "")), purpose=str(document.get("x-purpose", "")),
+        basis=str(document.get("x-basis", "")), description=str(document.get("description", "")),
+        frequency=str(document.get("x-frequency", "once")), deadline=str(document.get("x-deadline", "")),
+        all_targets=not targets, targets=targets,
+        justification=str(document.get("x-justification", "")), ledger=rows.get("ledger") or "",
+        conditions=conditions,
+        fields=tuple(field_draft(n, p, n in required) for n, p in props.items() if isinstance(p, Mapping)),
+    )
+
+
+# --- draft → document ------------------------------------------------------------------------
+
+
+def _number(text: str, integer: bool, label: str) -> tuple[int | float | None, str]:
+    text = text.strip().replace("，", "").replace(",", "")
+    if not text:
+        return None, ""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):  # float() also reads “nan” and “inf”, which JSON cannot hold
+        return None, f"“{label}”应填数字，现在是“{text}”"
+    if integer and not value.is_integer():
+        return None, f"“{label}”应填整数，现在是“{text}”"
+    return (int(value) if value.is_integer() else value), ""
+
+
+def _length(text: str, label: str, least: int) -> tuple[int | None, str]:
+    value, problem = _number(text, True, label)
+    if value is not None and value < least:
+        return None, f"“{label}”不能小于 {least}"
+    return value, problem
+
+
+def option_list(text: str) -> list[str]:
+    """Return the choices typed one per line (a single line may use 、 or commas instead)."""
+    lines = [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
+    if len(lines) == 1:
+        lines = [p.strip() for p in _SPLIT.split(lines[0]) if p.strip()]
+    return lines
+
+
+def parent_list(text: str) -> list[str]:
+    """Return the group captions typed as “外层 / 内层”."""
+    return [p.strip() for p in re.split(r"[/／]", text) if p.strip()]
+
+
+def _custom_schema(d: FieldDraft, at: str, problems: dict[str, str]) -> dict[str, Any]:
+    """Return the type keywords of a custom field, noting input problems under `at`."""
+    schema: dict[str, Any] = {}
+    if d.kind in ("text", "date", "choice"):
+        schema["type"] = "string"
+    elif d.kind in ("number", "integer"):
+        schema["type"] = d.kind
+    elif d.kind == "yesno":
+        schema["type"] = "boolean"
+    if d.kind == "date":
+        schema["format"] = "date"
+    if d.kind in ("choice", "multi"):
+        options = option_list(d.options)
+        seen = [o for i, o in enumerate(options) if o in options[:i]]
+        if len(options) < 2:
+            problems[f"{at}/enum"] = "单选、多选字段至少要有两个选项，每行写一个"
+        elif seen:
+            problems[f"{at}/enum"] = f"选项“{seen[0]}”重复了"
+        elif len(options) > MAX_OPTIONS:
+            problems[f"{at}/enum"] = f"选项太多（{len(options)} 个），最多 {MAX_OPTIONS} 个"
+        elif any(len(o) > 100 for o in options):
+            problems[f"{at}/enum"] = "每个选项最长 100 个字"
+        if d.kind == "choice":
+            schema["enum"] = options
+        else:
+            schema.update(type="array", items={"type": "string", "enum": options}, uniqueItems=True)
+    if d.kind in ("number", "integer"):
+        low, p1 = _number(d.minimum, d.kind == "integer", "最小值")
+        high, p2 = _number(d.maximum, d.kind == "integer", "最大值")
+        for key, value, problem in (("minimum", low, p1), ("maximum", high, p2)):
+            if problem:
+                problems[f"{at}/{key}"] = problem
+            elif value is not None:
+                schema[key] = value
+        if low is not None and high is not None and low > high:
+            problems[f"{at}/maximum"] = "最大值不能小于最小值"
+    if d.kind == "text":
+        low, p1 = _length(d.min_length, "最少字数", 0)
+        high, p2 = _length(d.max_length, "最多字数", 1)
+        for key, value, problem in (("minLength", low, p1), ("maxLength", high, p2)):
+            if problem:
+                problems[f"{at}/{key}"] = problem
+            elif value is not None:
+                schema[key] = value
+        if low is not None and high is not None and low > high:
+            problems[f"{at}/maxLength"] = "最多字数不能小于最少字数"
+    return schema
+
+
+def field_property(d: FieldDraft, base: Mapping[str, Any] | None,
+                   elements: Mapping[str, Element]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the spec property of a field draft and its input problems (path → message).
+
+    Keywords the editor does not show (a `pattern`, a `description`) are kept from `base`.
+    """
+    at = f"properties/{d.name}"
+    problems: dict[str, str] = {}
+    keep = _DISPLAY_KEYWORDS | (_CUSTOM_KEYWORDS if d.kind in KINDS else frozenset())
+    prop = {k: copy.deepcopy(v) for k, v in (base or {}).items()
+            if k not in keep and k != "x-element"}
+    title = d.title.strip()
+    element = elements.get(d.element) if d.element else None
+    if d.element:
+        prop = {"x-element": d.element, **prop}
+        if title and (element is None or title != element.name):
+            prop["title"] = title
+        if not d.writeback:
+            prop["x-writeback"] = False
+        schema = {**(element.schema if element else {}), **prop}
+    else:
+        if not title:
+            problems[f"{at}/title"] = "请填写字段名称"
+        prop["title"] = title
+        schema = _custom_schema(d, at, problems) if d.kind in KINDS else {}
+        prop.update(schema)
+        schema = prop
+    if len(title) > 100:
+        problems[f"{at}/title"] = "字段名称最长 100 个字"
+    allowed = widgets_for(d.kind if not d.element else "", schema)
+    if d.widget and d.widget in allowed and d.widget != allowed[0]:
+        prop["x-widget"] = d.widget
+    if d.help.strip():
+        prop["x-help"] = d.help.strip()
+    parents = parent_list(d.parents)
+    if parents:
+        prop["x-parents"] = parents
+        if len(parents) > MAX_PARENTS:
+            problems[f"{at}/x-parents"] = f"分组标题最多 {MAX_PARENTS} 层"
+        elif any(len(p) > 100 for p in parents):
+            problems[f"{at}/x-parents"] = "每层分组标题最长 100 个字"
+    return prop, problems
+
+
+def _condition_value(c: ConditionDraft, element: Element | None) -> tuple[Any, str]:
+    if c.op in NO_VALUE_OPS:
+        return None, ""
+    parts = option_list(c.value) if c.op in LIST_OPS else [c.value.strip()]
+    parts = [p for p in parts if p]
+    if not parts:
+        return None, "请填写比较的值" + ("（多个值用顿号分隔）" if c.op in LIST_OPS else "")
+    kind = (element.schema.get("type") if element else None) or "string"
+    values: list[Any] = []
+    for part in parts:
+        if kind in ("integer", "number"):
+            value, problem = _number(part, kind == "integer", "比较的值")
+            if problem:
+                return None, problem
+            values.append(value)
+        elif kind == "boolean":
+            if part not in ("是", "否"):
+                return None, "这一项只能比较“是”或“否”"
+            values.append(part == "是")
+        else:
+            values.append(part)
+    return (values if c.op in LIST_OPS else values[0]), ""
+
+
+def apply_draft(document: Mapping[str, Any], draft: ReportDraft,
+                elements: Mapping[str, Element]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return `document` with the draft applied, and the input problems (path → message).
+
+    The document is complete even when there are problems (unparsable values are left out), so
+    the preview and the checks can still show it; a draft with problems should not be saved.
+    """
+    problems: dict[str, str] = {}
+    doc = copy.deepcopy(dict(document))
+    title = draft.title.strip()
+    if not title:
+        problems["title"] = "请填写报表名称"
+    elif len(title) > 100:
+        problems["title"] = "报表名称最长 100 个字"
+    doc["title"] = title
+    for key, value in (("x-purpose", draft.purpose), ("x-basis", draft.basis),
+                       ("x-justification", draft.justification), ("description", draft.description)):
+        if value.strip() or key in ("x-purpose", "x-basis"):
+            doc[key] = value.strip()
+        else:
+            doc.pop(key, None)
+    doc["x-frequency"] = draft.frequency if draft.frequency in FREQUENCIES else "once"
+    deadline = draft.deadline.strip()
+    try:
+        if deadline:
+            doc["x-deadline"] = date.fromisoformat(deadline).isoformat()
+        else:
+            doc.pop("x-deadline", None)
+    except ValueError:
+        doc.pop("x-deadline", None)
+        problems["x-deadline"] = "截止日期应写成 YYYY-MM-DD，如 2026-12-20"
+    doc["x-targets"] = [] if draft.all_targets else list(dict.fromkeys(draft.targets))
+    if not draft.all_targets and not draft.targets:
+        problems["x-targets"] = "请至少选择一个镇街，或选“全部镇街”"
+    conditions = []
+    for i, c in enumerate(draft.conditions if draft.ledger else ()):
+        if not c.element:
+            problems[f"x-rows/filter/{i}/element"] = "请选择筛选的数据项"
+            continue
+        op = c.op if c.op in FILTER_OPS else "present"
+        value, problem = _condition_value(c, elements.get(c.element))
+        if problem:
+            problems[f"x-rows/filter/{i}/value"] = problem
+            continue
+        conditions.append({"element": c.element, "op": op}
+                          | ({} if op in NO_VALUE_OPS else {"value": value}))
+    doc["x-rows"] = {"ledger": draft.ledger or None, "filter": conditions}
+    old = doc.get("properties") if isinstance(doc.get("properties"), Mapping) else {}
+    properties: dict[str, Any] = {}
+    for d in draft.fields:
+        prop, found = field_property(d, old.get(d.name), elements)
+        properties[d.name] = prop
+        problems.update(found)
+    doc["properties"] = properties
+    doc["required"] = [d.name for d in draft.fields if d.required]
+    return doc, problems
+
+
+# --- editing the field list ------------------------------------------------------------------
+
+
+def unique_name(base: str, used: Sequence[str] | set[str]) -> str:
+    """Return `base`, or `base_2`, `base_3` … whichever is not in `used`."""
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
+
+
+def element_property_name(code: str, ledger: str | None) -> str:
+    """Return the property name for an element: its own name on the row ledger, else group_name."""
+    group, _sep, name = code.partition(".")
+    return name if group == ledger else f"{group}_{name}"
+
+
+def add_element(fields: Sequence[FieldDraft], element: Element, ledger: str | None) -> list[FieldDraft]:
+    """Return the fields with `element` appended as a bound field under a unique property name."""
+    if any(f.element == element.code for f in fields):
+        raise EditRefused(f"“{element.name}”已在报表中，同一数据项不必重复添加")
+    name = unique_name(element_property_name(element.code, ledger), {f.name for f in fields})
+    return [*fields, FieldDraft(name=name, element=element.code, writeback=True)]
+
+
+def add_custom(fields: Sequence[FieldDraft], new: FieldDraft,
+               elements: Mapping[str, Element]) -> tuple[list[FieldDraft], dict[str, str]]:
+    """Return the fields with a custom field appended, or the unchanged fields and its problems.
+
+    The problems of `new` are keyed by the setting (``title``, ``enum``, ``maximum`` …).
+    """
+    if new.kind not in KINDS:
+        return list(fields), {"kind": "请选择字段类型"}
+    used = {f.name for f in fields}
+    n = len(fields) + 1
+    while f"c{n}" in used:
+        n += 1
+    draft = replace(new, name=f"c{n}", element=None, writeback=False)
+    _prop, problems = field_property(draft, None, elements)
+    if problems:
+        return list(fields), {path.rsplit("/", 1)[1]: message for path, message in problems.items()}
+    return [*fields, draft], {}
+
+
+def move(items: Sequence[Any], index: int, delta: int) -> list[Any]:
+    """Return `items` with the one at `index` moved by `delta` places (kept inside the list)."""
+    items = list(items)
+    if not 0 <= index < len(items):
+        raise EditRefused("要移动的项目不存在，请刷新页面")
+    target = max(0, min(len(items) - 1, index + delta))
+    items.insert(target, items.pop(index))
+    return items
+
+
+def remove(items: Sequence[Any], index: int) -> list[Any]:
+    """Return `items` without the one at `index`."""
+    if not 0 <= index < len(items):
+        raise EditRefused("要删除的项目不存在，请刷新页面")
+    return [item for i, item in enumerate(items) if i != index]

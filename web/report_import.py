@@ -1,0 +1,151 @@
+"""Turn the Excel templates departments already use into draft reports; consolidate several.
+
+Step 1 uploads a template and shows a proposed binding for every column with its confidence and
+reason; step 2 posts the admin's confirmed bindings and creates the draft. The columns travel
+between the steps in the form itself, so nothing is kept on the server in between.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from builder.analysis import DraftColumn, draft_document, match_template, matcher_for
+from builder.consolidation import consolidate
+from builder.problems import ImportRefused
+from builder.templates import read_template
+from runtime.models import Department
+from runtime.reports import ReportError, create_report, next_code
+from web import database
+from web.auth import current_actor, login_manager
+from web.views import _
+
+bp = Blueprint("report_import", __name__, url_prefix="/reports")
+#: How many templates one consolidation takes.
+MAX_TEMPLATES = 20
+_ACCEPT = ".xlsx,.xlsm,.xls,.ods,.csv"
+
+
+@bp.before_request
+def _require_author():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role not in ("department", "admin"):
+        abort(403)
+    return None
+
+
+def _read(upload) -> tuple[object | None, str | None]:
+    """Return (template, None) or (None, the Chinese reason the file cannot be read)."""
+    if upload is None or not upload.filename:
+        return None, _("请选择一个 Excel 模板文件")
+    try:
+        data = upload.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
+        return read_template(data, Path(upload.filename).name,
+                             max_bytes=current_app.config["MAX_UPLOAD_BYTES"]), None
+    except ImportRefused as refused:
+        return None, refused.message
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_template():
+    """Upload a template and review the proposed bindings."""
+    specs = database.specs()
+    if request.method == "GET":
+        return render_template("reports/import.html", ledgers=specs.ledgers, error=None, accept=_ACCEPT)
+    template, error = _read(request.files.get("file"))
+    ledger = request.form.get("ledger") or None
+    if template is None:
+        return render_template("reports/import.html", ledgers=specs.ledgers, error=error,
+                               accept=_ACCEPT), 422
+    ledger = ledger if ledger in specs.ledgers else None
+    result = match_template(template, matcher_for(specs.elements), ledger)
+    columns = [
+        {"label": m.label, "parents": list(m.parents), "kind": m.kind, "element": m.element,
+         "value_type": m.value_type, "letter": c.letter, "samples": [str(s) for s in c.samples[:3]],
+         "confidence": m.confidence, "reason": m.reason, "proposal": m.proposal,
+         "candidates": [cand.element for cand in m.candidates], "subject": m.subject}
+        for c, m in zip(template.columns, result.fields, strict=True)
+    ]
+    return render_template("reports/import_review.html", template=template, columns=columns,
+                           ledger=result.ledger, ledgers=specs.ledgers, elements=specs.elements,
+                           payload=json.dumps(columns, ensure_ascii=False), errors={})
+
+
+@bp.post("/import/confirm")
+def confirm_import():
+    """Create a draft report from the confirmed bindings."""
+    specs = database.specs()
+    try:
+        columns = json.loads(request.form.get("columns", "[]"))
+    except json.JSONDecodeError:
+        abort(400)
+    title = request.form.get("title", "").strip()
+    ledger = request.form.get("ledger") or None
+    ledger = ledger if ledger in specs.ledgers else None
+    chosen, errors = [], {}
+    seen: dict[str, str] = {}
+    for index, column in enumerate(columns):
+        element = request.form.get(f"bind-{index}", "")
+        kind = "layout" if request.form.get(f"layout-{index}") else "data"
+        if element and element not in specs.elements:
+            element = ""
+        if element and kind == "data":
+            if element in seen:
+                errors[f"bind-{index}"] = _("“%(a)s”和“%(b)s”绑定了同一个数据元，请只保留一个",
+                                            a=seen[element], b=column["label"])
+            seen[element] = column["label"]
+        chosen.append(DraftColumn(label=column["label"], parents=tuple(column.get("parents") or ()),
+                                  kind=kind, element=element or None, value_type=column.get("value_type")))
+        column["element"], column["kind"] = element or None, kind
+    if not title:
+        errors["title"] = _("请填写报表名称")
+    if errors:
+        return render_template(
+            "reports/import_review.html", template={"title": title, "filename": request.form.get("filename")},
+            columns=columns, ledger=ledger, ledgers=specs.ledgers, elements=specs.elements,
+            payload=json.dumps(columns, ensure_ascii=False), errors=errors), 422
+    db = database.session()
+    department = db.get(Department, current_user.department_id) if current_user.department_id else None
+    if department is None:
+        flash(_("只有部门管理员可以新建报表"), "error")
+        return redirect(url_for("reports.index"))
+    document = draft_document(title, ledger, chosen, specs.elements, code=next_code(db),
+                              department=department.code)
+    try:
+        report = create_report(db, current_actor(), document)
+    except ReportError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("report_import.import_template"))
+    flash(_("已由模板生成报表草稿，共 %(n)s 个字段；请补充目的、依据和截止日期后提交审核",
+            n=len(document["properties"])))
+    return redirect(url_for("editor.edit", code=report.code))
+
+
+@bp.route("/consolidate", methods=["GET", "POST"])
+def consolidate_templates():
+    """Upload several templates and show the deduplicated union of their fields."""
+    specs = database.specs()
+    if request.method == "GET":
+        return render_template("reports/consolidate.html", result=None, errors=[], accept=_ACCEPT,
+                               ledgers=specs.ledgers)
+    uploads = [f for f in request.files.getlist("files") if f and f.filename][:MAX_TEMPLATES]
+    templates, errors = [], []
+    for upload in uploads:
+        template, error = _read(upload)
+        if template is None:
+            errors.append(f"{upload.filename}：{error}")
+        else:
+            templates.append(template)
+    if not uploads:
+        errors.append(_("请至少选择两个模板文件"))
+    result = None
+    if templates:
+        ledger = request.form.get("ledger") or None
+        result = consolidate(templates, matcher_for(specs.elements),
+                             ledger=ledger if ledger in specs.ledgers else None)
+    return render_template("reports/consolidate.html", result=result, errors=errors, accept=_ACCEPT,
+                           ledgers=specs.ledgers, elements=specs.elements), (200 if result else 422)
