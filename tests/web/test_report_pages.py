@@ -140,3 +140,18 @@ def test_the_verdict_of_a_blocked_report_shows_the_blocking_rule(web, engine):
     auth.login("canlian")
     html = client.get(f"/reports/{code}/").get_data(as_text=True)
     assert "阻断" in html and "建议不予准入" in html
+
+
+def test_consolidating_templates_shows_the_union_and_the_proposed_extension(web):
+    client, auth = web
+    auth.login("minzheng")
+    files = [(io.BytesIO(data), name) for name, data in sample_templates().items()]
+    page = client.post("/reports/consolidate", data={"files": files, "ledger": ""},
+                       content_type="multipart/form-data")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "3 张模板共要" in html and "建议扩展" in html
+    assert "<code>land.parcel_code</code>" in html and "<code>person.id_number</code>" in html
+    assert "补贴类别" in html and ".ext_1</code>" in html
+    empty = client.post("/reports/consolidate", data={}, content_type="multipart/form-data")
+    assert empty.status_code == 422 and "请至少选择" in empty.get_data(as_text=True)
