@@ -63,6 +63,7 @@ def print_logins(logins: list[tuple]) -> None:
 def cmd_seed(args: argparse.Namespace) -> int:
     """Generate the demo district into the ledgers."""
     from runtime.demo.load import clear_records, has_records, seed
+    from runtime.demo.reports import load_demo_reports
 
     engine = _engine()
     migrate(engine)
@@ -91,6 +92,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
     for ledger, n in counts.items():
         print(f"  {specs.ledgers[ledger].title}: {n:,}")
     print(f"完成，用时 {time.perf_counter() - started:.1f} 秒")
+    if load_demo_reports(engine, specs):
+        print("  已创建演示报表：待审核、退回修改、草稿、已准入（直接提取）各一张")
     return 0
 
 

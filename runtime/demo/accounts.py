@@ -31,6 +31,7 @@ DISTRICT_USERS = (
     ("minzheng", "区民政局 王强", "department", "minzheng"),
     ("canlian", "区残联 陈静", "department", "canlian"),
     ("nongye", "区农业农村委 赵刚", "department", "nongye"),
+    ("tuiyi", "区退役军人事务局 李军", "department", "tuiyi"),
     ("reviewer", "改革办审核员 周涛", "reviewer", "gaigeban"),
     ("leader", "区领导 孙伟", "leader", None),
 )

@@ -1,0 +1,22 @@
+"""The demo reports: one at each step of admission, created once."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from runtime.demo.load import seed
+from runtime.demo.reports import load_demo_reports
+from runtime.holdings import forget
+from runtime.models import AdmissionRequest, Report
+
+
+def test_demo_reports_cover_every_step_and_are_created_once(engine, specs):
+    seed(engine, specs, "tiny", 7)
+    forget()
+    assert load_demo_reports(engine, specs) == 4
+    assert load_demo_reports(engine, specs) == 0
+    with Session(engine) as session:
+        states = {r.code: (r.status, r.mode) for r in session.scalars(select(Report))}
+        reasons = [r.reason for r in session.scalars(select(AdmissionRequest)) if r.reason]
+    assert sorted(states.values(), key=str) == sorted(
+        [("submitted", None), ("returned", None), ("draft", None), ("admitted", "extract")], key=str)
+    assert len(reasons) == 2
