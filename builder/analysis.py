@@ -12,7 +12,7 @@ from typing import Any
 
 from builder.gatekeeping import Context, RuleSet, Verdict, assess
 from builder.matching import Column, FieldMatch, Matcher, MatchResult
-from builder.report_spec import ReportRefused, ReportSpec, load_report
+from builder.report_spec import ReportRefused, ReportSpec, blank_document, load_report
 from builder.specs import Element, SpecSet
 from builder.templates import Template
 
@@ -110,21 +110,7 @@ def draft_document(title: str, ledger: str | None, columns: Sequence[DraftColumn
         if column.parents:
             prop["x-parents"] = list(column.parents)
         properties[name] = prop
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": title,
-        "type": "object",
-        "x-report": code,
-        "x-version": 1,
-        "x-department": department,
-        "x-purpose": "",
-        "x-basis": "",
-        "x-rows": {"ledger": ledger, "filter": []},
-        "x-frequency": "once",
-        "x-targets": [],
-        "properties": properties,
-        "required": [],
-    }
+    return blank_document(code, title, department, ledger=ledger, properties=properties)
 
 
 def spec_items(spec: ReportSpec) -> list[dict[str, Any]]:

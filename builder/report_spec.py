@@ -61,6 +61,26 @@ FILTER_OPS = {
 WIDGETS = ("text", "textarea", "number", "date", "select", "radio", "checkboxes", "yesno")
 
 
+def blank_document(code: str, title: str, department: str, *, ledger: str | None = None,
+                   properties: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the spec of a new draft report: one-off, all townships, metadata still to fill."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        "type": "object",
+        "x-report": code,
+        "x-version": 1,
+        "x-department": department,
+        "x-purpose": "",
+        "x-basis": "",
+        "x-rows": {"ledger": ledger, "filter": []},
+        "x-frequency": "once",
+        "x-targets": [],
+        "properties": properties or {},
+        "required": [],
+    }
+
+
 @dataclass(frozen=True)
 class Condition:
     """One condition of the row filter: an element of the row ledger, an operator, a value."""

@@ -15,6 +15,7 @@ from builder.specs import Ledger, SpecSet
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
+from runtime.holdings import forget as forget_holdings
 from runtime.import_parsing import Job, parsed
 from runtime.ledger_store import Provenance, UpsertCounts, upsert_prepared
 from runtime.models import utcnow
@@ -90,6 +91,8 @@ def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filen
     result.rejected = len(rejected)
     if counts.created + counts.updated >= ANALYZE_FROM:
         analyze(conn, specs)
+    if counts.created + counts.updated:
+        forget_holdings()  # the admission checks must see what the ledgers hold now
     if rejected:
         report_dir.mkdir(parents=True, exist_ok=True)
         path = report_dir / f"{Path(filename).stem}-错误报告-{_stamp()}.xlsx"

@@ -53,25 +53,6 @@ class Actor:
     department_id: int | None = None
 
 
-def blank_document(code: str, title: str, department: str) -> dict[str, Any]:
-    """Return the spec of a new, empty report."""
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": title,
-        "type": "object",
-        "x-report": code,
-        "x-version": 1,
-        "x-department": department,
-        "x-purpose": "",
-        "x-basis": "",
-        "x-rows": {"ledger": None, "filter": []},
-        "x-frequency": "once",
-        "x-targets": [],
-        "properties": {},
-        "required": [],
-    }
-
-
 def next_code(session: Session, prefix: str = "r") -> str:
     """Return an unused report code like r20261129_3."""
     stem = f"{prefix}{local_today():%Y%m%d}_"

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from builder.report_spec import ReportRefused, load_reports
+from builder.report_spec import ReportRefused, blank_document, load_reports
 from runtime.admission import (
     DECISION_LABELS,
     REQUEST_LABELS,
@@ -27,7 +27,6 @@ from runtime.reports import (
     EDITABLE,
     STATUS_LABELS,
     ReportError,
-    blank_document,
     create_report,
     department_reports,
     latest_version,
@@ -101,9 +100,9 @@ def new():
             if sample in samples:
                 document = {**samples[sample].document, "title": title, "x-report": code, "x-version": 1}
             else:
-                document = blank_document(code, title, department.code)
                 ledger = request.form.get("ledger") or None
-                document["x-rows"]["ledger"] = ledger if ledger in specs.ledgers else None
+                document = blank_document(code, title, department.code,
+                                          ledger=ledger if ledger in specs.ledgers else None)
             try:
                 report = create_report(db, current_actor(), document)
             except ReportError as exc:
