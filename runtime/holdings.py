@@ -66,8 +66,12 @@ def fill_rates(conn: Connection, ledger: str, fields: list[str],
     filled = dict.fromkeys(fields, 0)
     seen = 0
     for township in townships:
-        stmt = (select(Record.data).where(Record.ledger == ledger, Record.township_code == township)
-                .order_by(Record.id).limit(SAMPLE_PER_TOWNSHIP))
+        # The township as a range, not an equality: see ledger_store.page (PostgreSQL would walk
+        # the primary key of a large township and filter, 200 ms instead of 0.1).
+        stmt = (select(Record.data)
+                .where(Record.ledger == ledger, Record.township_code >= township,
+                       Record.township_code <= township)
+                .order_by(Record.township_code, Record.id).limit(SAMPLE_PER_TOWNSHIP))
         for (data,) in conn.execute(stmt):
             if isinstance(data, str | bytes):
                 data = orjson.loads(data)
