@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ARRAY, Connection, any_, cast, func, select, text, tuple_
+from sqlalchemy import ARRAY, Connection, and_, any_, cast, func, not_, or_, select, text, tuple_
 
 from builder.specs import Ledger
 from runtime.bulk import db_time, dumps, execute_many, insert_rows, insert_with_ids
@@ -278,6 +278,36 @@ class Query:
     #: Match the search text whole instead of as a prefix (for values the reader sees masked:
     #: prefix searches on them would reveal the hidden part one character at a time).
     search_exact: bool = False
+    #: (field, operator, value) conditions of a report's row filter (see CONDITION_OPS).
+    conditions: tuple[tuple[str, str, Any], ...] = ()
+
+
+#: Operators of `Query.conditions`, the report spec language's filter operators.
+CONDITION_OPS = ("present", "absent", "eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte")
+
+
+def _condition(ledger: Ledger, name: str, op: str, value: Any):
+    """Return the SQL condition of one row-filter condition over a field of the JSON document."""
+    kind = ledger.by_name[name].schema.get("type")
+    text = Record.data[name].as_string()
+    if op in ("present", "absent"):
+        filled = and_(text.is_not(None), text != "")
+        return filled if op == "present" else not_(filled)
+    if kind == "boolean":
+        ref, value = Record.data[name].as_boolean(), value
+    elif kind in ("integer", "number"):
+        ref = Record.data[name].as_float()
+    else:
+        ref = text
+    if op == "eq":
+        return ref == value
+    if op == "ne":  # an empty value is "not equal" too
+        return or_(ref.is_(None), ref != value)
+    if op == "in":
+        return ref.in_(list(value))
+    if op == "not_in":
+        return or_(ref.is_(None), ref.not_in(list(value)))
+    return {"gt": ref > value, "gte": ref >= value, "lt": ref < value, "lte": ref <= value}[op]
 
 
 def _where(query: Query, *, township_as_range: bool = False) -> list:
@@ -301,6 +331,7 @@ def _where(query: Query, *, township_as_range: bool = False) -> list:
             clauses.append(Record.data[name].as_boolean() == value)
         else:
             clauses.append(Record.data[name].as_string() == str(value))
+    clauses += [_condition(ledger, *condition) for condition in query.conditions]
     text = query.search.strip()
     if text:
         # Prefix ranges use the (ledger, key) and (ledger, label) indexes on both engines.
@@ -396,6 +427,16 @@ def get(conn: Connection, ledger: Ledger, record_id: int) -> dict[str, Any] | No
     }
 
 
+def get_by_keys(conn: Connection, ledger: Ledger, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Return records of `ledger` by natural key (one query); keys not found are left out."""
+    keys = sorted({k for k in keys if k})
+    if not keys:
+        return {}
+    stmt = select(Record.id, Record.key, Record.version, Record.data).where(
+        Record.ledger == ledger.code, Record.key.in_(keys))
+    return {r.key: _row(r.id, r.key, r.version, r.data) for r in conn.execute(stmt)}
+
+
 def get_by_key(conn: Connection, ledger: Ledger, key: str) -> dict[str, Any] | None:
     """Return one record of `ledger` by natural key, or None."""
     rid = conn.execute(
@@ -406,15 +447,26 @@ def get_by_key(conn: Connection, ledger: Ledger, key: str) -> dict[str, Any] | N
 
 def history(conn: Connection, record_id: int) -> list[dict[str, Any]]:
     """Return a record's versions newest first, each with the actor's display name."""
+    return histories(conn, [record_id]).get(record_id, [])
+
+
+def histories(conn: Connection, record_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Return the versions of several records (one query), newest first per record."""
+    if not record_ids:
+        return {}
     stmt = (
-        select(RecordVersion.version, RecordVersion.old, RecordVersion.new,
+        select(RecordVersion.record_id, RecordVersion.version, RecordVersion.old, RecordVersion.new,
                RecordVersion.source, RecordVersion.source_ref, RecordVersion.at,
                User.display_name.label("actor"))
         .outerjoin(User, User.id == RecordVersion.actor_id)
-        .where(RecordVersion.record_id == record_id)
-        .order_by(RecordVersion.version.desc())
+        .where(RecordVersion.record_id.in_(record_ids))
+        .order_by(RecordVersion.record_id, RecordVersion.version.desc())
     )
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in conn.execute(stmt):
+        version = dict(row._mapping)
+        found.setdefault(version.pop("record_id"), []).append(version)
+    return found
 
 
 def value_sources(versions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -233,3 +234,59 @@ class AdmissionRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: The reviewer's reason (required for every decision).
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Task(Base):
+    """One dispatched report for one org unit (任务): its deadline, state and progress."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("report_id", "org_unit_code"),
+        Index("ix_tasks_unit", "org_unit_code", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    #: The admitted report version the task was dispatched with.
+    version: Mapped[int] = mapped_column(Integer)
+    org_unit_code: Mapped[str] = mapped_column(ForeignKey("org_units.code"))
+    deadline: Mapped[date | None] = mapped_column(Date)
+    #: new, in_progress, submitted, returned.
+    state: Mapped[str] = mapped_column(String(12), default="new")
+    dispatched_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    dispatched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    returned_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Rows and complete rows as of the last save, for task lists (no ledger read needed).
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_complete: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TaskRow(Base):
+    """What a township typed for one row of a task: a draft over the pre-filled ledger values."""
+
+    __tablename__ = "task_rows"
+    __table_args__ = (UniqueConstraint("task_id", "row_key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    #: The ledger record the row shows; None for a row the township added.
+    record_id: Mapped[int | None] = mapped_column(BigId)
+    #: The record's natural key (an added row: the key the filler typed).
+    row_key: Mapped[str] = mapped_column(CodeText(64))
+    #: Field → value the filler entered, kept even when invalid (nothing typed is lost).
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Field → the ledger value the filler saw when changing it (conflicts at write-back).
+    base: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Field → Chinese message of the last validation.
+    errors: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: active, added, not_applicable.
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    #: Every cell the report asks for has a valid value (ledger or typed), or the row does not apply.
+    complete: Mapped[bool] = mapped_column(default=False)
+    #: Why the row does not apply (已迁出, 已死亡, 不符合条件 …).
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    #: Saves so far; a save names the count it started from (two fillers never overwrite).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

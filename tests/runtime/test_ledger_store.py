@@ -125,3 +125,31 @@ def test_keyset_pages_cover_every_record_once(engine, persons, make_person):
         back = page(conn, Query(persons), before=after, limit=3)
     assert sorted(seen) == sorted(r["id_number"] for r in rows)
     assert [r["_key"] for r in back] == seen[-4:-1]
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    (("phone", "present", None), {"a", "b"}),
+    (("phone", "absent", None), {"c"}),
+    (("disability_grade", "eq", "一级"), {"a"}),
+    (("disability_grade", "ne", "一级"), {"b", "c"}),
+    (("disability_grade", "in", ["一级", "二级"]), {"a", "b"}),
+    (("disability_grade", "not_in", ["一级"]), {"b", "c"}),
+    (("is_veteran", "eq", True), {"b"}),
+    (("birth_date", "gte", "1990-01-01"), {"b", "c"}),
+    (("birth_date", "lt", "1990-01-01"), {"a"}),
+])
+def test_report_filter_conditions(engine, persons, make_person, condition, expected):
+    rows = {
+        "a": make_person(phone="13800000001", disability_grade="一级", birth_date="1985-03-15"),
+        "b": make_person(phone="13800000002", disability_grade="二级", is_veteran=True,
+                         birth_date="1995-03-15", id_number=None),
+        "c": make_person(birth_date="2001-03-15", id_number=None, is_veteran=False),
+    }
+    from conftest import make_id_number
+
+    rows["b"]["id_number"] = make_id_number("19950315", 901)
+    rows["c"]["id_number"] = make_id_number("20010315", 903)
+    with engine.begin() as conn:
+        upsert(conn, persons, list(rows.values()), Provenance("import", "t.csv"))
+        found = {r["_key"] for r in page(conn, Query(persons, conditions=(condition,)), limit=50)}
+    assert found == {rows[name]["id_number"] for name in expected}

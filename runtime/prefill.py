@@ -1,0 +1,198 @@
+"""Pre-fill (预填): a task's rows, read from the ledgers of its org unit when the task is opened.
+
+Each row is a ledger record of the task's org unit that matches the report's row filter. Each
+bound cell carries the ledger value (masked where the filler may not see it) with its source and
+date; what the township typed (its draft, `TaskRow.values`) goes over it; a cell that neither
+holds is a gap. Nothing is copied at dispatch: a page reads one page of records, their drafts,
+their households and their versions, in four queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from builder.report_spec import ReportField, ReportSpec
+from builder.specs import Field, Ledger, SpecSet
+from runtime.access import Viewer
+from runtime.ledger_store import SOURCE_LABELS, Query, Scope, get_by_keys, histories, page, value_sources
+from runtime.masking import is_masked, mask_value
+from runtime.models import Task, TaskRow
+
+#: The household ledger's key field on a person record (person rows may bind household elements).
+HOUSEHOLD_LINK = {"person": ("household", "household_no")}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where a report field's pre-fill value comes from."""
+
+    report_field: ReportField
+    ledger_field: Field
+    #: None: the row's own record; "household": the record's household.
+    via: str | None = None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a task row as the filler sees it."""
+
+    value: Any
+    #: prefilled, edited, gap, computed.
+    state: str
+    masked: bool = False
+    source: str | None = None
+    at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass
+class RowView:
+    """One row of a task: its key, its cells, and the filler's draft state."""
+
+    key: str
+    record_id: int | None
+    cells: dict[str, Cell]
+    status: str = "active"
+    reason: str = ""
+    draft_version: int = 0
+    township: str | None = None
+
+    @property
+    def gaps(self) -> list[str]:
+        """Return the fields still to fill."""
+        return [name for name, cell in self.cells.items() if cell.state == "gap" or cell.error]
+
+    @property
+    def complete(self) -> bool:
+        """Tell whether nothing is left to fill (or the row does not apply)."""
+        return self.status == "not_applicable" or not self.gaps
+
+
+@dataclass
+class TaskPage:
+    """One page of a task's rows and where the next page starts."""
+
+    rows: list[RowView] = field(default_factory=list)
+    next_after: tuple[str, int] | None = None
+
+
+def bindings(spec: ReportSpec, specs: SpecSet) -> dict[str, Binding]:
+    """Return report field → where its value comes from (fields no ledger can fill are absent)."""
+    if not spec.rows.ledger:
+        return {}
+    ledger = specs.ledgers[spec.rows.ledger]
+    own = {f.element.code: f for f in ledger.fields}
+    linked = HOUSEHOLD_LINK.get(ledger.code)
+    other = {f.element.code: f for f in specs.ledgers[linked[0]].fields} if linked else {}
+    found = {}
+    for f in spec.fields:
+        if f.element in own:
+            found[f.name] = Binding(f, own[f.element])
+        elif f.element in other:
+            found[f.name] = Binding(f, other[f.element], via=linked[0])
+    return found
+
+
+def task_scope(specs: SpecSet, task: Task) -> Scope:
+    """Return the org units a task covers (a township, or one village)."""
+    unit = specs.org_units[task.org_unit_code]
+    if unit.level == "village":
+        return Scope(township=unit.parent, village=unit.code)
+    return Scope(township=unit.code)
+
+
+def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: str = "") -> Query:
+    """Return the ledger query of a task's rows: its org unit, the report's filter, a search."""
+    ledger = specs.ledgers[spec.rows.ledger]
+    by_element = {f.element.code: f.name for f in ledger.fields}
+    conditions = tuple((by_element[c.element], c.op, c.value) for c in spec.rows.filter)
+    return Query(ledger, task_scope(specs, task), conditions=conditions, search=search)
+
+
+def task_page(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, *,
+              after: tuple[str, int] | None = None, limit: int = 50, search: str = "",
+              today: date | None = None) -> TaskPage:
+    """Return one page of a task's rows, pre-filled and merged with the township's drafts."""
+    ledger = specs.ledgers[spec.rows.ledger]
+    records = page(conn, row_query(spec, specs, task, search=search), after=after, limit=limit)
+    ids = [r["_id"] for r in records]
+    drafts = _drafts(conn, task.id, ids)
+    linked = _linked(conn, specs, ledger, records)
+    sources = {rid: value_sources(versions) for rid, versions in histories(conn, ids).items()}
+    plan = bindings(spec, specs)
+    rows = [build_row(spec, plan, record, linked.get(record["_id"], {}), drafts.get(record["_id"]),
+                      sources.get(record["_id"], {}), viewer, today=today)
+            for record in records]
+    next_after = (records[-1]["_township"], records[-1]["_id"]) if len(records) == limit else None
+    return TaskPage(rows=rows, next_after=next_after)
+
+
+def build_row(spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str, Any],
+              household: Mapping[str, Any], draft: Any, sources: Mapping[str, Mapping],
+              viewer: Viewer, *, today: date | None = None) -> RowView:
+    """Merge one record, its household, the filler's draft and computed values into a row."""
+    typed = draft.values if draft else {}
+    errors = draft.errors if draft else {}
+    cells: dict[str, Cell] = {}
+    for f in spec.fields:
+        if f.name in typed:
+            cells[f.name] = Cell(typed[f.name], "edited", error=errors.get(f.name))
+            continue
+        binding = plan.get(f.name)
+        if binding is None:
+            cells[f.name] = Cell(None, "gap")
+            continue
+        source = household if binding.via else record
+        value = source.get(binding.ledger_field.name)
+        if value in (None, ""):
+            cells[f.name] = Cell(None, "gap")
+            continue
+        masked = is_masked(binding.ledger_field, viewer)
+        origin = sources.get(binding.ledger_field.name) if not binding.via else None
+        cells[f.name] = Cell(mask_value(binding.ledger_field, value) if masked else value, "prefilled",
+                             masked=masked,
+                             source=SOURCE_LABELS.get(origin["source"]) if origin else None,
+                             at=origin["at"] if origin else None)
+    _add_computed(spec, cells, today)
+    return RowView(key=record["_key"], record_id=record["_id"], cells=cells,
+                   status=draft.status if draft else "active", reason=draft.reason if draft else "",
+                   draft_version=draft.version if draft else 0, township=record.get("_township"))
+
+
+def _add_computed(spec: ReportSpec, cells: dict[str, Cell], today: date | None) -> None:
+    """Fill the spec's computed fields from the row's other values (masked inputs count as unknown)."""
+    computed = [f for f in spec.fields if getattr(f, "compute", None)]
+    if not computed:
+        return
+    from builder.report_validation import computed_values
+
+    known = {name: c.value for name, c in cells.items() if not c.masked and c.value is not None}
+    values = computed_values(spec, known, today=today or date.today())
+    for f in computed:
+        if values.get(f.name) is not None and cells[f.name].state == "gap":
+            cells[f.name] = Cell(values[f.name], "computed")
+
+
+def _drafts(conn: Connection, task_id: int, record_ids: list[int]) -> dict[int, Any]:
+    """Return the drafts (values, errors, status, reason, version) of some records of a task."""
+    if not record_ids:
+        return {}
+    stmt = select(TaskRow.record_id, TaskRow.values, TaskRow.errors, TaskRow.status, TaskRow.reason,
+                  TaskRow.version).where(TaskRow.task_id == task_id, TaskRow.record_id.in_(record_ids))
+    return {row.record_id: row for row in conn.execute(stmt)}
+
+
+def _linked(conn: Connection, specs: SpecSet, ledger: Ledger,
+            records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Return record id → its household record, for person rows (one query)."""
+    link = HOUSEHOLD_LINK.get(ledger.code)
+    if not link:
+        return {}
+    other, key_field = link
+    households = get_by_keys(conn, specs.ledgers[other], (r.get(key_field) for r in records))
+    return {r["_id"]: households.get(r.get(key_field), {}) for r in records}
