@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
 from bench.builder_bench import bench_admission_check, bench_analyze, bench_template_import  # noqa: E402
+from bench.runtime_bench import bench_tasks, bench_validate  # noqa: E402
 from builder.specs import load_specs  # noqa: E402
 from runtime.access import Viewer  # noqa: E402
 from runtime.bootstrap import create_demo_users, load_org_units  # noqa: E402
@@ -278,6 +279,7 @@ def main() -> int:
     specs = load_specs(ROOT / "form_specs")
     names = {u.code: u.name for u in specs.org_units.values()}
     bench_analyze(report, specs)
+    bench_validate(report, specs)
     for backend in backends:
         engine = prepared(database(backend, "builder"), specs)
         bench_template_import(report, backend, engine, specs)
@@ -303,6 +305,7 @@ def main() -> int:
         bench_filter(backend, engine, specs)
         bench_export(backend, engine, specs, township, names)
         bench_admission_check(report, backend, engine, specs)
+        bench_tasks(report, backend, engine, specs, township)
         engine.dispose()
     print(json.dumps(results, ensure_ascii=False, indent=2))
     if os.environ.get("BENCH_KEEP_DATA") is None:

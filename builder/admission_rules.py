@@ -262,7 +262,7 @@ def recurring_to_ledger(rule: Rule, facts: Facts) -> Hit:
     frequency = FREQUENCIES.get(spec.frequency, spec.frequency)
     if spec.frequency not in rule.params["frequencies"]:
         return _hit("pass", "pass", frequency=frequency)
-    custom = [f for f in spec.fields if not f.element]
+    custom = [f for f in spec.fields if not f.element and not f.compute]
     if not custom:
         return _hit("fire", "all_bound", frequency=frequency)
     return _hit("fire", "message", frequency=frequency, fields=quoted(_titles(custom)))
@@ -276,7 +276,7 @@ def township_remit(rule: Rule, facts: Facts) -> Hit:
     title = rule.params.get("remit_title") or "镇街履职事项清单"
     elements = facts.context.elements
     outside = [f for f in facts.spec.fields if f.element and not in_remit(f.element, remit)]
-    custom = [f for f in facts.spec.fields if not f.element]
+    custom = [f for f in facts.spec.fields if not f.element and not f.compute]
     parts: list[tuple[str, Mapping[str, Any]]] = []
     if outside:
         named = [f"“{f.title or f.name}”" + (f"（{elements[f.element].department}）"

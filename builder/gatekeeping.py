@@ -154,8 +154,8 @@ def working_days(start: date, end: date, rules: RuleSet) -> int:
 
 
 def data_fields(spec: ReportSpec) -> tuple[ReportField, ...]:
-    """Return the report's data fields (a report spec holds no layout columns)."""
-    return spec.fields
+    """Return the fields someone must supply: computed fields derive from others, so they are not."""
+    return tuple(f for f in spec.fields if not f.compute)
 
 
 def measure_coverage(spec: ReportSpec, context: Context) -> Coverage:

@@ -30,6 +30,8 @@ _NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _LENGTH = ("minLength", "maxLength")
 _ARRAY = ("items", "uniqueItems", "minItems", "maxItems")
 _ORDERED_OPS = ("gt", "gte", "lt", "lte")
+#: Computation of a computed field (`x-compute.op`) → Chinese name.
+COMPUTE_OPS = {"age": "周岁年龄", "year_of": "年份", "sum": "合计"}
 _LOWER = ("minimum", "exclusiveMinimum", "minLength")
 
 
@@ -136,6 +138,8 @@ class _Checker:
                 schema = merged_schema(element, prop)
             else:
                 self.custom(name, where, prop)
+                if "x-compute" in prop:
+                    self.compute(name, where, prop)
                 schema = prop
             self.ranges(name, where, schema)
             self.widget(name, where, prop, schema)
@@ -147,6 +151,9 @@ class _Checker:
         for i, name in enumerate(self.doc.get("required", [])):
             if name not in props:
                 self.add("unknown_required", f"required/{i}", f"必填字段 {name} 不在字段列表中")
+            elif "x-compute" in props[name]:
+                self.add("computed_required", f"required/{i}",
+                         f"{field_caption(self.doc, name)}由系统计算，镇街不填写，不能设为必填")
         self.rows()
         self.metadata()
         return self.found
@@ -205,6 +212,44 @@ class _Checker:
             elif prop.get("minItems", 0) > len(options):
                 self.add("empty_range", f"{path}/minItems",
                          f"{where}要求至少选 {prop['minItems']} 项，但只有 {len(options)} 个选项")
+
+    def compute(self, name: str, where: str, prop: Mapping[str, Any]) -> None:
+        """A computed field reads existing, non-computed fields of the right type and has a type that fits."""
+        rule, path = prop["x-compute"], f"properties/{name}/x-compute"
+        op, kind = rule["op"], prop["type"]
+        if op in ("age", "year_of") and kind != "integer":
+            self.add("compute_type_mismatch", f"properties/{name}/type",
+                     f"{where}计算的是{COMPUTE_OPS[op]}，类型应为 integer（整数）")
+        elif op == "sum" and kind not in ("number", "integer"):
+            self.add("compute_type_mismatch", f"properties/{name}/type",
+                     f"{where}是合计，类型应为 number（数字）或 integer（整数）")
+        sources = ([("from", rule["from"])] if "from" in rule
+                   else [(f"of/{i}", n) for i, n in enumerate(rule["of"])])
+        props = self.doc["properties"]
+        for key, ref in sources:
+            other, at = props.get(ref), f"{path}/{key}"
+            if other is None or ref == name:
+                self.add("compute_unknown_field", at, f"{where}的计算引用了字段 {ref}，但报表中没有这个字段"
+                         if other is None else f"{where}的计算不能引用它自己")
+                continue
+            caption = field_caption(self.doc, ref)
+            if "x-compute" in other:
+                self.add("compute_chain", at, f"{where}的计算不能引用另一个计算字段（{caption}）")
+                continue
+            element = self.elements.get(other.get("x-element") or "")
+            if "x-element" in other and element is None:
+                continue  # reported as unknown_element
+            schema = merged_schema(element, other) if element else other
+            if element and "title" not in other:
+                caption = f"字段“{element.name}”"
+            if op != "sum" and field_kind(schema) != "date":
+                self.add("compute_source_type", at,
+                         f"{where}按{caption}计算{COMPUTE_OPS[op]}，但它不是日期字段")
+            elif op == "sum" and schema.get("type") not in ("number", "integer"):
+                self.add("compute_source_type", at, f"{where}是合计，但{caption}不是数字字段")
+            elif op == "sum" and kind == "integer" and schema.get("type") == "number":
+                self.add("compute_source_type", at,
+                         f"{where}是整数合计，但{caption}可以有小数；请把{where}的类型改为 number（数字）")
 
     def ranges(self, name: str, where: str, schema: Mapping[str, Any]) -> None:
         pairs = [("minimum", "maximum"), ("exclusiveMinimum", "maximum"),

@@ -27,7 +27,8 @@ and `form_specs/README.md`)::
 
 A property bound to a data element takes the element's schema, then the property's own keywords
 on top (as in ledger specs). `x-writeback` (default true for bound fields) says whether township
-edits flow back to the ledger.
+edits flow back to the ledger. A custom field with `x-compute` (age or year of a date field, sum of
+number fields) is filled by the system, never by the township (`builder.report_compute`).
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ class ReportField:
     help: str = ""
     #: Group captions above the column, outermost first.
     parents: tuple[str, ...] = ()
+    #: `x-compute` of a computed field ({"op": "age", "from": …, "on": …} …), else None.
+    compute: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,7 @@ def _field(name: str, prop: dict[str, Any], required: bool, elements: Mapping[st
     return ReportField(
         name=name, title=schema["title"], schema=plain(schema), element=code, required=required,
         writeback=writeback, widget=prop.get("x-widget"), help=prop.get("x-help", ""),
-        parents=tuple(prop.get("x-parents", ())),
+        parents=tuple(prop.get("x-parents", ())), compute=prop.get("x-compute"),
     )
 
 

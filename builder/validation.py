@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -37,9 +37,9 @@ FORMAT_PROBLEMS: dict[str, Callable[[str], str | None]] = {
     "date": _date_problem,
 }
 
-# "date" is checked by jsonschema-rs itself (a real calendar date); only our own formats call back
-# into Python, which costs a function call per value.
-_FORMATS = {name: (lambda v, f=fn: f(v) is None) for name, fn in FORMAT_PROBLEMS.items()
+#: Custom formats for jsonschema-rs. "date" is checked by jsonschema-rs itself (a real calendar
+#: date); only our own formats call back into Python, which costs a function call per value.
+FORMATS = {name: (lambda v, f=fn: f(v) is None) for name, fn in FORMAT_PROBLEMS.items()
             if name != "date"}
 
 _TYPE_NAMES = {
@@ -54,40 +54,53 @@ def _options(values: Iterable[Any], limit: int = 8) -> str:
     return text + ("等" if len(values) > limit else "")
 
 
-def _message(error: Any, schema: dict[str, Any], title: str) -> str:
-    """Translate one jsonschema-rs error into a Chinese sentence for the person who must fix it."""
-    kind = error.kind
-    name = type(kind).__name__
+def error_message(error: Any, schema: Mapping[str, Any], title: str | None = None) -> str:
+    """Translate one jsonschema-rs error into a Chinese sentence for the person who must fix it.
+
+    With a `title` the sentence names the field (「性别」的值…), for lists of a record's errors;
+    without, it is the short message shown next to the cell itself (必须是0到150之间的整数).
+    """
+    name = type(error.kind).__name__
     value = error.instance
+    prefix = f"「{title}」" if title else ""
     if name == "Enum":
-        return f"「{title}」的值“{value}”不在可选范围内：{_options(schema.get('enum', ()))}"
+        options = _options(schema.get("enum", ()))
+        if title:
+            return f"「{title}」的值“{value}”不在可选范围内：{options}"
+        return f"“{value}”不在可选范围内，请从{options}中选择"
     if name == "Type":
-        return f"「{title}」应为{_TYPE_NAMES.get(schema.get('type'), schema.get('type'))}"
+        return f"{prefix}应为{_TYPE_NAMES.get(schema.get('type'), schema.get('type'))}"
     if name == "Format":
         problem = FORMAT_PROBLEMS.get(schema.get("format"), lambda v: None)(value)
-        return problem or f"「{title}」格式不正确"
+        return problem or f"{prefix}格式不正确"
     if name == "Pattern":
-        return f"「{title}」格式不正确：“{value}”"
+        return f"{prefix}格式不正确：“{value}”"
     if name == "MaxLength":
-        return f"「{title}」最多{schema['maxLength']}个字"
+        return f"{prefix}最多{schema['maxLength']}个字"
     if name == "MinLength":
-        return f"「{title}」至少{schema['minLength']}个字"
+        return f"{prefix}至少{schema['minLength']}个字"
     if name in ("Minimum", "Maximum", "ExclusiveMinimum", "ExclusiveMaximum"):
-        return _range_message(schema, title)
-    return f"「{title}」不符合要求：{error.message}"
+        return _range_message(schema, prefix)
+    if name == "MinItems":
+        return f"{prefix}至少选{schema['minItems']}项"
+    if name == "MaxItems":
+        return f"{prefix}最多选{schema['maxItems']}项"
+    if name == "UniqueItems":
+        return f"{prefix}选项不能重复"
+    return f"{prefix}不符合要求：{error.message}"
 
 
-def _range_message(schema: dict[str, Any], title: str) -> str:
+def _range_message(schema: Mapping[str, Any], prefix: str) -> str:
     noun = "整数" if schema.get("type") == "integer" else "数"
     low = schema.get("minimum", schema.get("exclusiveMinimum"))
     high = schema.get("maximum", schema.get("exclusiveMaximum"))
     if low is not None and high is not None:
-        return f"「{title}」必须是{low}到{high}之间的{noun}"
+        return f"{prefix}必须是{low}到{high}之间的{noun}"
     if low is not None:
         word = "大于" if "exclusiveMinimum" in schema else "不小于"
-        return f"「{title}」必须{word}{low}"
+        return f"{prefix}必须{word}{low}"
     word = "小于" if "exclusiveMaximum" in schema else "不大于"
-    return f"「{title}」必须{word}{high}"
+    return f"{prefix}必须{word}{high}"
 
 
 def _check_birth_date(row: dict[str, Any], found: dict[str, str]) -> dict[str, str]:
@@ -140,7 +153,7 @@ class RowValidator:
         """Compile the ledger's row schema once."""
         self.ledger = ledger
         self._validator = jsonschema_rs.validator_for(
-            ledger.row_schema(), formats=_FORMATS, validate_formats=True
+            ledger.row_schema(), formats=FORMATS, validate_formats=True
         )
         self._checks = [ROW_CHECKS[name] for name in ledger.row_checks]
 
@@ -170,4 +183,4 @@ class RowValidator:
             if field is None:
                 found.setdefault(name, error.message)
             else:
-                found.setdefault(name, _message(error, field.schema, field.title))
+                found.setdefault(name, error_message(error, field.schema, field.title))

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from builder.report_compute import computed_values
 from builder.report_spec import ReportField, ReportSpec
 from builder.specs import Field, Ledger, SpecSet
 from runtime.access import Viewer
@@ -166,11 +167,9 @@ def build_row(spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str
 
 def _add_computed(spec: ReportSpec, cells: dict[str, Cell], today: date | None) -> None:
     """Fill the spec's computed fields from the row's other values (masked inputs count as unknown)."""
-    computed = [f for f in spec.fields if getattr(f, "compute", None)]
+    computed = [f for f in spec.fields if f.compute]
     if not computed:
         return
-    from builder.report_validation import computed_values
-
     known = {name: c.value for name, c in cells.items() if not c.masked and c.value is not None}
     values = computed_values(spec, known, today=today or date.today())
     for f in computed:

@@ -1,85 +1,57 @@
 """Dispatch to org units and the pre-filled rows of a task, on a seeded tiny district."""
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from builder.gatekeeping import load_rules
 from builder.report_spec import load_reports
 from runtime.access import Viewer
-from runtime.admission import decide, submit
 from runtime.clock import local_today
-from runtime.demo.load import seed
 from runtime.dispatch import dispatch, task_list
-from runtime.holdings import forget
 from runtime.ledger_store import Query, Scope, count, read_all
-from runtime.models import AuditEntry, Record, Task, TaskRow, User, utcnow
+from runtime.models import AuditEntry, Record, Task, TaskRow, utcnow
 from runtime.prefill import task_page
-from runtime.reports import Actor, ReportError, create_report
+from runtime.reports import ReportError, create_report
 
 ZHONGSHANLU = "500118001"
 
 
-def _actor(session, username):
-    user = session.scalar(select(User).where(User.username == username))
-    return Actor(user.id, user.role, user.department_id)
-
-
-@pytest.fixture
-def district(engine, specs):
-    """The tiny district, seeded once per test database."""
-    seed(engine, specs, "tiny", 7)
-    forget()
-    return engine
-
-
-def _admitted(session, specs, sample="disability_survey", username="canlian", **overrides):
-    """Create, file and admit a sample report; return it."""
-    document = {**load_reports(specs.root, specs)[sample].document,
-                "x-deadline": (local_today() + timedelta(days=20)).isoformat(), **overrides}
-    actor = _actor(session, username)
-    report = create_report(session, actor, document)
-    filed = submit(session, specs, load_rules(specs.root), report, actor)
-    decide(session, filed, _actor(session, "reviewer"), "admit", "同意下发")
-    return report
-
-
-def test_dispatch_creates_one_task_per_township_once(district, specs):
+def test_dispatch_creates_one_task_per_township_once(district, specs, admit_sample, actor_of):
     with Session(district) as session, session.begin():
-        report = _admitted(session, specs)
-        tasks = dispatch(session, specs, report, _actor(session, "canlian"))
+        report = admit_sample(session)
+        tasks = dispatch(session, specs, report, actor_of(session, "canlian"))
         assert len(tasks) == 23 and {t.state for t in tasks} == {"new"}
         assert {t.deadline for t in tasks} == {local_today() + timedelta(days=20)}
-        again = dispatch(session, specs, report, _actor(session, "canlian"))
+        again = dispatch(session, specs, report, actor_of(session, "canlian"))
         assert [t.id for t in again] == [t.id for t in tasks]
         assert session.scalar(select(func.count()).select_from(Task)) == 23
         events = session.scalars(select(AuditEntry.action).where(AuditEntry.action == "task.dispatch"))
         assert list(events) == ["task.dispatch"]
 
 
-def test_dispatch_to_a_chosen_set_and_the_refusals(district, specs):
+def test_dispatch_to_a_chosen_set_and_the_refusals(district, specs, admit_sample, actor_of):
     with Session(district) as session, session.begin():
-        report = _admitted(session, specs, "land_transfer_check", "nongye")
-        nongye = _actor(session, "nongye")
+        report = admit_sample(session, "land_transfer_check", "nongye")
+        nongye = actor_of(session, "nongye")
         with pytest.raises(ReportError, match="中山路街道 不在"):
             dispatch(session, specs, report, nongye, ["500118001"])  # a street; the check targets towns
         tasks = dispatch(session, specs, report, nongye, ["500118100", "500118101"])
         assert [t.org_unit_code for t in tasks] == ["500118100", "500118101"]
         with pytest.raises(ReportError, match="所属部门"):
-            dispatch(session, specs, report, _actor(session, "canlian"))
+            dispatch(session, specs, report, actor_of(session, "canlian"))
         draft = create_report(session, nongye, load_reports(specs.root, specs)["land_transfer_check"].document
                               | {"x-report": "another_land_check"})
         with pytest.raises(ReportError, match="已准入"):
             dispatch(session, specs, draft, nongye)
 
 
-def test_task_lists_show_state_progress_and_overdue(district, specs):
+def test_task_lists_show_state_progress_and_overdue(district, specs, admit_sample, actor_of):
     with Session(district) as session, session.begin():
-        report = _admitted(session, specs)
-        tasks = dispatch(session, specs, report, _actor(session, "canlian"))
+        report = admit_sample(session)
+        tasks = dispatch(session, specs, report, actor_of(session, "canlian"))
         mine = next(t for t in tasks if t.org_unit_code == ZHONGSHANLU)
         mine.rows_total, mine.rows_complete, mine.state = 40, 10, "in_progress"
         session.flush()
@@ -89,10 +61,11 @@ def test_task_lists_show_state_progress_and_overdue(district, specs):
         assert late[0].state == "overdue"
 
 
-def test_a_task_holds_its_townships_matching_records_prefilled_and_masked(district, specs):
+def test_a_task_holds_its_townships_matching_records_prefilled_and_masked(district, specs, admit_sample,
+                                                                           actor_of):
     with Session(district) as session, session.begin():
-        report = _admitted(session, specs)
-        task = next(t for t in dispatch(session, specs, report, _actor(session, "canlian"))
+        report = admit_sample(session)
+        task = next(t for t in dispatch(session, specs, report, actor_of(session, "canlian"))
                     if t.org_unit_code == ZHONGSHANLU)
         task_id = task.id
     viewer = Viewer(None, "township", township=ZHONGSHANLU)
@@ -122,15 +95,18 @@ def test_a_task_holds_its_townships_matching_records_prefilled_and_masked(distri
     assert id_cell.masked and id_cell.value != person["id_number"]
     assert id_cell.value.endswith(person["id_number"][-4:])
     assert row.cells["name"].value == person["name"], "a township sees its own people's names"
-    customs = [f.name for f in spec.fields if not f.element and not getattr(f, "compute", None)]
+    born, deadline = date.fromisoformat(person["birth_date"]), spec.deadline
+    age = deadline.year - born.year - ((deadline.month, deadline.day) < (born.month, born.day))
+    assert (row.cells["age"].value, row.cells["age"].state) == (age, "computed")
+    customs = [f.name for f in spec.fields if not f.element and not f.compute]
     assert customs and all(row.cells[name].state == "gap" for name in customs)
     assert not row.complete
 
 
-def test_a_draft_goes_over_the_ledger_value(district, specs):
+def test_a_draft_goes_over_the_ledger_value(district, specs, admit_sample, actor_of):
     with Session(district) as session, session.begin():
-        report = _admitted(session, specs)
-        task = next(t for t in dispatch(session, specs, report, _actor(session, "canlian"))
+        report = admit_sample(session)
+        task = next(t for t in dispatch(session, specs, report, actor_of(session, "canlian"))
                     if t.org_unit_code == ZHONGSHANLU)
         spec = _spec(session.connection(), specs, task)
         viewer = Viewer(None, "township", township=ZHONGSHANLU)
@@ -146,11 +122,12 @@ def test_a_draft_goes_over_the_ledger_value(district, specs):
     assert again.draft_version == 3 and "phone" in again.gaps
 
 
-def test_person_rows_take_household_values_through_the_household_number(district, specs):
+def test_person_rows_take_household_values_through_the_household_number(district, specs, admit_sample,
+                                                                         actor_of):
     with Session(district) as session, session.begin():
-        report = _admitted(session, specs, "low_income_review", "minzheng",
+        report = admit_sample(session, "low_income_review", "minzheng",
                            **{"x-frequency": "once"})
-        task = next(t for t in dispatch(session, specs, report, _actor(session, "minzheng"))
+        task = next(t for t in dispatch(session, specs, report, actor_of(session, "minzheng"))
                     if t.org_unit_code == ZHONGSHANLU)
         spec = _spec(session.connection(), specs, task)
         rows = task_page(session.connection(), specs, spec, task,

@@ -145,10 +145,10 @@ def test_report_filter_conditions(engine, persons, make_person, condition, expec
                          birth_date="1995-03-15", id_number=None),
         "c": make_person(birth_date="2001-03-15", id_number=None, is_veteran=False),
     }
-    from conftest import make_id_number
+    from builder.checkdigits import id_check_char
 
-    rows["b"]["id_number"] = make_id_number("19950315", 901)
-    rows["c"]["id_number"] = make_id_number("20010315", 903)
+    for name, first17 in (("b", "50011819950315901"), ("c", "50011820010315903")):
+        rows[name]["id_number"] = first17 + id_check_char(first17)
     with engine.begin() as conn:
         upsert(conn, persons, list(rows.values()), Provenance("import", "t.csv"))
         found = {r["_key"] for r in page(conn, Query(persons, conditions=(condition,)), limit=50)}
