@@ -193,6 +193,36 @@ def bench_tasks(report: Callable, backend: str, engine, specs: SpecSet, township
     best = min(times)
     report("open_task_first_page", best * 1000, "ms", "≤ 150 ms", backend, best <= 0.15, task_rows=rows,
            page_rows=len(found.rows), fields=len(spec.fields), runs_ms=[round(t * 1000, 1) for t in times])
+    bench_writeback(report, backend, engine, specs, spec, task, document["x-report"])
+
+
+def bench_writeback(report: Callable, backend: str, engine, specs: SpecSet, spec: ReportSpec, task,
+                    code: str, changed: int = 10_000) -> None:
+    """Write back a task whose township changed the phone of 10,000 rows (one transaction, with commit)."""
+    from sqlalchemy import insert
+
+    from runtime.ledger_store import iter_rows
+    from runtime.models import TaskRow, utcnow
+    from runtime.prefill import row_query
+    from runtime.writeback import write_back
+
+    drafts = []
+    with engine.begin() as conn:
+        for batch in iter_rows(conn, row_query(spec, specs, task)):
+            for record in batch[: changed - len(drafts)]:
+                drafts.append({"task_id": task.id, "record_id": record["_id"], "row_key": record["_key"],
+                               "values": {"phone": f"139{record['_id']:08d}"[-11:]},
+                               "base": {"phone": record.get("phone")}, "errors": {}, "status": "active",
+                               "reason": "", "complete": True, "version": 1, "updated_at": utcnow()})
+            if len(drafts) >= changed:
+                break
+        conn.execute(insert(TaskRow), drafts)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        result = write_back(conn, specs, spec, task, None, code)
+    seconds = time.perf_counter() - started
+    report("writeback_10k_rows", seconds, "s", "≤ 5 s", backend, seconds <= 5 and result.records == changed,
+           records=result.records, conflicts=result.conflicts)
 
 
 def _print(name: str, value: float, unit: str, target: str, backend: str, ok: bool | None, **extra) -> None:

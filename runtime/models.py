@@ -290,3 +290,30 @@ class TaskRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WritebackConflict(Base):
+    """A value a township submitted for a ledger field that changed after it was pre-filled.
+
+    The write-back does not overwrite the newer ledger value; the ledger keeper decides.
+    """
+
+    __tablename__ = "writeback_conflicts"
+    __table_args__ = (Index("ix_writeback_conflicts_open", "status", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int] = mapped_column(BigId)
+    ledger: Mapped[str] = mapped_column(String(40))
+    #: The ledger field (property name) in conflict.
+    field: Mapped[str] = mapped_column(String(60))
+    #: The value the township saw when it changed the cell.
+    base_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    #: The ledger's value at write-back (set by someone else meanwhile).
+    ledger_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    #: The value the township submitted.
+    township_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    #: open, kept_ledger, took_township.
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

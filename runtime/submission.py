@@ -1,0 +1,129 @@
+"""Submit, return and resubmit a task: every row validated, then written back in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from builder.report_compute import computed_values
+from builder.report_spec import ReportSpec
+from builder.report_validation import ReportRowValidator
+from builder.specs import SpecSet
+from runtime.access import Viewer
+from runtime.audit import record_event
+from runtime.clock import local_today
+from runtime.ledger_store import get_by_keys, iter_rows
+from runtime.models import Report, Task, TaskRow, utcnow
+from runtime.prefill import HOUSEHOLD_LINK, bindings, row_query
+from runtime.reports import Actor, ReportError, check_owner
+from runtime.task_drafts import check_open
+from runtime.writeback import WritebackResult, write_back
+
+#: Problems listed at most when a submission is refused (the count says how many there are).
+LISTED = 200
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad cell of a task: which row (by record id), which field, what is wrong."""
+
+    record_id: int
+    field: str
+    title: str
+    message: str
+
+
+class TaskInvalid(ReportError):
+    """A submission refused because some cells are wrong; `problems` lists the first of them."""
+
+    def __init__(self, problems: list[RowProblem], total: int):
+        """Keep the problems and their total."""
+        super().__init__(f"还有 {total} 处填写有误，改正后才能提交")
+        self.problems = problems
+        self.total = total
+
+
+@dataclass
+class SubmitResult:
+    """What a submission did."""
+
+    rows: int = 0
+    written: WritebackResult = field(default_factory=WritebackResult)
+
+
+def merged_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *,
+                today: date) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Yield (record, the row's values in clear: ledger values under the drafts, computed) of a task."""
+    plan = bindings(spec, specs)
+    drafts = {row.record_id: row for row in conn.execute(
+        select(TaskRow.record_id, TaskRow.values, TaskRow.status).where(TaskRow.task_id == task.id))}
+    link = HOUSEHOLD_LINK.get(spec.rows.ledger)
+    for batch in iter_rows(conn, row_query(spec, specs, task)):
+        households = get_by_keys(conn, specs.ledgers[link[0]], (r.get(link[1]) for r in batch)) \
+            if link and any(b.via for b in plan.values()) else {}
+        for record in batch:
+            draft = drafts.get(record["_id"])
+            if draft is not None and draft.status == "not_applicable":
+                continue
+            values = {}
+            for name, binding in plan.items():
+                source = households.get(record.get(link[1]), {}) if binding.via else record
+                value = source.get(binding.ledger_field.name)
+                if value not in (None, ""):
+                    values[name] = value
+            if draft is not None:
+                values.update(draft.values)
+            values.update({k: v for k, v in computed_values(spec, values, today=today).items()
+                           if v is not None})
+            yield record, values
+
+
+def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *,
+               today: date | None = None) -> tuple[int, list[RowProblem], int]:
+    """Validate every row of a task; return (rows, the first problems, the number of problems)."""
+    validator = ReportRowValidator(spec, specs.elements)
+    titles = {f.name: f.title for f in spec.fields}
+    rows, problems, total = 0, [], 0
+    for record, values in merged_rows(conn, specs, spec, task, today=today or local_today()):
+        rows += 1
+        for name, message in validator.errors(values).items():
+            total += 1
+            if len(problems) < LISTED:
+                problems.append(RowProblem(record["_id"], name, titles.get(name, name), message))
+    return rows, problems, total
+
+
+def submit_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
+                report: Report, *, today: date | None = None) -> SubmitResult:
+    """Validate every row, write the filled values back, and mark the task submitted."""
+    check_open(task, viewer, specs)
+    rows, problems, total = check_task(conn, specs, spec, task, today=today)
+    if total:
+        raise TaskInvalid(problems, total)
+    written = write_back(conn, specs, spec, task, viewer.user_id, report.code)
+    now = utcnow()
+    conn.execute(update(Task).where(Task.id == task.id).values(
+        state="submitted", submitted_at=now, submitted_by=viewer.user_id, updated_at=now,
+        rows_total=rows))
+    record_event(conn, viewer.user_id, "task.submit", report.code,
+                 {"task": task.id, "unit": task.org_unit_code, "rows": rows,
+                  "written": written.records, "conflicts": written.conflicts})
+    return SubmitResult(rows=rows, written=written)
+
+
+def return_task(conn: Connection, task: Task, report: Report, actor: Actor, reason: str) -> None:
+    """Return a submitted task to its township with a reason (the department's decision)."""
+    check_owner(report, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReportError("请写明退回的原因，镇街会看到它")
+    if task.state != "submitted":
+        raise ReportError("只有已提交的任务才能退回")
+    conn.execute(update(Task).where(Task.id == task.id).values(
+        state="returned", returned_reason=reason, updated_at=utcnow()))
+    record_event(conn, actor.user_id, "task.return", report.code,
+                 {"task": task.id, "unit": task.org_unit_code, "reason": reason})

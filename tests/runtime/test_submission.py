@@ -1,0 +1,117 @@
+"""Submit, return, resubmit; write-back with provenance; conflicts with a newer ledger value."""
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from runtime.access import Viewer
+from runtime.admission import load_spec
+from runtime.dispatch import dispatch
+from runtime.ledger_store import Provenance, get, history, update_record
+from runtime.models import ReportVersion, Task, User, WritebackConflict
+from runtime.prefill import task_page
+from runtime.reports import ReportError
+from runtime.submission import TaskInvalid, return_task, submit_task
+from runtime.task_drafts import save_cells
+
+ZHONGSHANLU = "500118001"
+#: A small report over persons with a disability: two write-back fields and one optional custom.
+FIELDS = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "phone": {"x-element": "person.phone"},
+        "guardian_phone": {"x-element": "person.guardian_phone", "x-writeback": False},
+        "visited": {"title": "是否已走访", "type": "boolean"},
+    },
+    "required": ["name"],
+    "x-justification": "电话回访核实",
+}
+
+
+@pytest.fixture
+def setup(district, specs, admit_sample, actor_of):
+    """The admitted small report, 中山路街道's task, and its filler."""
+    with Session(district) as session, session.begin():
+        report = admit_sample(session, **FIELDS)
+        tasks = dispatch(session, specs, report, actor_of(session, "canlian"))
+        task_id = next(t.id for t in tasks if t.org_unit_code == ZHONGSHANLU)
+        filler = session.scalar(select(User.id).where(User.username == "zhongshanlu"))
+        return task_id, report.code, Viewer(filler, "township", township=ZHONGSHANLU)
+
+
+def _load(conn, specs, task_id):
+    from runtime.models import Report
+
+    task = conn.execute(select(Task).where(Task.id == task_id)).one()
+    report = conn.execute(select(Report).where(Report.id == task.report_id)).one()
+    document = conn.execute(select(ReportVersion.document).where(
+        ReportVersion.report_id == task.report_id, ReportVersion.version == task.version)).scalar_one()
+    return task, report, load_spec(specs, document)
+
+
+def test_changed_values_flow_back_with_provenance_once(district, specs, setup, actor_of):
+    task_id, code, filler = setup
+    persons = specs.ledgers["person"]
+    with district.begin() as conn:
+        task, report, spec = _load(conn, specs, task_id)
+        row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
+        save_cells(conn, specs, spec, task, filler, row.record_id,
+                   {"phone": "13700001111", "guardian_phone": "13700002222", "visited": "是"},
+                   expected_version=0)
+        result = submit_task(conn, specs, spec, task, filler, report)
+        assert (result.written.records, result.written.conflicts) == (1, 0) and result.rows > 0
+        record = get(conn, persons, row.record_id)
+        assert record["phone"] == "13700001111"
+        assert record.get("guardian_phone") != "13700002222", "x-writeback false stays in the report"
+        newest = history(conn, row.record_id)[0]
+        assert (newest["source"], newest["source_ref"], newest["new"]) == (
+            "writeback", f"{code}#task-{task_id}", {"phone": "13700001111"})
+        assert conn.execute(select(Task.state).where(Task.id == task_id)).scalar_one() == "submitted"
+    with Session(district) as session, session.begin():
+        task, report, spec = _load(session.connection(), specs, task_id)
+        with pytest.raises(ReportError, match="原因"):
+            return_task(session.connection(), task, report, actor_of(session, "canlian"), " ")
+        return_task(session.connection(), task, report, actor_of(session, "canlian"), "请补充走访情况")
+    with district.begin() as conn:
+        task, report, spec = _load(conn, specs, task_id)
+        assert (task.state, task.returned_reason) == ("returned", "请补充走访情况")
+        versions = len(history(conn, row.record_id))
+        again = submit_task(conn, specs, spec, task, filler, report)
+        assert again.written.records == 0, "the same values again write no new versions"
+        assert len(history(conn, row.record_id)) == versions
+
+
+def test_a_newer_ledger_value_is_not_overwritten_but_recorded(district, specs, setup):
+    task_id, _code, filler = setup
+    persons = specs.ledgers["person"]
+    with district.begin() as conn:
+        task, report, spec = _load(conn, specs, task_id)
+        row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
+        save_cells(conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"},
+                   expected_version=0)
+        # Meanwhile a ledger import changes the same phone.
+        record = get(conn, persons, row.record_id)
+        update_record(conn, persons, row.record_id, record["_version"], {"phone": "13911112222"},
+                      Provenance("import", "民政系统.xlsx"))
+        result = submit_task(conn, specs, spec, task, filler, report)
+        assert (result.written.records, result.written.conflicts) == (0, 1)
+        assert get(conn, persons, row.record_id)["phone"] == "13911112222"
+        conflict = conn.execute(select(WritebackConflict)).one()
+        assert (conflict.field, conflict.ledger_value, conflict.township_value, conflict.status) == (
+            "phone", "13911112222", "13700001111", "open")
+        assert conflict.base_value == record["phone"]
+
+
+def test_a_task_with_bad_cells_cannot_be_submitted(district, specs, setup):
+    task_id, _code, filler = setup
+    with district.begin() as conn:
+        task, report, spec = _load(conn, specs, task_id)
+        rows = task_page(conn, specs, spec, task, filler, limit=2).rows
+        save_cells(conn, specs, spec, task, filler, rows[1].record_id, {"phone": "12345"},
+                   expected_version=0)
+        with pytest.raises(TaskInvalid) as refused:
+            submit_task(conn, specs, spec, task, filler, report)
+        assert refused.value.total == 1
+        [problem] = refused.value.problems
+        assert (problem.record_id, problem.field, problem.title) == (rows[1].record_id, "phone", "联系电话")
+        assert conn.execute(select(Task.state).where(Task.id == task_id)).scalar_one() == "in_progress"
