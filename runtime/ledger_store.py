@@ -280,6 +280,8 @@ class Query:
     search_exact: bool = False
     #: (field, operator, value) conditions of a report's row filter (see CONDITION_OPS).
     conditions: tuple[tuple[str, str, Any], ...] = ()
+    #: Only these record ids (e.g. the rows of an uploaded file), when given.
+    ids: tuple[int, ...] = ()
 
 
 #: Operators of `Query.conditions`, the report spec language's filter operators.
@@ -332,6 +334,8 @@ def _where(query: Query, *, township_as_range: bool = False) -> list:
         else:
             clauses.append(Record.data[name].as_string() == str(value))
     clauses += [_condition(ledger, *condition) for condition in query.conditions]
+    if query.ids:
+        clauses.append(Record.id.in_(list(query.ids)))
     text = query.search.strip()
     if text:
         # Prefix ranges use the (ledger, key) and (ledger, label) indexes on both engines.

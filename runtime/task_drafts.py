@@ -9,7 +9,7 @@ Chinese message next to the cell; a value equal to the ledger's is no change and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -63,7 +63,7 @@ def _record(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, reco
 
 
 def _exact(query: Query, key: str) -> Query:
-    return Query(query.ledger, query.scope, query.filters, key, True, query.conditions)
+    return replace(query, search=key, search_exact=True)
 
 
 def _draft(conn: Connection, task_id: int, key: str) -> Any:
