@@ -20,6 +20,9 @@ ROLES = {
 DISTRICT_ROLES = {"admin", "keeper", "department", "reviewer", "leader"}
 #: Roles that may change ledgers by hand and import files.
 KEEPER_ROLES = {"admin", "keeper"}
+#: Roles that may correct single records by hand: keepers anywhere, grid workers in their village
+#: during door-to-door visits (日常走访).
+RECORD_EDIT_ROLES = KEEPER_ROLES | {"village"}
 #: Roles that work with people face to face and so see personal values (names, addresses).
 FIELD_ROLES = {"admin", "keeper", "township", "village"}
 
@@ -44,6 +47,16 @@ class Viewer:
     def can_edit(self) -> bool:
         """Tell whether the viewer may edit ledger records and import files."""
         return self.role in KEEPER_ROLES
+
+    @property
+    def can_edit_records(self) -> bool:
+        """Tell whether the viewer may correct single records of their scope by hand."""
+        return self.role in RECORD_EDIT_ROLES
+
+    @property
+    def edit_source(self) -> str:
+        """Return the provenance of the viewer's hand edits: a village visit or a keeper's edit."""
+        return "visit" if self.role == "village" else "edit"
 
     @property
     def can_reveal(self) -> bool:

@@ -25,7 +25,7 @@ from flask_htmx import make_response
 from flask_login import current_user
 
 from builder.specs import Ledger
-from runtime.access import KEEPER_ROLES
+from runtime.access import KEEPER_ROLES, RECORD_EDIT_ROLES
 from runtime.exports import export_ledger
 from runtime.imports import import_file
 from runtime.ledger_store import (
@@ -48,6 +48,7 @@ from web.views import COUNT_CAP, _, htmx, local_time
 
 bp = Blueprint("ledgers", __name__, url_prefix="/ledgers")
 keepers_only = roles_required(*sorted(KEEPER_ROLES))
+record_editors = roles_required(*sorted(RECORD_EDIT_ROLES))
 
 
 @bp.before_request
@@ -207,7 +208,7 @@ def record(code: str, record_id: int):
                            title=record_table.display(ledger.by_name[ledger.label],
                                                       shown.get(ledger.label), units),
                            versions=_versions(ledger, versions), source_labels=SOURCE_LABELS,
-                           can_reveal=viewer.can_reveal, can_edit=viewer.can_edit)
+                           can_reveal=viewer.can_reveal, can_edit=viewer.can_edit_records)
 
 
 @bp.post("/<code>/records/<int:record_id>/reveal/<name>")
@@ -247,9 +248,9 @@ def _edit_page(ledger: Ledger, rec: dict[str, Any], version: int, status: int = 
 
 
 @bp.route("/<code>/records/<int:record_id>/edit", methods=["GET", "POST"])
-@keepers_only
+@record_editors
 def edit(code: str, record_id: int):
-    """Show the edit form of a record, or save it as a new version (手工修改)."""
+    """Show the edit form of a record, or save it as a new version (手工修改, or 日常走访)."""
     ledger = _ledger(code)
     rec = _record(ledger, record_id)
     if request.method == "GET":
@@ -264,7 +265,7 @@ def edit(code: str, record_id: int):
                           message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(errors)))
     try:
         update_record(_conn(), ledger, record_id, version, changes,
-                      Provenance(source="edit", actor_id=current_user.id))
+                      Provenance(source=viewer.edit_source, actor_id=current_user.id))
     except StaleRecord:
         newer = [v for v in _versions(ledger, history(_conn(), record_id))
                  if v["version"] > version]
@@ -276,7 +277,7 @@ def edit(code: str, record_id: int):
 
 
 @bp.post("/<code>/records/<int:record_id>/check/<name>")
-@keepers_only
+@record_editors
 def check_field(code: str, record_id: int, name: str):
     """Validate one field as the user leaves it; return only its message (empty when fine)."""
     ledger = _ledger(code)

@@ -145,3 +145,34 @@ def test_missing_record_cannot_be_edited(fresh_client, fresh_auth):
     """Editing a record that does not exist is 404."""
     fresh_auth.login("keeper")
     assert fresh_client.get("/ledgers/person/records/99999999/edit").status_code == 404
+
+
+def _village_record(engine, village: str, *, other: bool = False) -> int:
+    with engine.connect() as conn:
+        stmt = select(Record.id).where(Record.ledger == "person", Record.township_code == ZHONGSHANLU,
+                                       (Record.village_code != village) if other else
+                                       (Record.village_code == village)).order_by(Record.id)
+        return conn.execute(stmt.limit(1)).scalar_one()
+
+
+def test_a_grid_worker_updates_a_record_of_her_village_as_a_visit(
+        fresh_client, fresh_auth, form_values, engine):
+    """日常走访: the village worker's edit is a new version with source visit; other villages 404."""
+    mine = _village_record(engine, "500118001001")
+    fresh_auth.login("wangge")
+    page = fresh_client.get(f"/ledgers/person/records/{mine}/edit")
+    assert page.status_code == 200
+    form = form_values(page.get_data(as_text=True)) | {"occupation": "个体经营"}
+    response = fresh_client.post(f"/ledgers/person/records/{mine}/edit", data=form)
+    assert response.status_code == 302
+    source, actor, new = _versions(engine, mine)[-1]
+    with engine.connect() as conn:
+        wangge = conn.execute(select(User.id).where(User.username == "wangge")).scalar_one()
+    assert (source, actor, new) == ("visit", wangge, {"occupation": "个体经营"})
+    other = _village_record(engine, "500118001001", other=True)
+    assert fresh_client.get(f"/ledgers/person/records/{other}/edit").status_code == 404
+
+
+def test_a_township_filler_cannot_edit_ledger_records(fresh_client, fresh_auth, person):
+    fresh_auth.login("zhongshanlu")
+    assert fresh_client.get(f"/ledgers/person/records/{person}/edit").status_code == 403
