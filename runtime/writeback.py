@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import Connection, and_, insert, select, update
 
 from builder.report_spec import ReportSpec
 from builder.specs import SpecSet
 from runtime.ledger_store import Provenance, upsert
-from runtime.models import Record, Task, TaskRow, WritebackConflict, utcnow
+from runtime.models import Record, Report, Task, TaskRow, WritebackConflict, utcnow
 from runtime.prefill import bindings
 
 #: Drafts read per query during a write-back.
@@ -122,3 +122,22 @@ def open_conflicts(conn: Connection, ledger: str | None = None, limit: int = 200
     if ledger:
         stmt = stmt.where(WritebackConflict.ledger == ledger)
     return list(conn.execute(stmt.order_by(WritebackConflict.id).limit(limit)))
+
+
+def resolve_conflict(conn: Connection, specs: SpecSet, conflict_id: int, actor_id: int, take: bool) -> str:
+    """Settle an open conflict: take the township's value into the ledger, or keep the ledger's."""
+    conflict = conn.execute(select(WritebackConflict).where(WritebackConflict.id == conflict_id)).first()
+    if conflict is None or conflict.status != "open":
+        raise ValueError("这条冲突不存在或已处理")
+    status = "kept_ledger"
+    if take:
+        ledger = specs.ledgers[conflict.ledger]
+        task = conn.execute(select(Task).where(Task.id == conflict.task_id)).one()
+        code = conn.execute(select(Report.code).where(Report.id == task.report_id)).scalar_one()
+        record = conn.execute(select(Record.key).where(Record.id == conflict.record_id)).scalar_one()
+        upsert(conn, ledger, [{ledger.key: record, conflict.field: conflict.township_value}],
+               Provenance("writeback", source_ref(code, task), actor_id))
+        status = "took_township"
+    conn.execute(update(WritebackConflict).where(WritebackConflict.id == conflict_id).values(
+        status=status, resolved_by=actor_id, resolved_at=utcnow()))
+    return status

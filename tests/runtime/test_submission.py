@@ -115,3 +115,30 @@ def test_a_task_with_bad_cells_cannot_be_submitted(district, specs, setup):
         [problem] = refused.value.problems
         assert (problem.record_id, problem.field, problem.title) == (rows[1].record_id, "phone", "联系电话")
         assert conn.execute(select(Task.state).where(Task.id == task_id)).scalar_one() == "in_progress"
+
+
+def test_the_keeper_settles_a_conflict_either_way(district, specs, setup, actor_of):
+    from runtime.writeback import resolve_conflict
+
+    task_id, _code, filler = setup
+    persons = specs.ledgers["person"]
+    with district.begin() as conn:
+        task, report, spec = _load(conn, specs, task_id)
+        rows = task_page(conn, specs, spec, task, filler, limit=2).rows
+        for row in rows:
+            save_cells(conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"},
+                       expected_version=0)
+            record = get(conn, persons, row.record_id)
+            update_record(conn, persons, row.record_id, record["_version"], {"phone": "13911112222"},
+                          Provenance("import", "民政系统.xlsx"))
+        assert submit_task(conn, specs, spec, task, filler, report).written.conflicts == 2
+        first, second = conn.execute(select(WritebackConflict.id).order_by(WritebackConflict.id)).scalars()
+        keeper = conn.execute(select(User.id).where(User.username == "keeper")).scalar_one()
+        assert resolve_conflict(conn, specs, first, keeper, take=True) == "took_township"
+        assert resolve_conflict(conn, specs, second, keeper, take=False) == "kept_ledger"
+        with pytest.raises(ValueError, match="已处理"):
+            resolve_conflict(conn, specs, first, keeper, take=False)
+        assert get(conn, persons, rows[0].record_id)["phone"] == "13700001111"
+        assert get(conn, persons, rows[1].record_id)["phone"] == "13911112222"
+        newest = history(conn, rows[0].record_id)[0]
+        assert (newest["source"], newest["actor"]) == ("writeback", "数据管理岗 刘敏")
