@@ -10,11 +10,11 @@ their households and their versions, in four queries.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from builder.report_compute import computed_values
 from builder.report_spec import ReportField, ReportSpec
@@ -24,6 +24,7 @@ from runtime.ledger_store import (
     SOURCE_LABELS,
     Query,
     Scope,
+    count,
     get_by_keys,
     histories,
     iter_rows,
@@ -117,11 +118,34 @@ def task_scope(specs: SpecSet, task: Task) -> Scope:
 
 
 def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: str = "") -> Query:
-    """Return the ledger query of a task's rows: its org unit, the report's filter, a search."""
+    """Return the ledger query of a task's rows: its org unit, the report's filter, a search.
+
+    A search by key (digits) matches whole keys only: keys such as ID numbers are masked for
+    fillers, and a prefix search would reveal the hidden digits one at a time.
+    """
     ledger = specs.ledgers[spec.rows.ledger]
     by_element = {f.element.code: f.name for f in ledger.fields}
     conditions = tuple((by_element[c.element], c.op, c.value) for c in spec.rows.filter)
-    return Query(ledger, task_scope(specs, task), conditions=conditions, search=search)
+    search = search.strip()
+    return Query(ledger, task_scope(specs, task), conditions=conditions, search=search,
+                 search_exact=search[:1].isdigit())
+
+
+def row_view(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
+             record_id: int, *, today: date | None = None) -> RowView | None:
+    """Return one row of a task by record id, or None when the record is not one of its rows."""
+    records = page(conn, replace(row_query(spec, specs, task), ids=(record_id,)), limit=1)
+    rows = rows_of(conn, specs, spec, task, viewer, records, today=today)
+    return rows[0] if rows else None
+
+
+def ensure_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
+    """Count a task's rows once (when first opened) and keep the count for the task lists."""
+    if task.rows_total:
+        return task.rows_total
+    total = count(conn, row_query(spec, specs, task))
+    conn.execute(update(Task).where(Task.id == task.id).values(rows_total=total))
+    return total
 
 
 def task_page(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, *,

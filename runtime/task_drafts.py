@@ -4,6 +4,8 @@ A save names the row's draft version it started from; a save over a newer draft 
 filler sees who changed the row and nothing of hers is lost), so two people working on one task
 never overwrite each other silently. Values are kept as typed when they are invalid, with the
 Chinese message next to the cell; a value equal to the ledger's is no change and is dropped.
+A cell the filler sees masked may still be replaced by a whole new value (a new phone number
+told at a visit): writing never reveals the old value.
 """
 
 from __future__ import annotations

@@ -29,7 +29,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key()
 
-    from web import auth, database, jobs, ledgers, report_editor, report_import, reports, review, views
+    from web import (
+        auth,
+        conflicts,
+        database,
+        jobs,
+        ledgers,
+        report_editor,
+        report_import,
+        reports,
+        review,
+        tasks,
+        views,
+    )
 
     database.init_app(app)
     auth.init_app(app)
@@ -41,4 +53,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(report_import.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(report_editor.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(conflicts.bp)
     return app

@@ -36,6 +36,7 @@ from runtime.reports import (
 )
 from web import database
 from web.auth import current_actor, login_manager
+from web.tasks import dispatch_panel
 from web.views import _, htmx
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -133,7 +134,8 @@ def overview(code: str):
         "reports/overview.html", report=report, draft=draft, requests=filed, latest=latest,
         precheck=precheck, precheck_json=verdict_record(precheck, precheck_spec) if precheck else None,
         problems=problems, versions=versions(db, report),
-        trail=report_trail(db, report.code), editable=report.status in EDITABLE)
+        trail=report_trail(db, report.code), editable=report.status in EDITABLE,
+        dispatch=dispatch_panel(db, database.specs(), report))
 
 
 @bp.post("/<code>/submit")

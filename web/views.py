@@ -48,6 +48,7 @@ NAV = (
         "ledgers.index", "ledgers.table", "ledgers.record", "ledgers.edit")),
     NavItem("ledgers.import_index", "导入", _KEEPERS, section=(
         "ledgers.import_index", "ledgers.import_upload")),
+    NavItem("conflicts.index", "回流冲突", _KEEPERS),
     NavItem("reports.index", "报表", frozenset({"admin", "department"}),
             section=("reports.", "report_import.", "editor.")),
     NavItem("review.index", "审核", frozenset({"admin", "reviewer"})),

@@ -26,6 +26,8 @@ def _login(page, base: str, username: str) -> None:
     page.fill("#username", username)
     page.fill("#password", "yibiaotong")
     page.click("button[type=submit]")
+    page.wait_for_url(base + "/tasks/")  # a township user lands on her tasks
+    page.click("nav.mainnav >> text=台账")
     page.wait_for_url(base + "/ledgers")
 
 

@@ -24,14 +24,6 @@ def blank_url(engine, serve):
     return serve(engine.url.render_as_string(hide_password=False))
 
 
-def _login(page, base: str, username: str, lands_on: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "yibiaotong")
-    page.click("button[type=submit]")
-    page.wait_for_url(base + lands_on)
-
-
 def _logout(page) -> None:
     page.click("header form button[type=submit]")
     page.wait_for_url("**/login")
@@ -43,7 +35,7 @@ def _binding(page, label: str):
 
 
 def test_department_imports_submits_is_returned_revises_and_is_admitted(browser, blank_url, engine,
-                                                                           tmp_path):
+                                                                           tmp_path, sign_in):
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -51,7 +43,7 @@ def test_department_imports_submits_is_returned_revises_and_is_admitted(browser,
     path.write_bytes(sample_templates()[TEMPLATE])
 
     # The department admin imports the template and changes one proposed binding.
-    _login(page, blank_url, "canlian", "/reports/")
+    sign_in(page, blank_url, "canlian", "/reports/")
     page.click("text=导入 Excel 模板")
     page.set_input_files("#file", str(path))
     page.click("button:has-text('分析模板')")
@@ -74,7 +66,7 @@ def test_department_imports_submits_is_returned_revises_and_is_admitted(browser,
     _logout(page)
 
     # The reviewer returns it with a reason.
-    _login(page, blank_url, "reviewer", "/review/")
+    sign_in(page, blank_url, "reviewer", "/review/")
     page.click(f"text={TEMPLATE.removesuffix('.xlsx')}")
     page.check("input[name=action][value=return]")
     page.click("#decide button[type=submit]")
@@ -85,7 +77,7 @@ def test_department_imports_submits_is_returned_revises_and_is_admitted(browser,
     _logout(page)
 
     # The department reads the reason, revises (a new version) and resubmits.
-    _login(page, blank_url, "canlian", "/reports/")
+    sign_in(page, blank_url, "canlian", "/reports/")
     page.goto(f"{blank_url}/reports/{code}/")
     assert "请写明依据、用途和截止日期" in page.inner_text("#decision")
     page.click("text=编辑报表")
@@ -104,7 +96,7 @@ def test_department_imports_submits_is_returned_revises_and_is_admitted(browser,
     _logout(page)
 
     # The reviewer sees what changed and admits it.
-    _login(page, blank_url, "reviewer", "/review/")
+    sign_in(page, blank_url, "reviewer", "/review/")
     page.click(f"text={TEMPLATE.removesuffix('.xlsx')}")
     assert "第 1 版 → 第 2 版的修改" in page.inner_text("main")
     page.check("input[name=action][value=admit]")

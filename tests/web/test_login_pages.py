@@ -16,7 +16,7 @@ def test_login_shows_who_and_logout_ends_the_session(client, auth):
     """After login the header names the user, role and org unit; logout needs a POST."""
     response = auth.login("zhongshanlu")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/ledgers"
+    assert response.headers["Location"] == "/tasks/", "a township user lands on her tasks"
     page = client.get("/ledgers").get_data(as_text=True)
     assert "中山路街道填报员" in page
     assert "镇街填报员 · 中山路街道" in page

@@ -155,3 +155,14 @@ def test_consolidating_templates_shows_the_union_and_the_proposed_extension(web)
     assert "补贴类别" in html and ".ext_1</code>" in html
     empty = client.post("/reports/consolidate", data={}, content_type="multipart/form-data")
     assert empty.status_code == 422 and "请至少选择" in empty.get_data(as_text=True)
+
+
+def test_the_conflicts_page_is_for_keepers(web):
+    client, auth = web
+    auth.login("keeper")
+    page = client.get("/ledgers/conflicts/")
+    assert page.status_code == 200 and "没有待处理的回流冲突" in page.get_data(as_text=True)
+    assert "回流冲突</a>" in page.get_data(as_text=True)
+    auth.logout()
+    auth.login("zhongshanlu")
+    assert client.get("/ledgers/conflicts/").status_code == 403

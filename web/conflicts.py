@@ -1,0 +1,55 @@
+"""Write-back conflicts for the ledger keeper: a township's value against a newer ledger value."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from runtime.access import KEEPER_ROLES
+from runtime.masking import is_masked, mask_value
+from runtime.models import OrgUnit, Record, Report, Task
+from runtime.writeback import open_conflicts, resolve_conflict
+from web import database
+from web.auth import roles_required
+from web.views import _
+
+bp = Blueprint("conflicts", __name__, url_prefix="/ledgers/conflicts")
+keepers_only = roles_required(*sorted(KEEPER_ROLES))
+
+
+@bp.get("/")
+@keepers_only
+def index():
+    """List the open conflicts, oldest first, values masked as for any keeper's page."""
+    conn = database.session().connection()
+    specs = database.specs()
+    items = []
+    for c in open_conflicts(conn):
+        ledger = specs.ledgers[c.ledger]
+        field = ledger.by_name[c.field]
+        show = (lambda v, f=field: mask_value(f, v)) if is_masked(field, current_user.viewer) else (
+            lambda v: v)
+        context = conn.execute(
+            select(Report.title, OrgUnit.name, Record.label)
+            .join(Task, Task.report_id == Report.id).join(OrgUnit, OrgUnit.code == Task.org_unit_code)
+            .join(Record, Record.id == c.record_id).where(Task.id == c.task_id)).first()
+        items.append({"conflict": c, "ledger": ledger, "field": field, "report": context[0],
+                      "unit": context[1], "label": context[2], "base": show(c.base_value),
+                      "ledger_value": show(c.ledger_value), "township": show(c.township_value)})
+    return render_template("ledgers/conflicts.html", items=items)
+
+
+@bp.post("/<int:conflict_id>")
+@keepers_only
+def resolve(conflict_id: int):
+    """Take the township's value into the ledger, or keep the ledger's value."""
+    take = request.form.get("take") == "township"
+    try:
+        status = resolve_conflict(database.session().connection(), database.specs(), conflict_id,
+                                  current_user.id, take)
+    except ValueError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("已采用镇街填报的值") if status == "took_township" else _("已保留台账现有的值"))
+    return redirect(url_for("conflicts.index"))

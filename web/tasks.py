@@ -1,0 +1,261 @@
+"""The township's tasks (任务): the task list, the pre-filled task grid, cell saves, dispatch.
+
+Rows are addressed by their ledger record id, never by their key: keys are ID numbers, which a
+township user may only see masked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_htmx import make_response
+from flask_login import current_user
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from builder.report_form import field_view
+from builder.report_spec import ReportSpec
+from builder.specs import SpecSet
+from runtime.admission import can_dispatch, load_spec
+from runtime.clock import local_today
+from runtime.dispatch import (
+    OPEN_STATES,
+    STATE_LABELS,
+    TaskSummary,
+    admitted_spec,
+    dispatch,
+    shown_state,
+    target_units,
+    task_list,
+)
+from runtime.models import Report, Task
+from runtime.prefill import RowView, ensure_rows_total, row_view, task_page, task_scope
+from runtime.reports import ReportError, get_version
+from runtime.task_drafts import NOT_APPLICABLE_REASONS, StaleRow, mark_row, save_cells
+from web import database
+from web.auth import current_actor, roles_required
+from web.views import _
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+#: Roles that fill tasks (admins may look at any).
+FILLERS = ("admin", "township", "village")
+#: Rows per page of the grid.
+PAGE_SIZE = 50
+#: A search that starts with a digit is an ID number: only a whole one is looked up (it is masked).
+ID_SEARCH = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
+
+
+@bp.app_context_processor
+def _labels():
+    return {"TASK_STATES": STATE_LABELS}
+
+
+@bp.app_template_filter("cell_value")
+def cell_value(value: Any) -> Any:
+    """Show a whole float (a number field's 1200.0) as the whole number the filler typed."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _units() -> list[str]:
+    """Return the org units whose tasks the user sees: every one for admins."""
+    specs = database.specs()
+    viewer = current_user.viewer
+    if viewer.village:
+        return [viewer.village]
+    if viewer.township:
+        return [u.code for u in specs.org_units.values()
+                if u.code == viewer.township or u.parent == viewer.township]
+    return list(specs.org_units)
+
+
+def _load(task_id: int) -> tuple[Task, Report, ReportSpec]:
+    """Return a task within the viewer's org unit, its report and spec (404 otherwise)."""
+    db = database.session()
+    task = db.get(Task, task_id)
+    if task is None:
+        abort(404)
+    scope = task_scope(database.specs(), task)
+    if not current_user.viewer.sees(scope.township, scope.village):
+        abort(404)
+    report = db.get(Report, task.report_id)
+    version = get_version(db, report, task.version)
+    return task, report, load_spec(database.specs(), version.document)
+
+
+def _parse_after(text: str) -> tuple[str, int] | None:
+    township, _sep, rid = text.partition(".")
+    return (township, int(rid)) if rid.isdigit() else None
+
+
+def _row_of(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, record_id: int) -> RowView:
+    """Return one row of the task as the viewer sees it now (404 if it is not in the task)."""
+    row = row_view(conn, specs, spec, task, current_user.viewer, record_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _typed() -> dict[str, str]:
+    """Return the cells a request saves: field → the text typed (choices joined by 、)."""
+    return {name: "、".join(v for v in request.form.getlist(name) if v.strip())
+            for name in request.form.getlist("_field")}
+
+
+@bp.get("/")
+@roles_required(*FILLERS)
+def index():
+    """List the tasks of the user's org unit: state, progress, deadline."""
+    return render_template("tasks/index.html", tasks=task_list(database.session(), _units()))
+
+
+@bp.get("/<int:task_id>")
+@roles_required(*FILLERS)
+def grid(task_id: int):
+    """Show a page of the task's pre-filled rows as a grid (one record at a time on phones)."""
+    task, report, spec = _load(task_id)
+    search = request.args.get("q", "").strip()
+    notice = ""
+    if search[:1].isdigit() and not ID_SEARCH.match(search):
+        notice, search = _("按身份证号查找请输入完整的号码（号码已脱敏，不支持只输入一部分）"), ""
+    conn = database.session().connection()
+    if task.state in OPEN_STATES:
+        ensure_rows_total(conn, database.specs(), spec, task)
+    page = task_page(conn, database.specs(), spec, task, current_user.viewer,
+                     after=_parse_after(request.args.get("after", "")), limit=PAGE_SIZE, search=search)
+    cells = [c for row in page.rows for c in row.cells.values()]
+    counts = {"rows": len(page.rows), "complete": sum(r.complete for r in page.rows),
+              "prefilled": sum(c.state == "prefilled" for c in cells),
+              "gaps": sum(c.state == "gap" or bool(c.error) for c in cells)}
+    today = local_today()
+    return render_template(
+        "tasks/grid.html", task=task, report=report, spec=spec, page=page, counts=counts,
+        q=request.args.get("q", ""), notice=notice, state=shown_state(task, today),
+        days_left=(task.deadline - today).days if task.deadline else None,
+        unit_name=database.specs().org_units[task.org_unit_code].name, **_grid_context(task, spec))
+
+
+def _grid_context(task: Task, spec: ReportSpec) -> dict[str, Any]:
+    """Return what the row fragments need besides the row."""
+    views = {f.name: field_view(f) for f in spec.fields}
+    return {"fields": spec.fields, "views": views, "editable": task.state in OPEN_STATES,
+            "reasons": NOT_APPLICABLE_REASONS, "groups": _groups(spec)}
+
+
+def _groups(spec: ReportSpec) -> list[tuple[str, int]]:
+    """Return the outermost group captions over the columns as (caption, span); none if ungrouped."""
+    if not any(f.parents for f in spec.fields):
+        return []
+    groups: list[tuple[str, int]] = []
+    for f in spec.fields:
+        caption = f.parents[0] if f.parents else ""
+        if groups and groups[-1][0] == caption:
+            groups[-1] = (caption, groups[-1][1] + 1)
+        else:
+            groups.append((caption, 1))
+    return groups
+
+
+def _view() -> str:
+    """Return which copy of the row the request came from: the grid ("g") or a phone card ("c")."""
+    return "c" if request.form.get("_view") == "c" else "g"
+
+
+def _render_row(task: Task, spec: ReportSpec, row: RowView, message: str = "", *, status: int = 200):
+    """Render one whole row (a grid row or a phone card) in place of the row the request came from."""
+    view = _view()
+    template = "tasks/_card.html" if view == "c" else "tasks/_row.html"
+    html = render_template(template, task=task, spec=spec, row=row, message=message,
+                           **_grid_context(task, spec))
+    response = make_response(html, retarget=f"#row-{view}{row.record_id}", reswap="outerHTML")
+    response.status_code = status
+    return response
+
+
+@bp.post("/<int:task_id>/rows/<int:record_id>")
+@roles_required(*FILLERS)
+def save_row(task_id: int, record_id: int):
+    """Save the cells typed into one row; return them (each with its message) and the row's new version."""
+    task, _report, spec = _load(task_id)
+    conn = database.session().connection()
+    specs = database.specs()
+    typed = _typed()
+    try:
+        saved = save_cells(conn, specs, spec, task, current_user.viewer, record_id, typed,
+                           expected_version=request.form.get("_version", 0, type=int))
+    except StaleRow as exc:
+        row = _row_of(conn, specs, spec, task, record_id)
+        # Keep what the filler typed in its input, with the reason it was not saved next to it.
+        row.cells.update({name: dataclasses.replace(row.cells[name], value=text, state="unsaved",
+                                                    error=str(exc))
+                          for name, text in typed.items() if name in row.cells})
+        return _render_row(task, spec, row, str(exc), status=409)
+    except ReportError as exc:
+        return _render_row(task, spec, _row_of(conn, specs, spec, task, record_id), str(exc), status=409)
+    return render_template("tasks/_saved.html", task=task, spec=spec, row=saved.row, saved=typed,
+                           view=_view(), **_grid_context(task, spec))
+
+
+@bp.post("/<int:task_id>/rows/<int:record_id>/mark")
+@roles_required(*FILLERS)
+def mark(task_id: int, record_id: int):
+    """Mark a row as not applicable with a reason, or applicable again."""
+    task, _report, spec = _load(task_id)
+    conn = database.session().connection()
+    specs = database.specs()
+    reason: str | None = None
+    if not request.form.get("restore"):
+        reason = request.form.get("reason", "")
+        if reason == "other":
+            reason = request.form.get("other", "")
+    try:
+        row = mark_row(conn, specs, spec, task, current_user.viewer, record_id, reason,
+                       expected_version=request.form.get("_version", 0, type=int))
+    except ReportError as exc:
+        return _render_row(task, spec, _row_of(conn, specs, spec, task, record_id), str(exc), status=409)
+    return _render_row(task, spec, row)
+
+
+def report_tasks(session: Session, report: Report) -> list[TaskSummary]:
+    """Return the tasks of one report, one per org unit, in org-unit order."""
+    units = list(session.scalars(select(Task.org_unit_code).where(Task.report_id == report.id)))
+    tasks = [s for s in task_list(session, units) if s.report.id == report.id]
+    return sorted(tasks, key=lambda s: s.task.org_unit_code)
+
+
+def dispatch_panel(session: Session, specs: SpecSet, report: Report) -> dict[str, Any] | None:
+    """Return what the report overview shows of dispatch: the form, the tasks; None before admission."""
+    if not can_dispatch(report):
+        return None
+    tasks = report_tasks(session, report)
+    have = {s.task.org_unit_code for s in tasks}
+    units = [specs.org_units[c] for c in target_units(specs, admitted_spec(session, specs, report))]
+    states = Counter(s.state for s in tasks)
+    return {"tasks": tasks, "remaining": [u for u in units if u.code not in have],
+            "states": [(state, states[state]) for state in STATE_LABELS if states[state]]}
+
+
+@bp.post("/dispatch/<code>")
+@roles_required("department", "admin")
+def dispatch_report(code: str):
+    """Dispatch an admitted report to all its org units, or to the chosen ones."""
+    db = database.session()
+    report = db.scalar(select(Report).where(Report.code == code))
+    if report is None:
+        abort(404)
+    chosen = request.form.getlist("unit") if request.form.get("scope") == "chosen" else None
+    if chosen is not None and not chosen:
+        flash(_("请至少勾选一个镇街"), "error")
+        return redirect(url_for("reports.overview", code=code))
+    try:
+        before = len(report_tasks(db, report))
+        tasks = dispatch(db, database.specs(), report, current_actor(), chosen)
+    except ReportError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("已下派到 %(n)s 个镇街（共 %(t)s 项任务）", n=len(tasks) - before, t=len(tasks)))
+    return redirect(url_for("reports.overview", code=code))
+
