@@ -16,6 +16,7 @@ from runtime.bootstrap import create_demo_users, load_org_units
 from runtime.config import PROJECT_ROOT
 from runtime.db import make_engine, migrate
 from runtime.demo.accounts import DEMO_PASSWORD
+from runtime.reports import Actor
 
 os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
@@ -196,3 +197,41 @@ def make_person():
         return {k: v for k, v in record.items() if v is not None}
 
     return build
+
+
+def _actor_of(session, username: str) -> Actor:
+    """Return the demo user `username` as an actor."""
+    from sqlalchemy import select
+
+    from runtime.models import User
+
+    user = session.scalar(select(User).where(User.username == username))
+    return Actor(user.id, user.role, user.department_id)
+
+
+@pytest.fixture
+def actor_of():
+    """Return a function giving a demo user (by username) as the actor of report operations."""
+    return _actor_of
+
+
+@pytest.fixture
+def admit_sample(specs):
+    """Return a function that creates, files and admits a sample report (deadline in 20 days)."""
+    from datetime import timedelta
+
+    from builder.gatekeeping import load_rules
+    from builder.report_spec import load_reports
+    from runtime.admission import decide, submit
+    from runtime.clock import local_today
+    from runtime.reports import create_report
+
+    def admit(session, sample="disability_survey", username="canlian", **overrides):
+        document = {**load_reports(specs.root, specs)[sample].document,
+                    "x-deadline": (local_today() + timedelta(days=20)).isoformat(), **overrides}
+        author = _actor_of(session, username)
+        report = create_report(session, author, document)
+        filed = submit(session, specs, load_rules(specs.root), report, author)
+        decide(session, filed, _actor_of(session, "reviewer"), "admit", "同意下发")
+        return report
+    return admit

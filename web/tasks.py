@@ -33,7 +33,7 @@ from runtime.dispatch import (
     task_list,
 )
 from runtime.models import Report, Task
-from runtime.prefill import RowView, ensure_rows_total, row_view, task_page, task_scope
+from runtime.prefill import RowView, TaskPage, ensure_rows_total, row_view, task_page, task_scope
 from runtime.reports import ReportError, get_version
 from runtime.task_drafts import NOT_APPLICABLE_REASONS, StaleRow, mark_row, save_cells
 from web import database
@@ -124,8 +124,13 @@ def grid(task_id: int):
     conn = database.session().connection()
     if task.state in OPEN_STATES:
         ensure_rows_total(conn, database.specs(), spec, task)
-    page = task_page(conn, database.specs(), spec, task, current_user.viewer,
-                     after=_parse_after(request.args.get("after", "")), limit=PAGE_SIZE, search=search)
+    only = request.args.get("record", type=int)
+    if only:  # one row, e.g. from the list of bad cells of a refused submission
+        found = row_view(conn, database.specs(), spec, task, current_user.viewer, only)
+        page = TaskPage(rows=[found] if found else [])
+    else:
+        page = task_page(conn, database.specs(), spec, task, current_user.viewer,
+                         after=_parse_after(request.args.get("after", "")), limit=PAGE_SIZE, search=search)
     cells = [c for row in page.rows for c in row.cells.values()]
     counts = {"rows": len(page.rows), "complete": sum(r.complete for r in page.rows),
               "prefilled": sum(c.state == "prefilled" for c in cells),
@@ -259,3 +264,6 @@ def dispatch_report(code: str):
         flash(_("已下派到 %(n)s 个镇街（共 %(t)s 项任务）", n=len(tasks) - before, t=len(tasks)))
     return redirect(url_for("reports.overview", code=code))
 
+
+# The whole-task actions (submit, the .xlsx, return) are routes of this blueprint too.
+from web import task_actions  # noqa: E402, F401

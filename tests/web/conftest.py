@@ -178,32 +178,14 @@ def form_values():
 
 
 @pytest.fixture
-def admit_report(specs):
-    """Return a function that creates, files and admits a sample report (deadline in 20 days); its code."""
-    from datetime import timedelta
-
+def admit_report(admit_sample):
+    """Return a function that creates, files and admits a sample report on an engine; its code."""
     from sqlalchemy.orm import Session
 
-    from builder.gatekeeping import load_rules
-    from builder.report_spec import load_reports
-    from runtime.admission import decide, submit
-    from runtime.clock import local_today
     from runtime.holdings import forget
-    from runtime.models import User
-    from runtime.reports import Actor, create_report
-
-    def actor(session, username):
-        user = session.scalar(select(User).where(User.username == username))
-        return Actor(user.id, user.role, user.department_id)
 
     def admit(engine, sample="disability_survey", username="canlian", **overrides) -> str:
         forget()
-        document = {**load_reports(specs.root, specs)[sample].document,
-                    "x-deadline": (local_today() + timedelta(days=20)).isoformat(), **overrides}
         with Session(engine) as session, session.begin():
-            author = actor(session, username)
-            report = create_report(session, author, document)
-            filed = submit(session, specs, load_rules(specs.root), report, author)
-            decide(session, filed, actor(session, "reviewer"), "admit", "同意下发")
-            return report.code
+            return admit_sample(session, sample, username, **overrides).code
     return admit

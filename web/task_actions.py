@@ -1,0 +1,108 @@
+"""Whole-task actions: submit (every row checked, then written back), the pre-filled .xlsx to
+fill offline and its upload, and the department's return. Routes of the `tasks` blueprint."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from builder.problems import ImportRefused
+from runtime.models import Record, Report, Task
+from runtime.reports import ReportError
+from runtime.submission import TaskInvalid, return_task, submit_task
+from runtime.task_xlsx import read_task_xlsx, write_task_xlsx
+from web import database, jobs
+from web.auth import current_actor, roles_required
+from web.tasks import FILLERS, _load, bp
+from web.views import _
+
+
+@bp.post("/<int:task_id>/submit")
+@roles_required(*FILLERS)
+def submit(task_id: int):
+    """Submit the task: refused with every bad cell listed, else written back to the ledgers."""
+    task, report, spec = _load(task_id)
+    conn = database.session().connection()
+    try:
+        result = submit_task(conn, database.specs(), spec, task, current_user.viewer, report)
+    except TaskInvalid as refused:
+        labels = dict(conn.execute(select(Record.id, Record.label).where(
+            Record.id.in_({p.record_id for p in refused.problems}))).all())
+        return render_template("tasks/refused.html", task=task, report=report, refused=refused,
+                               labels=labels), 422
+    except ReportError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("tasks.grid", task_id=task_id))
+    message = _("已提交：%(rows)s 行；%(n)s 条台账记录已更新", rows=f"{result.rows:,}",
+                n=f"{result.written.records:,}")
+    if result.written.conflicts:
+        message += _("；%(c)s 处与台账的新值不一致，已交数据管理岗核定", c=result.written.conflicts)
+    flash(message)
+    return redirect(url_for("tasks.index"))
+
+
+@bp.post("/<int:task_id>/download")
+@roles_required(*FILLERS)
+def download(task_id: int):
+    """Write the task as a pre-filled .xlsx in the background, with progress and a download link."""
+    task, report, spec = _load(task_id)
+    specs, viewer, engine = database.specs(), current_user.viewer, database.engine()
+    folder = jobs.export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"task-{task.id}-{uuid.uuid4().hex}.xlsx"
+    unit = specs.org_units[task.org_unit_code].name
+    filename = f"{report.title}-{unit}.xlsx"
+    total = task.rows_total or None
+
+    def work(progress) -> dict[str, Any]:
+        with engine.begin() as conn:
+            rows = write_task_xlsx(conn, specs, spec, task, viewer, target,
+                                   progress=lambda done: progress(done, total))
+        return {"message": _("已生成 %(n)s 行的预填表格", n=f"{rows:,}"), "rows": rows,
+                "path": str(target), "filename": filename}
+
+    job_id = jobs.submit("export", _("下载预填表格：%(t)s", t=report.title), work)
+    return redirect(url_for("jobs.show", job_id=job_id))
+
+
+@bp.post("/<int:task_id>/upload")
+@roles_required(*FILLERS)
+def upload(task_id: int):
+    """Read a filled task workbook back: changed cells saved as drafts, a row-by-row outcome."""
+    task, report, spec = _load(task_id)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash(_("请选择填好的预填表格"), "error")
+        return redirect(url_for("tasks.grid", task_id=task_id))
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    try:
+        result = read_task_xlsx(database.session().connection(), database.specs(), spec, task,
+                                current_user.viewer, file.read(limit + 1), file.filename, max_bytes=limit)
+    except (ReportError, ImportRefused) as exc:
+        flash(getattr(exc, "message", None) or str(exc), "error")
+        return redirect(url_for("tasks.grid", task_id=task_id))
+    titles = {f.name: f.title for f in spec.fields}
+    return render_template("tasks/uploaded.html", task=task, report=report, result=result,
+                           titles=titles, filename=file.filename)
+
+
+@bp.post("/<int:task_id>/return")
+@roles_required("department", "admin")
+def return_to_township(task_id: int):
+    """Return a submitted task to its township with the department's reason."""
+    db = database.session()
+    task = db.get(Task, task_id)
+    if task is None:
+        abort(404)
+    report = db.get(Report, task.report_id)
+    try:
+        return_task(db.connection(), task, report, current_actor(), request.form.get("reason", ""))
+    except ReportError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("已退回%(u)s", u=database.specs().org_units[task.org_unit_code].name))
+    return redirect(url_for("reports.overview", code=report.code))
