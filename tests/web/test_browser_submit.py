@@ -1,0 +1,81 @@
+"""The issue's flow in Chromium: a township opens a pre-filled task, sees the gaps, fills them,
+gets a validation message, corrects it and submits; the ledger record then shows the new value
+with the report as its source."""
+
+import pytest
+from sqlalchemy import select
+
+from runtime.demo.load import seed
+from runtime.ledger_store import get, history
+from runtime.models import Task
+
+pytestmark = pytest.mark.browser
+ZHONGSHANLU = "500118001"
+#: Persons with a disability: name and occupation from the ledger, household size to fill.
+REPORT = {"properties": {"name": {"x-element": "person.name"},
+                         "occupation": {"x-element": "person.occupation"},
+                         "people": {"title": "家庭人口（人）", "type": "integer", "minimum": 1,
+                                    "maximum": 30}},
+          "required": ["name", "people"]}
+
+
+def test_township_fills_the_gaps_submits_and_the_ledger_takes_the_value(
+        browser, engine, specs, serve, admit_report, sign_in):
+    seed(engine, specs, "tiny", 7)
+    code = admit_report(engine, **REPORT)
+    base = serve(engine.url.render_as_string(hide_password=False))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, base, "canlian", "/reports/")
+    page.goto(f"{base}/reports/{code}/")
+    page.click("text=一键下派到全部 23 个镇街")
+    page.wait_for_selector("text=已下派到 23 个镇街")
+    page.click("header form button[type=submit]")
+
+    sign_in(page, base, "zhongshanlu", "/tasks/")
+    page.click("table.task-list a")
+    page.wait_for_selector("table.task-grid")
+    rows = page.locator(".task-grid tbody tr")
+    count = rows.count()
+    assert count > 1
+    assert rows.nth(0).locator(".cell-gap input[name=people]").count() == 1, "the gap is marked"
+
+    # A wrong value: the message next to the cell, the text kept; then corrected.
+    cell = rows.nth(0).locator("input[name=people]")
+    cell.click()
+    page.keyboard.type("很多")
+    page.keyboard.press("Tab")
+    message = rows.nth(0).locator("[id$='-people'].field-error")
+    message.wait_for(state="visible")
+    assert "整数" in message.inner_text() or "数字" in message.inner_text()
+    rows.nth(0).locator("input[name=people]").click()
+    page.keyboard.type("3")
+    page.keyboard.press("Tab")
+    rows.nth(0).locator(".cell-edited input[name=people]").wait_for()
+    for n in range(1, count):
+        rows.nth(n).locator("input[name=people]").click()
+        page.keyboard.type("2")
+        page.keyboard.press("Tab")
+        rows.nth(n).locator(".cell-edited input[name=people]").wait_for()
+
+    # A correction of a ledger value: it will flow back.
+    record_id = int(rows.nth(0).get_attribute("id").removeprefix("row-g"))
+    rows.nth(0).locator("input[name=occupation]").click()
+    page.keyboard.type("乡村医生")
+    page.keyboard.press("Tab")
+    rows.nth(0).locator(".cell-edited input[name=occupation]").wait_for()
+
+    page.click("text=提交任务")
+    page.wait_for_selector("text=已提交")
+    assert "1 条台账记录已更新" in page.inner_text("main")
+    page.goto(f"{base}/ledgers/person/records/{record_id}")
+    text = page.inner_text("main")
+    assert "乡村医生" in text and "报表回流" in text
+    assert errors == []
+
+    with engine.connect() as conn:
+        assert conn.scalar(select(Task.state).where(Task.org_unit_code == ZHONGSHANLU)) == "submitted"
+        assert get(conn, specs.ledgers["person"], record_id)["occupation"] == "乡村医生"
+        newest = history(conn, record_id)[0]
+    assert newest["source"] == "writeback" and newest["source_ref"].startswith(code)
