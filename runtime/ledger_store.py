@@ -282,13 +282,15 @@ class Query:
     conditions: tuple[tuple[str, str, Any], ...] = ()
     #: Only these record ids (e.g. the rows of an uploaded file), when given.
     ids: tuple[int, ...] = ()
+    #: Further SQL conditions over `records` of the caller's own (e.g. a task's rows with gaps).
+    where: tuple[Any, ...] = ()
 
 
 #: Operators of `Query.conditions`, the report spec language's filter operators.
 CONDITION_OPS = ("present", "absent", "eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte")
 
 
-def _condition(ledger: Ledger, name: str, op: str, value: Any):
+def condition(ledger: Ledger, name: str, op: str, value: Any):
     """Return the SQL condition of one row-filter condition over a field of the JSON document."""
     kind = ledger.by_name[name].schema.get("type")
     text = Record.data[name].as_string()
@@ -333,9 +335,10 @@ def _where(query: Query, *, township_as_range: bool = False) -> list:
             clauses.append(Record.data[name].as_boolean() == value)
         else:
             clauses.append(Record.data[name].as_string() == str(value))
-    clauses += [_condition(ledger, *condition) for condition in query.conditions]
+    clauses += [condition(ledger, *c) for c in query.conditions]
     if query.ids:
         clauses.append(Record.id.in_(list(query.ids)))
+    clauses += list(query.where)
     text = query.search.strip()
     if text:
         # Prefix ranges use the (ledger, key) and (ledger, label) indexes on both engines.

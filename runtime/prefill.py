@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from builder.report_compute import computed_values
 from builder.report_spec import ReportField, ReportSpec
@@ -24,6 +24,7 @@ from runtime.ledger_store import (
     SOURCE_LABELS,
     Query,
     Scope,
+    condition,
     count,
     get_by_keys,
     histories,
@@ -32,7 +33,7 @@ from runtime.ledger_store import (
     value_sources,
 )
 from runtime.masking import is_masked, mask_value
-from runtime.models import Task, TaskRow
+from runtime.models import Record, Task, TaskRow
 
 #: The household ledger's key field on a person record (person rows may bind household elements).
 HOUSEHOLD_LINK = {"person": ("household", "household_no")}
@@ -117,7 +118,8 @@ def task_scope(specs: SpecSet, task: Task) -> Scope:
     return Scope(township=unit.code)
 
 
-def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: str = "") -> Query:
+def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: str = "",
+              gaps_only: bool = False) -> Query:
     """Return the ledger query of a task's rows: its org unit, the report's filter, a search.
 
     A search by key (digits) matches whole keys only: keys such as ID numbers are masked for
@@ -128,7 +130,27 @@ def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: str = "")
     conditions = tuple((by_element[c.element], c.op, c.value) for c in spec.rows.filter)
     search = search.strip()
     return Query(ledger, task_scope(specs, task), conditions=conditions, search=search,
-                 search_exact=search[:1].isdigit())
+                 search_exact=search[:1].isdigit(),
+                 where=(gaps_clause(spec, specs, task),) if gaps_only else ())
+
+
+def gaps_clause(spec: ReportSpec, specs: SpecSet, task: Task) -> Any:
+    """Return the SQL condition "this row still has something to fill" of a task's records.
+
+    A row whose draft is complete has nothing left; otherwise a report with fields no ledger
+    holds leaves every row something to fill, and one without leaves the rows whose own record
+    lacks a bound value.
+    """
+    done = select(TaskRow.record_id).where(TaskRow.task_id == task.id, TaskRow.complete,
+                                           TaskRow.record_id.is_not(None))
+    open_row = Record.id.not_in(done)
+    plan = bindings(spec, specs)
+    unfillable = [f for f in spec.fields if not f.compute and (f.name not in plan or plan[f.name].via)]
+    if unfillable:
+        return open_row
+    ledger = specs.ledgers[spec.rows.ledger]
+    absent = [condition(ledger, b.ledger_field.name, "absent", None) for b in plan.values()]
+    return and_(open_row, or_(*absent)) if absent else open_row
 
 
 def row_view(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
@@ -150,9 +172,10 @@ def ensure_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
 
 def task_page(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, *,
               after: tuple[str, int] | None = None, limit: int = 50, search: str = "",
-              today: date | None = None) -> TaskPage:
+              gaps_only: bool = False, today: date | None = None) -> TaskPage:
     """Return one page of a task's rows, pre-filled and merged with the township's drafts."""
-    records = page(conn, row_query(spec, specs, task, search=search), after=after, limit=limit)
+    query = row_query(spec, specs, task, search=search, gaps_only=gaps_only)
+    records = page(conn, query, after=after, limit=limit)
     rows = rows_of(conn, specs, spec, task, viewer, records, today=today)
     next_after = (records[-1]["_township"], records[-1]["_id"]) if len(records) == limit else None
     return TaskPage(rows=rows, next_after=next_after)

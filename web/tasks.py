@@ -130,7 +130,8 @@ def grid(task_id: int):
         page = TaskPage(rows=[found] if found else [])
     else:
         page = task_page(conn, database.specs(), spec, task, current_user.viewer,
-                         after=_parse_after(request.args.get("after", "")), limit=PAGE_SIZE, search=search)
+                         after=_parse_after(request.args.get("after", "")), limit=PAGE_SIZE, search=search,
+                         gaps_only=request.args.get("gaps") == "1")
     cells = [c for row in page.rows for c in row.cells.values()]
     counts = {"rows": len(page.rows), "complete": sum(r.complete for r in page.rows),
               "prefilled": sum(c.state == "prefilled" for c in cells),

@@ -139,3 +139,29 @@ def _race(engine, specs, task, record_id, version):
     for thread in threads:
         thread.join(30)
     return outcomes
+
+
+def test_only_rows_with_gaps(engine, specs, task):
+    with engine.begin() as conn:
+        t, spec = _load(conn, specs, task)
+        everything = task_page(conn, specs, spec, t, FILLER, limit=500).rows
+        first = everything[0]
+        mark_row(conn, specs, spec, t, FILLER, first.record_id, "已迁出", expected_version=0)
+        gaps = task_page(conn, specs, spec, t, FILLER, limit=500, gaps_only=True).rows
+    assert [r.record_id for r in gaps] == [r.record_id for r in everything[1:]]
+
+
+def test_only_rows_with_gaps_of_a_report_the_ledgers_could_fill(engine, specs, task):
+    """With bound fields only, a row whose record holds every value has nothing to fill."""
+    from builder.report_spec import load_report
+
+    with engine.connect() as conn:
+        t, spec = _load(conn, specs, task)
+        bound_only = load_report({**spec.document, "properties": {
+            "name": {"x-element": "person.name"}, "phone": {"x-element": "person.phone"}},
+            "required": []}, specs.elements, specs.ledgers)
+        rows = task_page(conn, specs, bound_only, t, FILLER, limit=500).rows
+        gaps = task_page(conn, specs, bound_only, t, FILLER, limit=500, gaps_only=True).rows
+    without_phone = [r.record_id for r in rows if r.cells["phone"].state == "gap"]
+    assert without_phone and len(without_phone) < len(rows)
+    assert [r.record_id for r in gaps] == without_phone

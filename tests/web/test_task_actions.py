@@ -94,3 +94,14 @@ def test_the_prefilled_workbook_round_trip(fresh_client, small_task, engine, tmp
                                data={"file": (io.BytesIO(filled.getvalue()), "已填.xlsx")})
     html = result.get_data(as_text=True)
     assert result.status_code == 200 and "已保存 1 行，1 行有错误" in html and "是否已走访" in html
+
+
+def test_the_grid_shows_only_rows_with_gaps_on_request(fresh_client, small_task):
+    _code, task_id = small_task
+    rid = _first_record(fresh_client, task_id)
+    fresh_client.post(f"/tasks/{task_id}/rows/{rid}/mark", headers={"HX-Request": "true"},
+                      data={"reason": "已迁出", "_version": "0"})
+    everything = fresh_client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    gaps = fresh_client.get(f"/tasks/{task_id}", query_string={"gaps": "1"}).get_data(as_text=True)
+    assert f'id="row-g{rid}"' in everything and f'id="row-g{rid}"' not in gaps
+    assert 'name="gaps" value="1" checked' in gaps
