@@ -4,10 +4,12 @@ with the report as its source."""
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from runtime.demo.load import seed
+from runtime.dispatch import dispatch
 from runtime.ledger_store import get, history
-from runtime.models import Task
+from runtime.models import Report, Task
 
 pytestmark = pytest.mark.browser
 ZHONGSHANLU = "500118001"
@@ -79,3 +81,33 @@ def test_township_fills_the_gaps_submits_and_the_ledger_takes_the_value(
         assert get(conn, specs.ledgers["person"], record_id)["occupation"] == "乡村医生"
         newest = history(conn, record_id)[0]
     assert newest["source"] == "writeback" and newest["source_ref"].startswith(code)
+
+
+def test_a_block_pasted_from_excel_fills_the_cells_below_and_right(
+        browser, engine, specs, serve, admit_report, sign_in, actor_of):
+    seed(engine, specs, "tiny", 7)
+    code = admit_report(engine, **REPORT)
+    with Session(engine) as session, session.begin():
+        report = session.scalar(select(Report).where(Report.code == code))
+        dispatch(session, specs, report, actor_of(session, "canlian"), [ZHONGSHANLU])
+    base = serve(engine.url.render_as_string(hide_password=False))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, base, "zhongshanlu", "/tasks/")
+    page.click("table.task-list a")
+    page.wait_for_selector("table.task-grid")
+    rows = page.locator(".task-grid tbody tr")
+    rows.nth(0).locator("input[name=occupation]").focus()
+    # Two columns (职业, 家庭人口) of three rows, as Excel puts them on the clipboard.
+    page.evaluate("""text => {
+        const data = new DataTransfer();
+        data.setData('text/plain', text);
+        document.activeElement.dispatchEvent(
+            new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+    }""", "教师\t4\r\n农民\t3\r\n医生\t很多\r\n")
+    for n, (job, people) in enumerate((("教师", "4"), ("农民", "3"))):
+        rows.nth(n).locator(".cell-edited input[name=people]").wait_for()
+        assert rows.nth(n).locator("input[name=occupation]").input_value() == job
+        assert rows.nth(n).locator("input[name=people]").input_value() == people
+    third = rows.nth(2).locator("[id$='-people'].field-error")
+    third.wait_for(state="visible")
+    assert rows.nth(2).locator("input[name=people]").input_value() == "很多", "kept as typed"

@@ -28,6 +28,51 @@
     if (isTextInput(event.target)) event.target.select();
   });
 
+  // Pasting a block copied from Excel (tab-separated columns, one line per row) fills the cells
+  // to the right and below, each saved like a typed cell; masked, computed and choice-button
+  // cells are left alone. A single value pastes as usual.
+  var FILLABLE = ["input[type=text]", "input[type=date]", "textarea", "select"];
+
+  function fillable(row, field) {
+    var td = row.querySelector('td[data-field="' + field + '"]');
+    if (!td) return null;
+    for (var i = 0; i < FILLABLE.length; i++) {
+      var el = td.querySelector(FILLABLE[i]);
+      if (el) return el;
+    }
+    return null;
+  }
+
+  function nextRow(row) {
+    var next = row.nextElementSibling;
+    while (next && !next.matches(".task-row")) next = next.nextElementSibling;
+    return next;
+  }
+
+  document.addEventListener("paste", function (event) {
+    var el = event.target;
+    if (!el.closest || !el.closest(".task-grid") || !el.matches("input, select, textarea")) return;
+    var text = (event.clipboardData || window.clipboardData).getData("text");
+    if (!text || (text.indexOf("\t") < 0 && text.indexOf("\n") < 0)) return;
+    event.preventDefault();
+    var td = el.closest("td[data-field]");
+    var row = td.closest("tr");
+    var fields = Array.prototype.map.call(row.querySelectorAll("td[data-field]"), function (c) {
+      return c.dataset.field;
+    });
+    var start = fields.indexOf(td.dataset.field);
+    text.replace(/\r/g, "").replace(/\n$/, "").split("\n").forEach(function (line) {
+      if (!row) return;
+      line.split("\t").forEach(function (value, j) {
+        var input = fields[start + j] && fillable(row, fields[start + j]);
+        if (!input) return;
+        input.value = value.trim();
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+      row = nextRow(row);
+    });
+  });
+
   // A swap must not wipe what the filler is typing into the element that has the focus.
   var typing = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
