@@ -272,6 +272,46 @@ def iter_task_values(conn: Connection, specs: SpecSet, spec: ReportSpec, task: T
         yield batch
 
 
+@dataclass(frozen=True)
+class TaskCounts:
+    """The whole task's counters: rows, cells the ledgers filled, cells still to fill, rows done."""
+
+    rows: int
+    prefilled: int
+    to_fill: int
+    complete: int
+
+
+def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> TaskCounts:
+    """Count a whole task's cells and rows (one pass over its records and drafts)."""
+    plan = bindings(spec, specs)
+    columns = [(f.name, plan.get(f.name)) for f in spec.fields if not f.compute]
+    rows = prefilled = to_fill = complete = 0
+    for records in iter_rows(conn, row_query(spec, specs, task)):
+        drafts = _drafts(conn, task.id, [r["_id"] for r in records])
+        linked = _linked(conn, specs, specs.ledgers[spec.rows.ledger], records)
+        for record in records:
+            rows += 1
+            draft = drafts.get(record["_id"])
+            if draft is not None and draft.status == "not_applicable":
+                complete += 1
+                continue
+            typed, errors = (draft.values, draft.errors) if draft else ({}, {})
+            gaps = 0
+            for name, binding in columns:
+                if name in typed:
+                    gaps += name in errors or typed[name] in (None, "", [])
+                    continue
+                source = linked.get(record["_id"], {}) if binding and binding.via else record
+                if binding is not None and source.get(binding.ledger_field.name) not in (None, ""):
+                    prefilled += 1
+                else:
+                    gaps += 1
+            to_fill += gaps
+            complete += gaps == 0
+    return TaskCounts(rows=rows, prefilled=prefilled, to_fill=to_fill, complete=complete)
+
+
 def _add_computed(spec: ReportSpec, cells: dict[str, Cell], today: date | None) -> None:
     """Fill the spec's computed fields from the row's other values (masked inputs count as unknown)."""
     computed = [f for f in spec.fields if f.compute]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from builder.problems import ImportRefused
 from runtime.models import Record, Report, Task
+from runtime.prefill import task_counts
 from runtime.reports import ReportError
 from runtime.submission import TaskInvalid, return_task, submit_task
 from runtime.task_xlsx import read_task_xlsx, write_task_xlsx
@@ -106,3 +107,12 @@ def return_to_township(task_id: int):
     else:
         flash(_("已退回%(u)s", u=database.specs().org_units[task.org_unit_code].name))
     return redirect(url_for("reports.overview", code=report.code))
+
+
+@bp.get("/<int:task_id>/counts")
+@roles_required(*FILLERS)
+def counts(task_id: int):
+    """Return the whole task's counters (a fragment the grid loads after it shows)."""
+    task, _report, spec = _load(task_id)
+    totals = task_counts(database.session().connection(), database.specs(), spec, task)
+    return render_template("tasks/_counts.html", totals=totals)

@@ -165,3 +165,25 @@ def test_only_rows_with_gaps_of_a_report_the_ledgers_could_fill(engine, specs, t
     without_phone = [r.record_id for r in rows if r.cells["phone"].state == "gap"]
     assert without_phone and len(without_phone) < len(rows)
     assert [r.record_id for r in gaps] == without_phone
+
+
+def test_whole_task_counters_follow_the_drafts(engine, specs, task):
+    from runtime.prefill import task_counts
+
+    with engine.begin() as conn:
+        t, spec = _load(conn, specs, task)
+        rows = task_page(conn, specs, spec, t, FILLER, limit=500).rows
+        before = task_counts(conn, specs, spec, t)
+        cells = [c for r in rows for name, c in r.cells.items()
+                 if not next(f for f in spec.fields if f.name == name).compute]
+        assert (before.rows, before.complete) == (len(rows), 0)
+        assert before.prefilled == sum(c.state == "prefilled" for c in cells)
+        assert before.to_fill == sum(c.state == "gap" for c in cells)
+        mark_row(conn, specs, spec, t, FILLER, rows[0].record_id, "已迁出", expected_version=0)
+        save_cells(conn, specs, spec, t, FILLER, rows[1].record_id, {"monthly_income": "900"},
+                   expected_version=0)
+        after = task_counts(conn, specs, spec, t)
+    first_gaps = sum(c.state == "gap" for n, c in rows[0].cells.items()
+                     if not next(f for f in spec.fields if f.name == n).compute)
+    assert after.complete == 1
+    assert after.to_fill == before.to_fill - first_gaps - 1

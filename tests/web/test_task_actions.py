@@ -105,3 +105,11 @@ def test_the_grid_shows_only_rows_with_gaps_on_request(fresh_client, small_task)
     gaps = fresh_client.get(f"/tasks/{task_id}", query_string={"gaps": "1"}).get_data(as_text=True)
     assert f'id="row-g{rid}"' in everything and f'id="row-g{rid}"' not in gaps
     assert 'name="gaps" value="1" checked' in gaps
+
+
+def test_the_whole_task_counters_load_after_the_grid(fresh_client, small_task):
+    _code, task_id = small_task
+    grid = fresh_client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert f'hx-get="/tasks/{task_id}/counts"' in grid
+    totals = fresh_client.get(f"/tasks/{task_id}/counts").get_data(as_text=True)
+    assert "全任务行数" in totals and 'id="total-to-fill"' in totals
