@@ -1,12 +1,12 @@
 """The demo reports: one at each step of admission, created once."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from runtime.demo.load import seed
 from runtime.demo.reports import load_demo_reports
 from runtime.holdings import forget
-from runtime.models import AdmissionRequest, Report
+from runtime.models import AdmissionRequest, Report, Task
 
 
 def test_demo_reports_cover_every_step_and_are_created_once(engine, specs):
@@ -18,5 +18,7 @@ def test_demo_reports_cover_every_step_and_are_created_once(engine, specs):
         states = {r.code: (r.status, r.mode) for r in session.scalars(select(Report))}
         reasons = [r.reason for r in session.scalars(select(AdmissionRequest)) if r.reason]
     assert sorted(states.values(), key=str) == sorted(
-        [("submitted", None), ("returned", None), ("draft", None), ("admitted", "extract")], key=str)
-    assert len(reasons) == 2
+        [("admitted", "dispatch"), ("returned", None), ("submitted", None), ("admitted", "extract")], key=str)
+    assert len(reasons) == 3
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == 23
