@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from builder.gatekeeping import Context, RuleSet, Verdict, assess
+from builder.identity_cache import IdentityCache
 from builder.matching import Column, FieldMatch, Matcher, MatchResult
 from builder.report_spec import ReportRefused, ReportSpec, blank_document, load_report
 from builder.specs import Element, SpecSet
@@ -160,16 +161,9 @@ def _unique(name: str, used: set[str]) -> str:
     return candidate
 
 
-_MATCHERS: dict[int, tuple[Mapping[str, Element], Matcher]] = {}
+_MATCHERS: IdentityCache[Mapping[str, Element], Matcher] = IdentityCache(Matcher, limit=16)
 
 
 def matcher_for(elements: Mapping[str, Element]) -> Matcher:
     """Return a matcher over `elements`, built once per catalog object."""
-    cached = _MATCHERS.get(id(elements))
-    if cached is not None and cached[0] is elements:
-        return cached[1]
-    if len(_MATCHERS) > 16:
-        _MATCHERS.clear()
-    matcher = Matcher(elements)
-    _MATCHERS[id(elements)] = (elements, matcher)
-    return matcher
+    return _MATCHERS.get(elements)

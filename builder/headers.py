@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from builder.identity_cache import IdentityCache
 from builder.problems import FileProblem, ImportRefused
 from builder.specs import Ledger
 
@@ -115,19 +116,12 @@ class LabelIndex:
         return self.full.get(_full_label(text)) or self.short.get(normalize_label(text))
 
 
-_INDEXES: dict[int, tuple[Ledger, LabelIndex]] = {}
+_INDEXES: IdentityCache[Ledger, LabelIndex] = IdentityCache(LabelIndex, limit=256)
 
 
 def label_index(ledger: Ledger) -> LabelIndex:
     """Return the ledger's label index, built once per ledger object."""
-    cached = _INDEXES.get(id(ledger))
-    if cached is not None and cached[0] is ledger:
-        return cached[1]
-    if len(_INDEXES) > 256:
-        _INDEXES.clear()
-    index = LabelIndex(ledger)
-    _INDEXES[id(ledger)] = (ledger, index)
-    return index
+    return _INDEXES.get(ledger)
 
 
 def find_ledger(ledgers: Mapping[str, Ledger], name: str) -> Ledger:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from runtime.access import KEEPER_ROLES
 from runtime.masking import is_masked, mask_value
-from runtime.models import OrgUnit, Record, Report, Task
+from runtime.models import OrgUnit, Record, Report, Task, WritebackConflict
 from runtime.writeback import open_conflicts, resolve_conflict
 from web import database
 from web.auth import roles_required
@@ -24,18 +24,26 @@ def index():
     """List the open conflicts, oldest first, values masked as for any keeper's page."""
     conn = database.session().connection()
     specs = database.specs()
+    conflicts = open_conflicts(conn)
+    # The report, org unit and record label of every conflict, in one query.
+    context = {row.id: row for row in conn.execute(
+        select(WritebackConflict.id, Report.title, OrgUnit.name, Record.label)
+        .join(Task, Task.id == WritebackConflict.task_id).join(Report, Report.id == Task.report_id)
+        .join(OrgUnit, OrgUnit.code == Task.org_unit_code)
+        .join(Record, Record.id == WritebackConflict.record_id)
+        .where(WritebackConflict.id.in_([c.id for c in conflicts])))}
     items = []
-    for c in open_conflicts(conn):
+    for c in conflicts:
         ledger = specs.ledgers[c.ledger]
         field = ledger.by_name[c.field]
-        show = (lambda v, f=field: mask_value(f, v)) if is_masked(field, current_user.viewer) else (
-            lambda v: v)
-        context = conn.execute(
-            select(Report.title, OrgUnit.name, Record.label)
-            .join(Task, Task.report_id == Report.id).join(OrgUnit, OrgUnit.code == Task.org_unit_code)
-            .join(Record, Record.id == c.record_id).where(Task.id == c.task_id)).first()
-        items.append({"conflict": c, "ledger": ledger, "field": field, "report": context[0],
-                      "unit": context[1], "label": context[2], "base": show(c.base_value),
+        masked = is_masked(field, current_user.viewer)
+
+        def show(value, field=field, masked=masked):
+            return mask_value(field, value) if masked else value
+
+        row = context[c.id]
+        items.append({"conflict": c, "ledger": ledger, "field": field, "report": row.title,
+                      "unit": row.name, "label": row.label, "base": show(c.base_value),
                       "ledger_value": show(c.ledger_value), "township": show(c.township_value)})
     return render_template("ledgers/conflicts.html", items=items)
 
