@@ -73,6 +73,13 @@ class RowView:
     reason: str = ""
     draft_version: int = 0
     township: str | None = None
+    #: The draft's id, for a row the township added (it has no ledger record yet).
+    added_id: int | None = None
+
+    @property
+    def ref(self) -> str:
+        """Return how pages address the row: its record id, or "n" and the draft id of an added row."""
+        return f"n{self.added_id}" if self.record_id is None else str(self.record_id)
 
     @property
     def gaps(self) -> list[str]:

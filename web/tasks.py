@@ -176,16 +176,24 @@ def _render_row(task: Task, spec: ReportSpec, row: RowView, message: str = "", *
     template = "tasks/_card.html" if view == "c" else "tasks/_row.html"
     html = render_template(template, task=task, spec=spec, row=row, message=message,
                            **_grid_context(task, spec))
-    response = make_response(html, retarget=f"#row-{view}{row.record_id}", reswap="outerHTML")
+    response = make_response(html, retarget=f"#row-{view}{row.ref}", reswap="outerHTML")
     response.status_code = status
     return response
 
 
-@bp.post("/<int:task_id>/rows/<int:record_id>")
+def _record_id(ref: str) -> int:
+    """Return the record id a row reference names (404 for anything else)."""
+    if not ref.isdigit():
+        abort(404)
+    return int(ref)
+
+
+@bp.post("/<int:task_id>/rows/<ref>")
 @roles_required(*FILLERS)
-def save_row(task_id: int, record_id: int):
+def save_row(task_id: int, ref: str):
     """Save the cells typed into one row; return them (each with its message) and the row's new version."""
     task, _report, spec = _load(task_id)
+    record_id = _record_id(ref)
     conn = database.session().connection()
     specs = database.specs()
     typed = _typed()
@@ -205,11 +213,12 @@ def save_row(task_id: int, record_id: int):
                            view=_view(), **_grid_context(task, spec))
 
 
-@bp.post("/<int:task_id>/rows/<int:record_id>/mark")
+@bp.post("/<int:task_id>/rows/<ref>/mark")
 @roles_required(*FILLERS)
-def mark(task_id: int, record_id: int):
+def mark(task_id: int, ref: str):
     """Mark a row as not applicable with a reason, or applicable again."""
     task, _report, spec = _load(task_id)
+    record_id = _record_id(ref)
     conn = database.session().connection()
     specs = database.specs()
     reason: str | None = None
