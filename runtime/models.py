@@ -280,8 +280,11 @@ class TaskRow(Base):
     base: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: Field → Chinese message of the last validation.
     errors: Mapped[dict[str, Any]] = mapped_column(JSON)
-    #: active, added, not_applicable.
+    #: active, added (a row the township added), not_applicable.
     status: Mapped[str] = mapped_column(String(16), default="active")
+    #: An added row: the ledger fields of the record to create that the report does not ask
+    #: for (village, household number …), as the filler gave them.
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: Every cell the report asks for has a valid value (ledger or typed), or the row does not apply.
     complete: Mapped[bool] = mapped_column(default=False)
     #: Why the row does not apply (已迁出, 已死亡, 不符合条件 …).

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from builder.report_compute import computed_values
 from builder.report_spec import ReportField, ReportSpec
@@ -172,7 +172,9 @@ def ensure_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
     """Count a task's rows once (when first opened) and keep the count for the task lists."""
     if task.rows_total:
         return task.rows_total
-    total = count(conn, row_query(spec, specs, task))
+    added = conn.execute(select(func.count()).where(
+        TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None))).scalar_one()
+    total = count(conn, row_query(spec, specs, task)) + added
     conn.execute(update(Task).where(Task.id == task.id).values(rows_total=total))
     return total
 
@@ -316,6 +318,13 @@ def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) 
                     gaps += 1
             to_fill += gaps
             complete += gaps == 0
+    added = conn.execute(select(TaskRow.values, TaskRow.errors).where(
+        TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None)))
+    for typed, errors in added:  # rows the township added: nothing of them is pre-filled
+        rows += 1
+        gaps = sum(name in (errors or {}) or typed.get(name) in (None, "", []) for name, _b in columns)
+        to_fill += gaps
+        complete += gaps == 0
     return TaskCounts(rows=rows, prefilled=prefilled, to_fill=to_fill, complete=complete)
 
 

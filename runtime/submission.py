@@ -20,6 +20,7 @@ from runtime.ledger_store import get_by_keys, iter_rows
 from runtime.models import Report, Task, TaskRow, utcnow
 from runtime.prefill import HOUSEHOLD_LINK, bindings, row_query
 from runtime.reports import Actor, ReportError, check_owner
+from runtime.task_added import added_drafts, record_problems
 from runtime.task_drafts import check_open
 from runtime.writeback import WritebackResult, write_back
 
@@ -29,12 +30,20 @@ LISTED = 200
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One bad cell of a task: which row (by record id), which field, what is wrong."""
+    """One bad cell of a task: which row (by record id, or an added row's id), which field, what is wrong."""
 
-    record_id: int
+    record_id: int | None
     field: str
     title: str
     message: str
+    added_id: int | None = None
+    #: The row's name, for an added row (a ledger row's comes from its record).
+    label: str = ""
+
+    @property
+    def ref(self) -> str:
+        """Return how pages address the row (see `RowView.ref`)."""
+        return f"n{self.added_id}" if self.record_id is None else str(self.record_id)
 
 
 class TaskInvalid(ReportError):
@@ -88,13 +97,33 @@ def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *
     validator = ReportRowValidator(spec, specs.elements)
     titles = {f.name: f.title for f in spec.fields}
     rows, problems, total = 0, [], 0
-    for record, values in merged_rows(conn, specs, spec, task, today=today or local_today()):
+    day = today or local_today()
+    for record, values in merged_rows(conn, specs, spec, task, today=day):
         rows += 1
         for name, message in validator.errors(values).items():
             total += 1
             if len(problems) < LISTED:
                 problems.append(RowProblem(record["_id"], name, titles.get(name, name), message))
+    for draft in added_drafts(conn, task):
+        rows += 1
+        values = {**draft.values, **{k: v for k, v in computed_values(spec, draft.values, today=day).items()
+                                     if v is not None}}
+        found = {**record_problems(spec, specs, task, draft), **validator.errors(values)}
+        label = _added_label(spec, specs, draft)
+        for name, message in found.items():
+            total += 1
+            if len(problems) < LISTED:
+                problems.append(RowProblem(None, name, titles.get(name, name), message, draft.id, label))
     return rows, problems, total
+
+
+def _added_label(spec: ReportSpec, specs: SpecSet, draft: Any) -> str:
+    """Return an added row's name as typed (the ledger's label field), or a placeholder."""
+    label = specs.ledgers[spec.rows.ledger].label
+    for name, binding in bindings(spec, specs).items():
+        if binding.via is None and binding.ledger_field.name == label and draft.values.get(name):
+            return f"{draft.values[name]}（新增）"
+    return "（新增的行）"
 
 
 def submit_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,

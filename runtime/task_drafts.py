@@ -91,12 +91,15 @@ def save_cells(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, v
     values = dict(draft.values) if draft else {}
     base = dict(draft.base) if draft else {}
     errors = dict(draft.errors) if draft else {}
+    household = _household(conn, specs, spec, record) if any(
+        plan[name].via for name in typed if name in plan) else {}
     for name, text in typed.items():
         value, problem = validator.coerce(name, text)
         problem = problem or validator.cell_error(name, value)
         binding = plan.get(name)
-        ledger_value = record.get(binding.ledger_field.name) if binding and not binding.via else None
-        if problem is None and binding is not None and not binding.via and value == ledger_value:
+        ledger_value = ((household if binding.via else record).get(binding.ledger_field.name)
+                        if binding else None)
+        if problem is None and binding is not None and value == ledger_value:
             values.pop(name, None)  # the ledger's own value: no change
             errors.pop(name, None)
             continue
@@ -161,12 +164,15 @@ def _view(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, record
           viewer: Viewer, today: date | None) -> RowView:
     """Return the row as the filler now sees it."""
     plan = bindings(spec, specs)
-    household = {}
-    if any(b.via for b in plan.values()):
-        other, key_field = HOUSEHOLD_LINK[spec.rows.ledger]
-        household = get_by_key(conn, specs.ledgers[other], record.get(key_field) or "") or {}
+    household = _household(conn, specs, spec, record) if any(b.via for b in plan.values()) else {}
     sources = value_sources(histories(conn, [record["_id"]]).get(record["_id"], []))
     return build_row(spec, plan, record, household, stored, sources, viewer, today=today)
+
+
+def _household(conn: Connection, specs: SpecSet, spec: ReportSpec, record: dict) -> dict[str, Any]:
+    """Return the household record of a person row (empty when it has none)."""
+    other, key_field = HOUSEHOLD_LINK[spec.rows.ledger]
+    return get_by_key(conn, specs.ledgers[other], record.get(key_field) or "") or {}
 
 
 def _mark_complete(conn: Connection, task: Task, stored: Any, complete: bool) -> None:

@@ -1,25 +1,28 @@
 """Write-back (回流): what a township filled or corrected goes into the ledger with provenance.
 
-Only fields bound to an element of the row's own record, whose spec says `x-writeback`, flow
-back. A value the ledger already holds writes nothing (submitting again writes no versions). A
-ledger value that changed after the township saw it is not overwritten: the conflict is recorded
-for the ledger keeper. The caller owns the transaction: one submission, one transaction.
+Fields whose spec says `x-writeback` flow back: into the row's own record, or, for fields bound
+to the household of a person row, into the household record. A value the ledger already holds
+writes nothing (submitting again writes no versions). A ledger value that changed after the
+township saw it is not overwritten: the conflict is recorded for the ledger keeper, as is a
+household value two members' rows disagree on. Rows the township added become new ledger
+records, linked to their rows. The caller owns the transaction: one submission, one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from builder.report_spec import ReportSpec
-from builder.specs import SpecSet
-from runtime.ledger_store import Provenance, upsert
+from builder.specs import Ledger, SpecSet
+from runtime.ledger_store import Provenance, get_by_keys, upsert
 from runtime.models import Record, Report, Task, TaskRow, WritebackConflict, utcnow
-from runtime.prefill import bindings
+from runtime.prefill import HOUSEHOLD_LINK, bindings
+from runtime.task_added import added_drafts, new_record
 
 #: Drafts read per query during a write-back.
 BATCH = 2000
@@ -32,6 +35,48 @@ class WritebackResult:
     records: int = 0
     unchanged: int = 0
     conflicts: int = 0
+    #: New ledger records made from rows the township added.
+    created: int = 0
+    #: Household records updated from person rows.
+    households: int = 0
+
+
+@dataclass
+class _Pending:
+    """Changes and conflicts of one ledger, gathered before they are written."""
+
+    ledger: Ledger
+    task_id: int
+    known: set[tuple[int, str]]
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+    def offer(self, record: dict[str, Any], target: str, value: Any, base: Any) -> None:
+        """Take a value for a record's field, or record why it cannot be taken."""
+        key = record["_key"]
+        now = record.get(target)
+        pending = self.changes.get(key, {})
+        if target in pending:
+            if pending[target] != value:  # another row of the task said otherwise
+                self.conflict(record, target, base, pending[target], value)
+            return
+        if now == value:
+            return
+        if now != base:
+            self.conflict(record, target, base, now, value)
+            return
+        self.changes.setdefault(key, {self.ledger.key: key})[target] = value
+
+    def conflict(self, record: dict[str, Any], target: str, base: Any, ledger_value: Any,
+                 value: Any) -> None:
+        """Record a conflict for the ledger keeper (once per record and field)."""
+        if (record["_id"], target) in self.known:
+            return
+        self.known.add((record["_id"], target))
+        self.conflicts.append({
+            "task_id": self.task_id, "record_id": record["_id"], "ledger": self.ledger.code,
+            "field": target, "base_value": base, "ledger_value": ledger_value,
+            "township_value": value, "status": "open", "created_at": utcnow()})
 
 
 def source_ref(report_code: str, task: Task) -> str:
@@ -41,49 +86,101 @@ def source_ref(report_code: str, task: Task) -> str:
 
 def write_back(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, actor_id: int | None,
                report_code: str) -> WritebackResult:
-    """Write the task's filled values into the ledger; record conflicts instead of overwriting."""
-    if not spec.rows.ledger:
-        return WritebackResult()
-    ledger = specs.ledgers[spec.rows.ledger]
-    targets = {name: b.ledger_field.name for name, b in bindings(spec, specs).items()
-               if b.via is None and b.report_field.writeback}
+    """Write the task's filled values into the ledgers; record conflicts instead of overwriting."""
     result = WritebackResult()
-    if not targets:
+    if not spec.rows.ledger:
         return result
-    prov = Provenance("writeback", source_ref(report_code, task), actor_id)
-    open_conflicts = _open_conflicts(conn, task.id)
-    changes, conflicts = [], []
+    ledger = specs.ledgers[spec.rows.ledger]
+    plan = bindings(spec, specs)
+    flowing = {name: b for name, b in plan.items() if b.report_field.writeback}
+    own = {name: b.ledger_field.name for name, b in flowing.items() if b.via is None}
+    linked = {name: b.ledger_field.name for name, b in flowing.items() if b.via}
+    link = HOUSEHOLD_LINK.get(ledger.code)
+    known = _open_conflicts(conn, task.id)
+    rows = _Pending(ledger, task.id, known)
+    households = _Pending(specs.ledgers[link[0]], task.id, known) if link and linked else None
     for drafts in _drafts(conn, task.id):
         current = _records(conn, [d.record_id for d in drafts])
+        homes = _households(conn, households, link, current.values()) if households else {}
         for draft in drafts:
             record = current.get(draft.record_id)
             if record is None:
                 continue
-            change = {}
-            for name, value in draft.values.items():
-                target = targets.get(name)
-                if target is None or name in (draft.errors or {}) or value in (None, "", []):
-                    continue
-                now = record.get(target)
-                if now == value:
-                    continue
-                if now != draft.base.get(name):
-                    if (draft.record_id, target) not in open_conflicts:
-                        conflicts.append({
-                            "task_id": task.id, "record_id": draft.record_id, "ledger": ledger.code,
-                            "field": target, "base_value": draft.base.get(name), "ledger_value": now,
-                            "township_value": value, "status": "open", "created_at": utcnow()})
-                    continue
-                change[target] = value
-            if change:
-                changes.append({ledger.key: record[ledger.key], **change})
-    if changes:
-        counts = upsert(conn, ledger, changes, prov)
+            for name, value in _filled(draft, own):
+                rows.offer(record, own[name], value, draft.base.get(name))
+            home = homes.get(record.get(link[1])) if households else None
+            if home is not None:
+                for name, value in _filled(draft, linked):
+                    households.offer(home, linked[name], value, draft.base.get(name))
+    prov = Provenance("writeback", source_ref(report_code, task), actor_id)
+    if rows.changes:
+        counts = upsert(conn, ledger, rows.changes.values(), prov)
         result.records, result.unchanged = counts.updated, counts.unchanged
+    result.created = _create_added(conn, specs, spec, task, prov, households, linked, link)
+    if households is not None and households.changes:
+        result.households = upsert(conn, households.ledger, households.changes.values(), prov).updated
+    conflicts = rows.conflicts + (households.conflicts if households else [])
     if conflicts:
         conn.execute(insert(WritebackConflict), conflicts)
     result.conflicts = len(conflicts)
     return result
+
+
+def _filled(draft: Any, targets: dict[str, str]) -> Iterator[tuple[str, Any]]:
+    """Yield the draft's valid, non-empty values of the fields that flow back."""
+    errors = draft.errors or {}
+    for name, value in draft.values.items():
+        if name in targets and name not in errors and value not in (None, "", []):
+            yield name, value
+
+
+def _households(conn: Connection, pending: _Pending, link: tuple[str, str],
+                records: Any) -> dict[str, dict[str, Any]]:
+    """Return the households of some person records by household number (one query)."""
+    return get_by_keys(conn, pending.ledger, (r.get(link[1]) for r in records))
+
+
+def _create_added(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, prov: Provenance,
+                  households: _Pending | None, linked: dict[str, str], link: Any) -> int:
+    """Make ledger records of the rows the township added and link each row to its record.
+
+    A key the ledger gained since the row was added (an import) is not duplicated: the row's
+    values go into that record like a correction seen against an empty ledger value.
+    """
+    drafts = added_drafts(conn, task)
+    if not drafts:
+        return 0
+    ledger = specs.ledgers[spec.rows.ledger]
+    existing = get_by_keys(conn, ledger, (d.row_key for d in drafts))
+    pending = _Pending(ledger, task.id, set())
+    created = []
+    for draft in drafts:
+        data = new_record(spec, specs, task, draft)
+        if draft.row_key in existing:
+            record = existing[draft.row_key]
+            for target, value in data.items():
+                pending.offer(record, target, value, None)
+        else:
+            created.append(data)
+    counts = upsert(conn, ledger, [*created, *pending.changes.values()], prov)
+    if pending.conflicts:
+        conn.execute(insert(WritebackConflict), pending.conflicts)
+    ids = {key: r["_id"] for key, r in get_by_keys(conn, ledger, (d.row_key for d in drafts)).items()}
+    plan = bindings(spec, specs)
+    # From now on the row is a row of its record; its base is what the record was given.
+    conn.execute(update(TaskRow).where(TaskRow.id == bindparam("row_id")).values(
+        record_id=bindparam("rid"), base=bindparam("given", type_=TaskRow.__table__.c.base.type)), [
+        {"row_id": d.id, "rid": ids[d.row_key],
+         "given": {name: v for name, v in d.values.items() if name in plan and not plan[name].via}}
+        for d in drafts])
+    if households is not None:
+        homes = _households(conn, households, link, [new_record(spec, specs, task, d) for d in drafts])
+        for draft in drafts:
+            home = homes.get(new_record(spec, specs, task, draft).get(link[1]))
+            if home is not None:
+                for name, value in _filled(draft, linked):
+                    households.offer(home, linked[name], value, None)
+    return counts.created
 
 
 def _drafts(conn: Connection, task_id: int) -> Iterator[list[Any]]:
@@ -102,10 +199,11 @@ def _drafts(conn: Connection, task_id: int) -> Iterator[list[Any]]:
 
 
 def _records(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Return the current data of some records."""
+    """Return the current data of some records, with their id and key."""
     found = {}
-    for rid, data in conn.execute(select(Record.id, Record.data).where(Record.id.in_(ids))):
-        found[rid] = orjson.loads(data) if isinstance(data, str | bytes) else data
+    for rid, key, data in conn.execute(select(Record.id, Record.key, Record.data).where(Record.id.in_(ids))):
+        data = orjson.loads(data) if isinstance(data, str | bytes) else data
+        found[rid] = {**data, "_id": rid, "_key": key}
     return found
 
 
