@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from builder.report_spec import ReportField
-from builder.specs import Element
+from builder.specs import Element, Field
 
 #: Display widget → Chinese label.
 WIDGET_LABELS = {"text": "单行文本框", "textarea": "多行文本框", "number": "数字框", "date": "日期选择",
@@ -129,6 +129,13 @@ def field_view(f: ReportField) -> FieldView:
         name=f.name, title=f.title, widget=widget, required=f.required, help=f.help,
         parents=tuple(f.parents), element=f.element, options=options_of(f.schema),
         hints=hints_of(f.schema), integer=_type(f.schema) == "integer")
+
+
+def ledger_field_view(f: Field, *, required: bool = True) -> FieldView:
+    """Return how a form shows a ledger field asked outside any report (a new record's household …)."""
+    schema = f.schema
+    return FieldView(name=f.name, title=f.title, widget=widgets_for("", schema)[0], required=required,
+                     options=options_of(schema), hints=hints_of(schema), integer=_type(schema) == "integer")
 
 
 def preview_fields(document: Mapping[str, Any], elements: Mapping[str, Element]) -> list[FieldView]:

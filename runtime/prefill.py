@@ -117,6 +117,15 @@ def bindings(spec: ReportSpec, specs: SpecSet) -> dict[str, Binding]:
     return found
 
 
+def key_field(spec: ReportSpec, specs: SpecSet) -> str | None:
+    """Return the report field bound to the row ledger's key (ID number, parcel code …), if any."""
+    if not spec.rows.ledger:
+        return None
+    key = specs.ledgers[spec.rows.ledger].key
+    return next((name for name, b in bindings(spec, specs).items()
+                 if b.via is None and b.ledger_field.name == key), None)
+
+
 def task_scope(specs: SpecSet, task: Task) -> Scope:
     """Return the org units a task covers (a township, or one village)."""
     unit = specs.org_units[task.org_unit_code]

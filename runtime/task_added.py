@@ -28,7 +28,7 @@ from runtime.access import Viewer
 from runtime.ledger_store import get_by_key
 from runtime.masking import is_masked, mask_value
 from runtime.models import Task, TaskRow, utcnow
-from runtime.prefill import Cell, RowView, bindings, task_scope
+from runtime.prefill import Cell, RowView, bindings, key_field, task_scope
 from runtime.reports import ReportError
 from runtime.task_drafts import SavedRow, StaleRow, check_open
 
@@ -74,9 +74,10 @@ def add_form(spec: ReportSpec, specs: SpecSet, task: Task) -> AddForm | None:
     ledger = specs.ledgers[spec.rows.ledger]
     key_element = ledger.by_name[ledger.key].element.code
     own = {name: b.ledger_field for name, b in bindings(spec, specs).items() if b.via is None}
-    key = next((f for f in spec.fields if f.name in own and own[f.name].name == ledger.key), None)
-    if key is None:
+    key_name = key_field(spec, specs)
+    if key_name is None:
         return None
+    key = next(f for f in spec.fields if f.name == key_name)
     derivable = FROM_KEY.get(key_element, {})
     derived = [name for name, lf in own.items() if lf.element.code in derivable]
     asked = [f for f in spec.fields if f is not key and f.name in own and own[f.name].required

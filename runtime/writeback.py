@@ -93,7 +93,9 @@ def write_back(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, a
     ledger = specs.ledgers[spec.rows.ledger]
     plan = bindings(spec, specs)
     flowing = {name: b for name, b in plan.items() if b.report_field.writeback}
-    own = {name: b.ledger_field.name for name, b in flowing.items() if b.via is None}
+    # The key names the record: a different key is another record, never a correction of this one.
+    own = {name: b.ledger_field.name for name, b in flowing.items()
+           if b.via is None and b.ledger_field.name != ledger.key}
     linked = {name: b.ledger_field.name for name, b in flowing.items() if b.via}
     link = HOUSEHOLD_LINK.get(ledger.code)
     known = _open_conflicts(conn, task.id)

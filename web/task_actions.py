@@ -32,7 +32,7 @@ def submit(task_id: int):
         result = submit_task(conn, database.specs(), spec, task, current_user.viewer, report)
     except TaskInvalid as refused:
         labels = dict(conn.execute(select(Record.id, Record.label).where(
-            Record.id.in_({p.record_id for p in refused.problems}))).all())
+            Record.id.in_({p.record_id for p in refused.problems if p.record_id}))).all())
         return render_template("tasks/refused.html", task=task, report=report, refused=refused,
                                labels=labels), 422
     except ReportError as exc:

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from builder.report_form import field_view
+from builder.report_form import FieldView, field_view, ledger_field_view
 from builder.report_spec import ReportSpec
 from builder.specs import SpecSet
 from runtime.admission import can_dispatch, load_spec
@@ -33,8 +33,9 @@ from runtime.dispatch import (
     task_list,
 )
 from runtime.models import Report, Task
-from runtime.prefill import RowView, TaskPage, ensure_rows_total, row_view, task_page, task_scope
+from runtime.prefill import RowView, TaskPage, ensure_rows_total, key_field, row_view, task_page, task_scope
 from runtime.reports import ReportError, get_version
+from runtime.task_added import AddRefused, add_form, add_row, added_row, added_rows, remove_added, save_added
 from runtime.task_drafts import NOT_APPLICABLE_REASONS, StaleRow, mark_row, save_cells
 from web import database
 from web.auth import current_actor, roles_required
@@ -91,9 +92,9 @@ def _parse_after(text: str) -> tuple[str, int] | None:
     return (township, int(rid)) if rid.isdigit() else None
 
 
-def _row_of(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, record_id: int) -> RowView:
+def _row_of(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str) -> RowView:
     """Return one row of the task as the viewer sees it now (404 if it is not in the task)."""
-    row = row_view(conn, specs, spec, task, current_user.viewer, record_id)
+    row = _find_row(conn, specs, spec, task, ref)
     if row is None:
         abort(404)
     return row
@@ -124,14 +125,18 @@ def grid(task_id: int):
     conn = database.session().connection()
     if task.state in OPEN_STATES:
         ensure_rows_total(conn, database.specs(), spec, task)
-    only = request.args.get("record", type=int)
+    only = request.args.get("row") or request.args.get("record", "")
+    after = _parse_after(request.args.get("after", ""))
+    gaps_only = request.args.get("gaps") == "1"
     if only:  # one row, e.g. from the list of bad cells of a refused submission
-        found = row_view(conn, database.specs(), spec, task, current_user.viewer, only)
+        found = _find_row(conn, database.specs(), spec, task, only)
         page = TaskPage(rows=[found] if found else [])
     else:
         page = task_page(conn, database.specs(), spec, task, current_user.viewer,
-                         after=_parse_after(request.args.get("after", "")), limit=PAGE_SIZE, search=search,
-                         gaps_only=request.args.get("gaps") == "1")
+                         after=after, limit=PAGE_SIZE, search=search, gaps_only=gaps_only)
+        if after is None:  # rows the township added come first
+            page.rows[:0] = added_rows(conn, database.specs(), spec, task, current_user.viewer,
+                                       search=search, gaps_only=gaps_only)
     cells = [c for row in page.rows for c in row.cells.values()]
     counts = {"rows": len(page.rows), "complete": sum(r.complete for r in page.rows),
               "prefilled": sum(c.state == "prefilled" for c in cells),
@@ -141,14 +146,34 @@ def grid(task_id: int):
         "tasks/grid.html", task=task, report=report, spec=spec, page=page, counts=counts,
         q=request.args.get("q", ""), notice=notice, state=shown_state(task, today),
         days_left=(task.deadline - today).days if task.deadline else None,
-        unit_name=database.specs().org_units[task.org_unit_code].name, **_grid_context(task, spec))
+        unit_name=database.specs().org_units[task.org_unit_code].name, **_grid_context(task, spec),
+        **_add_context(task, spec))
 
 
 def _grid_context(task: Task, spec: ReportSpec) -> dict[str, Any]:
     """Return what the row fragments need besides the row."""
     views = {f.name: field_view(f) for f in spec.fields}
     return {"fields": spec.fields, "views": views, "editable": task.state in OPEN_STATES,
-            "reasons": NOT_APPLICABLE_REASONS, "groups": _groups(spec)}
+            "reasons": NOT_APPLICABLE_REASONS, "groups": _groups(spec),
+            "key_name": key_field(spec, database.specs())}
+
+
+def _add_context(task: Task, spec: ReportSpec, **state: Any) -> dict[str, Any]:
+    """Return what the form to add a row needs: its fields, or None when rows cannot be added."""
+    adding = add_form(spec, database.specs(), task) if task.state in OPEN_STATES else None
+    if adding is None:
+        return {"adding": None}
+    ledger = adding.ledger
+    extra_views = [ledger_field_view(f) for f in adding.extras]
+    if adding.villages:
+        villages = tuple((v.code, v.name) for v in adding.villages)
+        extra_views.insert(0, FieldView(name=ledger.village_field, title=_("所在村（社区）"), widget="select",
+                                        required=True, options=villages))
+    return {"adding": adding, "add_views": [field_view(f) for f in adding.fields], "extra_views": extra_views,
+            "typed": state.get("typed", {}), "extra": state.get("extra", {}),
+            "add_errors": state.get("errors", {}), "add_message": state.get("message", ""),
+            "add_open": state.get("open", False),
+            "derived_titles": [f.title for f in spec.fields if f.name in adding.derived]}
 
 
 def _groups(spec: ReportSpec) -> list[tuple[str, int]]:
@@ -181,6 +206,11 @@ def _render_row(task: Task, spec: ReportSpec, row: RowView, message: str = "", *
     return response
 
 
+def _added_id(ref: str) -> int | None:
+    """Return the draft id an added row's reference names ("n12"), or None for a ledger row's."""
+    return int(ref[1:]) if ref[:1] == "n" and ref[1:].isdigit() else None
+
+
 def _record_id(ref: str) -> int:
     """Return the record id a row reference names (404 for anything else)."""
     if not ref.isdigit():
@@ -188,27 +218,40 @@ def _record_id(ref: str) -> int:
     return int(ref)
 
 
+def _find_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str) -> RowView | None:
+    """Return a row of the task by its reference: a ledger record's, or an added row's."""
+    added = _added_id(ref)
+    if added is not None:
+        return added_row(conn, specs, spec, task, current_user.viewer, added)
+    return row_view(conn, specs, spec, task, current_user.viewer, _record_id(ref))
+
+
 @bp.post("/<int:task_id>/rows/<ref>")
 @roles_required(*FILLERS)
 def save_row(task_id: int, ref: str):
     """Save the cells typed into one row; return them (each with its message) and the row's new version."""
     task, _report, spec = _load(task_id)
-    record_id = _record_id(ref)
     conn = database.session().connection()
     specs = database.specs()
     typed = _typed()
+    version = request.form.get("_version", 0, type=int)
+    added = _added_id(ref)
     try:
-        saved = save_cells(conn, specs, spec, task, current_user.viewer, record_id, typed,
-                           expected_version=request.form.get("_version", 0, type=int))
+        if added is not None:
+            saved = save_added(conn, specs, spec, task, current_user.viewer, added, typed,
+                               expected_version=version)
+        else:
+            saved = save_cells(conn, specs, spec, task, current_user.viewer, _record_id(ref), typed,
+                               expected_version=version)
     except StaleRow as exc:
-        row = _row_of(conn, specs, spec, task, record_id)
+        row = _row_of(conn, specs, spec, task, ref)
         # Keep what the filler typed in its input, with the reason it was not saved next to it.
         row.cells.update({name: dataclasses.replace(row.cells[name], value=text, state="unsaved",
                                                     error=str(exc))
                           for name, text in typed.items() if name in row.cells})
         return _render_row(task, spec, row, str(exc), status=409)
     except ReportError as exc:
-        return _render_row(task, spec, _row_of(conn, specs, spec, task, record_id), str(exc), status=409)
+        return _render_row(task, spec, _row_of(conn, specs, spec, task, ref), str(exc), status=409)
     return render_template("tasks/_saved.html", task=task, spec=spec, row=saved.row, saved=typed,
                            view=_view(), **_grid_context(task, spec))
 
@@ -230,8 +273,58 @@ def mark(task_id: int, ref: str):
         row = mark_row(conn, specs, spec, task, current_user.viewer, record_id, reason,
                        expected_version=request.form.get("_version", 0, type=int))
     except ReportError as exc:
-        return _render_row(task, spec, _row_of(conn, specs, spec, task, record_id), str(exc), status=409)
+        return _render_row(task, spec, _row_of(conn, specs, spec, task, ref), str(exc), status=409)
     return _render_row(task, spec, row)
+
+
+@bp.post("/<int:task_id>/added")
+@roles_required(*FILLERS)
+def add(task_id: int):
+    """Add a row for a record the ledger lacks; refused: the form again, with a message at each field."""
+    task, _report, spec = _load(task_id)
+    typed = {f.name: "、".join(v for v in request.form.getlist(f.name) if v.strip())
+             for f in spec.fields if f.name in request.form}
+    extra = {name[2:]: value for name, value in request.form.items() if name.startswith("r:")}
+    try:
+        row = add_row(database.session().connection(), database.specs(), spec, task, current_user.viewer,
+                      typed, extra)
+    except AddRefused as refused:
+        return _add_answer(task, spec, None, 422, typed=typed, extra=extra, errors=refused.errors,
+                           message=str(refused))
+    except ReportError as exc:
+        return _add_answer(task, spec, None, 409, typed=typed, extra=extra, message=str(exc))
+    return _add_answer(task, spec, row, 200,
+                       message=_("已新增这一行；请在表格最上面补全其余各项，提交任务时写入台账。"))
+
+
+def _add_answer(task: Task, spec: ReportSpec, row: RowView | None, status: int, **state: Any):
+    """Answer an add: the form again (after an add, the new row at the top of the grid and the cards).
+
+    Without htmx (no script), the grid page again, with the message and, after an add, the new row.
+    """
+    if not request.headers.get("HX-Request"):
+        flash(state.get("message", ""), "error" if row is None else "info")
+        return redirect(url_for("tasks.grid", task_id=task.id, row=row.ref if row else None))
+    html = render_template("tasks/_add.html", task=task, spec=spec, row=row, **_grid_context(task, spec),
+                           **_add_context(task, spec, open=True, **state))
+    return html, status
+
+
+@bp.post("/<int:task_id>/rows/<ref>/remove")
+@roles_required(*FILLERS)
+def remove(task_id: int, ref: str):
+    """Delete a row the township added (the grid row and the card both go)."""
+    task, _report, spec = _load(task_id)
+    added = _added_id(ref)
+    if added is None:
+        abort(404)
+    conn = database.session().connection()
+    try:
+        remove_added(conn, database.specs(), task, current_user.viewer, added,
+                     expected_version=request.form.get("_version", 0, type=int))
+    except ReportError as exc:
+        return _render_row(task, spec, _row_of(conn, database.specs(), spec, task, ref), str(exc), status=409)
+    return render_template("tasks/_removed.html", ref=ref)
 
 
 def report_tasks(session: Session, report: Report) -> list[TaskSummary]:

@@ -186,3 +186,20 @@ def test_a_submitted_task_is_read_only(fresh_client, fresh_auth, engine, dispatc
     assert "任务已提交，只能查看" in html and "cell-form" not in html and "标记不适用" not in html
     refused = _post(fresh_client, task_id, rid, 0, remarks="补一句")
     assert refused.status_code == 409 and "任务已提交，不能再修改" in refused.get_data(as_text=True)
+
+
+def test_a_masked_value_is_replaced_through_its_correction_box_never_shown(fresh_client, fresh_auth,
+                                                                          dispatched):
+    _code, task_id = dispatched
+    fresh_auth.login("zhongshanlu")
+    html = _grid(fresh_client, task_id)
+    rid = _first_row(html)
+    row = html[html.index(f'id="row-g{rid}"'):html.index("</tr>", html.index(f'id="row-g{rid}"'))]
+    masked = re.findall(rf'id="cell-g{rid}-(\w+)"[^>]*>\s*<span class="cell-value">', row)
+    cells = {name: row[row.index(f'id="cell-g{rid}-{name}"'):] for name in masked}
+    correctable = [name for name, cell in cells.items() if "cell-correct" in cell[:cell.find('id="cell-g', 10)]]
+    assert "id_number" in masked and "id_number" not in correctable, "the key is never corrected in a report"
+    assert "phone" in correctable
+    saved = _post(fresh_client, task_id, rid, 0, phone="13912345678")
+    assert saved.status_code == 200 and 'value="13912345678"' in saved.get_data(as_text=True)
+    assert "cell-edited" in saved.get_data(as_text=True)

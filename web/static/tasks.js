@@ -17,10 +17,12 @@
     event.preventDefault();
     // Leaving the cell saves it (its change event); then move to the same column one row down.
     var next = tr;
+    var cell = 'td[data-field="' + td.dataset.field + '"] ';
+    var editable = cell + "input:not([type=hidden]):not(.cell-correct *), " + cell + "select:not(.cell-correct *)";
     do { next = next.nextElementSibling; }
-    while (next && !next.querySelector('td[data-field="' + td.dataset.field + '"] input:not([type=hidden]), td[data-field="' + td.dataset.field + '"] select'));
+    while (next && !next.querySelector(editable));
     if (!next) { el.blur(); return; }
-    var target = next.querySelector('td[data-field="' + td.dataset.field + '"] input:not([type=hidden]), td[data-field="' + td.dataset.field + '"] select');
+    var target = next.querySelector(editable);
     target.focus();
   });
 
@@ -38,7 +40,8 @@
     if (!td) return null;
     for (var i = 0; i < FILLABLE.length; i++) {
       var el = td.querySelector(FILLABLE[i]);
-      if (el) return el;
+      // A masked cell's correction box is opened on purpose, never filled by a paste.
+      if (el && !el.closest(".cell-correct")) return el;
     }
     return null;
   }
