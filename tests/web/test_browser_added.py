@@ -1,0 +1,70 @@
+"""In a real Chromium: add a row for a person the ledger lacks, fill it, delete it; correct a masked cell."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from runtime.demo.load import seed
+from runtime.models import TaskRow
+from tests.conftest import make_id_number
+
+pytestmark = pytest.mark.browser
+
+
+def test_township_adds_fills_and_deletes_a_row_and_corrects_a_masked_phone(browser, engine, specs, serve,
+                                                                           admit_report, sign_in):
+    seed(engine, specs, "tiny", 7)
+    code = admit_report(engine)
+    base = serve(engine.url.render_as_string(hide_password=False))
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, base, "canlian", "/reports/")
+    page.goto(f"{base}/reports/{code}/")
+    page.click("text=一键下派到全部 23 个镇街")
+    page.wait_for_selector("text=已下派到 23 个镇街")
+    page.click("header form button[type=submit]")
+
+    sign_in(page, base, "zhongshanlu", "/tasks/")
+    page.click("table.task-list a")
+    page.wait_for_selector("table.task-grid")
+    ledger_rows = page.locator("#task-rows tr").count()
+    page.click("#add-row summary")
+    page.fill("#add-id_number", "110101199001011234")
+    page.fill("#add-name", "王小新")
+    page.click(".add-row-form button[type=submit]")
+    page.locator("#err-add-id_number").filter(has_text="校验").wait_for()
+    assert page.input_value("#add-name") == "王小新", "what was typed stays"
+
+    key = make_id_number("19850607", 912)
+    page.fill("#add-id_number", key)
+    page.select_option("#add-r-village_code", index=1)
+    page.fill("#add-r-household_no", "5001180019999")
+    page.select_option("#add-r-relation_to_head", "户主")
+    page.click(".add-row-form button[type=submit]")
+    page.locator("#add-row .alert").filter(has_text="已新增").wait_for()
+    added = page.locator("#task-rows tr").first
+    assert (added.get_attribute("id") or "").startswith("row-gn")
+    assert page.locator("#task-rows tr").count() == ledger_rows + 1
+    assert added.locator("[data-field=gender] select").input_value() == "女", "taken from the ID number"
+    assert key not in added.inner_text(), "the ID number shows masked"
+
+    added.locator("input[name=monthly_income]").fill("800")
+    added.locator("input[name=monthly_income]").press("Tab")
+    page.locator("#task-rows tr").first.locator("[data-field=monthly_income] .cell-edited").wait_for()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#task-rows tr").first.locator("text=删除新增的行").click()
+    page.wait_for_function(f"document.querySelectorAll('#task-rows tr').length == {ledger_rows}")
+    with engine.connect() as conn:
+        assert conn.scalars(select(TaskRow.id).where(TaskRow.status == "added")).all() == []
+
+    first = page.locator("#task-rows tr").first
+    first.locator("[data-field=phone] summary").click()
+    first.locator("[data-field=phone] input[name=phone]").fill("13912345678")
+    first.locator("[data-field=phone] input[name=phone]").press("Enter")
+    page.locator("#task-rows tr").first.locator("[data-field=phone] .cell-edited").wait_for()
+    phone = page.locator("#task-rows tr").first.locator("[data-field=phone] input[name=phone]")
+    assert phone.input_value() == "13912345678", "her own new value, which she may see"
+    assert errors == []
