@@ -48,7 +48,7 @@ def test_a_bad_cell_refuses_the_submission_and_links_to_its_row(fresh_client, sm
     page = fresh_client.post(f"/tasks/{task_id}/submit")
     html = page.get_data(as_text=True)
     assert page.status_code == 422 and "还有 1 处填写有误" in html
-    assert f"/tasks/{task_id}?record={rid}" in html and "联系电话" in html
+    assert f"/tasks/{task_id}?row={rid}#row-g{rid}" in html and "联系电话" in html
     one = fresh_client.get(f"/tasks/{task_id}", query_string={"record": rid}).get_data(as_text=True)
     assert one.count('id="row-g') == 1 and f'id="row-g{rid}"' in one
 
