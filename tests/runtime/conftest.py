@@ -12,3 +12,44 @@ def district(engine, specs):
     seed(engine, specs, "tiny", 7)
     forget()
     return engine
+
+
+#: The township whose task the task tests fill.
+ZHONGSHANLU = "500118001"
+
+
+@pytest.fixture
+def zhongshanlu_task(district, specs, admit_sample, actor_of):
+    """Return a function: admit a sample report (overrides), dispatch it; 中山路街道's task id, filler."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from runtime.access import Viewer
+    from runtime.dispatch import dispatch
+    from runtime.models import User
+
+    def make(**overrides):
+        with Session(district) as session, session.begin():
+            report = admit_sample(session, **overrides)
+            tasks = dispatch(session, specs, report, actor_of(session, "canlian"))
+            task_id = next(t.id for t in tasks if t.org_unit_code == ZHONGSHANLU)
+            filler = session.scalar(select(User.id).where(User.username == "zhongshanlu"))
+        return task_id, Viewer(filler, "township", township=ZHONGSHANLU)
+    return make
+
+
+@pytest.fixture
+def load_task(specs):
+    """Return a function reading a task, its report and its spec on a connection."""
+    from sqlalchemy import select
+
+    from runtime.admission import load_spec
+    from runtime.models import Report, ReportVersion, Task
+
+    def load(conn, task_id):
+        task = conn.execute(select(Task).where(Task.id == task_id)).one()
+        report = conn.execute(select(Report).where(Report.id == task.report_id)).one()
+        document = conn.execute(select(ReportVersion.document).where(
+            ReportVersion.report_id == task.report_id, ReportVersion.version == task.version)).scalar_one()
+        return task, report, load_spec(specs, document)
+    return load

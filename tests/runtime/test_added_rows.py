@@ -5,10 +5,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from runtime.access import Viewer
-from runtime.admission import load_spec
 from runtime.dispatch import dispatch
 from runtime.ledger_store import Provenance, get, get_by_key, history, upsert
-from runtime.models import Record, Report, ReportVersion, Task, TaskRow, User, WritebackConflict
+from runtime.models import Record, Task, TaskRow, WritebackConflict
 from runtime.prefill import ensure_rows_total, task_counts, task_page
 from runtime.reports import ReportError
 from runtime.submission import TaskInvalid, return_task, submit_task
@@ -29,23 +28,10 @@ ANSWERS = {"name": "新登记", "disability_grade": "二级", "rehab_needs": "�
            "needs_assistive_device": "否", "survey_date": "2026-11-20"}
 
 
-def _load(conn, specs, task_id):
-    task = conn.execute(select(Task).where(Task.id == task_id)).one()
-    report = conn.execute(select(Report).where(Report.id == task.report_id)).one()
-    document = conn.execute(select(ReportVersion.document).where(
-        ReportVersion.report_id == task.report_id, ReportVersion.version == task.version)).scalar_one()
-    return task, report, load_spec(specs, document)
-
-
 @pytest.fixture
-def survey(district, specs, admit_sample, actor_of):
+def survey(zhongshanlu_task):
     """The disability survey dispatched; 中山路街道's task id and its filler."""
-    with Session(district) as session, session.begin():
-        report = admit_sample(session)
-        tasks = dispatch(session, specs, report, actor_of(session, "canlian"))
-        task_id = next(t.id for t in tasks if t.org_unit_code == ZHONGSHANLU)
-        filler = session.scalar(select(User.id).where(User.username == "zhongshanlu"))
-        return task_id, Viewer(filler, "township", township=ZHONGSHANLU)
+    return zhongshanlu_task()
 
 
 def _village(specs):
@@ -57,10 +43,10 @@ def _extra(specs, **over):
             **over}
 
 
-def test_the_add_form_asks_the_key_what_a_record_needs_and_a_village(district, specs, survey):
+def test_the_add_form_asks_the_key_what_a_record_needs_and_a_village(load_task, district, specs, survey):
     task_id, _filler = survey
     with district.connect() as conn:
-        task, _report, spec = _load(conn, specs, task_id)
+        task, _report, spec = load_task(conn, task_id)
         form = add_form(spec, specs, task)
     assert form.key.name == "id_number"
     assert [f.name for f in form.fields] == ["id_number", "name"]
@@ -69,7 +55,7 @@ def test_the_add_form_asks_the_key_what_a_record_needs_and_a_village(district, s
     assert {v.code for v in form.villages} == {v.code for v in specs.villages(ZHONGSHANLU)}
 
 
-def test_a_report_without_the_ledger_key_cannot_add_rows(district, specs, admit_sample, actor_of):
+def test_a_report_without_the_ledger_key_cannot_add_rows(load_task, district, specs, admit_sample, actor_of):
     with Session(district) as session, session.begin():
         report = admit_sample(session, **{
             "properties": {"name": {"x-element": "person.name"}, "phone": {"x-element": "person.phone"},
@@ -77,7 +63,7 @@ def test_a_report_without_the_ledger_key_cannot_add_rows(district, specs, admit_
             "required": ["name"], "x-justification": "电话回访核实"})
         task = next(t for t in dispatch(session, specs, report, actor_of(session, "canlian"))
                     if t.org_unit_code == ZHONGSHANLU)
-        spec = _load(session.connection(), specs, task.id)[2]
+        spec = load_task(session.connection(), task.id)[2]
         assert add_form(spec, specs, task) is None
         filler = Viewer(None, "township", township=ZHONGSHANLU)
         with pytest.raises(ReportError, match="主键"):
@@ -91,21 +77,21 @@ def test_a_report_without_the_ledger_key_cannot_add_rows(district, specs, admit_
     (make_id_number("19800101", 911), {"relation_to_head": "邻居"}, "relation_to_head", "户主"),
     (make_id_number("19800101", 911), {"village_code": "500118999999"}, "village_code", "村"),
 ])
-def test_adding_refuses_a_bad_key_or_record_field_and_keeps_nothing(district, specs, survey, key, extra,
-                                                                      field, message):
+def test_adding_refuses_a_bad_key_or_record_field_and_keeps_nothing(load_task, district, specs, survey, key,
+                                                                     extra, field, message):
     task_id, filler = survey
     with district.begin() as conn:
-        task, _report, spec = _load(conn, specs, task_id)
+        task, _report, spec = load_task(conn, task_id)
         with pytest.raises(AddRefused) as refused:
             add_row(conn, specs, spec, task, filler, {"id_number": key, **ANSWERS}, _extra(specs, **extra))
         assert message in refused.value.errors[field]
         assert conn.execute(select(func.count()).select_from(TaskRow)).scalar_one() == 0
 
 
-def test_adding_refuses_a_key_the_ledger_already_holds_anywhere(district, specs, survey):
+def test_adding_refuses_a_key_the_ledger_already_holds_anywhere(load_task, district, specs, survey):
     task_id, filler = survey
     with district.begin() as conn:
-        task, _report, spec = _load(conn, specs, task_id)
+        task, _report, spec = load_task(conn, task_id)
         elsewhere = conn.execute(select(Record.key).where(Record.ledger == "person",
                                                           Record.township_code != ZHONGSHANLU)).first()[0]
         with pytest.raises(AddRefused) as refused:
@@ -114,13 +100,13 @@ def test_adding_refuses_a_key_the_ledger_already_holds_anywhere(district, specs,
         assert elsewhere[:6] not in refused.value.errors["id_number"], "nothing of the other record shows"
 
 
-def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(district, specs, survey,
-                                                                            actor_of):
+def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(load_task, district, specs,
+                                                                            survey, actor_of):
     task_id, filler = survey
     key = make_id_number("19850607", 912)  # even: female
     persons = specs.ledgers["person"]
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         total = ensure_rows_total(conn, specs, spec, task)
         row = add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记"}, _extra(specs))
         assert (row.status, row.record_id, row.ref) == ("added", None, f"n{row.added_id}")
@@ -156,7 +142,7 @@ def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(dist
 
     # The rest of the task is filled by marking every other row not applicable: it is small.
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         _fill_everything(conn, specs, spec, task, filler)
         result = submit_task(conn, specs, spec, task, filler, report)
         assert result.written.created == 1
@@ -170,10 +156,10 @@ def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(dist
         assert (linked.record_id, linked.status) == (record["_id"], "added")
         assert added_rows(conn, specs, spec, task, filler) == []
     with Session(district) as session, session.begin():
-        task, report, spec = _load(session.connection(), specs, task_id)
+        task, report, spec = load_task(session.connection(), task_id)
         return_task(session.connection(), task, report, actor_of(session, "canlian"), "请再核对")
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         shown = task_page(conn, specs, spec, task, filler, search="新登记").rows
         assert [r.record_id for r in shown] == [record["_id"]], "now a row of its ledger record"
         versions = len(history(conn, record["_id"]))
@@ -191,12 +177,12 @@ def _fill_everything(conn, specs, spec, task, filler):
                  expected_version=row.draft_version)
 
 
-def test_an_added_key_imported_meanwhile_is_not_duplicated(district, specs, survey, make_person):
+def test_an_added_key_imported_meanwhile_is_not_duplicated(load_task, district, specs, survey, make_person):
     task_id, filler = survey
     persons = specs.ledgers["person"]
     key = make_id_number("19700303", 915)
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         row = add_row(conn, specs, spec, task, filler, {"id_number": key, **ANSWERS, "phone": "13800001234"},
                       _extra(specs))
         assert "phone" not in row.gaps
@@ -214,10 +200,10 @@ def test_an_added_key_imported_meanwhile_is_not_duplicated(district, specs, surv
         assert (conflict.ledger_value, conflict.township_value) == ("导入名", "新登记")
 
 
-def test_a_removed_added_row_is_gone_and_counts_follow(district, specs, survey):
+def test_a_removed_added_row_is_gone_and_counts_follow(load_task, district, specs, survey):
     task_id, filler = survey
     with district.begin() as conn:
-        task, _report, spec = _load(conn, specs, task_id)
+        task, _report, spec = load_task(conn, task_id)
         total = ensure_rows_total(conn, specs, spec, task)
         typed = {"id_number": make_id_number("19900101", 917), **ANSWERS, "phone": "13800001234"}
         row = add_row(conn, specs, spec, task, filler, typed, _extra(specs))
@@ -228,7 +214,7 @@ def test_a_removed_added_row_is_gone_and_counts_follow(district, specs, survey):
         assert added_rows(conn, specs, spec, task, filler) == []
 
 
-def test_household_fields_flow_into_the_household_record(district, specs, admit_sample, actor_of):
+def test_household_fields_flow_into_the_household_record(load_task, district, specs, admit_sample, actor_of):
     report_fields = {
         "properties": {"name": {"x-element": "person.name"},
                        "home_phone": {"x-element": "household.phone"},
@@ -243,7 +229,7 @@ def test_household_fields_flow_into_the_household_record(district, specs, admit_
         filler = Viewer(None, "township", township=ZHONGSHANLU)
         task_id = task.id
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         rows = task_page(conn, specs, spec, task, filler, limit=500).rows
         persons = specs.ledgers["person"]
         by_home = {}

@@ -4,11 +4,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from runtime.access import Viewer
-from runtime.admission import load_spec
-from runtime.dispatch import dispatch
 from runtime.ledger_store import Provenance, get, history, update_record
-from runtime.models import ReportVersion, Task, User, WritebackConflict
+from runtime.models import Task, User, WritebackConflict
 from runtime.prefill import task_page
 from runtime.reports import ReportError
 from runtime.submission import TaskInvalid, return_task, submit_task
@@ -29,31 +26,18 @@ FIELDS = {
 
 
 @pytest.fixture
-def setup(district, specs, admit_sample, actor_of):
+def setup(zhongshanlu_task, load_task, district):
     """The admitted small report, 中山路街道's task, and its filler."""
-    with Session(district) as session, session.begin():
-        report = admit_sample(session, **FIELDS)
-        tasks = dispatch(session, specs, report, actor_of(session, "canlian"))
-        task_id = next(t.id for t in tasks if t.org_unit_code == ZHONGSHANLU)
-        filler = session.scalar(select(User.id).where(User.username == "zhongshanlu"))
-        return task_id, report.code, Viewer(filler, "township", township=ZHONGSHANLU)
+    task_id, filler = zhongshanlu_task(**FIELDS)
+    with district.connect() as conn:
+        return task_id, load_task(conn, task_id)[1].code, filler
 
 
-def _load(conn, specs, task_id):
-    from runtime.models import Report
-
-    task = conn.execute(select(Task).where(Task.id == task_id)).one()
-    report = conn.execute(select(Report).where(Report.id == task.report_id)).one()
-    document = conn.execute(select(ReportVersion.document).where(
-        ReportVersion.report_id == task.report_id, ReportVersion.version == task.version)).scalar_one()
-    return task, report, load_spec(specs, document)
-
-
-def test_changed_values_flow_back_with_provenance_once(district, specs, setup, actor_of):
+def test_changed_values_flow_back_with_provenance_once(load_task, district, specs, setup, actor_of):
     task_id, code, filler = setup
     persons = specs.ledgers["person"]
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
         save_cells(conn, specs, spec, task, filler, row.record_id,
                    {"phone": "13700001111", "guardian_phone": "13700002222", "visited": "是"},
@@ -68,12 +52,12 @@ def test_changed_values_flow_back_with_provenance_once(district, specs, setup, a
             "writeback", f"{code}#task-{task_id}", {"phone": "13700001111"})
         assert conn.execute(select(Task.state).where(Task.id == task_id)).scalar_one() == "submitted"
     with Session(district) as session, session.begin():
-        task, report, spec = _load(session.connection(), specs, task_id)
+        task, report, spec = load_task(session.connection(), task_id)
         with pytest.raises(ReportError, match="原因"):
             return_task(session.connection(), task, report, actor_of(session, "canlian"), " ")
         return_task(session.connection(), task, report, actor_of(session, "canlian"), "请补充走访情况")
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         assert (task.state, task.returned_reason) == ("returned", "请补充走访情况")
         versions = len(history(conn, row.record_id))
         again = submit_task(conn, specs, spec, task, filler, report)
@@ -81,11 +65,11 @@ def test_changed_values_flow_back_with_provenance_once(district, specs, setup, a
         assert len(history(conn, row.record_id)) == versions
 
 
-def test_a_newer_ledger_value_is_not_overwritten_but_recorded(district, specs, setup):
+def test_a_newer_ledger_value_is_not_overwritten_but_recorded(load_task, district, specs, setup):
     task_id, _code, filler = setup
     persons = specs.ledgers["person"]
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
         save_cells(conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"},
                    expected_version=0)
@@ -102,10 +86,10 @@ def test_a_newer_ledger_value_is_not_overwritten_but_recorded(district, specs, s
         assert conflict.base_value == record["phone"]
 
 
-def test_a_task_with_bad_cells_cannot_be_submitted(district, specs, setup):
+def test_a_task_with_bad_cells_cannot_be_submitted(load_task, district, specs, setup):
     task_id, _code, filler = setup
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         rows = task_page(conn, specs, spec, task, filler, limit=2).rows
         save_cells(conn, specs, spec, task, filler, rows[1].record_id, {"phone": "12345"},
                    expected_version=0)
@@ -117,13 +101,13 @@ def test_a_task_with_bad_cells_cannot_be_submitted(district, specs, setup):
         assert conn.execute(select(Task.state).where(Task.id == task_id)).scalar_one() == "in_progress"
 
 
-def test_the_keeper_settles_a_conflict_either_way(district, specs, setup, actor_of):
+def test_the_keeper_settles_a_conflict_either_way(load_task, district, specs, setup, actor_of):
     from runtime.writeback import resolve_conflict
 
     task_id, _code, filler = setup
     persons = specs.ledgers["person"]
     with district.begin() as conn:
-        task, report, spec = _load(conn, specs, task_id)
+        task, report, spec = load_task(conn, task_id)
         rows = task_page(conn, specs, spec, task, filler, limit=2).rows
         for row in rows:
             save_cells(conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"},

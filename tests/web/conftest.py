@@ -189,3 +189,31 @@ def admit_report(admit_sample):
         with Session(engine) as session, session.begin():
             return admit_sample(session, sample, username, **overrides).code
     return admit
+
+
+@pytest.fixture
+def township_task(browser, engine, specs, serve, admit_report, sign_in):
+    """Return a function: seed, admit a report, dispatch it in the browser, open 中山路街道's task.
+
+    It gives the page (on the task grid, signed in as the township filler), the base URL, the
+    report's code and the list collecting the page's script errors.
+    """
+    from runtime.demo.load import seed
+
+    def open_task(viewport=(1280, 800), **report):
+        seed(engine, specs, "tiny", 7)
+        code = admit_report(engine, **report)
+        base = serve(engine.url.render_as_string(hide_password=False))
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        sign_in(page, base, "canlian", "/reports/")
+        page.goto(f"{base}/reports/{code}/")
+        page.click("text=一键下派到全部 23 个镇街")
+        page.wait_for_selector("text=已下派到 23 个镇街")
+        page.click("header form button[type=submit]")
+        sign_in(page, base, "zhongshanlu", "/tasks/")
+        page.click("table.task-list a")
+        page.wait_for_selector("table.task-grid")
+        return page, base, code, errors
+    return open_task

@@ -5,30 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from runtime.demo.load import seed
 from runtime.models import TaskRow
 from tests.conftest import make_id_number
 
 pytestmark = pytest.mark.browser
 
 
-def test_township_adds_fills_and_deletes_a_row_and_corrects_a_masked_phone(browser, engine, specs, serve,
-                                                                           admit_report, sign_in):
-    seed(engine, specs, "tiny", 7)
-    code = admit_report(engine)
-    base = serve(engine.url.render_as_string(hide_password=False))
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(page, base, "canlian", "/reports/")
-    page.goto(f"{base}/reports/{code}/")
-    page.click("text=一键下派到全部 23 个镇街")
-    page.wait_for_selector("text=已下派到 23 个镇街")
-    page.click("header form button[type=submit]")
-
-    sign_in(page, base, "zhongshanlu", "/tasks/")
-    page.click("table.task-list a")
-    page.wait_for_selector("table.task-grid")
+def test_township_adds_fills_and_deletes_a_row_and_corrects_a_masked_phone(township_task, engine):
+    page, _base, _code, errors = township_task()
     ledger_rows = page.locator("#task-rows tr").count()
     page.click("#add-row summary")
     page.fill("#add-id_number", "110101199001011234")

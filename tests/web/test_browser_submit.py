@@ -21,23 +21,8 @@ REPORT = {"properties": {"name": {"x-element": "person.name"},
           "required": ["name", "people"]}
 
 
-def test_township_fills_the_gaps_submits_and_the_ledger_takes_the_value(
-        browser, engine, specs, serve, admit_report, sign_in):
-    seed(engine, specs, "tiny", 7)
-    code = admit_report(engine, **REPORT)
-    base = serve(engine.url.render_as_string(hide_password=False))
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(page, base, "canlian", "/reports/")
-    page.goto(f"{base}/reports/{code}/")
-    page.click("text=一键下派到全部 23 个镇街")
-    page.wait_for_selector("text=已下派到 23 个镇街")
-    page.click("header form button[type=submit]")
-
-    sign_in(page, base, "zhongshanlu", "/tasks/")
-    page.click("table.task-list a")
-    page.wait_for_selector("table.task-grid")
+def test_township_fills_the_gaps_submits_and_the_ledger_takes_the_value(township_task, engine, specs):
+    page, base, code, errors = township_task(viewport=(1280, 900), **REPORT)
     rows = page.locator(".task-grid tbody tr")
     count = rows.count()
     assert count > 1

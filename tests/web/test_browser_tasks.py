@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from runtime.demo.load import seed
-
 pytestmark = pytest.mark.browser
 #: Where screenshots go when set (for looking at the pages by eye).
 SHOTS = os.environ.get("YIBIAOTONG_SCREENSHOTS")
@@ -20,25 +18,8 @@ def _shot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"h-{name}.png"), full_page=False)
 
 
-def test_township_fills_a_prefilled_task_in_the_grid_and_on_a_phone(browser, engine, specs, serve,
-                                                                     admit_report, sign_in):
-    seed(engine, specs, "tiny", 7)
-    code = admit_report(engine)
-    base = serve(engine.url.render_as_string(hide_password=False))
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    sign_in(page, base, "canlian", "/reports/")
-    page.goto(f"{base}/reports/{code}/")
-    page.click("text=一键下派到全部 23 个镇街")
-    page.wait_for_selector("text=已下派到 23 个镇街")
-    _shot(page, "dispatch")
-    page.click("header form button[type=submit]")
-
-    sign_in(page, base, "zhongshanlu", "/tasks/")
-    page.click("table.task-list a")
-    page.wait_for_selector("table.task-grid")
+def test_township_fills_a_prefilled_task_in_the_grid_and_on_a_phone(township_task, engine):
+    page, base, code, errors = township_task()
     assert page.locator(".task-grid .cell-gap").count() > 0
     assert page.locator(".task-grid .cell-prefilled[title^='来源：']").count() > 0
     _shot(page, "grid")

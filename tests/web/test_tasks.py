@@ -197,7 +197,8 @@ def test_a_masked_value_is_replaced_through_its_correction_box_never_shown(fresh
     row = html[html.index(f'id="row-g{rid}"'):html.index("</tr>", html.index(f'id="row-g{rid}"'))]
     masked = re.findall(rf'id="cell-g{rid}-(\w+)"[^>]*>\s*<span class="cell-value">', row)
     cells = {name: row[row.index(f'id="cell-g{rid}-{name}"'):] for name in masked}
-    correctable = [name for name, cell in cells.items() if "cell-correct" in cell[:cell.find('id="cell-g', 10)]]
+    correctable = [name for name, cell in cells.items()
+                   if "cell-correct" in cell[:cell.find('id="cell-g', 10)]]
     assert "id_number" in masked and "id_number" not in correctable, "the key is never corrected in a report"
     assert "phone" in correctable
     saved = _post(fresh_client, task_id, rid, 0, phone="13912345678")
