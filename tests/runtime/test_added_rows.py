@@ -254,3 +254,20 @@ def test_household_fields_flow_into_the_household_record(load_task, district, sp
         disagreed = conn.execute(select(WritebackConflict).where(
             WritebackConflict.ledger == "household")).one()
         assert (disagreed.ledger_value, disagreed.township_value) == ("13933334444", "13955556666")
+
+
+def test_a_village_task_adds_rows_to_its_own_village(load_task, district, specs, admit_sample, actor_of):
+    village = _village(specs)
+    with Session(district) as session, session.begin():
+        report = admit_sample(session, **{"x-targets": [village]})
+        task_id = dispatch(session, specs, report, actor_of(session, "canlian"))[0].id
+    worker = Viewer(None, "village", township=ZHONGSHANLU, village=village)
+    key = make_id_number("19920202", 913)
+    with district.begin() as conn:
+        task, report, spec = load_task(conn, task_id)
+        form = add_form(spec, specs, task)
+        assert form.villages == [], "the village is the task's own"
+        extra = {"village_code": "500118999999", "household_no": "5001180019998", "relation_to_head": "户主"}
+        row = add_row(conn, specs, spec, task, worker, {"id_number": key, "name": "村里新人"}, extra)
+        draft = conn.execute(select(TaskRow).where(TaskRow.id == row.added_id)).one()
+        assert draft.record["village_code"] == village
