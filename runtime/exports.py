@@ -19,12 +19,13 @@ from runtime.masking import present
 
 #: One Excel sheet holds 1,048,576 rows including the header.
 SHEET_ROWS = 1_048_575
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What a text cell that a spreadsheet would run as a formula starts with.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralize(value: Any) -> Any:
     """Defuse spreadsheet formula injection in a text cell (prefix a quote)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 

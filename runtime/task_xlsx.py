@@ -10,8 +10,9 @@ values are kept as drafts with their messages), and reports each row's outcome.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +25,22 @@ from builder.tabular import read_table
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
-from runtime.exports import neutralize
-from runtime.ledger_store import page
+from runtime.exports import FORMULA_START, neutralize
 from runtime.models import Task
-from runtime.prefill import RowView, iter_task_values, row_query, rows_of
+from runtime.prefill import RowView
 from runtime.reports import ReportError
+from runtime.task_added import added_rows, save_added
 from runtime.task_drafts import StaleRow, check_open, save_cells
+from runtime.task_values import ColumnBatch, iter_task_columns
 
 #: The first column of a task workbook: the row's system number (not to be changed).
 ROW_COLUMN = "系统编号（请勿修改）"
 #: One Excel sheet holds 1,048,576 rows including the header.
 SHEET_ROWS = 1_048_575
+#: Value types `shown` leaves alone, and those it changes only for text starting like a formula.
+_NUMBERS = {type(None), int, float}
+_TEXT = {type(None), str}
+_FORMULA_FIRST = frozenset(FORMULA_START)
 
 
 def column_titles(spec: ReportSpec) -> list[str]:
@@ -58,23 +64,38 @@ def shown(value: Any) -> Any:
     return neutralize(value)
 
 
+def shown_column(values: list[Any]) -> list[Any]:
+    """Return a column's values as the workbook shows them (`shown` of each, without a call per cell)."""
+    # Only booleans, lists and text that starts like a formula change. Most columns hold none:
+    # tell so with passes that run in C (types, first characters), and go value by value only if not.
+    kinds = set(map(type, values))
+    if kinds <= _NUMBERS:
+        return values
+    if kinds <= _TEXT and _FORMULA_FIRST.isdisjoint(map(itemgetter(0), filter(None, values))):
+        return values
+    return [shown(v) if v.__class__ in (bool, list) or (v.__class__ is str and v.startswith(FORMULA_START))
+            else v for v in values]
+
+
 def write_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
                     target: Path, *, today: date | None = None,
                     progress: Callable[[int], None] | None = None) -> int:
     """Write every row of the task, pre-filled as the viewer sees it, to `target`; return rows."""
-    titles = column_titles(spec)
-    header = [ROW_COLUMN, *titles]
+    header = [ROW_COLUMN, *column_titles(spec)]
     rows: list[dict[str, Any]] = []
     with paused_gc():
-        for batch in iter_task_values(conn, specs, spec, task, viewer, today=today):
-            rows += [dict(zip(header, (record_id, *map(shown, values)), strict=True))
-                     for record_id, values in batch]
+        for batch in iter_task_columns(conn, specs, spec, task, viewer, today=today):
+            columns = map(shown_column, batch.columns)
+            rows += [dict(zip(header, row, strict=True)) for row in zip(batch.ids, *columns, strict=True)]
             if progress:
                 progress(len(rows))
+        for added in added_rows(conn, specs, spec, task, viewer, today=today):  # last, as few as they are
+            values = (shown(added.cells[f.name].value) for f in spec.fields)
+            rows.append(dict(zip(header, (added.ref, *values), strict=True)))
     sheet = (spec.title[:28] or "任务")
     chunks = [rows[i:i + SHEET_ROWS] for i in range(0, max(len(rows), 1), SHEET_ROWS)]
     if len(chunks) == 1:
-        rustpy_xlsxwriter.write_worksheet(chunks[0] or [dict.fromkeys([ROW_COLUMN, *titles])], str(target),
+        rustpy_xlsxwriter.write_worksheet(chunks[0] or [dict.fromkeys(header)], str(target),
                                           sheet_name=sheet, freeze_row=1, bold_headers=True)
     else:
         rustpy_xlsxwriter.write_worksheets([(f"{sheet}{n + 1}", c) for n, c in enumerate(chunks)],
@@ -92,6 +113,8 @@ class UploadLine:
     outcome: str  # saved, unchanged, errors, stale, unknown
     message: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    #: How pages address the row (a record id, or "n" and an added row's id).
+    ref: str | None = None
 
 
 @dataclass
@@ -112,38 +135,73 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
     check_open(task, viewer, specs)
     table = read_table(data, filename, max_bytes=max_bytes)
     header_at, columns = _header(table, spec)
-    fields = {f.name: f for f in spec.fields}
     result = UploadResult()
     body = [(n, row) for n, row in enumerate(table[header_at + 1:], start=header_at + 2)
             if any(c not in (None, "") for c in row)]
     ids = {n: _int(row[0]) for n, row in body}
     current = _current(conn, specs, spec, task, viewer, [i for i in ids.values() if i], today)
+    position = {f.name: i for i, f in enumerate(spec.fields)}
+    # File column → field position, for the fields a filler fills (computed ones are the system's).
+    editable = {index: position[name] for index, name in columns.items()
+                if not spec.fields[position[name]].compute}
+    added = {r.ref: r for r in added_rows(conn, specs, spec, task, viewer, today=today)}
     for n, row in body:
+        ref = str(row[0]).strip() if row and row[0] is not None else ""
+        if ref[:1] == "n":  # a row the township added in the grid
+            result.lines.append(_save_added_line(conn, specs, spec, task, viewer, n, row, added.get(ref),
+                                                 editable, today))
+            continue
         record_id = ids[n]
-        view = current.get(record_id)
-        if view is None:
+        found = current.get(record_id)
+        if found is None:
             result.lines.append(UploadLine(n, record_id, "unknown", "系统编号不属于本任务的行，已跳过"))
             continue
+        batch, shown_columns, at = found
         typed = {}
-        for index, name in columns.items():
+        for index, i in editable.items():
             text = row[index] if index < len(row) else None
-            if _same(text, view.cells[name].value) or view.cells[name].masked or fields[name].compute:
+            if (_unchanged(text, shown_columns[i][at]) or at in batch.masked[i]
+                    or _same(text, batch.columns[i][at])):
                 continue
-            typed[name] = "" if text is None else text
+            typed[spec.fields[i].name] = "" if text is None else text
         if not typed:
-            result.lines.append(UploadLine(n, record_id, "unchanged"))
+            result.lines.append(UploadLine(n, record_id, "unchanged", ref=str(record_id)))
             continue
         try:
             saved = save_cells(conn, specs, spec, task, viewer, record_id, typed,
-                               expected_version=view.draft_version, today=today)
+                               expected_version=batch.versions[at], today=today)
         except StaleRow as exc:
-            result.lines.append(UploadLine(n, record_id, "stale", str(exc)))
+            result.lines.append(UploadLine(n, record_id, "stale", str(exc), ref=str(record_id)))
             continue
         outcome = "errors" if saved.errors else "saved"
-        result.lines.append(UploadLine(n, record_id, outcome, errors=saved.errors))
+        result.lines.append(UploadLine(n, record_id, outcome, errors=saved.errors, ref=str(record_id)))
     record_event(conn, viewer.user_id, "task.upload", str(task.id),
                  {"file": filename, **{k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}})
     return result
+
+
+def _save_added_line(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, n: int,
+                     row: list[Any], view: RowView | None, editable: dict[int, int],
+                     today: date | None) -> UploadLine:
+    """Save the changed cells of a row the township added; return its outcome."""
+    if view is None:
+        return UploadLine(n, None, "unknown", "这一新增的行已被删除，或不属于本任务，已跳过")
+    typed = {}
+    for index, i in editable.items():
+        f = spec.fields[i]
+        cell = view.cells[f.name]
+        text = row[index] if index < len(row) else None
+        if cell.masked or cell.state == "key" or _same(text, cell.value):
+            continue
+        typed[f.name] = "" if text is None else text
+    if not typed:
+        return UploadLine(n, None, "unchanged", ref=view.ref)
+    try:
+        saved = save_added(conn, specs, spec, task, viewer, view.added_id, typed,
+                           expected_version=view.draft_version, today=today)
+    except StaleRow as exc:
+        return UploadLine(n, None, "stale", str(exc), ref=view.ref)
+    return UploadLine(n, None, "errors" if saved.errors else "saved", errors=saved.errors, ref=view.ref)
 
 
 def _header(table: list[list[Any]], spec: ReportSpec) -> tuple[int, dict[int, str]]:
@@ -157,15 +215,13 @@ def _header(table: list[list[Any]], spec: ReportSpec) -> tuple[int, dict[int, st
 
 
 def _current(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-             ids: list[int], today: date | None) -> dict[int, RowView]:
-    """Return the task's current rows of some record ids (ids outside the task are left out)."""
-    found: dict[int, RowView] = {}
-    query = row_query(spec, specs, task)
-    for start in range(0, len(ids), 1000):
-        chunk = tuple(ids[start:start + 1000])
-        records = page(conn, replace(query, ids=chunk), limit=len(chunk))
-        for row in rows_of(conn, specs, spec, task, viewer, records, today=today, sources=False):
-            found[row.record_id] = row
+             ids: list[int], today: date | None) -> dict[int, tuple[ColumnBatch, list[list[Any]], int]]:
+    """Return record id → (its batch, the batch's columns as shown, its position), for the ids of the task."""
+    found = {}
+    with paused_gc():
+        for batch in iter_task_columns(conn, specs, spec, task, viewer, ids=ids, today=today):
+            shown_columns = [shown_column(c) for c in batch.columns]
+            found.update((record_id, (batch, shown_columns, at)) for at, record_id in enumerate(batch.ids))
     return found
 
 
@@ -174,6 +230,11 @@ def _int(value: Any) -> int | None:
         return int(float(value))
     except (TypeError, ValueError):
         return None
+
+
+def _unchanged(text: Any, shown_value: Any) -> bool:
+    """Tell, for the common cases only, that a workbook cell says what the page shows (see `_same`)."""
+    return (text.__class__ is str and text == shown_value) or (text is None and shown_value is None)
 
 
 def _same(text: Any, value: Any) -> bool:

@@ -53,8 +53,8 @@ def test_the_workbook_holds_every_row_as_the_filler_sees_it(district, specs, set
 
 
 def test_the_files_fast_path_shows_what_the_page_shows(district, specs, setup):
-    from runtime.prefill import iter_task_values
     from runtime.task_drafts import save_cells
+    from runtime.task_values import iter_task_columns
 
     task_id, filler = setup
     with district.begin() as conn:
@@ -63,10 +63,39 @@ def test_the_files_fast_path_shows_what_the_page_shows(district, specs, setup):
         save_cells(conn, specs, spec, task, filler, first[1].record_id, {"monthly_income": "800"},
                    expected_version=0)
         pages = task_page(conn, specs, spec, task, filler, limit=5).rows
-        fast = next(iter_task_values(conn, specs, spec, task, filler))[:5]
-    assert [rid for rid, _ in fast] == [row.record_id for row in pages]
-    for (_rid, values), row in zip(fast, pages, strict=True):
-        assert values == [row.cells[f.name].value for f in spec.fields]
+        batch = next(iter_task_columns(conn, specs, spec, task, filler))
+    assert batch.ids[:5] == [row.record_id for row in pages]
+    for at, row in enumerate(pages):
+        assert [column[at] for column in batch.columns] == [row.cells[f.name].value for f in spec.fields]
+
+
+@pytest.mark.parametrize(("sample", "author"), [("disability_survey", "canlian"),
+                                                ("low_income_review", "minzheng")])
+def test_the_fast_path_matches_every_page_row(district, specs, admit_sample, actor_of, sample, author):
+    """Drafts, masking, household-bound fields and computed fields, on every row of the task."""
+    from runtime.ledger_store import count
+    from runtime.prefill import row_query
+    from runtime.task_drafts import save_cells
+    from runtime.task_values import iter_task_columns
+
+    with Session(district) as session, session.begin():
+        report = admit_sample(session, sample, username=author)
+        task_ids = [t.id for t in dispatch(session, specs, report, actor_of(session, author))]
+    with district.begin() as conn:
+        largest = max((_load(conn, specs, i) for i in task_ids),
+                      key=lambda ts: count(conn, row_query(ts[1], specs, ts[0])))
+        task, spec = largest
+        filler = Viewer(None, "township", township=task.org_unit_code)
+        rows = task_page(conn, specs, spec, task, filler, limit=10_000).rows
+        typed = next(f.name for f in spec.fields if not f.compute)
+        save_cells(conn, specs, spec, task, filler, rows[0].record_id, {typed: "改过"}, expected_version=0)
+        rows = task_page(conn, specs, spec, task, filler, limit=10_000).rows
+        batches = list(iter_task_columns(conn, specs, spec, task, filler, batch=2))
+    ids = [i for b in batches for i in b.ids]
+    values = [list(v) for b in batches for v in zip(*b.columns, strict=True)]
+    assert ids == [row.record_id for row in rows] and len(batches) > 1
+    assert values == [[row.cells[f.name].value for f in spec.fields] for row in rows]
+    assert values[0][[f.name for f in spec.fields].index(typed)] == "改过"
 
 
 def test_an_uploaded_workbook_saves_the_changed_cells_row_by_row(district, specs, setup, tmp_path):
@@ -98,6 +127,27 @@ def test_an_uploaded_workbook_saves_the_changed_cells_row_by_row(district, specs
         assert drafts[outcomes[3].record_id].values == {"monthly_income": "很多"}, "kept as a draft"
 
 
+def test_an_upload_leaves_masked_and_computed_cells_alone(district, specs, setup, tmp_path):
+    task_id, filler = setup
+    target = tmp_path / "task.xlsx"
+    with district.begin() as conn:
+        task, spec = _load(conn, specs, task_id)
+        write_task_xlsx(conn, specs, spec, task, filler, target)
+    book = openpyxl.load_workbook(target)
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    names = [f.name for f in spec.fields]
+    for name, value in (("id_number", "500118199001011234"), ("age", 3)):  # masked; computed
+        sheet.cell(row=2, column=header.index(column_titles(spec)[names.index(name)]) + 1, value=value)
+    data = io.BytesIO()
+    book.save(data)
+    with district.begin() as conn:
+        result = read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx",
+                                max_bytes=10_000_000)
+        assert result.count("unchanged") == len(result.lines)
+        assert conn.execute(select(TaskRow).where(TaskRow.task_id == task_id)).first() is None
+
+
 def test_a_foreign_file_is_refused(district, specs, setup):
     task_id, filler = setup
     book = openpyxl.Workbook()
@@ -108,3 +158,38 @@ def test_a_foreign_file_is_refused(district, specs, setup):
         task, spec = _load(conn, specs, task_id)
         with pytest.raises(ReportError, match="不是本任务下载的表格"):
             read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "other.xlsx", max_bytes=10**7)
+
+
+def test_an_added_row_goes_out_last_and_comes_back_by_its_reference(district, specs, setup, tmp_path):
+    from runtime.task_added import add_row
+    from tests.conftest import make_id_number
+
+    task_id, filler = setup
+    target = tmp_path / "task.xlsx"
+    key = make_id_number("19850607", 912)
+    with district.begin() as conn:
+        task, spec = _load(conn, specs, task_id)
+        village = specs.villages(ZHONGSHANLU)[0].code
+        row = add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记"},
+                      {"village_code": village, "household_no": "5001180019999", "relation_to_head": "户主"})
+        rows = write_task_xlsx(conn, specs, spec, task, filler, target)
+    book = openpyxl.load_workbook(target)
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    last = [c.value for c in sheet[rows + 1]]
+    assert last[0] == row.ref and last[header.index(column_titles(spec)[0])] == "新登记"
+    assert key not in [str(v) for v in last], "the ID number is masked in the file too"
+    income = header.index(column_titles(spec)[[f.name for f in spec.fields].index("monthly_income")]) + 1
+    sheet.cell(row=rows + 1, column=income, value=900)
+    sheet.cell(row=rows + 1, column=header.index(column_titles(spec)[1]) + 1, value="110101199001011234")
+    data = io.BytesIO()
+    book.save(data)
+    with district.begin() as conn:
+        task, spec = _load(conn, specs, task_id)
+        result = read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx",
+                                max_bytes=10_000_000)
+        line = next(line for line in result.lines if line.ref == row.ref)
+        assert line.outcome == "saved" and line.line == rows + 1
+        draft = conn.execute(select(TaskRow).where(TaskRow.id == row.added_id)).one()
+        assert draft.values["monthly_income"] == 900
+        assert draft.row_key == key and draft.values["id_number"] == key, "the key stays as added"
