@@ -7,7 +7,8 @@ from pathlib import Path
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -58,3 +59,15 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 def is_postgres(engine_or_connection) -> bool:
     """Tell whether the engine or connection talks to PostgreSQL."""
     return engine_or_connection.dialect.name == "postgresql"
+
+
+def insert_new(conn: Connection, table: Table, values: dict, unique: list[str]) -> int | None:
+    """Insert a row unless one with the same unique columns exists; return its id, or None if it did.
+
+    ON CONFLICT rather than a savepoint around a plain insert: on SQLite a savepoint that opens
+    the transaction commits when released, whatever the caller's transaction does next.
+    """
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+            .returning(table.c.id))
+    return conn.execute(stmt).scalar()

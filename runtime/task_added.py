@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, case, delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from builder.cells import CellError
 from builder.coercion import converter_for
@@ -25,6 +24,7 @@ from builder.report_validation import ReportRowValidator
 from builder.specs import Field, Ledger, OrgUnit, SpecSet
 from builder.validation import RowValidator
 from runtime.access import Viewer
+from runtime.db import insert_new
 from runtime.ledger_store import get_by_key
 from runtime.masking import is_masked, mask_value
 from runtime.models import Task, TaskRow, utcnow
@@ -121,14 +121,12 @@ def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, view
         raise AddRefused(refused)
     values.update(_from_key(spec, specs, form, key, values))
     now = utcnow()
-    try:
-        with conn.begin_nested():
-            added_id = conn.execute(TaskRow.__table__.insert().values(
-                task_id=task.id, record_id=None, row_key=key, values=values, base={}, errors=errors,
-                status="added", record=record, complete=False, reason="", version=1,
-                updated_by=viewer.user_id, updated_at=now).returning(TaskRow.id)).scalar_one()
-    except IntegrityError as exc:
-        raise AddRefused({form.key.name: "本任务中已经有这一行"}) from exc
+    added_id = insert_new(conn, TaskRow.__table__, {
+        "task_id": task.id, "record_id": None, "row_key": key, "values": values, "base": {},
+        "errors": errors, "status": "added", "record": record, "complete": False, "reason": "",
+        "version": 1, "updated_by": viewer.user_id, "updated_at": now}, ["task_id", "row_key"])
+    if added_id is None:
+        raise AddRefused({form.key.name: "本任务中已经有这一行"})
     # rows_total stays 0 (not counted yet) until the task is first opened.
     conn.execute(update(Task).where(Task.id == task.id).values(
         rows_total=case((Task.rows_total > 0, Task.rows_total + 1), else_=0), updated_at=now,

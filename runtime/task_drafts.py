@@ -16,12 +16,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.exc import IntegrityError
 
 from builder.report_spec import ReportSpec
 from builder.report_validation import ReportRowValidator
 from builder.specs import SpecSet
 from runtime.access import Viewer
+from runtime.db import insert_new
 from runtime.dispatch import OPEN_STATES
 from runtime.ledger_store import Query, get, get_by_key, histories, page, value_sources
 from runtime.models import Task, TaskRow, utcnow
@@ -143,12 +143,10 @@ def _store(conn: Connection, task: Task, key: str, record_id: int | None, values
     fields = {"values": values, "base": base, "errors": errors, "status": status, "reason": reason,
               "updated_by": viewer.user_id, "updated_at": now}
     if draft is None:
-        try:
-            with conn.begin_nested():
-                conn.execute(TaskRow.__table__.insert().values(
-                    task_id=task.id, record_id=record_id, row_key=key, version=1, complete=False, **fields))
-        except IntegrityError as exc:
-            raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改；您输入的内容还在输入框里") from exc
+        row = {"task_id": task.id, "record_id": record_id, "row_key": key, "version": 1, "complete": False}
+        made = insert_new(conn, TaskRow.__table__, {**row, **fields}, ["task_id", "row_key"])
+        if made is None:
+            raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改；您输入的内容还在输入框里")
     else:
         done = conn.execute(update(TaskRow).where(TaskRow.id == draft.id, TaskRow.version == draft.version)
                             .values(version=draft.version + 1, **fields))
