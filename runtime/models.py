@@ -260,6 +260,9 @@ class Task(Base):
     #: Rows and complete rows as of the last save, for task lists (no ledger read needed).
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
     rows_complete: Mapped[int] = mapped_column(Integer, default=0)
+    #: At the last submission: cells the ledgers filled, and cells the township typed (burden figures).
+    cells_prefilled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cells_typed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -267,7 +270,8 @@ class TaskRow(Base):
     """What a township typed for one row of a task: a draft over the pre-filled ledger values."""
 
     __tablename__ = "task_rows"
-    __table_args__ = (UniqueConstraint("task_id", "row_key"),)
+    __table_args__ = (UniqueConstraint("task_id", "row_key"),
+                      Index("ix_task_rows_task_record", "task_id", "record_id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     #: The ledger record the row shows; None for a row the township added.

@@ -57,16 +57,28 @@ class TaskInvalid(ReportError):
 
 
 @dataclass
+class CellCounts:
+    """Cells of a task's rows that the ledgers filled, and cells the township typed (burden figures)."""
+
+    prefilled: int = 0
+    typed: int = 0
+
+
+@dataclass
 class SubmitResult:
     """What a submission did."""
 
     rows: int = 0
     written: WritebackResult = field(default_factory=WritebackResult)
+    cells: CellCounts = field(default_factory=CellCounts)
 
 
-def merged_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *,
-                today: date) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Yield (record, the row's values in clear: ledger values under the drafts, computed) of a task."""
+def merged_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *, today: date,
+                cells: CellCounts | None = None) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Yield (record, the row's values in clear: ledger values under the drafts, computed) of a task.
+
+    `cells`, when given, counts the cells the ledgers filled and those the township typed.
+    """
     plan = bindings(spec, specs)
     drafts = {row.record_id: row for row in conn.execute(
         select(TaskRow.record_id, TaskRow.values, TaskRow.status).where(TaskRow.task_id == task.id))}
@@ -84,6 +96,10 @@ def merged_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
                 value = source.get(binding.ledger_field.name)
                 if value not in (None, ""):
                     values[name] = value
+            typed = {k: v for k, v in draft.values.items() if v not in (None, "", [])} if draft else {}
+            if cells is not None:
+                cells.prefilled += len(values.keys() - typed.keys())
+                cells.typed += len(typed)
             if draft is not None:
                 values.update(draft.values)
             values.update({k: v for k, v in computed_values(spec, values, today=today).items()
@@ -92,13 +108,14 @@ def merged_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
 
 
 def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *,
-               today: date | None = None) -> tuple[int, list[RowProblem], int]:
+               today: date | None = None,
+               cells: CellCounts | None = None) -> tuple[int, list[RowProblem], int]:
     """Validate every row of a task; return (rows, the first problems, the number of problems)."""
     validator = ReportRowValidator(spec, specs.elements)
     titles = {f.name: f.title for f in spec.fields}
     rows, problems, total = 0, [], 0
     day = today or local_today()
-    for record, values in merged_rows(conn, specs, spec, task, today=day):
+    for record, values in merged_rows(conn, specs, spec, task, today=day, cells=cells):
         rows += 1
         for name, message in validator.errors(values).items():
             total += 1
@@ -106,6 +123,8 @@ def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *
                 problems.append(RowProblem(record["_id"], name, titles.get(name, name), message))
     for draft in added_drafts(conn, task):
         rows += 1
+        if cells is not None:
+            cells.typed += sum(v not in (None, "", []) for v in draft.values.values())
         values = {**draft.values, **{k: v for k, v in computed_values(spec, draft.values, today=day).items()
                                      if v is not None}}
         found = {**record_problems(spec, specs, task, draft), **validator.errors(values)}
@@ -130,18 +149,20 @@ def submit_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
                 report: Report, *, today: date | None = None) -> SubmitResult:
     """Validate every row, write the filled values back, and mark the task submitted."""
     check_open(task, viewer, specs)
-    rows, problems, total = check_task(conn, specs, spec, task, today=today)
+    cells = CellCounts()
+    rows, problems, total = check_task(conn, specs, spec, task, today=today, cells=cells)
     if total:
         raise TaskInvalid(problems, total)
     written = write_back(conn, specs, spec, task, viewer.user_id, report.code)
     now = utcnow()
     conn.execute(update(Task).where(Task.id == task.id).values(
         state="submitted", submitted_at=now, submitted_by=viewer.user_id, updated_at=now,
-        rows_total=rows))
+        rows_total=rows, cells_prefilled=cells.prefilled, cells_typed=cells.typed))
     record_event(conn, viewer.user_id, "task.submit", report.code,
                  {"task": task.id, "unit": task.org_unit_code, "rows": rows,
-                  "written": written.records, "conflicts": written.conflicts})
-    return SubmitResult(rows=rows, written=written)
+                  "written": written.records, "conflicts": written.conflicts,
+                  "prefilled": cells.prefilled, "typed": cells.typed})
+    return SubmitResult(rows=rows, written=written, cells=cells)
 
 
 def return_task(conn: Connection, task: Task, report: Report, actor: Actor, reason: str) -> None:

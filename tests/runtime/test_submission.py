@@ -44,6 +44,10 @@ def test_changed_values_flow_back_with_provenance_once(load_task, district, spec
                    expected_version=0)
         result = submit_task(conn, specs, spec, task, filler, report)
         assert (result.written.records, result.written.conflicts) == (1, 0) and result.rows > 0
+        assert result.cells.typed == 3, "phone, guardian phone and visited were typed"
+        assert result.cells.prefilled >= result.rows, "every row's name at least came from the ledger"
+        stored = conn.execute(select(Task.cells_prefilled, Task.cells_typed).where(Task.id == task_id)).one()
+        assert tuple(stored) == (result.cells.prefilled, 3)
         record = get(conn, persons, row.record_id)
         assert record["phone"] == "13700001111"
         assert record.get("guardian_phone") != "13700002222", "x-writeback false stays in the report"
