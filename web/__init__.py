@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         report_import,
         reports,
         review,
+        summary,
         tasks,
         views,
     )
@@ -55,4 +56,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(report_editor.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(conflicts.bp)
+    app.register_blueprint(summary.bp)
     return app

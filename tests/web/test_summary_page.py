@@ -1,0 +1,74 @@
+"""The department's summary page: totals, charts' data, a pivot, drill-down, masking, access."""
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from runtime.models import AuditEntry, Record, Task
+
+ZHONGSHANLU, SHENGLILU = "500118001", "500118002"
+REPORT = {"properties": {"name": {"x-element": "person.name"},
+                         "id_number": {"x-element": "person.id_number"},
+                         "disability_category": {"x-element": "person.disability_category"},
+                         "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0}},
+          "required": ["name"], "x-justification": "核对补贴发放"}
+
+
+@pytest.fixture
+def summed(fresh_client, fresh_auth, engine, admit_report):
+    """The report dispatched to two townships; 中山路街道 typed one subsidy of 250 and submitted."""
+    code = admit_report(engine, **REPORT)
+    fresh_auth.login("canlian")
+    fresh_client.post(f"/tasks/dispatch/{code}", data={"scope": "chosen", "unit": [ZHONGSHANLU, SHENGLILU]})
+    fresh_auth.login("zhongshanlu")
+    with engine.connect() as conn:
+        task_id = conn.scalar(select(Task.id).where(Task.org_unit_code == ZHONGSHANLU))
+    grid = fresh_client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    rid = re.search(r'id="row-g(\d+)"', grid).group(1)
+    fresh_client.post(f"/tasks/{task_id}/rows/{rid}", headers={"HX-Request": "true"},
+                      data={"_field": ["subsidy"], "_version": "0", "subsidy": "250"})
+    assert fresh_client.post(f"/tasks/{task_id}/submit").status_code == 302
+    fresh_auth.login("canlian")
+    return code, task_id
+
+
+def test_the_summary_shows_submitted_totals_charts_and_a_pivot(fresh_client, engine, summed):
+    code, task_id = summed
+    page = fresh_client.get(f"/reports/{code}/summary")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "已提交 1 / 2 个镇街" in html and "中山路街道" in html and "胜利路街道" not in html
+    with engine.connect() as conn:
+        rows = conn.scalar(select(Task.rows_total).where(Task.id == task_id))
+    data = json.loads(re.search(r'id="summary-data">(.+?)</script>', html, re.S).group(1))
+    assert data["units"] == ["中山路街道"] and data["rows"] == [rows] and data["sums"] == [250]
+    assert data["pivot"] == "残疾类别" and sum(data["shares"]) == rows
+    assert "vendor/chart.umd.min.js" in html
+    live = fresh_client.get(f"/reports/{code}/summary", query_string={"live": "1"}).get_data(as_text=True)
+    assert "胜利路街道" in live and "未提交，实时数据" in live
+    with engine.connect() as conn:
+        opened = conn.scalars(select(AuditEntry.detail).where(AuditEntry.action == "summary.open")).all()
+    assert opened and opened[0] == {"complete": False, "live": False}
+
+
+def test_drill_down_to_a_township_and_a_row_shows_masked_values(fresh_client, engine, summed):
+    code, _task_id = summed
+    page = fresh_client.get(f"/reports/{code}/summary/{ZHONGSHANLU}").get_data(as_text=True)
+    assert "本镇街合计" in page and ">250<" in page
+    with engine.connect() as conn:
+        keys = conn.scalars(select(Record.key).where(Record.ledger == "person",
+                                                     Record.township_code == ZHONGSHANLU)).all()
+    assert not [k for k in keys if k in page], "ID numbers are masked for the department"
+    ref = re.search(rf'/reports/{code}/summary/{ZHONGSHANLU}/rows/(\d+)', page).group(1)
+    one = fresh_client.get(f"/reports/{code}/summary/{ZHONGSHANLU}/rows/{ref}")
+    assert one.status_code == 200 and "公民身份号码" in one.get_data(as_text=True)
+
+
+def test_another_department_and_townships_cannot_open_the_summary(fresh_client, fresh_auth, summed):
+    code, _task_id = summed
+    fresh_auth.login("minzheng")
+    assert fresh_client.get(f"/reports/{code}/summary").status_code == 403
+    fresh_auth.login("zhongshanlu")
+    assert fresh_client.get(f"/reports/{code}/summary").status_code == 403

@@ -1,0 +1,120 @@
+"""The department's summary (汇总) of a dispatched report: totals, pivots, charts, drill-down.
+
+The summary page reads one aggregate query (runtime.summary); a township's rows and one row are
+the task's own pages read-only, as the department may see them (masked where it may not).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from runtime.admission import load_spec
+from runtime.audit import record_event
+from runtime.dispatch import STATE_LABELS
+from runtime.models import Report, Task
+from runtime.prefill import TaskPage, row_view, task_page
+from runtime.reports import get_version
+from runtime.summary import Summary, summarize
+from runtime.task_added import added_row, added_rows
+from web import database
+from web.auth import roles_required
+from web.reports import load_owned
+
+bp = Blueprint("summary", __name__, url_prefix="/reports")
+#: Rows per page of a township's drill-down.
+PAGE_SIZE = 50
+
+
+def _spec_of(report: Report):
+    """Return the spec of the version the report was dispatched with."""
+    db = database.session()
+    version = db.scalar(select(Task.version).where(Task.report_id == report.id).limit(1))
+    if version is None:
+        abort(404)
+    return load_spec(database.specs(), get_version(db, report, version).document)
+
+
+@bp.get("/<code>/summary")
+@roles_required("department", "admin")
+def show(code: str):
+    """Show the summary by township, a pivot by a choice field, and charts."""
+    report = load_owned(code)
+    spec = _spec_of(report)
+    live = request.args.get("live") == "1"
+    conn = database.session().connection()
+    summary = summarize(conn, database.specs(), spec, report, live=live, by=request.args.get("by") or None)
+    if summary.pivot_field is None and summary.choices and "by" not in request.args:
+        summary = summarize(conn, database.specs(), spec, report, live=live, by=summary.choices[0].name)
+    record_event(conn, current_user.id, "summary.open", report.code,
+                 {"complete": summary.submitted == summary.tasks, "live": live})
+    measure = next((m for m in summary.measures if m.name == request.args.get("measure")),
+                   summary.measures[0] if summary.measures else None)
+    return render_template("summary/show.html", report=report, spec=spec, summary=summary, live=live,
+                           measure=measure, chart=_chart_data(summary, measure), states=STATE_LABELS)
+
+
+def _chart_data(summary: Summary, measure: Any) -> dict[str, Any]:
+    """Return what the charts draw: rows (and a measure's sums) per township, shares per choice."""
+    return {
+        "units": [line.label for line in summary.by_unit],
+        "rows": [line.rows for line in summary.by_unit],
+        "measure": measure.title if measure else None,
+        "sums": [line.sums.get(measure.name, 0) for line in summary.by_unit] if measure else [],
+        "pivot": summary.pivot_field.title if summary.pivot_field else None,
+        "labels": [line.label for line in summary.pivot],
+        "shares": [line.rows for line in summary.pivot],
+    }
+
+
+def _task(report: Report, unit: str) -> Task:
+    task = database.session().scalar(
+        select(Task).where(Task.report_id == report.id, Task.org_unit_code == unit))
+    if task is None:
+        abort(404)
+    return task
+
+
+@bp.get("/<code>/summary/<unit>")
+@roles_required("department", "admin")
+def unit_rows(code: str, unit: str):
+    """Show one township's line and its rows, as the department may see them."""
+    report = load_owned(code)
+    spec = _spec_of(report)
+    task = _task(report, unit)
+    conn = database.session().connection()
+    specs = database.specs()
+    summary = summarize(conn, specs, spec, report, live=True, unit=unit)
+    after = request.args.get("after", "")
+    township, _sep, rid = after.partition(".")
+    position = (township, int(rid)) if rid.isdigit() else None
+    page = task_page(conn, specs, spec, task, current_user.viewer, after=position, limit=PAGE_SIZE)
+    if position is None:
+        page.rows[:0] = added_rows(conn, specs, spec, task, current_user.viewer)
+    return render_template("summary/unit.html", report=report, spec=spec, task=task, summary=summary,
+                           page=page, unit_name=specs.org_units[unit].name, states=STATE_LABELS)
+
+
+@bp.get("/<code>/summary/<unit>/rows/<ref>")
+@roles_required("department", "admin")
+def row(code: str, unit: str, ref: str):
+    """Show one row of a township's task, field by field."""
+    report = load_owned(code)
+    spec = _spec_of(report)
+    task = _task(report, unit)
+    conn = database.session().connection()
+    specs = database.specs()
+    if ref[:1] == "n" and ref[1:].isdigit():
+        found = added_row(conn, specs, spec, task, current_user.viewer, int(ref[1:]))
+    elif ref.isdigit():
+        found = row_view(conn, specs, spec, task, current_user.viewer, int(ref))
+    else:
+        found = None
+    if found is None:
+        abort(404)
+    return render_template("summary/row.html", report=report, spec=spec, task=task, row=found,
+                           page=TaskPage(rows=[found]), unit_name=specs.org_units[unit].name,
+                           states=STATE_LABELS)
