@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web import (
         auth,
         conflicts,
+        dashboard,
         database,
         jobs,
         ledgers,
@@ -57,4 +58,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(tasks.bp)
     app.register_blueprint(conflicts.bp)
     app.register_blueprint(summary.bp)
+    app.register_blueprint(dashboard.bp)
     return app
