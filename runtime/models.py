@@ -263,6 +263,8 @@ class Task(Base):
     #: At the last submission: cells the ledgers filled, and cells the township typed (burden figures).
     cells_prefilled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cells_typed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: At the last submission: the rows' totals as submitted (builder.report_totals.Totals as JSON).
+    totals: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -271,7 +273,7 @@ class TaskRow(Base):
 
     __tablename__ = "task_rows"
     __table_args__ = (UniqueConstraint("task_id", "row_key"),
-                      Index("ix_task_rows_task_record", "task_id", "record_id"))
+                      Index("ix_task_rows_record_task", "record_id", "task_id"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     #: The ledger record the row shows; None for a row the township added.

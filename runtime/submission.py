@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select, update
 
 from builder.report_compute import computed_values
 from builder.report_spec import ReportSpec
+from builder.report_totals import Totals
 from builder.report_validation import ReportRowValidator
 from builder.specs import SpecSet
 from runtime.access import Viewer
@@ -20,6 +21,7 @@ from runtime.ledger_store import get_by_keys, iter_rows
 from runtime.models import Report, Task, TaskRow, utcnow
 from runtime.prefill import HOUSEHOLD_LINK, bindings, row_query
 from runtime.reports import Actor, ReportError, check_owner
+from runtime.summary import summary_fields
 from runtime.task_added import added_drafts, record_problems
 from runtime.task_drafts import check_open
 from runtime.writeback import WritebackResult, write_back
@@ -108,15 +110,21 @@ def merged_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
 
 
 def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *,
-               today: date | None = None,
-               cells: CellCounts | None = None) -> tuple[int, list[RowProblem], int]:
-    """Validate every row of a task; return (rows, the first problems, the number of problems)."""
+               today: date | None = None, cells: CellCounts | None = None,
+               totals: Totals | None = None) -> tuple[int, list[RowProblem], int]:
+    """Validate every row of a task; return (rows, the first problems, the number of problems).
+
+    `cells` and `totals`, when given, take the task's cell counts and its rows' totals on the way.
+    """
     validator = ReportRowValidator(spec, specs.elements)
     titles = {f.name: f.title for f in spec.fields}
     rows, problems, total = 0, [], 0
     day = today or local_today()
+    sums, choices = summary_fields(spec, specs)
     for record, values in merged_rows(conn, specs, spec, task, today=day, cells=cells):
         rows += 1
+        if totals is not None:
+            totals.add_row(values, sums, choices)
         for name, message in validator.errors(values).items():
             total += 1
             if len(problems) < LISTED:
@@ -127,6 +135,8 @@ def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *
             cells.typed += sum(v not in (None, "", []) for v in draft.values.values())
         values = {**draft.values, **{k: v for k, v in computed_values(spec, draft.values, today=day).items()
                                      if v is not None}}
+        if totals is not None:
+            totals.add_row(values, sums, choices)
         found = {**record_problems(spec, specs, task, draft), **validator.errors(values)}
         label = _added_label(spec, specs, draft)
         for name, message in found.items():
@@ -149,15 +159,15 @@ def submit_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
                 report: Report, *, today: date | None = None) -> SubmitResult:
     """Validate every row, write the filled values back, and mark the task submitted."""
     check_open(task, viewer, specs)
-    cells = CellCounts()
-    rows, problems, total = check_task(conn, specs, spec, task, today=today, cells=cells)
+    cells, totals = CellCounts(), Totals()
+    rows, problems, total = check_task(conn, specs, spec, task, today=today, cells=cells, totals=totals)
     if total:
         raise TaskInvalid(problems, total)
     written = write_back(conn, specs, spec, task, viewer.user_id, report.code)
     now = utcnow()
     conn.execute(update(Task).where(Task.id == task.id).values(
         state="submitted", submitted_at=now, submitted_by=viewer.user_id, updated_at=now,
-        rows_total=rows, cells_prefilled=cells.prefilled, cells_typed=cells.typed))
+        rows_total=rows, cells_prefilled=cells.prefilled, cells_typed=cells.typed, totals=totals.to_json()))
     record_event(conn, viewer.user_id, "task.submit", report.code,
                  {"task": task.id, "unit": task.org_unit_code, "rows": rows,
                   "written": written.records, "conflicts": written.conflicts,

@@ -1,11 +1,11 @@
-"""The cross-township summary (汇总) of a dispatched report: totals and pivots, straight from SQL.
+"""The cross-township summary (汇总) of a dispatched report: totals by township and by a choice.
 
-A report's rows are ledger records of its tasks' org units matching its row filter, with what
-each township typed (its draft) over the ledger values; rows marked not applicable are left out.
-Nothing is copied: one aggregate query reads the records, each joined to its draft, and groups
-them by township (and, for a pivot, by the values of one choice field), so a summary over a
-million rows is one pass in the database rather than a million rows in Python. By default only
-submitted tasks count; on request the live state of the others is included, marked as such.
+A submitted task keeps the totals of its rows as submitted (taken in the same pass that checks
+them, see `runtime.submission`), so the summary of submitted tasks adds up 23 small documents
+instead of reading a million rows again, and stays what the townships submitted when the ledgers
+change later. On request the live state of the other tasks is included, marked as such: those
+are read by one aggregate SQL query over their records, each joined to its draft, grouped by
+township (and by the values of the chosen choice field); rows marked not applicable are left out.
 """
 
 from __future__ import annotations
@@ -17,21 +17,13 @@ from sqlalchemy import Connection, Float, Select, and_, case, cast, func, litera
 from sqlalchemy.orm import aliased
 
 from builder.report_spec import ReportField, ReportSpec
+from builder.report_totals import EMPTY, Measure, Part, Totals, choice_fields, field_schema, label, measures
 from builder.specs import SpecSet
 from runtime.ledger_store import condition
 from runtime.models import Record, Report, Task, TaskRow
 from runtime.prefill import bindings
 
-#: Shown for a choice cell nobody filled.
-EMPTY = "（未填）"
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A numeric field summed over rows."""
-
-    name: str
-    title: str
+__all__ = ["EMPTY", "Line", "Summary", "summarize", "summary_fields"]
 
 
 @dataclass
@@ -62,24 +54,10 @@ class Summary:
     live: bool = False
 
 
-def measures(spec: ReportSpec, specs: SpecSet) -> list[Measure]:
-    """Return the report's numeric fields that can be summed (typed or held by the row's record)."""
-    plan = bindings(spec, specs)
-    found = []
-    for f in spec.fields:
-        if f.compute or (f.name in plan and plan[f.name].via):
-            continue
-        if _type(f, specs) in ("integer", "number"):
-            found.append(Measure(f.name, f.title))
-    return found
-
-
-def choice_fields(spec: ReportSpec, specs: SpecSet) -> list[ReportField]:
-    """Return the single-choice and yes/no fields a summary can pivot by."""
-    plan = bindings(spec, specs)
-    return [f for f in spec.fields
-            if not f.compute and not (f.name in plan and plan[f.name].via)
-            and (_type(f, specs) == "boolean" or "enum" in _schema(f, specs))]
+def summary_fields(spec: ReportSpec, specs: SpecSet) -> tuple[list[Measure], list[ReportField]]:
+    """Return the fields a summary sums and breaks down by (household-bound fields left out)."""
+    linked = [name for name, b in bindings(spec, specs).items() if b.via]
+    return measures(spec, specs.elements, linked), choice_fields(spec, specs.elements, linked)
 
 
 def summarize(conn: Connection, specs: SpecSet, spec: ReportSpec, report: Report, *, live: bool = False,
@@ -88,38 +66,72 @@ def summarize(conn: Connection, specs: SpecSet, spec: ReportSpec, report: Report
 
     `by` names a choice field to pivot by; `unit` narrows everything to one org unit's task.
     """
-    tasks = list(conn.execute(select(Task.id, Task.org_unit_code, Task.state)
+    tasks = list(conn.execute(select(Task.id, Task.org_unit_code, Task.state, Task.totals)
                               .where(Task.report_id == report.id).order_by(Task.org_unit_code)))
     shown = [t for t in tasks if (live or t.state == "submitted") and unit in (None, t.org_unit_code)]
-    sums = measures(spec, specs)
-    choices = choice_fields(spec, specs)
+    sums, choices = summary_fields(spec, specs)
     pivot_field = next((f for f in choices if f.name == by), None)
     summary = Summary(measures=sums, choices=choices, by_unit=[], total=Line("", "合计"),
                       pivot_field=pivot_field, submitted=sum(t.state == "submitted" for t in tasks),
                       tasks=len(tasks), live=live)
-    if not shown or not spec.rows.ledger:
+    if not shown:
         return summary
-    draft = aliased(TaskRow, name="draft")
-    values = _values(conn, specs, spec, draft)
-    rows = _rows(specs, spec, shown, draft)
-    sums_sql = [func.sum(values[m.name]) for m in sums]
-    group = Record.township_code
-    found = {code: (n, tuple(s)) for code, n, *s in conn.execute(rows.add_columns(
-        group, func.count(), *sums_sql).group_by(group))}
+    kept = {t.id: Totals.from_json(t.totals) for t in shown if t.state == "submitted" and t.totals}
+    # Tasks without kept totals (not submitted) are read from their ledger rows and drafts.
+    read = [t for t in shown if t.id not in kept] if spec.rows.ledger else []
+    units, pivot = _read_live(conn, specs, spec, read, sums, pivot_field) if read else ({}, {})
     for t in shown:
-        n, line_sums = found.get(t.org_unit_code, (0, (None,) * len(sums)))
-        name = specs.org_units[t.org_unit_code].name
-        summary.by_unit.append(_line(t.org_unit_code, name, n, line_sums, sums, t.state))
-    summary.total = _total(summary.by_unit, sums)
+        part = kept[t.id].whole if t.id in kept else units.get(t.org_unit_code, Part())
+        summary.by_unit.append(_line(t.org_unit_code, specs.org_units[t.org_unit_code].name, part, sums,
+                                     t.state))
+        if pivot_field is not None and t.id in kept:
+            for value, kept_part in kept[t.id].by.get(pivot_field.name, {}).items():
+                pivot.setdefault(value, Part()).add(kept_part)
+    whole = Part()
+    for line in summary.by_unit:
+        whole.add(Part(line.rows, dict(line.sums)))
+    summary.total = _line("", "合计", whole, sums)
+    if pivot_field is not None:
+        summary.pivot = sorted((_line(value, value, part, sums) for value, part in pivot.items()),
+                               key=lambda line: _order(pivot_field, specs, line.code))
+    return summary
+
+
+def _line(code: str, name: str, part: Part, sums: list[Measure], state: str = "") -> Line:
+    return Line(code=code, label=name, rows=part.rows, state=state,
+                sums={m.name: part.sums.get(m.name, 0.0) for m in sums})
+
+
+def _order(f: ReportField, specs: SpecSet, value: str) -> tuple[int, str]:
+    """Order pivot lines as the field's options are listed, the empty line last."""
+    options = [str(v) for v in field_schema(f, specs.elements).get("enum", [])] or ["是", "否"]
+    if value == EMPTY:
+        return (len(options) + 1, value)
+    return (options.index(value) if value in options else len(options), value)
+
+
+def _read_live(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any], sums: list[Measure],
+               pivot_field: ReportField | None) -> tuple[dict[str, Part], dict[str, Part]]:
+    """Read the current totals of some tasks from their records and drafts (one query, two with a pivot)."""
+    draft = aliased(TaskRow, name="draft")
+    values = _values(conn, specs, spec, draft, sums, pivot_field)
+    rows = _rows(specs, spec, tasks, draft)
+    sums_sql = [func.sum(values[m.name]) for m in sums]
+    units = {code: Part(n, _sums(sums, found)) for code, n, *found in conn.execute(
+        rows.add_columns(Record.township_code, func.count(), *sums_sql).group_by(Record.township_code))}
+    pivot: dict[str, Part] = {}
     if pivot_field is not None:
         # Grouped by the output column's name: an expression with bound parameters (the JSON key)
         # would not match itself between SELECT and GROUP BY on PostgreSQL.
         choice = values[pivot_field.name].label("pivot_value")
-        lines = conn.execute(rows.add_columns(choice, func.count(), *sums_sql)
-                             .group_by(literal_column("pivot_value")))
-        summary.pivot = sorted((_line(_label(v), _label(v), n, s, sums) for v, n, *s in lines),
-                               key=lambda line: _order(pivot_field, specs, line.code))
-    return summary
+        for value, n, *found in conn.execute(rows.add_columns(choice, func.count(), *sums_sql)
+                                             .group_by(literal_column("pivot_value"))):
+            pivot.setdefault(label(value), Part()).add(Part(n, _sums(sums, found)))
+    return units, pivot
+
+
+def _sums(sums: list[Measure], found: list[Any]) -> dict[str, float]:
+    return {m.name: float(v) if v is not None else 0.0 for m, v in zip(sums, found, strict=True)}
 
 
 def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Select:
@@ -131,24 +143,33 @@ def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Sel
     townships = [t.org_unit_code for t in tasks if specs.org_units[t.org_unit_code].level != "village"]
     villages = [t.org_unit_code for t in tasks if specs.org_units[t.org_unit_code].level == "village"]
     by_element = {f.element.code: f.name for f in ledger.fields}
+    scope = [Record.township_code.in_(townships)] if townships else []
+    scope += [Record.village_code.in_(villages)] if villages else []
     joined = Record.__table__.outerjoin(draft, and_(draft.record_id == Record.id,
                                                     draft.task_id.in_([t.id for t in tasks])))
     return select().select_from(joined).where(
-        Record.ledger == ledger.code,
-        or_(Record.township_code.in_(townships), Record.village_code.in_(villages)),
+        Record.ledger == ledger.code, or_(*scope),
         *(condition(ledger, by_element[c.element], c.op, c.value) for c in spec.rows.filter),
         or_(draft.status.is_(None), draft.status != "not_applicable"))
 
 
-def _values(conn: Connection, specs: SpecSet, spec: ReportSpec, draft: Any) -> dict[str, Any]:
-    """Return field → its SQL value in a row: the township's draft over the record's ledger value."""
+def _values(conn: Connection, specs: SpecSet, spec: ReportSpec, draft: Any, sums: list[Measure],
+            pivot_field: ReportField | None) -> dict[str, Any]:
+    """Return field → its SQL value in a row (the township's draft over the record's ledger value).
+
+    Only the fields summed or pivoted by: each JSON member read is a parse of the document.
+    """
     plan = bindings(spec, specs)
-    numeric = {m.name for m in measures(spec, specs)}
+    numeric = {m.name for m in sums}
+    wanted = numeric | ({pivot_field.name} if pivot_field else set())
     postgres = conn.dialect.name == "postgresql"
     found = {}
     for f in spec.fields:
+        if f.name not in wanted:
+            continue
         binding = plan.get(f.name)
-        reader = _number if f.name in numeric else _text
+        boolean = field_schema(f, specs.elements).get("type") == "boolean"
+        reader = _number if f.name in numeric else (_yes_no if boolean else _text)
         typed = reader(draft.values, f.name, postgres, jsonb=False)
         if binding is None or binding.via:
             found[f.name] = typed
@@ -170,48 +191,16 @@ def _number(column: Any, key: str, postgres: bool, *, jsonb: bool) -> Any:
 
 
 def _text(column: Any, key: str, postgres: bool, *, jsonb: bool) -> Any:
-    """Return a JSON member of a column as text (yes/no values as true/false)."""
+    """Return a JSON member of a column as text."""
+    if postgres:
+        return column.op("->>")(literal(key))
+    return func.json_extract(column, f'$."{key}"')
+
+
+def _yes_no(column: Any, key: str, postgres: bool, *, jsonb: bool) -> Any:
+    """Return a yes/no JSON member as the text true or false."""
     if postgres:
         return column.op("->>")(literal(key))
     path = f'$."{key}"'
     kind = func.json_type(column, path)
-    return case((kind == "true", literal("true")), (kind == "false", literal("false")),
-                else_=func.json_extract(column, path))
-
-
-def _line(code: str, label: str, rows: int, found: tuple, sums: list[Measure], state: str = "") -> Line:
-    return Line(code=code, label=label, rows=rows, state=state,
-                sums={m.name: float(v) if v is not None else 0.0 for m, v in zip(sums, found, strict=True)})
-
-
-def _total(lines: list[Line], sums: list[Measure]) -> Line:
-    total = Line("", "合计", rows=sum(line.rows for line in lines))
-    total.sums = {m.name: sum(line.sums[m.name] for line in lines) for m in sums}
-    return total
-
-
-def _label(value: Any) -> str:
-    if value is None or value == "":
-        return EMPTY
-    return {"true": "是", "false": "否", True: "是", False: "否"}.get(value, str(value))
-
-
-def _order(f: ReportField, specs: SpecSet, label: str) -> tuple[int, str]:
-    """Order pivot lines as the field's options are listed, the empty line last."""
-    options = [str(v) for v in _schema(f, specs).get("enum", [])] or ["是", "否"]
-    if label == EMPTY:
-        return (len(options) + 1, label)
-    return (options.index(label) if label in options else len(options), label)
-
-
-def _schema(f: ReportField, specs: SpecSet) -> dict[str, Any]:
-    """Return a field's schema with its element's (a bound field's type and options come from it)."""
-    element = specs.elements.get(f.element or "")
-    return {**(element.schema if element else {}), **f.schema}
-
-
-def _type(f: ReportField, specs: SpecSet) -> str | None:
-    kind = _schema(f, specs).get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    return kind
+    return case((kind.in_(("true", "false")), kind), else_=None)

@@ -97,3 +97,20 @@ def test_one_township_drills_down(district, specs, report, load_task):
         rows, subsidy, _categories = _expected(conn, specs, load_task, [report[UNITS[1]]])
     assert [line.code for line in one.by_unit] == [UNITS[1]]
     assert one.total.rows == rows[UNITS[1]] and one.total.sums["subsidy"] == pytest.approx(subsidy[UNITS[1]])
+
+
+def test_a_submitted_township_stays_as_submitted_when_the_ledger_changes(district, specs, report, load_task):
+    from runtime.ledger_store import Provenance, get, upsert
+
+    persons = specs.ledgers["person"]
+    with district.begin() as conn:
+        task, report_row, spec = load_task(conn, report[UNITS[0]])
+        before = summarize(conn, specs, spec, report_row, by="disability_category")
+        record_id = next(r.record_id for r in task_page(conn, specs, spec, task,
+                                                         Viewer(None, "keeper"), limit=1).rows)
+        record = get(conn, persons, record_id)
+        upsert(conn, persons, [{"id_number": record["_key"], "disability_category": "多重"
+                                if record.get("disability_category") != "多重" else "视力"}],
+               Provenance("import", "残联系统同步"))
+        after = summarize(conn, specs, spec, report_row, by="disability_category")
+    assert [(ln.code, ln.rows) for ln in after.pivot] == [(ln.code, ln.rows) for ln in before.pivot]
