@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Connection, select
+
 from runtime.ledger_store import Scope
+from runtime.models import OrgUnit, User
 
 #: Role code → (Chinese name, what the role does).
 ROLES = {
@@ -79,3 +82,13 @@ def viewer_for(user_id: int | None, role: str, org_unit_code: str | None,
     if org_level == "village":
         return Viewer(user_id, role, township=parent_code, village=org_unit_code)
     return Viewer(user_id, role, township=org_unit_code)
+
+
+def viewer_of(conn: Connection, user_id: int) -> Viewer:
+    """Return the Viewer of a user by id, as the web builds it at login (LookupError if none)."""
+    row = conn.execute(
+        select(User.role, User.org_unit_code, OrgUnit.level, OrgUnit.parent_code)
+        .outerjoin(OrgUnit, OrgUnit.code == User.org_unit_code).where(User.id == user_id)).one_or_none()
+    if row is None:
+        raise LookupError(f"用户 {user_id} 不存在")
+    return viewer_for(user_id, *row)

@@ -21,12 +21,12 @@ from builder.problems import ImportRefused
 from builder.spec_check import check_specs
 from builder.specs import load_specs
 from runtime import config
-from runtime.access import viewer_for
+from runtime.access import viewer_of
 from runtime.bootstrap import create_demo_users, demo_logins, load_org_units
 from runtime.db import make_engine, migrate
 from runtime.demo.accounts import DEMO_PASSWORD
 from runtime.ledger_store import Query
-from runtime.models import OrgUnit, User
+from runtime.models import User
 from runtime.statistics import ensure_statistics
 
 
@@ -98,12 +98,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def _actor(session: Session, username: str | None):
-    user = session.scalar(select(User).where(User.username == (username or "keeper")))
-    if user is None:
+    user_id = session.scalar(select(User.id).where(User.username == (username or "keeper")))
+    if user_id is None:
         raise SystemExit(f"用户 {username} 不存在")
-    unit = session.get(OrgUnit, user.org_unit_code) if user.org_unit_code else None
-    return viewer_for(user.id, user.role, user.org_unit_code,
-                      unit.level if unit else None, unit.parent_code if unit else None)
+    return viewer_of(session.connection(), user_id)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -212,6 +210,31 @@ def _analysis_session():
         engine.dispose()
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run an RQ worker on the queue of background jobs (needs REDIS_URL)."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    from runtime.jobs import work
+
+    url = config.redis_url()
+    if not url:
+        print("未设置 REDIS_URL：后台任务在网页进程内运行，不需要 worker。"
+              "多台机器共用任务队列时，请设置 REDIS_URL（如 redis://127.0.0.1:6379/0）后再启动。",
+              file=sys.stderr)
+        return 2
+    queue = args.queue or config.jobs_queue()
+    try:
+        Redis.from_url(url).ping()
+        print(f"后台任务 worker 已启动：队列 {queue}（{'处理完即退出' if args.burst else 'Ctrl+C 停止'}）",
+              flush=True)
+        work(url, queue, burst=args.burst, fork=not args.no_fork)
+    except RedisError as exc:
+        print(f"无法连接 Redis：{exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser(more: Callable[[Any], None] | None = None) -> argparse.ArgumentParser:
     """Return the argument parser of every subcommand; `more` may add commands of its own."""
     parser = argparse.ArgumentParser(prog="yibiaotong", description="一表通命令行")
@@ -244,6 +267,11 @@ def build_parser(more: Callable[[Any], None] | None = None) -> argparse.Argument
     p.add_argument("--ledger", help="报表行来自哪个台账（如 person、land）；不给则自动推断")
     p.add_argument("--format", default="json", choices=["json"])
     p.set_defaults(func=cmd_analyze)
+    p = sub.add_parser("worker", help="运行后台任务 worker（RQ，需设置 REDIS_URL）")
+    p.add_argument("--queue", help="队列名（默认取 YIBIAOTONG_QUEUE，即 yibiaotong）")
+    p.add_argument("--burst", action="store_true", help="处理完队列中的任务后退出")
+    p.add_argument("--no-fork", action="store_true", help="在本进程内执行任务（不为每个任务派生子进程）")
+    p.set_defaults(func=cmd_worker)
     if more:
         more(sub)
     return parser

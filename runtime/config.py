@@ -25,6 +25,10 @@ SETTINGS = (
     Setting("YIBIAOTONG_INSTANCE", "<项目>/instance", "实例目录：SQLite 数据库、导出文件、错误报告"),
     Setting("YIBIAOTONG_SPECS", "<项目>/form_specs", "标准规格目录：数据元目录、台账规格、组织机构"),
     Setting("MAX_UPLOAD_MB", "50", "上传文件大小上限（MB）"),
+    Setting("REDIS_URL", "<空>",
+            "设置后，后台任务（大批导入导出、提取、预填表格下载）放入 Redis 上的 RQ 队列，"
+            "由 `yibiaotong worker` 执行，多台机器共用；不设则在网页进程内运行"),
+    Setting("YIBIAOTONG_QUEUE", "yibiaotong", "RQ 队列名；同一 Redis 上有多套部署时各用一个"),
 )
 
 
@@ -48,6 +52,16 @@ def specs_path() -> Path:
 def max_upload_bytes() -> int:
     """Return the upload size limit in bytes."""
     return int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024
+
+
+def redis_url() -> str | None:
+    """Return the Redis URL background jobs are queued on, or None to run them in-process."""
+    return os.environ.get("REDIS_URL") or None
+
+
+def jobs_queue() -> str:
+    """Return the name of the RQ queue of background jobs."""
+    return os.environ.get("YIBIAOTONG_QUEUE") or "yibiaotong"
 
 
 def secret_key() -> str:

@@ -25,6 +25,8 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 #: Set by CI: a missing PostgreSQL or browser fails the run instead of skipping.
 REQUIRE_ALL = bool(os.environ.get("YIBIAOTONG_REQUIRE_ALL"))
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+#: The Redis the RQ tests put jobs on, each test on a queue of its own.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="session")
@@ -120,10 +122,32 @@ def make_test_app(url: str, tmp_path: Path):
         "SECRET_KEY": "test",
         "WTF_CSRF_ENABLED": False,
         "JOBS_IN_BACKGROUND": False,
+        "REDIS_URL": None,
         "EXPORT_DIR": str(tmp_path / "exports"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "REPORT_DIR": str(tmp_path / "reports"),
     })
+
+
+@pytest.fixture
+def rq_queue():
+    """A fresh RQ queue on the test Redis: (Redis URL, queue name). No Redis: skipped, failed in CI."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    client = Redis.from_url(TEST_REDIS_URL)
+    try:
+        client.ping()
+    except RedisError as exc:
+        client.close()
+        if REQUIRE_ALL:
+            pytest.fail(f"无法连接 Redis（{TEST_REDIS_URL}）：{exc}；CI 要求运行 RQ 测试")
+        pytest.skip(f"无法连接 Redis（{TEST_REDIS_URL}）：跳过 RQ 测试")
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    yield TEST_REDIS_URL, name
+    Queue(name, connection=client).delete(delete_jobs=True)
+    client.close()
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=config.max_upload_bytes() + 1024 * 1024,
         MAX_UPLOAD_BYTES=config.max_upload_bytes(),
         JOBS_IN_BACKGROUND=True,
+        REDIS_URL=config.redis_url(),
+        JOBS_QUEUE=config.jobs_queue(),
         WTF_CSRF_TIME_LIMIT=None,
     )
     if test_config:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,17 +9,29 @@ from flask import Blueprint, abort, current_app, render_template, send_file
 from flask_login import current_user, login_required
 
 from runtime import jobs as runtime_jobs
-from runtime.jobs import Progress
 from runtime.models import Job
 from web import database
 from web.views import htmx
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
-def submit(kind: str, title: str, work: Callable[[Progress], dict[str, Any]]) -> int:
-    """Start `work` as a job of the current user (inline when the app says so); return its id."""
-    return runtime_jobs.submit(database.engine(), kind, title, current_user.id, work,
-                               background=current_app.config["JOBS_IN_BACKGROUND"])
+
+def submit(kind: str, title: str, func: str, params: dict[str, Any]) -> int:
+    """Start `func(ctx, **params)` as a job of the current user; return its id.
+
+    It runs on RQ when the app has a REDIS_URL, else on a thread (inline when the app says so).
+    """
+    config = current_app.config
+    return runtime_jobs.submit(
+        database.engine(), kind, title, current_user.id, func, params,
+        background=config["JOBS_IN_BACKGROUND"], redis_url=config.get("REDIS_URL"),
+        queue=config.get("JOBS_QUEUE") or runtime_jobs.DEFAULT_QUEUE, specs_root=config["SPECS_PATH"],
+        specs=database.specs(), folders=folders())
+
+
+def folders() -> dict[str, str]:
+    """Return the folders jobs read and write files in, by the name jobs know them by."""
+    return {"export": str(export_dir()), "report": str(report_dir()), "upload": str(upload_dir())}
 
 
 def load(job_id: int) -> Job | None:
@@ -38,7 +49,8 @@ def _own_job(job_id: int) -> Job:
 def job_state(job: Job) -> dict[str, Any]:
     done, total = job.done, job.total
     running = job.status in ("queued", "running")
-    now = runtime_jobs.live(job.id) if running else None
+    now = (runtime_jobs.live(database.engine(), job.id, current_app.config.get("REDIS_URL"))
+           if running else None)
     if now is not None:
         done, total = now[0], now[1] or total
     percent = min(100, int(done * 100 / total)) if total else (100 if not running else 0)

@@ -26,8 +26,6 @@ from flask_login import current_user
 
 from builder.specs import Ledger
 from runtime.access import KEEPER_ROLES, RECORD_EDIT_ROLES
-from runtime.exports import export_ledger
-from runtime.imports import import_file
 from runtime.ledger_store import (
     SOURCE_LABELS,
     Provenance,
@@ -323,23 +321,12 @@ def import_upload(code: str):
     filename = Path(upload.filename.replace("\\", "/")).name
     folder = jobs.upload_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()[:10]}"
-    upload.save(path)
-    engine, specs, viewer = database.engine(), database.specs(), current_user.viewer
-    reports, max_bytes = jobs.report_dir(), current_app.config["MAX_UPLOAD_BYTES"]
-
-    def work(progress) -> dict[str, Any]:
-        try:
-            data = path.read_bytes()
-            with engine.begin() as conn:
-                result = import_file(conn, specs, ledger.code, data, filename, viewer, reports,
-                                     max_bytes=max_bytes, progress=progress)
-        finally:
-            path.unlink(missing_ok=True)
-        return result.as_dict()
-
+    stored = f"{uuid.uuid4().hex}{Path(filename).suffix.lower()[:10]}"
+    upload.save(folder / stored)
+    params = {"ledger": ledger.code, "upload": stored, "filename": filename, "user_id": current_user.id,
+              "max_bytes": current_app.config["MAX_UPLOAD_BYTES"]}
     title = _("导入%(ledger)s：%(file)s", ledger=ledger.title, file=filename)
-    return _job_response(jobs.submit("import", title, work))
+    return _job_response(jobs.submit("import", title, "runtime.job_work:import_upload", params))
 
 
 @bp.post("/<code>/export")
@@ -349,19 +336,11 @@ def export(code: str):
     fmt = request.form.get("fmt", "xlsx")
     if fmt not in ("xlsx", "csv"):
         abort(400)
-    specs, viewer, engine = database.specs(), current_user.viewer, database.engine()
-    req = record_table.read_request(request.form, ledger, specs, viewer)
-    folder = jobs.export_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{ledger.code}-{uuid.uuid4().hex}.{fmt}"
-    filename = f"{ledger.title}-{local_time(utcnow(), '%Y%m%d%H%M')}.{fmt}"
-    org_names = {c: u.name for c, u in specs.org_units.items()}
-
-    def work(progress) -> dict[str, Any]:
-        with engine.begin() as conn:
-            rows = export_ledger(conn, req.query, viewer, fmt, target, org_names, progress)
-        return {"message": _("已导出 %(n)s 条记录", n=f"{rows:,}"), "rows": rows,
-                "path": str(target), "filename": filename}
-
+    specs = database.specs()
+    query = record_table.read_request(request.form, ledger, specs, current_user.viewer).query
+    params = {"ledger": ledger.code, "fmt": fmt, "target": f"{ledger.code}-{uuid.uuid4().hex}.{fmt}",
+              "filename": f"{ledger.title}-{local_time(utcnow(), '%Y%m%d%H%M')}.{fmt}",
+              "user_id": current_user.id, "filters": query.filters, "search": query.search,
+              "search_exact": query.search_exact}
     title = _("导出%(ledger)s（%(fmt)s）", ledger=ledger.title, fmt=fmt.upper())
-    return _job_response(jobs.submit("export", title, work))
+    return _job_response(jobs.submit("export", title, "runtime.job_work:export_records", params))

@@ -4,7 +4,6 @@ fill offline and its upload, and the department's return. Routes of the `tasks` 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,7 +14,7 @@ from runtime.models import Record, Report, Task
 from runtime.prefill import task_counts
 from runtime.reports import ReportError
 from runtime.submission import TaskInvalid, return_task, submit_task
-from runtime.task_xlsx import read_task_xlsx, write_task_xlsx
+from runtime.task_xlsx import read_task_xlsx
 from web import database, jobs
 from web.auth import current_actor, roles_required
 from web.tasks import FILLERS, _load, bp
@@ -51,22 +50,11 @@ def submit(task_id: int):
 def download(task_id: int):
     """Write the task as a pre-filled .xlsx in the background, with progress and a download link."""
     task, report, spec = _load(task_id)
-    specs, viewer, engine = database.specs(), current_user.viewer, database.engine()
-    folder = jobs.export_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"task-{task.id}-{uuid.uuid4().hex}.xlsx"
-    unit = specs.org_units[task.org_unit_code].name
-    filename = f"{report.title}-{unit}.xlsx"
-    total = task.rows_total or None
-
-    def work(progress) -> dict[str, Any]:
-        with engine.begin() as conn:
-            rows = write_task_xlsx(conn, specs, spec, task, viewer, target,
-                                   progress=lambda done: progress(done, total))
-        return {"message": _("已生成 %(n)s 行的预填表格", n=f"{rows:,}"), "rows": rows,
-                "path": str(target), "filename": filename}
-
-    job_id = jobs.submit("export", _("下载预填表格：%(t)s", t=report.title), work)
+    unit = database.specs().org_units[task.org_unit_code].name
+    params = {"task_id": task.id, "target": f"task-{task.id}-{uuid.uuid4().hex}.xlsx",
+              "filename": f"{report.title}-{unit}.xlsx", "user_id": current_user.id}
+    job_id = jobs.submit("export", _("下载预填表格：%(t)s", t=report.title), "runtime.job_work:task_workbook",
+                         params)
     return redirect(url_for("jobs.show", job_id=job_id))
 
 

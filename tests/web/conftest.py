@@ -36,7 +36,7 @@ def serve(tmp_path):
 
     def start(url: str) -> str:
         app = create_app({
-            "DATABASE_URL": url, "SECRET_KEY": "browser-test", "JOBS_IN_BACKGROUND": True,
+            "DATABASE_URL": url, "SECRET_KEY": "browser-test", "JOBS_IN_BACKGROUND": True, "REDIS_URL": None,
             "EXPORT_DIR": str(tmp_path / "exports"), "UPLOAD_DIR": str(tmp_path / "uploads"),
             "REPORT_DIR": str(tmp_path / "reports"),
         })

@@ -1,0 +1,75 @@
+"""The work of background jobs started by the pages: ledger import and export, the task workbook.
+
+Each is called as `function(ctx, **params)` (see `runtime.jobs`) with JSON parameters, in a
+thread of the web process or in an RQ worker elsewhere: the reader is rebuilt from a user id and
+files are named inside `ctx.folders`, which the web processes and workers share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from runtime.access import viewer_of
+from runtime.admission import load_spec
+from runtime.exports import export_ledger
+from runtime.imports import import_file
+from runtime.jobs import JobContext
+from runtime.ledger_store import Query
+from runtime.models import Report, Task
+from runtime.reports import get_version
+from runtime.task_xlsx import write_task_xlsx
+
+
+def _inside(folder: str, name: str) -> Path:
+    """Return the file `name` inside `folder` (a bare file name, never a path elsewhere)."""
+    if Path(name).name != name:
+        raise ValueError(f"文件名不合法：{name}")
+    return Path(folder) / name
+
+
+def import_upload(ctx: JobContext, *, ledger: str, upload: str, filename: str, user_id: int,
+                  max_bytes: int) -> dict[str, Any]:
+    """Import an uploaded file (`upload` in the upload folder, deleted after) into a ledger."""
+    path = _inside(ctx.folders["upload"], upload)
+    try:
+        data = path.read_bytes()
+        with ctx.engine.begin() as conn:
+            result = import_file(conn, ctx.specs, ledger, data, filename, viewer_of(conn, user_id),
+                                 Path(ctx.folders["report"]), max_bytes=max_bytes, progress=ctx.progress)
+    finally:
+        path.unlink(missing_ok=True)
+    return result.as_dict()
+
+
+def export_records(ctx: JobContext, *, ledger: str, fmt: str, target: str, filename: str, user_id: int,
+                   filters: list[list[Any]], search: str = "", search_exact: bool = False) -> dict[str, Any]:
+    """Export the ledger records a user's table shows (scoped, filtered, masked) to `target`."""
+    path = _inside(ctx.folders["export"], target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    org_names = {code: unit.name for code, unit in ctx.specs.org_units.items()}
+    with ctx.engine.begin() as conn:
+        viewer = viewer_of(conn, user_id)
+        query = Query(ledger=ctx.specs.ledgers[ledger], scope=viewer.scope,
+                      filters=tuple((name, value) for name, value in filters), search=search,
+                      search_exact=search_exact)
+        rows = export_ledger(conn, query, viewer, fmt, path, org_names, ctx.progress)
+    return {"message": f"已导出 {rows:,} 条记录", "rows": rows, "path": str(path), "filename": filename}
+
+
+def task_workbook(ctx: JobContext, *, task_id: int, target: str, filename: str,
+                  user_id: int) -> dict[str, Any]:
+    """Write a task as the pre-filled .xlsx its filler sees to `target` in the export folder."""
+    path = _inside(ctx.folders["export"], target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with ctx.engine.begin() as conn, Session(bind=conn) as session:
+        task = session.get(Task, task_id)
+        version = get_version(session, session.get(Report, task.report_id), task.version)
+        spec = load_spec(ctx.specs, version.document)
+        total = task.rows_total or None
+        rows = write_task_xlsx(conn, ctx.specs, spec, task, viewer_of(conn, user_id), path,
+                               progress=lambda done: ctx.progress(done, total))
+    return {"message": f"已生成 {rows:,} 行的预填表格", "rows": rows, "path": str(path),
+            "filename": filename}
