@@ -109,6 +109,8 @@ class _Checker:
                  ledgers: Mapping[str, Ledger] | None, org_units: Mapping[str, OrgUnit] | None) -> None:
         self.doc, self.elements, self.ledgers, self.org_units = document, elements, ledgers, org_units
         self.found: list[SpecFinding] = []
+        #: An aggregate report's row unit ("township", "village"), else None.
+        self.unit = (document.get("x-rows") or {}).get("unit")
 
     def add(self, code: str, path: str, message: str) -> None:
         self.found.append(SpecFinding(code, path, message))
@@ -124,6 +126,11 @@ class _Checker:
             where = field_caption(self.doc, name)
             if element and "title" not in prop:
                 where = f"字段“{element.name}”"
+            if code is not None and self.unit is not None:
+                self.add("bound_in_aggregate", f"properties/{name}/x-element",
+                         f"{where}绑定了数据元，但汇总报表的每一行是一个镇街或村（社区），不是台账记录；"
+                         "请改用汇总公式（x-formula）从台账计数或求和")
+                continue
             if code is not None:
                 if element is None:
                     self.add("unknown_element", f"properties/{name}/x-element",
@@ -140,6 +147,8 @@ class _Checker:
                 self.custom(name, where, prop)
                 if "x-compute" in prop:
                     self.compute(name, where, prop)
+                if "x-formula" in prop:
+                    self.formula(name, where, prop)
                 schema = prop
             self.ranges(name, where, schema)
             self.widget(name, where, prop, schema)
@@ -251,6 +260,56 @@ class _Checker:
                 self.add("compute_source_type", at,
                          f"{where}是整数合计，但{caption}可以有小数；请把{where}的类型改为 number（数字）")
 
+    def formula(self, name: str, where: str, prop: Mapping[str, Any]) -> None:
+        """An aggregate cell counts a ledger's records or sums a numeric element, in a type that fits."""
+        rule, path, kind = prop["x-formula"], f"properties/{name}/x-formula", prop["type"]
+        if self.unit is None:
+            self.add("formula_without_units", path,
+                     f"{where}是汇总公式，只能用于每个镇街或村（社区）一行的汇总报表；请把数据来源写成 "
+                     '{"unit": "township"}（每个镇街一行）或 {"unit": "village"}（每个村（社区）一行）')
+            return
+        if "count" in rule:
+            code, element = rule["count"], None
+            if self.ledgers is not None and code not in self.ledgers:
+                self.add("unknown_ledger", f"{path}/count",
+                         f"{where}计数的台账 {code} 不存在；可选：{'、'.join(self.ledgers) or '（无）'}")
+                return
+            if kind != "integer":
+                self.add("formula_type_mismatch", f"properties/{name}/type",
+                         f"{where}是计数，类型应为 integer（整数）")
+        else:
+            element = self.elements.get(rule["sum"])
+            if element is None:
+                self.add("unknown_element", f"{path}/sum",
+                         f"{where}求和的数据元 {rule['sum']} 不在数据元目录中")
+                return
+            code = element.group
+        ledger = self.ledgers.get(code) if self.ledgers is not None else None
+        held = {f.element.code for f in ledger.fields} if ledger else None
+        if element is not None:
+            if self.ledgers is not None and (held is None or element.code not in held):
+                self.add("formula_outside_ledger", f"{path}/sum",
+                         f"{where}求和的“{element.name}”（{element.code}）不是任何台账的字段，无法从台账求和")
+                return
+            numeric = element.schema.get("type")
+            if numeric not in ("number", "integer"):
+                self.add("formula_not_numeric", f"{path}/sum",
+                         f"{where}只能对数字型数据元求和，“{element.name}”不是数字；要统计个数请用 count")
+                return
+            if kind not in ("number", "integer"):
+                self.add("formula_type_mismatch", f"properties/{name}/type",
+                         f"{where}是求和，类型应为 number（数字）或 integer（整数）")
+            elif kind == "integer" and numeric == "number":
+                self.add("formula_type_mismatch", f"properties/{name}/type",
+                         f"{where}是整数，但“{element.name}”可以有小数；请把类型改为 number（数字）")
+        if self.unit == "village" and ledger is not None and not ledger.village_field:
+            self.add("formula_no_village", path,
+                     f"{where}汇总的台账 {code} 没有所属村（社区）字段，不能按村（社区）汇总")
+        for i, condition in enumerate(rule.get("where", [])):
+            self.condition(i, condition, code, held, path=f"{path}/where/{i}",
+                           where=f"{where}的第 {i + 1} 个汇总条件",
+                           own=f"汇总条件只能使用所汇总台账（{code}）自己的字段")
+
     def ranges(self, name: str, where: str, schema: Mapping[str, Any]) -> None:
         pairs = [("minimum", "maximum"), ("exclusiveMinimum", "maximum"),
                  ("minimum", "exclusiveMaximum"), ("exclusiveMinimum", "exclusiveMaximum"),
@@ -291,8 +350,10 @@ class _Checker:
         for i, condition in enumerate(conditions):
             self.condition(i, condition, code, held)
 
-    def condition(self, i: int, condition: Mapping[str, Any], ledger: str, held: set[str] | None) -> None:
-        path, where = f"x-rows/filter/{i}", f"第 {i + 1} 个筛选条件"
+    def condition(self, i: int, condition: Mapping[str, Any], ledger: str, held: set[str] | None, *,
+                  path: str = "", where: str = "",
+                  own: str = "筛选条件只能使用数据来源台账自己的字段") -> None:
+        path, where = path or f"x-rows/filter/{i}", where or f"第 {i + 1} 个筛选条件"
         element = self.elements.get(condition["element"])
         if element is None:
             self.add("unknown_element", f"{path}/element",
@@ -300,8 +361,7 @@ class _Checker:
             return
         if element.group != ledger or (held is not None and element.code not in held):
             self.add("filter_outside_ledger", f"{path}/element",
-                     f"{where}使用的“{element.name}”（{element.code}）不是台账 {ledger} 的字段；"
-                     "筛选条件只能使用数据来源台账自己的字段")
+                     f"{where}使用的“{element.name}”（{element.code}）不是台账 {ledger} 的字段；{own}")
             return
         op, schema = condition["op"], element.schema
         ordered = schema.get("type") in ("number", "integer") or schema.get("format") == "date"

@@ -12,7 +12,7 @@ from typing import Any
 
 from builder.report_checks import WIDGET_NAMES
 from builder.report_meta import label
-from builder.report_spec import FREQUENCIES, Condition, describe_condition
+from builder.report_spec import FREQUENCIES, ROW_UNITS, Condition, describe_condition
 from builder.specs import Element, OrgUnit
 
 
@@ -45,7 +45,8 @@ _QUOTE_LIMIT = 40
 #: Field keywords compared one by one, in the order their changes are listed.
 _SHOWN_KEYS = ("x-element", "title", "type", "format", "enum", "items", "minimum", "maximum",
                "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems", "maxItems",
-               "uniqueItems", "pattern", "x-writeback", "x-widget", "x-parents", "x-help", "description")
+               "uniqueItems", "pattern", "x-writeback", "x-widget", "x-parents", "x-help", "description",
+               "x-formula")
 _DISPLAY_KEYS = ("x-element", "title", "x-widget", "x-parents", "x-help", "description")
 
 
@@ -112,6 +113,8 @@ class _Differ:
         self.add("meta", target, name, before, after, message)
 
     def rows(self, rows: Any) -> str:
+        if isinstance(rows, dict) and rows.get("unit") in ROW_UNITS:
+            return f"汇总报表，每个{ROW_UNITS[rows['unit']]}一行"
         if not isinstance(rows, dict) or not rows.get("ledger"):
             return "镇街逐行填写"
         conditions = [
@@ -164,7 +167,7 @@ class _Differ:
             elif key == "x-parents":
                 say(before, after, f"{where}的上级表头由“{'/'.join(before or []) or '无'}”"
                                    f"改为“{'/'.join(after or []) or '无'}”")
-            elif key in ("x-help", "description", "pattern"):
+            elif key in ("x-help", "description", "pattern", "x-formula"):
                 say(before, after, f"{where}的{label(key)}已修改")
             elif before is None:
                 say(before, after, f"{where}新设{label(key)} {after}")

@@ -33,6 +33,8 @@ LABELS = {
     "pattern": "格式（正则表达式）", "items": "选项定义", "uniqueItems": "不可重复选择",
     "minItems": "最少选择项数", "maxItems": "最多选择项数", "ledger": "台账", "filter": "筛选条件",
     "element": "数据元", "op": "运算", "value": "取值", "additionalProperties": "additionalProperties",
+    "unit": "汇总单位", "x-formula": "汇总公式", "x-compute": "计算方式", "count": "计数的台账",
+    "sum": "求和的数据元", "where": "汇总条件",
 }
 TYPE_NAMES = {
     "string": "文字", "integer": "整数", "number": "数字", "boolean": "是/否（true 或 false）",

@@ -29,6 +29,21 @@ A property bound to a data element takes the element's schema, then the property
 on top (as in ledger specs). `x-writeback` (default true for bound fields) says whether township
 edits flow back to the ledger. A custom field with `x-compute` (age or year of a date field, sum of
 number fields) is filled by the system, never by the township (`builder.report_compute`).
+
+An aggregate report (汇总报表) has one row per org unit instead of one per record:
+`"x-rows": {"unit": "township"}` (or "village"), and its figures are custom fields with an
+`x-formula` — a count of a ledger's records or a sum of a numeric element over them, with
+conditions in the row filter's vocabulary — computed from the ledgers (`runtime.aggregate`)::
+
+    "x-rows": {"unit": "township"},
+    "properties": {
+      "rented_area": {"title": "出租面积（亩）", "type": "number",
+                      "x-formula": {"sum": "land.transfer_area_mu",
+                                    "where": [{"element": "land.transfer_form", "op": "eq",
+                                               "value": "出租"}]}},
+      "rented_parcels": {"title": "出租地块数", "type": "integer",
+                         "x-formula": {"count": "land", "where": [...]}}
+    }
 """
 
 from __future__ import annotations
@@ -46,9 +61,9 @@ from builder.spec_safety import SpecFinding, check_safety, parse_document
 from builder.specs import Element, Ledger, OrgUnit, SpecSet
 
 __all__ = [
-    "FILTER_OPS", "FREQUENCIES", "WIDGETS", "Condition", "ReportField", "ReportRefused", "ReportSpec",
-    "RowSource", "SpecFinding", "check_report", "default_widget", "describe_condition", "load_report",
-    "load_reports",
+    "FILTER_OPS", "FREQUENCIES", "ROW_UNITS", "WIDGETS", "Condition", "Formula", "ReportField",
+    "ReportRefused", "ReportSpec", "RowSource", "SpecFinding", "check_report", "default_widget",
+    "describe_condition", "describe_formula", "load_report", "load_reports",
 ]
 
 #: Frequency code → Chinese label.
@@ -58,6 +73,8 @@ FILTER_OPS = {
     "present": "不为空", "absent": "为空", "eq": "等于", "ne": "不等于", "in": "属于",
     "not_in": "不属于", "gt": "大于", "gte": "不小于", "lt": "小于", "lte": "不大于",
 }
+#: Org-unit levels an aggregate report's rows may be (`x-rows.unit`) → Chinese label.
+ROW_UNITS = {"township": "镇街", "village": "村（社区）"}
 #: Display widgets a property may ask for (`x-widget`).
 WIDGETS = ("text", "textarea", "number", "date", "select", "radio", "checkboxes", "yesno")
 
@@ -93,10 +110,25 @@ class Condition:
 
 @dataclass(frozen=True)
 class RowSource:
-    """Which ledger the report's rows come from, and which of its records."""
+    """Which ledger the report's rows come from, and which of its records (or: one row per org unit)."""
 
     ledger: str | None
     filter: tuple[Condition, ...] = ()
+    #: An aggregate report's rows: "township" or "village" (one row per org unit), else None.
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Formula:
+    """An aggregate cell (`x-formula`): a count of a ledger's records, or a sum of one of its elements."""
+
+    #: "count" or "sum".
+    op: str
+    #: The ledger counted or summed over.
+    ledger: str
+    #: The summed element's code (None for a count).
+    element: str | None
+    where: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +151,8 @@ class ReportField:
     parents: tuple[str, ...] = ()
     #: `x-compute` of a computed field ({"op": "age", "from": …, "on": …} …), else None.
     compute: dict[str, Any] | None = None
+    #: `x-formula` of an aggregate cell, else None.
+    formula: Formula | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +174,11 @@ class ReportSpec:
     justification: str = ""
     description: str = ""
     document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def aggregate(self) -> bool:
+        """Tell whether each row is an org unit with cells computed from the ledgers."""
+        return self.rows.unit is not None
 
     @property
     def elements(self) -> tuple[str, ...]:
@@ -205,7 +244,20 @@ def _field(name: str, prop: dict[str, Any], required: bool, elements: Mapping[st
         name=name, title=schema["title"], schema=plain(schema), element=code, required=required,
         writeback=writeback, widget=prop.get("x-widget"), help=prop.get("x-help", ""),
         parents=tuple(prop.get("x-parents", ())), compute=prop.get("x-compute"),
+        formula=_formula(prop["x-formula"], elements) if "x-formula" in prop else None,
     )
+
+
+def _conditions(items: Any) -> tuple[Condition, ...]:
+    return tuple(Condition(c["element"], c["op"], c.get("value")) for c in items or ())
+
+
+def _formula(rule: dict[str, Any], elements: Mapping[str, Element]) -> Formula:
+    """Return a checked `x-formula` as a Formula (the summed element names its ledger)."""
+    if "count" in rule:
+        return Formula("count", rule["count"], None, _conditions(rule.get("where")))
+    element = rule["sum"]
+    return Formula("sum", elements[element].group, element, _conditions(rule.get("where")))
 
 
 def load_report(document: Any, elements: Mapping[str, Element],
@@ -233,10 +285,8 @@ def load_report(document: Any, elements: Mapping[str, Element],
         frequency=document.get("x-frequency", "once"),
         deadline=date.fromisoformat(deadline) if deadline else None,
         targets=tuple(document.get("x-targets", ())),
-        rows=RowSource(
-            ledger=rows["ledger"],
-            filter=tuple(Condition(c["element"], c["op"], c.get("value")) for c in rows.get("filter", ())),
-        ),
+        rows=RowSource(ledger=rows.get("ledger"), filter=_conditions(rows.get("filter")),
+                       unit=rows.get("unit")),
         fields=tuple(_field(name, prop, name in required, elements)
                      for name, prop in document["properties"].items()),
         justification=document.get("x-justification", ""),
@@ -270,6 +320,19 @@ def _value_text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "、".join(_value_text(v) for v in value)
     return str(value)
+
+
+def describe_formula(formula: Formula, elements: Mapping[str, Element],
+                     ledgers: Mapping[str, Ledger] | None = None) -> str:
+    """Return an aggregate cell's formula as a sentence, e.g. “…台账中 是否流转 等于 是 的记录数”."""
+    ledger = ledgers.get(formula.ledger) if ledgers else None
+    source = ledger.title if ledger else formula.ledger
+    where = " 且 ".join(describe_condition(c, elements) for c in formula.where)
+    records = f"{source}中 {where} 的记录" if where else f"{source}的全部记录"
+    if formula.op == "count":
+        return f"{records}数"
+    element = elements.get(formula.element or "")
+    return f"{records}的{element.name if element else formula.element}之和"
 
 
 def describe_condition(condition: Condition, elements: Mapping[str, Element]) -> str:

@@ -75,10 +75,14 @@ class RowView:
     township: str | None = None
     #: The draft's id, for a row the township added (it has no ledger record yet).
     added_id: int | None = None
+    #: The row's caption where no field names it (an aggregate report's org unit).
+    label: str = ""
 
     @property
     def ref(self) -> str:
-        """Return how pages address the row: its record id, or "n" and the draft id of an added row."""
+        """Return how pages address the row: a record id, "n" + an added row's draft id, "u" + an org unit."""
+        if self.status == "unit":
+            return f"u{self.key}"
         return f"n{self.added_id}" if self.record_id is None else str(self.record_id)
 
     @property
@@ -181,6 +185,9 @@ def ensure_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
     """Count a task's rows once (when first opened) and keep the count for the task lists."""
     if task.rows_total:
         return task.rows_total
+    if spec.rows.unit:  # an aggregate report: its rows are org units (runtime.aggregate imports this module)
+        from runtime.aggregate import ensure_unit_total
+        return ensure_unit_total(conn, specs, spec, task)
     added = conn.execute(select(func.count()).where(
         TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None))).scalar_one()
     total = count(conn, row_query(spec, specs, task)) + added
@@ -260,6 +267,9 @@ class TaskCounts:
 
 def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> TaskCounts:
     """Count a whole task's cells and rows (one pass over its records and drafts)."""
+    if spec.rows.unit:  # an aggregate report: its rows are org units (runtime.aggregate imports this module)
+        from runtime.aggregate import unit_counts
+        return TaskCounts(*unit_counts(conn, specs, spec, task))
     plan = bindings(spec, specs)
     columns = [(f.name, plan.get(f.name)) for f in spec.fields if not f.compute]
     rows = prefilled = to_fill = complete = 0

@@ -15,6 +15,7 @@ from builder.report_totals import Totals
 from builder.report_validation import ReportRowValidator
 from builder.specs import SpecSet
 from runtime.access import Viewer
+from runtime.aggregate import is_aggregate, merged_units, unit_ref
 from runtime.audit import record_event
 from runtime.clock import local_today
 from runtime.ledger_store import get_by_keys, iter_rows
@@ -41,10 +42,14 @@ class RowProblem:
     added_id: int | None = None
     #: The row's name, for an added row (a ledger row's comes from its record).
     label: str = ""
+    #: The org unit, for a row of an aggregate report.
+    unit: str | None = None
 
     @property
     def ref(self) -> str:
         """Return how pages address the row (see `RowView.ref`)."""
+        if self.unit is not None:
+            return unit_ref(self.unit)
         return f"n{self.added_id}" if self.record_id is None else str(self.record_id)
 
 
@@ -120,6 +125,8 @@ def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *
     titles = {f.name: f.title for f in spec.fields}
     rows, problems, total = 0, [], 0
     day = today or local_today()
+    if is_aggregate(spec):
+        return _check_units(conn, specs, spec, task, validator, titles, day, cells, totals)
     sums, choices = summary_fields(spec, specs)
     for record, values in merged_rows(conn, specs, spec, task, today=day, cells=cells):
         rows += 1
@@ -144,6 +151,27 @@ def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *
             if len(problems) < LISTED:
                 problems.append(RowProblem(None, name, titles.get(name, name), message, draft.id, label))
     return rows, problems, total
+
+
+def _check_units(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task,
+                 validator: ReportRowValidator, titles: dict[str, str], day: date,
+                 cells: CellCounts | None, totals: Totals | None = None) -> tuple[int, list[RowProblem], int]:
+    """Validate the org-unit rows of an aggregate report's task (computed values under the corrections)."""
+    problems, total = [], 0
+    merged = merged_units(conn, specs, spec, task, today=day)
+    sums, choices = summary_fields(spec, specs)
+    for unit, values, computed, typed in merged:
+        if cells is not None:
+            cells.prefilled += computed
+            cells.typed += typed
+        if totals is not None:
+            totals.add_row(values, sums, choices)
+        for name, message in validator.errors(values).items():
+            total += 1
+            if len(problems) < LISTED:
+                problems.append(RowProblem(None, name, titles.get(name, name), message, label=unit.name,
+                                           unit=unit.code))
+    return len(merged), problems, total
 
 
 def _added_label(spec: ReportSpec, specs: SpecSet, draft: Any) -> str:

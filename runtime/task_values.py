@@ -25,6 +25,7 @@ from runtime.ledger_store import get_by_keys, iter_rows
 from runtime.masking import is_masked, mask_value
 from runtime.models import Task, TaskRow
 from runtime.prefill import HOUSEHOLD_LINK, Binding, bindings, row_query
+from runtime.reports import ReportError
 
 #: Record ids per query when reading given rows (an IN list; SQLite binds at most 32,766).
 IDS_PER_QUERY = 1000
@@ -58,6 +59,8 @@ def iter_task_columns(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
     binds household fields) their households in one query. Every row comes in (township, id)
     order; given ids come a thousand at a time, each thousand in that order.
     """
+    if spec.rows.unit:
+        raise ReportError("汇总报表的行是组织机构，不是台账记录：请用 runtime.aggregate 读取它的行")
     plan = bindings(spec, specs)
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
     ledger = specs.ledgers[spec.rows.ledger]

@@ -23,6 +23,7 @@ from builder.report_spec import ReportSpec
 from builder.specs import SpecSet
 from builder.tabular import read_table
 from runtime.access import Viewer
+from runtime.aggregate import UNIT_PREFIX, is_aggregate, save_unit_cells, unit_rows
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
 from runtime.exports import FORMULA_START, neutralize
@@ -35,6 +36,8 @@ from runtime.task_values import ColumnBatch, iter_task_columns
 
 #: The first column of a task workbook: the row's system number (not to be changed).
 ROW_COLUMN = "系统编号（请勿修改）"
+#: The second column of an aggregate report's workbook: the org unit's name (read only).
+UNIT_COLUMN = "单位名称"
 #: One Excel sheet holds 1,048,576 rows including the header.
 SHEET_ROWS = 1_048_575
 #: Value types `shown` leaves alone, and those it changes only for text starting like a formula.
@@ -81,6 +84,8 @@ def write_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Ta
                     target: Path, *, today: date | None = None,
                     progress: Callable[[int], None] | None = None) -> int:
     """Write every row of the task, pre-filled as the viewer sees it, to `target`; return rows."""
+    if is_aggregate(spec):
+        return _write_units(conn, specs, spec, task, viewer, target, today=today)
     header = [ROW_COLUMN, *column_titles(spec)]
     rows: list[dict[str, Any]] = []
     with paused_gc():
@@ -138,6 +143,11 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
     result = UploadResult()
     body = [(n, row) for n, row in enumerate(table[header_at + 1:], start=header_at + 2)
             if any(c not in (None, "") for c in row)]
+    if is_aggregate(spec):
+        _read_units(conn, specs, spec, task, viewer, body, columns, result, today)
+        counts = {k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}
+        record_event(conn, viewer.user_id, "task.upload", str(task.id), {"file": filename, **counts})
+        return result
     ids = {n: _int(row[0]) for n, row in body}
     current = _current(conn, specs, spec, task, viewer, [i for i in ids.values() if i], today)
     position = {f.name: i for i, f in enumerate(spec.fields)}
@@ -202,6 +212,47 @@ def _save_added_line(conn: Connection, specs: SpecSet, spec: ReportSpec, task: T
     except StaleRow as exc:
         return UploadLine(n, None, "stale", str(exc), ref=view.ref)
     return UploadLine(n, None, "errors" if saved.errors else "saved", errors=saved.errors, ref=view.ref)
+
+
+def _write_units(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
+                 target: Path, *, today: date | None = None) -> int:
+    """Write an aggregate report's task: one line per org unit, its name beside its reference."""
+    header = [ROW_COLUMN, UNIT_COLUMN, *column_titles(spec)]
+    rows = [dict(zip(header, (row.ref, row.label, *(shown(row.cells[f.name].value) for f in spec.fields)),
+                     strict=True)) for row in unit_rows(conn, specs, spec, task, today=today)]
+    rustpy_xlsxwriter.write_worksheet(rows or [dict.fromkeys(header)], str(target),
+                                      sheet_name=spec.title[:28] or "任务", freeze_row=1, bold_headers=True)
+    record_event(conn, viewer.user_id, "task.download", str(task.id), {"rows": len(rows)})
+    return len(rows)
+
+
+def _read_units(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
+                body: list[tuple[int, list[Any]]], columns: dict[int, str], result: UploadResult,
+                today: date | None) -> None:
+    """Save the corrected cells of an aggregate report's workbook, line by line, into `result`."""
+    current = {row.ref: row for row in unit_rows(conn, specs, spec, task, today=today)}
+    editable = {index: name for index, name in columns.items()
+                if not next(f for f in spec.fields if f.name == name).compute}
+    for n, line in body:
+        ref = str(line[0]).strip() if line and line[0] is not None else ""
+        row = current.get(ref) if ref[:1] == UNIT_PREFIX else None
+        if row is None:
+            result.lines.append(UploadLine(n, None, "unknown", "系统编号不属于本任务的行，已跳过"))
+            continue
+        typed = {name: "" if (text := line[index] if index < len(line) else None) is None else text
+                 for index, name in editable.items()
+                 if not _same(line[index] if index < len(line) else None, row.cells[name].value)}
+        if not typed:
+            result.lines.append(UploadLine(n, None, "unchanged", ref=ref))
+            continue
+        try:
+            saved = save_unit_cells(conn, specs, spec, task, viewer, row.key, typed,
+                                    expected_version=row.draft_version, today=today)
+        except StaleRow as exc:
+            result.lines.append(UploadLine(n, None, "stale", str(exc), ref=ref))
+            continue
+        result.lines.append(UploadLine(n, None, "errors" if saved.errors else "saved", errors=saved.errors,
+                                       ref=ref))
 
 
 def _header(table: list[list[Any]], spec: ReportSpec) -> tuple[int, dict[int, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from builder.report_spec import FREQUENCIES, ReportRefused, describe_condition
+from builder.report_spec import FREQUENCIES, ROW_UNITS, ReportRefused, describe_condition, describe_formula
 from runtime.admission import DECISIONS, load_spec, queue, requests_of
 from runtime.audit_trail import report_trail
 from runtime.models import AdmissionRequest, Department, Report, User
@@ -64,7 +64,9 @@ def detail(request_id: int, errors: dict[str, str] | None = None, form=None):
         department=db.get(Department, filed.department_id), earlier=earlier, changes=changes,
         names=names, trail=report_trail(db, report.code), errors=errors or {}, form=form or {},
         decisions=DECISIONS, frequencies=FREQUENCIES,
-        describe=lambda c: describe_condition(c, database.specs().elements)), (422 if errors else 200)
+        describe=lambda c: describe_condition(c, database.specs().elements), row_units=ROW_UNITS,
+        formula=lambda f: describe_formula(f, database.specs().elements, database.specs().ledgers)), \
+        (422 if errors else 200)
 
 
 @bp.post("/<int:request_id>/decide")

@@ -21,6 +21,7 @@ from builder.report_form import FieldView, field_view, ledger_field_view
 from builder.report_spec import ReportSpec
 from builder.specs import SpecSet
 from runtime.admission import can_dispatch, load_spec
+from runtime.aggregate import UNIT_PREFIX, is_aggregate, save_unit_cells, unit_row, unit_rows
 from runtime.clock import local_today
 from runtime.dispatch import (
     OPEN_STATES,
@@ -131,6 +132,9 @@ def grid(task_id: int):
     if only:  # one row, e.g. from the list of bad cells of a refused submission
         found = _find_row(conn, database.specs(), spec, task, only)
         page = TaskPage(rows=[found] if found else [])
+    elif is_aggregate(spec):  # one row per org unit, every formula cell computed from the ledgers
+        rows = unit_rows(conn, database.specs(), spec, task)
+        page = TaskPage(rows=[r for r in rows if not (gaps_only and r.complete)])
     else:
         page = task_page(conn, database.specs(), spec, task, current_user.viewer,
                          after=after, limit=PAGE_SIZE, search=search, gaps_only=gaps_only)
@@ -155,7 +159,7 @@ def _grid_context(task: Task, spec: ReportSpec) -> dict[str, Any]:
     views = {f.name: field_view(f) for f in spec.fields}
     return {"fields": spec.fields, "views": views, "editable": task.state in OPEN_STATES,
             "reasons": NOT_APPLICABLE_REASONS, "groups": _groups(spec),
-            "key_name": key_field(spec, database.specs())}
+            "key_name": key_field(spec, database.specs()), "aggregate": is_aggregate(spec)}
 
 
 def _add_context(task: Task, spec: ReportSpec, **state: Any) -> dict[str, Any]:
@@ -219,7 +223,9 @@ def _record_id(ref: str) -> int:
 
 
 def _find_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str) -> RowView | None:
-    """Return a row of the task by its reference: a ledger record's, or an added row's."""
+    """Return a row of the task by its reference: a ledger record's, an added row's, or an org unit's."""
+    if ref[:1] == UNIT_PREFIX:
+        return unit_row(conn, specs, spec, task, ref) if is_aggregate(spec) else None
     added = _added_id(ref)
     if added is not None:
         return added_row(conn, specs, spec, task, current_user.viewer, added)
@@ -240,6 +246,9 @@ def save_row(task_id: int, ref: str):
         if added is not None:
             saved = save_added(conn, specs, spec, task, current_user.viewer, added, typed,
                                expected_version=version)
+        elif ref[:1] == UNIT_PREFIX and is_aggregate(spec):
+            saved = save_unit_cells(conn, specs, spec, task, current_user.viewer, ref[1:], typed,
+                                    expected_version=version)
         else:
             saved = save_cells(conn, specs, spec, task, current_user.viewer, _record_id(ref), typed,
                                expected_version=version)
