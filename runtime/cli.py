@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from builder.problems import ImportRefused
 from builder.spec_check import check_specs
 from builder.specs import load_specs
+from builder.warning_rules import check_warning_rules
 from runtime import config
 from runtime.access import viewer_of
 from runtime.bootstrap import create_demo_users, demo_logins, load_org_units
@@ -153,7 +154,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_check_specs(args: argparse.Namespace) -> int:
     """Validate every spec file against the spec language's meta-schemas."""
     root = Path(args.path) if args.path else config.specs_path()
-    findings = check_specs(root)
+    findings = [*check_specs(root), *check_warning_rules(root)]
     for finding in findings:
         print(finding)
     if findings:

@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         summary,
         tasks,
         views,
+        warnings,
     )
 
     database.init_app(app)
@@ -61,4 +62,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(conflicts.bp)
     app.register_blueprint(summary.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(warnings.bp)
     return app

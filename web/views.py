@@ -54,6 +54,7 @@ NAV = (
     NavItem("review.index", "审核", frozenset({"admin", "reviewer"})),
     NavItem("tasks.index", "任务", frozenset({"admin", "township", "village"})),
     NavItem("dashboard.index", "看板", frozenset({"admin", "leader"})),
+    NavItem("warnings.index", "预警", frozenset({"admin", "keeper", "leader", "township", "village"})),
 )
 
 
