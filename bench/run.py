@@ -30,6 +30,7 @@ os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
 from bench.builder_bench import bench_admission_check, bench_analyze, bench_template_import  # noqa: E402
 from bench.runtime_bench import bench_tasks, bench_validate  # noqa: E402
+from bench.summary_bench import bench_summary  # noqa: E402
 from builder.specs import load_specs  # noqa: E402
 from runtime.access import Viewer  # noqa: E402
 from runtime.bootstrap import create_demo_users, load_org_units  # noqa: E402
@@ -306,6 +307,8 @@ def main() -> int:
         bench_export(backend, engine, specs, township, names)
         bench_admission_check(report, backend, engine, specs)
         bench_tasks(report, backend, engine, specs, township)
+        # The pandas comparison reads files, not the database: once is enough.
+        bench_summary(report, backend, engine, specs, compare=backend == backends[0])
         engine.dispose()
     print(json.dumps(results, ensure_ascii=False, indent=2))
     if os.environ.get("BENCH_KEEP_DATA") is None:
