@@ -366,7 +366,11 @@ def apply_draft(document: Mapping[str, Any], draft: ReportDraft,
             continue
         conditions.append({"element": c.element, "op": op}
                           | ({} if op in NO_VALUE_OPS else {"value": value}))
-    doc["x-rows"] = {"ledger": draft.ledger or None, "filter": conditions}
+    old_rows = doc.get("x-rows") if isinstance(doc.get("x-rows"), Mapping) else {}
+    if old_rows.get("unit") and not draft.ledger:
+        doc["x-rows"] = {"unit": old_rows["unit"]}  # an aggregate report: its rows are org units
+    else:
+        doc["x-rows"] = {"ledger": draft.ledger or None, "filter": conditions}
     old = doc.get("properties") if isinstance(doc.get("properties"), Mapping) else {}
     properties: dict[str, Any] = {}
     for d in draft.fields:

@@ -260,3 +260,15 @@ def test_an_unfinished_document_still_previews(specs):
                                  "x-widget": "checkboxes"}})
     views = preview_fields(doc, specs.elements)
     assert [(v.title, v.widget) for v in views] == [("甲", "text"), ("b", "text"), ("丙", "date")]
+
+
+def test_an_aggregate_report_keeps_its_unit_rows_and_formulas_through_the_editor(specs):
+    from builder.report_spec import load_report, load_reports
+
+    document = load_reports(specs.root, specs)["land_transfer_summary"].document
+    edited, problems = apply_draft(document, draft_from_document(document), specs.elements)
+    assert problems == {}
+    assert edited["x-rows"] == document["x-rows"] and "unit" in edited["x-rows"]
+    assert {n: p.get("x-formula") for n, p in edited["properties"].items()} == {
+        n: p.get("x-formula") for n, p in document["properties"].items()}
+    assert load_report(edited, specs.elements, specs.ledgers, specs.org_units).aggregate
