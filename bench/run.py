@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
 from bench.builder_bench import bench_admission_check, bench_analyze, bench_template_import  # noqa: E402
+from bench.export_bench import bench_report_export  # noqa: E402
 from bench.runtime_bench import bench_tasks, bench_validate  # noqa: E402
 from bench.summary_bench import bench_summary  # noqa: E402
 from builder.specs import load_specs  # noqa: E402
@@ -307,6 +308,7 @@ def main() -> int:
         bench_export(backend, engine, specs, township, names)
         bench_admission_check(report, backend, engine, specs)
         bench_tasks(report, backend, engine, specs, township)
+        bench_report_export(report, backend, engine, specs)
         # The pandas comparison reads files, not the database: once is enough.
         bench_summary(report, backend, engine, specs, compare=backend == backends[0])
         engine.dispose()

@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         database,
         jobs,
         ledgers,
+        report_data,
         report_editor,
         report_import,
         reports,
@@ -61,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(tasks.bp)
     app.register_blueprint(conflicts.bp)
     app.register_blueprint(summary.bp)
+    app.register_blueprint(report_data.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(warnings.bp)
     return app
