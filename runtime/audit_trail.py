@@ -19,6 +19,8 @@ ACTION_LABELS = {
     "admission.admit": "准入",
     "admission.reject": "不予准入",
     "admission.return": "退回修改",
+    "report.export": "下载汇总数据",
+    "report.extract": "从台账直接提取",
 }
 
 

@@ -112,16 +112,25 @@ def burden(conn: Connection, specs: SpecSet) -> Burden:
     events = conn.execute(select(AuditEntry.at, AuditEntry.action, AuditEntry.target, AuditEntry.detail)
                           .where(AuditEntry.action.in_(("report.extract", "summary.open")))
                           .order_by(AuditEntry.at))
+    codes = dict(conn.execute(select(Report.id, Report.code)).all())
+    dispatched = {codes.get(t.report_id) for t in tasks}
     opened: dict[str, datetime] = {}
+    answered: set[tuple[str, str, str]] = set()
     for when, action, target, detail in events:
         if action == "report.extract":
+            # A report answered from the ledgers instead of by the townships: counted once per
+            # month and township however often it is downloaded, and not for a dispatched report.
+            if target in dispatched:
+                continue
             for code in (detail or {}).get("units") or [u.code for u in specs.townships()]:
-                at(month_of(when), code).extracted += 1
+                if (month_of(when), target, code) not in answered:
+                    answered.add((month_of(when), target, code))
+                    at(month_of(when), code).extracted += 1
         elif (detail or {}).get("complete") and target not in opened:
             opened[target] = when
     units = sorted(cells.values(), key=lambda c: (c.month, c.unit))
     return Burden(units=units, months=_by_month(units), departments=_departments(conn),
-                  summary_hours=_summary_hours(conn, tasks, opened))
+                  summary_hours=_summary_hours(tasks, codes, opened))
 
 
 def _by_month(units: list[UnitMonth]) -> list[UnitMonth]:
@@ -137,9 +146,8 @@ def _by_month(units: list[UnitMonth]) -> list[UnitMonth]:
     return [months[m] for m in sorted(months)]
 
 
-def _summary_hours(conn: Connection, tasks: list[Any], opened: dict[str, datetime]) -> dict[str, float]:
+def _summary_hours(tasks: list[Any], codes: dict[int, str], opened: dict[str, datetime]) -> dict[str, float]:
     """Return month of dispatch → median hours from a report's dispatch to its complete summary."""
-    codes = dict(conn.execute(select(Report.id, Report.code)).all())
     first: dict[str, datetime] = {}
     for t in tasks:
         code = codes.get(t.report_id)

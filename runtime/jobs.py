@@ -148,7 +148,10 @@ def live(engine: Engine, job_id: int, redis_url: str | None = None) -> tuple[int
 
 
 def create(engine: Engine, kind: str, title: str, actor_id: int | None) -> int:
-    """Create a queued job and return its id."""
+    """Create a queued job and return its id (a title longer than the column holds is shortened)."""
+    limit = Job.__table__.c.title.type.length
+    if len(title) > limit:
+        title = title[:limit - 1] + "…"
     with engine.begin() as conn:
         return conn.execute(
             insert(Job).values(kind=kind, title=title, status="queued", done=0, total=0,

@@ -120,6 +120,7 @@ def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, view
     if refused:
         raise AddRefused(refused)
     values.update(_from_key(spec, specs, form, key, values))
+    record.update(_record_from_key(spec, specs, form, key))
     now = utcnow()
     added_id = insert_new(conn, TaskRow.__table__, {
         "task_id": task.id, "record_id": None, "row_key": key, "values": values, "base": {},
@@ -202,6 +203,14 @@ def _from_key(spec: ReportSpec, specs: SpecSet, form: AddForm, key: str,
     plan = bindings(spec, specs)
     return {name: readers[plan[name].ledger_field.element.code](key)
             for name in form.derived if values.get(name) in (None, "")}
+
+
+def _record_from_key(spec: ReportSpec, specs: SpecSet, form: AddForm, key: str) -> dict[str, Any]:
+    """Return the new record's fields the key determines that the report does not ask for."""
+    readers = FROM_KEY.get(form.ledger.by_name[form.ledger.key].element.code, {})
+    bound = {b.ledger_field.name for b in bindings(spec, specs).values() if b.via is None}
+    return {lf.name: readers[lf.element.code](key) for lf in form.ledger.fields
+            if lf.element.code in readers and lf.name not in bound}
 
 
 def new_record(spec: ReportSpec, specs: SpecSet, task: Task, draft: Any) -> dict[str, Any]:

@@ -271,3 +271,20 @@ def test_a_village_task_adds_rows_to_its_own_village(load_task, district, specs,
         row = add_row(conn, specs, spec, task, worker, {"id_number": key, "name": "村里新人"}, extra)
         draft = conn.execute(select(TaskRow).where(TaskRow.id == row.added_id)).one()
         assert draft.record["village_code"] == village
+
+
+def test_a_report_without_gender_or_birth_date_still_makes_a_complete_record(load_task, district, specs,
+                                                                             zhongshanlu_task):
+    task_id, filler = zhongshanlu_task(**{
+        "properties": {"name": {"x-element": "person.name"}, "id_number": {"x-element": "person.id_number"},
+                       "visited": {"title": "是否已走访", "type": "boolean"}},
+        "required": ["name"], "x-justification": "核对走访情况"})
+    key = make_id_number("19791111", 917)
+    with district.begin() as conn:
+        task, report, spec = load_task(conn, task_id)
+        row = add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "只有姓名"}, _extra(specs))
+        draft = conn.execute(select(TaskRow).where(TaskRow.id == row.added_id)).one()
+        assert (draft.record["gender"], draft.record["birth_date"]) == ("男", "1979-11-11")
+        _fill_everything(conn, specs, spec, task, filler)
+        assert submit_task(conn, specs, spec, task, filler, report).written.created == 1
+        assert get_by_key(conn, specs.ledgers["person"], key)["birth_date"] == "1979-11-11"

@@ -48,6 +48,10 @@ def scripted(district, specs, admit_sample, actor_of):
         conn.execute(insert(AuditEntry), [
             {"at": _utc("2026-11-05 02:00"), "action": "report.extract", "target": "R-x",
              "detail": {"units": [ZHONGSHANLU], "rows": 10}},
+            {"at": _utc("2026-11-06 02:00"), "action": "report.extract", "target": "R-x",
+             "detail": {"units": [ZHONGSHANLU], "rows": 10, "format": "csv"}},
+            {"at": _utc("2026-11-06 03:00"), "action": "report.extract", "target": code,
+             "detail": {"units": [ZHONGSHANLU], "rows": 10}},
             {"at": _utc("2026-10-12 02:00"), "action": "summary.open", "target": code,
              "detail": {"complete": False, "live": False}},
             {"at": _utc("2026-11-02 02:00"), "action": "summary.open", "target": code,
@@ -79,7 +83,8 @@ def test_figures_follow_the_recorded_events(district, specs, scripted):
     assert october.median_hours == 24
     assert (november.prefilled, november.typed, november.prefill_rate) == (30, 30, 0.5)
     assert november.median_hours == pytest.approx(21 * 24 + 15)
-    assert by[("2026-11", ZHONGSHANLU)].extracted == 1 and by[("2026-11", ZHONGSHANLU)].received == 0
+    assert by[("2026-11", ZHONGSHANLU)].extracted == 1, "downloaded twice, and the dispatched report's"
+    assert by[("2026-11", ZHONGSHANLU)].received == 0
     months = {m.month: m for m in figures.months}
     assert months["2026-10"].received == 23 and months["2026-10"].prefill_rate == 0.8
     assert months["2026-11"].extracted == 1

@@ -160,3 +160,11 @@ def test_the_worker_command_runs_queued_jobs(engine, rq_queue, monkeypatch, caps
     monkeypatch.setenv("REDIS_URL", url)
     assert main(["worker", "--burst", "--no-fork", "--queue", queue]) == 0
     assert jobs.get(engine, job_id).status == "done"
+
+
+def test_a_long_title_is_shortened_to_fit(engine):
+    from runtime.jobs import create, get
+
+    job_id = create(engine, "export", "下载预填表格：" + "很长的报表名称" * 40, None)
+    title = get(engine, job_id).title
+    assert len(title) == 200 and title.endswith("…")
