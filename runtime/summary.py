@@ -23,7 +23,7 @@ from runtime.ledger_store import condition
 from runtime.models import Record, Report, Task, TaskRow
 from runtime.prefill import bindings
 
-__all__ = ["EMPTY", "Line", "Summary", "summarize", "summary_fields"]
+__all__ = ["EMPTY", "Line", "Summary", "summarize", "summarize_extraction", "summary_fields"]
 
 
 @dataclass
@@ -97,6 +97,37 @@ def summarize(conn: Connection, specs: SpecSet, spec: ReportSpec, report: Report
     return summary
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """An org unit read without a task (an extraction): no drafts, no state."""
+
+    org_unit_code: str
+    id: int | None = None
+    state: str = "extract"
+
+
+def summarize_extraction(conn: Connection, specs: SpecSet, spec: ReportSpec, units: list[str], *,
+                         by: str | None = None) -> Summary:
+    """Return the summary of a report answered from the ledgers: its units' records, nothing typed."""
+    sums, choices = summary_fields(spec, specs)
+    pivot_field = next((f for f in choices if f.name == by), None)
+    summary = Summary(measures=sums, choices=choices, by_unit=[], total=Line("", "合计"),
+                      pivot_field=pivot_field)
+    if not units or not spec.rows.ledger:
+        return summary
+    found, pivot = _read_live(conn, specs, spec, [_Unit(code) for code in units], sums, pivot_field)
+    summary.by_unit = [_line(code, specs.org_units[code].name, found.get(code, Part()), sums, "extract")
+                       for code in units]
+    whole = Part()
+    for line in summary.by_unit:
+        whole.add(Part(line.rows, dict(line.sums)))
+    summary.total = _line("", "合计", whole, sums)
+    if pivot_field is not None:
+        summary.pivot = sorted((_line(value, value, part, sums) for value, part in pivot.items()),
+                               key=lambda line: _order(pivot_field, specs, line.code))
+    return summary
+
+
 def _line(code: str, name: str, part: Part, sums: list[Measure], state: str = "") -> Line:
     return Line(code=code, label=name, rows=part.rows, state=state,
                 sums={m.name: part.sums.get(m.name, 0.0) for m in sums})
@@ -145,8 +176,9 @@ def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Sel
     by_element = {f.element.code: f.name for f in ledger.fields}
     scope = [Record.township_code.in_(townships)] if townships else []
     scope += [Record.village_code.in_(villages)] if villages else []
+    task_ids = [t.id for t in tasks if t.id is not None]
     joined = Record.__table__.outerjoin(draft, and_(draft.record_id == Record.id,
-                                                    draft.task_id.in_([t.id for t in tasks])))
+                                                    draft.task_id.in_(task_ids)))
     return select().select_from(joined).where(
         Record.ledger == ledger.code, or_(*scope),
         *(condition(ledger, by_element[c.element], c.op, c.value) for c in spec.rows.filter),

@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from runtime.admission import load_spec
 from runtime.audit import record_event
-from runtime.dispatch import STATE_LABELS
+from runtime.dispatch import STATE_LABELS, admitted_spec
+from runtime.extraction import can_extract, extraction_units
 from runtime.models import Report, Task
 from runtime.prefill import TaskPage, row_view, task_page
 from runtime.reports import get_version
-from runtime.summary import Summary, summarize
+from runtime.summary import Summary, summarize, summarize_extraction
 from runtime.task_added import added_row, added_rows
 from web import database
 from web.auth import roles_required
@@ -30,12 +31,32 @@ PAGE_SIZE = 50
 
 
 def _spec_of(report: Report):
-    """Return the spec of the version the report was dispatched with."""
+    """Return the spec of the version the report was dispatched with (None: not dispatched)."""
     db = database.session()
     version = db.scalar(select(Task.version).where(Task.report_id == report.id).limit(1))
     if version is None:
-        abort(404)
+        return None
     return load_spec(database.specs(), get_version(db, report, version).document)
+
+
+def _extracted(report: Report):
+    """Show the summary of a report answered from the ledgers instead of the townships."""
+    if not can_extract(report):
+        abort(404)
+    db = database.session()
+    specs = database.specs()
+    spec = admitted_spec(db, specs, report)
+    units = extraction_units(specs, spec, current_user.viewer)
+    summary = summarize_extraction(db.connection(), specs, spec, units, by=request.args.get("by") or None)
+    if summary.pivot_field is None and summary.choices and "by" not in request.args:
+        summary = summarize_extraction(db.connection(), specs, spec, units, by=summary.choices[0].name)
+    record_event(db.connection(), current_user.id, "report.extract", report.code,
+                 {"mode": "summary", "rows": summary.total.rows, "units": units})
+    measure = next((m for m in summary.measures if m.name == request.args.get("measure")),
+                   summary.measures[0] if summary.measures else None)
+    return render_template("summary/show.html", report=report, spec=spec, summary=summary, live=False,
+                           extracted=True, measure=measure, chart=_chart_data(summary, measure),
+                           states=STATE_LABELS)
 
 
 @bp.get("/<code>/summary")
@@ -44,6 +65,8 @@ def show(code: str):
     """Show the summary by township, a pivot by a choice field, and charts."""
     report = load_owned(code)
     spec = _spec_of(report)
+    if spec is None:
+        return _extracted(report)
     live = request.args.get("live") == "1"
     conn = database.session().connection()
     summary = summarize(conn, database.specs(), spec, report, live=live, by=request.args.get("by") or None)
@@ -83,7 +106,7 @@ def _task(report: Report, unit: str) -> Task:
 def unit_rows(code: str, unit: str):
     """Show one township's line and its rows, as the department may see them."""
     report = load_owned(code)
-    spec = _spec_of(report)
+    spec = _spec_of(report) or abort(404)
     task = _task(report, unit)
     conn = database.session().connection()
     specs = database.specs()
@@ -103,7 +126,7 @@ def unit_rows(code: str, unit: str):
 def row(code: str, unit: str, ref: str):
     """Show one row of a township's task, field by field."""
     report = load_owned(code)
-    spec = _spec_of(report)
+    spec = _spec_of(report) or abort(404)
     task = _task(report, unit)
     conn = database.session().connection()
     specs = database.specs()

@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from runtime.models import AuditEntry, Record, Task
 
@@ -72,3 +72,22 @@ def test_another_department_and_townships_cannot_open_the_summary(fresh_client, 
     assert fresh_client.get(f"/reports/{code}/summary").status_code == 403
     fresh_auth.login("zhongshanlu")
     assert fresh_client.get(f"/reports/{code}/summary").status_code == 403
+
+
+def test_a_report_answered_from_the_ledgers_has_the_same_summary_without_townships(fresh_client, fresh_auth,
+                                                                                    engine, admit_report):
+    code = admit_report(engine, **REPORT)
+    fresh_auth.login("canlian")
+    overview = fresh_client.get(f"/reports/{code}/").get_data(as_text=True)
+    assert "查看汇总（台账直接提取）" in overview
+    html = fresh_client.get(f"/reports/{code}/summary").get_data(as_text=True)
+    assert "台账直接提取（未下派镇街）" in html and "包含未提交镇街" not in html
+    with engine.connect() as conn:
+        assert conn.scalars(select(Task.id)).all() == [], "nothing was dispatched"
+        persons = conn.scalar(select(func.count()).select_from(Record).where(
+            Record.ledger == "person", Record.data["disability_grade"].as_string().is_not(None),
+            Record.data["disability_grade"].as_string() != ""))
+        events = conn.scalars(select(AuditEntry.detail).where(AuditEntry.action == "report.extract")).all()
+    data = json.loads(re.search(r'id="summary-data">(.+?)</script>', html, re.S).group(1))
+    assert sum(data["rows"]) == persons and len(data["units"]) == 23
+    assert events and events[0]["mode"] == "summary" and events[0]["rows"] == persons
