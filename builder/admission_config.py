@@ -72,7 +72,8 @@ class RulesInvalid(ValueError):
         super().__init__("准入规则文件有误：\n" + "\n".join(problems))
 
 
-def _read(path: Path, rel: str, problems: list[str]) -> Any:
+def read_json(path: Path, rel: str, problems: list[str]) -> Any:
+    """Return a spec file's JSON, or None with the reason added to `problems` (named by `rel`)."""
     if not path.exists():
         problems.append(f"{rel}: 文件不存在")
         return None
@@ -166,7 +167,7 @@ def _check_rule(item: dict, where: str, problems: list[str]) -> None:
 def _remit_file(root: Path, name: str, problems: list[str]) -> dict | None:
     """Read a remit list file next to rules.json, reporting what is wrong with it."""
     rel = f"admission/{name}"
-    document = _read(root / "admission" / name, rel, problems)
+    document = read_json(root / "admission" / name, rel, problems)
     if document is None:
         return None
     ok = (isinstance(document, dict) and isinstance(document.get("title"), str)
@@ -183,10 +184,10 @@ def _problems(root: Path, *, catalog: bool) -> tuple[list[str], dict | None, dic
     """Return the problems, the rules document and the remit document (when referenced)."""
     problems: list[str] = []
     rel = str(RULES_FILE)
-    document = _read(root / RULES_FILE, rel, problems)
+    document = read_json(root / RULES_FILE, rel, problems)
     if document is None:
         return problems, None, None
-    meta = _read(root / META_FILE, str(META_FILE), problems)
+    meta = read_json(root / META_FILE, str(META_FILE), problems)
     if meta is not None:
         for error in Draft202012Validator(meta).iter_errors(document):
             where = "/".join(str(p) for p in error.absolute_path) or "（根）"

@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from builder.admission_config import read_json
 from builder.admission_rules import placeholders
 from builder.report_spec import FILTER_OPS
 from builder.specs import Ledger, SpecSet
@@ -300,15 +301,7 @@ def warning_problems(document: Any, specs: SpecSet, meta: Mapping[str, Any]) -> 
 
 
 def _read(root: Path, rel: Path, problems: list[str]) -> Any:
-    path = root / rel
-    if not path.exists():
-        problems.append(f"{rel}: 文件不存在")
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.append(f"{rel}: 不是有效的 UTF-8 JSON：{exc}")
-        return None
+    return read_json(root / rel, str(rel), problems)
 
 
 def _problems(root: Path, specs: SpecSet) -> tuple[list[str], Any]:

@@ -87,14 +87,7 @@ def summarize(conn: Connection, specs: SpecSet, spec: ReportSpec, report: Report
         if pivot_field is not None and t.id in kept:
             for value, kept_part in kept[t.id].by.get(pivot_field.name, {}).items():
                 pivot.setdefault(value, Part()).add(kept_part)
-    whole = Part()
-    for line in summary.by_unit:
-        whole.add(Part(line.rows, dict(line.sums)))
-    summary.total = _line("", "合计", whole, sums)
-    if pivot_field is not None:
-        summary.pivot = sorted((_line(value, value, part, sums) for value, part in pivot.items()),
-                               key=lambda line: _order(pivot_field, specs, line.code))
-    return summary
+    return _finish(summary, pivot, specs)
 
 
 @dataclass(frozen=True)
@@ -118,13 +111,18 @@ def summarize_extraction(conn: Connection, specs: SpecSet, spec: ReportSpec, uni
     found, pivot = _read_live(conn, specs, spec, [_Unit(code) for code in units], sums, pivot_field)
     summary.by_unit = [_line(code, specs.org_units[code].name, found.get(code, Part()), sums, "extract")
                        for code in units]
+    return _finish(summary, pivot, specs)
+
+
+def _finish(summary: Summary, pivot: dict[str, Part], specs: SpecSet) -> Summary:
+    """Add the total of the township lines and the pivot's lines in the field's option order."""
     whole = Part()
     for line in summary.by_unit:
         whole.add(Part(line.rows, dict(line.sums)))
-    summary.total = _line("", "合计", whole, sums)
-    if pivot_field is not None:
-        summary.pivot = sorted((_line(value, value, part, sums) for value, part in pivot.items()),
-                               key=lambda line: _order(pivot_field, specs, line.code))
+    summary.total = _line("", "合计", whole, summary.measures)
+    if summary.pivot_field is not None:
+        summary.pivot = sorted((_line(v, v, part, summary.measures) for v, part in pivot.items()),
+                               key=lambda line: _order(summary.pivot_field, specs, line.code))
     return summary
 
 
