@@ -83,12 +83,18 @@ def test_navigation_picks_up_later_blueprints_by_role(app, client, auth):
     """Entries for later features appear once their endpoint exists, for their roles only."""
     from flask import Blueprint
 
-    dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-    dashboard.add_url_rule("/", "index", lambda: "dashboard")
-    app.register_blueprint(dashboard)
+    from web.views import NavItem, add_nav
+
+    add_nav(app, NavItem("later.index", "以后", frozenset({"leader"})))
+    add_nav(app, NavItem("never.index", "没有", frozenset({"leader"})))
+    later = Blueprint("later", __name__, url_prefix="/later")
+    later.add_url_rule("/", "index", lambda: "later")
+    app.register_blueprint(later)
     auth.login("leader")
     page = client.get("/ledgers/person").get_data(as_text=True)
-    assert '<a href="/dashboard/">看板</a>' in page
+    assert '<a href="/later/">以后</a>' in page and '<a href="/dashboard/">看板</a>' in page
+    assert "没有</a>" not in page, "an entry whose endpoint is not registered is left out"
     assert '<a href="/ledgers" class="active" aria-current="page">台账</a>' in page
     auth.login("zhongshanlu")
-    assert "看板</a>" not in client.get("/ledgers").get_data(as_text=True)
+    page = client.get("/ledgers").get_data(as_text=True)
+    assert "以后</a>" not in page and "看板</a>" not in page
