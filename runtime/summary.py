@@ -19,6 +19,8 @@ from sqlalchemy.orm import aliased
 from builder.report_spec import ReportField, ReportSpec
 from builder.report_totals import EMPTY, Measure, Part, Totals, choice_fields, field_schema, label, measures
 from builder.specs import SpecSet
+from runtime.aggregate import is_aggregate, merged_tasks
+from runtime.clock import local_today
 from runtime.ledger_store import condition
 from runtime.models import Record, Report, Task, TaskRow
 from runtime.prefill import bindings
@@ -78,8 +80,13 @@ def summarize(conn: Connection, specs: SpecSet, spec: ReportSpec, report: Report
         return summary
     kept = {t.id: Totals.from_json(t.totals) for t in shown if t.state == "submitted" and t.totals}
     # Tasks without kept totals (not submitted) are read from their ledger rows and drafts.
-    read = [t for t in shown if t.id not in kept] if spec.rows.ledger else []
-    units, pivot = _read_live(conn, specs, spec, read, sums, pivot_field) if read else ({}, {})
+    read = [t for t in shown if t.id not in kept]
+    if not read:
+        units, pivot = {}, {}
+    elif is_aggregate(spec):
+        units, pivot = _read_units(conn, specs, spec, read, sums, pivot_field)
+    else:
+        units, pivot = _read_live(conn, specs, spec, read, sums, pivot_field)
     for t in shown:
         part = kept[t.id].whole if t.id in kept else units.get(t.org_unit_code, Part())
         summary.by_unit.append(_line(t.org_unit_code, specs.org_units[t.org_unit_code].name, part, sums,
@@ -137,6 +144,20 @@ def _order(f: ReportField, specs: SpecSet, value: str) -> tuple[int, str]:
     if value == EMPTY:
         return (len(options) + 1, value)
     return (options.index(value) if value in options else len(options), value)
+
+
+def _read_units(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any], sums: list[Measure],
+                pivot_field: ReportField | None) -> tuple[dict[str, Part], dict[str, Part]]:
+    """Read the current totals of an aggregate report's tasks: their org-unit rows, corrections over."""
+    choices = [pivot_field] if pivot_field is not None else []
+    units: dict[str, Totals] = {}
+    for task, _unit, row in merged_tasks(conn, specs, spec, tasks, today=local_today()):
+        units.setdefault(task.org_unit_code, Totals()).add_row(row, sums, choices)
+    pivot: dict[str, Part] = {}
+    for totals in units.values():
+        for value, part in totals.by.get(pivot_field.name, {}).items() if pivot_field else ():
+            pivot.setdefault(value, Part()).add(part)
+    return {code: totals.whole for code, totals in units.items()}, pivot
 
 
 def _read_live(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any], sums: list[Measure],

@@ -254,3 +254,20 @@ def test_many_tasks_merge_in_two_queries_and_extraction_is_the_unchanged_rows(le
     assert unchanged[QINGFENG]["rent_parcels"] == 2, "extraction reads the ledgers, not the drafts"
     others = {c: v for c, v in rows.items() if c != QINGFENG}
     assert {c: v for c, v in unchanged.items() if c != QINGFENG} == others
+
+
+def test_the_summary_adds_up_unit_rows_live_and_as_submitted(ledger, specs, aggregate_task, load_task):
+    from runtime.summary import summarize
+
+    task_id, viewer = aggregate_task()
+    with ledger.begin() as conn:
+        task, report, spec = load_task(conn, task_id)
+        live = summarize(conn, specs, spec, report, live=True)
+        lines = {line.code: line for line in live.by_unit}
+        assert (lines[QINGFENG].rows, lines[QINGFENG].sums["transferred_area"]) == (1, 17.75)
+        assert lines[JINLONG].sums["transferred_area"] == 100.0 and live.total.sums["rent_parcels"] == 3
+        save_unit_cells(conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "18"},
+                        expected_version=0)
+        submit_task(conn, specs, spec, task, viewer, report)
+        submitted = summarize(conn, specs, spec, report)
+    assert [(line.code, line.sums["transferred_area"]) for line in submitted.by_unit] == [(QINGFENG, 18.0)]
