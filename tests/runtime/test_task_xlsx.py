@@ -29,6 +29,16 @@ def setup(district, specs, admit_sample, actor_of):
     return task_id, Viewer(filler, "township", township=ZHONGSHANLU)
 
 
+def _downloaded(district, specs, task_id, filler, tmp_path):
+    """Write the task's workbook as the filler downloads it; return its spec, book, sheet and header."""
+    target = tmp_path / "task.xlsx"
+    with district.begin() as conn:
+        task, spec = _load(conn, specs, task_id)
+        write_task_xlsx(conn, specs, spec, task, filler, target)
+    book = openpyxl.load_workbook(target)
+    return spec, book, book.active, [c.value for c in book.active[1]]
+
+
 def _load(conn, specs, task_id):
     task = conn.execute(select(Task).where(Task.id == task_id)).one()
     document = conn.execute(select(ReportVersion.document).where(
@@ -100,13 +110,7 @@ def test_the_fast_path_matches_every_page_row(district, specs, admit_sample, act
 
 def test_an_uploaded_workbook_saves_the_changed_cells_row_by_row(district, specs, setup, tmp_path):
     task_id, filler = setup
-    target = tmp_path / "task.xlsx"
-    with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        write_task_xlsx(conn, specs, spec, task, filler, target)
-    book = openpyxl.load_workbook(target)
-    sheet = book.active
-    header = [c.value for c in sheet[1]]
+    spec, book, sheet, header = _downloaded(district, specs, task_id, filler, tmp_path)
     income = header.index(column_titles(spec)[[f.name for f in spec.fields].index("monthly_income")]) + 1
     sheet.cell(row=2, column=income, value=1500)
     sheet.cell(row=3, column=income, value="很多")
@@ -129,19 +133,14 @@ def test_an_uploaded_workbook_saves_the_changed_cells_row_by_row(district, specs
 
 def test_an_upload_leaves_masked_and_computed_cells_alone(district, specs, setup, tmp_path):
     task_id, filler = setup
-    target = tmp_path / "task.xlsx"
-    with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        write_task_xlsx(conn, specs, spec, task, filler, target)
-    book = openpyxl.load_workbook(target)
-    sheet = book.active
-    header = [c.value for c in sheet[1]]
+    spec, book, sheet, header = _downloaded(district, specs, task_id, filler, tmp_path)
     names = [f.name for f in spec.fields]
     for name, value in (("id_number", "500118199001011234"), ("age", 3)):  # masked; computed
         sheet.cell(row=2, column=header.index(column_titles(spec)[names.index(name)]) + 1, value=value)
     data = io.BytesIO()
     book.save(data)
     with district.begin() as conn:
+        task, spec = _load(conn, specs, task_id)
         result = read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx",
                                 max_bytes=10_000_000)
         assert result.count("unchanged") == len(result.lines)
