@@ -165,9 +165,10 @@ def measure_coverage(spec: ReportSpec, context: Context) -> Coverage:
         holding = context.holdings.get(f.element) if f.element else None
         element = context.elements.get(f.element) if f.element else None
         declared = element.update_frequency if element else ""
+        computed = f.formula.ledger if f.formula else None  # counted or summed from a ledger
         columns.append(ColumnCoverage(
             field=f.name, label=f.title or f.name, element=f.element,
-            ledger=holding.ledger if holding else None, held=holding is not None,
+            ledger=holding.ledger if holding else computed, held=holding is not None or computed is not None,
             fill_rate=holding.fill_rate if holding else None,
             updated_at=holding.updated_at if holding else None,
             update_frequency=(holding.update_frequency if holding else "") or declared,

@@ -474,3 +474,15 @@ def test_to_json_has_exactly_the_cli_contract_shape(specs, rules):
     assert data["overlaps"] == [
         {"report": "visit_2026", "title": "困难残疾人走访登记表", "shared": 2, "ratio": 0.2}]
     assert data["decision"] == "admit"
+
+
+def test_an_aggregate_report_is_held_by_the_ledgers_yet_goes_out_for_confirmation(specs, rules):
+    from builder.report_spec import load_reports
+
+    spec = load_reports(specs.root, specs)["land_transfer_summary"]
+    verdict = assess(spec, context(specs), rules)
+    coverage = result(verdict, "ledger_coverage")
+    formulas = sum(1 for f in spec.fields if f.formula)
+    assert verdict.coverage.bound == formulas and verdict.coverage.ratio > 0.9
+    assert coverage.outcome == "pass" and "汇总型报表" in coverage.message and "核对确认" in coverage.message
+    assert verdict.decision != "extract"
