@@ -2,9 +2,10 @@
 
 The workbook holds what the filler sees on the page (masked values masked), one row per record
 and a first column with the record's system number, by which the upload matches rows: the
-natural key (an ID number) may be masked in the file. Uploading saves, row by row, the cells
-that differ from what the page shows now, through the same draft path as typing (invalid
-values are kept as drafts with their messages), and reports each row's outcome.
+natural key (an ID number) may be masked in the file. Uploading saves the cells that differ
+from what the page shows now as typing them would (invalid values are kept as drafts with their
+messages; a row someone else saves while the upload runs is refused whole), a thousand rows in
+a few queries, and reports each row's outcome.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from runtime.models import Task
 from runtime.prefill import RowView
 from runtime.reports import ReportError
 from runtime.task_added import added_rows, save_added
-from runtime.task_drafts import StaleRow, check_open, save_cells
+from runtime.task_drafts import RowSaved, StaleRow, check_open, save_rows
 from runtime.task_values import ColumnBatch, iter_task_columns
 
 #: The first column of a task workbook: the row's system number (not to be changed).
@@ -155,6 +156,8 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
     editable = {index: position[name] for index, name in columns.items()
                 if not spec.fields[position[name]].compute}
     added = {r.ref: r for r in added_rows(conn, specs, spec, task, viewer, today=today)}
+    changed: list[tuple[int, dict[str, Any], int]] = []  # (record id, cells, version): saved together
+    waiting: list[int] = []  # their lines in the result
     for n, row in body:
         ref = str(row[0]).strip() if row and row[0] is not None else ""
         if ref[:1] == "n":  # a row the township added in the grid
@@ -177,17 +180,23 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
         if not typed:
             result.lines.append(UploadLine(n, record_id, "unchanged", ref=str(record_id)))
             continue
-        try:
-            saved = save_cells(conn, specs, spec, task, viewer, record_id, typed,
-                               expected_version=batch.versions[at], today=today)
-        except StaleRow as exc:
-            result.lines.append(UploadLine(n, record_id, "stale", str(exc), ref=str(record_id)))
-            continue
-        outcome = "errors" if saved.errors else "saved"
-        result.lines.append(UploadLine(n, record_id, outcome, errors=saved.errors, ref=str(record_id)))
+        waiting.append(len(result.lines))
+        result.lines.append(UploadLine(n, record_id, "saved", ref=str(record_id)))  # its outcome comes below
+        changed.append((record_id, typed, batch.versions[at]))
+    outcomes = save_rows(conn, specs, spec, task, viewer, changed, today=today)
+    for at, saved in zip(waiting, outcomes, strict=True):
+        result.lines[at] = _saved_line(result.lines[at].line, saved)
     record_event(conn, viewer.user_id, "task.upload", str(task.id),
                  {"file": filename, **{k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}})
     return result
+
+
+def _saved_line(n: int, saved: RowSaved) -> UploadLine:
+    """Return the upload's line of a ledger row saved with the others."""
+    ref = str(saved.record_id)
+    if saved.refused:
+        return UploadLine(n, saved.record_id, saved.refused, saved.message, ref=ref)
+    return UploadLine(n, saved.record_id, "errors" if saved.errors else "saved", errors=saved.errors, ref=ref)
 
 
 def _save_added_line(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, n: int,
