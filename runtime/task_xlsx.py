@@ -37,6 +37,11 @@ from runtime.task_values import ColumnBatch, iter_task_columns
 
 #: The first column of a task workbook: the row's system number (not to be changed).
 ROW_COLUMN = "系统编号（请勿修改）"
+#: The second: the row's draft version when downloaded. A row changed on the web since then is
+#: not overwritten by the file (the same rule as two people typing in the grid).
+VERSION_COLUMN = "版本（请勿修改）"
+#: Why a row of the file was not saved: it changed on the web after the download.
+CHANGED_SINCE = "这一行下载后已在网页上修改过，表格中这一行的修改未保存；请在网页上核对后再改"
 #: The second column of an aggregate report's workbook: the org unit's name (read only).
 UNIT_COLUMN = "单位名称"
 #: One Excel sheet holds 1,048,576 rows including the header.
@@ -87,17 +92,18 @@ def write_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Ta
     """Write every row of the task, pre-filled as the viewer sees it, to `target`; return rows."""
     if is_aggregate(spec):
         return _write_units(conn, specs, spec, task, viewer, target, today=today)
-    header = [ROW_COLUMN, *column_titles(spec)]
+    header = [ROW_COLUMN, VERSION_COLUMN, *column_titles(spec)]
     rows: list[dict[str, Any]] = []
     with paused_gc():
         for batch in iter_task_columns(conn, specs, spec, task, viewer, today=today):
             columns = map(shown_column, batch.columns)
-            rows += [dict(zip(header, row, strict=True)) for row in zip(batch.ids, *columns, strict=True)]
+            rows += [dict(zip(header, row, strict=True))
+                     for row in zip(batch.ids, batch.versions, *columns, strict=True)]
             if progress:
                 progress(len(rows))
         for added in added_rows(conn, specs, spec, task, viewer, today=today):  # last, as few as they are
             values = (shown(added.cells[f.name].value) for f in spec.fields)
-            rows.append(dict(zip(header, (added.ref, *values), strict=True)))
+            rows.append(dict(zip(header, (added.ref, added.draft_version, *values), strict=True)))
     sheet = (spec.title[:28] or "任务")
     chunks = [rows[i:i + SHEET_ROWS] for i in range(0, max(len(rows), 1), SHEET_ROWS)]
     if len(chunks) == 1:
@@ -141,6 +147,7 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
     check_open(task, viewer, specs)
     table = read_table(data, filename, max_bytes=max_bytes)
     header_at, columns = _header(table, spec)
+    versions = _versions(table[header_at], table[header_at + 1:], header_at)
     result = UploadResult()
     body = [(n, row) for n, row in enumerate(table[header_at + 1:], start=header_at + 2)
             if any(c not in (None, "") for c in row)]
@@ -162,7 +169,7 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
         ref = str(row[0]).strip() if row and row[0] is not None else ""
         if ref[:1] == "n":  # a row the township added in the grid
             result.lines.append(_save_added_line(conn, specs, spec, task, viewer, n, row, added.get(ref),
-                                                 editable, today))
+                                                 editable, today, versions.get(n)))
             continue
         record_id = ids[n]
         found = current.get(record_id)
@@ -180,6 +187,9 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
         if not typed:
             result.lines.append(UploadLine(n, record_id, "unchanged", ref=str(record_id)))
             continue
+        if versions.get(n, batch.versions[at]) != batch.versions[at]:
+            result.lines.append(UploadLine(n, record_id, "stale", CHANGED_SINCE, ref=str(record_id)))
+            continue
         waiting.append(len(result.lines))
         result.lines.append(UploadLine(n, record_id, "saved", ref=str(record_id)))  # its outcome comes below
         changed.append((record_id, typed, batch.versions[at]))
@@ -189,6 +199,20 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
     record_event(conn, viewer.user_id, "task.upload", str(task.id),
                  {"file": filename, **{k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}})
     return result
+
+
+def _versions(header: list[Any], body: list[list[Any]], header_at: int) -> dict[int, int]:
+    """Return file line → the row's draft version at download (files from before the column: none)."""
+    cells = [str(c).strip() if c is not None else "" for c in header]
+    if VERSION_COLUMN not in cells:
+        return {}
+    at = cells.index(VERSION_COLUMN)
+    found = {}
+    for n, row in enumerate(body, start=header_at + 2):
+        version = _int(row[at]) if at < len(row) else None
+        if version is not None:
+            found[n] = version
+    return found
 
 
 def _saved_line(n: int, saved: RowSaved) -> UploadLine:
@@ -201,7 +225,7 @@ def _saved_line(n: int, saved: RowSaved) -> UploadLine:
 
 def _save_added_line(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, n: int,
                      row: list[Any], view: RowView | None, editable: dict[int, int],
-                     today: date | None) -> UploadLine:
+                     today: date | None, version: int | None) -> UploadLine:
     """Save the changed cells of a row the township added; return its outcome."""
     if view is None:
         return UploadLine(n, None, "unknown", "这一新增的行已被删除，或不属于本任务，已跳过")
@@ -215,6 +239,8 @@ def _save_added_line(conn: Connection, specs: SpecSet, spec: ReportSpec, task: T
         typed[f.name] = "" if text is None else text
     if not typed:
         return UploadLine(n, None, "unchanged", ref=view.ref)
+    if version is not None and version != view.draft_version:
+        return UploadLine(n, None, "stale", CHANGED_SINCE, ref=view.ref)
     try:
         saved = save_added(conn, specs, spec, task, viewer, view.added_id, typed,
                            expected_version=view.draft_version, today=today)

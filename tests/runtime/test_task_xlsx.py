@@ -14,7 +14,7 @@ from runtime.dispatch import dispatch
 from runtime.models import ReportVersion, Task, TaskRow, User
 from runtime.prefill import task_page
 from runtime.reports import ReportError
-from runtime.task_xlsx import ROW_COLUMN, column_titles, read_task_xlsx, write_task_xlsx
+from runtime.task_xlsx import ROW_COLUMN, VERSION_COLUMN, column_titles, read_task_xlsx, write_task_xlsx
 
 ZHONGSHANLU = "500118001"
 
@@ -54,7 +54,7 @@ def test_the_workbook_holds_every_row_as_the_filler_sees_it(district, specs, set
         rows = write_task_xlsx(conn, specs, spec, task, filler, target)
         first = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
     sheet = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
-    assert sheet[0] == [ROW_COLUMN, *column_titles(spec)]
+    assert sheet[0] == [ROW_COLUMN, VERSION_COLUMN, *column_titles(spec)]
     assert len(sheet) - 1 == rows > 0
     line = dict(zip(sheet[0], sheet[1], strict=True))
     assert int(line[ROW_COLUMN]) == first.record_id
@@ -192,3 +192,30 @@ def test_an_added_row_goes_out_last_and_comes_back_by_its_reference(district, sp
         draft = conn.execute(select(TaskRow).where(TaskRow.id == row.added_id)).one()
         assert draft.values["monthly_income"] == 900
         assert draft.row_key == key and draft.values["id_number"] == key, "the key stays as added"
+
+
+def test_a_row_changed_on_the_web_after_the_download_is_not_overwritten_by_the_file(district, specs, setup,
+                                                                                    tmp_path):
+    from runtime.task_drafts import save_cells
+
+    task_id, filler = setup
+    spec, book, sheet, header = _downloaded(district, specs, task_id, filler, tmp_path)
+    income = header.index(column_titles(spec)[[f.name for f in spec.fields].index("monthly_income")]) + 1
+    first, second = int(sheet.cell(row=2, column=1).value), int(sheet.cell(row=3, column=1).value)
+    with district.begin() as conn:  # someone types on the web meanwhile
+        task, spec = _load(conn, specs, task_id)
+        save_cells(conn, specs, spec, task, filler, first, {"monthly_income": "800"}, expected_version=0)
+    sheet.cell(row=2, column=income, value=1500)
+    sheet.cell(row=3, column=income, value=1600)
+    data = io.BytesIO()
+    book.save(data)
+    with district.begin() as conn:
+        task, spec = _load(conn, specs, task_id)
+        result = read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx",
+                                max_bytes=10_000_000)
+        outcomes = {line.record_id: line for line in result.lines}
+        drafts = {r.record_id: r.values
+                  for r in conn.execute(select(TaskRow).where(TaskRow.task_id == task_id))}
+    assert outcomes[first].outcome == "stale" and "网页上修改过" in outcomes[first].message
+    assert drafts[first] == {"monthly_income": 800}, "the web's newer value stays"
+    assert outcomes[second].outcome == "saved" and drafts[second] == {"monthly_income": 1600}
