@@ -94,7 +94,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(f"  {specs.ledgers[ledger].title}: {n:,}")
     print(f"完成，用时 {time.perf_counter() - started:.1f} 秒")
     if load_demo_reports(engine, specs):
-        print("  已创建演示报表：已下派（各镇街有预填任务）、待审核、退回修改、已准入（直接提取）各一张")
+        print("  已创建演示报表：已下派（各镇街有预填任务，其中 3 个镇街已提交，可看汇总）、"
+              "待审核、退回修改、已准入（直接提取）各一张")
     return 0
 
 

@@ -1,14 +1,18 @@
 """Demo reports at every step of admission, so that each demo login finds work waiting.
 
 区残联's disability survey was admitted and dispatched to every township, so each township login
-finds a pre-filled task; 区民政局's low-income review waits for review; 区农业农村委's land check
-was returned with a reason; 区退役军人事务局's veteran roster, which the ledgers already hold, was
-admitted to be answered by extraction.
+finds a pre-filled task; three townships (not 中山路街道 or 来苏镇, the logins the README names)
+have filled and submitted theirs, so the summary and the burden dashboard have figures.
+区民政局's low-income review waits for review; 区农业农村委's land check was returned with a reason;
+区退役军人事务局's veteran roster, which the ledgers already hold, was admitted to be answered by
+extraction.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -16,11 +20,16 @@ from sqlalchemy.orm import Session
 from builder.gatekeeping import load_rules
 from builder.report_spec import load_reports
 from builder.specs import SpecSet
-from runtime.admission import decide, submit
+from runtime.access import Viewer
+from runtime.admission import decide, load_spec, submit
 from runtime.clock import local_today
 from runtime.dispatch import dispatch
-from runtime.models import Report, User
+from runtime.ledger_store import iter_rows
+from runtime.models import Report, ReportVersion, Task, User
+from runtime.prefill import row_query
 from runtime.reports import Actor, create_report
+from runtime.submission import submit_task
+from runtime.task_drafts import save_rows
 
 #: (sample report, department login, what happens to it, the reviewer's reason).
 STORIES = (
@@ -32,6 +41,16 @@ STORIES = (
 )
 
 
+#: Townships that have already filled and submitted the dispatched survey.
+SUBMITTED = ("500118002", "500118003", "500118004")
+
+
+def get_version_document(conn: Any, report_id: int, version: int) -> dict[str, Any]:
+    """Return the spec document of one version of a report."""
+    return conn.scalar(select(ReportVersion.document).where(
+        ReportVersion.report_id == report_id, ReportVersion.version == version))
+
+
 def _actor(session: Session, username: str) -> Actor:
     user = session.scalar(select(User).where(User.username == username))
     return Actor(user.id, user.role, user.department_id)
@@ -39,6 +58,7 @@ def _actor(session: Session, username: str) -> Actor:
 
 def load_demo_reports(engine: Engine, specs: SpecSet) -> int:
     """Create the demo reports unless the database has reports already; return how many."""
+    dispatched = ""
     samples = load_reports(specs.root, specs)
     rules = load_rules(specs.root)
     deadline = (local_today() + timedelta(days=28)).isoformat()
@@ -57,4 +77,41 @@ def load_demo_reports(engine: Engine, specs: SpecSet) -> int:
                 decide(session, filed, reviewer, "admit" if step == "dispatch" else step, reason)
             if step == "dispatch":
                 dispatch(session, specs, report, actor)
-        return len(STORIES)
+                dispatched = report.code
+    _submit_some(engine, specs, dispatched, SUBMITTED)
+    return len(STORIES)
+
+
+def _answer(f: Any, rng: random.Random, day: date) -> str:
+    """Return what a township would type into a field of the survey, by the field's type."""
+    kind, schema = f.schema.get("type"), f.schema
+    if kind == "array":
+        return "、".join(rng.sample(list(schema["items"]["enum"][:-1]), rng.randint(1, 2)))
+    if kind == "boolean":
+        return rng.choice(("是", "否"))
+    if schema.get("format") == "date":
+        return (day - timedelta(days=rng.randint(1, 10))).isoformat()
+    if kind in ("number", "integer"):
+        return str(rng.randrange(800, 4000, 100))
+    if "enum" in schema:
+        return rng.choice(list(schema["enum"]))
+    return "已入户核实"
+
+
+def _submit_some(engine: Engine, specs: SpecSet, code: str, units: tuple[str, ...]) -> None:
+    """Have some townships fill what their task asks of them and submit it (a demo of the summary)."""
+    rng = random.Random(20261129)
+    day = local_today()
+    with engine.begin() as conn:
+        report = conn.execute(select(Report).where(Report.code == code)).one()
+        for unit in units:
+            task = conn.execute(select(Task).where(Task.report_id == report.id,
+                                                   Task.org_unit_code == unit)).one()
+            spec = load_spec(specs, get_version_document(conn, report.id, task.version))
+            filler = conn.scalar(select(User.id).where(User.org_unit_code == unit, User.role == "township"))
+            viewer = Viewer(filler, "township", township=unit)
+            asked = [f for f in spec.fields if not f.element and not f.compute]
+            rows = [(r["_id"], {f.name: _answer(f, rng, day) for f in asked}, 0)
+                    for batch in iter_rows(conn, row_query(spec, specs, task)) for r in batch]
+            save_rows(conn, specs, spec, task, viewer, rows, today=day)
+            submit_task(conn, specs, spec, task, viewer, report, today=day)

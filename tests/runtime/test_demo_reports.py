@@ -22,3 +22,7 @@ def test_demo_reports_cover_every_step_and_are_created_once(engine, specs):
     assert len(reasons) == 3
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Task)) == 23
+        submitted = session.scalars(select(Task).where(Task.state == "submitted")).all()
+    assert sorted(t.org_unit_code for t in submitted) == ["500118002", "500118003", "500118004"]
+    assert all(t.totals["whole"]["rows"] == t.rows_total for t in submitted), "with their totals kept"
+    assert sum(t.cells_typed for t in submitted) > 0 and sum(t.cells_prefilled for t in submitted) > 0
