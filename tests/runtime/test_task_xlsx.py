@@ -39,6 +39,14 @@ def _downloaded(district, specs, task_id, filler, tmp_path):
     return spec, book, book.active, [c.value for c in book.active[1]]
 
 
+def _upload(conn, specs, task_id, filler, book):
+    """Upload a filled workbook to the task as its filler; return the row-by-row result."""
+    data = io.BytesIO()
+    book.save(data)
+    task, spec = _load(conn, specs, task_id)
+    return read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx", max_bytes=10**7)
+
+
 def _load(conn, specs, task_id):
     task = conn.execute(select(Task).where(Task.id == task_id)).one()
     document = conn.execute(select(ReportVersion.document).where(
@@ -115,12 +123,8 @@ def test_an_uploaded_workbook_saves_the_changed_cells_row_by_row(district, specs
     sheet.cell(row=2, column=income, value=1500)
     sheet.cell(row=3, column=income, value="很多")
     sheet.cell(row=4, column=1, value=999999)  # a row number that is not this task's
-    data = io.BytesIO()
-    book.save(data)
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        result = read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx",
-                                max_bytes=10_000_000)
+        result = _upload(conn, specs, task_id, filler, book)
         outcomes = {line.line: line for line in result.lines}
         assert outcomes[2].outcome == "saved"
         assert outcomes[3].outcome == "errors" and "monthly_income" in outcomes[3].errors
@@ -137,12 +141,8 @@ def test_an_upload_leaves_masked_and_computed_cells_alone(district, specs, setup
     names = [f.name for f in spec.fields]
     for name, value in (("id_number", "500118199001011234"), ("age", 3)):  # masked; computed
         sheet.cell(row=2, column=header.index(column_titles(spec)[names.index(name)]) + 1, value=value)
-    data = io.BytesIO()
-    book.save(data)
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        result = read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx",
-                                max_bytes=10_000_000)
+        result = _upload(conn, specs, task_id, filler, book)
         assert result.count("unchanged") == len(result.lines)
         assert conn.execute(select(TaskRow).where(TaskRow.task_id == task_id)).first() is None
 
@@ -181,12 +181,8 @@ def test_an_added_row_goes_out_last_and_comes_back_by_its_reference(district, sp
     income = header.index(column_titles(spec)[[f.name for f in spec.fields].index("monthly_income")]) + 1
     sheet.cell(row=rows + 1, column=income, value=900)
     sheet.cell(row=rows + 1, column=header.index(column_titles(spec)[1]) + 1, value="110101199001011234")
-    data = io.BytesIO()
-    book.save(data)
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        result = read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx",
-                                max_bytes=10_000_000)
+        result = _upload(conn, specs, task_id, filler, book)
         line = next(line for line in result.lines if line.ref == row.ref)
         assert line.outcome == "saved" and line.line == rows + 1
         draft = conn.execute(select(TaskRow).where(TaskRow.id == row.added_id)).one()
@@ -207,12 +203,8 @@ def test_a_row_changed_on_the_web_after_the_download_is_not_overwritten_by_the_f
         save_cells(conn, specs, spec, task, filler, first, {"monthly_income": "800"}, expected_version=0)
     sheet.cell(row=2, column=income, value=1500)
     sheet.cell(row=3, column=income, value=1600)
-    data = io.BytesIO()
-    book.save(data)
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        result = read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx",
-                                max_bytes=10_000_000)
+        result = _upload(conn, specs, task_id, filler, book)
         outcomes = {line.record_id: line for line in result.lines}
         drafts = {r.record_id: r.values
                   for r in conn.execute(select(TaskRow).where(TaskRow.task_id == task_id))}
