@@ -187,18 +187,17 @@ def run(engine: Engine, job_id: int, func: str, params: dict[str, Any], *, specs
     except Exception as exc:  # a job must end in a state the page can show, whatever happened
         log.exception("job %s failed", job_id)
         values = {"status": "failed", "message": _failure(exc)}
-    try:
-        _finish(engine, job_id, **values)
-    finally:
-        with _live_lock:
-            _live.pop(progress.key, None)
-        if redis is not None:
-            from redis.exceptions import RedisError
+    # Progress goes before the final state is written: whoever sees the job ended finds none left.
+    with _live_lock:
+        _live.pop(progress.key, None)
+    if redis is not None:
+        from redis.exceptions import RedisError
 
-            try:
-                redis.delete(progress.key)
-            except RedisError:
-                log.warning("job progress left in Redis (%s)", progress.key)
+        try:
+            redis.delete(progress.key)
+        except RedisError:
+            log.warning("job progress left in Redis (%s)", progress.key)
+    _finish(engine, job_id, **values)
 
 
 def submit(engine: Engine, kind: str, title: str, actor_id: int | None, func: str,
