@@ -13,7 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Float, Select, and_, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    Connection,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from builder.report_spec import ReportField, ReportSpec
@@ -162,22 +174,53 @@ def _read_units(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[
 
 def _read_live(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any], sums: list[Measure],
                pivot_field: ReportField | None) -> tuple[dict[str, Part], dict[str, Part]]:
-    """Read the current totals of some tasks from their records and drafts (one query, two with a pivot)."""
-    draft = aliased(TaskRow, name="draft")
-    values = _values(conn, specs, spec, draft, sums, pivot_field)
-    rows = _rows(specs, spec, tasks, draft)
-    sums_sql = [func.sum(values[m.name]) for m in sums]
-    units = {code: Part(n, _sums(sums, found)) for code, n, *found in conn.execute(
-        rows.add_columns(Record.township_code, func.count(), *sums_sql).group_by(Record.township_code))}
+    """Read the current totals of some tasks by org unit, from their records and drafts.
+
+    One query for the townships' tasks, one for the villages' (a record can be in both, each with
+    its own draft). With a pivot a query groups by org unit and choice value together, and both
+    tables are added up from its lines: the records are read once, not once per table. Rows a
+    township added, not in the ledger yet, are added from their drafts.
+    """
+    units: dict[str, Part] = {}
     pivot: dict[str, Part] = {}
-    if pivot_field is not None:
+    for level, column in (("township", Record.township_code), ("village", Record.village_code)):
+        chosen = [t for t in tasks if specs.org_units[t.org_unit_code].level == level]
+        if not chosen:
+            continue
+        draft = aliased(TaskRow, name="draft")
+        values = _values(conn, specs, spec, draft, sums, pivot_field)
+        groups = [column]
+        if pivot_field is not None:
+            groups.append(values[pivot_field.name].label("pivot_value"))
+        stmt = _rows(specs, spec, chosen, draft).add_columns(
+            *groups, func.count(), *(func.sum(values[m.name]) for m in sums))
         # Grouped by the output column's name: an expression with bound parameters (the JSON key)
         # would not match itself between SELECT and GROUP BY on PostgreSQL.
-        choice = values[pivot_field.name].label("pivot_value")
-        for value, n, *found in conn.execute(rows.add_columns(choice, func.count(), *sums_sql)
-                                             .group_by(literal_column("pivot_value"))):
-            pivot.setdefault(label(value), Part()).add(Part(n, _sums(sums, found)))
+        stmt = stmt.group_by(column, *([literal_column("pivot_value")] if pivot_field is not None else []))
+        for code, *rest in conn.execute(stmt):
+            value = rest.pop(0) if pivot_field is not None else None
+            part = Part(rest[0], _sums(sums, rest[1:]))
+            units.setdefault(code, Part()).add(part)
+            if pivot_field is not None:
+                pivot.setdefault(label(value), Part()).add(part)
+    _add_added(conn, tasks, sums, pivot_field, units, pivot)
     return units, pivot
+
+
+def _add_added(conn: Connection, tasks: list[Any], sums: list[Measure],
+               pivot_field: ReportField | None, units: dict[str, Part], pivot: dict[str, Part]) -> None:
+    """Add the rows the tasks' townships added (not in the ledger yet) to the live totals."""
+    unit_of = {t.id: t.org_unit_code for t in tasks if t.id is not None}
+    if not unit_of:
+        return
+    choices = [pivot_field] if pivot_field is not None else []
+    for task_id, typed in conn.execute(select(TaskRow.task_id, TaskRow.values).where(
+            TaskRow.task_id.in_(unit_of), TaskRow.status == "added", TaskRow.record_id.is_(None))):
+        row = Totals()
+        row.add_row(typed, sums, choices)
+        units.setdefault(unit_of[task_id], Part()).add(row.whole)
+        for value, part in row.by.get(pivot_field.name, {}).items() if pivot_field else ():
+            pivot.setdefault(value, Part()).add(part)
 
 
 def _sums(sums: list[Measure], found: list[Any]) -> dict[str, float]:

@@ -19,7 +19,7 @@ from runtime.extraction import can_extract, extraction_units
 from runtime.models import Report, Task
 from runtime.prefill import TaskPage, row_view, task_page
 from runtime.reports import get_version
-from runtime.summary import Summary, summarize, summarize_extraction
+from runtime.summary import Summary, summarize, summarize_extraction, summary_fields
 from runtime.task_added import added_row, added_rows
 from web import database
 from web.auth import roles_required
@@ -39,6 +39,14 @@ def _spec_of(report: Report):
     return load_spec(database.specs(), get_version(db, report, version).document)
 
 
+def _pivot(spec, specs) -> str | None:
+    """Return the choice field to break down by: the one asked for, else the first (none if "by" is empty)."""
+    if "by" in request.args:
+        return request.args["by"] or None
+    choices = summary_fields(spec, specs)[1]
+    return choices[0].name if choices else None
+
+
 def _extracted(report: Report):
     """Show the summary of a report answered from the ledgers instead of the townships."""
     if not can_extract(report):
@@ -47,9 +55,7 @@ def _extracted(report: Report):
     specs = database.specs()
     spec = admitted_spec(db, specs, report)
     units = extraction_units(specs, spec, current_user.viewer)
-    summary = summarize_extraction(db.connection(), specs, spec, units, by=request.args.get("by") or None)
-    if summary.pivot_field is None and summary.choices and "by" not in request.args:
-        summary = summarize_extraction(db.connection(), specs, spec, units, by=summary.choices[0].name)
+    summary = summarize_extraction(db.connection(), specs, spec, units, by=_pivot(spec, specs))
     record_event(db.connection(), current_user.id, "report.extract", report.code,
                  {"mode": "summary", "rows": summary.total.rows, "units": units})
     measure = next((m for m in summary.measures if m.name == request.args.get("measure")),
@@ -69,9 +75,8 @@ def show(code: str):
         return _extracted(report)
     live = request.args.get("live") == "1"
     conn = database.session().connection()
-    summary = summarize(conn, database.specs(), spec, report, live=live, by=request.args.get("by") or None)
-    if summary.pivot_field is None and summary.choices and "by" not in request.args:
-        summary = summarize(conn, database.specs(), spec, report, live=live, by=summary.choices[0].name)
+    specs = database.specs()
+    summary = summarize(conn, specs, spec, report, live=live, by=_pivot(spec, specs))
     record_event(conn, current_user.id, "summary.open", report.code,
                  {"complete": summary.submitted == summary.tasks, "live": live})
     measure = next((m for m in summary.measures if m.name == request.args.get("measure")),

@@ -13,10 +13,13 @@ from runtime.models import User
 from runtime.prefill import task_page
 from runtime.submission import merged_rows, submit_task
 from runtime.summary import EMPTY, summarize
+from runtime.task_added import add_row
 from runtime.task_drafts import mark_row, save_cells
+from tests.conftest import make_id_number
 
 #: Persons with a disability: category from the ledger, a subsidy and a yes/no typed by townships.
-REPORT = {"properties": {"name": {"x-element": "person.name"},
+REPORT = {"properties": {"id_number": {"x-element": "person.id_number"},
+                         "name": {"x-element": "person.name"},
                          "disability_category": {"x-element": "person.disability_category"},
                          "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0},
                          "visited": {"title": "是否已走访", "type": "boolean"}},
@@ -114,3 +117,42 @@ def test_a_submitted_township_stays_as_submitted_when_the_ledger_changes(distric
                Provenance("import", "残联系统同步"))
         after = summarize(conn, specs, spec, report_row, by="disability_category")
     assert [(ln.code, ln.rows) for ln in after.pivot] == [(ln.code, ln.rows) for ln in before.pivot]
+
+
+def test_a_row_a_township_added_counts_live_as_it_will_when_submitted(district, specs, report, load_task):
+    """The live line of an unsubmitted task equals the line its submission then keeps."""
+    unit = UNITS[2]
+    with district.begin() as conn:
+        task, report_row, spec = load_task(conn, report[unit])
+        filler = Viewer(task.dispatched_by, "township", township=unit)
+        before = summarize(conn, specs, spec, report_row, live=True, unit=unit, by="disability_category")
+        add_row(conn, specs, spec, task, filler,
+                {"id_number": make_id_number("19800101", 777), "name": "新登记", "subsidy": "777"},
+                {"village_code": specs.villages(unit)[0].code, "household_no": "5001180039999",
+                 "relation_to_head": "户主"})
+        live = summarize(conn, specs, spec, report_row, live=True, unit=unit, by="disability_category")
+        task, report_row, spec = load_task(conn, report[unit])
+        submit_task(conn, specs, spec, task, filler, report_row)
+        kept = summarize(conn, specs, spec, report_row, unit=unit, by="disability_category")
+    assert live.total.rows == before.total.rows + 1
+    assert live.total.sums["subsidy"] == pytest.approx(before.total.sums["subsidy"] + 777)
+    unfilled = {line.code: line.rows for line in live.pivot}.get(EMPTY, 0)
+    assert unfilled == {line.code: line.rows for line in before.pivot}.get(EMPTY, 0) + 1
+    assert kept.by_unit[0].state == "submitted"
+    assert (kept.total.rows, kept.total.sums) == (live.total.rows, live.total.sums)
+    assert [(ln.code, ln.rows, ln.sums) for ln in kept.pivot] == [
+        (ln.code, ln.rows, ln.sums) for ln in live.pivot]
+
+
+def test_a_village_task_live_holds_its_village_rows(district, specs, admit_sample, actor_of, load_task):
+    township = UNITS[0]
+    villages = [v.code for v in specs.villages(township)]
+    with Session(district) as session, session.begin():
+        made = admit_sample(session, **REPORT, **{"x-targets": [township, *villages]})
+        tasks = {t.org_unit_code: t.id for t in dispatch(session, specs, made, actor_of(session, "canlian"))}
+    with district.connect() as conn:
+        task, report_row, spec = load_task(conn, tasks[township])
+        live = summarize(conn, specs, spec, report_row, live=True)
+        rows, _subsidy, _categories = _expected(conn, specs, load_task, list(tasks.values()))
+    assert {line.code: line.rows for line in live.by_unit} == {code: rows[code] for code in tasks}
+    assert sum(rows[code] > 0 for code in villages) >= 2, "villages have rows of their own"
