@@ -284,6 +284,9 @@ class Query:
     ids: tuple[int, ...] = ()
     #: Further SQL conditions over `records` of the caller's own (e.g. a task's rows with gaps).
     where: tuple[Any, ...] = ()
+    #: Records that match whatever the `conditions` say (e.g. rows a task included by hand); the
+    #: scope and every other part of the query still apply to them.
+    also: Any = None
 
 
 #: Operators of `Query.conditions`, the report spec language's filter operators.
@@ -335,7 +338,11 @@ def _where(query: Query, *, township_as_range: bool = False) -> list:
             clauses.append(Record.data[name].as_boolean() == value)
         else:
             clauses.append(Record.data[name].as_string() == str(value))
-    clauses += [condition(ledger, *c) for c in query.conditions]
+    matching = [condition(ledger, *c) for c in query.conditions]
+    if matching and query.also is not None:
+        clauses.append(or_(and_(*matching), query.also))
+    else:
+        clauses += matching
     if query.ids:
         clauses.append(Record.id.in_(list(query.ids)))
     clauses += list(query.where)

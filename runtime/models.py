@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -291,6 +292,9 @@ class TaskRow(Base):
     #: An added row: the ledger fields of the record to create that the report does not ask
     #: for (village, household number …), as the filler gave them.
     record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The row stays in the task whether or not its record matches the report's filter: a ledger
+    #: record the township included by hand, or the record made from a row it added.
+    included: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Every cell the report asks for has a valid value (ledger or typed), or the row does not apply.
     complete: Mapped[bool] = mapped_column(default=False)
     #: Why the row does not apply (已迁出, 已死亡, 不符合条件 …).

@@ -151,7 +151,17 @@ def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: str = "",
     search = search.strip()
     return Query(ledger, task_scope(specs, task), conditions=conditions, search=search,
                  search_exact=search[:1].isdigit(),
-                 where=(gaps_clause(spec, specs, task),) if gaps_only else ())
+                 where=(gaps_clause(spec, specs, task),) if gaps_only else (),
+                 also=Record.id.in_(included_ids(task.id)) if conditions else None)
+
+
+def included_ids(task_id: int) -> Any:
+    """Return the SQL of the record ids a task holds whatever the report's filter says.
+
+    Those the township included by hand, and the records made from rows it added.
+    """
+    return select(TaskRow.record_id).where(TaskRow.task_id == task_id, TaskRow.included,
+                                           TaskRow.record_id.is_not(None))
 
 
 def gaps_clause(spec: ReportSpec, specs: SpecSet, task: Task) -> Any:

@@ -230,7 +230,7 @@ def _sums(sums: list[Measure], found: list[Any]) -> dict[str, float]:
 def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Select:
     """Return a select (no columns yet) of records joined to their drafts: the rows of these tasks.
 
-    Rows the township marked not applicable are left out.
+    Rows the township marked not applicable are left out; records it included by hand are in.
     """
     ledger = specs.ledgers[spec.rows.ledger]
     townships = [t.org_unit_code for t in tasks if specs.org_units[t.org_unit_code].level != "village"]
@@ -241,9 +241,11 @@ def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Sel
     task_ids = [t.id for t in tasks if t.id is not None]
     joined = Record.__table__.outerjoin(draft, and_(draft.record_id == Record.id,
                                                     draft.task_id.in_(task_ids)))
+    matching = [condition(ledger, by_element[c.element], c.op, c.value) for c in spec.rows.filter]
+    if matching and task_ids:  # rows a task included by hand stay in it whatever the filter says
+        matching = [or_(and_(*matching), draft.included.is_(True))]
     return select().select_from(joined).where(
-        Record.ledger == ledger.code, or_(*scope),
-        *(condition(ledger, by_element[c.element], c.op, c.value) for c in spec.rows.filter),
+        Record.ledger == ledger.code, or_(*scope), *matching,
         or_(draft.status.is_(None), draft.status != "not_applicable"))
 
 

@@ -1,10 +1,16 @@
 """Rows a township adds to a task (新增行): a person, parcel or enterprise the ledger lacks.
 
-The filler types the row's key (checked, and refused when the ledger or the task already holds
-it), the fields a new ledger record needs, and the ledger fields the report does not ask for (its
-village, household number …); values the key determines (birth date and gender from an ID
-number) are filled from it. Until the task is submitted the row is a draft like any other, saved
-the same way; the write-back then creates the ledger record and links the row to it.
+The filler types the row's key (checked, and refused when the task already holds it), the fields
+a new ledger record needs, and the ledger fields the report does not ask for (its village,
+household number …); values the key determines (birth date and gender from an ID number) are
+filled from it. Until the task is submitted the row is a draft like any other, saved the same
+way; the write-back then creates the ledger record and links the row to it, and the row stays in
+the task whether or not the new record matches the report's filter.
+
+A key the ledger already holds in the task's own org unit includes that record instead: a person
+the filter left out (a disability the ledger does not know of yet) becomes a row of the task,
+pre-filled from the ledger, with the typed cells filling only its gaps. A key held elsewhere is
+refused without saying where.
 """
 
 from __future__ import annotations
@@ -25,12 +31,11 @@ from builder.specs import Field, Ledger, OrgUnit, SpecSet
 from builder.validation import RowValidator
 from runtime.access import Viewer
 from runtime.db import insert_new
-from runtime.ledger_store import get_by_key
 from runtime.masking import is_masked, mask_value
-from runtime.models import Task, TaskRow, utcnow
-from runtime.prefill import Cell, RowView, bindings, key_field, task_scope
+from runtime.models import Record, Task, TaskRow, utcnow
+from runtime.prefill import Cell, RowView, bindings, key_field, row_view, task_scope
 from runtime.reports import ReportError
-from runtime.task_drafts import SavedRow, StaleRow, check_open
+from runtime.task_drafts import SavedRow, StaleRow, check_open, save_cells
 
 #: Elements a key determines: key element → {element: how to read it from the key}.
 FROM_KEY = {
@@ -98,7 +103,8 @@ def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, view
 
     `typed` holds report fields (their text as typed), `extra` the ledger-only fields and the
     village. The key and the ledger-only fields must be right; other cells are kept as typed,
-    with their messages, like any draft.
+    with their messages, like any draft. A key of a record of the task's own org unit includes
+    that record instead (see the module's docstring).
     """
     check_open(task, viewer, specs)
     form = add_form(spec, specs, task)
@@ -114,6 +120,10 @@ def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, view
         refused[form.key.name] = errors[form.key.name]
     else:
         key = str(key)
+        found = conn.execute(select(Record.id, Record.township_code, Record.village_code).where(
+            Record.ledger == form.ledger.code, Record.key == key)).first()
+        if found is not None:
+            return _include(conn, specs, spec, task, viewer, form, found, key, typed, today)
         refused.update(_key_taken(conn, form, task, key))
     record, record_errors = _extras(form, extra, task, specs)
     refused.update(record_errors)
@@ -128,13 +138,17 @@ def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, view
         "version": 1, "updated_by": viewer.user_id, "updated_at": now}, ["task_id", "row_key"])
     if added_id is None:
         raise AddRefused({form.key.name: "本任务中已经有这一行"})
-    # rows_total stays 0 (not counted yet) until the task is first opened.
-    conn.execute(update(Task).where(Task.id == task.id).values(
-        rows_total=case((Task.rows_total > 0, Task.rows_total + 1), else_=0), updated_at=now,
-        state=case((Task.state == "new", "in_progress"), else_=Task.state)))
+    _count_new_row(conn, task)
     row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
     _keep_complete(conn, task, added_id, False, row.complete)
     return row
+
+
+def _count_new_row(conn: Connection, task: Task) -> None:
+    """Count one more row in the task (rows_total stays 0, not counted yet, until first opened)."""
+    conn.execute(update(Task).where(Task.id == task.id).values(
+        rows_total=case((Task.rows_total > 0, Task.rows_total + 1), else_=0), updated_at=utcnow(),
+        state=case((Task.state == "new", "in_progress"), else_=Task.state)))
 
 
 def _coerce(validator: ReportRowValidator, spec: ReportSpec,
@@ -156,15 +170,46 @@ def _coerce(validator: ReportRowValidator, spec: ReportSpec,
 
 
 def _key_taken(conn: Connection, form: AddForm, task: Task, key: str) -> dict[str, str]:
-    """Refuse a key the ledger already holds (whatever its org unit) or the task already added."""
-    name = form.key.name
-    if get_by_key(conn, form.ledger, key) is not None:
-        return {name: f"台账中已有这个{form.key.title}（可能在其他镇街，或不符合本报表的筛选条件），"
-                      "不能再新增；请联系数据管理岗核实"}
+    """Refuse a key the task already added."""
     taken = conn.execute(select(TaskRow.id).where(TaskRow.task_id == task.id, TaskRow.row_key == key)).first()
-    if taken is not None:
-        return {name: "本任务中已经有这一行"}
-    return {}
+    return {form.key.name: "本任务中已经有这一行"} if taken is not None else {}
+
+
+def _include(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, form: AddForm,
+             found: Any, key: str, typed: Mapping[str, str], today: date | None) -> RowView:
+    """Include a ledger record of the task's org unit that the report's filter left out.
+
+    The row is pre-filled from the record like any other, the typed cells fill only its gaps,
+    and it stays in the task whatever the filter says. A record of another org unit is refused
+    without saying where it is; one already in the task is refused too.
+    """
+    name, scope = form.key.name, task_scope(specs, task)
+    if found.township_code != scope.township or scope.village not in (None, found.village_code):
+        where = "村（社区）" if scope.village else "镇街"
+        raise AddRefused({name: f"台账中已有这个{form.key.title}，但不属于本{where}，不能加入本任务；"
+                                "如有出入请联系数据管理岗核实"})
+    if row_view(conn, specs, spec, task, viewer, found.id) is not None:
+        raise AddRefused({name: "本任务中已经有这一行，可用表格上方的搜索找到它"})
+    draft = conn.execute(select(TaskRow.id, TaskRow.complete).where(
+        TaskRow.task_id == task.id, TaskRow.row_key == key)).first()
+    if draft is not None:  # a draft kept from when the record still matched the filter
+        conn.execute(update(TaskRow).where(TaskRow.id == draft.id).values(included=True))
+        draft_id, was = draft.id, bool(draft.complete)
+    else:
+        draft_id, was = insert_new(conn, TaskRow.__table__, {
+            "task_id": task.id, "record_id": found.id, "row_key": key, "values": {}, "base": {},
+            "errors": {}, "status": "active", "record": None, "included": True, "complete": False,
+            "reason": "", "version": 1, "updated_by": viewer.user_id, "updated_at": utcnow()},
+            ["task_id", "row_key"]), False
+    _count_new_row(conn, task)
+    row = row_view(conn, specs, spec, task, viewer, found.id, today=today)
+    gaps = {n: text for n, text in typed.items()
+            if n != name and text.strip() and n in row.cells and row.cells[n].state == "gap"}
+    if gaps:
+        return save_cells(conn, specs, spec, task, viewer, found.id, gaps,
+                          expected_version=row.draft_version, today=today).row
+    _keep_complete(conn, task, draft_id, was, row.complete)
+    return row
 
 
 def _extras(form: AddForm, extra: Mapping[str, str], task: Task,

@@ -169,9 +169,11 @@ def _create_added(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task
         conn.execute(insert(WritebackConflict), pending.conflicts)
     ids = {key: r["_id"] for key, r in get_by_keys(conn, ledger, (d.row_key for d in drafts)).items()}
     plan = bindings(spec, specs)
-    # From now on the row is a row of its record; its base is what the record was given.
+    # From now on the row is a row of its record, kept in the task whatever the report's filter
+    # says of the record; its base is what the record was given.
     conn.execute(update(TaskRow).where(TaskRow.id == bindparam("row_id")).values(
-        record_id=bindparam("rid"), base=bindparam("given", type_=TaskRow.__table__.c.base.type)), [
+        record_id=bindparam("rid"), included=True,
+        base=bindparam("given", type_=TaskRow.__table__.c.base.type)), [
         {"row_id": d.id, "rid": ids[d.row_key],
          "given": {name: v for name, v in d.values.items() if name in plan and not plan[name].via}}
         for d in drafts])

@@ -168,11 +168,13 @@ def _add_context(task: Task, spec: ReportSpec, **state: Any) -> dict[str, Any]:
     if adding is None:
         return {"adding": None}
     ledger = adding.ledger
-    extra_views = [ledger_field_view(f) for f in adding.extras]
+    # Only a new record needs these (a key the ledger holds includes its record): not required in
+    # the browser, the server asks for them when it makes a record.
+    extra_views = [dataclasses.replace(ledger_field_view(f), required=False) for f in adding.extras]
     if adding.villages:
         villages = tuple((v.code, v.name) for v in adding.villages)
         extra_views.insert(0, FieldView(name=ledger.village_field, title=_("所在村（社区）"), widget="select",
-                                        required=True, options=villages))
+                                        required=False, options=villages))
     return {"adding": adding, "add_views": [field_view(f) for f in adding.fields], "extra_views": extra_views,
             "typed": state.get("typed", {}), "extra": state.get("extra", {}),
             "add_errors": state.get("errors", {}), "add_message": state.get("message", ""),
@@ -302,8 +304,12 @@ def add(task_id: int):
                            message=str(refused))
     except ReportError as exc:
         return _add_answer(task, spec, None, 409, typed=typed, extra=extra, message=str(exc))
-    return _add_answer(task, spec, row, 200,
-                       message=_("已新增这一行；请在表格最上面补全其余各项，提交任务时写入台账。"))
+    if row.added_id is None:  # the key was of a record of the task's own org unit: included
+        message = _("本辖区台账中已有这个%(key)s，已把这条记录加入本表并从台账带出信息；"
+                    "请在表格最上面补全其余各项。", key=add_form(spec, database.specs(), task).key.title)
+    else:
+        message = _("已新增这一行；请在表格最上面补全其余各项，提交任务时写入台账。")
+    return _add_answer(task, spec, row, 200, message=message)
 
 
 def _add_answer(task: Task, spec: ReportSpec, row: RowView | None, status: int, **state: Any):

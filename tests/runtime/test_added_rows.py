@@ -19,7 +19,7 @@ from runtime.task_added import (
     remove_added,
     save_added,
 )
-from runtime.task_drafts import StaleRow, save_cells
+from runtime.task_drafts import StaleRow, mark_row, save_cells
 from tests.conftest import make_id_number
 
 ZHONGSHANLU = "500118001"
@@ -288,3 +288,79 @@ def test_a_report_without_gender_or_birth_date_still_makes_a_complete_record(loa
         _fill_everything(conn, specs, spec, task, filler)
         assert submit_task(conn, specs, spec, task, filler, report).written.created == 1
         assert get_by_key(conn, specs.ledgers["person"], key)["birth_date"] == "1979-11-11"
+
+
+def _left_out(conn, specs, township=ZHONGSHANLU, village=None):
+    """Return a person of a township (or village) the disability survey's filter leaves out: no grade."""
+    persons = specs.ledgers["person"]
+    ids = conn.execute(select(Record.id).where(
+        Record.ledger == "person", Record.township_code == township,
+        *([Record.village_code == village] if village else [])).order_by(Record.id)).scalars()
+    return next(r for r in (get(conn, persons, i) for i in ids) if not r.get("disability_grade"))
+
+
+def test_a_person_the_filter_left_out_is_included_pre_filled_and_stays(load_task, district, specs, survey):
+    """A key of the township's own ledger includes that record: the typed cells fill only its gaps."""
+    from runtime.summary import summarize
+
+    task_id, filler = survey
+    with district.begin() as conn:
+        task, report, spec = load_task(conn, task_id)
+        total = ensure_rows_total(conn, specs, spec, task)
+        person = _left_out(conn, specs)
+        row = add_row(conn, specs, spec, task, filler,
+                      {"id_number": person["_key"], "name": "另一个名字", "disability_grade": "二级"}, {})
+        assert (row.status, row.record_id, row.added_id) == ("active", person["_id"], None)
+        assert (row.cells["name"].value, row.cells["name"].state) == (person["name"], "prefilled"), \
+            "the ledger's value stays; typing fills gaps only"
+        grade = row.cells["disability_grade"]
+        assert (grade.value, grade.state) == ("二级", "edited")
+        assert get(conn, specs.ledgers["person"], person["_id"]).get("disability_grade") is None, \
+            "the ledger changes only at write-back"
+        assert task_counts(conn, specs, spec, task).rows == total + 1
+        assert conn.execute(select(Task.rows_total).where(Task.id == task_id)).scalar_one() == total + 1
+        found = task_page(conn, specs, spec, task, filler, search=person["name"]).rows
+        assert person["_id"] in [r.record_id for r in found], "a row of the task though the filter misses it"
+        assert summarize(conn, specs, spec, report, live=True, unit=ZHONGSHANLU).total.rows == total + 1
+        in_task = next(r for r in task_page(conn, specs, spec, task, filler, limit=5).rows
+                       if r.record_id != person["_id"])
+        for key in (person["_key"], get(conn, specs.ledgers["person"], in_task.record_id)["_key"]):
+            with pytest.raises(AddRefused) as refused:
+                add_row(conn, specs, spec, task, filler, {"id_number": key}, {})
+            assert "已经有这一行" in refused.value.errors["id_number"]
+
+    with district.begin() as conn:
+        task, report, spec = load_task(conn, task_id)
+        for other in task_page(conn, specs, spec, task, filler, limit=500).rows:
+            if other.record_id != person["_id"]:
+                mark_row(conn, specs, spec, task, filler, other.record_id, "不符合条件",
+                         expected_version=other.draft_version)
+        answers = {"rehab_needs": "康复训练", "needs_assistive_device": "否", "survey_date": "2026-11-20"}
+        saved = save_cells(conn, specs, spec, task, filler, person["_id"], answers,
+                           expected_version=row.draft_version)
+        assert saved.errors == {}
+        result = submit_task(conn, specs, spec, task, filler, report)
+        assert result.written.created == 0 and result.written.records == 1
+        record = get(conn, specs.ledgers["person"], person["_id"])
+        assert (record["disability_grade"], record["name"]) == ("二级", person["name"])
+        assert history(conn, person["_id"])[0]["source"] == "writeback"
+
+
+def test_a_village_task_includes_only_its_own_villages_records(load_task, district, specs, admit_sample,
+                                                                actor_of):
+    village, other_village = (v.code for v in specs.villages(ZHONGSHANLU)[:2])
+    with Session(district) as session, session.begin():
+        report = admit_sample(session, **{"x-targets": [village]})
+        task_id = dispatch(session, specs, report, actor_of(session, "canlian"))[0].id
+    worker = Viewer(None, "village", township=ZHONGSHANLU, village=village)
+    with district.begin() as conn:
+        task, report, spec = load_task(conn, task_id)
+        neighbour = _left_out(conn, specs, village=other_village)
+        with pytest.raises(AddRefused) as refused:
+            add_row(conn, specs, spec, task, worker, {"id_number": neighbour["_key"]}, {})
+        assert "不属于本村（社区）" in refused.value.errors["id_number"]
+        assert neighbour["_key"][:6] not in refused.value.errors["id_number"]
+        mine = _left_out(conn, specs, village=village)
+        row = add_row(conn, specs, spec, task, worker, {"id_number": mine["_key"]}, {})
+        assert row.record_id == mine["_id"]
+        assert conn.execute(select(func.count()).select_from(TaskRow)).scalar_one() == 1

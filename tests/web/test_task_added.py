@@ -39,10 +39,33 @@ HX = {"HX-Request": "true"}
 
 def test_the_grid_offers_the_add_form_with_what_a_new_record_needs(fresh_client, task_id):
     page = fresh_client.get(f"/tasks/{task_id}").get_data(as_text=True)
-    assert "新增一行：台账中还没有的" in page
+    assert "新增一行：表中没有的" in page
+    for name in ("r:household_no", "r:village_code"):
+        tag = re.search(rf'<[^>]*name="{name}"[^>]*>', page).group(0)
+        assert "required" not in tag, "the server asks for them for a new record; a known key needs none"
     assert 'name="id_number"' in page and 'name="r:village_code"' in page
     assert 'name="r:household_no"' in page and 'name="r:relation_to_head"' in page
     assert "性别、出生日期 按公民身份号码自动填写" in page or "出生日期、性别 按公民身份号码自动填写" in page
+
+
+def test_a_key_of_the_townships_own_ledger_includes_that_record(fresh_client, fresh_app, task_id, engine):
+    from runtime.ledger_store import get
+    from runtime.models import Record
+    from web import database
+
+    with fresh_app.app_context():
+        persons = database.specs().ledgers["person"]
+    with engine.connect() as conn:
+        ids = conn.scalars(select(Record.id).where(Record.ledger == "person",
+                                                   Record.township_code == ZHONGSHANLU))
+        person = next(r for r in (get(conn, persons, i) for i in ids) if not r.get("disability_grade"))
+    answer = fresh_client.post(f"/tasks/{task_id}/added", data={"id_number": person["_key"]}, headers=HX)
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    assert "已把这条记录加入本表" in html
+    assert f'id="row-g{person["_id"]}"' in html and 'hx-swap-oob="afterbegin:#task-rows"' in html
+    page = fresh_client.get(f"/tasks/{task_id}", query_string={"q": person["name"]}).get_data(as_text=True)
+    assert f'id="row-g{person["_id"]}"' in page
 
 
 def test_a_refused_add_comes_back_with_messages_and_everything_typed(fresh_client, fresh_app, task_id,
