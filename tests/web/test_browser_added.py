@@ -51,4 +51,28 @@ def test_township_adds_fills_and_deletes_a_row_and_corrects_a_masked_phone(towns
     page.locator("#task-rows tr").first.locator("[data-field=phone] .cell-edited").wait_for()
     phone = page.locator("#task-rows tr").first.locator("[data-field=phone] input[name=phone]")
     assert phone.input_value() == "13912345678", "her own new value, which she may see"
+
+    # A person of her own township the report's filter left out: only the ID number, no new record.
+    person = _left_out(engine)
+    page.fill("#add-id_number", person["_key"])
+    page.fill("#add-name", "")
+    page.click(".add-row-form button[type=submit]")
+    page.locator("#add-row .alert").filter(has_text="已把这条记录加入本表").wait_for()
+    included = page.locator("#task-rows tr").first
+    assert included.get_attribute("id") == f"row-g{person['_id']}"
+    assert included.locator("input[name=name]").input_value() == person["name"], "pre-filled from the ledger"
     assert errors == []
+
+
+def _left_out(engine):
+    """Return a person of 中山路街道 without a disability grade (the survey's filter leaves them out)."""
+    from builder.specs import load_specs
+    from runtime.config import specs_path
+    from runtime.ledger_store import get
+    from runtime.models import Record
+
+    persons = load_specs(specs_path()).ledgers["person"]
+    with engine.connect() as conn:
+        ids = conn.scalars(select(Record.id).where(Record.ledger == "person",
+                                                   Record.township_code == "500118001"))
+        return next(r for r in (get(conn, persons, i) for i in ids) if not r.get("disability_grade"))
