@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     literal,
     null,
@@ -245,22 +246,29 @@ def _sums(sums: list[Measure], found: list[Any]) -> dict[str, float]:
 def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Select:
     """Return a select (no columns yet) of records joined to their drafts: the rows of these tasks.
 
-    Rows the township marked not applicable are left out; records it included by hand are in.
+    The tasks are all of townships or all of villages, which do not overlap, so a record has at
+    most one draft among them: the one of the task of its org unit, found with one index lookup
+    (a list of task ids would cost a lookup per task and record). Rows the township marked not
+    applicable are left out; records it included by hand are in.
     """
     ledger = specs.ledgers[spec.rows.ledger]
-    townships = [t.org_unit_code for t in tasks if specs.org_units[t.org_unit_code].level != "village"]
-    villages = [t.org_unit_code for t in tasks if specs.org_units[t.org_unit_code].level == "village"]
+    villages = specs.org_units[tasks[0].org_unit_code].level == "village"
+    column = Record.village_code if villages else Record.township_code
     by_element = {f.element.code: f.name for f in ledger.fields}
-    scope = [Record.township_code.in_(townships)] if townships else []
-    scope += [Record.village_code.in_(villages)] if villages else []
-    task_ids = [t.id for t in tasks if t.id is not None]
-    joined = Record.__table__.outerjoin(draft, and_(draft.record_id == Record.id,
-                                                    draft.task_id.in_(task_ids)))
+    task_of = {t.org_unit_code: t.id for t in tasks if t.id is not None}
+    if not task_of:  # an extraction: nothing typed
+        joined = Record.__table__.outerjoin(draft, false())
+    elif len(task_of) == 1:
+        joined = Record.__table__.outerjoin(draft, and_(draft.record_id == Record.id,
+                                                        draft.task_id == next(iter(task_of.values()))))
+    else:
+        joined = Record.__table__.outerjoin(draft, and_(draft.record_id == Record.id,
+                                                        draft.task_id == case(task_of, value=column)))
     matching = [condition(ledger, by_element[c.element], c.op, c.value) for c in spec.rows.filter]
-    if matching and task_ids:  # rows a task included by hand stay in it whatever the filter says
+    if matching and task_of:  # rows a task included by hand stay in it whatever the filter says
         matching = [or_(and_(*matching), draft.included.is_(True))]
     return select().select_from(joined).where(
-        Record.ledger == ledger.code, or_(*scope), *matching,
+        Record.ledger == ledger.code, column.in_([t.org_unit_code for t in tasks]), *matching,
         or_(draft.status.is_(None), draft.status != "not_applicable"))
 
 
