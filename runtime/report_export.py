@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,7 +112,6 @@ def task_blocks(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: Seque
                 with_status: bool, today: date) -> Iterator[Block]:
     """Yield the rows of some tasks, task by task, as the viewer sees them; not-applicable rows left out."""
     skipped = _not_applicable(conn, [t.id for t in tasks])
-    written_back = _written_back(conn, [t.id for t in tasks])
     masks = masked_fields(specs, spec, viewer)
     for task in tasks:
         unit = unit_label(specs, task.org_unit_code)
@@ -122,17 +120,10 @@ def task_blocks(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: Seque
             yield from unit_blocks(conn, specs, spec, task, status, today)
             continue
         skip = skipped.get(task.id, frozenset())
-        seen: set[int] = set()
+        # The task's rows include the records of rows its township added or included by hand,
+        # whatever the report's filter says of them (runtime.prefill.row_query).
         for batch in iter_task_columns(conn, specs, spec, task, viewer, today=today):
-            seen.update(batch.ids)
             yield batch_block(batch, unit, status, skip, masks)
-        # Rows the township added that the write-back made records of belong to the task even when
-        # the new record misses the report's filter (a field the report does not ask for).
-        linked = [i for i in written_back.get(task.id, ()) if i not in seen]
-        if linked:
-            unfiltered = replace(spec, rows=replace(spec.rows, filter=()))
-            for batch in iter_task_columns(conn, specs, unfiltered, task, viewer, ids=linked, today=today):
-                yield batch_block(batch, unit, status, skip, masks)
         block = added_block(specs, spec, added_drafts(conn, task), viewer, unit, status, today, masks)
         if block is not None:
             yield block
@@ -250,18 +241,6 @@ def _not_applicable(conn: Connection, task_ids: list[int]) -> dict[int, frozense
     for task_id, record_id in conn.execute(stmt):
         found.setdefault(task_id, set()).add(record_id)
     return {task_id: frozenset(ids) for task_id, ids in found.items()}
-
-
-def _written_back(conn: Connection, task_ids: list[int]) -> dict[int, list[int]]:
-    """Return task id → the records the write-back made of rows its township added (one query)."""
-    if not task_ids:
-        return {}
-    found: dict[int, list[int]] = {}
-    stmt = select(TaskRow.task_id, TaskRow.record_id).where(
-        TaskRow.task_id.in_(task_ids), TaskRow.status == "added", TaskRow.record_id.is_not(None))
-    for task_id, record_id in conn.execute(stmt):
-        found.setdefault(task_id, []).append(record_id)
-    return found
 
 
 def _added_count(conn: Connection, task_ids: list[int]) -> int:

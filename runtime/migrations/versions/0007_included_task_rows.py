@@ -18,6 +18,8 @@ def upgrade() -> None:
     """Apply the change."""
     with op.batch_alter_table('task_rows', schema=None) as batch_op:
         batch_op.add_column(sa.Column('included', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Rows added by a township and already written back are rows of their new records from now on.
+    op.execute("UPDATE task_rows SET included = true WHERE status = 'added' AND record_id IS NOT NULL")
 
 
 def downgrade() -> None:
