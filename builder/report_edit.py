@@ -3,35 +3,47 @@
 The editor keeps the whole report as plain text drafts (`ReportDraft`, `FieldDraft`), so input
 that is not yet valid (a maximum of “十”, a deadline half typed) stays on the page with its
 message instead of being lost. `apply_draft` turns a draft into a spec document plus input
-problems keyed by the same paths `check_report` uses; `draft_from_document` goes back. Adding,
-moving and removing fields and filter conditions are pure functions over the drafts.
+problems keyed by the same paths `check_report` uses; `draft_from_document` goes back. An
+aggregate report's rows (`ReportDraft.unit`) and its fields' formulas (`FieldDraft.formula`,
+`builder.report_edit_formula`) are drafts too; conditions are in `builder.report_edit_conditions`.
+Adding, moving and removing fields and filter conditions are pure functions over the drafts.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from builder.report_edit_conditions import (
+    ConditionDraft,
+    condition_drafts,
+    conditions_document,
+    option_list,
+    parse_number,
+    value_text,
+)
+from builder.report_edit_formula import FormulaDraft, formula_draft, formula_kind, formula_rule
 from builder.report_form import widgets_for
-from builder.report_spec import FILTER_OPS, FREQUENCIES
+from builder.report_spec import FREQUENCIES
 from builder.specs import Element
+
+__all__ = [
+    "KINDS", "ConditionDraft", "EditRefused", "FieldDraft", "FormulaDraft",
+    "ReportDraft", "add_custom", "add_element", "apply_draft", "draft_from_document", "field_draft",
+    "field_property", "kind_of", "move", "option_list", "parent_list", "remove", "unique_name",
+]
 
 #: Custom field kind → Chinese label, in the order the editor offers them.
 KINDS = {"text": "文本", "number": "数字", "integer": "整数", "date": "日期",
          "choice": "单选", "multi": "多选", "yesno": "是/否"}
-#: Filter operators that take no value, and those that take a list.
-NO_VALUE_OPS = frozenset({"present", "absent"})
-LIST_OPS = frozenset({"in", "not_in"})
 #: Keywords the editor writes for a custom field (others, e.g. `pattern`, are kept as they were).
 _CUSTOM_KEYWORDS = frozenset({"type", "format", "enum", "items", "uniqueItems", "minimum", "maximum",
                               "minLength", "maxLength"})
 _DISPLAY_KEYWORDS = frozenset({"title", "x-widget", "x-help", "x-parents", "x-writeback"})
-_SPLIT = re.compile(r"[、,，;；]")
 MAX_OPTIONS = 200
 MAX_PARENTS = 3
 
@@ -48,7 +60,8 @@ class FieldDraft:
     title: str = ""
     #: The bound catalog element, or None for a custom field.
     element: str | None = None
-    #: A custom field's kind (a key of KINDS), "other" for a hand-written schema; "" when bound.
+    #: A custom field's kind (a key of KINDS), "other" for a hand-written schema; "" when bound,
+    #: and for a formula field whose type follows its formula (count → integer, sum → number).
     kind: str = ""
     required: bool = False
     writeback: bool = True
@@ -63,15 +76,13 @@ class FieldDraft:
     max_length: str = ""
     #: Group captions above the column, outermost first, separated by “/”.
     parents: str = ""
+    #: An aggregate cell's formula (`x-formula`), else None.
+    formula: FormulaDraft | None = None
 
-
-@dataclass(frozen=True)
-class ConditionDraft:
-    """One row filter condition as typed."""
-
-    element: str = ""
-    op: str = "present"
-    value: str = ""
+    @property
+    def effective_kind(self) -> str:
+        """Return the kind the field's schema is written with (a formula's default when none is set)."""
+        return self.kind or (formula_kind(self.formula) if self.formula and not self.element else "")
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,9 @@ class ReportDraft:
     ledger: str = ""
     conditions: tuple[ConditionDraft, ...] = ()
     fields: tuple[FieldDraft, ...] = ()
+    #: An aggregate report's rows ("township" or "village": one row per org unit), else "".
+    #: The ledger and its conditions are kept while it is set, so switching back loses nothing.
+    unit: str = ""
 
 
 # --- document → draft ------------------------------------------------------------------------
@@ -114,33 +128,25 @@ def kind_of(prop: Mapping[str, Any]) -> str:
     return "other"
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, list):
-        return "、".join(_text(v) for v in value)
-    return str(value)
-
-
 def field_draft(name: str, prop: Mapping[str, Any], required: bool) -> FieldDraft:
     """Return the editor draft of one spec property."""
     element = prop.get("x-element")
     items = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
     options = prop.get("enum") if "enum" in prop else items.get("enum", [])
     parents = prop.get("x-parents") or []
+    rule = prop.get("x-formula")
+    formula = formula_draft(rule) if isinstance(rule, Mapping) and not element else None
+    kind = "" if element else kind_of(prop)
+    if formula and kind == formula_kind(formula):
+        kind = ""  # the type follows the formula until the admin picks another
     return FieldDraft(
-        name=name, title=str(prop.get("title", "")), element=element,
-        kind="" if element else kind_of(prop), required=required,
+        name=name, title=str(prop.get("title", "")), element=element, kind=kind, required=required,
         writeback=bool(prop.get("x-writeback", True)) if element else False,
         help=str(prop.get("x-help", "")), widget=str(prop.get("x-widget", "")),
-        options="\n".join(_text(o) for o in options if o is not None) if not element else "",
-        minimum=_text(prop.get("minimum")), maximum=_text(prop.get("maximum")),
-        min_length=_text(prop.get("minLength")), max_length=_text(prop.get("maxLength")),
-        parents=" / ".join(str(p) for p in parents if isinstance(parents, list)),
+        options="\n".join(value_text(o) for o in options if o is not None) if not element else "",
+        minimum=value_text(prop.get("minimum")), maximum=value_text(prop.get("maximum")),
+        min_length=value_text(prop.get("minLength")), max_length=value_text(prop.get("maxLength")),
+        parents=" / ".join(str(p) for p in parents if isinstance(parents, list)), formula=formula,
     )
 
 
@@ -149,10 +155,6 @@ def draft_from_document(document: Mapping[str, Any]) -> ReportDraft:
     rows = document.get("x-rows") if isinstance(document.get("x-rows"), Mapping) else {}
     required = set(document.get("required") or ())
     props = document.get("properties") if isinstance(document.get("properties"), Mapping) else {}
-    conditions = tuple(
-        ConditionDraft(element=str(c.get("element", "")), op=str(c.get("op", "present")),
-                       value=_text(c.get("value")))
-        for c in rows.get("filter") or () if isinstance(c, Mapping))
     targets = tuple(str(t) for t in document.get("x-targets") or ())
     return ReportDraft(
         title=str(document.get("title", "")), purpose=str(document.get("x-purpose", "")),
@@ -160,7 +162,7 @@ def draft_from_document(document: Mapping[str, Any]) -> ReportDraft:
         frequency=str(document.get("x-frequency", "once")), deadline=str(document.get("x-deadline", "")),
         all_targets=not targets, targets=targets,
         justification=str(document.get("x-justification", "")), ledger=rows.get("ledger") or "",
-        conditions=conditions,
+        conditions=condition_drafts(rows.get("filter")), unit=str(rows.get("unit") or ""),
         fields=tuple(field_draft(n, p, n in required) for n, p in props.items() if isinstance(p, Mapping)),
     )
 
@@ -168,34 +170,11 @@ def draft_from_document(document: Mapping[str, Any]) -> ReportDraft:
 # --- draft → document ------------------------------------------------------------------------
 
 
-def _number(text: str, integer: bool, label: str) -> tuple[int | float | None, str]:
-    text = text.strip().replace("，", "").replace(",", "")
-    if not text:
-        return None, ""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):  # float() also reads “nan” and “inf”, which JSON cannot hold
-        return None, f"“{label}”应填数字，现在是“{text}”"
-    if integer and not value.is_integer():
-        return None, f"“{label}”应填整数，现在是“{text}”"
-    return (int(value) if value.is_integer() else value), ""
-
-
 def _length(text: str, label: str, least: int) -> tuple[int | None, str]:
-    value, problem = _number(text, True, label)
+    value, problem = parse_number(text, True, label)
     if value is not None and value < least:
         return None, f"“{label}”不能小于 {least}"
     return value, problem
-
-
-def option_list(text: str) -> list[str]:
-    """Return the choices typed one per line (a single line may use 、 or commas instead)."""
-    lines = [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
-    if len(lines) == 1:
-        lines = [p.strip() for p in _SPLIT.split(lines[0]) if p.strip()]
-    return lines
 
 
 def parent_list(text: str) -> list[str]:
@@ -230,8 +209,8 @@ def _custom_schema(d: FieldDraft, at: str, problems: dict[str, str]) -> dict[str
         else:
             schema.update(type="array", items={"type": "string", "enum": options}, uniqueItems=True)
     if d.kind in ("number", "integer"):
-        low, p1 = _number(d.minimum, d.kind == "integer", "最小值")
-        high, p2 = _number(d.maximum, d.kind == "integer", "最大值")
+        low, p1 = parse_number(d.minimum, d.kind == "integer", "最小值")
+        high, p2 = parse_number(d.maximum, d.kind == "integer", "最大值")
         for key, value, problem in (("minimum", low, p1), ("maximum", high, p2)):
             if problem:
                 problems[f"{at}/{key}"] = problem
@@ -260,7 +239,10 @@ def field_property(d: FieldDraft, base: Mapping[str, Any] | None,
     """
     at = f"properties/{d.name}"
     problems: dict[str, str] = {}
-    keep = _DISPLAY_KEYWORDS | (_CUSTOM_KEYWORDS if d.kind in KINDS else frozenset())
+    formula = d.formula if not d.element else None
+    d = replace(d, kind=d.effective_kind)
+    keep = (_DISPLAY_KEYWORDS | (_CUSTOM_KEYWORDS if d.kind in KINDS else frozenset())
+            | ({"x-formula"} if formula else frozenset()))
     prop = {k: copy.deepcopy(v) for k, v in (base or {}).items()
             if k not in keep and k != "x-element"}
     title = d.title.strip()
@@ -293,31 +275,12 @@ def field_property(d: FieldDraft, base: Mapping[str, Any] | None,
             problems[f"{at}/x-parents"] = f"分组标题最多 {MAX_PARENTS} 层"
         elif any(len(p) > 100 for p in parents):
             problems[f"{at}/x-parents"] = "每层分组标题最长 100 个字"
+    if formula:
+        rule, found = formula_rule(formula, (base or {}).get("x-formula"), elements, f"{at}/x-formula")
+        problems.update(found)
+        if rule is not None:
+            prop["x-formula"] = rule
     return prop, problems
-
-
-def _condition_value(c: ConditionDraft, element: Element | None) -> tuple[Any, str]:
-    if c.op in NO_VALUE_OPS:
-        return None, ""
-    parts = option_list(c.value) if c.op in LIST_OPS else [c.value.strip()]
-    parts = [p for p in parts if p]
-    if not parts:
-        return None, "请填写比较的值" + ("（多个值用顿号分隔）" if c.op in LIST_OPS else "")
-    kind = (element.schema.get("type") if element else None) or "string"
-    values: list[Any] = []
-    for part in parts:
-        if kind in ("integer", "number"):
-            value, problem = _number(part, kind == "integer", "比较的值")
-            if problem:
-                return None, problem
-            values.append(value)
-        elif kind == "boolean":
-            if part not in ("是", "否"):
-                return None, "这一项只能比较“是”或“否”"
-            values.append(part == "是")
-        else:
-            values.append(part)
-    return (values if c.op in LIST_OPS else values[0]), ""
 
 
 def apply_draft(document: Mapping[str, Any], draft: ReportDraft,
@@ -337,8 +300,8 @@ def apply_draft(document: Mapping[str, Any], draft: ReportDraft,
     doc["title"] = title
     for key, value in (("x-purpose", draft.purpose), ("x-basis", draft.basis),
                        ("x-justification", draft.justification), ("description", draft.description)):
-        if value.strip() or key in ("x-purpose", "x-basis"):
-            doc[key] = value.strip()
+        if value.strip() or key in ("x-purpose", "x-basis") or doc.get(key) == "":
+            doc[key] = value.strip()  # a key the document holds empty stays, so it comes back as it was
         else:
             doc.pop(key, None)
     doc["x-frequency"] = draft.frequency if draft.frequency in FREQUENCIES else "once"
@@ -354,22 +317,12 @@ def apply_draft(document: Mapping[str, Any], draft: ReportDraft,
     doc["x-targets"] = [] if draft.all_targets else list(dict.fromkeys(draft.targets))
     if not draft.all_targets and not draft.targets:
         problems["x-targets"] = "请至少选择一个镇街，或选“全部镇街”"
-    conditions = []
-    for i, c in enumerate(draft.conditions if draft.ledger else ()):
-        if not c.element:
-            problems[f"x-rows/filter/{i}/element"] = "请选择筛选的数据项"
-            continue
-        op = c.op if c.op in FILTER_OPS else "present"
-        value, problem = _condition_value(c, elements.get(c.element))
-        if problem:
-            problems[f"x-rows/filter/{i}/value"] = problem
-            continue
-        conditions.append({"element": c.element, "op": op}
-                          | ({} if op in NO_VALUE_OPS else {"value": value}))
-    old_rows = doc.get("x-rows") if isinstance(doc.get("x-rows"), Mapping) else {}
-    if old_rows.get("unit") and not draft.ledger:
-        doc["x-rows"] = {"unit": old_rows["unit"]}  # an aggregate report: its rows are org units
+    if draft.unit:  # an aggregate report: one row per org unit, its figures in the fields' formulas
+        doc["x-rows"] = {"unit": draft.unit}
     else:
+        conditions, found = conditions_document(draft.conditions if draft.ledger else (), elements,
+                                                "x-rows/filter")
+        problems.update(found)
         doc["x-rows"] = {"ledger": draft.ledger or None, "filter": conditions}
     old = doc.get("properties") if isinstance(doc.get("properties"), Mapping) else {}
     properties: dict[str, Any] = {}
@@ -411,9 +364,13 @@ def add_custom(fields: Sequence[FieldDraft], new: FieldDraft,
                elements: Mapping[str, Element]) -> tuple[list[FieldDraft], dict[str, str]]:
     """Return the fields with a custom field appended, or the unchanged fields and its problems.
 
-    The problems of `new` are keyed by the setting (``title``, ``enum``, ``maximum`` …).
+    The problems of `new` are keyed by the setting (``title``, ``enum``, ``maximum`` …). A field
+    with a formula takes its type from the formula and, unless a minimum was typed, minimum 0.
     """
-    if new.kind not in KINDS:
+    if new.formula is not None:
+        new = replace(new, kind="", options="", min_length="", max_length="",
+                      minimum=new.minimum if new.minimum.strip() else "0")
+    elif new.kind not in KINDS:
         return list(fields), {"kind": "请选择字段类型"}
     used = {f.name for f in fields}
     n = len(fields) + 1
