@@ -1,4 +1,4 @@
-"""The report editor (低代码设计器): metadata, row source, fields, catalog picker, live preview.
+"""The report editor (低代码设计器): metadata, row source, fields and formulas, catalog picker, preview.
 
 The whole editor is one form. Every button (add, move, remove, save) posts the whole form, so
 nothing typed is lost; the draft is saved through `runtime.reports.save_draft` whenever what was
@@ -33,7 +33,8 @@ from builder.report_edit import (
     move,
     remove,
 )
-from builder.report_spec import check_report
+from builder.report_edit_formula import MAX_WHERE, FormulaDraft, formula_ledger, group_of
+from builder.report_spec import ROW_UNITS, check_report
 from runtime.holdings import ledger_holdings
 from runtime.models import Report, ReportVersion
 from runtime.reports import EDITABLE, STATUS_LABELS, StaleDraft, latest_version, save_draft
@@ -47,8 +48,7 @@ bp = Blueprint("editor", __name__, url_prefix="/reports")
 editors_only = roles_required("admin", "department")
 
 _FIELD = re.compile(r"^f-(\d+)-name$")
-_CONDITION = re.compile(r"^c-(\d+)-op$")
-_ACTION = re.compile(r"^(add|up|down|remove|remove_condition):(.+)$")
+_ACTION = re.compile(r"^(add|up|down|remove|remove_condition|add_where|remove_where):(.+)$")
 
 
 def _fragment() -> bool:
@@ -66,14 +66,36 @@ def _url(endpoint: str, **values: Any) -> str | None:
 # --- reading the posted form -----------------------------------------------------------------
 
 
-def _field_draft(form: Mapping[str, str], prefix: str, name: str) -> FieldDraft:
+def _conditions(form: MultiDict, prefix: str) -> tuple[ConditionDraft, ...]:
+    """Return the conditions posted as `<prefix><i>-element`, `-op`, `-value` (row filter or formula)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}(\d+)-op$")
+    def get(i: int, key: str, default: str = "") -> str:
+        """Return one posted setting of condition `i`."""
+        return form.get(f"{prefix}{i}-{key}", default)
+    return tuple(ConditionDraft(element=get(i, "element"), op=get(i, "op", "present"), value=get(i, "value"))
+                 for i in _indices(form, pattern))
+
+
+def _formula(form: MultiDict, prefix: str) -> FormulaDraft | None:
+    """Return the formula posted with a field (None when the field is filled in by townships)."""
+    op = form.get(f"{prefix}formula-op", "")
+    if not op:
+        return None
+    element = form.get(f"{prefix}formula-element", "")
+    # A sum's ledger is its element's: kept so that switching to a count starts from it.
+    ledger = group_of(element) if op == "sum" and element else form.get(f"{prefix}formula-ledger", "")
+    return FormulaDraft(op=op, ledger=ledger, element=element, where=_conditions(form, f"{prefix}w-"))
+
+
+def _field_draft(form: MultiDict, prefix: str, name: str) -> FieldDraft:
     def get(key: str) -> str:
         return form.get(f"{prefix}{key}", "")
     return FieldDraft(
         name=name, title=get("title"), element=get("element") or None, kind=get("kind"),
         required=bool(get("required")), writeback=bool(get("writeback")), help=get("help"),
         widget=get("widget"), options=get("options"), minimum=get("minimum"), maximum=get("maximum"),
-        min_length=get("min_length"), max_length=get("max_length"), parents=get("parents"))
+        min_length=get("min_length"), max_length=get("max_length"), parents=get("parents"),
+        formula=_formula(form, prefix))
 
 
 def _indices(form: MultiDict, pattern: re.Pattern[str]) -> list[int]:
@@ -89,16 +111,14 @@ def read_form(form: MultiDict) -> tuple[ReportDraft, FieldDraft]:
         if name and name not in seen:
             seen.add(name)
             fields.append(_field_draft(form, f"f-{i}-", name))
-    conditions = tuple(
-        ConditionDraft(element=form.get(f"c-{i}-element", ""), op=form.get(f"c-{i}-op", "present"),
-                       value=form.get(f"c-{i}-value", ""))
-        for i in _indices(form, _CONDITION))
+    unit = form.get("unit", "")
     draft = ReportDraft(
         title=form.get("title", ""), purpose=form.get("purpose", ""), basis=form.get("basis", ""),
         description=form.get("description", ""), frequency=form.get("frequency", "once"),
         deadline=form.get("deadline", ""), all_targets=form.get("targets_mode") != "some",
         targets=tuple(form.getlist("targets")), justification=form.get("justification", ""),
-        ledger=form.get("ledger", ""), conditions=conditions, fields=tuple(fields))
+        ledger=form.get("ledger", ""), conditions=_conditions(form, "c-"), fields=tuple(fields),
+        unit=unit if unit in ROW_UNITS else "")
     return draft, _field_draft(form, "new-", "")
 
 
@@ -158,10 +178,35 @@ def act(action: str, draft: ReportDraft, new: FieldDraft) -> Outcome:
             out.anchor = out.focus = f"c-{len(conditions) - 1}-element"
         elif verb == "remove_condition":
             conditions = remove(conditions, int(arg) if arg.isdigit() else -1)
+        elif verb in ("add_where", "remove_where"):
+            fields = _edit_where(fields, verb, arg, out)
     except EditRefused as exc:
         out.refused = str(exc)
     out.draft = replace(draft, fields=tuple(fields), conditions=tuple(conditions))
     return out
+
+
+def _edit_where(fields: list[FieldDraft], verb: str, arg: str, out: Outcome) -> list[FieldDraft]:
+    """Add a condition to a field's formula (`add_where:<name>`) or remove one (`remove_where:<name>:<i>`)."""
+    name, _sep, number = arg.rpartition(":") if verb == "remove_where" else (arg, "", "")
+    index = next((i for i, f in enumerate(fields) if f.name == name and f.formula), -1)
+    if index < 0:
+        raise EditRefused(_("要修改的统计字段不存在，请刷新页面"))
+    field = fields[index]
+    where = list(field.formula.where)
+    if verb == "remove_where":
+        where = remove(where, int(number) if number.isdigit() else -1)
+    else:
+        ledger = database.specs().ledgers.get(formula_ledger(field.formula))
+        if ledger is None:
+            raise EditRefused(_("请先选择要统计的台账或求和的数据项，再添加条件"))
+        if len(where) >= MAX_WHERE:
+            raise EditRefused(_("每个统计字段最多 %(n)s 个条件", n=MAX_WHERE))
+        # Start from a complete condition (the ledger's first field “不为空”), as the row filter does.
+        where.append(ConditionDraft(element=ledger.fields[0].element.code, op="present"))
+        out.anchor = out.focus = f"f-{index}-w-{len(where) - 1}-element"
+    fields[index] = replace(field, formula=replace(field.formula, where=tuple(where)))
+    return fields
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -254,8 +299,10 @@ def edit(code: str):
         anchor = f"#{out.anchor}" if out.anchor else ""
         query = {"q": request.form["q"]} if request.form.get("q") else {}
         return redirect(url_for("editor.edit", code=code, **query) + anchor)
-    return _render(report, current, draft_from_document(current.document), new=out.new,
-                   notice=out.notice, saved=saved, focus=out.focus)
+    shown = draft_from_document(current.document)
+    if shown.unit:  # an aggregate document holds no ledger or filter: keep those typed, to switch back to
+        shown = replace(shown, ledger=out.draft.ledger, conditions=out.draft.conditions)
+    return _render(report, current, shown, new=out.new, notice=out.notice, saved=saved, focus=out.focus)
 
 
 @bp.post("/<code>/edit/preview")

@@ -13,8 +13,18 @@ from typing import Any
 from builder.analysis import matcher_for
 from builder.gatekeeping import Holding
 from builder.report_edit import KINDS, FieldDraft, ReportDraft
+from builder.report_edit_formula import FORMULA_OPS, formula_ledger, group_of
 from builder.report_form import WIDGET_LABELS, preview_fields, widgets_for
-from builder.report_spec import FILTER_OPS, FREQUENCIES, Condition, SpecFinding, describe_condition
+from builder.report_spec import (
+    FILTER_OPS,
+    FREQUENCIES,
+    ROW_UNITS,
+    Condition,
+    Formula,
+    SpecFinding,
+    describe_condition,
+    describe_formula,
+)
 from builder.specs import Element, SpecSet
 from web.record_table import ordered
 from web.views import _, local_time
@@ -78,6 +88,11 @@ class FieldRow:
     problems: dict[str, str] = field(default_factory=dict)
     #: Findings of the spec check about this field: the report cannot be filed yet.
     findings: list[str] = field(default_factory=list)
+    #: The kind the schema is written with (a formula field's default when none is chosen).
+    kind: str = ""
+    #: A formula field's formula as a sentence, and the (code, title) fields its conditions may use.
+    formula_text: str = ""
+    formula_fields: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def sensitivity(self) -> str:
@@ -86,9 +101,11 @@ class FieldRow:
 
 
 def place(path: str, names: Sequence[str]) -> str:
-    """Return where a finding is shown: "field:<name>", "filter:<i>", a metadata key, or "top"."""
+    """Return where a finding is shown: "field:<name>", "where:<name>:<i>", "filter:<i>", a key, or "top"."""
     parts = path.split("/")
     if parts[0] == "properties" and len(parts) > 1 and parts[1] in names:
+        if parts[2:4] == ["x-formula", "where"] and len(parts) > 4 and parts[4].isdigit():
+            return f"where:{parts[1]}:{parts[4]}"
         return f"field:{parts[1]}"
     if parts[0] == "x-rows" and len(parts) > 2 and parts[1] == "filter" and parts[2].isdigit():
         return f"filter:{parts[2]}"
@@ -105,20 +122,62 @@ def findings_by_place(findings: Sequence[SpecFinding], names: Sequence[str]) -> 
     return out
 
 
-def _field_rows(specs: SpecSet, draft: ReportDraft, holdings: Mapping[str, Holding],
-                problems: Mapping[str, str], notes: Mapping[str, list[str]]) -> list[FieldRow]:
+def ledger_fields(specs: SpecSet, code: str) -> list[tuple[str, str]]:
+    """Return the (element code, title) fields of a ledger, for condition pickers."""
+    ledger = specs.ledgers.get(code)
+    return [(f.element.code, f.title) for f in ledger.fields] if ledger else []
+
+
+def formula_sentence(specs: SpecSet, rule: Any) -> str:
+    """Return an `x-formula` as a sentence (“土地台账中 是否流转 等于 是 的记录数”), "" if unfinished."""
+    if not isinstance(rule, Mapping):
+        return ""
+    where = tuple(Condition(c["element"], c.get("op", "present"), c.get("value"))
+                  for c in rule.get("where") or () if isinstance(c, Mapping) and "element" in c)
+    if rule.get("count"):
+        formula = Formula("count", str(rule["count"]), None, where)
+    elif rule.get("sum"):
+        code = str(rule["sum"])
+        element = specs.elements.get(code)
+        formula = Formula("sum", element.group if element else group_of(code), code, where)
+    else:
+        return ""
+    return describe_formula(formula, specs.elements, specs.ledgers)
+
+
+def _field_rows(specs: SpecSet, draft: ReportDraft, document: Mapping[str, Any],
+                holdings: Mapping[str, Holding], problems: Mapping[str, str],
+                notes: Mapping[str, list[str]]) -> list[FieldRow]:
     rows = []
+    props = document.get("properties") if isinstance(document.get("properties"), Mapping) else {}
     for i, d in enumerate(draft.fields):
         element = specs.elements.get(d.element or "")
         prefix = f"properties/{d.name}/"
+        kind = "" if d.element else d.effective_kind
+        formula = d.formula if not d.element else None
+        rule = (props.get(d.name) or {}).get("x-formula") if formula else None
         rows.append(FieldRow(
             index=i, draft=d, title=field_title(d, specs.elements), element=element,
             fresh=Freshness.of(specs, element, holdings.get(element.code)) if element else None,
-            widgets=[(w, WIDGET_LABELS[w]) for w in widgets_for("" if d.element else d.kind,
-                                                                element.schema if element else None)],
+            widgets=[(w, WIDGET_LABELS[w]) for w in widgets_for(kind, element.schema if element else None)],
             problems={p[len(prefix):]: m for p, m in problems.items() if p.startswith(prefix)},
-            findings=notes.get(f"field:{d.name}", [])))
+            findings=notes.get(f"field:{d.name}", []), kind=kind,
+            formula_text=formula_sentence(specs, rule),
+            formula_fields=ledger_fields(specs, formula_ledger(formula)) if formula else []))
     return rows
+
+
+def _formula_choices(specs: SpecSet, unit: str) -> dict[str, Any]:
+    """Return the pickers of a formula: ledgers to count, numeric ledger elements to sum (by ledger)."""
+    ledgers = ordered(specs.ledgers.values())
+    counted = [(lg.code, lg.title + (_("（无所属村（社区），只能按镇街汇总）")
+                                     if unit == "village" and not lg.village_field else ""))
+               for lg in ledgers]
+    summed = [(lg.title, [(f.element.code, f.title) for f in lg.fields
+                          if f.element.schema.get("type") in ("number", "integer")]) for lg in ledgers]
+    return {"formula_ops": FORMULA_OPS, "counted_ledgers": counted,
+            "summed_elements": [(title, options) for title, options in summed if options],
+            "summed_codes": {code for _title, options in summed for code, _name in options}}
 
 
 def _conditions(specs: SpecSet, draft: ReportDraft, document: Mapping[str, Any]) -> list[str]:
@@ -134,13 +193,14 @@ def editor_context(specs: SpecSet, draft: ReportDraft, document: Mapping[str, An
     """Return what `reports/_editor.html` needs besides the report itself."""
     names = [d.name for d in draft.fields]
     notes = findings_by_place(findings, names)
-    ledger = specs.ledgers.get(draft.ledger)
     sensitive = [specs.elements[d.element].name for d in draft.fields
                  if d.element in specs.elements and specs.elements[d.element].sensitivity in SENSITIVE]
     return {
-        "draft": draft, "rows": _field_rows(specs, draft, holdings, problems, notes), "notes": notes,
-        "problems": problems, "ledgers": [(lg.code, lg.title) for lg in ordered(specs.ledgers.values())],
-        "ledger_fields": [(f.element.code, f.title) for f in ledger.fields] if ledger else [],
+        "draft": draft, "rows": _field_rows(specs, draft, document, holdings, problems, notes),
+        "notes": notes, "problems": problems,
+        "ledgers": [(lg.code, lg.title) for lg in ordered(specs.ledgers.values())],
+        "ledger_fields": ledger_fields(specs, draft.ledger), "row_units": ROW_UNITS,
+        "aggregate": bool(draft.unit), **_formula_choices(specs, draft.unit),
         "condition_texts": _conditions(specs, draft, document),
         "filter_problems": any(p.startswith("x-rows/") for p in problems),
         "townships": specs.townships(), "frequencies": FREQUENCIES, "filter_ops": FILTER_OPS,
@@ -200,6 +260,9 @@ def preview_context(specs: SpecSet, document: Mapping[str, Any]) -> dict[str, An
     """Return what `reports/_preview.html` shows: the form header and its fields."""
     rows = document.get("x-rows") or {}
     ledger = rows.get("ledger")
+    props = document.get("properties") if isinstance(document.get("properties"), Mapping) else {}
+    formulas = [(str(p.get("title") or name), formula_sentence(specs, p.get("x-formula")))
+                for name, p in props.items() if isinstance(p, Mapping) and "x-formula" in p]
     filters = [describe_condition(Condition(c["element"], c["op"], c.get("value")), specs.elements)
                for c in rows.get("filter") or () if isinstance(c, Mapping) and "element" in c]
     targets = document.get("x-targets") or []
@@ -213,4 +276,6 @@ def preview_context(specs: SpecSet, document: Mapping[str, Any]) -> dict[str, An
         "pv_filters": filters,
         "pv_targets": [units[t].name if t in units else t for t in targets],
         "pv_fields": preview_fields(document, specs.elements),
+        "pv_unit": ROW_UNITS.get(rows.get("unit") or "", ""),
+        "pv_formulas": [(title, text) for title, text in formulas if text],
     }

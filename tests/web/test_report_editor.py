@@ -88,10 +88,16 @@ def _editor_values(page, form_values):
         name = re.search(r'name="([^"]+)"', tag).group(1)
         if "checked" not in tag and values.get(name) == re.search(r'value="([^"]*)"', tag).group(1):
             values.pop(name, None)
+    targets = []
     for tag in re.findall(r'<input type="(?:checkbox|radio)"[^>]*checked[^>]*>', form):
         name = re.search(r'name="([^"]+)"', tag).group(1)
-        if name != "targets":
-            values[name] = re.search(r'value="([^"]*)"', tag).group(1)
+        value = re.search(r'value="([^"]*)"', tag).group(1)
+        if name == "targets":
+            targets.append(value)
+        else:
+            values[name] = value
+    if targets:  # several boxes share this name: all the ticked ones are posted
+        values["targets"] = targets
     for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', form):
         values[name] = text
     values.pop("action", None)
