@@ -46,13 +46,37 @@ def measures(spec: ReportSpec, elements: Mapping[str, Element], skip: Iterable[s
             if not f.compute and f.name not in skipped and _type(f, elements) in ("integer", "number")]
 
 
+def is_multi(f: ReportField, elements: Mapping[str, Element]) -> bool:
+    """Return whether a field is a multiple choice (a list of options)."""
+    schema = field_schema(f, elements)
+    return _type(f, elements) == "array" and "enum" in (schema.get("items") or {})
+
+
+def options(f: ReportField, elements: Mapping[str, Element]) -> list[str]:
+    """Return a choice field's options as shown (a yes/no field's are 是 and 否)."""
+    schema = field_schema(f, elements)
+    listed = schema.get("enum") or (schema.get("items") or {}).get("enum") or []
+    return [label(v) for v in listed] or ["是", "否"]
+
+
 def choice_fields(spec: ReportSpec, elements: Mapping[str, Element],
                   skip: Iterable[str] = ()) -> list[ReportField]:
-    """Return the single-choice and yes/no fields totals are broken down by."""
+    """Return the single-choice, multiple-choice and yes/no fields totals are broken down by."""
     skipped = set(skip)
     return [f for f in spec.fields
             if not f.compute and f.name not in skipped
-            and (_type(f, elements) == "boolean" or "enum" in field_schema(f, elements))]
+            and (_type(f, elements) == "boolean" or "enum" in field_schema(f, elements)
+                 or is_multi(f, elements))]
+
+
+def labels(value: Any) -> list[str]:
+    """Return the groups a choice value counts in: one, or each option of a multiple choice.
+
+    A multiple choice counts its row once under every option it holds (“（未填）” when none).
+    """
+    if isinstance(value, list):
+        return list(dict.fromkeys(label(v) for v in value if v not in (None, ""))) or [EMPTY]
+    return [label(value)]
 
 
 def label(value: Any) -> str:
@@ -97,8 +121,8 @@ class Totals:
         numbers = {m.name: _number(values.get(m.name)) for m in sums}
         self._count(self.whole, numbers)
         for f in choices:
-            part = self.by.setdefault(f.name, {}).setdefault(label(values.get(f.name)), Part())
-            self._count(part, numbers)
+            for value in labels(values.get(f.name)):
+                self._count(self.by.setdefault(f.name, {}).setdefault(value, Part()), numbers)
 
     @staticmethod
     def _count(part: Part, numbers: Mapping[str, float]) -> None:

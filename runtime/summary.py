@@ -10,6 +10,7 @@ township (and by the values of the chosen choice field); rows marked not applica
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from builder.report_spec import ReportField, ReportSpec
-from builder.report_totals import EMPTY, Measure, Part, Totals, choice_fields, field_schema, label, measures
+from builder.report_totals import (
+    EMPTY,
+    Measure,
+    Part,
+    Totals,
+    choice_fields,
+    field_schema,
+    is_multi,
+    labels,
+    measures,
+    options,
+)
 from builder.specs import SpecSet
 from runtime.aggregate import is_aggregate, merged_tasks
 from runtime.clock import local_today
@@ -67,6 +79,9 @@ class Summary:
     submitted: int = 0
     tasks: int = 0
     live: bool = False
+    #: The pivot field is a multiple choice: a row counts under each option it holds, so the
+    #: pivot's lines add up to more than the total.
+    pivot_multi: bool = False
 
 
 def summary_fields(spec: ReportSpec, specs: SpecSet) -> tuple[list[Measure], list[ReportField]]:
@@ -141,6 +156,7 @@ def _finish(summary: Summary, pivot: dict[str, Part], specs: SpecSet) -> Summary
         whole.add(Part(line.rows, dict(line.sums)))
     summary.total = _line("", "合计", whole, summary.measures)
     if summary.pivot_field is not None:
+        summary.pivot_multi = is_multi(summary.pivot_field, specs.elements)
         summary.pivot = sorted((_line(v, v, part, summary.measures) for v, part in pivot.items()),
                                key=lambda line: _order(summary.pivot_field, specs, line.code))
     return summary
@@ -153,10 +169,10 @@ def _line(code: str, name: str, part: Part, sums: list[Measure], state: str = ""
 
 def _order(f: ReportField, specs: SpecSet, value: str) -> tuple[int, str]:
     """Order pivot lines as the field's options are listed, the empty line last."""
-    options = [str(v) for v in field_schema(f, specs.elements).get("enum", [])] or ["是", "否"]
+    listed = options(f, specs.elements)
     if value == EMPTY:
-        return (len(options) + 1, value)
-    return (options.index(value) if value in options else len(options), value)
+        return (len(listed) + 1, value)
+    return (listed.index(value) if value in listed else len(listed), value)
 
 
 def _read_units(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any], sums: list[Measure],
@@ -186,6 +202,7 @@ def _read_live(
     """
     units: dict[str, Part] = {}
     pivot: dict[str, Part] = {}
+    multi = pivot_field is not None and is_multi(pivot_field, specs.elements)
     for level, column in (("township", Record.township_code), ("village", Record.village_code)):
         chosen = [t for t in tasks if specs.org_units[t.org_unit_code].level == level]
         if not chosen:
@@ -194,8 +211,8 @@ def _read_live(
         for code, value, n, *found in conn.execute(grouped):
             part = Part(n, _sums(sums, found))
             units.setdefault(code, Part()).add(part)
-            if pivot_field is not None:
-                pivot.setdefault(label(value), Part()).add(part)
+            for shown in _labels(value, multi) if pivot_field is not None else ():
+                pivot.setdefault(shown, Part()).add(part)
     _add_added(conn, tasks, sums, pivot_field, units, pivot)
     return units, pivot
 
@@ -221,6 +238,16 @@ def _grouped(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any
     groups = [rows.c.unit, rows.c.choice] if pivot_field is not None else [rows.c.unit]
     return select(rows.c.unit, rows.c.choice if pivot_field is not None else null(), func.count(),
                   *(func.sum(rows.c[f"m{i}"]) for i in range(len(sums)))).group_by(*groups)
+
+
+def _labels(value: Any, multi: bool) -> list[str]:
+    """Return the pivot lines a grouped value counts in (a multiple choice arrives as JSON text)."""
+    if multi and isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:  # typed text kept as a draft: its own line
+            pass
+    return labels(value)
 
 
 def _add_added(conn: Connection, tasks: list[Any], sums: list[Measure],

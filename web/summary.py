@@ -95,6 +95,8 @@ def _chart_data(summary: Summary, measure: Any) -> dict[str, Any]:
         "pivot": summary.pivot_field.title if summary.pivot_field else None,
         "labels": [line.label for line in summary.pivot],
         "shares": [line.rows for line in summary.pivot],
+        # A multiple choice's lines overlap: bars of rows per option, not shares of a whole.
+        "multi": summary.pivot_multi,
     }
 
 

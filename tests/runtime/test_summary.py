@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from builder.report_totals import labels
 from runtime.access import Viewer
 from runtime.clock import local_today
 from runtime.dispatch import dispatch
@@ -22,7 +23,9 @@ REPORT = {"properties": {"id_number": {"x-element": "person.id_number"},
                          "name": {"x-element": "person.name"},
                          "disability_category": {"x-element": "person.disability_category"},
                          "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0},
-                         "visited": {"title": "是否已走访", "type": "boolean"}},
+                         "visited": {"title": "是否已走访", "type": "boolean"},
+                         "needs": {"title": "服务需求", "type": "array", "uniqueItems": True,
+                                   "items": {"type": "string", "enum": ["康复", "辅具", "就业"]}}},
           "required": ["name"], "x-justification": "核对补贴发放"}
 UNITS = ("500118001", "500118002", "500118003")
 
@@ -42,6 +45,7 @@ def report(district, specs, admit_sample, actor_of, load_task):
             rows = task_page(conn, specs, spec, task, viewer, limit=500).rows
             for i, row in enumerate(rows):
                 typed = {"subsidy": str(100 * (i + 1) + n)} if i % 2 == 0 else {"visited": "是"}
+                typed["needs"] = ("康复、辅具", "就业", "")[i % 3]
                 save_cells(conn, specs, spec, task, viewer, row.record_id, typed, expected_version=0)
             if len(rows) > 2:
                 mark_row(conn, specs, spec, task, viewer, rows[1].record_id, "已迁出", expected_version=1)
@@ -76,7 +80,7 @@ def test_summary_totals_equal_the_submitted_rows(district, specs, report, load_t
     assert {line.code: line.rows for line in summary.pivot} == dict(categories)
     assert sum(line.rows for line in summary.pivot) == summary.total.rows
     assert [m.name for m in summary.measures] == ["subsidy"]
-    assert {f.name for f in summary.choices} == {"disability_category", "visited"}
+    assert {f.name for f in summary.choices} == {"disability_category", "visited", "needs"}
 
 
 def test_live_rows_are_included_on_request_and_marked(district, specs, report, load_task):
@@ -156,3 +160,23 @@ def test_a_village_task_live_holds_its_village_rows(district, specs, admit_sampl
         rows, _subsidy, _categories = _expected(conn, specs, load_task, list(tasks.values()))
     assert {line.code: line.rows for line in live.by_unit} == {code: rows[code] for code in tasks}
     assert sum(rows[code] > 0 for code in villages) >= 2, "villages have rows of their own"
+
+
+def test_a_multiple_choice_pivots_each_option_live_as_when_submitted(district, specs, report, load_task):
+    """Each option counts the rows holding it; the live lines equal what the submission then keeps."""
+    unit = UNITS[2]
+    with district.begin() as conn:
+        task, report_row, spec = load_task(conn, report[unit])
+        live = summarize(conn, specs, spec, report_row, live=True, unit=unit, by="needs")
+        expected = Counter()
+        for _record, values in merged_rows(conn, specs, spec, task, today=local_today()):
+            expected.update(labels(values.get("needs")))
+        filler = Viewer(task.dispatched_by, "township", township=unit)
+        submit_task(conn, specs, spec, task, filler, report_row)
+        kept = summarize(conn, specs, spec, report_row, unit=unit, by="needs")
+    assert live.pivot_multi and kept.pivot_multi
+    assert {line.code: line.rows for line in live.pivot} == dict(expected)
+    assert [line.code for line in live.pivot] == [c for c in ("康复", "辅具", "就业", EMPTY) if c in expected]
+    assert sum(line.rows for line in live.pivot) > live.total.rows, "a row with two needs counts twice"
+    assert [(ln.code, ln.rows, ln.sums) for ln in kept.pivot] == [
+        (ln.code, ln.rows, ln.sums) for ln in live.pivot]

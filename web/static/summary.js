@@ -22,7 +22,14 @@
   bars("chart-units", "行数", data.rows, palette[0]);
   if (data.measure) bars("chart-sums", data.measure, data.sums, palette[2]);
   var shares = document.getElementById("chart-shares");
-  if (shares && data.labels.length) {
+  if (shares && data.labels.length && data.multi) {
+    new Chart(shares, {
+      type: "bar",
+      data: { labels: data.labels, datasets: [{ label: "行数", data: data.shares, backgroundColor: palette[1] }] },
+      options: { responsive: true, maintainAspectRatio: false, indexAxis: "y", plugins: { legend: { display: false } },
+                 scales: { x: { beginAtZero: true } } }
+    });
+  } else if (shares && data.labels.length) {
     new Chart(shares, {
       type: "doughnut",
       data: { labels: data.labels, datasets: [{ data: data.shares, backgroundColor: palette }] },
