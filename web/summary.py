@@ -24,6 +24,7 @@ from runtime.task_added import added_row, added_rows
 from web import database
 from web.auth import roles_required
 from web.reports import load_owned
+from web.views import htmx
 
 bp = Blueprint("summary", __name__, url_prefix="/reports")
 #: Rows per page of a township's drill-down.
@@ -55,14 +56,14 @@ def _extracted(report: Report):
     specs = database.specs()
     spec = admitted_spec(db, specs, report)
     units = extraction_units(specs, spec, current_user.viewer)
-    summary = summarize_extraction(db.connection(), specs, spec, units, by=_pivot(spec, specs))
+    # Pending: no units read, only the fields the options offer.
+    summary = summarize_extraction(db.connection(), specs, spec, [] if _pending() else units,
+                                   by=_pivot(spec, specs))
+    if _pending():
+        return _render(report, spec, summary, live=False, extracted=True, pending=True)
     record_event(db.connection(), current_user.id, "report.extract", report.code,
                  {"mode": "summary", "rows": summary.total.rows, "units": units})
-    measure = next((m for m in summary.measures if m.name == request.args.get("measure")),
-                   summary.measures[0] if summary.measures else None)
-    return render_template("summary/show.html", report=report, spec=spec, summary=summary, live=False,
-                           extracted=True, measure=measure, chart=_chart_data(summary, measure),
-                           states=STATE_LABELS)
+    return _render(report, spec, summary, live=False, extracted=True)
 
 
 @bp.get("/<code>/summary")
@@ -76,13 +77,35 @@ def show(code: str):
     live = request.args.get("live") == "1"
     conn = database.session().connection()
     specs = database.specs()
+    if live and _pending():  # the submitted tasks' kept totals only: the page comes at once
+        return _render(report, spec, summarize(conn, specs, spec, report, by=_pivot(spec, specs)), live=True,
+                       pending=True)
     summary = summarize(conn, specs, spec, report, live=live, by=_pivot(spec, specs))
     record_event(conn, current_user.id, "summary.open", report.code,
                  {"complete": summary.submitted == summary.tasks, "live": live})
+    return _render(report, spec, summary, live=live)
+
+
+def _pending() -> bool:
+    """Return whether to answer with the page alone, its figures loaded after by htmx.
+
+    For summaries that read every row (live, or straight from the ledgers): at district scale
+    that takes seconds, and the page should say so at once. Without script, `now=1` waits.
+    """
+    return not htmx and request.args.get("now") != "1"
+
+
+def _render(report: Report, spec: Any, summary: Summary, *, live: bool, extracted: bool = False,
+            pending: bool = False):
+    """Render the summary page, or only its figures for htmx."""
     measure = next((m for m in summary.measures if m.name == request.args.get("measure")),
                    summary.measures[0] if summary.measures else None)
-    return render_template("summary/show.html", report=report, spec=spec, summary=summary, live=live,
-                           measure=measure, chart=_chart_data(summary, measure), states=STATE_LABELS)
+    context = {"report": report, "spec": spec, "summary": summary, "live": live, "extracted": extracted,
+               "pending": pending, "measure": measure, "chart": _chart_data(summary, measure),
+               "states": STATE_LABELS}
+    if htmx and not htmx.history_restore_request:
+        return render_template("summary/_results.html", **context)
+    return render_template("summary/show.html", **context)
 
 
 def _chart_data(summary: Summary, measure: Any) -> dict[str, Any]:

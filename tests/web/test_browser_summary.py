@@ -88,4 +88,12 @@ def test_department_opens_the_summary_sees_a_chart_and_downloads_the_xlsx(browse
     assert len(body) == rows
     column = header.index("补贴金额（元）")
     assert sum(float(r[column]) for r in body if r[column] not in (None, "")) == subsidy
+
+    # The live summary reads every row: the page comes first, its figures and charts after, by htmx.
+    page.goto(f"{base}/reports/{code}/summary")
+    page.check("input[name=live]")
+    page.locator(".summary-table").first.filter(has_text="未提交，实时数据").wait_for()
+    page.wait_for_function("() => (Chart.getChart(document.getElementById('chart-units'))"
+                           "|| {data: {labels: []}}).data.labels.length === 23")
+    assert page.locator("#summary-results[aria-busy]").count() == 0
     assert errors == []

@@ -46,8 +46,15 @@ def test_the_summary_shows_submitted_totals_charts_and_a_pivot(fresh_client, eng
     assert data["units"] == ["中山路街道"] and data["rows"] == [rows] and data["sums"] == [250]
     assert data["pivot"] == "残疾类别" and sum(data["shares"]) == rows
     assert "vendor/chart.umd.min.js" in html
-    live = fresh_client.get(f"/reports/{code}/summary", query_string={"live": "1"}).get_data(as_text=True)
+    shell = fresh_client.get(f"/reports/{code}/summary", query_string={"live": "1"}).get_data(as_text=True)
+    assert "正在从台账汇总" in shell and "胜利路街道" not in shell, "a live summary reads every row: later"
+    assert re.search(r'hx-get="/reports/[^"]+/summary\?live=1"[^>]*hx-trigger="load"', shell)
+    live = fresh_client.get(f"/reports/{code}/summary", query_string={"live": "1"},
+                            headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "胜利路街道" in live and "未提交，实时数据" in live
+    assert "<html" not in live and 'id="summary-data"' in live, "the figures alone"
+    waited = fresh_client.get(f"/reports/{code}/summary", query_string={"live": "1", "now": "1"})
+    assert "胜利路街道" in waited.get_data(as_text=True), "without script, the page waits for them"
     with engine.connect() as conn:
         opened = conn.scalars(select(AuditEntry.detail).where(AuditEntry.action == "summary.open")).all()
     assert opened and opened[0] == {"complete": False, "live": False}
@@ -80,8 +87,13 @@ def test_a_report_answered_from_the_ledgers_has_the_same_summary_without_townshi
     fresh_auth.login("canlian")
     overview = fresh_client.get(f"/reports/{code}/").get_data(as_text=True)
     assert "查看汇总（台账直接提取）" in overview
-    html = fresh_client.get(f"/reports/{code}/summary").get_data(as_text=True)
-    assert "台账直接提取（未下派镇街）" in html and "包含未提交镇街" not in html
+    shell = fresh_client.get(f"/reports/{code}/summary").get_data(as_text=True)
+    assert "台账直接提取（未下派镇街）" in shell and "包含未提交镇街" not in shell
+    assert "正在从台账汇总" in shell and 'id="summary-data"' not in shell
+    with engine.connect() as conn:
+        assert conn.scalars(select(AuditEntry.id).where(AuditEntry.action == "report.extract")).all() == [], \
+            "nothing read yet"
+    html = fresh_client.get(f"/reports/{code}/summary", headers={"HX-Request": "true"}).get_data(as_text=True)
     with engine.connect() as conn:
         assert conn.scalars(select(Task.id)).all() == [], "nothing was dispatched"
         persons = conn.scalar(select(func.count()).select_from(Record).where(
