@@ -21,6 +21,7 @@ from runtime.ledger_store import Query
 from runtime.models import Report, Task
 from runtime.reports import get_version
 from runtime.task_xlsx import write_task_xlsx
+from runtime.warnings import refresh_after
 
 
 def _inside(folder: str, name: str) -> Path:
@@ -41,6 +42,8 @@ def import_upload(ctx: JobContext, *, ledger: str, upload: str, filename: str, u
                                  Path(ctx.folders["report"]), max_bytes=max_bytes, progress=ctx.progress)
     finally:
         path.unlink(missing_ok=True)
+    if result.created or result.updated:  # committed: count the ledger's warnings ahead of the page
+        refresh_after(ctx, [ledger])
     return result.as_dict()
 
 

@@ -1,4 +1,5 @@
-"""Database models: org units, departments, users, ledger records and their versions, jobs, audit."""
+"""Database models: org units, departments, users, ledger records and their versions, jobs, audit,
+warning counts."""
 
 from __future__ import annotations
 
@@ -330,3 +331,25 @@ class WritebackConflict(Base):
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WarningCount(Base):
+    """One warning rule's counts per township and village, kept for every process to read.
+
+    Current while `fingerprint` matches the rule and `mark` the ledger's latest update
+    (see `runtime.warning_counts`); a recount replaces the row.
+    """
+
+    __tablename__ = "warning_counts"
+    #: The rule's code (`form_specs/warnings/rules.json`).
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Digest of what the counts depend on besides the records: the rule's kind, ledger and
+    #: parameters, the ledger's fields as the rules read them.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    ledger: Mapped[str] = mapped_column(String(40))
+    #: [[township code, village code or null, count], …] of the org units with hits.
+    counts: Mapped[list[Any]] = mapped_column(JSON)
+    #: The ledger's max(records.updated_at) when counted; null when it had no records.
+    mark: Mapped[datetime | None] = mapped_column(DateTime)
+    #: When the counts were computed.
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,15 +1,17 @@
 """Early warnings and data quality: which ledger records each warning rule flags, per township.
 
-`tally` counts, for a viewer's scope, the records each rule flags in each township (one grouped
-query per rule); `matches` returns one page of the records one rule flags in one township, in id
-order after a position (keyset), masked for the viewer, each with its filled message.
+`tally` counts, for a viewer's scope, the records each rule flags in each township: counts kept
+in the database (`runtime.warning_counts`) while current, else one grouped query per rule, kept
+for every process; `refresh_job` counts ahead, after imports and write-backs and nightly.
+`matches` returns one page of the records one rule flags in one township, in id order after a
+position (keyset), masked for the viewer, each with its filled message.
 
 Condition, duplicate and stale rules are SQL over `records` that runs on SQLite and PostgreSQL
 (the JSON expressions of `ledger_store`). A check character cannot be tested in a WHERE clause,
 so check_digit rules stream only the id and the checked value of the ledger's records through
-`builder.checkdigits`. Every rule's result is cached per process while its ledger's latest
-`updated_at` (an index lookup) is unchanged, for at most `CACHE_SECONDS`; after a write,
-check_digit rules re-check only the records updated since.
+`builder.checkdigits`. The records check_digit and duplicate rules flag are cached per process
+while the ledger's latest `updated_at` (an index lookup) is unchanged, for at most
+`CACHE_SECONDS`; after a write, check_digit rules re-check only the records updated since.
 """
 
 from __future__ import annotations
@@ -18,21 +20,22 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, distinct, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from builder.admission_rules import cn_date, fill, quoted
 from builder.checkdigits import disability_cert_problem, id_problem, uscc_problem
-from builder.specs import Field, Ledger, OrgUnit, SpecSet
-from builder.warning_rules import FREQUENCIES, WarningRule, WarningRuleSet
+from builder.specs import Ledger, SpecSet
+from builder.warning_rules import WarningRule, WarningRuleSet, load_warning_rules
+from runtime import jobs
 from runtime.access import Viewer
-from runtime.clock import LOCAL_TZ
 from runtime.ledger_store import condition
 from runtime.masking import present
 from runtime.models import Record, utcnow
+from runtime.warning_counts import Tally, fingerprint, marks, read_counts, seen, store_counts, townships_for
+from runtime.warning_messages import messages, stale_groups
 
 #: Element format → the check that says what is wrong with a value (None when valid).
 CHECKS: dict[str, Callable[[str], str | None]] = {
@@ -40,10 +43,14 @@ CHECKS: dict[str, Callable[[str], str | None]] = {
 }
 #: Rows fetched per round trip when streaming values to check.
 STREAM_BATCH = 20_000
-#: A cached result is recomputed after this long even when its ledger looks unchanged: direct SQL
-#: can change values without touching `updated_at`, and stale rules move with the clock.
+#: Cached flagged records are recomputed after this long even when their ledger looks unchanged:
+#: direct SQL can change values without touching `updated_at`.
 CACHE_SECONDS = 3600
 PAGE_SIZE = 50
+#: The kinds whose flagged records are kept per process for `matches` (the others list by SQL).
+FLAGGED_KINDS = ("check_digit", "duplicate_across_townships")
+#: The job that counts the rules of some ledgers ahead of the first visit.
+REFRESH_JOB = "runtime.warnings:refresh_job"
 
 
 # ---------------------------------------------------------------- SQL pieces
@@ -69,17 +76,6 @@ def _duplicate_clause(ledger: Ledger, rule: WarningRule, now: datetime):
     shared = (select(value).where(other.ledger == ledger.code, _filled(value))
               .group_by(value).having(func.count(distinct(other.township_code)) > 1))
     return value_of(ledger, rule.field).in_(shared)
-
-
-def stale_groups(ledger: Ledger, rule: WarningRule) -> dict[str, list[Field]]:
-    """Return, per update frequency the rule checks, the ledger fields of that frequency."""
-    ages, sources = rule.params["max_age_days"], rule.params["sources"]
-    groups: dict[str, list[Field]] = {}
-    for field in ledger.fields:
-        frequency = field.element.update_frequency
-        if frequency in ages and (sources is None or field.element.source in sources):
-            groups.setdefault(frequency, []).append(field)
-    return groups
 
 
 def _stale_clause(ledger: Ledger, rule: WarningRule, now: datetime):
@@ -134,51 +130,36 @@ class _Result:
     flagged: dict[int, Flagged] | None = None
 
 
+#: Flagged records of FLAGGED_KINDS rules, per database and rule.
 _cache: dict[tuple, _Result] = {}
 
 
 def forget() -> None:
-    """Drop every cached result (tests, and after changing records by direct SQL)."""
+    """Drop every cached record list (tests, and after changing records by direct SQL)."""
     _cache.clear()
 
 
-def _lookup(conn: Connection, ledger: Ledger, rule: WarningRule) -> tuple[tuple, Any, _Result | None]:
-    """Return the cache key, the ledger's latest update and the cached result still in time."""
-    mark = conn.execute(select(func.max(Record.updated_at)).where(Record.ledger == ledger.code)).scalar()
+def _result(conn: Connection, ledger: Ledger, rule: WarningRule, now: datetime | None, mark: Any) -> _Result:
+    """Return what `rule` flags, as of `mark`, the ledger's latest update (read just before).
+
+    The records check_digit and duplicate rules flag come from the cache while the mark is
+    unchanged; after a write check_digit rules re-check only the records changed since. Results
+    given a fixed `now` are computed afresh and not kept.
+    """
+    if rule.kind not in FLAGGED_KINDS or now is not None:
+        return _compute(conn, ledger, rule, now or utcnow(), mark)
     key = (conn.engine.url.render_as_string(), rule.code, rule.kind, rule.ledger, repr(rule.params))
     cached = _cache.get(key)
-    if cached is not None and time.monotonic() - cached.at >= CACHE_SECONDS:
-        cached = None
-    return key, mark, cached
-
-
-def _result(conn: Connection, ledger: Ledger, rule: WarningRule, now: datetime | None) -> _Result:
-    """Return what `rule` flags, from the cache while the ledger's latest update is unchanged.
-
-    Any write through the ledger store moves the ledger's max(updated_at), an index lookup;
-    check_digit rules then re-check only the records changed since. Results given a fixed
-    `now` are computed afresh and not kept.
-    """
-    key, mark, cached = _lookup(conn, ledger, rule)
-    if cached is not None and now is None:
+    if cached is not None and time.monotonic() - cached.at < CACHE_SECONDS:
         if cached.mark == mark:
             return cached
         if rule.kind == "check_digit" and cached.mark is not None and mark is not None:
             flagged = dict(cached.flagged or {})
             _check(conn, ledger, rule.field, flagged, since=cached.mark)
-            result = _Result(mark, cached.at, _counted(flagged.values()), flagged)
-            _cache[key] = result
-            return result
-    result = _compute(conn, ledger, rule, now or utcnow(), mark)
-    if now is None:
-        _cache[key] = result
-    return result
-
-
-def _cached(conn: Connection, ledger: Ledger, rule: WarningRule) -> _Result | None:
-    """Return the cached result of `rule` if it is still current, else None (nothing computed)."""
-    _key, mark, cached = _lookup(conn, ledger, rule)
-    return cached if cached is not None and cached.mark == mark else None
+            _cache[key] = _Result(mark, cached.at, _counted(flagged.values()), flagged)
+            return _cache[key]
+    _cache[key] = _compute(conn, ledger, rule, utcnow(), mark)
+    return _cache[key]
 
 
 def _counted(flagged: Iterable[Flagged]) -> Counter:
@@ -212,7 +193,8 @@ def _check(conn: Connection, ledger: Ledger, name: str, flagged: dict[int, Flagg
     stmt = select(Record.id, value).where(Record.ledger == ledger.code)
     stmt = stmt.where(_filled(value)) if since is None else stmt.where(Record.updated_at > since)
     bad: dict[int, str] = {}
-    result = conn.execution_options(yield_per=STREAM_BATCH).execute(stmt)
+    # On the statement: a connection's options would stay on it (and stream the counts' upsert).
+    result = conn.execute(stmt.execution_options(yield_per=STREAM_BATCH))
     for batch in result.partitions():
         for rid, text in batch:
             problem = check(str(text)) if text not in (None, "") else None
@@ -243,49 +225,75 @@ def _duplicates(conn: Connection, ledger: Ledger, rule: WarningRule) -> dict[int
 # ---------------------------------------------------------------- counts
 
 
-@dataclass(frozen=True)
-class Tally:
-    """Per rule and township the number of flagged records the viewer may see."""
-
-    rules: tuple[WarningRule, ...]
-    townships: tuple[OrgUnit, ...]
-    #: rule code → township code → count (townships without hits are absent).
-    counts: dict[str, dict[str, int]]
-
-    def count(self, rule: str, township: str) -> int:
-        """Return the count of one cell."""
-        return self.counts.get(rule, {}).get(township, 0)
-
-    def total(self, rule: str) -> int:
-        """Return a rule's count over the townships shown."""
-        return sum(self.counts.get(rule, {}).values())
-
-
-def townships_for(specs: SpecSet, viewer: Viewer) -> tuple[OrgUnit, ...]:
-    """Return the townships a viewer's warnings cover: all of them, or only the viewer's own."""
-    township = viewer.scope.township
-    return tuple(u for u in specs.townships() if township is None or u.code == township)
-
-
 def tally(conn: Connection, specs: SpecSet, rules: WarningRuleSet, viewer: Viewer, *,
           now: datetime | None = None, cached_only: bool = False) -> Tally:
     """Count, per enabled rule and township within the viewer's scope, the records it flags.
 
-    With `cached_only`, rules whose result is not cached are left out of `counts` (a page shows
-    those at once and loads them separately) instead of computed.
+    Kept counts that are current are read (one query for all rules); the others are counted and
+    kept. With `cached_only` nothing is counted: stale kept counts are given, marked in `stale`,
+    and rules never counted (or counted with other parameters) are left out of `counts`, for a
+    page to show at once and load them separately. A fixed `now` counts afresh and keeps nothing.
     """
+    enabled = rules.enabled
+    current = marks(conn, {rule.ledger for rule in enabled})
+    kept = read_counts(conn, [rule.code for rule in enabled]) if now is None else {}
+    clock = utcnow()
     counts: dict[str, dict[str, int]] = {}
-    for rule in rules.enabled:
-        ledger = specs.ledgers[rule.ledger]
-        result = _cached(conn, ledger, rule) if cached_only else _result(conn, ledger, rule, now)
-        if result is None:
+    computed_at: dict[str, datetime] = {}
+    stale: dict[str, str] = {}
+    for rule in enabled:
+        ledger, mark = specs.ledgers[rule.ledger], current[rule.ledger]
+        digest = fingerprint(ledger, rule)
+        found = kept.get(rule.code)
+        if found is not None and found.fingerprint != digest:
+            found = None  # counted with other parameters: never shown
+        why = found.staleness(mark, clock) if found is not None else None
+        if found is not None and (why is None or cached_only):
+            per_unit, computed_at[rule.code] = found.counts, found.computed_at
+            if why is not None:
+                stale[rule.code] = why
+        elif cached_only:
             continue
-        per: Counter = Counter()
-        for (township, village), n in result.counts.items():
-            if viewer.sees(township, village):
-                per[township] += n
-        counts[rule.code] = dict(per)
-    return Tally(rules.enabled, townships_for(specs, viewer), counts)
+        else:
+            per_unit = _result(conn, ledger, rule, now, mark).counts
+            if now is None:
+                computed_at[rule.code] = store_counts(conn, rule, digest, mark, per_unit)
+        counts[rule.code] = seen(per_unit, viewer)
+    return Tally(enabled, townships_for(specs, viewer), counts, computed_at, stale)
+
+
+def recount(conn: Connection, specs: SpecSet, rule: WarningRule) -> datetime:
+    """Count one rule over its whole ledger and keep the counts; return when they were computed."""
+    ledger = specs.ledgers[rule.ledger]
+    mark = marks(conn, [ledger.code])[ledger.code]
+    result = _result(conn, ledger, rule, None, mark)
+    return store_counts(conn, rule, fingerprint(ledger, rule), mark, result.counts)
+
+
+def refresh_job(ctx: jobs.JobContext, *, ledgers: list[str] | None = None) -> dict[str, Any]:
+    """Job: count the enabled rules of some ledgers (of all when None) again and keep the counts."""
+    unknown = sorted(set(ledgers or ()) - set(ctx.specs.ledgers))
+    if unknown:
+        raise ValueError("未知的台账：" + "、".join(unknown))
+    rules = [rule for rule in load_warning_rules(ctx.specs.root, ctx.specs).enabled
+             if ledgers is None or rule.ledger in ledgers]
+    for done, rule in enumerate(rules):
+        ctx.progress(done, len(rules))
+        with ctx.engine.begin() as conn:  # one rule, one transaction: kept counts show at once
+            recount(conn, ctx.specs, rule)
+    ctx.progress(len(rules), len(rules))
+    return {"message": f"已重新统计 {len(rules)} 条预警规则", "rules": [rule.code for rule in rules]}
+
+
+def refresh_after(ctx: jobs.JobContext, ledgers: list[str]) -> int:
+    """Start `refresh_job` for ledgers a job has just changed (and committed); return its job id.
+
+    It runs where the calling job runs, right after it: the job's context does not say whether
+    that is a thread or an RQ worker, and a worker's work process ends with its job, threads and all.
+    """
+    titles = "、".join(ctx.specs.ledgers[code].title for code in ledgers)
+    return jobs.submit(ctx.engine, "warnings", f"重新统计预警：{titles}", None, REFRESH_JOB,
+                       {"ledgers": ledgers}, background=False, specs=ctx.specs, folders=ctx.folders)
 
 
 # ---------------------------------------------------------------- the records
@@ -313,7 +321,8 @@ def matches(conn: Connection, specs: SpecSet, rule: WarningRule, township: str, 
     stmt = select(*columns).where(Record.ledger == ledger.code)
     found: dict[int, Flagged] = {}
     if rule.kind in ("check_digit", "duplicate_across_townships"):
-        flagged = _result(conn, ledger, rule, now).flagged or {}
+        mark = marks(conn, [ledger.code])[ledger.code]
+        flagged = _result(conn, ledger, rule, now, mark).flagged or {}
         found = {f.id: f for f in sorted(flagged.values(), key=lambda f: f.id)
                  if f.township == township and viewer.sees(f.township, f.village)
                  and (after is None or f.id > after)}
@@ -327,7 +336,7 @@ def matches(conn: Connection, specs: SpecSet, rule: WarningRule, township: str, 
     more = len(rows) > limit
     rows = rows[:limit]
     shown = present(ledger, rows, viewer)
-    messages = _messages(specs, ledger, rule, rows, shown, found, now or utcnow())
+    said = messages(specs, ledger, rule, rows, shown, found, now or utcnow())
     units = specs.org_units
     out = [{
         "id": row["_id"],
@@ -336,7 +345,7 @@ def matches(conn: Connection, specs: SpecSet, rule: WarningRule, township: str, 
         "village": units[row["_village"]].name if row["_village"] in units else "",
         "updated_at": row["_updated_at"],
         "message": message,
-    } for row, masked, message in zip(rows, shown, messages, strict=True)]
+    } for row, masked, message in zip(rows, shown, said, strict=True)]
     return MatchPage(out, rows[-1]["_id"] if more and rows else None)
 
 
@@ -344,52 +353,3 @@ def _raw(row: Any) -> dict[str, Any]:
     data = row.data if isinstance(row.data, dict) else {}
     return {**data, "_id": row.id, "_key": row.key, "_township": row.township_code,
             "_village": row.village_code, "_updated_at": row.updated_at}
-
-
-def _shown(value: Any) -> str:
-    """Return a value as a message quotes it."""
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _messages(specs: SpecSet, ledger: Ledger, rule: WarningRule, rows: list[dict[str, Any]],
-              shown: list[dict[str, Any]], found: dict[int, Flagged], now: datetime) -> list[str]:
-    """Fill the rule's message for each row, from values masked for the viewer."""
-    title = ledger.by_name[rule.field].title if rule.field in ledger.by_name else ""
-    if rule.kind == "check_digit":
-        return [fill(rule.message, {"field": title, "problem": found[r["_id"]].detail})
-                for r in rows]
-    if rule.kind == "duplicate_across_townships":
-        units = specs.org_units
-        out = []
-        for row in rows:
-            others = found[row["_id"]].detail
-            names = "、".join(units[t].name if t in units else t for t in sorted(set(others)))
-            out.append(fill(rule.message, {"field": title, "townships": names, "count": len(others)}))
-        return out
-    if rule.kind == "stale":
-        return [_stale_message(ledger, rule, row, now) for row in rows]
-    named = {c.name: _shown(c.value) for c in rule.conditions if c.name}
-    return [fill(rule.message, {k: _shown(v) for k, v in masked.items() if not k.startswith("_")}
-                 | named) for masked in shown]
-
-
-def _stale_message(ledger: Ledger, rule: WarningRule, row: dict[str, Any], now: datetime) -> str:
-    """Say when the record was last updated and which held fields are overdue, strictest first."""
-    updated = row["_updated_at"]
-    groups = stale_groups(ledger, rule)
-    overdue: list[str] = []
-    strictest = ""
-    for frequency in FREQUENCIES:
-        held = [f for f in groups.get(frequency, []) if row.get(f.name) not in (None, "")]
-        if held and updated < now - timedelta(days=rule.params["max_age_days"][frequency]):
-            strictest = strictest or frequency
-            overdue += [f.title for f in held]
-    local = updated.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date()
-    return fill(rule.message, {"updated": cn_date(local), "days": (now - updated).days,
-                               "fields": quoted(overdue), "frequency": strictest})

@@ -1,4 +1,4 @@
-"""The `yibiaotong` console script: the run-time commands plus `serve`."""
+"""The `yibiaotong` console script: the run-time commands plus `serve` and `warnings-refresh`."""
 
 from __future__ import annotations
 
@@ -29,9 +29,39 @@ def add_serve(sub) -> None:
     p.set_defaults(func=cmd_serve)
 
 
+def cmd_warnings_refresh(args: argparse.Namespace) -> int:
+    """Count the warning rules (of one ledger, or all) again and keep the counts: for a nightly cron."""
+    from runtime import jobs
+    from runtime.db import make_engine
+    from runtime.warnings import REFRESH_JOB
+
+    specs = load_specs(config.specs_path())
+    if args.ledger and args.ledger not in specs.ledgers:
+        print(f"未知的台账：{args.ledger}；可选：{'、'.join(specs.ledgers)}", file=sys.stderr)
+        return 2
+    engine = make_engine(config.database_url())
+    try:  # through the job interface, so each run is on record with its outcome
+        job_id = jobs.submit(engine, "warnings", "重新统计预警（命令行）", None, REFRESH_JOB,
+                             {"ledgers": [args.ledger] if args.ledger else None}, background=False,
+                             specs=specs)
+        job = jobs.get(engine, job_id)
+    finally:
+        engine.dispose()
+    print(job.message, file=sys.stdout if job.status == "done" else sys.stderr)
+    return 0 if job.status == "done" else 1
+
+
+def add_commands(sub) -> None:
+    """Add `serve` and `warnings-refresh` to the run-time commands."""
+    add_serve(sub)
+    p = sub.add_parser("warnings-refresh", help="重新统计预警条数并存入数据库（供每晚定时运行）")
+    p.add_argument("--ledger", help="只统计一个台账的预警规则（如 person）；不给则全部")
+    p.set_defaults(func=cmd_warnings_refresh)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line."""
-    return cli.main(argv, cli.build_parser(add_serve))
+    return cli.main(argv, cli.build_parser(add_commands))
 
 
 if __name__ == "__main__":

@@ -11,10 +11,12 @@ from sqlalchemy import select
 
 from builder.problems import ImportRefused
 from runtime.models import Record, Report, Task
-from runtime.prefill import task_counts
+from runtime.prefill import HOUSEHOLD_LINK, task_counts
 from runtime.reports import ReportError
 from runtime.submission import TaskInvalid, return_task, submit_task
 from runtime.task_xlsx import read_task_xlsx
+from runtime.warnings import REFRESH_JOB
+from runtime.writeback import WritebackResult
 from web import database, jobs
 from web.auth import current_actor, roles_required
 from web.tasks import FILLERS, _load, bp
@@ -37,12 +39,22 @@ def submit(task_id: int):
     except ReportError as exc:
         flash(str(exc), "error")
         return redirect(url_for("tasks.grid", task_id=task_id))
+    changed = _written_ledgers(spec, result.written)
+    if changed:  # count their warnings ahead of the page, once the write-back is committed
+        database.session().commit()
+        jobs.submit("warnings", _("重新统计预警"), REFRESH_JOB, {"ledgers": changed})
     message = _("已提交：%(rows)s 行；%(n)s 条台账记录已更新", rows=f"{result.rows:,}",
                 n=f"{result.written.records:,}")
     if result.written.conflicts:
         message += _("；%(c)s 处与台账的新值不一致，已交数据管理岗核定", c=result.written.conflicts)
     flash(message)
     return redirect(url_for("tasks.index"))
+
+
+def _written_ledgers(spec, written: WritebackResult) -> list[str]:
+    """Return the ledgers a write-back changed: the report's, and the household's through its persons."""
+    changed = [spec.rows.ledger] if written.records or written.created else []
+    return changed + ([HOUSEHOLD_LINK[spec.rows.ledger][0]] if written.households else [])
 
 
 @bp.post("/<int:task_id>/download")

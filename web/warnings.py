@@ -1,7 +1,8 @@
 """Early warnings: a table of warning rules × townships with counts, and the records behind each count.
 
 District roles see every township; township and village users only their own. Every value shown
-goes through `runtime.masking.present` (inside `runtime.warnings.matches`).
+goes through `runtime.masking.present` (inside `runtime.warnings.matches`). Counts come from the
+database, counted ahead (`runtime.warnings.refresh_job`) or by the first page that needed them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _conn():
 def index():
     """Show, per rule and township in the viewer's scope, how many records the rule flags."""
     specs = database.specs()
-    # Counts not cached yet (first visit, changed ledgers) load row by row: the page comes at once.
+    # Counts not kept yet, or kept before the ledger changed, load row by row: the page comes at once.
     counts = tally(_conn(), specs, rules(), current_user.viewer, cached_only=True)
     return render_template("warnings/index.html", tally=counts, ledgers=_ledger_titles(),
                            district=current_user.viewer.scope.township is None)
@@ -47,7 +48,7 @@ def index():
 @bp.get("/rows/<code>")
 @roles_required(*WARNING_ROLES)
 def row(code: str):
-    """Return one rule's row of counts, computing them (the fragment a pending row loads)."""
+    """Return one rule's row of counts, counting and keeping them (the fragment a pending row loads)."""
     rule = rules().get(code)
     if rule is None:
         abort(404)

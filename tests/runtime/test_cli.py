@@ -45,3 +45,35 @@ def test_import_and_export_round_trip(cli_env, capsys):
     broken.write_bytes(b"\x00\x01\x02")
     assert main(["import-ledger", "person", str(broken)]) == 2
     assert "导入失败" in capsys.readouterr().err
+
+
+def test_warnings_refresh_counts_and_keeps_the_warnings(cli_env, capsys):
+    """The nightly command (of the console script, `web.cli`) counts every rule, or one ledger's."""
+    from sqlalchemy import select
+
+    from builder.specs import load_specs
+    from runtime import config
+    from runtime.db import make_engine
+    from runtime.ledger_store import Provenance, upsert
+    from runtime.models import WarningCount
+    from web.cli import main as yibiaotong
+
+    main(["init", "--quiet"])
+    specs = load_specs(config.specs_path())
+    engine = make_engine(config.database_url())
+    parcel = {"parcel_code": "5001180010010000001", "location": "1号地块", "township_code": "500118001",
+              "village_code": "500118001001", "contractor_name": "李四", "contract_area_mu": 250.0,
+              "is_transferred": True, "transfer_area_mu": 250.0, "rent_arrears": 100.0}
+    with engine.begin() as conn:
+        upsert(conn, specs.ledgers["land"], [parcel], Provenance("import"))
+    assert yibiaotong(["warnings-refresh", "--ledger", "land"]) == 0
+    assert "已重新统计 4 条预警规则" in capsys.readouterr().out
+    with engine.connect() as conn:
+        kept = dict(conn.execute(select(WarningCount.rule, WarningCount.counts)).all())
+    engine.dispose()
+    assert set(kept) == {"land_rent_arrears", "land_large_transfer", "land_contractor_id_check_digit",
+                         "land_stale"}
+    assert kept["land_large_transfer"] == [["500118001", "500118001001", 1]]
+    assert yibiaotong(["warnings-refresh"]) == 0
+    assert yibiaotong(["warnings-refresh", "--ledger", "lands"]) == 2
+    assert "未知的台账：lands" in capsys.readouterr().err

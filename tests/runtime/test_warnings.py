@@ -1,20 +1,23 @@
-"""Early warnings over small fixed ledgers: each shipped rule both ways, scope, masking, the cache."""
+"""Early warnings over small fixed ledgers: each shipped rule both ways, scope, masking, the cache,
+the counts kept in the database and the job that counts ahead."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from builder.checkdigits import uscc_check_char
-from builder.warning_rules import WarningRuleSet, load_warning_rules
-from runtime import warnings
+from builder.warning_rules import WarningRuleSet, build_rules, load_warning_rules
+from runtime import jobs, warnings
 from runtime.access import Viewer
 from runtime.cli import main
 from runtime.ledger_store import Provenance, update_record, upsert
-from runtime.models import Record
+from runtime.models import Record, WarningCount
 from tests.conftest import SPECS_ROOT, make_id_number
 
 ZS, SL = "500118001", "500118002"  # 中山路街道, 胜利路街道
@@ -214,3 +217,117 @@ def test_the_demo_district_ships_some_warnings(seeded_engine, specs, rules):
         tally = warnings.tally(conn, specs, rules, KEEPER)
     assert tally.total("land_rent_arrears") > 0
     assert tally.total("person_id_check_digit") == 0, "the generator issues valid numbers"
+
+
+# ---------------------------------------------------------------- counts kept in the database
+
+
+def kept_rows(engine) -> dict[str, WarningCount]:
+    """Return the rows of `warning_counts` by rule."""
+    with Session(engine) as session:
+        return {row.rule: row for row in session.scalars(select(WarningCount))}
+
+
+def statements_of(engine, work) -> list[str]:
+    """Run `work()` and return the SQL statements it sent."""
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return sent
+
+
+def kept_tally(engine, specs, rule_set, viewer=KEEPER, **options) -> warnings.Tally:
+    """Tally in a transaction of its own, as a page's request does, so counted rules are kept."""
+    with engine.begin() as conn:
+        return warnings.tally(conn, specs, rule_set, viewer, **options)
+
+
+def test_counts_are_kept_and_another_process_reads_them_without_counting(engine, specs, rules, make_person):
+    store(engine, specs, "land", [transfer(1, 250, 100.0), transfer(2, 30, 50.0, SL_V)])
+    store(engine, specs, "person", [make_person(id_number="50011819850315123")])
+    first = kept_tally(engine, specs, rules)
+    assert first.counts["land_rent_arrears"] == {ZS: 1, SL: 1} and first.stale == {}
+    assert set(first.computed_at) == {r.code for r in rules.enabled}
+    assert set(kept_rows(engine)) == {r.code for r in rules.enabled}
+    # Another process: no record lists in memory; a record moved by direct SQL, updated_at untouched.
+    warnings.forget()
+    with engine.begin() as conn:
+        conn.execute(update(Record).where(Record.township_code == SL)
+                     .values(township_code=ZS, village_code=ZS_V))
+    later: list[warnings.Tally] = []
+    sent = statements_of(engine, lambda: later.append(kept_tally(engine, specs, rules)))
+    assert len(sent) == 2, "the ledgers' marks and the kept counts: one statement each, all rules"
+    assert later[0].counts == first.counts, "the kept counts, not counted again"
+    assert later[0].counts["person_id_check_digit"] == {ZS: 1}
+    assert later[0].computed_at == first.computed_at
+
+
+def test_a_ledger_write_makes_kept_counts_stale_and_they_are_counted_again(engine, specs, rules):
+    rule = only(rules, "land_rent_arrears")
+    store(engine, specs, "land", [transfer(1, 20, 100.0)])
+    assert kept_tally(engine, specs, rule).counts == {"land_rent_arrears": {ZS: 1}}
+    store(engine, specs, "land", [transfer(2, 20, 100.0, SL_V)])
+    shown = kept_tally(engine, specs, rule, cached_only=True)
+    assert shown.counts == {"land_rent_arrears": {ZS: 1}}, "a page shows the old counts at once"
+    assert shown.stale == {"land_rent_arrears": "ledger"}, "marked"
+    counted = kept_tally(engine, specs, rule)
+    assert counted.counts == {"land_rent_arrears": {ZS: 1, SL: 1}} and counted.stale == {}
+    assert counted.computed_at["land_rent_arrears"] > shown.computed_at["land_rent_arrears"]
+    assert kept_tally(engine, specs, rule, cached_only=True).stale == {}
+
+
+def test_kept_counts_of_an_edited_rule_are_never_shown(engine, specs, rules):
+    store(engine, specs, "land", [transfer(1, 200, 0), transfer(2, 160, 0)])
+    shipped = only(rules, "land_large_transfer")
+    assert kept_tally(engine, specs, shipped).counts["land_large_transfer"] == {ZS: 1}
+    document = json.loads((SPECS_ROOT / "warnings" / "rules.json").read_text(encoding="utf-8"))
+    edited = next(r for r in document["rules"] if r["code"] == "land_large_transfer")
+    edited["params"]["conditions"][1]["value"] = 150  # the file's threshold lowered from 200 mu
+    lowered = WarningRuleSet("t", (build_rules(document).get("land_large_transfer"),))
+    assert kept_tally(engine, specs, lowered, cached_only=True).counts == {}, "pending, not the old count"
+    assert kept_tally(engine, specs, lowered).counts["land_large_transfer"] == {ZS: 2}
+    assert kept_tally(engine, specs, shipped, cached_only=True).counts == {}, \
+        "and back: the shipped threshold's counts were replaced"
+
+
+def test_a_township_sees_only_its_own_part_of_kept_counts(engine, specs, rules):
+    store(engine, specs, "land", [transfer(1, 250, 100.0), transfer(2, 260, 100.0, SL_V),
+                                  transfer(3, 270, 100.0, "500118001002")])
+    rule = only(rules, "land_large_transfer")
+    assert kept_tally(engine, specs, rule).counts["land_large_transfer"] == {ZS: 2, SL: 1}
+    warnings.forget()
+    shenglilu = kept_tally(engine, specs, rule, Viewer(None, "township", township=SL), cached_only=True)
+    assert shenglilu.counts == {"land_large_transfer": {SL: 1}}
+    assert [u.code for u in shenglilu.townships] == [SL]
+    village = Viewer(None, "village", township=ZS, village="500118001002")
+    assert kept_tally(engine, specs, rule, village, cached_only=True).counts["land_large_transfer"] == {ZS: 1}
+
+
+def refresh(engine, specs, ledgers: list[str] | None) -> int:
+    """Run the refresh job inline, as other job tests do; return its id."""
+    return jobs.submit(engine, "warnings", "重新统计预警", None, warnings.REFRESH_JOB, {"ledgers": ledgers},
+                       background=False, specs=specs)
+
+
+def test_the_refresh_job_counts_a_ledgers_rules_ahead(engine, specs, rules, make_person):
+    store(engine, specs, "land", [transfer(1, 250, 100.0)])
+    store(engine, specs, "person", [make_person()])
+    job = jobs.get(engine, refresh(engine, specs, ["land"]))
+    land_rules = [r.code for r in rules.enabled if r.ledger == "land"]
+    assert (job.status, job.message) == ("done", f"已重新统计 {len(land_rules)} 条预警规则")
+    assert sorted(kept_rows(engine)) == sorted(land_rules), "only the ledger asked for"
+    warnings.forget()
+    shown = kept_tally(engine, specs, rules, cached_only=True)
+    assert shown.counts["land_large_transfer"] == {ZS: 1} and shown.stale == {}
+    assert set(shown.counts) == set(land_rules), "the person rules were not counted yet"
+    refresh(engine, specs, None)
+    assert set(kept_rows(engine)) == {r.code for r in rules.enabled}, "no ledger named: all of them"
+    failed = jobs.get(engine, refresh(engine, specs, ["lands"]))
+    assert (failed.status, failed.message) == ("failed", "处理失败：未知的台账：lands")

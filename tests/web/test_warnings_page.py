@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from runtime import warnings
 from runtime.ledger_store import Provenance, upsert
 from runtime.models import Record
 
@@ -30,7 +31,7 @@ def store(engine, specs, ledger: str, rows: list[dict]) -> None:
 
 def cells(page: str, rule: str) -> dict[str, str]:
     """Return the count cells of one rule's row: township name → shown text."""
-    row = re.search(rf'<tr id="rule-{rule}">(.*?)</tr>', page, re.S).group(1)
+    row = re.search(rf'<tr id="rule-{rule}"[^>]*>(.*?)</tr>', page, re.S).group(1)
     return {label: re.sub(r"<[^>]+>", "", text).strip()
             for label, text in re.findall(r'<td data-label="([^"]+)" class="num">(.*?)</td>', row, re.S)}
 
@@ -134,3 +135,36 @@ def test_counts_not_computed_yet_load_row_by_row(web, engine, specs):
     assert 'hx-get="/warnings/rows/land_rent_arrears"' in client.get("/warnings/").get_data(as_text=True), \
         "a changed ledger is counted again"
     assert client.get("/warnings/rows/no_such_rule").status_code == 404
+
+
+def rule_row(page: str, rule: str) -> str:
+    """Return the whole row of one rule, its opening tag included."""
+    return re.search(rf'<tr id="rule-{rule}"[^>]*>.*?</tr>', page, re.S).group(0)
+
+
+def test_kept_counts_say_when_they_were_counted_and_stale_ones_show_marked(web, engine, specs, make_app):
+    client, auth = web
+    store(engine, specs, "land", [transfer(1, ZS_V)])
+    auth.login("keeper")
+    row = rule_row(counted(client), "land_rent_arrears")
+    assert "统计于" in row and re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d\+0800">', row)
+    assert "hx-get" not in row and "正在重新统计" not in row
+    # Another web process (no memory of its own) shows the kept counts at once.
+    warnings.forget()
+    other_app = make_app(engine.url.render_as_string(hide_password=False))
+    other = other_app.test_client()
+    type(auth)(other).login("keeper")
+    elsewhere = other.get("/warnings/").get_data(as_text=True)
+    other_app.extensions["yibiaotong"]["engine"].dispose()
+    assert "hx-get" not in rule_row(elsewhere, "land_rent_arrears")
+    assert cells(elsewhere, "land_rent_arrears")["中山路街道"] == "1"
+    store(engine, specs, "land", [transfer(2, ZS_V)])
+    page = client.get("/warnings/").get_data(as_text=True)
+    row = rule_row(page, "land_rent_arrears")
+    assert "台账已更新，正在重新统计…" in row and "统计于" in row
+    assert 'hx-get="/warnings/rows/land_rent_arrears"' in row, "the row loads itself again"
+    assert cells(page, "land_rent_arrears")["中山路街道"] == "1", "the old count shows meanwhile"
+    fresh = client.get("/warnings/rows/land_rent_arrears", headers={"HX-Request": "true"})
+    fresh = fresh.get_data(as_text=True)
+    assert cells(fresh, "land_rent_arrears")["中山路街道"] == "2"
+    assert "统计于" in fresh and "正在重新统计" not in fresh and "hx-get" not in fresh
