@@ -19,10 +19,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from builder.specs import Ledger, OrgUnit, SpecSet
 from builder.warning_rules import WarningRule
 from runtime.access import Viewer
+from runtime.db import SQLITE_BUSY_MS
 from runtime.models import Record, WarningCount, utcnow
 
 #: Raise when the way rules count changes: counts kept by the old code are then counted again.
@@ -91,6 +93,26 @@ def store_counts(conn: Connection, rule: WarningRule, digest: str, mark: datetim
     conn.execute(stmt.on_conflict_do_update(
         index_elements=[WarningCount.rule], set_={k: v for k, v in values.items() if k != "rule"}))
     return at
+
+
+def keep_counts_if_free(conn: Connection, rule: WarningRule, digest: str, mark: datetime | None,
+                        counts: Counter) -> datetime:
+    """Keep a rule's counts unless SQLite's one writer is busy (an import): a page never waits for it.
+
+    The counts are shown either way; left unkept, the next visit or the refresh job keeps them.
+    On SQLite the write goes in a savepoint with the busy timeout at zero, and is given up at once
+    when another connection holds the write lock; PostgreSQL writes never wait on an import.
+    """
+    if conn.dialect.name != "sqlite":
+        return store_counts(conn, rule, digest, mark, counts)
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        with conn.begin_nested():
+            return store_counts(conn, rule, digest, mark, counts)
+    except OperationalError:  # database is locked
+        return utcnow()
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
 
 # ---------------------------------------------------------------- what a viewer sees

@@ -34,7 +34,16 @@ from runtime.access import Viewer
 from runtime.ledger_store import condition
 from runtime.masking import present
 from runtime.models import Record, utcnow
-from runtime.warning_counts import Tally, fingerprint, marks, read_counts, seen, store_counts, townships_for
+from runtime.warning_counts import (
+    Tally,
+    fingerprint,
+    keep_counts_if_free,
+    marks,
+    read_counts,
+    seen,
+    store_counts,
+    townships_for,
+)
 from runtime.warning_messages import messages, stale_groups
 
 #: Element format → the check that says what is wrong with a value (None when valid).
@@ -257,7 +266,7 @@ def tally(conn: Connection, specs: SpecSet, rules: WarningRuleSet, viewer: Viewe
         else:
             per_unit = _result(conn, ledger, rule, now, mark).counts
             if now is None:
-                computed_at[rule.code] = store_counts(conn, rule, digest, mark, per_unit)
+                computed_at[rule.code] = keep_counts_if_free(conn, rule, digest, mark, per_unit)
         counts[rule.code] = seen(per_unit, viewer)
     return Tally(enabled, townships_for(specs, viewer), counts, computed_at, stale)
 

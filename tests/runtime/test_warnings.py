@@ -331,3 +331,19 @@ def test_the_refresh_job_counts_a_ledgers_rules_ahead(engine, specs, rules, make
     assert set(kept_rows(engine)) == {r.code for r in rules.enabled}, "no ledger named: all of them"
     failed = jobs.get(engine, refresh(engine, specs, ["lands"]))
     assert (failed.status, failed.message) == ("failed", "处理失败：未知的台账：lands")
+
+
+def test_a_page_counting_while_an_import_writes_shows_the_counts_without_keeping_them(engine, specs, rules):
+    """SQLite has one writer: a page does not wait for an import's write lock to keep its counts."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writes do not wait on another writer's transaction here")
+    rule = only(rules, "land_rent_arrears")
+    store(engine, specs, "land", [transfer(1, 20, 100.0)])
+    with engine.connect() as importing:
+        importing.exec_driver_sql("BEGIN IMMEDIATE")  # what an import holds until it commits
+        shown = kept_tally(engine, specs, rule)
+        importing.rollback()
+    assert shown.counts == {"land_rent_arrears": {ZS: 1}}
+    assert kept_rows(engine) == {}, "not kept while the import writes"
+    kept_tally(engine, specs, rule)
+    assert set(kept_rows(engine)) == {"land_rent_arrears"}, "kept once the writer is gone"
