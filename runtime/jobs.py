@@ -116,6 +116,20 @@ class JobContext:
     progress: Progress
     #: "export", "report", "upload" → absolute folder paths.
     folders: dict[str, str] = field(default_factory=dict)
+    #: How this job runs, for the jobs it starts (`then`): its RQ queue, else a thread or inline.
+    redis_url: str | None = None
+    queue: str = DEFAULT_QUEUE
+    background: bool = True
+
+    def then(self, kind: str, title: str, func: str, params: dict[str, Any]) -> int:
+        """Start another job the way this one runs, not waiting for it; return its id.
+
+        On RQ it goes on the queue (a worker's work process ends with its job, threads and all);
+        otherwise on a thread of its own, or inline where this one ran inline.
+        """
+        return submit(self.engine, kind, title, None, func, params, background=self.background,
+                      redis_url=self.redis_url, queue=self.queue, specs_root=str(self.specs.root),
+                      specs=self.specs, folders=self.folders)
 
 
 def resolve(name: str) -> Callable[..., dict[str, Any]]:
@@ -175,13 +189,16 @@ def _failure(exc: Exception) -> str:
 
 
 def run(engine: Engine, job_id: int, func: str, params: dict[str, Any], *, specs: SpecSet,
-        folders: dict[str, str], redis: Any = None, key: str = "") -> None:
+        folders: dict[str, str], redis: Any = None, key: str = "", redis_url: str | None = None,
+        queue: str = DEFAULT_QUEUE, background: bool = True) -> None:
     """Run a job now, storing its result, or its failure as a Chinese message."""
     progress = Progress(engine, job_id, key, redis)
     with engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(status="running"))
     try:
-        result = resolve(func)(JobContext(engine, specs, job_id, progress, folders), **params)
+        context = JobContext(engine, specs, job_id, progress, folders, redis_url=redis_url, queue=queue,
+                             background=background)
+        result = resolve(func)(context, **params)
         result = json.loads(json.dumps(result))  # what the job row can hold, or a failure now
         values = {"status": "done", "result": result, "message": result.get("message", "完成")}
     except Exception as exc:  # a job must end in a state the page can show, whatever happened
@@ -219,7 +236,7 @@ def submit(engine: Engine, kind: str, title: str, actor_id: int | None, func: st
         _enqueue(engine, job_id, func, params, root, folders, redis_url, queue, title)
         return job_id
     args = (engine, job_id, func, params)
-    options = {"specs": specs or load_specs(root), "folders": folders}
+    options = {"specs": specs or load_specs(root), "folders": folders, "background": background}
     if background:
         threading.Thread(target=run, args=args, kwargs=options, daemon=True).start()
     else:
@@ -252,7 +269,7 @@ def _enqueue(engine: Engine, job_id: int, func: str, params: dict[str, Any], spe
 
     call = {"job_id": job_id, "func": func, "params": params, "database_url": _database_url(engine),
             "specs_root": specs_root, "folders": folders, "redis_url": redis_url,
-            "key": progress_key(engine, job_id)}
+            "key": progress_key(engine, job_id), "queue": queue}
     try:
         Queue(queue, connection=_redis(redis_url), serializer=JSONSerializer).enqueue(
             perform, kwargs=call, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=FAILURE_TTL,
@@ -263,12 +280,12 @@ def _enqueue(engine: Engine, job_id: int, func: str, params: dict[str, Any], spe
 
 
 def perform(job_id: int, func: str, params: dict[str, Any], database_url: str, specs_root: str,
-            folders: dict[str, str], redis_url: str, key: str) -> None:
+            folders: dict[str, str], redis_url: str, key: str, queue: str = DEFAULT_QUEUE) -> None:
     """Run one queued job in an RQ worker, on the database and specs the web process named."""
     engine = make_engine(database_url)
     try:
         run(engine, job_id, func, params, specs=load_specs(specs_root), folders=folders,
-            redis=_redis(redis_url), key=key)
+            redis=_redis(redis_url), key=key, redis_url=redis_url, queue=queue)
     finally:
         engine.dispose()
 

@@ -297,12 +297,11 @@ def refresh_job(ctx: jobs.JobContext, *, ledgers: list[str] | None = None) -> di
 def refresh_after(ctx: jobs.JobContext, ledgers: list[str]) -> int:
     """Start `refresh_job` for ledgers a job has just changed (and committed); return its job id.
 
-    It runs where the calling job runs, right after it: the job's context does not say whether
-    that is a thread or an RQ worker, and a worker's work process ends with its job, threads and all.
+    It is a job of its own, started the way the calling job runs: the caller ends (an import says
+    it is done) without waiting for the counts.
     """
     titles = "、".join(ctx.specs.ledgers[code].title for code in ledgers)
-    return jobs.submit(ctx.engine, "warnings", f"重新统计预警：{titles}", None, REFRESH_JOB,
-                       {"ledgers": ledgers}, background=False, specs=ctx.specs, folders=ctx.folders)
+    return ctx.then("warnings", f"重新统计预警：{titles}", REFRESH_JOB, {"ledgers": ledgers})
 
 
 # ---------------------------------------------------------------- the records

@@ -48,6 +48,13 @@ def fail(ctx: jobs.JobContext, *, why: str) -> dict:
     raise ValueError("第 3 行数据有误")
 
 
+def chain(ctx: jobs.JobContext, *, n: int) -> dict:
+    """Start another job, counting to n, the way this one runs."""
+    follow = ctx.then("export", "接着数", f"{__name__}:count_to", {"n": n, "redis_url": ctx.redis_url,
+                                                                   "pairs": []})
+    return {"message": "已接着开始", "next": follow}
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 
@@ -168,3 +175,17 @@ def test_a_long_title_is_shortened_to_fit(engine):
     job_id = create(engine, "export", "下载预填表格：" + "很长的报表名称" * 40, None)
     title = get(engine, job_id).title
     assert len(title) == 200 and title.endswith("…")
+
+
+def test_a_job_starts_another_the_way_it_runs_without_waiting_for_it(engine, mode):
+    """A thread starts a thread, inline stays inline, a queued job queues the next on its own queue."""
+    mode, rq_queue = mode
+    first = _finish(engine, mode, rq_queue, _submit(engine, mode, rq_queue, "chain", {"n": 4}))
+    assert (first.status, first.message) == ("done", "已接着开始")
+    follow = first.result["next"]
+    # Inline it ran before the first one ended; on RQ the burst worker of this test's queue took it
+    # from the queue too; a thread is waited for.
+    after = _finish(engine, mode, rq_queue, follow) if mode == "thread" else jobs.get(engine, follow)
+    assert (after.status, after.message, after.kind) == ("done", "数到 4", "export")
+    # Its progress went to Redis, as a queued job's does, not to the worker's own memory.
+    assert after.result["seen"]["here"] == (None if mode == "rq" else [2, 4])
