@@ -15,6 +15,8 @@ import importlib
 import json
 import logging
 import threading
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,10 +240,32 @@ def submit(engine: Engine, kind: str, title: str, actor_id: int | None, func: st
     args = (engine, job_id, func, params)
     options = {"specs": specs or load_specs(root), "folders": folders, "background": background}
     if background:
-        threading.Thread(target=run, args=args, kwargs=options, daemon=True).start()
+        thread = threading.Thread(target=run, args=args, kwargs=options, daemon=True)
+        _threads.add(thread)
+        thread.start()
     else:
         run(*args, **options)
     return job_id
+
+
+#: Jobs running on this process's threads (gone from the set once they end and are collected).
+_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def wait_for_threads(timeout: float = 30.0) -> bool:
+    """Wait for the jobs on this process's threads to end, those they start included; False on timeout.
+
+    For a server shutting down, and for tests that drop their database afterwards.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [thread for thread in list(_threads) if thread.is_alive()]
+        if not alive:
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        alive[0].join(left)
 
 
 @functools.lru_cache(maxsize=8)

@@ -47,10 +47,14 @@ def serve(tmp_path):
         return f"http://127.0.0.1:{server.server_port}"
 
     yield start
+    from runtime import jobs
+
     for server, thread, app in running:
         server.shutdown()
         thread.join(5)
         server.server_close()
+        # Jobs the pages started (and the jobs those started) end before the database goes.
+        assert jobs.wait_for_threads(60), "a background job still runs"
         app.extensions["yibiaotong"]["engine"].dispose()
 
 
