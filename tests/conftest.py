@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from builder.specs import load_specs
+from runtime import jobs
 from runtime.bootstrap import create_demo_users, load_org_units
 from runtime.config import PROJECT_ROOT
 from runtime.db import make_engine, migrate
@@ -108,6 +109,8 @@ def engine(backend, specs, tmp_path):
     url = _database_url(backend, tmp_path, "t" + uuid.uuid4().hex[:10])
     engine = _prepared(url, specs)
     yield engine
+    # Background jobs a test started (and the jobs those started) end before their database goes.
+    assert jobs.wait_for_threads(60), "a background job still runs"
     engine.dispose()
     _drop(url)
 
@@ -127,6 +130,12 @@ def make_test_app(url: str, tmp_path: Path):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "REPORT_DIR": str(tmp_path / "reports"),
     })
+
+
+def close_app(app) -> None:
+    """End a test app: its background jobs (and the jobs they started) first, then its connections."""
+    assert jobs.wait_for_threads(60), "a background job still runs"
+    app.extensions["yibiaotong"]["engine"].dispose()
 
 
 @pytest.fixture
@@ -161,7 +170,7 @@ def app(seeded_url, make_app):
     """The web app on the seeded database, jobs run inline."""
     app = make_app(seeded_url)
     yield app
-    app.extensions["yibiaotong"]["engine"].dispose()
+    close_app(app)
 
 
 @pytest.fixture

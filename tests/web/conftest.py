@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import close_app
+
 #: Debian's Chromium, which Playwright drives (it cannot download browsers here).
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -47,15 +49,11 @@ def serve(tmp_path):
         return f"http://127.0.0.1:{server.server_port}"
 
     yield start
-    from runtime import jobs
-
     for server, thread, app in running:
         server.shutdown()
         thread.join(5)
         server.server_close()
-        # Jobs the pages started (and the jobs those started) end before the database goes.
-        assert jobs.wait_for_threads(60), "a background job still runs"
-        app.extensions["yibiaotong"]["engine"].dispose()
+        close_app(app)  # the jobs its pages started end before the database goes
 
 
 @pytest.fixture
@@ -92,7 +90,7 @@ def fresh_app(engine, specs, make_app):
     seed(engine, specs, "tiny", 7)
     app = make_app(engine.url.render_as_string(hide_password=False))
     yield app
-    app.extensions["yibiaotong"]["engine"].dispose()
+    close_app(app)
 
 
 @pytest.fixture
@@ -112,7 +110,7 @@ def blank_app(engine, make_app):
     """A web app on a fresh database with users but no ledger records (reports, reviews)."""
     app = make_app(engine.url.render_as_string(hide_password=False))
     yield app
-    app.extensions["yibiaotong"]["engine"].dispose()
+    close_app(app)
 
 
 @pytest.fixture
