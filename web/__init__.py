@@ -24,7 +24,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         JOBS_IN_BACKGROUND=True,
         REDIS_URL=config.redis_url(),
         JOBS_QUEUE=config.jobs_queue(),
-        WTF_CSRF_TIME_LIMIT=None,
     )
     if test_config:
         app.config.update(test_config)
