@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         report_import,
         reports,
         review,
+        security,
         summary,
         tasks,
         views,
@@ -49,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     database.init_app(app)
+    security.init_app(app)
     auth.init_app(app)
     views.init_app(app)
     app.register_blueprint(auth.bp)
