@@ -17,13 +17,22 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_url,
+    login_user,
+    logout_user,
+)
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
@@ -82,6 +91,22 @@ def _load(user_id: str) -> CurrentUser | None:
         return None
     login_sessions.touch(database.engine(), login)
     return CurrentUser(user, db.get(OrgUnit, user.org_unit_code) if user.org_unit_code else None)
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Send the user to the login page, and back here after it; htmx: the whole page goes there.
+
+    A fragment request of a session that just ended (a cell saved after two idle hours) would
+    otherwise get the login page swapped into a table cell.
+    """
+    flash(login_manager.login_message)
+    if request.headers.get("HX-Request"):
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = login_url(
+            "auth.login", request.headers.get("HX-Current-URL") or request.url)
+        return response
+    return redirect(login_url("auth.login", request.url))
 
 
 def current_actor() -> Actor:

@@ -185,3 +185,15 @@ def test_a_refused_password_change_says_why_next_to_the_field(fresh_client, fres
 def test_the_password_page_needs_a_login(client):
     """Anonymous visitors are sent to the login page."""
     assert client.get("/account/password").headers["Location"].startswith("/login")
+
+
+def test_an_htmx_request_of_an_ended_session_sends_the_whole_page_to_login(fresh_client, fresh_auth):
+    """Not the login form swapped into a fragment: htmx is told to go to the login page."""
+    fresh_auth.login("keeper")
+    fresh_auth.logout()
+    response = fresh_client.get("/ledgers/person", headers={
+        "HX-Request": "true", "HX-Current-URL": "http://localhost/ledgers/person?q=%E5%BC%A0"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=%2Fledgers%2Fperson%3Fq%3D%25E5%25BC%25A0"
+    response = fresh_client.get("/ledgers/person")
+    assert response.status_code == 302 and response.headers["Location"] == "/login?next=%2Fledgers%2Fperson"

@@ -167,6 +167,7 @@ def test_without_its_redis_the_throttle_counts_in_memory(engine, caplog):
                  for _ in range(6)]
         assert codes == [200] * 5 + [429]
         assert "登录限流的存储不可用" in caplog.text
-        assert client.post("/login", data={"username": "canlian", "password": "yibiaotong"}).status_code == 302
+        response = client.post("/login", data={"username": "canlian", "password": "yibiaotong"})
+        assert response.status_code == 302
     finally:
         close_app(app)
