@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from builder.specs import SpecSet
 from runtime.demo.accounts import DEMO_PASSWORD, DEPARTMENTS, DISTRICT_USERS, TOWNSHIP_LOGINS
 from runtime.models import Department, OrgUnit, User
-
-
-def hash_password(password: str) -> str:
-    """Hash a password (method overridable through PASSWORD_HASH_METHOD, e.g. for tests)."""
-    return generate_password_hash(password, method=os.environ.get("PASSWORD_HASH_METHOD", "scrypt"))
+from runtime.passwords import hash_password
 
 
 def load_org_units(session: Session, specs: SpecSet) -> int:
@@ -58,11 +51,10 @@ def create_demo_users(session: Session, specs: SpecSet) -> list[tuple[str, str, 
     load_departments(session)
     departments = {d.code: d.id for d in session.scalars(select(Department))}
     have = set(session.scalars(select(User.username)))
-    password = hash_password(DEMO_PASSWORD)
     logins = demo_logins(specs)
     for username, name, role, _where, dept, unit in logins:
-        if username not in have:
-            session.add(User(username=username, display_name=name, password_hash=password,
+        if username not in have:  # each hash with a salt of its own: equal passwords never show
+            session.add(User(username=username, display_name=name, password_hash=hash_password(DEMO_PASSWORD),
                              role=role, department_id=departments[dept] if dept else None,
                              org_unit_code=unit))
     session.flush()

@@ -29,6 +29,20 @@ SETTINGS = (
             "设置后，后台任务（大批导入导出、提取、预填表格下载）放入 Redis 上的 RQ 队列，"
             "由 `yibiaotong worker` 执行，多台机器共用；不设则在网页进程内运行"),
     Setting("YIBIAOTONG_QUEUE", "yibiaotong", "RQ 队列名；同一 Redis 上有多套部署时各用一个"),
+    Setting("YIBIAOTONG_SESSION_IDLE_MINUTES", "120", "登录后连续多少分钟没有操作即自动退出，须重新登录"),
+    Setting("YIBIAOTONG_SESSION_MAX_HOURS", "12",
+            "一次登录最长有效多少小时（不论是否一直在操作），到时须重新登录；页面中的防伪令牌（CSRF）同时失效"),
+    Setting("YIBIAOTONG_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes",
+            "同一账号登录失败的次数上限，如 `5 per 15 minutes`：达到后该账号暂停登录，"
+            "直到最早一次失败满 15 分钟；只计失败，成功登录不计"),
+    Setting("YIBIAOTONG_LOGIN_LIMIT_ADDRESS", "30 per 15 minutes",
+            "同一来源地址登录失败的次数上限（单位出口地址后有许多人，只计失败，成功登录不受限）；"
+            "设置 REDIS_URL 时计数存于 Redis，各进程共用，否则每个进程各自计数"),
+    Setting("YIBIAOTONG_HTTPS", "0",
+            "设为 1 表示用户经 HTTPS 访问（直接或经反向代理）：会话 Cookie 带 Secure 标志，并发送 HSTS 头"),
+    Setting("YIBIAOTONG_PROXIES", "0",
+            "网页进程前反向代理的层数：按 X-Forwarded-For / X-Forwarded-Proto 取真实的客户端地址"
+            "（登录限流与审计用）；没有代理时必须为 0，否则客户端可伪造地址"),
 )
 
 
@@ -72,3 +86,33 @@ def secret_key() -> str:
     if not path.exists():
         path.write_text(os.urandom(32).hex(), encoding="utf-8")
     return path.read_text(encoding="utf-8").strip()
+
+
+def session_idle_minutes() -> int:
+    """Return after how many minutes without a request a login session ends."""
+    return int(os.environ.get("YIBIAOTONG_SESSION_IDLE_MINUTES") or 120)
+
+
+def session_max_hours() -> int:
+    """Return after how many hours a login session ends, however busy."""
+    return int(os.environ.get("YIBIAOTONG_SESSION_MAX_HOURS") or 12)
+
+
+def login_limit_account() -> str:
+    """Return the failed logins one account may have in a window (a `limits` string)."""
+    return os.environ.get("YIBIAOTONG_LOGIN_LIMIT_ACCOUNT") or "5 per 15 minutes"
+
+
+def login_limit_address() -> str:
+    """Return the failed logins one client address may have in a window (a `limits` string)."""
+    return os.environ.get("YIBIAOTONG_LOGIN_LIMIT_ADDRESS") or "30 per 15 minutes"
+
+
+def https() -> bool:
+    """Tell whether users reach the app over HTTPS (then cookies are marked Secure)."""
+    return os.environ.get("YIBIAOTONG_HTTPS", "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+def proxies() -> int:
+    """Return how many reverse proxies stand before the app (whose X-Forwarded-* headers to trust)."""
+    return int(os.environ.get("YIBIAOTONG_PROXIES") or 0)

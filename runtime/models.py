@@ -1,5 +1,5 @@
-"""Database models: org units, departments, users, ledger records and their versions, jobs, audit,
-warning counts."""
+"""Database models: org units, departments, users and their login sessions, ledger records and their
+versions, jobs, audit, warning counts."""
 
 from __future__ import annotations
 
@@ -92,6 +92,27 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LoginSession(Base):
+    """One login of a user in one browser: live until logged out, revoked, idle or too old.
+
+    The browser holds a random token in its signed session cookie; the row is keyed by the token's
+    SHA-256, so reading this table gives no token that could be replayed.
+    """
+
+    __tablename__ = "login_sessions"
+    #: SHA-256 (hex) of the token in the session cookie.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Last request seen, kept to the minute (a write at most once a minute per session).
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Set by logout, a password change or an administrator; the session is dead from then on.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Client address and browser at login, for the audit of who was logged in from where.
+    address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Record(Base):

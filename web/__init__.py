@@ -24,7 +24,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         JOBS_IN_BACKGROUND=True,
         REDIS_URL=config.redis_url(),
         JOBS_QUEUE=config.jobs_queue(),
-        WTF_CSRF_TIME_LIMIT=None,
     )
     if test_config:
         app.config.update(test_config)
@@ -43,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         report_import,
         reports,
         review,
+        security,
         summary,
         tasks,
         views,
@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     database.init_app(app)
+    security.init_app(app)
     auth.init_app(app)
     views.init_app(app)
     app.register_blueprint(auth.bp)

@@ -1,4 +1,5 @@
-"""The `yibiaotong` console script: the run-time commands plus `serve` and `warnings-refresh`."""
+"""The `yibiaotong` console script: the run-time commands plus `serve`, `warnings-refresh` and
+`set-password`."""
 
 from __future__ import annotations
 
@@ -51,12 +52,56 @@ def cmd_warnings_refresh(args: argparse.Namespace) -> int:
     return 0 if job.status == "done" else 1
 
 
+def _read_password(prompt: str) -> str:
+    """Read a password: unechoed at a terminal, else one line of standard input (for scripts)."""
+    if sys.stdin.isatty():
+        from getpass import getpass
+
+        return getpass(prompt)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    """Set a user's password (typed twice at a terminal) and end all their login sessions."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from runtime.db import make_engine
+    from runtime.models import User
+    from runtime.passwords import PasswordRefused, set_password
+
+    engine = make_engine(config.database_url())
+    try:
+        with Session(engine) as session, session.begin():
+            user = session.scalar(select(User).where(User.username == args.username))
+            if user is None:
+                print(f"没有用户名为 {args.username} 的用户", file=sys.stderr)
+                return 2
+            new = _read_password("新密码：")
+            if sys.stdin.isatty() and _read_password("再次输入新密码：") != new:
+                print("两次输入的新密码不一致，密码未修改", file=sys.stderr)
+                return 2
+            try:
+                ended = set_password(session, user, new)
+            except PasswordRefused as refused:
+                print(f"{refused.message}，密码未修改", file=sys.stderr)
+                return 2
+    finally:
+        engine.dispose()
+    print(f"已为 {args.username} 设置新密码；其 {ended} 个登录已退出")
+    return 0
+
+
 def add_commands(sub) -> None:
-    """Add `serve` and `warnings-refresh` to the run-time commands."""
+    """Add `serve`, `warnings-refresh` and `set-password` to the run-time commands."""
     add_serve(sub)
     p = sub.add_parser("warnings-refresh", help="重新统计预警条数并存入数据库（供每晚定时运行）")
     p.add_argument("--ledger", help="只统计一个台账的预警规则（如 person）；不给则全部")
     p.set_defaults(func=cmd_warnings_refresh)
+    p = sub.add_parser("set-password",
+                       help="为用户设置新密码（在终端输入两次，或从标准输入读一行），并让其全部登录退出")
+    p.add_argument("username", help="用户名")
+    p.set_defaults(func=cmd_set_password)
 
 
 def main(argv: list[str] | None = None) -> int:

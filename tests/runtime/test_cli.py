@@ -77,3 +77,32 @@ def test_warnings_refresh_counts_and_keeps_the_warnings(cli_env, capsys):
     assert yibiaotong(["warnings-refresh"]) == 0
     assert yibiaotong(["warnings-refresh", "--ledger", "lands"]) == 2
     assert "未知的台账：lands" in capsys.readouterr().err
+
+
+def test_set_password_sets_it_and_ends_the_user_s_logins(cli_env, capsys, monkeypatch):
+    """`yibiaotong set-password USER` reads the password (a line of stdin when not at a terminal)."""
+    import io
+
+    from sqlalchemy import select
+
+    from runtime import config
+    from runtime.db import make_engine
+    from runtime.models import User
+    from runtime.passwords import check_password
+    from web.cli import main as yibiaotong
+
+    assert main(["init", "--quiet"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("kurz\n"))
+    assert yibiaotong(["set-password", "keeper"]) == 2
+    assert "新密码至少需要 8 个字符，密码未修改" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("x\n"))
+    assert yibiaotong(["set-password", "niemand"]) == 2
+    assert "没有用户名为 niemand 的用户" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("neues-passwort-1\n"))
+    assert yibiaotong(["set-password", "keeper"]) == 0
+    assert "已为 keeper 设置新密码；其 0 个登录已退出" in capsys.readouterr().out
+    engine = make_engine(config.database_url())
+    with engine.connect() as conn:
+        keeper = conn.execute(select(User).where(User.username == "keeper")).one()
+    engine.dispose()
+    assert check_password(keeper, "neues-passwort-1")

@@ -46,8 +46,10 @@ def test_township_user_browses_searches_and_opens_a_record(browser, live_url, se
     assert "中山路街道填报员" in page.inner_text("header")
     page.click("text=人口台账")
     page.wait_for_selector("table.records tbody tr")
+    # Arrow functions, not bare expressions: Playwright polls an expression with eval(), which
+    # the Content Security Policy refuses.
     page.wait_for_function(
-        "document.querySelector('#records .count') && "
+        "() => document.querySelector('#records .count') && "
         "!document.querySelector('#records .count').classList.contains('is-loading')")
 
     ids = _record_ids(page)
@@ -72,10 +74,10 @@ def test_township_user_browses_searches_and_opens_a_record(browser, live_url, se
     page.select_option("select[name=gender]", "女")
     page.wait_for_url(re.compile(r"gender="))
     page.wait_for_function(
-        "[...document.querySelectorAll(\"td[data-label='性别']\")].every(td => td.innerText === '女')")
+        "() => [...document.querySelectorAll(\"td[data-label='性别']\")].every(td => td.innerText === '女')")
 
     page.fill("input[name=q]", "")
-    page.wait_for_function("!location.search.includes('q=%')")
+    page.wait_for_function("() => !location.search.includes('q=%')")
     page.locator("table.records td.key a").first.click()
     page.wait_for_selector("#history")
     assert "第 1 版" in page.inner_text("#history")

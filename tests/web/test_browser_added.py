@@ -40,7 +40,7 @@ def test_township_adds_fills_and_deletes_a_row_and_corrects_a_masked_phone(towns
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#task-rows tr").first.locator("text=删除新增的行").click()
-    page.wait_for_function(f"document.querySelectorAll('#task-rows tr').length == {ledger_rows}")
+    page.wait_for_function(f"() => document.querySelectorAll('#task-rows tr').length == {ledger_rows}")
     with engine.connect() as conn:
         assert conn.scalars(select(TaskRow.id).where(TaskRow.status == "added")).all() == []
 

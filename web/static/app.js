@@ -1,0 +1,16 @@
+// Behaviour the templates ask for by attribute, since the Content Security Policy allows no inline
+// script: `data-autosubmit` on a field submits its form when it changes; `data-remove-on-success`
+// on an htmx element removes it once its request succeeded (the "显示明文" button).
+document.addEventListener("change", function (event) {
+  const field = event.target;
+  if (field.matches && field.matches("[data-autosubmit]") && field.form) {
+    field.form.requestSubmit();
+  }
+});
+
+document.addEventListener("htmx:afterRequest", function (event) {
+  const element = event.detail.elt;
+  if (event.detail.successful && element.matches && element.matches("[data-remove-on-success]")) {
+    element.remove();
+  }
+});
