@@ -108,17 +108,21 @@ def _actor(session: Session, username: str | None):
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a .xlsx/.xls/.csv file into a ledger."""
-    from runtime.imports import import_file
+    from runtime.imports import ImportOptions, import_file
 
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"导入失败：文件不存在：{path}", file=sys.stderr)
+        return 2
     engine = _engine()
     specs = load_specs(config.specs_path())
-    path = Path(args.file)
+    options = ImportOptions(limits=config.read_limits("ledger"), report_rows=config.error_report_rows())
     try:
         with Session(engine) as session, session.begin():
             viewer = _actor(session, args.user)
             result = import_file(
                 session.connection(), specs, args.ledger, path.read_bytes(), path.name, viewer,
-                config.instance_path() / "reports", max_bytes=config.max_upload_bytes())
+                config.instance_path() / "reports", max_bytes=config.max_upload_bytes(), options=options)
     except ImportRefused as refused:
         print(f"导入失败：{refused.message}", file=sys.stderr)
         return 2
