@@ -119,7 +119,13 @@ class _Sheet:
     def __init__(self, name: str, limits: ReadLimits, label: str = "") -> None:
         """Start counting a sheet of the file `name`."""
         self.name, self.limits, self.label = name, limits, label
-        self.rows = self.columns = self.merges = 0
+        self.rows = self.columns = self.merges = self.filled = 0
+
+    def count(self, cells: int) -> None:
+        """Note `cells` more cells holding something (calamine keeps each, even at the same place)."""
+        self.filled += cells
+        if self.filled > self.limits.max_cells:
+            self.refuse_cells(self.filled)
 
     def reach(self, rows: int, columns: int) -> None:
         """Note that the sheet has a cell at 1-based (rows, columns)."""
@@ -310,8 +316,38 @@ def _scan_xlsx_sheet(pieces: Iterator[bytes], sheet: _Sheet) -> None:
     """Count a worksheet part's grid: the last row and column of a cell holding something."""
     last = [0, 0]  # 1-based row and column of the last cell or row seen (cells without `r` follow on)
     for piece in _tags(pieces, sheet.name):
-        if not _plain_piece(piece, sheet, last):
+        if not _plain_piece(piece, sheet, last) and not _sequential_piece(piece, sheet, last):
             _exact_piece(piece, sheet, last)
+
+
+def _sequential_piece(piece: bytes, sheet: _Sheet, last: list[int]) -> bool:
+    """Count a piece whose rows and cells carry no reference, row by row; False if it is not so.
+
+    Cells without a value count too here: if they push the grid past a limit, the exact count decides.
+    """
+    if b"r=" in piece or b":c" in piece or b":row" in piece or b":mergeCell" in piece:
+        return False
+    row, col = last
+    rows, columns, cells = row, col, 0
+    for number, segment in enumerate(piece.split(b"<row")):
+        found = segment.count(b"<c>") + segment.count(b"<c ") + segment.count(b"<c/")
+        if number:
+            row, col = row + 1, found
+        else:
+            col += found  # the cells that end the row the last piece began
+        cells += found
+        if found and col > columns:
+            columns = col
+        if found:
+            rows = row
+    if not sheet.fits(rows, columns) or sheet.filled + cells > sheet.limits.max_cells:
+        return False
+    if cells:
+        sheet.reach(rows, columns)
+        sheet.count(cells)
+    sheet.merged(piece.count(b"<mergeCell "))
+    last[:] = row, col
+    return True
 
 
 def _plain_piece(piece: bytes, sheet: _Sheet, last: list[int]) -> bool:
@@ -327,9 +363,10 @@ def _plain_piece(piece: bytes, sheet: _Sheet, last: list[int]) -> bool:
     if cells:
         rows = max(map(int, {cell[1] for cell in cells}))
         columns = max(map(_column, {cell[0] for cell in cells}))
-        if not sheet.fits(rows, columns):
+        if not sheet.fits(rows, columns) or sheet.filled + len(cells) > sheet.limits.max_cells:
             return False
         sheet.reach(rows, columns)
+        sheet.count(len(cells) - 1)  # the last cell is counted with the tail below
         tail = piece[piece.rfind(b'<c r="'):]
     else:
         tail = piece
@@ -350,6 +387,7 @@ def _exact_piece(piece: bytes, sheet: _Sheet, last: list[int]) -> None:
                 col += 1
             if not attrs.endswith(b"/"):
                 sheet.reach(row, col)
+                sheet.count(1)
         elif kind == b"row":
             found = _ROW_REF.search(attrs)
             row, col = (int(found.group(1)) if found else row + 1), 0
@@ -371,23 +409,26 @@ def _scan_ods(pieces: Iterator[bytes], name: str, limits: ReadLimits) -> int:
     """
     total = 0
     sheet = _Sheet(name, limits)
-    next_row = 1  # the 1-based line the next row starts at
+    next_row = row_repeated = 1  # the 1-based line the next row starts at; the current row's repeats
     last = col = 0  # the last line of the current (repeated) row, and its last column so far
     for piece in _tags(pieces, name):
         for kind, attrs in _ODS_TOKEN.findall(piece):
             if kind == b"table-cell" or kind == b"covered-table-cell":
                 found = _COLUMNS_REPEATED.search(attrs)
-                col += int(found.group(1)) if found else 1
+                repeated = int(found.group(1)) if found else 1
+                col += repeated
                 if not attrs.endswith(b"/") or b"value-type" in attrs:
                     sheet.reach(last, col)
+                    sheet.count(repeated * row_repeated)
             elif kind == b"table-row":
                 found = _ROWS_REPEATED.search(attrs)
-                last = next_row + (int(found.group(1)) if found else 1) - 1
+                row_repeated = int(found.group(1)) if found else 1
+                last = next_row + row_repeated - 1
                 next_row, col = last + 1, 0
             else:  # a new table
                 total += sheet.cells
                 sheet = _Sheet(name, limits)
-                next_row, last, col = 1, 0, 0
+                next_row, row_repeated, last, col = 1, 1, 0, 0
             if total + sheet.cells > limits.max_cells:
                 sheet.refuse_cells(total + sheet.cells)
     return total + sheet.cells
@@ -443,6 +484,7 @@ def _scan_xlsb_sheet(pieces: Iterator[bytes], sheet: _Sheet) -> None:
     for kind, body in _xlsb_records(pieces, sheet.name):
         if 2 <= kind <= 11 and len(body) >= 4:
             sheet.reach(row, struct.unpack_from("<I", body)[0] + 1)
+            sheet.count(1)
         elif kind == _ROW_HEADER and len(body) >= 4:
             row = struct.unpack_from("<I", body)[0] + 1
         elif kind == _WS_DIM and len(body) >= 16:
@@ -489,9 +531,12 @@ def _measure_xls(data: bytes, name: str, limits: ReadLimits) -> Census:
         if kind in _XLS_CELLS and sheet is not None and size >= 4:
             row, col = unpack("<HH", book, body)
             sheet.reach(row + 1, col + 1)
+            sheet.count(1)
         elif kind == _XLS_MULRK and sheet is not None and size >= 6:
-            row, _first = unpack("<HH", book, body)
-            sheet.reach(row + 1, unpack("<H", book, body + size - 2)[0] + 1)
+            row, first = unpack("<HH", book, body)
+            last = unpack("<H", book, body + size - 2)[0]
+            sheet.reach(row + 1, last + 1)
+            sheet.count(max(last - first + 1, 0))
         elif kind == _XLS_BOF:
             sheet = sheets[at] = _Sheet(name, limits) if at else None
         elif kind == _XLS_EOF:

@@ -57,6 +57,12 @@ def instance_path() -> Path:
     return private_dir(Path(os.environ.get("YIBIAOTONG_INSTANCE") or PROJECT_ROOT / "instance"))
 
 
+def file_folders() -> dict[str, Path]:
+    """Return the folders jobs write files in, by the name jobs know them by (see `web.jobs`)."""
+    root = instance_path()
+    return {"export": root / "exports", "report": root / "reports", "upload": root / "uploads"}
+
+
 def private_dir(path: Path) -> Path:
     """Create a folder (and its missing parents) only its owner can open (0700); return it."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -243,6 +243,7 @@ def run(engine: Engine, job_id: int, func: str, params: dict[str, Any], *, specs
                              background=background)
         result = resolve(func)(context, **params)
         result = json.loads(json.dumps(result))  # what the job row can hold, or a failure now
+        _keep_private(result, folders)
         values = {"status": "done", "result": result, "message": result.get("message", "完成")}
     except BaseException as exc:  # noqa: BLE001 - a job must end in a state the page can show
         # MemoryError and a Rust panic (BaseException) included: a job left "running" never ends.
@@ -263,6 +264,16 @@ def run(engine: Engine, job_id: int, func: str, params: dict[str, Any], *, specs
     _finish(engine, job_id, **values)
     if stopping is not None:
         raise stopping
+
+
+def _keep_private(result: dict[str, Any], folders: dict[str, str]) -> None:
+    """Make the files a job wrote in its folders readable by their owner only (0600)."""
+    roots = [Path(folder).resolve() for folder in folders.values()]
+    for key in ("path", "report"):
+        found = result.get(key)
+        path = Path(found).resolve() if isinstance(found, str) else None
+        if path and path.is_file() and any(path.is_relative_to(root) for root in roots):
+            config.private_file(path)
 
 
 def submit(engine: Engine, kind: str, title: str, actor_id: int | None, func: str,

@@ -1,4 +1,4 @@
-"""The `yibiaotong` console script: the run-time commands plus `serve` and `warnings-refresh`."""
+"""The `yibiaotong` console script: the run-time commands plus `serve`, `warnings-refresh`, `nightly`."""
 
 from __future__ import annotations
 
@@ -51,12 +51,23 @@ def cmd_warnings_refresh(args: argparse.Namespace) -> int:
     return 0 if job.status == "done" else 1
 
 
+def cmd_nightly(args: argparse.Namespace) -> int:
+    """Run the nightly work: count the warnings again, then delete expired files."""
+    args.ledger = None
+    counted = cmd_warnings_refresh(args)
+    args.days = None
+    cleaned = cli.cmd_cleanup(args)
+    return counted or cleaned
+
+
 def add_commands(sub) -> None:
-    """Add `serve` and `warnings-refresh` to the run-time commands."""
+    """Add `serve`, `warnings-refresh` and `nightly` to the run-time commands."""
     add_serve(sub)
     p = sub.add_parser("warnings-refresh", help="重新统计预警条数并存入数据库（供每晚定时运行）")
     p.add_argument("--ledger", help="只统计一个台账的预警规则（如 person）；不给则全部")
     p.set_defaults(func=cmd_warnings_refresh)
+    p = sub.add_parser("nightly", help="每晚定时运行：重新统计预警，并删除过期的导出文件和错误报告")
+    p.set_defaults(func=cmd_nightly)
 
 
 def main(argv: list[str] | None = None) -> int:
