@@ -188,28 +188,50 @@ class _Zip:
         except (zipfile.BadZipFile, OSError, ValueError, EOFError):
             return Census()  # calamine refuses it too, and the caller says why
         census = Census()
+        sheets, strings = self.parts(members)
         for info in members:
             if info.is_dir() or info.flag_bits & 0x1:
                 continue  # an encrypted part: calamine can't read it either
             part = info.filename
-            if part.startswith("xl/worksheets/") and part.endswith(".xml"):
-                sheet = _Sheet(self.name, self.limits)
-                _scan_xlsx_sheet(self.inflate(info), sheet)
-                census.cells = max(census.cells, sheet.cells)
-            elif part.startswith("xl/worksheets/") and part.endswith(".bin"):
-                sheet = _Sheet(self.name, self.limits)
-                _scan_xlsb_sheet(self.inflate(info), sheet)
-                census.cells = max(census.cells, sheet.cells)
-            elif part == "xl/sharedStrings.xml":
-                self.count_strings(self.inflate(info))
-            elif part == "xl/sharedStrings.bin":
+            if part in strings and part.endswith(".bin"):
                 self.count_binary_strings(self.inflate(info))
+            elif part in strings:
+                self.count_strings(self.inflate(info))
+            elif part in sheets:
+                sheet = _Sheet(self.name, self.limits)
+                scan = _scan_xlsb_sheet if part.endswith(".bin") else _scan_xlsx_sheet
+                scan(self.inflate(info), sheet)
+                census.cells = max(census.cells, sheet.cells)
             elif part == "content.xml":
                 census.cells = max(census.cells, _scan_ods(self.inflate(info), self.name, self.limits))
             else:
                 for _chunk in self.inflate(info):
-                    pass  # styles, the workbook, relationships: only their size counts
+                    pass  # styles, relationships, pictures: only their size counts
         return census
+
+    def parts(self, members: list[zipfile.ZipInfo]) -> tuple[set[str], set[str]]:
+        """Return the parts calamine reads as worksheets and as shared strings.
+
+        Worksheets are found by the workbook's relationships, wherever they point, and in the
+        usual folder; shared strings at the usual place and wherever the relationships say.
+        """
+        names = {info.filename: info for info in members}
+        sheets = {name for name in names if name.startswith("xl/worksheets/") and "/_rels/" not in name
+                  and name.endswith((".xml", ".bin"))}
+        strings = {name for name in ("xl/sharedStrings.xml", "xl/sharedStrings.bin") if name in names}
+        for rels in ("xl/_rels/workbook.xml.rels", "xl/_rels/workbook.bin.rels"):
+            if rels not in names:
+                continue
+            text = b"".join(self.inflate(names[rels]))
+            if len(text) > _LONGEST_TAG * 64:
+                raise ImportRefused(FileProblem.TOO_MANY_PARTS, filename=self.name, limit=f"{_MAX_MEMBERS:,}")
+            for kind, target in _RELATIONSHIPS.findall(text):
+                path = _resolve(target.decode("utf-8", "replace"))
+                if kind.endswith(b"/worksheet") or kind.endswith(b"/macrosheet"):
+                    sheets.add(path)
+                elif kind.endswith(b"/sharedStrings"):
+                    strings.add(path)
+        return sheets, strings
 
     def inflate(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
         """Yield the part's bytes as they inflate, refusing once the file's budget is spent."""
@@ -258,6 +280,22 @@ class _Zip:
         """Refuse the file for holding too many shared strings."""
         raise ImportRefused(FileProblem.TOO_MANY_STRINGS, filename=self.name,
                             limit=f"{self.limits.max_strings:,}")
+
+
+_RELATIONSHIPS = re.compile(
+    rb"""<(?:\w+:)?Relationship\b(?=[^>]*\bType\s*=\s*["']([^"']*)["'])[^>]*\bTarget\s*=\s*["']([^"']*)["']""")
+
+
+def _resolve(target: str) -> str:
+    """Return the part a relationship of the workbook points to (targets are relative to xl/)."""
+    parts: list[str] = [] if target.startswith("/") else ["xl"]
+    for step in target.split("/"):
+        if step == "..":
+            if parts:
+                parts.pop()
+        elif step and step != ".":
+            parts.append(step)
+    return "/".join(parts)
 
 
 def _inflated(view: memoryview) -> Iterator[bytes]:
