@@ -119,3 +119,14 @@ def test_one_large_parse_at_a_time_the_next_waits_or_is_refused():
         thread.join()
     with one_large_parse(100, "b.xlsx", limits):
         pass  # its turn now
+
+
+def test_a_sheet_the_relationships_put_elsewhere_is_measured_too():
+    """calamine finds worksheets through the workbook's relationships: so does the measure."""
+    rels = bombs.WORKBOOK_RELS.replace("worksheets/sheet1.xml", "../media/pic.png")
+    corners = (b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c>'
+               b"</row>")
+    data = bombs.zip_file({"[Content_Types].xml": bombs.CONTENT_TYPES, "_rels/.rels": bombs.RELS,
+                           "xl/workbook.xml": bombs.WORKBOOK, "xl/_rels/workbook.xml.rels": rels,
+                           "media/pic.png": bombs.SHEET_HEAD + corners + bombs.SHEET_TAIL})
+    assert _refused(data, "藏.xlsx").problem is FileProblem.TOO_MANY_COLUMNS
