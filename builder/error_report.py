@@ -14,6 +14,8 @@ from builder.headers import normalize_label
 TITLE = "导入错误报告"
 ROW_NUMBER = "原行号"
 REASONS = "错误原因"
+#: The last line of a report that lists only the first rejected rows.
+MORE = "另有 {more:,} 行被拒绝，未在本报告中列出；请先改正以上各行的问题后重新导入，再查看其余的行"
 
 
 def reason_text(errors: dict[str, str], titles: dict[str, str]) -> str:
@@ -50,8 +52,12 @@ def write_error_report(
     titles: dict[str, str],
     *,
     columns: dict[int, str] | None = None,
+    more: int = 0,
 ) -> None:
-    """Write the rejected rows as an .xlsx with reasons, bad cells highlighted."""
+    """Write the rejected rows as an .xlsx with reasons, bad cells highlighted.
+
+    `more` rejected rows were left out: a last line says how many.
+    """
     options: dict[str, Any] = {
         "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
         "nan_inf_to_errors": True,
@@ -84,6 +90,8 @@ def write_error_report(
                 sheet.write_blank(row, index + 1, None, formats.cell(True, False))
         sheet.write_string(row, width + 1, reason_text(errors, titles), formats.reason)
     sheet.autofilter(1, 0, max(row, 1), width + 1)
+    if more:
+        sheet.write_string(row + 2, 0, MORE.format(more=more), formats.title)
     workbook.close()
 
 

@@ -29,6 +29,34 @@ class FileProblem(Enum):
     ENCRYPTED = "文件“{filename}”设有打开密码，请在 Excel 或 WPS 中取消密码后再上传"
     FILE_EMPTY = "文件“{filename}”是空的，没有可导入的数据"
     TOO_LARGE = "文件大小为 {size_mb} MB，超过了 {limit_mb} MB 的上限，请拆分成几个文件分批导入"
+    UNPACKED_TOO_LARGE = (
+        "文件“{filename}”解压后超过 {limit_mb} MB 的上限（Excel 文件是压缩包，内容可能远大于文件本身），"
+        "请拆分成几个文件分批上传"
+    )
+    TOO_MANY_CELLS = (
+        "文件“{filename}”的一张工作表有 {count} 个单元格（从 A1 到最后一个有内容的单元格），"
+        "超过了 {limit} 个的上限；请删除表格右侧和下方多余的内容，或拆分成几个文件分批上传"
+    )
+    TOO_MANY_ROWS = (
+        "文件“{filename}”有 {count} 行，超过了 {limit} 行的上限；"
+        "请删除多余的行，或拆分成几个文件分批上传"
+    )
+    TOO_MANY_COLUMNS = (
+        "文件“{filename}”有 {count} 列，超过了 {limit} 列的上限；请删除表格右侧多余的列后再上传"
+    )
+    TOO_MANY_STRINGS = (
+        "文件“{filename}”包含的文字条目或合并单元格超过了 {limit} 个的上限，"
+        "请拆分成几个文件分批上传"
+    )
+    TOO_MANY_PARTS = (
+        "文件“{filename}”内部的组成部分超过 {limit} 个，不像是正常的表格文件；"
+        "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+    )
+    TOO_COMPLEX = (
+        "文件“{filename}”过大或过于复杂，服务器无法读取；请拆分成几个文件，"
+        "或用 Excel 或 WPS 另存为 .xlsx 后再上传"
+    )
+    BUSY = "服务器正在读取另一个大文件，请稍等几分钟后再上传“{filename}”"
     UNKNOWN_LEDGER = "没有名为“{ledger}”的台账。{choices}"
     SHEET_UNREADABLE = (
         "文件“{filename}”无法读取，文件可能已损坏或不完整；"

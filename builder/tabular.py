@@ -11,8 +11,9 @@ import csv
 import gc
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import PurePath
 from typing import Any
 
@@ -24,8 +25,11 @@ from python_calamine import (
 )
 
 from builder.problems import FileProblem, ImportRefused
+from builder.sheet_limits import LEDGER_LIMITS, ReadLimits, measure, one_large_parse
 
 MAX_BYTES = 50 * 1024 * 1024
+#: Exceptions that stop the process, not the reading of one file.
+STOPPING = (KeyboardInterrupt, SystemExit, GeneratorExit)
 WORKBOOK_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 TEXT_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
 
@@ -36,28 +40,32 @@ _DELIMITERS = (",", "\t", ";", "|")
 
 
 def read_table(
-    data: bytes, filename: str, *, max_bytes: int = MAX_BYTES, fill_merged: bool = True
+    data: bytes, filename: str, *, max_bytes: int = MAX_BYTES, fill_merged: bool = True,
+    limits: ReadLimits | None = None, measured: bool = False,
+    waiting: Callable[[], None] | None = None,
 ) -> list[list[Any]]:
-    """Return the first non-empty sheet of the file as rows of cells (row i is sheet row i+1)."""
+    """Return the first non-empty sheet of the file as rows of cells (row i is sheet row i+1).
+
+    The file is measured against `limits` (the ledger import's, with `max_bytes`, by default)
+    before it is parsed, unless the caller already did (`measured`); `waiting` is called when a
+    large parse must wait for another to end.
+    """
+    limits = limits or replace(LEDGER_LIMITS, max_bytes=max_bytes)
     name = PurePath(filename or "").name or "上传的文件"
-    if len(data) > max_bytes:
-        raise ImportRefused(
-            FileProblem.TOO_LARGE,
-            size_mb=_mb(len(data)), limit_mb=_mb(max_bytes), filename=name,
-        )
+    check_size(data, name, limits)
     if not data[:4096].strip() and not data.strip():
         raise ImportRefused(FileProblem.FILE_EMPTY, filename=name)
     extension = PurePath(name).suffix.lower()
-    with _bulk():
+    if extension not in WORKBOOK_EXTENSIONS and extension not in TEXT_EXTENSIONS and extension:
+        raise ImportRefused(FileProblem.UNSUPPORTED_TYPE, extension=extension, filename=name)
+    cells = 0 if measured else measured_cells(data, name, limits)
+    with one_large_parse(cells, name, limits, waiting), _bulk():
         if extension in WORKBOOK_EXTENSIONS:
-            rows = _read_declared_workbook(data, name, extension, fill_merged)
-        elif extension in TEXT_EXTENSIONS or not extension:
-            if data.startswith(_ZIP) or data.startswith(_OLE):
-                rows = _read_workbook(data, name, fill_merged)  # a workbook under a text name
-            else:
-                rows = _read_text(data, name)
+            rows = _read_declared_workbook(data, name, extension, fill_merged, limits)
+        elif data.startswith(_ZIP) or data.startswith(_OLE):
+            rows = _read_workbook(data, name, fill_merged)  # a workbook under a text name
         else:
-            raise ImportRefused(FileProblem.UNSUPPORTED_TYPE, extension=extension, filename=name)
+            rows = _read_text(data, name, limits)
     _drop_trailing_empty(rows)
     if not rows:
         raise ImportRefused(FileProblem.FILE_EMPTY, filename=name)
@@ -76,13 +84,32 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
+def measured_cells(data: bytes, name: str, limits: ReadLimits) -> int:
+    """Measure a workbook against the limits (refusing it past one); return its largest grid.
+
+    Text is counted while it is parsed; here it is guessed at a cell per eight bytes.
+    """
+    if data.startswith(_ZIP) or data.startswith(_OLE):
+        return measure(data, name, limits).cells
+    return len(data) // 8
+
+
+def check_size(data: bytes, name: str, limits: ReadLimits) -> None:
+    """Refuse a file larger than the upload limit."""
+    if len(data) > limits.max_bytes:
+        raise ImportRefused(
+            FileProblem.TOO_LARGE,
+            size_mb=_mb(len(data)), limit_mb=_mb(limits.max_bytes), filename=name,
+        )
+
+
 def _mb(size: int) -> str:
     """Format a byte count as megabytes for a message."""
     return f"{size / 1024 / 1024:.0f}" if size % (1024 * 1024) == 0 else f"{size / 1048576:.1f}"
 
 
 def _read_declared_workbook(
-    data: bytes, name: str, extension: str, fill_merged: bool
+    data: bytes, name: str, extension: str, fill_merged: bool, limits: ReadLimits
 ) -> list[list[Any]]:
     """Read a file named as a workbook after checking its content is one."""
     if data.startswith(_ZIP) or data.startswith(_OLE):
@@ -92,7 +119,7 @@ def _read_declared_workbook(
         raise ImportRefused(FileProblem.HTML_DISGUISED, filename=name, extension=extension)
     if extension == ".xls" and b"\x00" not in data[:65536]:
         # Many business systems export tab-separated text under an .xls name.
-        return _read_text(data, name)
+        return _read_text(data, name, limits)
     kind = "ODS" if extension == ".ods" else "Excel"
     raise ImportRefused(FileProblem.NOT_SPREADSHEET, filename=name, kind=kind)
 
@@ -103,7 +130,11 @@ def _read_workbook(data: bytes, name: str, fill_merged: bool) -> list[list[Any]]
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError as error:
         raise ImportRefused(FileProblem.ENCRYPTED, filename=name) from error
-    except Exception as error:  # CalamineError, and plain errors for some broken archives
+    except STOPPING:
+        raise
+    except MemoryError as error:
+        raise ImportRefused(FileProblem.TOO_COMPLEX, filename=name) from error
+    except BaseException as error:  # CalamineError, a Rust panic, plain errors of broken archives
         raise _refusal(data, name, error) from error
     try:
         with workbook:
@@ -119,17 +150,21 @@ def _read_workbook(data: bytes, name: str, fill_merged: bool) -> list[list[Any]]
                     if fill_merged:
                         _fill_merged(rows, sheet.merged_cell_ranges)
                     return rows
-    except Exception as error:
+    except STOPPING:
+        raise
+    except MemoryError as error:
+        raise ImportRefused(FileProblem.TOO_COMPLEX, filename=name) from error
+    except BaseException as error:  # CalamineError, or a Rust panic (not an Exception)
         raise _unreadable(name, error) from error
     return []
 
 
-def _unreadable(name: str, error: Exception) -> ImportRefused:
+def _unreadable(name: str, error: BaseException) -> ImportRefused:
     """Return the refusal for a damaged workbook."""
     return ImportRefused(FileProblem.SHEET_UNREADABLE, filename=name, detail=str(error))
 
 
-def _refusal(data: bytes, name: str, error: Exception) -> ImportRefused:
+def _refusal(data: bytes, name: str, error: BaseException) -> ImportRefused:
     """Tell a damaged or encrypted workbook from a container holding no workbook at all."""
     if data.startswith(_OLE):
         if _ENCRYPTED_MARK in data:
@@ -161,11 +196,25 @@ def _fill_merged(rows: list[list[Any]], ranges: list | None) -> None:
                     row[c] = value
 
 
-def _read_text(data: bytes, name: str) -> list[list[str]]:
-    """Decode a delimited text file and split it into rows of str cells."""
+def _read_text(data: bytes, name: str, limits: ReadLimits) -> list[list[str]]:
+    """Decode a delimited text file and split it into rows of str cells, within the limits."""
     text = _decode(data, name)
     delimiter = _sniff_delimiter(text)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    # Every cell but a line's first follows a delimiter: more than the limit can't be taken.
+    most = text.count(delimiter) + text.count("\n") + 1
+    if most > limits.max_cells:
+        raise ImportRefused(FileProblem.TOO_MANY_CELLS, filename=name, count=f"约 {most:,}",
+                            limit=f"{limits.max_cells:,}")
+    rows = []
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        if len(row) > limits.max_columns:
+            raise ImportRefused(FileProblem.TOO_MANY_COLUMNS, filename=name, count=f"{len(row):,}",
+                                limit=f"{limits.max_columns:,}")
+        rows.append(row)
+        if len(rows) > limits.max_rows:
+            raise ImportRefused(FileProblem.TOO_MANY_ROWS, filename=name, count=f"{len(rows):,} 多",
+                                limit=f"{limits.max_rows:,}")
+    return rows
 
 
 def _decode(data: bytes, name: str) -> str:

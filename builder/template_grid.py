@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
@@ -20,6 +20,7 @@ from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, Shee
 
 from builder import tabular
 from builder.problems import FileProblem, ImportRefused
+from builder.sheet_limits import TEMPLATE_LIMITS, ReadLimits, measure, one_large_parse
 
 #: A merged range as calamine gives it: ((top, left), (bottom, right)), 0-based and inclusive.
 Merge = tuple[tuple[int, int], tuple[int, int]]
@@ -44,30 +45,39 @@ class Sheet:
     merges: list[Merge] = field(default_factory=list)
 
 
-def read_sheets(data: bytes, filename: str, *, max_bytes: int) -> Iterator[Sheet]:
+def read_sheets(data: bytes, filename: str, *, max_bytes: int,
+                limits: ReadLimits | None = None) -> Iterator[Sheet]:
     """Yield the file's worksheets with content, visible sheets first, or refuse the file.
 
-    Sheets are read one at a time: the caller stops at the first that holds a template.
+    Sheets are read one at a time: the caller stops at the first that holds a template. The file
+    is measured against `limits` (a template's, with `max_bytes`, by default) before it is parsed.
     """
+    limits = limits or replace(TEMPLATE_LIMITS, max_bytes=max_bytes)
     name = PurePath(filename or "").name or "上传的文件"
     if not data.startswith(_ZIP) and not data.startswith(_OLE):
         # Text, HTML under an Excel name, empty or oversized files: the ledger import's rules apply.
-        rows = tabular.read_table(data, name, max_bytes=max_bytes)
+        rows = tabular.read_table(data, name, limits=limits)
         yield Sheet(PurePath(name).stem or name, rows)
         return
     extension = PurePath(name).suffix.lower()
     if extension and extension not in tabular.WORKBOOK_EXTENSIONS | tabular.TEXT_EXTENSIONS:
         raise ImportRefused(FileProblem.UNSUPPORTED_TYPE, extension=extension, filename=name)
-    if len(data) > max_bytes:
-        raise ImportRefused(
-            FileProblem.TOO_LARGE, size_mb=tabular._mb(len(data)), limit_mb=tabular._mb(max_bytes),
-            filename=name,
-        )
+    tabular.check_size(data, name, limits)
+    with one_large_parse(measure(data, name, limits).cells, name, limits):
+        yield from _read_workbook(data, name)
+
+
+def _read_workbook(data: bytes, name: str) -> Iterator[Sheet]:
+    """Yield the worksheets with content of a workbook already measured."""
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError as error:
         raise ImportRefused(FileProblem.ENCRYPTED, filename=name) from error
-    except Exception as error:  # CalamineError, and plain errors for some broken archives
+    except tabular.STOPPING:
+        raise
+    except MemoryError as error:
+        raise ImportRefused(FileProblem.TOO_COMPLEX, filename=name) from error
+    except BaseException as error:  # CalamineError, a Rust panic, plain errors of broken archives
         raise tabular._refusal(data, name, error) from error
     found = False
     with workbook:
@@ -91,7 +101,11 @@ def _read_sheet(workbook: CalamineWorkbook, index: int, name: str) -> Sheet | No
         sheet = workbook.get_sheet_by_index(index)
         rows = sheet.to_python(skip_empty_area=False)
         merges = list(sheet.merged_cell_ranges or ())
-    except Exception as error:
+    except tabular.STOPPING:
+        raise
+    except MemoryError as error:
+        raise ImportRefused(FileProblem.TOO_COMPLEX, filename=name) from error
+    except BaseException as error:  # CalamineError, or a Rust panic (not an Exception)
         raise tabular._unreadable(name, error) from error
     while rows and all(is_empty(c) for c in rows[-1]):
         rows.pop()

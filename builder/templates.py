@@ -15,6 +15,7 @@ from typing import Any
 
 from builder.matching import is_layout
 from builder.problems import FileProblem, ImportRefused
+from builder.sheet_limits import ReadLimits
 from builder.template_grid import clean_note, column_letter, is_empty, read_sheets, sample_value
 from builder.template_header import (
     SCAN_ROWS,
@@ -75,10 +76,14 @@ class Template:
     notes: list[str] = field(default_factory=list)
 
 
-def read_template(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES) -> Template:
-    """Read the template in the file (.xlsx/.xlsm/.xls/.ods/.csv), or refuse it in Chinese."""
+def read_template(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES,
+                  limits: ReadLimits | None = None) -> Template:
+    """Read the template in the file (.xlsx/.xlsm/.xls/.ods/.csv), or refuse it in Chinese.
+
+    `limits` bound what the file may hold (a template's by default, with `max_bytes`).
+    """
     name = PurePath(filename or "").name or "上传的文件"
-    for sheet in read_sheets(data, name, max_bytes=max_bytes):
+    for sheet in read_sheets(data, name, max_bytes=max_bytes, limits=limits):
         grid = Grid(sheet.rows, sheet.merges)
         found = find_header(grid)
         if found is None:

@@ -13,6 +13,7 @@ from builder.gatekeeping import Context, RuleSet, load_rules
 from builder.problems import FileProblem, ImportRefused
 from builder.specs import SpecSet
 from builder.templates import read_template
+from runtime import config
 from runtime.admission import gatekeeping_context, rules_remit
 from runtime.clock import local_today
 from runtime.holdings import spec_holdings
@@ -49,7 +50,7 @@ def analyze_file(data: bytes, filename: str, specs: SpecSet, rules: RuleSet | No
         return analyze_document(document, specs, context, rules)
     if suffix not in TEMPLATE_SUFFIXES:
         raise ImportRefused(FileProblem.UNSUPPORTED_TYPE, extension=suffix or filename)
-    template = read_template(data, filename)
+    template = read_template(data, filename, limits=config.read_limits("template"))
     context = _context(specs, rules, session, department_id)
     return analyze_template(template, specs, matcher_for(specs.elements), context, rules, ledger=ledger)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -108,17 +109,21 @@ def _actor(session: Session, username: str | None):
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a .xlsx/.xls/.csv file into a ledger."""
-    from runtime.imports import import_file
+    from runtime.imports import ImportOptions, import_file
 
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"导入失败：文件不存在：{path}", file=sys.stderr)
+        return 2
     engine = _engine()
     specs = load_specs(config.specs_path())
-    path = Path(args.file)
+    options = ImportOptions(limits=config.read_limits("ledger"), report_rows=config.error_report_rows())
     try:
         with Session(engine) as session, session.begin():
             viewer = _actor(session, args.user)
             result = import_file(
                 session.connection(), specs, args.ledger, path.read_bytes(), path.name, viewer,
-                config.instance_path() / "reports", max_bytes=config.max_upload_bytes())
+                config.instance_path() / "reports", max_bytes=config.max_upload_bytes(), options=options)
     except ImportRefused as refused:
         print(f"导入失败：{refused.message}", file=sys.stderr)
         return 2
@@ -212,6 +217,20 @@ def _analysis_session():
         engine.dispose()
 
 
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    """Delete expired exports, error reports and stale uploads; mark their jobs' downloads expired."""
+    from runtime.retention import clean_up
+
+    days = args.days if args.days is not None else config.retention_days()
+    engine = _engine()
+    try:
+        result = clean_up(engine, config.file_folders(), days=days)
+    finally:
+        engine.dispose()
+    print(result.summary())
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run an RQ worker on the queue of background jobs (needs REDIS_URL)."""
     from redis import Redis
@@ -269,6 +288,9 @@ def build_parser(more: Callable[[Any], None] | None = None) -> argparse.Argument
     p.add_argument("--ledger", help="报表行来自哪个台账（如 person、land）；不给则自动推断")
     p.add_argument("--format", default="json", choices=["json"])
     p.set_defaults(func=cmd_analyze)
+    p = sub.add_parser("cleanup", help="删除过期的导出文件、错误报告和残留的上传文件（供每晚定时运行）")
+    p.add_argument("--days", type=int, help="保留天数（默认取 FILE_RETENTION_DAYS，即 7 天）")
+    p.set_defaults(func=cmd_cleanup)
     p = sub.add_parser("worker", help="运行后台任务 worker（RQ，需设置 REDIS_URL）")
     p.add_argument("--queue", help="队列名（默认取 YIBIAOTONG_QUEUE，即 yibiaotong）")
     p.add_argument("--burst", action="store_true", help="处理完队列中的任务后退出")
@@ -280,9 +302,51 @@ def build_parser(more: Callable[[Any], None] | None = None) -> argparse.Argument
 
 
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
-    """Run the command line (with `parser` when a higher layer added commands to it)."""
+    """Run the command line (with `parser` when a higher layer added commands to it).
+
+    A command that fails says why in Chinese and exits non-zero; the traceback is printed only
+    with YIBIAOTONG_DEBUG=1.
+    """
     args = (parser or build_parser()).parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - Rust panics (BaseException) included: never a traceback
+        if os.environ.get("YIBIAOTONG_DEBUG"):
+            raise
+        print(f"命令 {args.command} 失败：{explain(exc)}", file=sys.stderr)
+        return 1
+
+
+def explain(exc: BaseException) -> str:
+    """Return what a person running a command should know about an exception, in Chinese."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, ImportRefused):
+        return exc.message
+    if isinstance(exc, OperationalError | DBAPIError):
+        return ("无法连接或使用数据库，请检查 DATABASE_URL 是否正确、数据库服务是否在运行"
+                f"（{type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__}）")
+    if isinstance(exc, FileNotFoundError):
+        return f"文件或目录不存在：{exc.filename}"
+    if isinstance(exc, IsADirectoryError):
+        return f"这是一个目录，不是文件：{exc.filename}"
+    if isinstance(exc, PermissionError):
+        return f"没有权限读写：{exc.filename}"
+    if isinstance(exc, RecursionError):
+        return "内容嵌套层数过深，无法处理（如 JSON 中数组或对象层层嵌套）"
+    if isinstance(exc, MemoryError):
+        return "内存不足：文件过大或过于复杂，请拆分后再试"
+    if isinstance(exc, UnicodeError):
+        return "文件的字符编码无法识别，请另存为 UTF-8 后再试"
+    if not isinstance(exc, Exception):
+        return "读取组件内部错误（文件可能已损坏或格式异常），请用 Excel 或 WPS 另存为 .xlsx 后再试"
+    text = getattr(exc, "message", None) or str(exc)
+    return f"{text}（设置环境变量 YIBIAOTONG_DEBUG=1 可显示详细信息）"
 
 
 if __name__ == "__main__":

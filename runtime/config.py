@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from builder.sheet_limits import ReadLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,19 +45,64 @@ SETTINGS = (
     Setting("YIBIAOTONG_PROXIES", "0",
             "网页进程前反向代理的层数：按 X-Forwarded-For / X-Forwarded-Proto 取真实的客户端地址"
             "（登录限流与审计用）；没有代理时必须为 0，否则客户端可伪造地址"),
+    Setting("UNPACKED_MAX_MB", "500",
+            "Excel/ODS 文件（压缩包）解压后的总大小上限（MB），在读取表格之前边解压边检查；"
+            "部门模板另以其五分之二为上限"),
+    Setting("IMPORT_MAX_CELLS", "4000000",
+            "台账导入（网页、后台任务、命令行）和镇街回传表格：一张工作表从 A1 到最后一个有内容的单元格"
+            "的行数×列数上限；每个单元格读取时约占 140 字节内存，400 万个约 550 MB"),
+    Setting("IMPORT_MAX_ROWS", "1048576", "台账导入：一张工作表的行数上限（Excel 本身最多 1,048,576 行）"),
+    Setting("IMPORT_MAX_COLUMNS", "2000", "台账导入和部门模板：一张工作表的列数上限"),
+    Setting("TEMPLATE_MAX_CELLS", "1000000",
+            "部门模板导入与命令行 analyze：一张工作表的单元格上限（行数×列数）"),
+    Setting("TEMPLATE_MAX_ROWS", "200000", "部门模板导入与命令行 analyze：一张工作表的行数上限"),
+    Setting("LARGE_PARSE_CELLS", "500000",
+            "单元格数不少于此数的文件算作大文件：每个进程同一时间只读取一个，其余排队等待"),
+    Setting("ERROR_REPORT_MAX_ROWS", "10000",
+            "导入错误报告最多列出的被拒绝行数；其余只计数，并在报告末尾注明还有多少行"),
+    Setting("FILE_RETENTION_DAYS", "7",
+            "导出文件和导入错误报告保留的天数；`yibiaotong cleanup`（或每晚的 `yibiaotong nightly`）"
+            "删除更早的文件，任务页面随后提示“文件已过期删除，请重新导出”"),
 )
 
 
 def instance_path() -> Path:
-    """Return the instance folder (created on first use)."""
-    path = Path(os.environ.get("YIBIAOTONG_INSTANCE") or PROJECT_ROOT / "instance")
-    path.mkdir(parents=True, exist_ok=True)
+    """Return the instance folder (created on first use, readable by its owner only)."""
+    return private_dir(Path(os.environ.get("YIBIAOTONG_INSTANCE") or PROJECT_ROOT / "instance"))
+
+
+def file_folders() -> dict[str, Path]:
+    """Return the folders jobs write files in, by the name jobs know them by (see `web.jobs`)."""
+    root = instance_path()
+    return {"export": root / "exports", "report": root / "reports", "upload": root / "uploads"}
+
+
+def private_dir(path: Path) -> Path:
+    """Create a folder (and its missing parents) only its owner can open (0700); return it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make a file readable and writable by its owner only (0600); return it."""
+    path.chmod(0o600)
     return path
 
 
 def database_url() -> str:
-    """Return the configured database URL, defaulting to SQLite in the instance folder."""
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path() / 'yibiaotong.db'}"
+    """Return the configured database URL, defaulting to SQLite in the instance folder.
+
+    The default database file is created here, empty and 0600, so that SQLite (and its journal,
+    which takes the database's permissions) never makes it readable by others.
+    """
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    path = instance_path() / "yibiaotong.db"
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    return f"sqlite:///{path}"
 
 
 def specs_path() -> Path:
@@ -66,6 +113,41 @@ def specs_path() -> Path:
 def max_upload_bytes() -> int:
     """Return the upload size limit in bytes."""
     return int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024
+
+
+def _number(name: str, default: int) -> int:
+    """Return a whole-number setting (the default when unset or empty)."""
+    return int(os.environ.get(name) or default)
+
+
+def read_limits(kind: str) -> ReadLimits:
+    """Return the limits of an uploaded file read for `kind`: "ledger", "task" or "template".
+
+    A ledger import runs as a job and may wait its turn behind another large file; a template or
+    a task upload is read while its page waits, so it waits a minute at most.
+    """
+    ledger = ReadLimits(
+        max_bytes=max_upload_bytes(), max_unpacked_bytes=_number("UNPACKED_MAX_MB", 500) * 1024 * 1024,
+        max_rows=_number("IMPORT_MAX_ROWS", 1_048_576), max_columns=_number("IMPORT_MAX_COLUMNS", 2000),
+        max_cells=_number("IMPORT_MAX_CELLS", 4_000_000), max_strings=_number("IMPORT_MAX_CELLS", 4_000_000),
+        large_cells=_number("LARGE_PARSE_CELLS", 500_000))
+    if kind == "ledger":
+        return ledger
+    if kind == "task":
+        return replace(ledger, wait_seconds=60)
+    cells = _number("TEMPLATE_MAX_CELLS", 1_000_000)
+    return replace(ledger, max_rows=_number("TEMPLATE_MAX_ROWS", 200_000), max_cells=cells, max_strings=cells,
+                   max_unpacked_bytes=ledger.max_unpacked_bytes * 2 // 5, wait_seconds=60)
+
+
+def error_report_rows() -> int:
+    """Return how many rejected rows an import's error report lists at most."""
+    return _number("ERROR_REPORT_MAX_ROWS", 10_000)
+
+
+def retention_days() -> int:
+    """Return how many days exports and error reports are kept."""
+    return _number("FILE_RETENTION_DAYS", 7)
 
 
 def redis_url() -> str | None:
@@ -84,7 +166,10 @@ def secret_key() -> str:
         return os.environ["SECRET_KEY"]
     path = instance_path() / "secret_key"
     if not path.exists():
-        path.write_text(os.urandom(32).hex(), encoding="utf-8")
+        with os.fdopen(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "w") as handle:
+            handle.write(os.urandom(32).hex())
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # a key written by an earlier version, readable by others
     return path.read_text(encoding="utf-8").strip()
 
 

@@ -10,15 +10,17 @@ Small files are parsed in-process by the same generator.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import PurePath
 from typing import Any
 
 from builder.coercion import RowCoercer
 from builder.headers import find_header
 from builder.problems import ImportRefused
+from builder.sheet_limits import LEDGER_LIMITS, ReadLimits, one_large_parse
 from builder.specs import Ledger, OrgUnit
-from builder.tabular import read_table
+from builder.tabular import check_size, measured_cells, read_table
 from builder.validation import RowValidator
 from runtime.ledger_store import Prepared, Scope, prepare
 
@@ -63,6 +65,13 @@ class Job:
     scope: Scope
     max_bytes: int
     chunk: int = CHUNK
+    #: What the file may hold (the ledger import's defaults, with `max_bytes`, when None).
+    limits: ReadLimits | None = None
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        """Return the limits the file is read under."""
+        return self.limits or replace(LEDGER_LIMITS, max_bytes=self.max_bytes)
 
 
 def parse(job: Job, part: int = 0, parts: int = 1) -> Iterator[Header | Chunk]:
@@ -72,7 +81,7 @@ def parse(job: Job, part: int = 0, parts: int = 1) -> Iterator[Header | Chunk]:
     Run it with the cyclic GC paused (`runtime.bulk.paused_gc`), as `import_file` does.
     """
     ledger = job.ledger
-    rows = read_table(job.data, job.filename, max_bytes=job.max_bytes)
+    rows = read_table(job.data, job.filename, limits=job.read_limits, measured=True)
     header = find_header(rows, ledger)
     body = rows[header.row_index + 1:]
     yield Header(header.row_index, header.columns, list(header.labels),
@@ -107,8 +116,22 @@ def _outside(ledger: Ledger, scope: Scope, record: dict[str, Any]) -> bool:
     return bool(scope.village and record.get(ledger.village_field) != scope.village)
 
 
-def parsed(job: Job, *, workers_from_bytes: int = WORKERS_FROM_BYTES) -> Iterator[Header | Chunk]:
-    """Yield the Header, then the chunks in file order, each key's repeats rejected."""
+def parsed(job: Job, *, workers_from_bytes: int = WORKERS_FROM_BYTES,
+           waiting: Callable[[], None] | None = None) -> Iterator[Header | Chunk]:
+    """Yield the Header, then the chunks in file order, each key's repeats rejected.
+
+    The file is measured against its limits first (ImportRefused past one), and a large one is
+    parsed only when no other large parse runs in this process (`waiting` is told when it waits).
+    """
+    limits = job.read_limits
+    name = PurePath(job.filename or "").name or "上传的文件"
+    check_size(job.data, name, limits)
+    with one_large_parse(measured_cells(job.data, name, limits), name, limits, waiting):
+        yield from _parsed(job, workers_from_bytes)
+
+
+def _parsed(job: Job, workers_from_bytes: int) -> Iterator[Header | Chunk]:
+    """Yield the Header, then the chunks in file order, from this process or worker processes."""
     if len(job.data) < workers_from_bytes:
         streams = [parse(job)]
     else:
@@ -155,7 +178,7 @@ def _without_repeats(job: Job, chunk: Chunk, seen: dict[str, int]) -> Chunk:
 
 def _cells_of(job: Job, lines: list[int]) -> dict[int, list[Any]]:
     """Read the uploaded cells of some lines again (only for the rare repeated keys)."""
-    rows = read_table(job.data, job.filename, max_bytes=job.max_bytes)
+    rows = read_table(job.data, job.filename, limits=job.read_limits, measured=True)
     return {line: list(rows[line - 1]) for line in lines}
 
 
@@ -197,6 +220,8 @@ def _work(sender, job: Job, part: int, parts: int) -> None:
             sender.send(None)
         except ImportRefused as refused:
             sender.send(refused)
+        except MemoryError:
+            sender.send(RuntimeError("解析文件失败：内存不足，文件过大或过于复杂，请拆分后再导入"))
         except Exception as exc:  # any other failure must reach the importing process too
             sender.send(RuntimeError(f"解析文件失败：{exc}"))
     except (BrokenPipeError, ConnectionResetError):

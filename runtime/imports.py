@@ -11,10 +11,12 @@ from sqlalchemy import Connection
 
 from builder.error_report import write_error_report
 from builder.problems import FileProblem, ImportRefused
+from builder.sheet_limits import ReadLimits
 from builder.specs import Ledger, SpecSet
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
+from runtime.config import private_dir, private_file
 from runtime.holdings import forget as forget_holdings
 from runtime.import_parsing import Job, parsed
 from runtime.ledger_store import Provenance, UpsertCounts, upsert_prepared
@@ -23,6 +25,8 @@ from runtime.statistics import analyze
 
 #: Imports that change at least this many records refresh the planner's statistics.
 ANALYZE_FROM = 10_000
+#: Rejected rows an error report lists at most (the rest are counted, not listed).
+REPORT_ROWS = 10_000
 
 
 @dataclass
@@ -52,9 +56,22 @@ class ImportResult:
         return text + ("（拒绝的行及原因见错误报告）" if self.rejected else "")
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    """How an import reads its file and reports: limits, rows listed, who hears of waiting."""
+
+    #: What the file may hold (the ledger import's defaults, with `max_bytes`, when None).
+    limits: ReadLimits | None = None
+    #: Rejected rows the error report lists at most.
+    report_rows: int = REPORT_ROWS
+    #: Called when the file must wait for another large file to be read.
+    waiting: Callable[[], None] | None = None
+
+
 def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes, filename: str,
                 viewer: Viewer, report_dir: Path, *, max_bytes: int,
-                progress: Callable[[int, int | None], None] | None = None) -> ImportResult:
+                progress: Callable[[int, int | None], None] | None = None,
+                options: ImportOptions | None = None) -> ImportResult:
     """Import one uploaded file into a ledger within the caller's transaction.
 
     Raises ImportRefused, before writing anything, for a file that cannot be imported at all.
@@ -63,41 +80,43 @@ def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes,
     if ledger is None:
         raise ImportRefused(FileProblem.UNKNOWN_LEDGER, ledger=ledger_code)
     with paused_gc():
-        return _import(conn, specs, ledger, data, filename, viewer, report_dir, max_bytes, progress)
+        return _import(conn, specs, ledger, data, filename, viewer, report_dir, max_bytes, progress,
+                       options or ImportOptions())
 
 
 def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filename: str,
             viewer: Viewer, report_dir: Path, max_bytes: int,
-            progress: Callable[[int, int | None], None] | None) -> ImportResult:
+            progress: Callable[[int, int | None], None] | None, options: ImportOptions) -> ImportResult:
     events = parsed(Job(data, filename, ledger, list(specs.org_units.values()), viewer.scope,
-                         max_bytes))
+                         max_bytes, limits=options.limits), waiting=options.waiting)
     header = next(events)
     result = ImportResult(ledger=ledger.code, filename=filename, header_row=header.row_index + 1,
                           unmatched=header.unmatched, ignored=header.ignored)
     if progress:
         progress(0, header.body_rows)
     prov = Provenance(source="import", source_ref=filename, actor_id=viewer.user_id)
-    rejected: list[tuple[int, list, dict[str, str]]] = []
+    rejected: list[tuple[int, list, dict[str, str]]] = []  # the first ones only: see `report_rows`
     counts = UpsertCounts()
     done = 0
     for chunk in events:
         counts.add(upsert_prepared(conn, ledger, chunk.valid, prov))
-        rejected.extend(chunk.rejected)
+        result.rejected += len(chunk.rejected)
+        rejected.extend(chunk.rejected[:max(options.report_rows - len(rejected), 0)])
         result.total += chunk.rows
         done += chunk.rows
         if progress:
             progress(done, header.body_rows)
     result.created, result.updated, result.unchanged = counts.created, counts.updated, counts.unchanged
-    result.rejected = len(rejected)
     if counts.created + counts.updated >= ANALYZE_FROM:
         analyze(conn, specs)
     if counts.created + counts.updated:
         forget_holdings()  # the admission checks must see what the ledgers hold now
     if rejected:
-        report_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(report_dir)
         path = report_dir / f"{Path(filename).stem}-错误报告-{_stamp()}.xlsx"
         write_error_report(path, header.labels, rejected, {f.name: f.title for f in ledger.fields},
-                           columns=header.columns)
+                           columns=header.columns, more=result.rejected - len(rejected))
+        private_file(path)
         result.report = str(path)
     record_event(conn, viewer.user_id, "import", ledger.code,
                  {k: v for k, v in result.as_dict().items() if k not in ("unmatched", "ignored")})

@@ -7,21 +7,26 @@ files are named inside `ctx.folders`, which the web processes and workers share.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from runtime import config
 from runtime.access import viewer_of
 from runtime.admission import load_spec
 from runtime.exports import export_ledger
-from runtime.imports import import_file
+from runtime.imports import ImportOptions, import_file
 from runtime.jobs import JobContext
 from runtime.ledger_store import Query
 from runtime.models import Report, Task
 from runtime.reports import get_version
 from runtime.task_xlsx import write_task_xlsx
 from runtime.warnings import refresh_after
+
+#: What a job waiting for another large file to be read says meanwhile.
+WAITING = "排队中：正在读取另一个大文件，读完后自动开始"
 
 
 def _inside(folder: str, name: str) -> Path:
@@ -35,11 +40,15 @@ def import_upload(ctx: JobContext, *, ledger: str, upload: str, filename: str, u
                   max_bytes: int) -> dict[str, Any]:
     """Import an uploaded file (`upload` in the upload folder, deleted after) into a ledger."""
     path = _inside(ctx.folders["upload"], upload)
+    options = ImportOptions(limits=replace(config.read_limits("ledger"), max_bytes=max_bytes),
+                            report_rows=config.error_report_rows(),
+                            waiting=lambda: ctx.progress(0, None, WAITING))
     try:
         data = path.read_bytes()
         with ctx.engine.begin() as conn:
             result = import_file(conn, ctx.specs, ledger, data, filename, viewer_of(conn, user_id),
-                                 Path(ctx.folders["report"]), max_bytes=max_bytes, progress=ctx.progress)
+                                 Path(ctx.folders["report"]), max_bytes=max_bytes, progress=ctx.progress,
+                                 options=options)
     finally:
         path.unlink(missing_ok=True)
     if result.created or result.updated:  # committed: count the ledger's warnings ahead of the page

@@ -43,7 +43,11 @@ FAILURE_TTL = 7 * 24 * 3600
 
 #: Progress of the jobs running in this process: progress key → (done, total).
 _live: dict[str, tuple[int, int]] = {}
+#: What the jobs running in this process say meanwhile (waiting their turn): progress key → text.
+_notes: dict[str, str] = {}
 _live_lock = threading.Lock()
+#: Exceptions that stop the process: the job is marked failed, then they go on.
+_STOPPING = (KeyboardInterrupt, SystemExit)
 
 
 def progress_key(engine: Engine, job_id: int) -> str:
@@ -80,6 +84,10 @@ class Progress:
         if self.redis is None:
             with _live_lock:
                 _live[self.key] = (done, self._total)
+                if message is not None:
+                    _notes[self.key] = message
+        elif message is not None:
+            _store_note(self.redis, self.key, message)
         step = max(self._total // 100, 1000 if not self._total else 1)
         if done - self._last < step and done != self._total and message is None:
             return
@@ -103,6 +111,32 @@ def _store_progress(redis: Any, key: str, done: int, total: int) -> None:
             pipe.hset(key, mapping={"done": done, "total": total}).expire(key, PROGRESS_TTL).execute()
     except RedisError:  # progress is a nicety: the job goes on without it
         log.warning("job progress not stored in Redis (%s)", key, exc_info=True)
+
+
+def _store_note(redis: Any, key: str, message: str) -> None:
+    from redis.exceptions import RedisError
+
+    try:
+        with redis.pipeline() as pipe:
+            pipe.hset(key, mapping={"message": message}).expire(key, PROGRESS_TTL).execute()
+    except RedisError:
+        log.warning("job message not stored in Redis (%s)", key, exc_info=True)
+
+
+def note(engine: Engine, job_id: int, redis_url: str | None = None) -> str | None:
+    """Return what a running job says meanwhile (e.g. that it waits its turn), or None."""
+    key = progress_key(engine, job_id)
+    with _live_lock:
+        text = _notes.get(key)
+    if text is not None or not redis_url:
+        return text
+    from redis.exceptions import RedisError
+
+    try:
+        found = _redis(redis_url).hget(key, "message")
+    except RedisError:
+        return None
+    return found.decode() if found else None
 
 
 @dataclass
@@ -181,12 +215,18 @@ def _finish(engine: Engine, job_id: int, **values: Any) -> None:
         conn.execute(update(Job).where(Job.id == job_id).values(finished_at=utcnow(), **values))
 
 
-def _failure(exc: Exception) -> str:
+def _failure(exc: BaseException) -> str:
     """Return what the page says about a job that raised `exc`."""
     from rq.timeouts import BaseTimeoutException
 
     if isinstance(exc, BaseTimeoutException):
         return f"处理超时（超过 {JOB_TIMEOUT // 3600} 小时），已中止"
+    if isinstance(exc, MemoryError):
+        return "处理失败：服务器内存不足（文件过大或过于复杂）；请拆分成几个文件后重试"
+    if isinstance(exc, _STOPPING):
+        return "处理中断：服务器正在停止；请稍后重试"
+    if not isinstance(exc, Exception):  # a Rust panic in a reader (pyo3's PanicException), and the like
+        return "处理失败：文件无法读取（读取组件内部错误）；请用 Excel 或 WPS 另存为 .xlsx 后重试"
     return getattr(exc, "message", None) or f"处理失败：{exc}"
 
 
@@ -197,18 +237,23 @@ def run(engine: Engine, job_id: int, func: str, params: dict[str, Any], *, specs
     progress = Progress(engine, job_id, key, redis)
     with engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(status="running"))
+    stopping: BaseException | None = None
     try:
         context = JobContext(engine, specs, job_id, progress, folders, redis_url=redis_url, queue=queue,
                              background=background)
         result = resolve(func)(context, **params)
         result = json.loads(json.dumps(result))  # what the job row can hold, or a failure now
+        _keep_private(result, folders)
         values = {"status": "done", "result": result, "message": result.get("message", "完成")}
-    except Exception as exc:  # a job must end in a state the page can show, whatever happened
+    except BaseException as exc:  # noqa: BLE001 - a job must end in a state the page can show
+        # MemoryError and a Rust panic (BaseException) included: a job left "running" never ends.
         log.exception("job %s failed", job_id)
         values = {"status": "failed", "message": _failure(exc)}
+        stopping = exc if isinstance(exc, _STOPPING) else None
     # Progress goes before the final state is written: whoever sees the job ended finds none left.
     with _live_lock:
         _live.pop(progress.key, None)
+        _notes.pop(progress.key, None)
     if redis is not None:
         from redis.exceptions import RedisError
 
@@ -217,6 +262,18 @@ def run(engine: Engine, job_id: int, func: str, params: dict[str, Any], *, specs
         except RedisError:
             log.warning("job progress left in Redis (%s)", progress.key)
     _finish(engine, job_id, **values)
+    if stopping is not None:
+        raise stopping
+
+
+def _keep_private(result: dict[str, Any], folders: dict[str, str]) -> None:
+    """Make the files a job wrote in its folders readable by their owner only (0600)."""
+    roots = [Path(folder).resolve() for folder in folders.values()]
+    for key in ("path", "report"):
+        found = result.get(key)
+        path = Path(found).resolve() if isinstance(found, str) else None
+        if path and path.is_file() and any(path.is_relative_to(root) for root in roots):
+            config.private_file(path)
 
 
 def submit(engine: Engine, kind: str, title: str, actor_id: int | None, func: str,

@@ -11,7 +11,7 @@ a few queries, and reports each row's outcome.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -21,8 +21,10 @@ import rustpy_xlsxwriter
 from sqlalchemy import Connection
 
 from builder.report_spec import ReportSpec
+from builder.sheet_limits import ReadLimits
 from builder.specs import SpecSet
 from builder.tabular import read_table
+from runtime import config
 from runtime.access import Viewer
 from runtime.aggregate import UNIT_PREFIX, is_aggregate, save_unit_cells, unit_rows
 from runtime.audit import record_event
@@ -46,6 +48,9 @@ CHANGED_SINCE = "这一行下载后已在网页上修改过，表格中这一行
 UNIT_COLUMN = "单位名称"
 #: One Excel sheet holds 1,048,576 rows including the header.
 SHEET_ROWS = 1_048_575
+#: Rows and columns an uploaded task workbook may have beyond the task's (notes, a total line).
+SPARE_ROWS = 1_000
+SPARE_COLUMNS = 50
 #: Value types `shown` leaves alone, and those it changes only for text starting like a formula.
 _NUMBERS = {type(None), int, float}
 _TEXT = {type(None), str}
@@ -145,7 +150,7 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
                    today: date | None = None) -> UploadResult:
     """Save the cells of an uploaded task workbook that differ from the task's current rows."""
     check_open(task, viewer, specs)
-    table = read_table(data, filename, max_bytes=max_bytes)
+    table = read_table(data, filename, limits=upload_limits(spec, task, max_bytes))
     header_at, columns = _header(table, spec)
     versions = _versions(table[header_at], table[header_at + 1:], header_at)
     result = UploadResult()
@@ -199,6 +204,14 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
     record_event(conn, viewer.user_id, "task.upload", str(task.id),
                  {"file": filename, **{k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}})
     return result
+
+
+def upload_limits(spec: ReportSpec, task: Task, max_bytes: int) -> ReadLimits:
+    """Return what a task's workbook may hold: its rows and columns, and room for a few more."""
+    limits = replace(config.read_limits("task"), max_bytes=max_bytes)
+    columns = len(spec.fields) + 2 + SPARE_COLUMNS
+    rows = task.rows_total + 10 + SPARE_ROWS if task.rows_total else None  # not counted yet: the default
+    return limits.narrowed(rows=rows, columns=columns)
 
 
 def _versions(header: list[Any], body: list[list[Any]], header_at: int) -> dict[int, int]:

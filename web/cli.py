@@ -1,5 +1,5 @@
-"""The `yibiaotong` console script: the run-time commands plus `serve`, `warnings-refresh` and
-`set-password`."""
+"""The `yibiaotong` console script: the run-time commands plus `serve`, `warnings-refresh`, `nightly`
+and `set-password`."""
 
 from __future__ import annotations
 
@@ -92,8 +92,17 @@ def cmd_set_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nightly(args: argparse.Namespace) -> int:
+    """Run the nightly work: count the warnings again, then delete expired files."""
+    args.ledger = None
+    counted = cmd_warnings_refresh(args)
+    args.days = None
+    cleaned = cli.cmd_cleanup(args)
+    return counted or cleaned
+
+
 def add_commands(sub) -> None:
-    """Add `serve`, `warnings-refresh` and `set-password` to the run-time commands."""
+    """Add `serve`, `warnings-refresh`, `set-password` and `nightly` to the run-time commands."""
     add_serve(sub)
     p = sub.add_parser("warnings-refresh", help="重新统计预警条数并存入数据库（供每晚定时运行）")
     p.add_argument("--ledger", help="只统计一个台账的预警规则（如 person）；不给则全部")
@@ -102,6 +111,8 @@ def add_commands(sub) -> None:
                        help="为用户设置新密码（在终端输入两次，或从标准输入读一行），并让其全部登录退出")
     p.add_argument("username", help="用户名")
     p.set_defaults(func=cmd_set_password)
+    p = sub.add_parser("nightly", help="每晚定时运行：重新统计预警，并删除过期的导出文件和错误报告")
+    p.set_defaults(func=cmd_nightly)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, send_file
 from flask_login import current_user, login_required
 
+from runtime import config as runtime_config
 from runtime import jobs as runtime_jobs
 from runtime.models import Job
 from web import database
@@ -22,6 +23,8 @@ def submit(kind: str, title: str, func: str, params: dict[str, Any]) -> int:
     It runs on RQ when the app has a REDIS_URL, else on a thread (inline when the app says so).
     """
     config = current_app.config
+    if params.get("upload"):  # the uploaded file waits for its job: its owner alone may read it
+        runtime_config.private_file(upload_dir() / params["upload"])
     return runtime_jobs.submit(
         database.engine(), kind, title, current_user.id, func, params,
         background=config["JOBS_IN_BACKGROUND"], redis_url=config.get("REDIS_URL"),
@@ -54,22 +57,30 @@ def job_state(job: Job) -> dict[str, Any]:
     if now is not None:
         done, total = now[0], now[1] or total
     percent = min(100, int(done * 100 / total)) if total else (100 if not running else 0)
-    return {"running": running, "done": done, "total": total, "percent": percent}
+    note = (runtime_jobs.note(database.engine(), job.id, current_app.config.get("REDIS_URL"))
+            if running else None)
+    return {"running": running, "done": done, "total": total, "percent": percent, "note": note,
+            "expired": bool((job.result or {}).get("expired"))}
 
 
 def export_dir() -> Path:
-    """Return the folder export files are written to."""
-    return Path(current_app.config.get("EXPORT_DIR") or Path(current_app.instance_path) / "exports")
+    """Return the folder export files are written to (made if missing, its owner's alone)."""
+    return _folder("EXPORT_DIR", "exports")
 
 
 def report_dir() -> Path:
-    """Return the folder import error reports are written to."""
-    return Path(current_app.config.get("REPORT_DIR") or Path(current_app.instance_path) / "reports")
+    """Return the folder import error reports are written to (made if missing, its owner's alone)."""
+    return _folder("REPORT_DIR", "reports")
 
 
 def upload_dir() -> Path:
     """Return the folder uploads wait in until their import job has read them."""
-    return Path(current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads")
+    return _folder("UPLOAD_DIR", "uploads")
+
+
+def _folder(setting: str, name: str) -> Path:
+    return runtime_config.private_dir(
+        Path(current_app.config.get(setting) or Path(current_app.instance_path) / name))
 
 
 @bp.get("/<int:job_id>")
@@ -85,9 +96,17 @@ def _file(job: Job, kind: str, key: str, folder: Path) -> Path:
     if job.kind != kind or job.status != "done" or not (job.result or {}).get(key):
         abort(404)
     path = Path(job.result[key]).resolve()
-    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+    if not path.is_relative_to(folder.resolve()):
         abort(404)
+    if job.result.get("expired") or not path.is_file():  # deleted after the retention period
+        abort(_expired(job))
     return path
+
+
+def _expired(job: Job):
+    """Answer a download whose file has expired: the job's page, saying so."""
+    state = job_state(job) | {"expired": True}
+    return current_app.make_response((render_template("jobs/job.html", job=job, state=state), 410))
 
 
 @bp.get("/<int:job_id>/report")

@@ -8,6 +8,7 @@ between the steps in the form itself, so nothing is kept on the server in betwee
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,6 +18,7 @@ from builder.analysis import DraftColumn, draft_document, match_template, matche
 from builder.consolidation import consolidate
 from builder.problems import ImportRefused
 from builder.templates import read_template
+from runtime import config
 from runtime.models import Department
 from runtime.reports import ReportError, create_report, next_code
 from web import database
@@ -44,8 +46,8 @@ def _read(upload) -> tuple[object | None, str | None]:
         return None, _("请选择一个 Excel 模板文件")
     try:
         data = upload.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
-        return read_template(data, Path(upload.filename).name,
-                             max_bytes=current_app.config["MAX_UPLOAD_BYTES"]), None
+        limits = replace(config.read_limits("template"), max_bytes=current_app.config["MAX_UPLOAD_BYTES"])
+        return read_template(data, Path(upload.filename).name, limits=limits), None
     except ImportRefused as refused:
         return None, refused.message
 

@@ -106,3 +106,56 @@ def test_set_password_sets_it_and_ends_the_user_s_logins(cli_env, capsys, monkey
         keeper = conn.execute(select(User).where(User.username == "keeper")).one()
     engine.dispose()
     assert check_password(keeper, "neues-passwort-1")
+
+
+def test_instance_files_are_readable_by_their_owner_only(tmp_path, monkeypatch):
+    """The instance folder is 0700; the secret key and the default SQLite database 0600."""
+    from runtime import config
+
+    monkeypatch.setenv("YIBIAOTONG_INSTANCE", str(tmp_path / "instance"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    assert main(["init", "--quiet"]) == 0
+    instance = tmp_path / "instance"
+    assert instance.stat().st_mode & 0o777 == 0o700
+    assert (instance / "yibiaotong.db").stat().st_mode & 0o777 == 0o600
+    assert config.secret_key()
+    assert (instance / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_cleanup_deletes_expired_files_and_nightly_runs_it_with_the_warnings(cli_env, capsys):
+    """Exports and error reports older than FILE_RETENTION_DAYS go; their jobs say the file expired."""
+    import os
+    import time
+
+    from sqlalchemy import insert, select
+
+    from runtime import config
+    from runtime.db import make_engine
+    from runtime.models import Job
+    from web.cli import main as yibiaotong
+
+    assert main(["init", "--quiet"]) == 0
+    folders = config.file_folders()
+    folders["export"].mkdir()
+    folders["report"].mkdir()
+    old, new = folders["export"] / "old.csv", folders["export"] / "new.csv"
+    report = folders["report"] / "old-错误报告.xlsx"
+    for path in (old, new, report):
+        path.write_text("x")
+    week_ago = time.time() - 8 * 24 * 3600
+    for path in (old, report):
+        os.utime(path, (week_ago, week_ago))
+    engine = make_engine(config.database_url())
+    with engine.begin() as conn:
+        conn.execute(insert(Job).values(kind="export", title="导出", status="done", done=0, total=0,
+                                        message="", result={"path": str(old), "filename": "人员.csv"}))
+    assert main(["cleanup"]) == 0
+    assert "已删除 2 个过期文件，1 个任务的下载已标记为过期" in capsys.readouterr().out
+    assert not old.exists() and not report.exists() and new.exists()
+    with engine.connect() as conn:
+        assert conn.execute(select(Job.result)).scalar_one()["expired"] is True
+    engine.dispose()
+    assert yibiaotong(["nightly"]) == 0
+    out = capsys.readouterr().out
+    assert "已删除 0 个过期文件" in out

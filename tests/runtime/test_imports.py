@@ -140,3 +140,31 @@ def test_a_township_user_cannot_import_another_townships_rows(engine, specs, mak
     assert (result.created, result.rejected) == (1, 1)
     sheet = openpyxl.load_workbook(result.report).active
     assert any("辖区" in str(v) for row in sheet.iter_rows(values_only=True) for v in row)
+
+
+def test_a_large_import_waits_its_turn_and_says_so(engine, specs, make_person, tmp_path, monkeypatch):
+    """While another large file is read in the process, an import job waits, showing why, then runs."""
+    import time
+
+    from builder.sheet_limits import ReadLimits, one_large_parse
+    from runtime import jobs
+    from runtime.job_work import WAITING
+
+    monkeypatch.setenv("LARGE_PARSE_CELLS", "1")  # every file is a large one here
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "u.csv").write_bytes(csv_bytes([person_cells(make_person())]))
+    params = {"ledger": "person", "upload": "u.csv", "filename": "人员.csv", "user_id": KEEPER.user_id,
+              "max_bytes": 10 * 1024 * 1024}
+    folders = {"upload": str(uploads), "report": str(tmp_path / "reports")}
+    with one_large_parse(10, "另一个.xlsx", ReadLimits(large_cells=1)):  # this thread reads a large file
+        job_id = jobs.submit(engine, "import", "导入", KEEPER.user_id, "runtime.job_work:import_upload",
+                             params, specs=specs, folders=folders)
+        deadline = time.monotonic() + 30
+        while jobs.note(engine, job_id) != WAITING and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert jobs.note(engine, job_id) == WAITING and jobs.get(engine, job_id).status == "running"
+    assert jobs.wait_for_threads()
+    job = jobs.get(engine, job_id)
+    assert (job.status, job.result["created"]) == ("done", 1), job.message
+    assert jobs.note(engine, job_id) is None

@@ -38,11 +38,19 @@ class Refused(Exception):
     message = "文件不是表格"
 
 
+class Panic(BaseException):
+    """What a Rust panic in calamine raises (pyo3's PanicException is a BaseException)."""
+
+
 def fail(ctx: jobs.JobContext, *, why: str) -> dict:
     """Fail after some progress."""
     ctx.progress(3, 10)
     if why == "refused":
         raise Refused()
+    if why == "memory":
+        raise MemoryError()
+    if why == "panic":
+        raise Panic("called `Result::unwrap()` on an `Err` value")
     if why == "unstorable":
         return {"path": Path("/tmp")}
     raise ValueError("第 3 行数据有误")
@@ -114,6 +122,8 @@ def test_a_job_runs_its_function_with_progress_and_stores_the_result(engine, mod
     ("bad row", "处理失败：第 3 行数据有误"),
     ("refused", "文件不是表格"),
     ("unstorable", "处理失败：Object of type PosixPath is not JSON serializable"),
+    ("memory", "处理失败：服务器内存不足（文件过大或过于复杂）；请拆分成几个文件后重试"),
+    ("panic", "处理失败：文件无法读取（读取组件内部错误）；请用 Excel 或 WPS 另存为 .xlsx 后重试"),
 ])
 def test_a_failing_job_ends_failed_with_a_chinese_message(engine, mode, why, message):
     """Whatever the function raises (or a result the row can't hold), the job ends failed, saying why."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import time
+from pathlib import Path
 
 import openpyxl
 from sqlalchemy import func, select
@@ -76,3 +79,25 @@ def test_department_export_masks_names(fresh_client, fresh_auth):
     data, _disposition = _download(fresh_client, job_url)
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows and all(re.fullmatch(r"[^*]\*+", r["姓名"]) for r in rows)
+
+
+def test_an_expired_export_is_deleted_and_its_page_says_so(fresh_app, fresh_client, fresh_auth, engine):
+    """The nightly clean-up deletes an export past the retention days; its page asks for a new one."""
+    from runtime.retention import clean_up
+
+    fresh_auth.login("zhongshanlu")
+    job_url = fresh_client.post("/ledgers/person/export", data={"fmt": "csv"}).headers["Location"]
+    exports = Path(fresh_app.config["EXPORT_DIR"])
+    (path,) = exports.iterdir()
+    assert path.stat().st_mode & 0o777 == 0o600, "an export holds personal data: its owner's alone"
+    folders = {"export": exports, "report": Path(fresh_app.config["REPORT_DIR"]),
+               "upload": Path(fresh_app.config["UPLOAD_DIR"])}
+    assert clean_up(engine, folders, days=7).deleted == [], "a fresh export stays"
+    week_ago = time.time() - 8 * 24 * 3600
+    os.utime(path, (week_ago, week_ago))
+    done = clean_up(engine, folders, days=7)
+    assert done.deleted == [path.resolve()] and done.jobs == 1 and not path.exists()
+    page = fresh_client.get(job_url).get_data(as_text=True)
+    assert "文件已过期删除，请重新导出" in page and f'href="{job_url}/download"' not in page
+    response = fresh_client.get(job_url + "/download")
+    assert response.status_code == 410 and "文件已过期删除，请重新导出" in response.get_data(as_text=True)

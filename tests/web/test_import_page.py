@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from builder.checkdigits import id_check_char
 from runtime.models import Record, RecordVersion
+from tests import bombs
 
 
 def _id(birth: str, seq: str) -> str:
@@ -124,3 +126,56 @@ def test_background_import_shows_progress_until_done(fresh_app, fresh_client, fr
             as_text=True)
     assert 'hx-trigger="every 500ms"' not in text
     assert "新增 2" in text
+
+
+# --- hostile files, the error report's cap, private files ---------------------------------------
+
+
+@pytest.mark.parametrize(("build", "filename", "message"), [
+    (lambda: bombs.cell_bomb(100), "人员.xlsx", "超过了 4,000,000 个的上限"),
+    (bombs.corner_bomb, "人员.xlsx", "超过了 2,000 列的上限"),
+    (bombs.xls_corners, "人员.xls", "超过了 4,000,000 个的上限"),
+    (lambda: b"1\n" * 200_000, "人员.csv", "超过了 100,000 个的上限"),
+])
+def test_a_decompression_bomb_fails_the_job_in_chinese_and_writes_nothing(
+        fresh_app, fresh_client, fresh_auth, engine, monkeypatch, build, filename, message):
+    """A small file that would take gigabytes to parse is refused before it is parsed."""
+    if filename.endswith(".csv"):  # millions of tiny rows: here fewer, under a lower limit
+        monkeypatch.setenv("IMPORT_MAX_CELLS", "100000")
+    fresh_auth.login("keeper")
+    before = _count(engine)
+    response = _upload(fresh_client, build(), filename, headers={"HX-Request": "true"})
+    page = response.get_data(as_text=True)
+    assert 'class="card job job-failed"' in page and message in page and "没有写入任何数据" in page
+    assert _count(engine) == before
+    assert not list(Path(fresh_app.config["UPLOAD_DIR"]).iterdir()), "the upload is deleted"
+    reports = Path(fresh_app.config["REPORT_DIR"])
+    assert not reports.exists() or not list(reports.iterdir()), "no error report"
+
+
+def test_the_error_report_lists_the_first_rows_and_counts_the_rest(
+        fresh_app, fresh_client, fresh_auth, engine, monkeypatch):
+    """A file of many bad rows gets a report of the first N, then a line saying how many more."""
+    monkeypatch.setenv("ERROR_REPORT_MAX_ROWS", "4")
+    fresh_auth.login("keeper")
+    bad = [f"{n},王{n},12345,男,1985-03-05,中山路街道,萱花社区,5001180019990002,户主,," for n in range(10)]
+    data = "\n".join([CSV.decode().splitlines()[0], *bad]).encode()
+    job_url = _upload(fresh_client, data, "坏.csv").headers["Location"]
+    assert "<dt>拒绝</dt><dd>10</dd>" in fresh_client.get(job_url).get_data(as_text=True)
+    with fresh_client.get(job_url + "/report") as report:
+        sheet = openpyxl.load_workbook(io.BytesIO(report.data)).active
+    rows = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    assert sum(1 for r in rows if any(str(c).startswith("王") for c in r)) == 4
+    assert "另有 6 行被拒绝" in str(rows[-1][0])
+
+
+def test_uploads_and_error_reports_are_readable_by_their_owner_only(fresh_app, fresh_client, fresh_auth):
+    """The files the app keeps under its folders are 0600, the folders 0700."""
+    fresh_auth.login("keeper")
+    job_url = _upload(fresh_client, CSV, "p.csv").headers["Location"]
+    assert fresh_client.get(job_url).status_code == 200
+    reports = Path(fresh_app.config["REPORT_DIR"])
+    (report,) = reports.iterdir()
+    assert report.stat().st_mode & 0o777 == 0o600
+    for folder in ("REPORT_DIR", "UPLOAD_DIR", "EXPORT_DIR"):
+        assert Path(fresh_app.config[folder]).stat().st_mode & 0o777 == 0o700, folder

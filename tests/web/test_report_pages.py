@@ -166,3 +166,19 @@ def test_the_conflicts_page_is_for_keepers(web):
     auth.logout()
     auth.login("zhongshanlu")
     assert client.get("/ledgers/conflicts/").status_code == 403
+
+
+def test_a_bomb_uploaded_as_a_template_is_refused_in_chinese(web):
+    """A template is small: a file that inflates to millions of cells is refused before it is parsed."""
+    from tests import bombs
+
+    client, auth = web
+    auth.login("canlian")
+    for data, name in ((bombs.cell_bomb(40), "模板.xlsx"), (bombs.corner_bomb(), "模板.xlsx"),
+                       (bombs.xls_corners(), "模板.xls")):
+        page = client.post("/reports/import", data={"file": (io.BytesIO(data), name), "ledger": ""},
+                           content_type="multipart/form-data")
+        assert page.status_code == 422 and "的上限" in page.get_data(as_text=True)
+        page = client.post("/reports/consolidate", data={"files": [(io.BytesIO(data), name)]},
+                           content_type="multipart/form-data")
+        assert page.status_code == 422 and "的上限" in page.get_data(as_text=True)

@@ -2,6 +2,7 @@
 pre-filled .xlsx and its upload, and the department's return."""
 
 import io
+import re
 
 import openpyxl
 import pytest
@@ -113,3 +114,24 @@ def test_the_whole_task_counters_load_after_the_grid(fresh_client, small_task):
     assert f'hx-get="/tasks/{task_id}/counts"' in grid
     totals = fresh_client.get(f"/tasks/{task_id}/counts").get_data(as_text=True)
     assert "全任务行数" in totals and 'id="total-to-fill"' in totals
+
+
+def test_a_bomb_uploaded_as_the_task_workbook_is_refused_and_saves_nothing(fresh_client, small_task, engine):
+    """The task's workbook may hold its rows and a few more: a bomb is refused before it is parsed."""
+    from sqlalchemy import func
+
+    from runtime.models import AuditEntry
+    from tests import bombs
+
+    _code, task_id = small_task
+    for data, name, message in ((bombs.cell_bomb(100), "已填.xlsx", "的上限"),
+                                (bombs.corner_bomb(), "已填.xlsx", "行的上限"),
+                                (bombs.xls_corners(), "已填.xls", "个的上限")):
+        result = fresh_client.post(f"/tasks/{task_id}/upload", content_type="multipart/form-data",
+                                   data={"file": (io.BytesIO(data), name)}, follow_redirects=True)
+        html = result.get_data(as_text=True)
+        assert message in html, re.findall(r"alert[^>]*>([^<]*)", html)
+    with engine.connect() as conn:
+        uploads = conn.execute(select(func.count()).select_from(AuditEntry)
+                               .where(AuditEntry.action == "task.upload")).scalar_one()
+    assert uploads == 0, "nothing was read, nothing saved"
