@@ -242,5 +242,5 @@ def search_hint(ledger: Ledger, viewer: Viewer) -> str:
     if not is_masked(key, viewer):
         by.append(f"{key.title}开头")
     elif key.element.mask == "id_number":
-        by.append(f"{key.title}末 {ID_TAIL} 位" + ("或完整号码" if viewer.can_reveal else ""))
-    return "，或".join(by) or "没有您可以查找的字段"
+        by.append(f"{key.title}末 {ID_TAIL} 位" + ("或全号" if viewer.can_reveal else ""))
+    return "、".join(by) or "没有您可以查找的字段"

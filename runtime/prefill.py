@@ -321,15 +321,18 @@ def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) 
 
 
 def _add_computed(spec: ReportSpec, cells: dict[str, Cell], today: date | None) -> None:
-    """Fill the spec's computed fields from the row's other values (masked inputs count as unknown)."""
+    """Fill the spec's computed fields from the row's other values (masked inputs count as unknown).
+
+    A computed cell is never a gap, even empty: nobody fills it (an age from a masked birth date).
+    """
     computed = [f for f in spec.fields if f.compute]
     if not computed:
         return
     known = {name: c.value for name, c in cells.items() if not c.masked and c.value is not None}
     values = computed_values(spec, known, today=today or date.today())
     for f in computed:
-        if values.get(f.name) is not None and cells[f.name].state == "gap":
-            cells[f.name] = Cell(values[f.name], "computed")
+        if cells[f.name].state == "gap":
+            cells[f.name] = Cell(values.get(f.name), "computed")
 
 
 def _drafts(conn: Connection, task_id: int, record_ids: list[int]) -> dict[int, Any]:

@@ -327,9 +327,8 @@ def added_view(spec: ReportSpec, specs: SpecSet, draft: Any, viewer: Viewer, *,
     if computed:
         known = {n: c.value for n, c in cells.items() if not c.masked and c.value is not None}
         values = computed_values(spec, known, today=today or date.today())
-        for f in computed:
-            if values.get(f.name) is not None:
-                cells[f.name] = Cell(values[f.name], "computed")
+        for f in computed:  # never a gap, even empty (an age from a masked birth date)
+            cells[f.name] = Cell(values.get(f.name), "computed")
     return RowView(key=draft.row_key, record_id=None, cells=cells, status="added",
                    draft_version=draft.version, added_id=draft.id)
 

@@ -32,7 +32,7 @@ from runtime.dispatch import (
     target_units,
     task_list,
 )
-from runtime.masking import replaceable, searching
+from runtime.masking import replaceable, search_hint, searching
 from runtime.models import Report, Task
 from runtime.prefill import (
     RowView,
@@ -128,8 +128,9 @@ def grid(task_id: int):
     task, report, spec = _load(task_id)
     search = request.args.get("q", "").strip()
     # Only by what the filler sees: a name, an ID number's last 4 (a whole one: admins only).
-    notice = searching(database.specs().ledgers[spec.rows.ledger], search, current_user.viewer).notice \
-        if search and spec.rows.ledger else ""
+    ledger = database.specs().ledgers.get(spec.rows.ledger or "")
+    notice = searching(ledger, search, current_user.viewer).notice if search and ledger else ""
+    hint = search_hint(ledger, current_user.viewer) if ledger else ""
     conn = database.session().connection()
     if task.state in OPEN_STATES:
         ensure_rows_total(conn, database.specs(), spec, task)
@@ -155,7 +156,7 @@ def grid(task_id: int):
     today = local_today()
     return render_template(
         "tasks/grid.html", task=task, report=report, spec=spec, page=page, counts=counts,
-        q=request.args.get("q", ""), notice=notice, state=shown_state(task, today),
+        q=request.args.get("q", ""), notice=notice, search_hint=hint, state=shown_state(task, today),
         days_left=(task.deadline - today).days if task.deadline else None,
         unit_name=database.specs().org_units[task.org_unit_code].name, **_grid_context(task, spec),
         **_add_context(task, spec))
