@@ -120,13 +120,39 @@ def is_masked(field: Field, viewer: Viewer) -> bool:
     return _level_masked(field.element.sensitivity, viewer)
 
 
+#: Mask kinds of values that hold or complete the holder's ID number.
+_WITH_ID = ("birth_date", "hidden")
+
+
 def typed_masked(field: Field, viewer: Viewer, *, id_masked: bool) -> bool:
     """Tell whether a value typed by the viewer's own org unit is still shown to them masked.
 
-    Typed values are the typist's own, shown in clear, but for a birth date beside an ID number
-    the viewer sees masked: the two would make the whole number.
+    Typed values are the typist's own, shown in clear, but for those beside an ID number the
+    viewer sees masked that hold or complete it: a birth date, a certificate number (whose ID
+    part `completed` fills in from the record).
     """
-    return id_masked and field.element.mask == "birth_date" and is_masked(field, viewer)
+    return id_masked and field.element.mask in _WITH_ID and is_masked(field, viewer)
+
+
+def completed(field: Field, text: str, id_number: str | None, viewer: Viewer) -> str:
+    """Return a value a viewer typed as it is kept: a certificate number's ID part is the holder's own.
+
+    A disability certificate number is the holder's 18-character ID number plus a category and a
+    grade digit. A viewer who sees ID numbers masked gives only those two digits (the last two of
+    what they type): the ID part comes from the record, never from what they typed, since checking
+    typed digits against the hidden number would confirm a guess of it.
+    """
+    if (field.element.schema.get("format") != "disability-cert" or not id_number
+            or not _level_masked(ID_SENSITIVITY, viewer)):
+        return text
+    text = text.strip()
+    return id_number + text[-2:] if len(text) >= 2 else text
+
+
+def holder_id(ledger: Ledger, record: Mapping[str, Any]) -> str | None:
+    """Return the ID number of the person a record is (its own `id_number` field), if any."""
+    return next((record.get(f.name) for f in ledger.fields
+                 if f.element.mask == "id_number" and f.name == ledger.key), None)
 
 
 def replaceable(field: Field, viewer: Viewer) -> bool:

@@ -26,7 +26,7 @@ from runtime.access import Viewer
 from runtime.db import insert_new
 from runtime.dispatch import OPEN_STATES
 from runtime.ledger_store import Query, get, get_by_key, get_by_keys, histories, page, value_sources
-from runtime.masking import is_masked, replaceable
+from runtime.masking import completed, holder_id, is_masked, replaceable
 from runtime.models import Task, TaskRow, utcnow
 from runtime.prefill import HOUSEHOLD_LINK, Binding, RowView, bindings, build_row, row_query, task_scope
 from runtime.reports import ReportError
@@ -109,6 +109,7 @@ def save_cells(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, v
         raise StaleRow(STALE)
     household = _household(conn, specs, spec, record) if any(
         plan[name].via for name in typed if name in plan) else {}
+    typed = _completed(specs, spec, plan, record, viewer, typed)
     values, base, errors = merge_cells(validator, plan, record, household, draft, typed)
     stored = _store(conn, task, key, record["_id"], values, base, errors, draft, viewer,
                     status=draft.status if draft else "active", reason=draft.reason if draft else "")
@@ -149,6 +150,14 @@ def _check_names(spec: ReportSpec, typed: Mapping[str, str]) -> None:
     unknown = [name for name in typed if name not in known]
     if unknown:
         raise ReportError(f"报表中没有这些字段：{'、'.join(unknown)}")
+
+
+def _completed(specs: SpecSet, spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str, Any],
+               viewer: Viewer, typed: Mapping[str, str]) -> dict[str, str]:
+    """Return the typed cells as kept: a certificate number's ID part is the record's own (`completed`)."""
+    holder = holder_id(specs.ledgers[spec.rows.ledger], record)
+    return {name: completed(plan[name].ledger_field, text, holder, viewer)
+            if name in plan and not plan[name].via and text else text for name, text in typed.items()}
 
 
 def _check_replaceable(spec: ReportSpec, plan: Mapping[str, Binding], viewer: Viewer,
@@ -231,6 +240,7 @@ def _save_chunk(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
             outcomes.append(RowSaved(record_id, refused="stale", message=STALE))
             continue
         household = households.get(record_id, {})
+        typed = _completed(specs, spec, plan, record, viewer, typed)
         values, base, errors = merge_cells(validator, plan, record, household, draft, typed)
         status, reason = (draft.status, draft.reason) if draft else ("active", "")
         # The row as it will read back: values and errors through JSON, as the database returns them.

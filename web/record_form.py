@@ -16,7 +16,7 @@ from builder.coercion import RowCoercer
 from builder.specs import Field, Ledger, SpecSet
 from builder.validation import RowValidator
 from runtime.access import Viewer
-from runtime.masking import masked_names, replaceable
+from runtime.masking import completed, holder_id, masked_names, replaceable
 from web.record_table import as_text, choices, is_boolean
 from web.views import _
 
@@ -143,6 +143,7 @@ def parse(ledger: Ledger, specs: SpecSet, stored: dict[str, Any], form: Mapping[
     would tell the hidden digits. `only` parses just one field, for inline validation.
     """
     hidden = masked_names(ledger, viewer, stored)
+    holder = holder_id(ledger, stored)
     cells: list[str] = []
     columns: dict[int, str] = {}
     fixed: dict[str, str] = {}
@@ -156,7 +157,7 @@ def parse(ledger: Ledger, specs: SpecSet, stored: dict[str, Any], form: Mapping[
             fixed[field.name] = _(FIXED, title=field.title, key=ledger.by_name[ledger.key].title)
             continue
         columns[len(cells)] = field.name
-        cells.append(text)
+        cells.append(completed(field, text, holder, viewer) if text else text)
     record, errors = RowCoercer(ledger, specs.org_units).coerce(cells, columns)
     errors.update(fixed)
     changes = {name: record.get(name) for name in columns.values() if name not in errors}

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from runtime.models import Record, RecordVersion, User
+from tests.conftest import make_id_number
 
 ZHONGSHANLU = "500118001"
 
@@ -195,3 +196,16 @@ def test_a_grid_worker_updates_a_record_of_her_village_as_a_visit(
 def test_a_township_filler_cannot_edit_ledger_records(fresh_client, fresh_auth, person):
     fresh_auth.login("zhongshanlu")
     assert fresh_client.get(f"/ledgers/person/records/{person}/edit").status_code == 403
+
+
+def test_a_typed_certificate_number_never_tests_a_guess_of_the_id(fresh_client, fresh_auth, engine,
+                                                                 find_record):
+    """Its ID part comes from the record: a right and a wrong guess of the hidden ID answer alike."""
+    rid = find_record(engine, "person", township=ZHONGSHANLU, has="disability_grade")
+    data, _version = _record(engine, rid)
+    fresh_auth.login("keeper")
+    digits = (data.get("disability_cert_no") or "00")[-2:]
+    url = f"/ledgers/person/records/{rid}/check/disability_cert_no"
+    answers = {fresh_client.post(url, data={"disability_cert_no": guess + digits}).get_data(as_text=True)
+               for guess in (data["id_number"], make_id_number("19010101", 1))}
+    assert len(answers) == 1, answers
