@@ -23,7 +23,11 @@ rebuilt around from the others a viewer receives on the same page, file or expor
   answer to a guess would confirm the hidden digits.
 - A disability certificate number (mask kind `hidden`: the ID number plus category and grade
   digits) is hidden whole, `********************`: any part of it shows ID digits or the
-  category and grade that departments see as `***`.
+  category and grade that departments see as `***`. Whoever sees ID numbers masked gives only
+  its last two digits when typing one (`completed`): its ID part comes from the record, so no
+  typed guess is ever checked against the hidden number.
+- What a township typed is its own and shown to it in clear, but for a birth date or a
+  certificate number beside an ID number it sees masked (`typed_masked`).
 - Phones keep their first 3 and last 4 characters, bank accounts their last 4, names their first
   character, addresses everything before the house number. One value is always masked the same
   way wherever it appears (a guardian's phone equal to one's own, a household's phone), so one
