@@ -156,7 +156,7 @@ def bench_filter(backend: str, engine, specs) -> None:
         "disability_category": Query(ledger, filters=(("disability_category", "视力"),)),
         "township+village": Query(ledger, filters=((ledger.township_field, "500118108"),)),
         "name_prefix": Query(ledger, search="王建"),
-        "full_name": Query(ledger, search=name, search_exact=True),
+        "full_name": Query(ledger, search=name, search_match="exact"),
         "id_prefix": Query(ledger, search="5001181985"),
         "township_scope+gender": Query(ledger, Scope(township="500118001"),
                                        filters=(("gender", "女"),)),

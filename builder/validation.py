@@ -108,7 +108,8 @@ def _check_birth_date(row: dict[str, Any], found: dict[str, str]) -> dict[str, s
     if not (id_number and birth) or "id_number" in found or "birth_date" in found:
         return {}
     if id_number[6:14] != birth.replace("-", ""):
-        return {"birth_date": f"出生日期{birth}与公民身份号码中的出生日期{id_number[6:14]}不一致"}
+        # The ID number's own digits are never quoted: the reader may see the number masked.
+        return {"birth_date": f"出生日期{birth}与公民身份号码中的出生日期不一致"}
     return {}
 
 

@@ -28,6 +28,9 @@ KEEPER_ROLES = {"admin", "keeper"}
 RECORD_EDIT_ROLES = KEEPER_ROLES | {"village"}
 #: Roles that work with people face to face and so see personal values (names, addresses).
 FIELD_ROLES = {"admin", "keeper", "township", "village"}
+#: Roles that may export ledgers in bulk (their own scope, masked as on their pages): not the
+#: reviewer, who judges report requests, nor the leader, who reads dashboards.
+EXPORT_ROLES = {"admin", "keeper", "department", "township", "village"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class Viewer:
     def edit_source(self) -> str:
         """Return the provenance of the viewer's hand edits: a village visit or a keeper's edit."""
         return "visit" if self.role == "village" else "edit"
+
+    @property
+    def can_export(self) -> bool:
+        """Tell whether the viewer may export ledgers in bulk."""
+        return self.role in EXPORT_ROLES
 
     @property
     def can_reveal(self) -> bool:

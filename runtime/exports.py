@@ -11,7 +11,7 @@ import rustpy_xlsxwriter
 from sqlalchemy import Connection
 
 from builder.specs import Ledger
-from runtime.access import Viewer
+from runtime.access import ROLES, Viewer
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
 from runtime.ledger_store import Query, count, iter_rows
@@ -48,7 +48,12 @@ def _converters(ledger: Ledger, org_names: dict[str, str]) -> dict[str, Callable
 def export_ledger(conn: Connection, query: Query, viewer: Viewer, fmt: str, target: Path,
                   org_names: dict[str, str],
                   progress: Callable[[int, int | None], None] | None = None) -> int:
-    """Write every record the query matches to `target`; return the number of rows."""
+    """Write every record the query matches to `target`; return the number of rows.
+
+    Refused (PermissionError) to the roles that may not export ledgers in bulk (`EXPORT_ROLES`).
+    """
+    if not viewer.can_export:
+        raise PermissionError(f"“{ROLES[viewer.role][0]}”不能批量导出台账")
     with paused_gc():
         return _export(conn, query, viewer, fmt, target, org_names, progress)
 

@@ -20,6 +20,7 @@ from runtime.exports import export_ledger
 from runtime.imports import ImportOptions, import_file
 from runtime.jobs import JobContext
 from runtime.ledger_store import Query
+from runtime.masking import is_masked, searching
 from runtime.models import Report, Task
 from runtime.reports import get_version
 from runtime.task_xlsx import write_task_xlsx
@@ -57,16 +58,25 @@ def import_upload(ctx: JobContext, *, ledger: str, upload: str, filename: str, u
 
 
 def export_records(ctx: JobContext, *, ledger: str, fmt: str, target: str, filename: str, user_id: int,
-                   filters: list[list[Any]], search: str = "", search_exact: bool = False) -> dict[str, Any]:
-    """Export the ledger records a user's table shows (scoped, filtered, masked) to `target`."""
+                   filters: list[list[Any]], search: str = "", **_before: Any) -> dict[str, Any]:
+    """Export the ledger records a user's table shows (scoped, filtered, masked) to `target`.
+
+    The job decides again from the user, whatever its parameters say: who may export at all
+    (`export_ledger` refuses the others), the scope, the filters and how the search may match
+    (`**_before` takes what jobs queued by older versions held).
+    """
     path = _inside(ctx.folders["export"], target)
     path.parent.mkdir(parents=True, exist_ok=True)
     org_names = {code: unit.name for code, unit in ctx.specs.org_units.items()}
     with ctx.engine.begin() as conn:
         viewer = viewer_of(conn, user_id)
-        query = Query(ledger=ctx.specs.ledgers[ledger], scope=viewer.scope,
-                      filters=tuple((name, value) for name, value in filters), search=search,
-                      search_exact=search_exact)
+        spec = ctx.specs.ledgers[ledger]
+        found = searching(spec, search, viewer)
+        # Never a filter on a field the user sees masked: its matches would tell the hidden value.
+        shown = tuple((name, value) for name, value in filters
+                      if name in spec.by_name and not is_masked(spec.by_name[name], viewer))
+        query = Query(ledger=spec, scope=viewer.scope, filters=shown, search=found.text,
+                      search_match=found.match)
         rows = export_ledger(conn, query, viewer, fmt, path, org_names, ctx.progress)
     return {"message": f"已导出 {rows:,} 条记录", "rows": rows, "path": str(path), "filename": filename}
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ARRAY, Connection, and_, any_, cast, func, not_, or_, select, text, tuple_
+from sqlalchemy import ARRAY, Connection, and_, any_, cast, false, func, not_, or_, select, text, tuple_
 
 from builder.specs import Ledger
 from runtime.bulk import db_time, dumps, execute_many, insert_rows, insert_with_ids
@@ -275,9 +275,10 @@ class Query:
     scope: Scope = Scope()
     filters: tuple[tuple[str, Any], ...] = ()
     search: str = ""
-    #: Match the search text whole instead of as a prefix (for values the reader sees masked:
-    #: prefix searches on them would reveal the hidden part one character at a time).
-    search_exact: bool = False
+    #: How the search text matches (the key when it starts with a digit, else the label): "prefix";
+    #: "exact", the whole value; "suffix", its end; "none", nothing. `runtime.masking.searching`
+    #: decides it for a viewer: never by more than the viewer sees of the value.
+    search_match: str = "prefix"
     #: (field, operator, value) conditions of a report's row filter (see CONDITION_OPS).
     conditions: tuple[tuple[str, str, Any], ...] = ()
     #: Only these record ids (e.g. the rows of an uploaded file), when given.
@@ -350,8 +351,12 @@ def _where(query: Query, *, township_as_range: bool = False) -> list:
     if text:
         # Prefix ranges use the (ledger, key) and (ledger, label) indexes on both engines.
         column = Record.key if text[0].isdigit() else Record.label
-        if query.search_exact:
+        if query.search_match == "exact":
             clauses.append(column == text)
+        elif query.search_match == "suffix":
+            clauses.append(column.endswith(text, autoescape=True))
+        elif query.search_match == "none":
+            clauses.append(false())
         else:
             clauses.append(column >= text)
             clauses.append(column < text + "\uffff")

@@ -32,7 +32,7 @@ from runtime.ledger_store import (
     page,
     value_sources,
 )
-from runtime.masking import is_masked, mask_value
+from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
 from runtime.models import Record, Task, TaskRow
 
 #: The household ledger's key field on a person record (person rows may bind household elements).
@@ -138,19 +138,19 @@ def task_scope(specs: SpecSet, task: Task) -> Scope:
     return Scope(township=unit.code)
 
 
-def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: str = "",
+def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: Search | None = None,
               gaps_only: bool = False) -> Query:
     """Return the ledger query of a task's rows: its org unit, the report's filter, a search.
 
-    A search by key (digits) matches whole keys only: keys such as ID numbers are masked for
-    fillers, and a prefix search would reveal the hidden digits one at a time.
+    The search is as `runtime.masking.searching` allows the viewer: never by more than they see
+    (an ID number by its last 4 characters, in full only by those who may reveal it).
     """
     ledger = specs.ledgers[spec.rows.ledger]
     by_element = {f.element.code: f.name for f in ledger.fields}
     conditions = tuple((by_element[c.element], c.op, c.value) for c in spec.rows.filter)
-    search = search.strip()
-    return Query(ledger, task_scope(specs, task), conditions=conditions, search=search,
-                 search_exact=search[:1].isdigit(),
+    search = search or Search("")
+    return Query(ledger, task_scope(specs, task), conditions=conditions, search=search.text,
+                 search_match=search.match,
                  where=(gaps_clause(spec, specs, task),) if gaps_only else (),
                  also=Record.id.in_(included_ids(task.id)) if conditions else None)
 
@@ -209,7 +209,8 @@ def task_page(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, vi
               after: tuple[str, int] | None = None, limit: int = 50, search: str = "",
               gaps_only: bool = False, today: date | None = None) -> TaskPage:
     """Return one page of a task's rows, pre-filled and merged with the township's drafts."""
-    query = row_query(spec, specs, task, search=search, gaps_only=gaps_only)
+    searched = searching(specs.ledgers[spec.rows.ledger], search, viewer)
+    query = row_query(spec, specs, task, search=searched, gaps_only=gaps_only)
     records = page(conn, query, after=after, limit=limit)
     rows = rows_of(conn, specs, spec, task, viewer, records, today=today)
     next_after = (records[-1]["_township"], records[-1]["_id"]) if len(records) == limit else None
@@ -241,10 +242,14 @@ def build_row(spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str
     errors = draft.errors if draft else {}
     cells: dict[str, Cell] = {}
     for f in spec.fields:
-        if f.name in typed:
-            cells[f.name] = Cell(typed[f.name], "edited", error=errors.get(f.name))
-            continue
         binding = plan.get(f.name)
+        if f.name in typed:
+            value = typed[f.name]
+            # The row is a person with an ID number (its key): a typed birth date beside it is masked too.
+            hidden = binding is not None and typed_masked(binding.ledger_field, viewer, id_masked=True)
+            cells[f.name] = Cell(mask_value(binding.ledger_field, value) if hidden and value else value,
+                                 "edited", masked=hidden and bool(value), error=errors.get(f.name))
+            continue
         if binding is None:
             cells[f.name] = Cell(None, "gap")
             continue
@@ -316,15 +321,18 @@ def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) 
 
 
 def _add_computed(spec: ReportSpec, cells: dict[str, Cell], today: date | None) -> None:
-    """Fill the spec's computed fields from the row's other values (masked inputs count as unknown)."""
+    """Fill the spec's computed fields from the row's other values (masked inputs count as unknown).
+
+    A computed cell is never a gap, even empty: nobody fills it (an age from a masked birth date).
+    """
     computed = [f for f in spec.fields if f.compute]
     if not computed:
         return
     known = {name: c.value for name, c in cells.items() if not c.masked and c.value is not None}
     values = computed_values(spec, known, today=today or date.today())
     for f in computed:
-        if values.get(f.name) is not None and cells[f.name].state == "gap":
-            cells[f.name] = Cell(values[f.name], "computed")
+        if cells[f.name].state == "gap":
+            cells[f.name] = Cell(values.get(f.name), "computed")
 
 
 def _drafts(conn: Connection, task_id: int, record_ids: list[int]) -> dict[int, Any]:

@@ -10,7 +10,7 @@ the task whether or not the new record matches the report's filter.
 A key the ledger already holds in the task's own org unit includes that record instead: a person
 the filter left out (a disability the ledger does not know of yet) becomes a row of the task,
 pre-filled from the ledger, with the typed cells filling only its gaps. A key held elsewhere is
-refused without saying where.
+refused with one message, "not in your area" (`OUTSIDE_SCOPE`), that never says where.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from builder.specs import Field, Ledger, OrgUnit, SpecSet
 from builder.validation import RowValidator
 from runtime.access import Viewer
 from runtime.db import insert_new
-from runtime.masking import is_masked, mask_value
+from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
 from runtime.models import Record, Task, TaskRow, utcnow
 from runtime.prefill import Cell, RowView, bindings, key_field, row_view, task_scope
 from runtime.reports import ReportError
@@ -44,6 +44,10 @@ FROM_KEY = {
         "person.gender": lambda key: "男" if int(key[16]) % 2 else "女",
     },
 }
+
+
+#: What adding a key of another org unit's record says: the same wherever it is, and never where.
+OUTSIDE_SCOPE = "该{key}不在您的辖区，不能加入本任务；如有出入请联系数据管理岗核实"
 
 
 @dataclass(frozen=True)
@@ -185,9 +189,7 @@ def _include(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, vie
     """
     name, scope = form.key.name, task_scope(specs, task)
     if found.township_code != scope.township or scope.village not in (None, found.village_code):
-        where = "村（社区）" if scope.village else "镇街"
-        raise AddRefused({name: f"台账中已有这个{form.key.title}，但不属于本{where}，不能加入本任务；"
-                                "如有出入请联系数据管理岗核实"})
+        raise AddRefused({name: OUTSIDE_SCOPE.format(key=form.key.title)})
     if row_view(conn, specs, spec, task, viewer, found.id) is not None:
         raise AddRefused({name: "本任务中已经有这一行，可用表格上方的搜索找到它"})
     draft = conn.execute(select(TaskRow.id, TaskRow.complete).where(
@@ -299,51 +301,68 @@ def added_drafts(conn: Connection, task: Task) -> list[Any]:
 
 def added_view(spec: ReportSpec, specs: SpecSet, draft: Any, viewer: Viewer, *,
                today: date | None = None) -> RowView:
-    """Return an added row as the filler sees it (its key masked as the ledger's would be)."""
+    """Return an added row as the filler sees it (its key masked as the ledger's would be).
+
+    Its birth date too, as a year, where the key is masked: the two would make the whole number.
+    """
     plan = bindings(spec, specs)
     ledger = specs.ledgers[spec.rows.ledger]
     cells: dict[str, Cell] = {}
     errors = dict(draft.errors or {})
+    key_masked = is_masked(ledger.by_name[ledger.key], viewer)
     for f in spec.fields:
         value = draft.values.get(f.name)
         binding = plan.get(f.name)
         if binding is not None and binding.ledger_field.name == ledger.key and binding.via is None:
-            masked = is_masked(binding.ledger_field, viewer)
-            cells[f.name] = Cell(mask_value(binding.ledger_field, value) if masked else value, "key",
-                                 masked=masked)
+            cells[f.name] = Cell(mask_value(binding.ledger_field, value) if key_masked else value, "key",
+                                 masked=key_masked)
         elif value in (None, "", []) or f.compute:
             cells[f.name] = Cell(None, "gap")
+        elif binding is not None and typed_masked(binding.ledger_field, viewer, id_masked=key_masked):
+            cells[f.name] = Cell(mask_value(binding.ledger_field, value), "edited", masked=True,
+                                 error=errors.get(f.name))
         else:
             cells[f.name] = Cell(value, "edited", error=errors.get(f.name))
     computed = [f for f in spec.fields if f.compute]
     if computed:
         known = {n: c.value for n, c in cells.items() if not c.masked and c.value is not None}
         values = computed_values(spec, known, today=today or date.today())
-        for f in computed:
-            if values.get(f.name) is not None:
-                cells[f.name] = Cell(values[f.name], "computed")
+        for f in computed:  # never a gap, even empty (an age from a masked birth date)
+            cells[f.name] = Cell(values.get(f.name), "computed")
     return RowView(key=draft.row_key, record_id=None, cells=cells, status="added",
                    draft_version=draft.version, added_id=draft.id)
 
 
 def added_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, *,
                search: str = "", gaps_only: bool = False, today: date | None = None) -> list[RowView]:
-    """Return the task's added rows, matching a search by name or whole key."""
+    """Return the task's added rows, matching a search as the ledger's rows do (`masking.searching`)."""
     if not spec.rows.ledger:
         return []
-    label_field = specs.ledgers[spec.rows.ledger].label
+    ledger = specs.ledgers[spec.rows.ledger]
     labels = [name for name, b in bindings(spec, specs).items()
-              if b.via is None and b.ledger_field.name == label_field]
-    search = search.strip()
+              if b.via is None and b.ledger_field.name == ledger.label]
+    searched = searching(ledger, search, viewer)
     rows = []
     for draft in added_drafts(conn, task):
-        if search and search != draft.row_key and not any(search in str(draft.values.get(n) or "")
-                                                          for n in labels):
+        if searched.text and not _found(searched, draft, labels):
             continue
         row = added_view(spec, specs, draft, viewer, today=today)
         if not (gaps_only and row.complete):
             rows.append(row)
     return rows
+
+
+def _found(searched: Search, draft: Any, labels: list[str]) -> bool:
+    """Tell whether an added row matches a search: its key as the search allows, or a label containing it."""
+    text, match = searched.text, searched.match
+    if match == "none":
+        return False
+    if text[:1].isdigit():
+        key = draft.row_key
+        if match == "exact":
+            return key == text
+        return key.endswith(text) if match == "suffix" else key.startswith(text)
+    return any(text in str(draft.values.get(n) or "") for n in labels)
 
 
 def added_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,

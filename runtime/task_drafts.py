@@ -26,7 +26,7 @@ from runtime.access import Viewer
 from runtime.db import insert_new
 from runtime.dispatch import OPEN_STATES
 from runtime.ledger_store import Query, get, get_by_key, get_by_keys, histories, page, value_sources
-from runtime.masking import is_masked
+from runtime.masking import completed, holder_id, is_masked, replaceable
 from runtime.models import Task, TaskRow, utcnow
 from runtime.prefill import HOUSEHOLD_LINK, Binding, RowView, bindings, build_row, row_query, task_scope
 from runtime.reports import ReportError
@@ -86,7 +86,7 @@ def _record(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, reco
 
 
 def _exact(query: Query, key: str) -> Query:
-    return replace(query, search=key, search_exact=True)
+    return replace(query, search=key, search_match="exact")
 
 
 def _draft(conn: Connection, task_id: int, key: str) -> Any:
@@ -99,15 +99,17 @@ def save_cells(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, v
     """Save cells the filler typed into one row; return the row and the cells' problems."""
     check_open(task, viewer, specs)
     _check_names(spec, typed)
+    plan = bindings(spec, specs)
+    _check_replaceable(spec, plan, viewer, typed)
     record = _record(conn, specs, spec, task, record_id)
     key = record["_key"]
-    plan = bindings(spec, specs)
     validator = ReportRowValidator(spec, specs.elements)
     draft = _draft(conn, task.id, key)
     if (draft.version if draft else 0) != expected_version:
         raise StaleRow(STALE)
     household = _household(conn, specs, spec, record) if any(
         plan[name].via for name in typed if name in plan) else {}
+    typed = _completed(specs, spec, plan, record, viewer, typed)
     values, base, errors = merge_cells(validator, plan, record, household, draft, typed)
     stored = _store(conn, task, key, record["_id"], values, base, errors, draft, viewer,
                     status=draft.status if draft else "active", reason=draft.reason if draft else "")
@@ -150,6 +152,28 @@ def _check_names(spec: ReportSpec, typed: Mapping[str, str]) -> None:
         raise ReportError(f"报表中没有这些字段：{'、'.join(unknown)}")
 
 
+def _completed(specs: SpecSet, spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str, Any],
+               viewer: Viewer, typed: Mapping[str, str]) -> dict[str, str]:
+    """Return the typed cells as kept: a certificate number's ID part is the record's own (`completed`)."""
+    holder = holder_id(specs.ledgers[spec.rows.ledger], record)
+    return {name: completed(plan[name].ledger_field, text, holder, viewer)
+            if name in plan and not plan[name].via and text else text for name, text in typed.items()}
+
+
+def _check_replaceable(spec: ReportSpec, plan: Mapping[str, Binding], viewer: Viewer,
+                       typed: Mapping[str, str]) -> None:
+    """Refuse cells the viewer sees masked and may not replace (a birth date), whatever is typed.
+
+    Such a value must agree with the ID number: accepting the right guess and refusing the others
+    would tell the digits the mask hides.
+    """
+    fixed = [f.title for f in spec.fields
+             if f.name in typed and f.name in plan and not replaceable(plan[f.name].ledger_field, viewer)]
+    if fixed:
+        raise ReportError(f"{'、'.join(fixed)}已脱敏，须与公民身份号码一致，不能单独更正；"
+                          "如确有错误请联系数据管理岗")
+
+
 @dataclass
 class _Unsaved:
     """A draft as `build_row` reads it, before it is written."""
@@ -172,9 +196,10 @@ def save_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, vi
     in order, as two saves one after the other would be.
     """
     check_open(task, viewer, specs)
+    plan = bindings(spec, specs)
     for _record_id, typed, _version in rows:
         _check_names(spec, typed)
-    plan = bindings(spec, specs)
+        _check_replaceable(spec, plan, viewer, typed)
     validator = ReportRowValidator(spec, specs.elements)
     outcomes: list[RowSaved] = []
     waiting = list(range(len(rows)))
@@ -215,6 +240,7 @@ def _save_chunk(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
             outcomes.append(RowSaved(record_id, refused="stale", message=STALE))
             continue
         household = households.get(record_id, {})
+        typed = _completed(specs, spec, plan, record, viewer, typed)
         values, base, errors = merge_cells(validator, plan, record, household, draft, typed)
         status, reason = (draft.status, draft.reason) if draft else ("active", "")
         # The row as it will read back: values and errors through JSON, as the database returns them.

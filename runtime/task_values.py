@@ -19,10 +19,10 @@ from sqlalchemy import Connection, select
 
 from builder.report_compute import compute_value
 from builder.report_spec import ReportSpec
-from builder.specs import Ledger, SpecSet
+from builder.specs import Field, Ledger, SpecSet
 from runtime.access import Viewer
 from runtime.ledger_store import get_by_keys, iter_rows
-from runtime.masking import is_masked, mask_value
+from runtime.masking import is_masked, mask_value, typed_masked
 from runtime.models import Task, TaskRow
 from runtime.prefill import HOUSEHOLD_LINK, Binding, bindings, row_query
 from runtime.reports import ReportError
@@ -63,6 +63,9 @@ def iter_task_columns(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
         raise ReportError("汇总报表的行是组织机构，不是台账记录：请用 runtime.aggregate 读取它的行")
     plan = bindings(spec, specs)
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
+    # Rows are persons keyed by their ID number: a birth date typed beside it stays masked too.
+    hidden = {at: plan[f.name].ledger_field for at, f in enumerate(spec.fields)
+              if f.name in plan and typed_masked(plan[f.name].ledger_field, viewer, id_masked=True)}
     ledger = specs.ledgers[spec.rows.ledger]
     linked = any(b.via for b in plan.values())
     drafts = _drafts(conn, task.id)
@@ -73,12 +76,12 @@ def iter_task_columns(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
     for one in queries:
         for records in iter_rows(conn, one, batch=batch):
             households = _households(conn, specs, ledger, records) if linked else []
-            yield _columns(spec, plan, masks, records, households, drafts, day)
+            yield _columns(spec, plan, masks, records, households, drafts, day, hidden)
 
 
 def _columns(spec: ReportSpec, plan: Mapping[str, Binding], masks: Mapping[str, bool],
              records: list[dict[str, Any]], households: list[Mapping[str, Any]],
-             drafts: Mapping[int, _Draft], day: date) -> ColumnBatch:
+             drafts: Mapping[int, _Draft], day: date, hidden: Mapping[int, Field]) -> ColumnBatch:
     """Merge one batch of records, their households and drafts into columns, then compute."""
     ids = [r["_id"] for r in records]
     size = len(ids)
@@ -102,14 +105,14 @@ def _columns(spec: ReportSpec, plan: Mapping[str, Binding], masks: Mapping[str, 
             known.append(values)
             masked.append(set())
         columns.append(values)
-    versions = _put_drafts(spec, ids, drafts, columns, known, masked)
+    versions = _put_drafts(spec, ids, drafts, columns, known, masked, hidden)
     _put_computed(spec, columns, known, day)
     return ColumnBatch(ids, columns, masked, versions)
 
 
 def _put_drafts(spec: ReportSpec, ids: list[int], drafts: Mapping[int, _Draft], columns: list[list[Any]],
-                known: list[list[Any]], masked: list[set[int]]) -> list[int]:
-    """Put what the township typed over the ledger values (typed values are never masked).
+                known: list[list[Any]], masked: list[set[int]], hidden: Mapping[int, Field]) -> list[int]:
+    """Put what the township typed over the ledger values (in clear, but for the columns in `hidden`).
 
     Return each row's draft version.
     """
@@ -124,7 +127,12 @@ def _put_drafts(spec: ReportSpec, ids: list[int], drafts: Mapping[int, _Draft], 
         versions[at] = draft.version
         for name, value in draft.values.items():
             i = index.get(name)
-            if i is not None:
+            if i is None:
+                continue
+            if i in hidden and value not in (None, ""):
+                columns[i][at], known[i][at] = mask_value(hidden[i], value), None
+                masked[i].add(at)
+            else:
                 columns[i][at] = known[i][at] = value
                 masked[i].discard(at)
     return versions

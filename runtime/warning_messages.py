@@ -15,7 +15,12 @@ from builder.warning_rules import FREQUENCIES, WarningRule
 from runtime.clock import LOCAL_TZ
 
 if TYPE_CHECKING:
+    from runtime.access import Viewer
     from runtime.warnings import Flagged
+
+
+#: How a message names org units the viewer may not see.
+ELSEWHERE = "其他镇街"
 
 
 def stale_groups(ledger: Ledger, rule: WarningRule) -> dict[str, list[Field]]:
@@ -41,8 +46,13 @@ def _shown(value: Any) -> str:
 
 
 def messages(specs: SpecSet, ledger: Ledger, rule: WarningRule, rows: list[dict[str, Any]],
-              shown: list[dict[str, Any]], found: dict[int, Flagged], now: datetime) -> list[str]:
-    """Fill the rule's message for each row, from values masked for the viewer."""
+              shown: list[dict[str, Any]], found: dict[int, Flagged], now: datetime,
+              viewer: Viewer) -> list[str]:
+    """Fill the rule's message for each row, from values masked for the viewer.
+
+    Other org units are named only to a viewer who may see them: a township reads "其他镇街",
+    never where else a record of its own is held.
+    """
     title = ledger.by_name[rule.field].title if rule.field in ledger.by_name else ""
     if rule.kind == "check_digit":
         return [fill(rule.message, {"field": title, "problem": found[r["_id"]].detail})
@@ -52,7 +62,8 @@ def messages(specs: SpecSet, ledger: Ledger, rule: WarningRule, rows: list[dict[
         out = []
         for row in rows:
             others = found[row["_id"]].detail
-            names = "、".join(units[t].name if t in units else t for t in sorted(set(others)))
+            names = ("、".join(units[t].name if t in units else t for t in sorted(set(others)))
+                     if all(viewer.sees(t, None) for t in others) else ELSEWHERE)
             out.append(fill(rule.message, {"field": title, "townships": names, "count": len(others)}))
         return out
     if rule.kind == "stale":

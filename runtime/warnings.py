@@ -344,7 +344,7 @@ def matches(conn: Connection, specs: SpecSet, rule: WarningRule, township: str, 
     more = len(rows) > limit
     rows = rows[:limit]
     shown = present(ledger, rows, viewer)
-    said = messages(specs, ledger, rule, rows, shown, found, now or utcnow())
+    said = messages(specs, ledger, rule, rows, shown, found, now or utcnow(), viewer)
     units = specs.org_units
     out = [{
         "id": row["_id"],

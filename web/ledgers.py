@@ -25,7 +25,7 @@ from flask_htmx import make_response
 from flask_login import current_user
 
 from builder.specs import Ledger
-from runtime.access import KEEPER_ROLES, RECORD_EDIT_ROLES
+from runtime.access import EXPORT_ROLES, KEEPER_ROLES, RECORD_EDIT_ROLES
 from runtime.ledger_store import (
     SOURCE_LABELS,
     Provenance,
@@ -38,7 +38,7 @@ from runtime.ledger_store import (
     update_record,
     value_sources,
 )
-from runtime.masking import is_masked, present, reveal
+from runtime.masking import masked_names, present, reveal, search_hint
 from runtime.models import utcnow
 from web import database, jobs, record_form, record_table
 from web.auth import login_manager, roles_required
@@ -121,13 +121,14 @@ def table(code: str):
     specs = database.specs()
     viewer = current_user.viewer
     req = record_table.read_request(request.args, ledger, specs, viewer)
-    context = {"ledger": ledger, "selected": req.selected, **_table_page(ledger, req)}
+    context = {"ledger": ledger, "selected": req.selected, "notice": req.notice,
+               "can_export": viewer.can_export, **_table_page(ledger, req)}
     if _fragment():
         # Push a clean address (no empty filters) for the back button and for sharing.
         position = {"after": request.args["after"]} if req.after else (
             {"before": request.args["before"]} if req.before else {})
         clean = url_for("ledgers.table", code=code, **req.selected, **position)
-        return make_response(render_template("ledgers/_records.html", **context),
+        return make_response(render_template("ledgers/_records.html", oob_notice=True, **context),
                              push_url=clean if request.headers.get("HX-Target") == "records"
                              else None)
     return render_template(
@@ -136,6 +137,7 @@ def table(code: str):
                  for f in record_table.filter_fields(ledger, viewer)],
         townships=record_table.townships_for(viewer, specs),
         villages=record_table.villages_for(viewer, specs, req.selected.get("township")),
+        search_hint=search_hint(ledger, viewer),
     )
 
 
@@ -163,12 +165,16 @@ def villages(code: str):
 # --- one record ------------------------------------------------------------------------------
 
 
-def _changes(ledger: Ledger, version: dict[str, Any]) -> list[dict[str, str]]:
-    """Return a version's changed fields as masked, displayable old → new pairs."""
+def _changes(ledger: Ledger, rec: dict[str, Any], version: dict[str, Any]) -> list[dict[str, str]]:
+    """Return a version's changed fields as masked, displayable old → new pairs.
+
+    Masked as the record is: a version holds only the fields it changed (a birth date without
+    the ID number beside it), but the page shows it next to the rest of the record.
+    """
     viewer = current_user.viewer
     units = database.specs().org_units
-    old = present(ledger, [version["old"] or {}], viewer)[0]
-    new = present(ledger, [version["new"]], viewer)[0]
+    old = present(ledger, [version["old"] or {}], viewer, record=rec)[0]
+    new = present(ledger, [version["new"]], viewer, record=rec)[0]
     out = []
     for name in version["new"]:
         field = ledger.by_name.get(name)
@@ -180,8 +186,8 @@ def _changes(ledger: Ledger, version: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-def _versions(ledger: Ledger, versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [v | {"changes": _changes(ledger, v), "created": v["old"] is None,
+def _versions(ledger: Ledger, rec: dict[str, Any], versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [v | {"changes": _changes(ledger, rec, v), "created": v["old"] is None,
                  "source_label": SOURCE_LABELS.get(v["source"], v["source"])}
             for v in versions]
 
@@ -195,17 +201,18 @@ def record(code: str, record_id: int):
     versions = history(_conn(), record_id)
     sources = value_sources(versions)
     shown = present(ledger, [rec], viewer)[0]
+    masked = masked_names(ledger, viewer, rec)
     units = database.specs().org_units
     fields = [{
         "field": f,
         "value": record_table.display(f, shown.get(f.name), units),
-        "masked": is_masked(f, viewer) and shown.get(f.name) not in (None, ""),
+        "masked": f.name in masked and shown.get(f.name) not in (None, ""),
         "source": sources.get(f.name),
     } for f in ledger.fields]
     return render_template("ledgers/record.html", ledger=ledger, record=rec, fields=fields,
                            title=record_table.display(ledger.by_name[ledger.label],
                                                       shown.get(ledger.label), units),
-                           versions=_versions(ledger, versions), source_labels=SOURCE_LABELS,
+                           versions=_versions(ledger, rec, versions), source_labels=SOURCE_LABELS,
                            can_reveal=viewer.can_reveal, can_edit=viewer.can_edit_records)
 
 
@@ -265,7 +272,7 @@ def edit(code: str, record_id: int):
         update_record(_conn(), ledger, record_id, version, changes,
                       Provenance(source=viewer.edit_source, actor_id=current_user.id))
     except StaleRecord:
-        newer = [v for v in _versions(ledger, history(_conn(), record_id))
+        newer = [v for v in _versions(ledger, rec, history(_conn(), record_id))
                  if v["version"] > version]
         return _edit_page(ledger, rec, rec["_version"], 409, typed=request.form, newer=newer,
                           message=_("该记录已被他人修改。您填写的内容已保留；请对照下方最新的修改，"
@@ -330,6 +337,7 @@ def import_upload(code: str):
 
 
 @bp.post("/<code>/export")
+@roles_required(*sorted(EXPORT_ROLES))
 def export(code: str):
     """Export the records matching the table's filters (masked) as a job with progress."""
     ledger = _ledger(code)
@@ -340,7 +348,6 @@ def export(code: str):
     query = record_table.read_request(request.form, ledger, specs, current_user.viewer).query
     params = {"ledger": ledger.code, "fmt": fmt, "target": f"{ledger.code}-{uuid.uuid4().hex}.{fmt}",
               "filename": f"{ledger.title}-{local_time(utcnow(), '%Y%m%d%H%M')}.{fmt}",
-              "user_id": current_user.id, "filters": query.filters, "search": query.search,
-              "search_exact": query.search_exact}
+              "user_id": current_user.id, "filters": query.filters, "search": query.search}
     title = _("导出%(ledger)s（%(fmt)s）", ledger=ledger.title, fmt=fmt.upper())
     return _job_response(jobs.submit("export", title, "runtime.job_work:export_records", params))

@@ -16,8 +16,9 @@ from builder.coercion import RowCoercer
 from builder.specs import Field, Ledger, SpecSet
 from builder.validation import RowValidator
 from runtime.access import Viewer
-from runtime.masking import is_masked
+from runtime.masking import completed, holder_id, masked_names, replaceable
 from web.record_table import as_text, choices, is_boolean
+from web.views import _
 
 #: Widget name → what it renders (the macros of the same name in `ledgers/_widgets.html`).
 WIDGETS = {
@@ -31,6 +32,8 @@ WIDGETS = {
     "village": "村（社区）下拉框",
     "list": "多个取值（用顿号分隔）",
 }
+#: Why a masked value that must agree with the key (a birth date) cannot be changed on its own.
+FIXED = "%(title)s已脱敏，它须与%(key)s一致，不能单独修改"
 #: JSON Schema type → widget, for fields without choices, org level or a known format.
 WIDGET_BY_TYPE = {"string": "text", "integer": "integer", "number": "number",
                   "boolean": "boolean", "array": "list"}
@@ -74,6 +77,8 @@ class FormField:
     #: A masked field: the input starts empty and the masked value is shown as a hint.
     masked: str | None = None
     readonly: bool = False
+    #: Why a read-only field cannot be changed.
+    note: str = ""
 
     @property
     def name(self) -> str:
@@ -97,11 +102,17 @@ class FormField:
 def build(ledger: Ledger, shown: dict[str, Any], viewer: Viewer,
           typed: Mapping[str, str] | None = None,
           errors: Mapping[str, str] | None = None) -> list[FormField]:
-    """Return the form rows of a record: masked values as hints, typed input kept over stored."""
+    """Return the form rows of a record: masked values as hints, typed input kept over stored.
+
+    The key cannot be changed, nor a masked value that must agree with the key (a birth date):
+    they are shown, not offered as inputs.
+    """
+    hidden = masked_names(ledger, viewer, shown)
     rows = []
     for field in ledger.fields:
         value = shown.get(field.name)
-        masked = is_masked(field, viewer) and value not in (None, "")
+        masked = field.name in hidden and value not in (None, "")
+        fixed = masked and not replaceable(field, viewer)
         text = "" if masked else as_text(value)
         if typed is not None and field.name in typed:
             text = typed[field.name]
@@ -109,7 +120,10 @@ def build(ledger: Ledger, shown: dict[str, Any], viewer: Viewer,
             field=field, widget=widget_for(field), value=text,
             error=(errors or {}).get(field.name, ""),
             masked=as_text(value) if masked else None,
-            readonly=field.name == ledger.key,
+            readonly=field.name == ledger.key or fixed,
+            note=_("（唯一标识，不能修改）") if field.name == ledger.key
+            else _("（已脱敏，须与%(key)s一致，不能单独修改）", key=ledger.by_name[ledger.key].title)
+            if fixed else "",
         ))
     return rows
 
@@ -124,20 +138,28 @@ def parse(ledger: Ledger, specs: SpecSet, stored: dict[str, Any], form: Mapping[
     """Return (changes, errors by field) of what the user typed into the form.
 
     A field absent from the form is left alone; an empty masked field keeps its stored value
-    (its clear value was never shown); any other empty field is cleared. `only` parses just one
-    field, for inline validation.
+    (its clear value was never shown); any other empty field is cleared. A masked value that must
+    agree with the key (a birth date) is refused whatever is typed: whether a guess were accepted
+    would tell the hidden digits. `only` parses just one field, for inline validation.
     """
+    hidden = masked_names(ledger, viewer, stored)
+    holder = holder_id(ledger, stored)
     cells: list[str] = []
     columns: dict[int, str] = {}
+    fixed: dict[str, str] = {}
     for field in editable(ledger):
         if field.name not in form or (only and field.name not in (only, ledger.township_field)):
             continue
         text = form[field.name].strip()
-        if not text and is_masked(field, viewer):
+        if field.name in hidden and not text:
+            continue
+        if field.name in hidden and not replaceable(field, viewer):
+            fixed[field.name] = _(FIXED, title=field.title, key=ledger.by_name[ledger.key].title)
             continue
         columns[len(cells)] = field.name
-        cells.append(text)
+        cells.append(completed(field, text, holder, viewer) if text else text)
     record, errors = RowCoercer(ledger, specs.org_units).coerce(cells, columns)
+    errors.update(fixed)
     changes = {name: record.get(name) for name in columns.values() if name not in errors}
     merged = {k: v for k, v in stored.items() if not k.startswith("_")} | changes
     merged = {k: v for k, v in merged.items() if v is not None}

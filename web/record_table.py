@@ -13,7 +13,7 @@ from typing import Any
 from builder.specs import Field, Ledger, OrgUnit, SpecSet
 from runtime.access import Viewer
 from runtime.ledger_store import Query
-from runtime.masking import is_masked
+from runtime.masking import is_masked, searching
 from web.views import _
 
 PAGE_SIZE = 50
@@ -141,6 +141,8 @@ class TableRequest:
     selected: dict[str, str]
     after: tuple[str, int] | None = None
     before: tuple[str, int] | None = None
+    #: What the page says next to the search box: why the search cannot match, or how it matched.
+    notice: str = ""
 
 
 def _cursor(text: str | None) -> tuple[str, int] | None:
@@ -187,11 +189,11 @@ def read_request(args: Mapping[str, str], ledger: Ledger, specs: SpecSet,
     search = args.get("q", "").strip()[:50]
     if search:
         selected["q"] = search
-    searched = ledger.by_name[ledger.key if search[:1].isdigit() else ledger.label]
-    query = Query(ledger=ledger, scope=viewer.scope, filters=tuple(filters), search=search,
-                  search_exact=is_masked(searched, viewer))
+    found = searching(ledger, search, viewer)
+    query = Query(ledger=ledger, scope=viewer.scope, filters=tuple(filters), search=found.text,
+                  search_match=found.match)
     return TableRequest(query=query, selected=selected, after=_cursor(args.get("after")),
-                        before=_cursor(args.get("before")))
+                        before=_cursor(args.get("before")), notice=found.notice)
 
 
 def townships_for(viewer: Viewer, specs: SpecSet) -> list[OrgUnit]:

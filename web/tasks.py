@@ -7,7 +7,6 @@ township user may only see masked.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from typing import Any
 
@@ -33,8 +32,18 @@ from runtime.dispatch import (
     target_units,
     task_list,
 )
+from runtime.masking import replaceable, search_hint, searching
 from runtime.models import Report, Task
-from runtime.prefill import RowView, TaskPage, ensure_rows_total, key_field, row_view, task_page, task_scope
+from runtime.prefill import (
+    RowView,
+    TaskPage,
+    bindings,
+    ensure_rows_total,
+    key_field,
+    row_view,
+    task_page,
+    task_scope,
+)
 from runtime.reports import ReportError, get_version
 from runtime.task_added import AddRefused, add_form, add_row, added_row, added_rows, remove_added, save_added
 from runtime.task_drafts import NOT_APPLICABLE_REASONS, StaleRow, mark_row, save_cells
@@ -47,8 +56,6 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 FILLERS = ("admin", "township", "village")
 #: Rows per page of the grid.
 PAGE_SIZE = 50
-#: A search that starts with a digit is an ID number: only a whole one is looked up (it is masked).
-ID_SEARCH = re.compile(r"^\d{17}[\dXx]$|^\d{15}$")
 
 
 @bp.app_context_processor
@@ -120,9 +127,10 @@ def grid(task_id: int):
     """Show a page of the task's pre-filled rows as a grid (one record at a time on phones)."""
     task, report, spec = _load(task_id)
     search = request.args.get("q", "").strip()
-    notice = ""
-    if search[:1].isdigit() and not ID_SEARCH.match(search):
-        notice, search = _("按身份证号查找请输入完整的号码（号码已脱敏，不支持只输入一部分）"), ""
+    # Only by what the filler sees: a name, an ID number's last 4 (a whole one: admins only).
+    ledger = database.specs().ledgers.get(spec.rows.ledger or "")
+    notice = searching(ledger, search, current_user.viewer).notice if search and ledger else ""
+    hint = search_hint(ledger, current_user.viewer) if ledger else ""
     conn = database.session().connection()
     if task.state in OPEN_STATES:
         ensure_rows_total(conn, database.specs(), spec, task)
@@ -148,7 +156,7 @@ def grid(task_id: int):
     today = local_today()
     return render_template(
         "tasks/grid.html", task=task, report=report, spec=spec, page=page, counts=counts,
-        q=request.args.get("q", ""), notice=notice, state=shown_state(task, today),
+        q=request.args.get("q", ""), notice=notice, search_hint=hint, state=shown_state(task, today),
         days_left=(task.deadline - today).days if task.deadline else None,
         unit_name=database.specs().org_units[task.org_unit_code].name, **_grid_context(task, spec),
         **_add_context(task, spec))
@@ -157,7 +165,10 @@ def grid(task_id: int):
 def _grid_context(task: Task, spec: ReportSpec) -> dict[str, Any]:
     """Return what the row fragments need besides the row."""
     views = {f.name: field_view(f) for f in spec.fields}
-    return {"fields": spec.fields, "views": views, "editable": task.state in OPEN_STATES,
+    plan = bindings(spec, database.specs())
+    # Masked values that must agree with the ID number: no 更正 box (see runtime.masking.replaceable).
+    fixed = {name for name, b in plan.items() if not replaceable(b.ledger_field, current_user.viewer)}
+    return {"fields": spec.fields, "views": views, "editable": task.state in OPEN_STATES, "fixed": fixed,
             "reasons": NOT_APPLICABLE_REASONS, "groups": _groups(spec),
             "key_name": key_field(spec, database.specs()), "aggregate": is_aggregate(spec)}
 

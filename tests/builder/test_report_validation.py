@@ -116,7 +116,7 @@ def test_optional_fields_may_be_empty_in_any_form(validator, empty):
 
 def test_id_number_must_agree_with_birth_date_and_gender_under_the_reports_own_names(validator):
     assert validator.errors(good(csrq="1985-03-16")) == {
-        "csrq": "出生日期1985-03-16与公民身份号码中的出生日期19850315不一致"}
+        "csrq": "出生日期1985-03-16与公民身份号码中的出生日期不一致"}, "the ID number's digits are not quoted"
     assert validator.errors(good(xb="女")) == {"xb": "性别“女”与公民身份号码第17位（男）不一致"}
 
 

@@ -96,7 +96,7 @@ def test_adding_refuses_a_key_the_ledger_already_holds_anywhere(load_task, distr
                                                           Record.township_code != ZHONGSHANLU)).first()[0]
         with pytest.raises(AddRefused) as refused:
             add_row(conn, specs, spec, task, filler, {"id_number": elsewhere, **ANSWERS}, _extra(specs))
-        assert "台账中已有" in refused.value.errors["id_number"]
+        assert "不在您的辖区" in refused.value.errors["id_number"]
         assert elsewhere[:6] not in refused.value.errors["id_number"], "nothing of the other record shows"
 
 
@@ -110,8 +110,10 @@ def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(load
         total = ensure_rows_total(conn, specs, spec, task)
         row = add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记"}, _extra(specs))
         assert (row.status, row.record_id, row.ref) == ("added", None, f"n{row.added_id}")
-        assert row.cells["gender"].value == "女" and row.cells["birth_date"].value == "1985-06-07"
-        assert row.cells["age"].state == "computed"
+        assert row.cells["gender"].value == "女" and row.cells["birth_date"].value == "1985年"
+        assert row.cells["birth_date"].masked, "beside the masked key, the date shows its year only"
+        assert (row.cells["age"].value, row.cells["age"].state) == (None, "computed"), \
+            "an age would tell more of the date than its year; nobody fills it (no gap)"
         assert row.cells["id_number"].masked and key not in str(row.cells["id_number"].value)
         assert "disability_grade" in row.gaps
         with pytest.raises(AddRefused, match="新增"):
@@ -358,7 +360,7 @@ def test_a_village_task_includes_only_its_own_villages_records(load_task, distri
         neighbour = _left_out(conn, specs, village=other_village)
         with pytest.raises(AddRefused) as refused:
             add_row(conn, specs, spec, task, worker, {"id_number": neighbour["_key"]}, {})
-        assert "不属于本村（社区）" in refused.value.errors["id_number"]
+        assert "不在您的辖区" in refused.value.errors["id_number"]
         assert neighbour["_key"][:6] not in refused.value.errors["id_number"]
         mine = _left_out(conn, specs, village=village)
         row = add_row(conn, specs, spec, task, worker, {"id_number": mine["_key"]}, {})

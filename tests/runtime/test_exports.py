@@ -1,6 +1,7 @@
 """Ledger export: .xlsx and .csv, filtered, scoped, masked, formula injection defused."""
 
 import csv
+import re
 
 import openpyxl
 import pytest
@@ -60,4 +61,5 @@ def test_csv_export_filters_and_defuses_formulas(engine, specs, stored, names, t
     assert n == 2
     occupation = rows[0].index("职业")
     assert rows[1][occupation] == "'=HYPERLINK(\"http://x\")"
-    assert all(r[rows[0].index("公民身份号码")].count("*") == 8 for r in rows[1:])
+    assert all(re.fullmatch(r"\*{14}[\dX]{4}", r[rows[0].index("公民身份号码")]) for r in rows[1:])
+    assert all(re.fullmatch(r"\d{4}年", r[rows[0].index("出生日期")]) for r in rows[1:]), "beside a masked ID"

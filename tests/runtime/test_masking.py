@@ -4,8 +4,23 @@ import pytest
 from sqlalchemy import select
 
 from runtime.access import Viewer
-from runtime.masking import mask_address, mask_bank_account, mask_id, mask_name, mask_phone, present, reveal
+from runtime.masking import (
+    ID_SENSITIVITY,
+    mask_address,
+    mask_bank_account,
+    mask_birth_date,
+    mask_hidden,
+    mask_id,
+    mask_name,
+    mask_phone,
+    masked_names,
+    present,
+    replaceable,
+    reveal,
+    searching,
+)
 from runtime.models import AuditEntry
+from tests.conftest import make_id_number
 
 TOWNSHIP = Viewer(7, "township", township="500118001")
 DEPARTMENT = Viewer(8, "department")
@@ -13,8 +28,10 @@ KEEPER = Viewer(9, "keeper")
 
 
 def test_each_kind_keeps_only_what_the_rule_allows():
-    assert mask_id("500118199001011237") == "500118********1237"
-    assert mask_id("50011819900101123742") == "500118**********3742"
+    assert mask_id("500118199001011237") == "**************1237", "the address code went with the birth date"
+    assert mask_id("500118900101123") == "***********1123"
+    assert mask_hidden("50011819900101123742") == "*" * 20, "a certificate number shows nothing"
+    assert mask_birth_date("1966-07-14") == "1966年"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_name("欧阳娜娜") == "欧***"
     assert mask_bank_account("6222020200112233445") == "***************3445"
@@ -51,3 +68,59 @@ def test_reveal_is_audited_and_refused_to_other_roles(engine, specs, make_person
     with engine.connect() as conn:
         entries = conn.execute(select(AuditEntry.action, AuditEntry.actor_id, AuditEntry.detail)).all()
     assert [tuple(e) for e in entries] == [("reveal", 9, {"field": "id_number"})]
+
+
+@pytest.mark.parametrize("viewer", [TOWNSHIP, DEPARTMENT, KEEPER])
+def test_beside_a_masked_id_number_a_birth_date_shows_its_year_and_a_certificate_nothing(specs, make_person,
+                                                                                      viewer):
+    """The rule of runtime.masking: the ID's last 4 and the birth year cannot make the whole number."""
+    ledger = specs.ledgers["person"]
+    row = make_person(birth_date="1966-07-14", id_number=make_id_number("19660714", 611),
+                      disability_cert_no=make_id_number("19660714", 611) + "42")
+    shown = present(ledger, [row], viewer)[0]
+    assert shown["id_number"] == "*" * 14 + row["id_number"][-4:]
+    assert shown["birth_date"] == "1966年"
+    assert shown["disability_cert_no"] == "*" * 20
+    assert masked_names(ledger, viewer, row) >= {"id_number", "birth_date", "disability_cert_no"}
+    without = present(ledger, [make_person(id_number=None, birth_date="1966-07-14")], viewer)[0]
+    assert without["birth_date"] == "1966-07-14", "a record without an ID number has nothing to complete"
+    change = present(ledger, [{"birth_date": "1966-07-15"}], viewer, record=row)[0]
+    assert change["birth_date"] == "1966年", "a version's changed date is masked as its record is"
+
+
+def test_a_birth_date_masked_may_not_be_typed_over_other_masked_values_may(specs):
+    persons = specs.ledgers["person"]
+    assert not replaceable(persons.by_name["birth_date"], TOWNSHIP)
+    assert replaceable(persons.by_name["phone"], TOWNSHIP)
+    assert replaceable(persons.by_name["name"], DEPARTMENT)
+
+
+@pytest.mark.parametrize(("viewer", "text", "match", "notice"), [
+    (DEPARTMENT, "郑强", "none", "姓名对您脱敏，不能按姓名查找"),
+    (DEPARTMENT, "郑", "none", "姓名对您脱敏，不能按姓名查找"),
+    (TOWNSHIP, "郑强", "prefix", ""),
+    (TOWNSHIP, "500118196607146116", "none", "公民身份号码对您脱敏，只能按末 4 位查找"),
+    (TOWNSHIP, "5001181966", "none", "公民身份号码对您脱敏，只能按末 4 位查找"),
+    (TOWNSHIP, "611x", "suffix", "公民身份号码对您脱敏，已按末 4 位查找"),
+    (DEPARTMENT, "6116", "suffix", "公民身份号码对您脱敏，已按末 4 位查找"),
+    (KEEPER, "500118196607146116", "exact", ""),
+    (KEEPER, "5001181966", "none", "按公民身份号码查找请输入完整的号码，或只输入末 4 位"),
+])
+def test_a_viewer_searches_only_by_what_they_see(specs, viewer, text, match, notice):
+    found = searching(specs.ledgers["person"], text, viewer)
+    assert (found.match, found.notice) == (match, notice)
+
+
+def test_households_are_searched_by_their_number_and_masked_heads_not_by_name(specs):
+    households = specs.ledgers["household"]
+    assert searching(households, "5001180010010001", DEPARTMENT).match == "prefix"
+    assert searching(households, "王", DEPARTMENT).match == "none"
+    assert searching(households, "王", TOWNSHIP).match == "prefix"
+
+
+def test_every_id_number_kind_is_as_sensitive_as_the_birth_dates_it_protects(specs):
+    """`birth_date` masking follows ID_SENSITIVITY: every ID-number element must have that level."""
+    kinds = [e for e in specs.elements.values() if e.mask == "id_number"]
+    assert {e.code for e in kinds} == {"person.id_number", "household.head_id_number",
+                                       "house.owner_id_number", "land.contractor_id_number"}
+    assert {e.sensitivity for e in kinds} == {ID_SENSITIVITY}

@@ -10,10 +10,12 @@ from runtime.access import Viewer
 from runtime.admission import load_spec
 from runtime.db import is_postgres
 from runtime.dispatch import dispatch
+from runtime.ledger_store import get
 from runtime.models import ReportVersion, Task, TaskRow
 from runtime.prefill import task_page
 from runtime.reports import ReportError
 from runtime.task_drafts import StaleRow, mark_row, save_cells
+from tests.conftest import make_id_number
 
 ZHONGSHANLU = "500118001"
 FILLER = Viewer(None, "township", township=ZHONGSHANLU)
@@ -187,3 +189,33 @@ def test_whole_task_counters_follow_the_drafts(engine, specs, task):
                      if not next(f for f in spec.fields if f.name == n).compute)
     assert after.complete == 1
     assert after.to_fill == before.to_fill - first_gaps - 1
+
+
+def test_a_masked_birth_date_cannot_be_typed_over_right_or_wrong(engine, specs, task):
+    """Accepting the right date and refusing the others would confirm the ID number's hidden digits."""
+    with engine.begin() as conn:
+        t, spec, row = _first_row(conn, specs, task)
+        person = get(conn, specs.ledgers["person"], row.record_id)
+        answers = set()
+        for day in (person["birth_date"], "1990-01-01"):
+            with pytest.raises(ReportError) as refused:
+                save_cells(conn, specs, spec, t, FILLER, row.record_id, {"birth_date": day},
+                           expected_version=0)
+            answers.add(str(refused.value))
+        assert len(answers) == 1 and "已脱敏" in answers.pop()
+        assert conn.execute(select(TaskRow.id).where(TaskRow.task_id == task)).first() is None
+
+
+def test_a_typed_certificate_number_takes_its_id_part_from_the_record(engine, specs, task):
+    """A filler gives the category and grade digits; typed ID digits are never compared with the hidden ID."""
+    with engine.begin() as conn:
+        t, spec, row = _first_row(conn, specs, task)
+        person = get(conn, specs.ledgers["person"], row.record_id)
+        digits = "11" if not str(person.get("disability_cert_no")).endswith("11") else "12"
+        guess = make_id_number("19010101", 1) + digits  # a wrong ID part: ignored, not checked
+        saved = save_cells(conn, specs, spec, t, FILLER, row.record_id, {"disability_cert_no": guess},
+                           expected_version=0)
+        cell = saved.row.cells["disability_cert_no"]
+        assert saved.errors == {} and cell.masked and cell.value == "*" * 20, "masked, even to its typist"
+        draft = conn.execute(select(TaskRow.values).where(TaskRow.task_id == task)).scalar_one()
+        assert draft["disability_cert_no"] == person["id_number"] + digits

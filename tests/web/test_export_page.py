@@ -10,12 +10,13 @@ import time
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlalchemy import func, select
 
-from runtime.models import Record
+from runtime.models import Job, Record, User
 
 ZHONGSHANLU = "500118001"
-MASKED_ID = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
+MASKED_ID = re.compile(r"^\*{14}[\dX]{4}$")
 
 
 def _download(client, job_url: str) -> tuple[bytes, str]:
@@ -42,6 +43,8 @@ def test_csv_export_is_scoped_and_masked(fresh_client, fresh_auth, engine):
     assert {r["所属镇街"] for r in rows} == {"中山路街道"}
     assert all(MASKED_ID.match(r["公民身份号码"]) for r in rows)
     assert all(re.fullmatch(r"\d{3}\*{4}\d{4}", r["联系电话"]) for r in rows if r["联系电话"])
+    assert all(re.fullmatch(r"\d{4}年", r["出生日期"]) for r in rows), "beside a masked ID: the year only"
+    assert all(re.fullmatch(r"\**", r["残疾人证号"]) for r in rows), "certificate numbers hidden whole"
 
 
 def test_xlsx_export_keeps_the_filters(fresh_client, fresh_auth):
@@ -101,3 +104,38 @@ def test_an_expired_export_is_deleted_and_its_page_says_so(fresh_app, fresh_clie
     assert "文件已过期删除，请重新导出" in page and f'href="{job_url}/download"' not in page
     response = fresh_client.get(job_url + "/download")
     assert response.status_code == 410 and "文件已过期删除，请重新导出" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username", ["reviewer", "leader"])
+def test_roles_without_bulk_export_get_no_button_and_403(fresh_client, fresh_auth, engine, username):
+    """The reviewer and the leader browse ledgers but may not export them in bulk (EXPORT_ROLES)."""
+    fresh_auth.login(username)
+    page = fresh_client.get("/ledgers/person").get_data(as_text=True)
+    assert "<table" in page and "/ledgers/person/export" not in page and "导出 CSV" not in page
+    for fmt in ("csv", "xlsx"):
+        assert fresh_client.post("/ledgers/person/export", data={"fmt": fmt}).status_code == 403
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Job)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("username", ["minzheng", "zhongshanlu", "wangge", "keeper"])
+def test_roles_with_bulk_export_have_the_button(fresh_client, fresh_auth, username):
+    fresh_auth.login(username)
+    page = fresh_client.get("/ledgers/person").get_data(as_text=True)
+    assert 'action="/ledgers/person/export"' in page and "导出 CSV" in page
+
+
+def test_an_export_job_of_a_reviewer_does_not_run(engine, specs, tmp_path):
+    """A job naming a reviewer (a crafted request, a queue written to by hand) fails and writes nothing."""
+    from runtime import jobs
+
+    with engine.connect() as conn:
+        reviewer = conn.execute(select(User.id).where(User.username == "reviewer")).scalar_one()
+    job_id = jobs.submit(engine, "export", "导出", reviewer, "runtime.job_work:export_records", {
+        "ledger": "person", "fmt": "csv", "target": "crafted.csv", "filename": "x.csv",
+        "user_id": reviewer, "filters": [], "search": ""}, background=False, specs=specs,
+        folders={"export": str(tmp_path)})
+    with engine.connect() as conn:
+        job = conn.execute(select(Job).where(Job.id == job_id)).one()
+    assert job.status == "failed" and "不能批量导出台账" in job.message
+    assert not (tmp_path / "crafted.csv").exists()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from runtime.models import Record
 
 ZHONGSHANLU = "500118001"
-MASKED_ID = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
+MASKED_ID = re.compile(r"^\*{14}[\dX]{4}$")
 MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
 
 
@@ -29,7 +29,7 @@ def _data(engine, rid: int) -> dict:
 
 @pytest.mark.parametrize("username", ["zhongshanlu", "keeper", "minzheng", "leader"])
 def test_table_masks_id_numbers_and_phones(client, auth, username):
-    """ID numbers keep the first 6 and last 4 characters; phones the first 3 and last 4."""
+    """ID numbers keep their last 4 characters; phones the first 3 and last 4; birth dates the year."""
     auth.login(username)
     page = client.get("/ledgers/person").get_data(as_text=True)
     ids = _cells(page, "公民身份号码")
@@ -37,6 +37,7 @@ def test_table_masks_id_numbers_and_phones(client, auth, username):
     assert len(ids) == 50 and phones
     assert all(MASKED_ID.match(v) for v in ids), ids
     assert all(MASKED_PHONE.match(v) for v in phones), phones
+    assert all(re.fullmatch(r"\d{4}年", v) for v in _cells(page, "出生日期")), "beside a masked ID: the year"
 
 
 def test_department_users_see_only_the_first_character_of_names(client, auth):
@@ -58,9 +59,10 @@ def test_record_page_and_history_never_show_clear_sensitive_values(
     auth.login(username)
     page = client.get(f"/ledgers/person/records/{rid}").get_data(as_text=True)
     assert "第 1 版" in page
-    for name in ("id_number", "phone"):
+    for name in ("id_number", "phone", "birth_date"):
         assert data[name] not in page
-    assert data["id_number"][:6] + "*" * 8 + data["id_number"][-4:] in page
+    assert "*" * 14 + data["id_number"][-4:] in page
+    assert data["birth_date"][:4] + "年" in page
     assert data["phone"][:3] + "****" + data["phone"][-4:] in page
     if username == "minzheng":
         assert data["name"] not in page
@@ -69,15 +71,16 @@ def test_record_page_and_history_never_show_clear_sensitive_values(
 
 @pytest.mark.parametrize("username", ["keeper", "minzheng", "zhongshanlu"])
 def test_search_results_are_masked_too(client, auth, seeded_engine, find_record, username):
-    """Fragments are masked like pages: a search by the whole ID finds the record, masked."""
+    """Fragments are masked like pages: a search by the ID's last 4 finds the record, masked."""
     rid = find_record(seeded_engine, "person", township=ZHONGSHANLU)
     id_number = _data(seeded_engine, rid)["id_number"]
     auth.login(username)
-    fragment = client.get(f"/ledgers/person?q={id_number}",
+    fragment = client.get(f"/ledgers/person?q={id_number[-4:]}",
                           headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment
     ids = _cells(fragment, "公民身份号码")
-    assert ids == [id_number[:6] + "*" * 8 + id_number[-4:]]
+    assert "*" * 14 + id_number[-4:] in ids and all(i.endswith(id_number[-4:]) for i in ids)
+    assert id_number not in fragment
 
 
 @pytest.mark.parametrize("username", ["keeper", "zhongshanlu"])

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from runtime.models import Record, RecordVersion, User
+from tests.conftest import make_id_number
 
 ZHONGSHANLU = "500118001"
 
@@ -42,17 +43,28 @@ def edit_form(fresh_client, fresh_auth, form_values, person):
 
 def test_form_has_a_widget_per_field_and_masks_sensitive_values(
         fresh_client, edit_form, engine, person):
-    """Enums are selects, booleans 是/否/空, dates date inputs; sensitive fields start empty."""
+    """Enums are selects, booleans 是/否/空; sensitive fields start empty; the birth date is shown, fixed."""
     data, version = _record(engine, person)
     page = fresh_client.get(f"/ledgers/person/records/{person}/edit").get_data(as_text=True)
     assert re.search(r'<select id="f-gender" name="gender"', page)
-    assert re.search(r'<input type="date" value="' + data["birth_date"], page)
+    assert 'name="birth_date"' not in page and data["birth_date"] not in page
+    assert re.search(r'<p class="readonly" id="f-birth_date">' + data["birth_date"][:4] + "年 "
+                     r'<small class="muted">（已脱敏，须与公民身份号码一致，不能单独修改）', page)
     assert re.search(r'<select id="f-is_veteran"[^>]*>\s*<option value="">（空）</option>', page)
     assert 'name="id_number"' not in page  # the key is read-only
     assert edit_form["version"] == str(version)
     assert edit_form["phone"] == "" and data["phone"] not in page
     assert data["phone"][:3] + "****" + data["phone"][-4:] in page
     assert edit_form["name"] == data["name"]
+
+
+def test_date_fields_get_a_date_input(fresh_client, fresh_auth, engine, find_record):
+    """A date a viewer sees in clear (a land transfer's start) is a date input holding it."""
+    land = find_record(engine, "land", has="transfer_start")
+    data, _version = _record(engine, land)
+    fresh_auth.login("keeper")
+    page = fresh_client.get(f"/ledgers/land/records/{land}/edit").get_data(as_text=True)
+    assert re.search(r'<input type="date" value="' + data["transfer_start"], page)
 
 
 def test_saving_the_unchanged_form_changes_nothing(fresh_client, edit_form, engine, person):
@@ -96,11 +108,10 @@ def test_bad_input_shows_the_message_next_to_the_field_and_keeps_it(
     response = fresh_client.post(f"/ledgers/person/records/{person}/edit", data=form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert re.search(r'value="1990-13-45"[^>]*name="birth_date"[^>]*>\s*'
-                     r'<div class="field-error" id="err-birth_date" role="alert">[^<]*日期', page)
+    assert re.search(r'<div class="field-error" id="err-birth_date" role="alert">出生日期已脱敏', page), \
+        "a masked birth date is refused whatever is typed"
     assert re.search(r'value="abc"[^>]*name="household_no"[^>]*>\s*'
                      r'<div class="field-error" id="err-household_no" role="alert">「户编号」', page)
-    assert re.search(r'<input type="text" value="1990-13-45"', page)  # not a date input: kept
     assert 'value="木匠"' in page
     assert "有 2 处填写有误" in page
     assert _record(engine, person) == before
@@ -131,14 +142,23 @@ def test_stale_edit_is_refused_and_keeps_the_input(fresh_client, edit_form, engi
 
 def test_inline_validation_returns_only_the_message(fresh_client, edit_form, person):
     """Leaving a field posts it and gets back just its message (empty when fine)."""
-    url = f"/ledgers/person/records/{person}/check/birth_date"
-    response = fresh_client.post(url, data={"birth_date": "1990-02-30"},
+    url = f"/ledgers/person/records/{person}/check/household_no"
+    response = fresh_client.post(url, data={"household_no": "abc"},
                                  headers={"HX-Request": "true"})
     text = response.get_data(as_text=True)
-    assert text.startswith('<div class="field-error" id="err-birth_date"') and "日期" in text
-    fine = fresh_client.post(url, data={"birth_date": edit_form["birth_date"]})
-    assert re.fullmatch(r'<div class="field-error" id="err-birth_date" role="alert"></div>\s*',
+    assert text.startswith('<div class="field-error" id="err-household_no"') and "户编号" in text
+    fine = fresh_client.post(url, data={"household_no": edit_form["household_no"]})
+    assert re.fullmatch(r'<div class="field-error" id="err-household_no" role="alert"></div>\s*',
                         fine.get_data(as_text=True))
+
+
+def test_checking_a_masked_birth_date_confirms_nothing(fresh_client, edit_form, engine, person):
+    """The right birth date and a wrong one get the same answer, which would otherwise confirm the ID."""
+    data, _version = _record(engine, person)
+    url = f"/ledgers/person/records/{person}/check/birth_date"
+    answers = {fresh_client.post(url, data={"birth_date": day}).get_data(as_text=True)
+               for day in (data["birth_date"], "1990-01-01")}
+    assert len(answers) == 1 and "已脱敏" in answers.pop()
 
 
 def test_missing_record_cannot_be_edited(fresh_client, fresh_auth):
@@ -176,3 +196,16 @@ def test_a_grid_worker_updates_a_record_of_her_village_as_a_visit(
 def test_a_township_filler_cannot_edit_ledger_records(fresh_client, fresh_auth, person):
     fresh_auth.login("zhongshanlu")
     assert fresh_client.get(f"/ledgers/person/records/{person}/edit").status_code == 403
+
+
+def test_a_typed_certificate_number_never_tests_a_guess_of_the_id(fresh_client, fresh_auth, engine,
+                                                                 find_record):
+    """Its ID part comes from the record: a right and a wrong guess of the hidden ID answer alike."""
+    rid = find_record(engine, "person", township=ZHONGSHANLU, has="disability_grade")
+    data, _version = _record(engine, rid)
+    fresh_auth.login("keeper")
+    digits = (data.get("disability_cert_no") or "00")[-2:]
+    url = f"/ledgers/person/records/{rid}/check/disability_cert_no"
+    answers = {fresh_client.post(url, data={"disability_cert_no": guess + digits}).get_data(as_text=True)
+               for guess in (data["id_number"], make_id_number("19010101", 1))}
+    assert len(answers) == 1, answers

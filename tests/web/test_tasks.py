@@ -92,7 +92,12 @@ def test_grid_shows_prefilled_and_gap_cells_and_never_an_id_number(fresh_client,
     fresh_auth.login("zhongshanlu")
     html = _grid(fresh_client, task_id)
     assert 'class="cell cell-prefilled' in html and 'class="cell cell-gap' in html
-    assert 'class="cell cell-computed' in html, "age is computed from the birth date"
+    born = re.findall(r'id="cell-g\d+-birth_date"[^>]*>\s*<span class="cell-value">([^<]*)</span>', html)
+    assert born and all(re.fullmatch(r"\d{4}年", b) for b in born), "beside a masked ID: the year only"
+    ages = re.findall(r'id="cell-g\d+-age"[^>]*>\s*<span class="cell-value">([^<]*)</span>', html)
+    assert ages and set(ages) == {""}, "nor an age, which would tell more of the date"
+    assert 'class="cell cell-computed" id="cell-g' in html, "an empty age is no gap to fill"
+    assert "<span class=\"sr-only\">出生日期</span>" not in html, "no 更正 of a masked birth date"
     assert re.search(r'title="来源：[^"，]+，\d{4}-\d{2}-\d{2}"', html)
     assert 'class="cell cell-prefilled cell-masked"' in html
     assert '<th scope="colgroup" colspan="5">基本信息</th>' in html
@@ -149,18 +154,24 @@ def test_a_row_is_marked_not_applicable_with_a_reason(fresh_client, fresh_auth, 
     assert "标记不适用" in restored and "task-row row-na" not in restored
 
 
-def test_search_by_name_or_whole_id_number(fresh_client, fresh_auth, engine, dispatched):
+def test_search_by_name_or_the_visible_tail_of_the_id(fresh_client, fresh_auth, engine, dispatched):
+    """A township finds its people by name or an ID's last 4; a whole ID number only an admin looks up."""
     _code, task_id = dispatched
     fresh_auth.login("zhongshanlu")
     rid = _first_row(_grid(fresh_client, task_id))
     with engine.connect() as conn:
         key, label = conn.execute(select(Record.key, Record.label).where(Record.id == rid)).one()
     by_id = _grid(fresh_client, task_id, q=key)
-    assert _first_row(by_id) == rid and by_id.count('id="row-g') == 1
+    assert 'id="row-g' not in by_id and "公民身份号码对您脱敏，只能按末 4 位查找" in by_id
+    by_tail = _grid(fresh_client, task_id, q=key[-4:])
+    assert f'id="row-g{rid}"' in by_tail
     by_name = _grid(fresh_client, task_id, q=label)
     assert f'id="row-g{rid}"' in by_name
     partial = _grid(fresh_client, task_id, q=key[:10])
-    assert "请输入完整的号码" in partial and partial.count('id="row-g') >= 1
+    assert "只能按末 4 位查找" in partial and 'id="row-g' not in partial
+    fresh_auth.login("admin")
+    by_id = _grid(fresh_client, task_id, q=key)
+    assert _first_row(by_id) == rid and by_id.count('id="row-g') == 1
 
 
 def test_phone_cards_post_back_as_cards(fresh_client, fresh_auth, dispatched):
