@@ -81,7 +81,7 @@ def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filen
     counts = UpsertCounts()
     done = 0
     for chunk in events:
-        counts.add(upsert_prepared(conn, ledger, chunk.valid, prov))
+        counts.add(upsert_prepared(conn, ledger, chunk.valid, prov, scope=viewer.scope))
         rejected.extend(chunk.rejected)
         result.total += chunk.rows
         done += chunk.rows

@@ -28,6 +28,7 @@ from builder.specs import Ledger
 from runtime.access import KEEPER_ROLES, RECORD_EDIT_ROLES
 from runtime.ledger_store import (
     SOURCE_LABELS,
+    OutOfScope,
     Provenance,
     StaleRecord,
     count,
@@ -234,14 +235,18 @@ def _edit_page(ledger: Ledger, rec: dict[str, Any], version: int, status: int = 
     shown = present(ledger, [rec], current_user.viewer)[0]
     rows = record_form.build(ledger, shown, current_user.viewer, typed, errors)
     key_field = ledger.by_name[ledger.key]
-    units = database.specs().org_units
+    specs = database.specs()
+    units = specs.org_units
+    scope = current_user.viewer.scope
+    # A writer bound to an org unit is offered only her own (the store refuses any other anyway).
     return render_template(
         "ledgers/edit.html", ledger=ledger, record=rec, rows=rows, version=version,
         message=message, newer=newer,
         key_value=record_table.display(key_field, shown.get(ledger.key), units),
         title=record_table.display(ledger.by_name[ledger.label], shown.get(ledger.label), units),
-        township_villages=database.specs().villages(rec["_township"]),
-        townships=database.specs().townships(),
+        township_villages=[v for v in specs.villages(rec["_township"])
+                           if scope.village in (None, v.code)],
+        townships=[t for t in specs.townships() if scope.township in (None, t.code)],
     ), status
 
 
@@ -263,7 +268,11 @@ def edit(code: str, record_id: int):
                           message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(errors)))
     try:
         update_record(_conn(), ledger, record_id, version, changes,
-                      Provenance(source=viewer.edit_source, actor_id=current_user.id))
+                      Provenance(source=viewer.edit_source, actor_id=current_user.id),
+                      scope=viewer.scope)
+    except OutOfScope as refused:
+        return _edit_page(ledger, rec, version, 422, typed=request.form, errors=refused.errors,
+                          message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(refused.errors)))
     except StaleRecord:
         newer = [v for v in _versions(ledger, history(_conn(), record_id))
                  if v["version"] > version]

@@ -139,6 +139,10 @@ def parse(ledger: Ledger, specs: SpecSet, stored: dict[str, Any], form: Mapping[
         cells.append(text)
     record, errors = RowCoercer(ledger, specs.org_units).coerce(cells, columns)
     changes = {name: record.get(name) for name in columns.values() if name not in errors}
+    township = ledger.township_field
+    if township in record and township not in columns.values() and ledger.village_field in changes:
+        # A village posted without its township moves the record to the village's township too.
+        changes[township] = record[township]
     merged = {k: v for k, v in stored.items() if not k.startswith("_")} | changes
     merged = {k: v for k, v in merged.items() if v is not None}
     for name, message in RowValidator(ledger).errors(merged).items():
