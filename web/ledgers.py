@@ -43,6 +43,7 @@ from runtime.masking import is_masked, present, reveal
 from runtime.models import utcnow
 from web import database, jobs, record_form, record_table
 from web.auth import login_manager, roles_required
+from web.edge import int_arg
 from web.views import COUNT_CAP, _, htmx, local_time
 
 bp = Blueprint("ledgers", __name__, url_prefix="/ledgers")
@@ -258,7 +259,7 @@ def edit(code: str, record_id: int):
     rec = _record(ledger, record_id)
     if request.method == "GET":
         return _edit_page(ledger, rec, rec["_version"])
-    version = request.form.get("version", type=int)
+    version = int_arg("version", values=request.form)
     if version is None:
         abort(400)
     viewer = current_user.viewer
