@@ -17,6 +17,7 @@ from builder.specs import Field, Ledger, SpecSet
 from builder.validation import RowValidator
 from runtime.access import Viewer
 from runtime.masking import is_masked
+from runtime.org_scope import outside, parents_of
 from web.record_table import as_text, choices, is_boolean
 
 #: Widget name → what it renders (the macros of the same name in `ledgers/_widgets.html`).
@@ -146,6 +147,9 @@ def parse(ledger: Ledger, specs: SpecSet, stored: dict[str, Any], form: Mapping[
     merged = {k: v for k, v in stored.items() if not k.startswith("_")} | changes
     merged = {k: v for k, v in merged.items() if v is not None}
     for name, message in RowValidator(ledger).errors(merged).items():
+        errors.setdefault(name, message)
+    # The store refuses it too; said here, the message stands next to the field as it is chosen.
+    for name, message in outside(ledger, viewer.scope, merged, parents_of(specs.org_units)).items():
         errors.setdefault(name, message)
     if only:
         errors = {only: errors[only]} if only in errors else {}

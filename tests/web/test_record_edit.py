@@ -208,3 +208,12 @@ def test_a_keeper_may_move_a_record_to_another_township(fresh_client, edit_form,
     assert response.status_code == 302
     data, _version = _record(engine, person)
     assert (data["township_code"], data["village_code"]) == ("500118002", "500118002001")
+
+
+def test_the_inline_check_tells_a_grid_worker_the_village_is_not_hers(fresh_client, fresh_auth, engine):
+    mine = _village_record(engine, "500118001001")
+    fresh_auth.login("wangge")
+    response = fresh_client.post(f"/ledgers/person/records/{mine}/check/village_code",
+                                 data={"township_code": ZHONGSHANLU, "village_code": "500118001002"},
+                                 headers={"HX-Request": "true"})
+    assert "不在您的管辖范围" in response.get_data(as_text=True)
