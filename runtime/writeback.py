@@ -55,6 +55,7 @@ class WritebackResult:
     """What a write-back did."""
 
     records: int = 0
+    #: Records the rows offered values to that they already held.
     unchanged: int = 0
     #: Conflicts the submission leaves open for the keeper (new, updated or still standing).
     conflicts: int = 0
@@ -220,7 +221,7 @@ def apply(conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan, actor
     if found.created:
         result.created = upsert(conn, found.rows.ledger, found.created, prov, scope=found.scope).created
     rows = _settle(conn, found.rows, prov, found.scope)
-    result.records = rows.written
+    result.records, result.unchanged = rows.written, rows.unchanged
     conflicts, agreed = rows.conflicts, rows.agreed
     if found.households is not None:
         homes = _settle(conn, found.households, prov, found.scope)
@@ -239,6 +240,7 @@ class _Settled:
     """What writing one ledger's offers did."""
 
     written: int = 0
+    unchanged: int = 0
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     agreed: list[_Offer] = field(default_factory=list)
 
@@ -265,6 +267,7 @@ def _settle(conn: Connection, pending: _Pending, prov: Provenance, scope: Scope)
 def _done(settled: _Settled, pending: _Pending, rid: int, decision: _Decision) -> None:
     """Keep a record's conflicts and the offers it took, once its changes are written."""
     settled.agreed += decision.agreed
+    settled.unchanged += not decision.changes and not decision.conflicts
     for target, (base, ledger_value, value) in decision.conflicts.items():
         settled.conflicts.append({"record_id": rid, "ledger": pending.ledger.code, "field": target,
                                   "base_value": base, "ledger_value": ledger_value,
