@@ -99,7 +99,7 @@ def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filen
     counts = UpsertCounts()
     done = 0
     for chunk in events:
-        counts.add(upsert_prepared(conn, ledger, chunk.valid, prov))
+        counts.add(upsert_prepared(conn, ledger, chunk.valid, prov, scope=viewer.scope))
         result.rejected += len(chunk.rejected)
         rejected.extend(chunk.rejected[:max(options.report_rows - len(rejected), 0)])
         result.total += chunk.rows

@@ -20,7 +20,8 @@ from sqlalchemy import ARRAY, Connection, and_, any_, cast, false, func, not_, o
 from builder.specs import Ledger
 from runtime.bulk import db_time, dumps, execute_many, insert_rows, insert_with_ids
 from runtime.db import is_postgres
-from runtime.models import Record, RecordVersion, User, utcnow
+from runtime.models import OrgUnit, Record, RecordVersion, User, utcnow
+from runtime.org_scope import DISTRICT, NOT_YOURS, OutOfScope, Scope, outside
 
 RECORD_COLUMNS = ("ledger", "key", "label", "township_code", "village_code", "data", "version",
                   "updated_at")
@@ -66,14 +67,6 @@ class UpsertCounts:
         self.created += other.created
         self.updated += other.updated
         self.unchanged += other.unchanged
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The org units a reader may see: the whole district, one township or one village."""
-
-    township: str | None = None
-    village: str | None = None
 
 
 class StaleRecord(Exception):
@@ -138,9 +131,11 @@ def _add_creating_versions(conn: Connection, ids: list[int], prov: Provenance) -
         f"FROM records WHERE {where}"), params)
 
 
-def _load(conn: Connection, ledger: str, keys: list[str]) -> dict[str, tuple[int, int, dict]]:
+def _load(conn: Connection, ledger: str,
+          keys: list[str]) -> dict[str, tuple[int, int, dict, str | None, str | None]]:
     found = {}
-    stmt = select(Record.key, Record.id, Record.version, Record.data)
+    stmt = select(Record.key, Record.id, Record.version, Record.data, Record.township_code,
+                  Record.village_code)
     for start in range(0, len(keys), CHUNK):
         part = keys[start:start + CHUNK]
         if conn.dialect.name == "postgresql":
@@ -149,8 +144,9 @@ def _load(conn: Connection, ledger: str, keys: list[str]) -> dict[str, tuple[int
             match = Record.key == any_(cast(part, ARRAY(Record.key.type)))
         else:
             match = Record.key.in_(part)
-        for key, rid, version, data in conn.execute(stmt.where(Record.ledger == ledger, match)):
-            found[key] = (rid, version, data)
+        for key, rid, version, data, township, village in conn.execute(
+                stmt.where(Record.ledger == ledger, match)):
+            found[key] = (rid, version, data, township, village)
     return found
 
 
@@ -167,12 +163,13 @@ def diff(old: dict[str, Any], changes: dict[str, Any]) -> tuple[dict[str, Any], 
 
 
 def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], prov: Provenance,
-           progress: Callable[[int], None] | None = None) -> UpsertCounts:
+           progress: Callable[[int], None] | None = None, *, scope: Scope) -> UpsertCounts:
     """Create new records and version the changed ones; unchanged rows write nothing.
 
     A value absent from a row leaves the stored value alone (an import never clears a field
     by leaving a cell empty). Rows must already be valid; `rows` may be a generator. Rows of
-    the same key are merged, the later values winning.
+    the same key are merged, the later values winning. A writer of a `scope` smaller than the
+    district touches and makes only records within it (OutOfScope otherwise).
     """
     total = UpsertCounts()
     done = 0
@@ -180,7 +177,8 @@ def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], pro
 
     def flush() -> None:
         nonlocal done
-        total.add(upsert_prepared(conn, ledger, [prepare(ledger, r) for r in batch.values()], prov))
+        total.add(upsert_prepared(conn, ledger, [prepare(ledger, r) for r in batch.values()], prov,
+                                  scope=scope))
         done += len(batch)
         batch.clear()
         if progress:
@@ -197,16 +195,21 @@ def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], pro
 
 
 def upsert_prepared(conn: Connection, ledger: Ledger, rows: list[Prepared],
-                    prov: Provenance) -> UpsertCounts:
+                    prov: Provenance, *, scope: Scope) -> UpsertCounts:
     """Upsert one chunk of prepared records with distinct keys (see `upsert`)."""
     by_key = {row[0]: row for row in rows}
     existing = _load(conn, ledger.code, list(by_key))
+    if scope.township:
+        _check_scope(conn, ledger, scope,
+                     [(township, village) for _id, _v, _d, township, village in existing.values()],
+                     [{ledger.township_field: row[2], ledger.village_field: row[3]}
+                      for row in by_key.values()])
     counts = UpsertCounts()
     counts.created = insert_prepared(
         conn, ledger, [row for key, row in by_key.items() if key not in existing], prov)
     at = db_time(conn, prov.at)
     updates, versions = [], []
-    for key, (rid, version, data) in existing.items():
+    for key, (rid, version, data, _township, _village) in existing.items():
         before, after = diff(data, orjson.loads(by_key[key][4]))
         if not after:
             counts.unchanged += 1
@@ -235,33 +238,94 @@ def _apply(data: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _check_scope(conn: Connection, ledger: Ledger, scope: Scope,
+                 old: Iterable[tuple[str | None, str | None]], new: Iterable[dict[str, Any]]) -> None:
+    """Refuse (OutOfScope) a write that touches a record outside `scope` or puts one outside it."""
+    if not scope.township:
+        return
+    if not all(scope.holds(township, village) for township, village in old):
+        raise OutOfScope({ledger.township_field: NOT_YOURS})
+    new = list(new)
+    villages = {str(v) for d in new if ledger.village_field and (v := d.get(ledger.village_field))}
+    parents = {code: parent for code, parent in conn.execute(
+        select(OrgUnit.code, OrgUnit.parent_code).where(OrgUnit.code.in_(sorted(villages))))
+    } if villages and not scope.village else {}
+    for data in new:
+        errors = outside(ledger, scope, data, parents)
+        if errors:
+            raise OutOfScope(errors)
+
+
+@dataclass(frozen=True)
+class Change:
+    """New values for one record, decided against the record as read at `version`."""
+
+    record_id: int
+    version: int
+    #: The record's document as read (the values the change was checked against).
+    data: dict[str, Any]
+    changes: dict[str, Any]
+
+
+def apply_changes(conn: Connection, ledger: Ledger, changes: list[Change], prov: Provenance, *,
+                  scope: Scope) -> tuple[int, list[int]]:
+    """Write changes to records still at the version they were read at (compare-and-set).
+
+    Return (records updated, ids of records changed by someone else since they were read:
+    nothing is written to those, their changes must be decided again against what they hold
+    now). Changes that change nothing write nothing.
+    """
+    plain = {c.record_id: {k: v for k, v in c.data.items() if not k.startswith("_")} for c in changes}
+    _check_scope(conn, ledger, scope,
+                 [_columns(ledger, plain[c.record_id])[2:] for c in changes],
+                 [_apply(plain[c.record_id], c.changes) for c in changes])
+    at = db_time(conn, prov.at)
+    updates, versions, docs = [], {}, {}
+    for change in changes:
+        data = plain[change.record_id]
+        before, after = diff(data, change.changes)
+        if not after:
+            continue
+        merged = _apply(data, after)
+        _key, label, township, village = _columns(ledger, merged)
+        docs[change.record_id] = dumps(merged)
+        updates.append((docs[change.record_id], label, township, village, change.version + 1, at,
+                        change.record_id, change.version))
+        versions[change.record_id] = (change.record_id, change.version + 1, dumps(before),
+                                      dumps(after), prov.source, prov.source_ref, prov.actor_id, at)
+    if not updates:
+        return 0, []
+    missed: list[int] = []
+    if execute_many(conn, UPDATE_RECORD, updates) != len(updates):
+        # Rare: find which records moved on. A record holding exactly what this write gave it, at
+        # the next version, was written by it (or by someone writing the very same values).
+        now = conn.execute(select(Record.id, Record.version, Record.data)
+                           .where(Record.id.in_(list(versions))))
+        ours = {rid for rid, version, data in now
+                if version == versions[rid][1] and data == orjson.loads(docs[rid])}
+        missed = sorted(set(versions) - ours)
+    insert_rows(conn, "record_versions", VERSION_COLUMNS,
+                [row for rid, row in versions.items() if rid not in missed])
+    return len(versions) - len(missed), missed
+
+
 def update_record(conn: Connection, ledger: Ledger, record_id: int, expected_version: int,
-                  changes: dict[str, Any], prov: Provenance) -> int:
+                  changes: dict[str, Any], prov: Provenance, *, scope: Scope) -> int:
     """Apply validated `changes` to one record as a new version; return the record's version.
 
-    Raises StaleRecord when someone else changed the record after `expected_version` was read.
+    Raises StaleRecord when someone else changed the record after `expected_version` was read,
+    and OutOfScope when the record is, or would be moved, outside the writer's `scope`.
     """
     row = conn.execute(
         select(Record.version, Record.data).where(Record.id == record_id)
     ).one()
     if row.version != expected_version:
         raise StaleRecord("该记录已被他人修改，请刷新后重试")
-    before, after = diff(row.data, changes)
-    if not after:
-        return row.version
-    merged = _apply(row.data, after)
-    _key, label, township, village = _columns(ledger, merged)
-    touched = execute_many(conn, UPDATE_RECORD, [(
-        dumps(merged), label, township, village, row.version + 1, db_time(conn, prov.at),
-        record_id, row.version,
-    )])
-    if touched != 1:
+    written, missed = apply_changes(conn, ledger, [Change(record_id, row.version, row.data, changes)],
+                                    prov, scope=scope)
+    if missed:
         raise StaleRecord("该记录已被他人修改，请刷新后重试")
-    insert_rows(conn, "record_versions", VERSION_COLUMNS, [(
-        record_id, row.version + 1, dumps(before), dumps(after), prov.source, prov.source_ref,
-        prov.actor_id, db_time(conn, prov.at),
-    )])
-    return row.version + 1
+    return row.version + written
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -497,7 +561,7 @@ def value_sources(versions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return sources
 
 
-def ledger_counts(conn: Connection, scope: Scope = Scope()) -> dict[str, int]:
+def ledger_counts(conn: Connection, scope: Scope = DISTRICT) -> dict[str, int]:
     """Return the number of records per ledger within a scope."""
     stmt = select(Record.ledger, func.count()).group_by(Record.ledger)
     if scope.township:

@@ -347,7 +347,7 @@ class WritebackConflict(Base):
     ledger_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     #: The value the township submitted.
     township_value: Mapped[Any] = mapped_column(JSON, nullable=True)
-    #: open, kept_ledger, took_township.
+    #: open, kept_ledger, took_township, or withdrawn (a later submission of the task no longer asks for it).
     status: Mapped[str] = mapped_column(String(16), default="open")
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)

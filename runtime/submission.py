@@ -19,8 +19,9 @@ from runtime.aggregate import is_aggregate, merged_units, unit_ref
 from runtime.audit import record_event
 from runtime.clock import local_today
 from runtime.ledger_store import get_by_keys, iter_rows
-from runtime.models import Report, Task, TaskRow, utcnow
-from runtime.prefill import HOUSEHOLD_LINK, bindings, row_query
+from runtime.models import Record, Report, Task, TaskRow, utcnow
+from runtime.org_scope import Scope, cell_scope
+from runtime.prefill import HOUSEHOLD_LINK, bindings, key_field, row_query, task_scope
 from runtime.reports import Actor, ReportError, check_owner
 from runtime.summary import summary_fields
 from runtime.task_added import added_drafts, record_problems
@@ -128,15 +129,19 @@ def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *
     if is_aggregate(spec):
         return _check_units(conn, specs, spec, task, validator, titles, day, cells, totals)
     sums, choices = summary_fields(spec, specs)
+    scope = task_scope(specs, task)
+    org = cell_scope(bindings(spec, specs), scope, specs.org_units)
     for record, values in merged_rows(conn, specs, spec, task, today=day, cells=cells):
         rows += 1
         if totals is not None:
             totals.add_row(values, sums, choices)
-        for name, message in validator.errors(values).items():
+        for name, message in {**org.problems(values), **validator.errors(values)}.items():
             total += 1
             if len(problems) < LISTED:
                 problems.append(RowProblem(record["_id"], name, titles.get(name, name), message))
-    for draft in added_drafts(conn, task):
+    drafts = added_drafts(conn, task)
+    elsewhere = _held_elsewhere(conn, specs, spec, scope, drafts)
+    for draft in drafts:
         rows += 1
         if cells is not None:
             cells.typed += sum(v not in (None, "", []) for v in draft.values.values())
@@ -144,13 +149,33 @@ def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *
                                      if v is not None}}
         if totals is not None:
             totals.add_row(values, sums, choices)
-        found = {**record_problems(spec, specs, task, draft), **validator.errors(values)}
+        found = {**record_problems(spec, specs, task, draft), **org.problems(draft.values),
+                 **elsewhere.get(draft.row_key, {}), **validator.errors(values)}
         label = _added_label(spec, specs, draft)
         for name, message in found.items():
             total += 1
             if len(problems) < LISTED:
                 problems.append(RowProblem(None, name, titles.get(name, name), message, draft.id, label))
     return rows, problems, total
+
+
+def _held_elsewhere(conn: Connection, specs: SpecSet, spec: ReportSpec, scope: Scope,
+                    drafts: list[Any]) -> dict[str, dict[str, str]]:
+    """Return, by key, the problem of added rows whose key the ledger now holds outside the task's scope.
+
+    Such a row cannot become a record (its key is taken) nor change that record (not the task's).
+    """
+    name = key_field(spec, specs)
+    keys = [d.row_key for d in drafts]
+    if name is None or not keys:
+        return {}
+    ledger = specs.ledgers[spec.rows.ledger]
+    title = ledger.by_name[ledger.key].title
+    held = conn.execute(select(Record.key, Record.township_code, Record.village_code).where(
+        Record.ledger == ledger.code, Record.key.in_(keys)))
+    return {key: {name: f"这个{title}不在您的管辖范围内，不能在本任务中新增；请删除这一行，"
+                        "如有出入请联系数据管理岗核实"}
+            for key, township, village in held if not scope.holds(township, village)}
 
 
 def _check_units(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task,

@@ -33,6 +33,7 @@ from runtime.access import Viewer
 from runtime.db import insert_new
 from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
 from runtime.models import Record, Task, TaskRow, utcnow
+from runtime.org_scope import cell_scope
 from runtime.prefill import Cell, RowView, bindings, key_field, row_view, task_scope
 from runtime.reports import ReportError
 from runtime.task_drafts import SavedRow, StaleRow, check_open, save_cells
@@ -117,7 +118,8 @@ def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, view
     validator = ReportRowValidator(spec, specs.elements)
     values, errors = _coerce(validator, spec, typed)
     key = values.get(form.key.name)
-    refused = {}
+    # A new record of another org unit is not the task's to make.
+    refused = cell_scope(bindings(spec, specs), task_scope(specs, task), specs.org_units).problems(values)
     if key in (None, ""):
         refused[form.key.name] = f"请填写{form.key.title}"
     elif form.key.name in errors:
@@ -388,6 +390,8 @@ def save_added(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, v
     validator = ReportRowValidator(spec, specs.elements)
     values, errors = dict(draft.values), dict(draft.errors or {})
     typed_values, typed_errors = _coerce(validator, spec, typed)
+    org = cell_scope(bindings(spec, specs), task_scope(specs, task), specs.org_units)
+    typed_errors |= {name: problem for name, problem in org.problems(typed_values).items() if name in typed}
     for name in typed:
         values.pop(name, None)
         errors.pop(name, None)

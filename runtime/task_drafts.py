@@ -28,6 +28,7 @@ from runtime.dispatch import OPEN_STATES
 from runtime.ledger_store import Query, get, get_by_key, get_by_keys, histories, page, value_sources
 from runtime.masking import completed, holder_id, is_masked, replaceable
 from runtime.models import Task, TaskRow, utcnow
+from runtime.org_scope import CellScope, cell_scope
 from runtime.prefill import HOUSEHOLD_LINK, Binding, RowView, bindings, build_row, row_query, task_scope
 from runtime.reports import ReportError
 
@@ -109,8 +110,9 @@ def save_cells(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, v
         raise StaleRow(STALE)
     household = _household(conn, specs, spec, record) if any(
         plan[name].via for name in typed if name in plan) else {}
+    org = cell_scope(plan, task_scope(specs, task), specs.org_units)
     typed = _completed(specs, spec, plan, record, viewer, typed)
-    values, base, errors = merge_cells(validator, plan, record, household, draft, typed)
+    values, base, errors = merge_cells(validator, plan, record, household, draft, typed, org=org)
     stored = _store(conn, task, key, record["_id"], values, base, errors, draft, viewer,
                     status=draft.status if draft else "active", reason=draft.reason if draft else "")
     row = _view(conn, specs, spec, task, record, stored, viewer, today)
@@ -119,15 +121,18 @@ def save_cells(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, v
 
 
 def merge_cells(validator: ReportRowValidator, plan: Mapping[str, Binding], record: Mapping[str, Any],
-                household: Mapping[str, Any], draft: Any,
-                typed: Mapping[str, str]) -> tuple[dict, dict, dict]:
-    """Return the row's draft values, base and errors once the typed cells are put over its draft."""
+                household: Mapping[str, Any], draft: Any, typed: Mapping[str, str], *,
+                org: CellScope | None = None) -> tuple[dict, dict, dict]:
+    """Return the row's draft values, base and errors once the typed cells are put over its draft.
+
+    `org`, when given, refuses org-unit values outside the task's scope (kept with the message).
+    """
     values = dict(draft.values) if draft else {}
     base = dict(draft.base) if draft else {}
     errors = dict(draft.errors) if draft else {}
     for name, text in typed.items():
         value, problem = validator.coerce(name, text)
-        problem = problem or validator.cell_error(name, value)
+        problem = problem or validator.cell_error(name, value) or (org.problem(name, value) if org else None)
         binding = plan.get(name)
         ledger_value = ((household if binding.via else record).get(binding.ledger_field.name)
                         if binding else None)
@@ -227,6 +232,7 @@ def _save_chunk(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
                   if any(b.via for b in plan.values()) else {})
     drafts = _drafts(conn, task, [r["_key"] for r in records.values()])
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
+    org = cell_scope(plan, task_scope(specs, task), specs.org_units)
     now = utcnow()
     outcomes, inserts, updates, was_complete = [], [], [], {}
     for record_id, typed, expected_version in rows:
@@ -241,7 +247,7 @@ def _save_chunk(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
             continue
         household = households.get(record_id, {})
         typed = _completed(specs, spec, plan, record, viewer, typed)
-        values, base, errors = merge_cells(validator, plan, record, household, draft, typed)
+        values, base, errors = merge_cells(validator, plan, record, household, draft, typed, org=org)
         status, reason = (draft.status, draft.reason) if draft else ("active", "")
         # The row as it will read back: values and errors through JSON, as the database returns them.
         unsaved = _Unsaved(orjson.loads(orjson.dumps(values)), orjson.loads(orjson.dumps(errors)),

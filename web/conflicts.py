@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from runtime.access import KEEPER_ROLES
+from runtime.ledger_store import StaleRecord
 from runtime.masking import is_masked, mask_value
 from runtime.models import OrgUnit, Record, Report, Task, WritebackConflict
 from runtime.writeback import open_conflicts, resolve_conflict
@@ -56,7 +57,8 @@ def resolve(conflict_id: int):
     try:
         status = resolve_conflict(database.session().connection(), database.specs(), conflict_id,
                                   current_user.id, take)
-    except ValueError as exc:
+    except (ValueError, StaleRecord) as exc:
+        database.session().rollback()
         flash(str(exc), "error")
     else:
         flash(_("已采用镇街填报的值") if status == "took_township" else _("已保留台账现有的值"))

@@ -28,6 +28,7 @@ from builder.specs import Ledger
 from runtime.access import EXPORT_ROLES, KEEPER_ROLES, RECORD_EDIT_ROLES
 from runtime.ledger_store import (
     SOURCE_LABELS,
+    OutOfScope,
     Provenance,
     StaleRecord,
     count,
@@ -42,6 +43,7 @@ from runtime.masking import masked_names, present, reveal, search_hint
 from runtime.models import utcnow
 from web import database, jobs, record_form, record_table
 from web.auth import login_manager, roles_required
+from web.edge import int_arg
 from web.views import COUNT_CAP, _, htmx, local_time
 
 bp = Blueprint("ledgers", __name__, url_prefix="/ledgers")
@@ -241,14 +243,18 @@ def _edit_page(ledger: Ledger, rec: dict[str, Any], version: int, status: int = 
     shown = present(ledger, [rec], current_user.viewer)[0]
     rows = record_form.build(ledger, shown, current_user.viewer, typed, errors)
     key_field = ledger.by_name[ledger.key]
-    units = database.specs().org_units
+    specs = database.specs()
+    units = specs.org_units
+    scope = current_user.viewer.scope
+    # A writer bound to an org unit is offered only her own (the store refuses any other anyway).
     return render_template(
         "ledgers/edit.html", ledger=ledger, record=rec, rows=rows, version=version,
         message=message, newer=newer,
         key_value=record_table.display(key_field, shown.get(ledger.key), units),
         title=record_table.display(ledger.by_name[ledger.label], shown.get(ledger.label), units),
-        township_villages=database.specs().villages(rec["_township"]),
-        townships=database.specs().townships(),
+        township_villages=[v for v in specs.villages(rec["_township"])
+                           if scope.village in (None, v.code)],
+        townships=[t for t in specs.townships() if scope.township in (None, t.code)],
     ), status
 
 
@@ -260,7 +266,7 @@ def edit(code: str, record_id: int):
     rec = _record(ledger, record_id)
     if request.method == "GET":
         return _edit_page(ledger, rec, rec["_version"])
-    version = request.form.get("version", type=int)
+    version = int_arg("version", values=request.form)
     if version is None:
         abort(400)
     viewer = current_user.viewer
@@ -270,7 +276,11 @@ def edit(code: str, record_id: int):
                           message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(errors)))
     try:
         update_record(_conn(), ledger, record_id, version, changes,
-                      Provenance(source=viewer.edit_source, actor_id=current_user.id))
+                      Provenance(source=viewer.edit_source, actor_id=current_user.id),
+                      scope=viewer.scope)
+    except OutOfScope as refused:
+        return _edit_page(ledger, rec, version, 422, typed=request.form, errors=refused.errors,
+                          message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(refused.errors)))
     except StaleRecord:
         newer = [v for v in _versions(ledger, rec, history(_conn(), record_id))
                  if v["version"] > version]

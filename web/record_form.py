@@ -17,6 +17,7 @@ from builder.specs import Field, Ledger, SpecSet
 from builder.validation import RowValidator
 from runtime.access import Viewer
 from runtime.masking import completed, holder_id, masked_names, replaceable
+from runtime.org_scope import outside, parents_of
 from web.record_table import as_text, choices, is_boolean
 from web.views import _
 
@@ -161,9 +162,16 @@ def parse(ledger: Ledger, specs: SpecSet, stored: dict[str, Any], form: Mapping[
     record, errors = RowCoercer(ledger, specs.org_units).coerce(cells, columns)
     errors.update(fixed)
     changes = {name: record.get(name) for name in columns.values() if name not in errors}
+    township = ledger.township_field
+    if township in record and township not in columns.values() and ledger.village_field in changes:
+        # A village posted without its township moves the record to the village's township too.
+        changes[township] = record[township]
     merged = {k: v for k, v in stored.items() if not k.startswith("_")} | changes
     merged = {k: v for k, v in merged.items() if v is not None}
     for name, message in RowValidator(ledger).errors(merged).items():
+        errors.setdefault(name, message)
+    # The store refuses it too; said here, the message stands next to the field as it is chosen.
+    for name, message in outside(ledger, viewer.scope, merged, parents_of(specs.org_units)).items():
         errors.setdefault(name, message)
     if only:
         errors = {only: errors[only]} if only in errors else {}

@@ -14,6 +14,7 @@ from builder.specs import Field, Ledger, OrgUnit, SpecSet
 from runtime.access import Viewer
 from runtime.ledger_store import Query
 from runtime.masking import is_masked, searching
+from web.edge import parse_id
 from web.views import _
 
 PAGE_SIZE = 50
@@ -149,7 +150,8 @@ def _cursor(text: str | None) -> tuple[str, int] | None:
     if not text or ":" not in text:
         return None
     township, _sep, rid = text.partition(":")
-    return (township, int(rid)) if rid.isdigit() else None
+    rid = parse_id(rid)
+    return None if rid is None else (township, rid)
 
 
 def cursor(row: dict[str, Any]) -> str:

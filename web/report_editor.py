@@ -41,6 +41,7 @@ from runtime.reports import EDITABLE, STATUS_LABELS, StaleDraft, latest_version,
 from web import database
 from web import report_editor_context as ctx
 from web.auth import current_actor, roles_required
+from web.edge import int_arg, parse_id
 from web.reports import load_owned
 from web.views import _, htmx, local_time
 
@@ -177,7 +178,7 @@ def act(action: str, draft: ReportDraft, new: FieldDraft) -> Outcome:
             conditions.append(ConditionDraft(element=ledger.fields[0].element.code, op="present"))
             out.anchor = out.focus = f"c-{len(conditions) - 1}-element"
         elif verb == "remove_condition":
-            conditions = remove(conditions, int(arg) if arg.isdigit() else -1)
+            conditions = remove(conditions, -1 if (number := parse_id(arg)) is None else number)
         elif verb in ("add_where", "remove_where"):
             fields = _edit_where(fields, verb, arg, out)
     except EditRefused as exc:
@@ -195,7 +196,7 @@ def _edit_where(fields: list[FieldDraft], verb: str, arg: str, out: Outcome) -> 
     field = fields[index]
     where = list(field.formula.where)
     if verb == "remove_where":
-        where = remove(where, int(number) if number.isdigit() else -1)
+        where = remove(where, -1 if (index := parse_id(number)) is None else index)
     else:
         ledger = database.specs().ledgers.get(formula_ledger(field.formula))
         if ledger is None:
@@ -262,7 +263,7 @@ def edit(code: str):
     current = latest_version(db, report)
     if request.method == "GET":
         return _render(report, current, draft_from_document(current.document))
-    version, edits = request.form.get("version", type=int), request.form.get("edits", type=int)
+    version, edits = int_arg("version", values=request.form), int_arg("edits", values=request.form)
     if version is None or edits is None:
         abort(400)
     draft, new = read_form(request.form)

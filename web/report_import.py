@@ -8,8 +8,10 @@ between the steps in the form itself, so nothing is kept on the server in betwee
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,7 +19,7 @@ from flask_login import current_user
 from builder.analysis import DraftColumn, draft_document, match_template, matcher_for
 from builder.consolidation import consolidate
 from builder.problems import ImportRefused
-from builder.templates import read_template
+from builder.templates import MAX_COLUMNS, read_template
 from runtime import config
 from runtime.models import Department
 from runtime.reports import ReportError, create_report, next_code
@@ -28,6 +30,13 @@ from web.views import _
 bp = Blueprint("report_import", __name__, url_prefix="/reports")
 #: How many templates one consolidation takes.
 MAX_TEMPLATES = 20
+#: The longest report title the spec language takes (its captions).
+MAX_TITLE = 100
+#: The longest column header and group caption a posted review may carry, and how many captions.
+MAX_LABEL = 500
+MAX_PARENTS = 3
+#: Candidate elements shown per column.
+MAX_CANDIDATES = 10
 _ACCEPT = ".xlsx,.xlsm,.xls,.ods,.csv"
 
 
@@ -77,14 +86,77 @@ def import_template():
                            payload=json.dumps(columns, ensure_ascii=False), errors={})
 
 
+def _text(value: Any, limit: int) -> str | None:
+    """Return a posted text of at most `limit` characters, or None for anything else."""
+    return value if isinstance(value, str) and len(value) <= limit else None
+
+
+def _element(value: Any, elements: Mapping[str, Any]) -> str | None:
+    """Return a posted element code the catalog knows, or None."""
+    return value if isinstance(value, str) and value in elements else None
+
+
+def _posted_column(item: Any, elements: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return one posted column as the review page shows it, or None when it is not one.
+
+    The label and its group captions are checked (they become the report's fields); what only
+    informs the admin (samples, reason …) is cut to size; unknown elements are dropped.
+    """
+    if not isinstance(item, dict):
+        return None
+    label, parents = _text(item.get("label"), MAX_LABEL), item.get("parents") or []
+    if not label or not label.strip() or not isinstance(parents, list) or len(parents) > MAX_PARENTS:
+        return None
+    if not all(_text(p, MAX_LABEL) for p in parents) or not isinstance(item.get("element"), str | None):
+        return None
+    confidence, samples, candidates = item.get("confidence"), item.get("samples"), item.get("candidates")
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
+        confidence = 0
+    samples = [s[:100] for s in samples[:3] if isinstance(s, str)] if isinstance(samples, list) else []
+    candidates = [c for c in candidates if _element(c, elements)] if isinstance(candidates, list) else []
+    return {
+        "label": label, "parents": parents,
+        "kind": "layout" if item.get("kind") == "layout" else "data",
+        "element": _element(item.get("element"), elements),
+        "proposal": _element(item.get("proposal"), elements),
+        "candidates": candidates[:MAX_CANDIDATES],
+        "value_type": _text(item.get("value_type"), 20),
+        "letter": _text(item.get("letter"), 3) or "",
+        "samples": samples,
+        "confidence": confidence,
+        "reason": (_text(item.get("reason"), 10_000) or "")[:300],
+        "subject": _text(item.get("subject"), 100),
+    }
+
+
+def _posted_columns(text: str) -> tuple[list[dict[str, Any]] | None, str]:
+    """Return the columns the review page posted back, checked as the upload checked them.
+
+    The columns travel in the form, so a post may hold anything: it is refused (None and the
+    Chinese reason) unless it is a list of at most MAX_COLUMNS well-formed columns.
+    """
+    malformed = _("提交的字段绑定无法读取（页面可能已过期或被改动），请重新上传模板")
+    try:
+        posted = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
+        return None, malformed
+    if not isinstance(posted, list) or not posted:
+        return None, malformed
+    if len(posted) > MAX_COLUMNS:
+        return None, _("模板有 %(n)s 列，超过了 %(limit)s 列的上限；请把模板拆分成几张表分别导入",
+                       n=f"{len(posted):,}", limit=MAX_COLUMNS)
+    columns = [_posted_column(item, database.specs().elements) for item in posted]
+    return (None, malformed) if None in columns else (columns, "")
+
+
 @bp.post("/import/confirm")
 def confirm_import():
     """Create a draft report from the confirmed bindings."""
     specs = database.specs()
-    try:
-        columns = json.loads(request.form.get("columns", "[]"))
-    except json.JSONDecodeError:
-        abort(400)
+    columns, refused = _posted_columns(request.form.get("columns", ""))
+    if columns is None:
+        return render_template("reports/import.html", ledgers=specs.ledgers, error=refused,
+                               accept=_ACCEPT), 400
     title = request.form.get("title", "").strip()
     ledger = request.form.get("ledger") or None
     ledger = ledger if ledger in specs.ledgers else None
@@ -105,6 +177,8 @@ def confirm_import():
         column["element"], column["kind"] = element or None, kind
     if not title:
         errors["title"] = _("请填写报表名称")
+    elif len(title) > MAX_TITLE:
+        errors["title"] = _("报表名称最长 %(n)s 个字符", n=MAX_TITLE)
     if errors:
         return render_template(
             "reports/import_review.html", template={"title": title, "filename": request.form.get("filename")},

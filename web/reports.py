@@ -36,6 +36,7 @@ from runtime.reports import (
 )
 from web import database
 from web.auth import current_actor, login_manager
+from web.edge import int_arg
 from web.tasks import dispatch_panel
 from web.views import _, htmx
 
@@ -161,8 +162,8 @@ def submit_report(code: str):
 def diff(code: str):
     """Show what changed between two versions."""
     report = load_owned(code)
-    old = request.args.get("from", type=int) or max(report.version - 1, 1)
-    new = request.args.get("to", type=int) or report.version
+    old = int_arg("from") or max(report.version - 1, 1)
+    new = int_arg("to") or report.version
     try:
         changes = version_changes(database.session(), report, old, new, database.specs().elements)
     except ReportError:

@@ -12,6 +12,7 @@ from runtime.models import AdmissionRequest, Department, Report, User
 from runtime.reports import ReportError, get_version, version_changes
 from web import database
 from web.auth import current_actor, roles_required
+from web.edge import int_arg
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 reviewers_only = roles_required("reviewer", "admin")
@@ -27,7 +28,7 @@ def index():
     db = database.session()
     status = request.args.get("status", "pending")
     status = status if status in STATUS_FILTERS else "pending"
-    department = request.args.get("department", type=int)
+    department = int_arg("department")
     decision = request.args.get("decision") or None
     rows = queue(db, status=status or None, department_id=department, decision=decision)
     departments = list(db.scalars(select(Department).order_by(Department.id)))

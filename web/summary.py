@@ -23,6 +23,7 @@ from runtime.summary import Summary, summarize, summarize_extraction, summary_fi
 from runtime.task_added import added_row, added_rows
 from web import database
 from web.auth import roles_required
+from web.edge import parse_id
 from web.reports import load_owned
 from web.views import htmx
 
@@ -141,9 +142,9 @@ def unit_rows(code: str, unit: str):
     conn = database.session().connection()
     specs = database.specs()
     summary = summarize(conn, specs, spec, report, live=True, unit=unit)
-    after = request.args.get("after", "")
-    township, _sep, rid = after.partition(".")
-    position = (township, int(rid)) if rid.isdigit() else None
+    township, _sep, rid = request.args.get("after", "").partition(".")
+    rid = parse_id(rid)
+    position = None if rid is None else (township, rid)
     page = task_page(conn, specs, spec, task, current_user.viewer, after=position, limit=PAGE_SIZE)
     if position is None:
         page.rows[:0] = added_rows(conn, specs, spec, task, current_user.viewer)
@@ -160,10 +161,11 @@ def row(code: str, unit: str, ref: str):
     task = _task(report, unit)
     conn = database.session().connection()
     specs = database.specs()
-    if ref[:1] == "n" and ref[1:].isdigit():
-        found = added_row(conn, specs, spec, task, current_user.viewer, int(ref[1:]))
-    elif ref.isdigit():
-        found = row_view(conn, specs, spec, task, current_user.viewer, int(ref))
+    added, record = parse_id(ref[1:]) if ref[:1] == "n" else None, parse_id(ref)
+    if added is not None:
+        found = added_row(conn, specs, spec, task, current_user.viewer, added)
+    elif record is not None:
+        found = row_view(conn, specs, spec, task, current_user.viewer, record)
     else:
         found = None
     if found is None:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from builder.problems import ImportRefused
+from runtime.ledger_store import OutOfScope, StaleRecord
 from runtime.models import Record, Report, Task
 from runtime.prefill import HOUSEHOLD_LINK, task_counts
 from runtime.reports import ReportError
@@ -36,7 +37,8 @@ def submit(task_id: int):
             Record.id.in_({p.record_id for p in refused.problems if p.record_id}))).all())
         return render_template("tasks/refused.html", task=task, report=report, refused=refused,
                                labels=labels), 422
-    except ReportError as exc:
+    except (ReportError, OutOfScope, StaleRecord) as exc:
+        database.session().rollback()  # nothing of a refused submission stays, not even part of it
         flash(str(exc), "error")
         return redirect(url_for("tasks.grid", task_id=task_id))
     changed = _written_ledgers(spec, result.written)

@@ -49,6 +49,7 @@ from runtime.task_added import AddRefused, add_form, add_row, added_row, added_r
 from runtime.task_drafts import NOT_APPLICABLE_REASONS, StaleRow, mark_row, save_cells
 from web import database
 from web.auth import current_actor, roles_required
+from web.edge import int_arg, parse_id
 from web.views import _
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -97,7 +98,8 @@ def _load(task_id: int) -> tuple[Task, Report, ReportSpec]:
 
 def _parse_after(text: str) -> tuple[str, int] | None:
     township, _sep, rid = text.partition(".")
-    return (township, int(rid)) if rid.isdigit() else None
+    rid = parse_id(rid)
+    return None if rid is None else (township, rid)
 
 
 def _row_of(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str) -> RowView:
@@ -225,14 +227,15 @@ def _render_row(task: Task, spec: ReportSpec, row: RowView, message: str = "", *
 
 def _added_id(ref: str) -> int | None:
     """Return the draft id an added row's reference names ("n12"), or None for a ledger row's."""
-    return int(ref[1:]) if ref[:1] == "n" and ref[1:].isdigit() else None
+    return parse_id(ref[1:]) if ref[:1] == "n" else None
 
 
 def _record_id(ref: str) -> int:
     """Return the record id a row reference names (404 for anything else)."""
-    if not ref.isdigit():
+    record_id = parse_id(ref)
+    if record_id is None:
         abort(404)
-    return int(ref)
+    return record_id
 
 
 def _find_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str) -> RowView | None:
@@ -253,7 +256,7 @@ def save_row(task_id: int, ref: str):
     conn = database.session().connection()
     specs = database.specs()
     typed = _typed()
-    version = request.form.get("_version", 0, type=int)
+    version = int_arg("_version", 0, values=request.form)
     added = _added_id(ref)
     try:
         if added is not None:
@@ -293,7 +296,7 @@ def mark(task_id: int, ref: str):
             reason = request.form.get("other", "")
     try:
         row = mark_row(conn, specs, spec, task, current_user.viewer, record_id, reason,
-                       expected_version=request.form.get("_version", 0, type=int))
+                       expected_version=int_arg("_version", 0, values=request.form))
     except ReportError as exc:
         return _render_row(task, spec, _row_of(conn, specs, spec, task, ref), str(exc), status=409)
     return _render_row(task, spec, row)
@@ -347,7 +350,7 @@ def remove(task_id: int, ref: str):
     conn = database.session().connection()
     try:
         remove_added(conn, database.specs(), task, current_user.viewer, added,
-                     expected_version=request.form.get("_version", 0, type=int))
+                     expected_version=int_arg("_version", 0, values=request.form))
     except ReportError as exc:
         return _render_row(task, spec, _row_of(conn, database.specs(), spec, task, ref), str(exc), status=409)
     return render_template("tasks/_removed.html", ref=ref)

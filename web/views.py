@@ -9,8 +9,11 @@ from typing import Any
 from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_htmx import HTMX
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from runtime.clock import LOCAL_TZ
+from web import edge
 
 #: Counts are capped at this on large tables and shown as "10万+".
 COUNT_CAP = 100_000
@@ -135,6 +138,32 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["thousands"] = thousands
     app.jinja_env.filters["count_label"] = count_label
     app.context_processor(_navigation)
+
+    edge.init_app(app)
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        """Tell the user the request could not be understood (a bad id, a control character …)."""
+        if isinstance(exc, CSRFError):
+            return _error(400, _("页面已过期"), _("页面已过期或来源不明，请刷新页面后重新提交。"))
+        return _error(400, _("请求无效"),
+                      _("请求中的参数无效（例如编号超出范围，或含有不可见的控制字符）。"
+                        "请返回上一页重新操作；如果是从书签或链接打开的，请检查地址是否完整。"))
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(exc):
+        """Answer any other refusal (405 …) with the Chinese page too."""
+        return _error(exc.code or 500, _("请求未能完成"),
+                      _("该地址不支持这样的请求（错误代码 %(code)s），请从页面上的链接和按钮进入。",
+                        code=exc.code))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        """Tell the user something went wrong on our side, in Chinese, without any detail of it."""
+        # Flask has logged the exception with its traceback (log_exception) before calling this.
+        return _error(500, _("系统出错"),
+                      _("处理您的请求时出现了错误，您刚才的操作没有保存。请稍后重试；"
+                        "如果一再出现，请把出错的时间告诉系统管理员。"))
 
     @app.errorhandler(403)
     def forbidden(_exc):

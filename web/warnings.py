@@ -7,13 +7,14 @@ database, counted ahead (`runtime.warnings.refresh_job`) or by the first page th
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 
 from builder.warning_rules import WarningRuleSet, load_warning_rules
 from runtime.warnings import PAGE_SIZE, matches, tally
 from web import database
 from web.auth import roles_required
+from web.edge import int_arg
 from web.views import htmx
 
 bp = Blueprint("warnings", __name__, url_prefix="/warnings")
@@ -70,7 +71,7 @@ def records(code: str, township: str):
     unit = specs.org_units.get(township)
     if rule is None or unit is None or unit.level != "township":
         abort(404)
-    after = request.args.get("after", type=int)
+    after = int_arg("after")
     try:
         found = matches(_conn(), specs, rule, township, current_user.viewer, after=after, limit=PAGE_SIZE)
     except PermissionError:

@@ -8,6 +8,7 @@ from runtime.access import Viewer
 from runtime.dispatch import dispatch
 from runtime.ledger_store import Provenance, get, get_by_key, history, upsert
 from runtime.models import Record, Task, TaskRow, WritebackConflict
+from runtime.org_scope import DISTRICT
 from runtime.prefill import ensure_rows_total, task_counts, task_page
 from runtime.reports import ReportError
 from runtime.submission import TaskInvalid, return_task, submit_task
@@ -190,7 +191,7 @@ def test_an_added_key_imported_meanwhile_is_not_duplicated(load_task, district, 
         assert "phone" not in row.gaps
         imported = make_person(id_number=key, name="导入名", gender="男", birth_date="1970-03-03",
                                township_code=ZHONGSHANLU, village_code=_village(specs))
-        upsert(conn, persons, [imported], Provenance("import", "户籍同步"))
+        upsert(conn, persons, [imported], Provenance("import", "户籍同步"), scope=DISTRICT)
         _fill_everything(conn, specs, spec, task, filler)
         result = submit_task(conn, specs, spec, task, filler, report)
         assert result.written.created == 0

@@ -13,6 +13,7 @@ from runtime.clock import local_today
 from runtime.holdings import forget
 from runtime.ledger_store import Provenance, upsert
 from runtime.models import AdmissionRequest, Department, User
+from runtime.org_scope import DISTRICT
 from runtime.reports import (
     Actor,
     ReportError,
@@ -157,7 +158,8 @@ def test_a_request_with_a_blocking_rule_cannot_be_admitted(session, rules, specs
 def test_a_report_the_ledgers_cover_is_decided_extract(session, rules, specs, make_person):
     with session.begin():
         upsert(session.connection(), specs.ledgers["person"],
-               [make_person(is_veteran=True) for _ in range(5)], Provenance("import", "t.csv"))
+               [make_person(is_veteran=True) for _ in range(5)], Provenance("import", "t.csv"),
+               scope=DISTRICT)
     forget()
     canlian, reviewer = _actor(session, "canlian"), _actor(session, "reviewer")
     report = create_report(session, canlian, make_doc(fields={

@@ -20,6 +20,7 @@ from runtime.aggregate import (
 from runtime.dispatch import dispatch
 from runtime.ledger_store import Provenance, Scope, upsert
 from runtime.models import RecordVersion, Task, TaskRow, User
+from runtime.org_scope import DISTRICT
 from runtime.prefill import ensure_rows_total, task_counts
 from runtime.submission import TaskInvalid, submit_task
 from runtime.task_drafts import StaleRow
@@ -56,8 +57,8 @@ def ledger(engine, specs, make_person):
               make_person(township_code=QINGFENG, village_code=Q1),
               make_person(township_code=JINLONG, village_code=J1, disability_category="肢体")]
     with engine.begin() as conn:
-        upsert(conn, specs.ledgers["land"], LAND, Provenance("import", "land.csv"))
-        upsert(conn, specs.ledgers["person"], people, Provenance("import", "person.csv"))
+        upsert(conn, specs.ledgers["land"], LAND, Provenance("import", "land.csv"), scope=DISTRICT)
+        upsert(conn, specs.ledgers["person"], people, Provenance("import", "person.csv"), scope=DISTRICT)
     return engine
 
 
@@ -226,7 +227,8 @@ def test_values_follow_the_ledger_until_corrected(ledger, specs, aggregate_task,
     task_id, _viewer = aggregate_task()
     with ledger.begin() as conn:
         upsert(conn, specs.ledgers["land"], [parcel(6, Q2, is_transferred=True, transfer_form="转包",
-                                                    transfer_area_mu=2.5)], Provenance("visit"))
+                                                    transfer_area_mu=2.5)], Provenance("visit"),
+               scope=DISTRICT)
         task, _report, spec = load_task(conn, task_id)
         values = task_values(conn, specs, spec, task)[QINGFENG]
     names = ("transferred_parcels", "transferred_area", "subcontract_area")

@@ -56,6 +56,7 @@ def test_warnings_refresh_counts_and_keeps_the_warnings(cli_env, capsys):
     from runtime.db import make_engine
     from runtime.ledger_store import Provenance, upsert
     from runtime.models import WarningCount
+    from runtime.org_scope import DISTRICT
     from web.cli import main as yibiaotong
 
     main(["init", "--quiet"])
@@ -65,7 +66,7 @@ def test_warnings_refresh_counts_and_keeps_the_warnings(cli_env, capsys):
               "village_code": "500118001001", "contractor_name": "李四", "contract_area_mu": 250.0,
               "is_transferred": True, "transfer_area_mu": 250.0, "rent_arrears": 100.0}
     with engine.begin() as conn:
-        upsert(conn, specs.ledgers["land"], [parcel], Provenance("import"))
+        upsert(conn, specs.ledgers["land"], [parcel], Provenance("import"), scope=DISTRICT)
     assert yibiaotong(["warnings-refresh", "--ledger", "land"]) == 0
     assert "已重新统计 4 条预警规则" in capsys.readouterr().out
     with engine.connect() as conn:

@@ -10,6 +10,7 @@ from runtime.access import Viewer
 from runtime.exports import export_ledger
 from runtime.ledger_store import Provenance, Query, upsert
 from runtime.masking import mask_id
+from runtime.org_scope import DISTRICT
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def stored(engine, specs, make_person):
             make_person(township_code="500118108", village_code="500118108001"),
             make_person(is_veteran=True)]
     with engine.begin() as conn:
-        upsert(conn, specs.ledgers["person"], rows, Provenance("seed"))
+        upsert(conn, specs.ledgers["person"], rows, Provenance("seed"), scope=DISTRICT)
     return rows
 
 

@@ -18,6 +18,7 @@ from runtime.ledger_store import (
     value_sources,
 )
 from runtime.models import RecordVersion
+from runtime.org_scope import DISTRICT, FOREIGN_VILLAGE, MOVED_TOWNSHIP, MOVED_VILLAGE, NOT_YOURS, OutOfScope
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def persons(specs):
 def test_upsert_creates_records_each_with_a_creating_version(engine, persons, make_person):
     rows = [make_person(), make_person(phone="13800000000")]
     with engine.begin() as conn:
-        counts = upsert(conn, persons, rows, Provenance("import", "a.csv"))
+        counts = upsert(conn, persons, rows, Provenance("import", "a.csv"), scope=DISTRICT)
     assert (counts.created, counts.updated, counts.unchanged) == (2, 0, 0)
     with engine.connect() as conn:
         record = get_by_key(conn, persons, rows[1]["id_number"])
@@ -43,9 +44,9 @@ def test_upsert_creates_records_each_with_a_creating_version(engine, persons, ma
 def test_reimporting_the_same_rows_writes_nothing(engine, persons, make_person):
     rows = [make_person(), make_person()]
     with engine.begin() as conn:
-        upsert(conn, persons, rows, Provenance("import"))
+        upsert(conn, persons, rows, Provenance("import"), scope=DISTRICT)
     with engine.begin() as conn:
-        counts = upsert(conn, persons, rows, Provenance("import"))
+        counts = upsert(conn, persons, rows, Provenance("import"), scope=DISTRICT)
     with engine.connect() as conn:
         versions = conn.execute(select(func.count()).select_from(RecordVersion)).scalar_one()
     assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
@@ -55,10 +56,10 @@ def test_reimporting_the_same_rows_writes_nothing(engine, persons, make_person):
 def test_a_changed_value_makes_a_version_with_old_and_new(engine, persons, make_person):
     row = make_person(phone="13800000000")
     with engine.begin() as conn:
-        upsert(conn, persons, [row], Provenance("seed"))
+        upsert(conn, persons, [row], Provenance("seed"), scope=DISTRICT)
     changed = {"id_number": row["id_number"], "phone": "13900000000", "education": "高中"}
     with engine.begin() as conn:
-        counts = upsert(conn, persons, [changed], Provenance("import", "b.xlsx", actor_id=2))
+        counts = upsert(conn, persons, [changed], Provenance("import", "b.xlsx", actor_id=2), scope=DISTRICT)
     with engine.connect() as conn:
         record = get_by_key(conn, persons, row["id_number"])
         versions = history(conn, record["_id"])
@@ -76,15 +77,15 @@ def test_a_changed_value_makes_a_version_with_old_and_new(engine, persons, make_
 def test_edit_with_a_stale_version_is_refused(engine, persons, make_person):
     row = make_person()
     with engine.begin() as conn:
-        upsert(conn, persons, [row], Provenance("seed"))
+        upsert(conn, persons, [row], Provenance("seed"), scope=DISTRICT)
         rid = get_by_key(conn, persons, row["id_number"])["_id"]
     with engine.begin() as conn:
         assert update_record(conn, persons, rid, 1, {"phone": "13700000000"},
-                             Provenance("edit")) == 2
+                             Provenance("edit"), scope=DISTRICT) == 2
     with engine.begin() as conn, pytest.raises(StaleRecord):
-        update_record(conn, persons, rid, 1, {"phone": "13600000000"}, Provenance("edit"))
+        update_record(conn, persons, rid, 1, {"phone": "13600000000"}, Provenance("edit"), scope=DISTRICT)
     with engine.begin() as conn:
-        update_record(conn, persons, rid, 2, {"phone": None}, Provenance("edit"))
+        update_record(conn, persons, rid, 2, {"phone": None}, Provenance("edit"), scope=DISTRICT)
     with engine.connect() as conn:
         record = get_by_key(conn, persons, row["id_number"])
         versions = history(conn, rid)
@@ -93,12 +94,57 @@ def test_edit_with_a_stale_version_is_refused(engine, persons, make_person):
     assert versions[0]["new"] == {"phone": None}
 
 
+ZS, ZS_V, ZS_V2 = "500118001", "500118001001", "500118001002"
+SL, SL_V = "500118002", "500118002001"
+
+
+def test_a_scoped_writer_keeps_records_in_her_org_units(engine, persons, make_person):
+    """A village keeps its records in the village, a township in the township; the district moves them."""
+    mine, theirs = make_person(), make_person(township_code=SL, village_code=SL_V)
+    with engine.begin() as conn:
+        upsert(conn, persons, [mine, theirs], Provenance("seed"), scope=DISTRICT)
+        ids = {p["id_number"]: get_by_key(conn, persons, p["id_number"])["_id"] for p in (mine, theirs)}
+    village, township = Scope(ZS, ZS_V), Scope(ZS)
+    refused = [
+        (village, mine, {"village_code": ZS_V2}, {"village_code": MOVED_VILLAGE}),
+        (village, mine, {"township_code": SL, "village_code": SL_V},
+         {"township_code": MOVED_TOWNSHIP, "village_code": MOVED_VILLAGE}),
+        (township, mine, {"township_code": SL, "village_code": SL_V},
+         {"township_code": MOVED_TOWNSHIP, "village_code": FOREIGN_VILLAGE}),
+        (township, mine, {"village_code": SL_V}, {"village_code": FOREIGN_VILLAGE}),
+        (township, theirs, {"phone": "13700000000"}, {"township_code": NOT_YOURS}),
+    ]
+    for scope, person, changes, errors in refused:
+        with engine.begin() as conn, pytest.raises(OutOfScope) as caught:
+            update_record(conn, persons, ids[person["id_number"]], 1, changes, Provenance("visit"),
+                          scope=scope)
+        assert caught.value.errors == errors
+        with engine.begin() as conn, pytest.raises(OutOfScope):  # the bulk path says the same
+            upsert(conn, persons, [{"id_number": person["id_number"], **changes}], Provenance("writeback"),
+                   scope=scope)
+    with engine.begin() as conn, pytest.raises(OutOfScope):  # nor does it make records elsewhere
+        upsert(conn, persons, [make_person(township_code=SL, village_code=SL_V)], Provenance("writeback"),
+               scope=township)
+    with engine.connect() as conn:
+        assert [get_by_key(conn, persons, p["id_number"])["_version"] for p in (mine, theirs)] == [1, 1]
+        assert count(conn, Query(persons)) == 2
+    with engine.begin() as conn:
+        assert update_record(conn, persons, ids[mine["id_number"]], 1, {"phone": "13700000000"},
+                             Provenance("visit"), scope=village) == 2
+        assert update_record(conn, persons, ids[mine["id_number"]], 2, {"village_code": ZS_V2},
+                             Provenance("edit"), scope=township) == 3
+        assert update_record(conn, persons, ids[mine["id_number"]], 3,
+                             {"township_code": SL, "village_code": SL_V}, Provenance("edit"),
+                             scope=DISTRICT) == 4
+        assert get_by_key(conn, persons, mine["id_number"])["_township"] == SL
+
+
 def test_reads_are_scoped_and_filtered(engine, persons, make_person):
     rows = [make_person(), make_person(gender="女", birth_date="1985-03-15"),
             make_person(township_code="500118108", village_code="500118108001")]
     rows[1]["id_number"] = rows[1]["id_number"][:16] + "2" + rows[1]["id_number"][17:]
     with engine.begin() as conn:
-        upsert(conn, persons, rows, Provenance("seed"))
+        upsert(conn, persons, rows, Provenance("seed"), scope=DISTRICT)
     with engine.connect() as conn:
         own = page(conn, Query(persons, Scope(township="500118001")))
         other = page(conn, Query(persons, Scope(township="500118001"),
@@ -116,7 +162,7 @@ def test_reads_are_scoped_and_filtered(engine, persons, make_person):
 def test_keyset_pages_cover_every_record_once(engine, persons, make_person):
     rows = [make_person() for _ in range(7)]
     with engine.begin() as conn:
-        upsert(conn, persons, rows, Provenance("seed"))
+        upsert(conn, persons, rows, Provenance("seed"), scope=DISTRICT)
     seen, after = [], None
     with engine.connect() as conn:
         while batch := page(conn, Query(persons), after=after, limit=3):
@@ -150,6 +196,6 @@ def test_report_filter_conditions(engine, persons, make_person, condition, expec
     for name, first17 in (("b", "50011819950315901"), ("c", "50011820010315903")):
         rows[name]["id_number"] = first17 + id_check_char(first17)
     with engine.begin() as conn:
-        upsert(conn, persons, list(rows.values()), Provenance("import", "t.csv"))
+        upsert(conn, persons, list(rows.values()), Provenance("import", "t.csv"), scope=DISTRICT)
         found = {r["_key"] for r in page(conn, Query(persons, conditions=(condition,)), limit=50)}
     assert found == {rows[name]["id_number"] for name in expected}

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from runtime.ledger_store import Provenance, get, history, update_record
 from runtime.models import Task, User, WritebackConflict
+from runtime.org_scope import DISTRICT
 from runtime.prefill import task_page
 from runtime.reports import ReportError
 from runtime.submission import TaskInvalid, return_task, submit_task
@@ -80,7 +81,7 @@ def test_a_newer_ledger_value_is_not_overwritten_but_recorded(load_task, distric
         # Meanwhile a ledger import changes the same phone.
         record = get(conn, persons, row.record_id)
         update_record(conn, persons, row.record_id, record["_version"], {"phone": "13911112222"},
-                      Provenance("import", "民政系统.xlsx"))
+                      Provenance("import", "民政系统.xlsx"), scope=DISTRICT)
         result = submit_task(conn, specs, spec, task, filler, report)
         assert (result.written.records, result.written.conflicts) == (0, 1)
         assert get(conn, persons, row.record_id)["phone"] == "13911112222"
@@ -118,7 +119,7 @@ def test_the_keeper_settles_a_conflict_either_way(load_task, district, specs, se
                        expected_version=0)
             record = get(conn, persons, row.record_id)
             update_record(conn, persons, row.record_id, record["_version"], {"phone": "13911112222"},
-                          Provenance("import", "民政系统.xlsx"))
+                          Provenance("import", "民政系统.xlsx"), scope=DISTRICT)
         assert submit_task(conn, specs, spec, task, filler, report).written.conflicts == 2
         first, second = conn.execute(select(WritebackConflict.id).order_by(WritebackConflict.id)).scalars()
         keeper = conn.execute(select(User.id).where(User.username == "keeper")).scalar_one()

@@ -108,6 +108,7 @@ def test_one_township_drills_down(district, specs, report, load_task):
 
 def test_a_submitted_township_stays_as_submitted_when_the_ledger_changes(district, specs, report, load_task):
     from runtime.ledger_store import Provenance, get, upsert
+    from runtime.org_scope import DISTRICT
 
     persons = specs.ledgers["person"]
     with district.begin() as conn:
@@ -118,7 +119,7 @@ def test_a_submitted_township_stays_as_submitted_when_the_ledger_changes(distric
         record = get(conn, persons, record_id)
         upsert(conn, persons, [{"id_number": record["_key"], "disability_category": "多重"
                                 if record.get("disability_category") != "多重" else "视力"}],
-               Provenance("import", "残联系统同步"))
+               Provenance("import", "残联系统同步"), scope=DISTRICT)
         after = summarize(conn, specs, spec, report_row, by="disability_category")
     assert [(ln.code, ln.rows) for ln in after.pivot] == [(ln.code, ln.rows) for ln in before.pivot]
 

@@ -18,6 +18,7 @@ from runtime.access import Viewer
 from runtime.cli import main
 from runtime.ledger_store import Provenance, update_record, upsert
 from runtime.models import Record, WarningCount
+from runtime.org_scope import DISTRICT
 from tests.conftest import SPECS_ROOT, make_id_number
 
 ZS, SL = "500118001", "500118002"  # 中山路街道, 胜利路街道
@@ -45,7 +46,7 @@ def store(engine, specs, ledger: str, rows: list[dict], at: datetime | None = No
     """Write rows into a ledger through the store."""
     prov = Provenance("import", at=at) if at else Provenance("import")
     with engine.begin() as conn:
-        upsert(conn, specs.ledgers[ledger], rows, prov)
+        upsert(conn, specs.ledgers[ledger], rows, prov, scope=DISTRICT)
 
 
 def land(n: int, village: str = ZS_V, **fields) -> dict:
@@ -132,7 +133,7 @@ def test_check_digit_results_follow_later_edits(engine, specs, rules, make_perso
     with engine.begin() as conn:
         record = conn.execute(Record.__table__.select().where(Record.ledger == "person")).one()
         update_record(conn, specs.ledgers["person"], record.id, record.version,
-                      {"disability_cert_no": cert}, Provenance("edit"))
+                      {"disability_cert_no": cert}, Provenance("edit"), scope=DISTRICT)
     assert counts(engine, specs, rule) == {}
     store(engine, specs, "person", [make_person(disability_cert_no=12345)])  # a number from an old system
     assert counts(engine, specs, rule) == {ZS: 1}

@@ -13,6 +13,7 @@ from runtime.clock import local_today
 from runtime.dispatch import dispatch
 from runtime.ledger_store import Provenance, get, update_record
 from runtime.models import User, WritebackConflict
+from runtime.org_scope import DISTRICT
 from runtime.prefill import task_page
 from runtime.reports import Actor, create_report
 from runtime.submission import submit_task
@@ -49,7 +50,7 @@ def _conflict(engine, specs) -> int:
         persons = specs.ledgers["person"]
         record = get(conn, persons, row.record_id)
         update_record(conn, persons, row.record_id, record["_version"], {"phone": "13911112222"},
-                      Provenance("import", "民政系统.xlsx"))
+                      Provenance("import", "民政系统.xlsx"), scope=DISTRICT)
         submit_task(conn, specs, spec, task, filler, report)
         return row.record_id
 

@@ -209,3 +209,44 @@ def test_a_typed_certificate_number_never_tests_a_guess_of_the_id(fresh_client, 
     answers = {fresh_client.post(url, data={"disability_cert_no": guess + digits}).get_data(as_text=True)
                for guess in (data["id_number"], make_id_number("19010101", 1))}
     assert len(answers) == 1, answers
+
+
+@pytest.mark.parametrize("move", [
+    {"township_code": "500118002", "village_code": "500118002001"},  # another township's village
+    {"village_code": "500118001002"},  # another village of her own township
+    {"village_code": "500118002001", "township_code": None},  # a village alone carries its township
+])
+def test_a_grid_worker_cannot_move_a_record_out_of_her_village(
+        fresh_client, fresh_auth, form_values, engine, move):
+    """The org unit of a record is hers to keep: the move is refused next to the field, nothing changes."""
+    mine = _village_record(engine, "500118001001")
+    before = _record(engine, mine)
+    fresh_auth.login("wangge")
+    form = form_values(fresh_client.get(f"/ledgers/person/records/{mine}/edit").get_data(as_text=True))
+    posted = {k: v for k, v in (form | move | {"occupation": "个体经营"}).items() if v is not None}
+    response = fresh_client.post(f"/ledgers/person/records/{mine}/edit", data=posted)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    field = next(iter(move))
+    assert re.search(rf'<div class="field-error" id="err-{field}" role="alert">[^<]*不在您的管辖范围', page)
+    assert 'value="个体经营"' in page, "what she typed is kept"
+    assert _record(engine, mine) == before
+    assert fresh_client.get(f"/ledgers/person/records/{mine}").status_code == 200
+
+
+def test_a_keeper_may_move_a_record_to_another_township(fresh_client, edit_form, engine, person):
+    """Keepers work district-wide: moving a record between townships is theirs to do."""
+    move = {"township_code": "500118002", "village_code": "500118002001"}
+    response = fresh_client.post(f"/ledgers/person/records/{person}/edit", data=edit_form | move)
+    assert response.status_code == 302
+    data, _version = _record(engine, person)
+    assert (data["township_code"], data["village_code"]) == ("500118002", "500118002001")
+
+
+def test_the_inline_check_tells_a_grid_worker_the_village_is_not_hers(fresh_client, fresh_auth, engine):
+    mine = _village_record(engine, "500118001001")
+    fresh_auth.login("wangge")
+    response = fresh_client.post(f"/ledgers/person/records/{mine}/check/village_code",
+                                 data={"township_code": ZHONGSHANLU, "village_code": "500118001002"},
+                                 headers={"HX-Request": "true"})
+    assert "不在您的管辖范围" in response.get_data(as_text=True)

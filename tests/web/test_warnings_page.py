@@ -10,6 +10,7 @@ from sqlalchemy import select
 from runtime import warnings
 from runtime.ledger_store import Provenance, upsert
 from runtime.models import Record
+from runtime.org_scope import DISTRICT
 
 ZS, SL = "500118001", "500118002"
 ZS_V, SL_V = "500118001001", "500118002001"
@@ -26,7 +27,7 @@ def transfer(n: int, village: str, area: float = 20.0, arrears: float = 300.0) -
 def store(engine, specs, ledger: str, rows: list[dict]) -> None:
     """Write rows into a ledger through the store."""
     with engine.begin() as conn:
-        upsert(conn, specs.ledgers[ledger], rows, Provenance("import"))
+        upsert(conn, specs.ledgers[ledger], rows, Provenance("import"), scope=DISTRICT)
 
 
 def cells(page: str, rule: str) -> dict[str, str]:
