@@ -336,7 +336,8 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, IsADirectoryError):
         return f"这是一个目录，不是文件：{exc.filename}"
     if isinstance(exc, PermissionError):
-        return f"没有权限读写：{exc.filename}"
+        # An OS refusal names its file; the run-time refusals (EXPORT_ROLES …) carry their own message.
+        return f"没有权限读写：{exc.filename}" if exc.filename else str(exc)
     if isinstance(exc, RecursionError):
         return "内容嵌套层数过深，无法处理（如 JSON 中数组或对象层层嵌套）"
     if isinstance(exc, MemoryError):

@@ -339,7 +339,10 @@ def import_upload(code: str):
     folder = jobs.upload_dir()
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{uuid.uuid4().hex}{Path(filename).suffix.lower()[:10]}"
-    upload.save(folder / stored)
+    try:
+        upload.save(folder / stored)
+    finally:
+        upload.close()  # a large upload is spooled to a temporary file: free it now, not at exit
     params = {"ledger": ledger.code, "upload": stored, "filename": filename, "user_id": current_user.id,
               "max_bytes": current_app.config["MAX_UPLOAD_BYTES"]}
     title = _("导入%(ledger)s：%(file)s", ledger=ledger.title, file=filename)

@@ -47,6 +47,15 @@ def test_import_and_export_round_trip(cli_env, capsys):
     assert "导入失败" in capsys.readouterr().err
 
 
+def test_export_refused_to_a_reviewer_says_so_in_chinese(cli_env, capsys):
+    """A role without bulk export gets the refusal itself, not an empty file name or a traceback."""
+    main(["init", "--quiet"])
+    assert main(["export-ledger", "person", str(cli_env / "p.csv"), "--user", "reviewer"]) == 1
+    err = capsys.readouterr().err
+    assert "不能批量导出台账" in err and "None" not in err and "Traceback" not in err
+    assert not (cli_env / "p.csv").exists()
+
+
 def test_warnings_refresh_counts_and_keeps_the_warnings(cli_env, capsys):
     """The nightly command (of the console script, `web.cli`) counts every rule, or one ledger's."""
     from sqlalchemy import select
