@@ -1,8 +1,9 @@
 """District-scale benchmarks of the ledger side, on SQLite and PostgreSQL; prints JSON results.
 
-Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--only builder]`).
-PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench` database on
-127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
+Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--only builder|load]
+[--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench`
+database on 127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
+The deadline-day load test (`bench/load.py`, gunicorn with 4 workers) runs last, `--seconds` long.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
 from bench.builder_bench import bench_admission_check, bench_analyze, bench_template_import  # noqa: E402
 from bench.export_bench import bench_report_export  # noqa: E402
+from bench.load import bench_load  # noqa: E402
 from bench.runtime_bench import bench_tasks, bench_validate  # noqa: E402
 from bench.summary_bench import bench_summary  # noqa: E402
 from builder.specs import load_specs  # noqa: E402
@@ -271,13 +273,28 @@ def bench_import(backend: str, specs, files: tuple[Path, Path], runs: int = 3) -
             engine.dispose()
 
 
+def run_load(backend: str, seconds: int) -> None:
+    """Run the deadline-day load test on one backend; a server or database that fails is a failed result."""
+    try:
+        bench_load(report, backend, seconds=seconds)
+    except (psycopg.OperationalError, RuntimeError) as exc:
+        report("load_deadline_day", 0, "ms", "0 errors, 0 lost saves", backend, False, error=str(exc))
+
+
 def main() -> int:
     """Run the benchmarks and print the results as one JSON document."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
-    parser.add_argument("--only", choices=["builder"], help="只跑报表设计与准入部分（不生成全区数据）")
+    parser.add_argument("--only", choices=["builder", "load"],
+                        help="只跑报表设计与准入部分（builder，不生成全区数据），或只跑截止日高峰压测（load）")
+    parser.add_argument("--seconds", type=int, default=120, help="截止日高峰压测的时长（秒），默认 120")
     args = parser.parse_args()
     backends = args.backend or ["sqlite", "postgresql"]
+    if args.only == "load":
+        for backend in backends:
+            run_load(backend, args.seconds)
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
     specs = load_specs(ROOT / "form_specs")
     names = {u.code: u.name for u in specs.org_units.values()}
     bench_analyze(report, specs)
@@ -312,6 +329,9 @@ def main() -> int:
         # The pandas comparison reads files, not the database: once is enough.
         bench_summary(report, backend, engine, specs, compare=backend == backends[0])
         engine.dispose()
+    for backend in backends:
+        settle()
+        run_load(backend, args.seconds)
     print(json.dumps(results, ensure_ascii=False, indent=2))
     if os.environ.get("BENCH_KEEP_DATA") is None:
         shutil.rmtree(DATA, ignore_errors=True)
