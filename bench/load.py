@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load_check import check_saves  # noqa: E402
+from bench.load_costs import capacity, request_costs  # noqa: E402
 from bench.load_server import CpuMeter, Gunicorn, PgActivity, Profiler, served, worker_ms_by_kind  # noqa: E402
 from bench.load_setup import drop_database, fresh_database, prepare, seed_demo, temporary_folder  # noqa: E402
 from bench.load_users import run_users  # noqa: E402
@@ -87,6 +88,7 @@ def _bench_load(report: Callable | None, backend: str, seconds: int, users: int,
             seed_demo(env)
             plan = prepare(url, specs, users, folder, import_files=max(3, min(20, seconds // 8)))
             with Gunicorn(env, folder, WORKERS) as server:
+                costs = asyncio.run(request_costs(server.base, plan, server.pids))
                 pg = PgActivity(url) if backend == "postgresql" else None
                 meter = CpuMeter({"gunicorn": server.pids, **({"postgresql": lambda: pg.pids} if pg else {})})
                 spy = Profiler(server.process.pid, folder) if profile else None
@@ -101,7 +103,8 @@ def _bench_load(report: Callable | None, backend: str, seconds: int, users: int,
                 finally:
                     measured = {"cpu_cores": meter.stop(), "postgresql_backends": pg.stop() if pg else None,
                                 "workers_profile": spy.stop() if spy else None}
-                measured.update(worker_timeouts=server.worker_timeouts(), log_tail=server.error_tail(40))
+                measured.update(worker_timeouts=server.worker_timeouts(), log_tail=server.error_tail(40),
+                                costs=costs)
             measured["requests"] = served(server.access_log)  # complete once the server has stopped
             saved = check_saves(url, specs, plan, saves)
             if keep is not None:
@@ -142,6 +145,9 @@ def _result(backend: str, plan, stats, saved: dict, run: dict, measured: dict) -
                    "worker_busy_share": round(worker_ms / (WORKERS * run["elapsed"] * 1000), 3),
                    "queued_share_of_latency": round(1 - worker_ms / client_ms, 3) if client_ms else None,
                    "worker_ms_by_kind": worker_ms_by_kind(requests)},
+        "cpu_ms_per_request": measured["costs"],
+        "capacity": capacity(measured["costs"], len(plan.fillers), _township_share(plan),
+                             measured["cpu_cores"]["cores"]),
         "cpu_cores": measured["cpu_cores"], "workers_profile": measured["workers_profile"],
         "postgresql_backends": measured["postgresql_backends"],
         "error_examples": {**summary["error_examples"],
@@ -151,6 +157,11 @@ def _result(backend: str, plan, stats, saved: dict, run: dict, measured: dict) -
         result["server_log_tail"] = measured["log_tail"]
     result["limits"] = limits(result)
     return result
+
+
+def _township_share(plan) -> float:
+    """Return the share of fillers who are township staff (their grid pages hold 50 rows)."""
+    return sum(f.username.count("_") == 2 for f in plan.fillers) / max(len(plan.fillers), 1)
 
 
 def _imports(rows: list[dict]) -> dict:
@@ -189,6 +200,16 @@ def limits(r: dict) -> str:
     if shares:
         said.append("按 py-spy 采样，worker 忙时在：" + "、".join(f"{name} {share:.0%}"
                                                           for name, share in shares))
+    costs, room = r.get("cpu_ms_per_request") or {}, r.get("capacity") or {}
+    if room:
+        said.append(
+            f"单个请求的服务器 CPU（压测前逐个测得）：登录 {costs['login_and_task_list']:.0f} ms、"
+            f"打开 50 行的网格 {costs['grid_open_50_rows']:.0f} ms、保存一格 {costs['cell_save']:.0f} ms；"
+            f"{r['people']['fillers']} 人进入（登录并打开网格）共需 "
+            f"{room['arrival_cpu_seconds']:.0f} CPU 秒，"
+            f"{cores} 核上至少 {room['arrival_seconds_at_least']:.0f} 秒；之后每 4 秒一格的填报需要 "
+            f"{room['typing_cores_needed']:.2f} 核（每秒 {room['saves_per_second_offered']:.0f} 次保存），"
+            f"{cores} 核独占时最多每秒约 {room['saves_per_second_possible']:.0f} 次")
     waits = r.get("postgresql_backends") or {}
     if waits:
         active = sum(v for k, v in waits.items() if k.startswith("active"))

@@ -90,6 +90,8 @@ class Plan:
     import_files: list[Path]
     #: task id → report spec, to read the saved values back in the app's own terms.
     specs_by_task: dict[int, ReportSpec] = field(default_factory=dict)
+    #: A grid worker of a village no simulated user fills, to measure what one save costs.
+    probe: Filler | None = None
 
 
 def fresh_database(backend: str, folder: Path) -> str:
@@ -135,14 +137,14 @@ def prepare(url: str, specs: SpecSet, users: int, folder: Path, import_files: in
             session.execute(update(Task).where(Task.state.in_(OPEN_STATES)).values(deadline=today))
             tasks = _open_tasks(session, specs)
             password = secrets.token_urlsafe(12)
-            fillers = _fillers(session, specs, tasks, users, _production_hash(password))
+            fillers, probe = _fillers(session, specs, tasks, users, _production_hash(password))
             specs_by_task = {task.id: spec for task, spec, _rows in tasks}
         files = _import_files(engine, specs, folder, import_files, rng)
     finally:
         engine.dispose()
     return Plan(password=password, fillers=fillers,
                 departments=[("canlian", TOWNSHIP_REPORT), ("minzheng", VILLAGE_REPORT)], keeper="keeper",
-                import_files=files, specs_by_task=specs_by_task)
+                import_files=files, specs_by_task=specs_by_task, probe=probe)
 
 
 def _production_hash(password: str) -> str:
@@ -207,24 +209,30 @@ def _asked(spec: ReportSpec) -> tuple[Asked, ...]:
 
 
 def _fillers(session: Session, specs: SpecSet, tasks: list[tuple[Task, ReportSpec, list[str]]], users: int,
-             password_hash: str) -> list[Filler]:
+             password_hash: str) -> tuple[list[Filler], Filler | None]:
     """Make one account per simulated filler and give each a slice of rows no one else edits.
 
     Half the users (at most one per village) are the grid workers of the villages with the most
     rows; the rest are township staff, spread over the township tasks by their number of rows.
+    The next village, if any, gets the probe's account.
     """
     villages = sorted((t for t in tasks if specs.org_units[t[0].org_unit_code].level == "village"),
-                      key=lambda t: -len(t[2]))[:users // 2]
+                      key=lambda t: -len(t[2]))
+    spare = villages[users // 2] if len(villages) > users // 2 else None
+    villages = villages[:users // 2]
     townships = [t for t in tasks if specs.org_units[t[0].org_unit_code].level != "village"]
     shares = _apportion(users - len(villages), [len(rows) for _t, _s, rows in townships])
     fillers = []
     for task, spec, rows in villages:
         fillers.append(Filler(f"load_{task.org_unit_code}", task.id, rows, _asked(spec)))
+    probe = None
+    if spare:
+        probe = Filler(f"probe_{spare[0].org_unit_code}", spare[0].id, spare[2], _asked(spare[1]))
     for (task, spec, rows), n in zip(townships, shares, strict=True):
         for k in range(n):  # n never exceeds the rows: every slice holds at least one
             fillers.append(Filler(f"load_{task.org_unit_code}_{k + 1}", task.id,
                                   rows[len(rows) * k // n:len(rows) * (k + 1) // n], _asked(spec)))
-    for f in fillers:
+    for f in fillers + ([probe] if probe else []):
         task = session.get(Task, f.task_id)
         unit = specs.org_units[task.org_unit_code]
         session.add(User(username=f.username, display_name=f"{unit.name}压测用户",
@@ -234,7 +242,7 @@ def _fillers(session: Session, specs: SpecSet, tasks: list[tuple[Task, ReportSpe
     session.execute(update(User).where(User.username.in_(("canlian", "minzheng", "keeper")))
                     .values(password_hash=password_hash))
     session.flush()
-    return [f for f in fillers if f.refs]
+    return [f for f in fillers if f.refs], probe
 
 
 def _apportion(total: int, weights: list[int]) -> list[int]:
