@@ -90,8 +90,9 @@ def _bench_load(report: Callable | None, backend: str, seconds: int, users: int,
             with Gunicorn(env, folder, WORKERS) as server:
                 costs = asyncio.run(request_costs(server.base, plan, server.pids))
                 pg = PgActivity(url) if backend == "postgresql" else None
-                meter = CpuMeter({"gunicorn": server.pids, **({"postgresql": lambda: pg.pids} if pg else {})})
                 spy = Profiler(server.process.pid, folder) if profile else None
+                meter = CpuMeter({"gunicorn": server.pids, **({"postgresql": lambda: pg.pids} if pg else {}),
+                                  **({"py_spy": spy.pids} if spy else {})})
                 for part in (meter, pg):
                     if part is not None:
                         part.start()
@@ -178,7 +179,8 @@ def limits(r: dict) -> str:
     cpu, server = r["cpu_cores"], r["server"]
     cores, busy = cpu["cores"], server["worker_busy_share"]
     machine = cpu["machine"] / cores
-    others = max(0.0, cpu["machine"] - cpu["gunicorn"] - cpu.get("postgresql", 0) - cpu["load_generator"])
+    ours = ("gunicorn", "postgresql", "py_spy", "load_generator")
+    others = max(0.0, cpu["machine"] - sum(cpu.get(name, 0) for name in ours))
     on_cpu = cpu["gunicorn"] / max(busy * r["workers"], 1e-9)
     if machine >= 0.85:
         verdict = (f"瓶颈是 CPU：{cores} 核平均 {machine:.0%} 忙，gunicorn 用 {cpu['gunicorn']:.2f} 核；"
@@ -191,7 +193,9 @@ def limits(r: dict) -> str:
     said = [verdict,
             f"CPU 分配：gunicorn {cpu['gunicorn']:.2f} 核"
             + (f"、PostgreSQL 后端 {cpu['postgresql']:.2f} 核" if "postgresql" in cpu else "")
-            + f"、压测客户端 {cpu['load_generator']:.2f} 核、机器上其他进程 {others:.2f} 核",
+            + f"、压测客户端 {cpu['load_generator']:.2f} 核"
+            + (f"、py-spy {cpu['py_spy']:.2f} 核" if "py_spy" in cpu else "")
+            + f"、机器上其他进程 {others:.2f} 核",
             f"客户端耗时中 {server['queued_share_of_latency'] or 0:.0%} 是在排队等空闲 worker"]
     spent = list(server["worker_ms_by_kind"].items())[:4]
     said.append("worker 时间花在：" + "、".join(

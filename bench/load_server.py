@@ -212,7 +212,9 @@ class CpuMeter:
         me = psutil.Process().cpu_times()
         result["load_generator"] = (me.user + me.system - self.self0.user - self.self0.system) / wall
         m0, m1 = self.machine0, psutil.cpu_times()
-        busy = lambda t: sum(t) - t.idle - getattr(t, "iowait", 0)  # noqa: E731
+        # Linux counts guest time inside user time already; idle and waiting for disk are not busy.
+        busy = lambda t: (sum(t) - t.idle - getattr(t, "iowait", 0)  # noqa: E731
+                          - getattr(t, "guest", 0) - getattr(t, "guest_nice", 0))
         result["machine"] = (busy(m1) - busy(m0)) / wall
         result["cores"] = psutil.cpu_count()
         result["seconds"] = wall
@@ -292,6 +294,10 @@ class Profiler:
              "--threads", "--rate", str(self.rate), "--duration", str(seconds), "--format", "raw",
              "--output", str(self.output)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+    def pids(self) -> list[int]:
+        """Return py-spy's pid while it runs (its own CPU is part of the figures)."""
+        return [self.process.pid] if self.process and self.process.poll() is None else []
 
     def stop(self) -> dict:
         """Wait for py-spy; return the share of worker samples per category, busy samples only."""
