@@ -300,9 +300,11 @@ class Profiler:
         return [self.process.pid] if self.process and self.process.poll() is None else []
 
     def stop(self) -> dict:
-        """Wait for py-spy; return the share of worker samples per category, busy samples only."""
+        """Stop py-spy; return the share of worker samples per category, busy samples only."""
         if self.process is None:
             return {"error": self.problem}
+        if self.process.poll() is None:  # the run ended early: py-spy writes what it has on Ctrl-C
+            self.process.send_signal(signal.SIGINT)
         try:
             _out, err = self.process.communicate(timeout=120)
         except subprocess.TimeoutExpired:
