@@ -182,9 +182,11 @@ def limits(r: dict) -> str:
     ours = ("gunicorn", "postgresql", "py_spy", "load_generator")
     others = max(0.0, cpu["machine"] - sum(cpu.get(name, 0) for name in ours))
     on_cpu = cpu["gunicorn"] / max(busy * r["workers"], 1e-9)
-    if machine >= 0.85:
+    if machine >= 0.85:  # 4 workers on 2 cores: a busy worker gets at most half a core
+        most = min(1, cores / r["workers"])
         verdict = (f"瓶颈是 CPU：{cores} 核平均 {machine:.0%} 忙，gunicorn 用 {cpu['gunicorn']:.2f} 核；"
-                   f"worker 处理请求时只有 {min(on_cpu, 1):.0%} 的时间真正在 CPU 上，其余在等 CPU")
+                   f"{r['workers']} 个 worker 分 {cores} 核，忙着的 worker 至多 {most:.0%} 的时间"
+                   f"能在 CPU 上，实测 {min(on_cpu, 1):.0%}，其余在等 CPU")
     elif busy >= 0.85:
         verdict = (f"瓶颈是 {r['workers']} 个同步 worker：它们 {busy:.0%} 的时间在处理请求，而 CPU 未满"
                    f"（{machine:.0%}），处理请求时多在等数据库或锁")
@@ -221,6 +223,8 @@ def limits(r: dict) -> str:
         said.append(f"PostgreSQL 平均 {active:.2f} 个后端在执行语句、{locked:.2f} 个在等锁，数据库不是瓶颈"
                     if active < 1 and locked < 0.1 else
                     f"PostgreSQL 平均 {active:.2f} 个后端在执行语句、{locked:.2f} 个在等锁")
+        if active < 1 and dict(shares).get("database", 0) >= 0.2:
+            said.append("worker 在数据库驱动里的时间多是在等回答：每条语句一个往返，CPU 满时后端要排队等核")
     if others >= 0.3:
         said.append(f"注意：机器上其他进程用了 {others:.2f} 核，与本压测无关，各项数字因此偏悲观")
     if cpu["load_generator"] > 0.8:
