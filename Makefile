@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -16,6 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The benchmarks' own tools (gunicorn, aiohttp, psutil, py-spy for the load test), on top of dev.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
 run: install
 	$(BIN)/yibiaotong init --quiet
 	$(BIN)/yibiaotong seed --scale demo --if-empty
@@ -25,7 +31,7 @@ test: install
 	$(BIN)/yibiaotong check-specs
 	$(BIN)/pytest -q
 
-bench: install
+bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 
 lint: install

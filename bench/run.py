@@ -1,8 +1,9 @@
 """District-scale benchmarks of the ledger side, on SQLite and PostgreSQL; prints JSON results.
 
-Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--only builder]`).
-PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench` database on
-127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
+Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--only builder|load]
+[--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench`
+database on 127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
+The deadline-day load test (`bench/load.py`, gunicorn with 4 workers) runs last, `--seconds` long.
 """
 
 from __future__ import annotations
@@ -271,13 +272,34 @@ def bench_import(backend: str, specs, files: tuple[Path, Path], runs: int = 3) -
             engine.dispose()
 
 
+def run_load(backend: str, seconds: int) -> None:
+    """Run the deadline-day load test on one backend; a server or database that fails is a failed result."""
+    try:  # its tools (gunicorn, aiohttp …) are the `bench` extra, which `make bench` installs
+        from bench.load import bench_load
+    except ImportError as exc:
+        report("load_deadline_day", 0, "ms", "0 errors, 0 lost saves", backend, False,
+               error=f"缺少压测所需的包（{exc.name}）：请用 make bench，或 pip install -e '.[bench]'")
+        return
+    try:
+        bench_load(report, backend, seconds=seconds)
+    except (psycopg.OperationalError, RuntimeError) as exc:
+        report("load_deadline_day", 0, "ms", "0 errors, 0 lost saves", backend, False, error=str(exc))
+
+
 def main() -> int:
     """Run the benchmarks and print the results as one JSON document."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
-    parser.add_argument("--only", choices=["builder"], help="只跑报表设计与准入部分（不生成全区数据）")
+    parser.add_argument("--only", choices=["builder", "load"],
+                        help="只跑报表设计与准入部分（builder，不生成全区数据），或只跑截止日高峰压测（load）")
+    parser.add_argument("--seconds", type=int, default=120, help="截止日高峰压测的时长（秒），默认 120")
     args = parser.parse_args()
     backends = args.backend or ["sqlite", "postgresql"]
+    if args.only == "load":
+        for backend in backends:
+            run_load(backend, args.seconds)
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
     specs = load_specs(ROOT / "form_specs")
     names = {u.code: u.name for u in specs.org_units.values()}
     bench_analyze(report, specs)
@@ -312,6 +334,9 @@ def main() -> int:
         # The pandas comparison reads files, not the database: once is enough.
         bench_summary(report, backend, engine, specs, compare=backend == backends[0])
         engine.dispose()
+    for backend in backends:
+        settle()
+        run_load(backend, args.seconds)
     print(json.dumps(results, ensure_ascii=False, indent=2))
     if os.environ.get("BENCH_KEEP_DATA") is None:
         shutil.rmtree(DATA, ignore_errors=True)
