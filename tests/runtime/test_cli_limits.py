@@ -37,7 +37,7 @@ def env(tmp_path):
     return values
 
 
-def _refused_without_traceback(done: subprocess.CompletedProcess, *words: str) -> None:
+def assert_refused(done: subprocess.CompletedProcess, *words: str) -> None:
     assert done.returncode in (1, 2), (done.returncode, done.stderr[-2000:])
     assert "Traceback" not in done.stderr and "panicked" not in done.stderr, done.stderr[-2000:]
     for word in words:
@@ -53,29 +53,29 @@ def test_a_bomb_is_refused_by_the_import_and_the_analysis_under_a_memory_ceiling
         monkeypatch.setenv(name, value)
     assert main(["init", "--quiet"]) == 0
     done = _run(["import-ledger", "person", str(bomb)], env)
-    _refused_without_traceback(done, "导入失败", "超过了 4,000,000 个的上限")
+    assert_refused(done, "导入失败", "超过了 4,000,000 个的上限")
     done = _run(["analyze", str(bomb)], env)
-    _refused_without_traceback(done, "无法分析", "超过了 1,000,000 个的上限")
+    assert_refused(done, "无法分析", "超过了 1,000,000 个的上限")
     corners = tmp_path / "旧表.xls"
     corners.write_bytes(bombs.xls_corners())  # 6 KB that calamine opens into three 16-million-cell grids
-    _refused_without_traceback(_run(["analyze", str(corners)], env), "无法分析", "个单元格")
+    assert_refused(_run(["analyze", str(corners)], env), "无法分析", "个单元格")
     rows = tmp_path / "rows.csv"
     rows.write_bytes(b"1\n" * 5_000_000)
-    _refused_without_traceback(_run(["import-ledger", "person", str(rows)], env), "超过了 4,000,000 个的上限")
+    assert_refused(_run(["import-ledger", "person", str(rows)], env), "超过了 4,000,000 个的上限")
 
 
 def test_deeply_nested_json_is_answered_in_chinese(env, tmp_path):
     spec = tmp_path / "深.json"
     spec.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
-    _refused_without_traceback(_run(["analyze", str(spec)], env, ceiling=None), "嵌套层数过深")
+    assert_refused(_run(["analyze", str(spec)], env, ceiling=None), "嵌套层数过深")
 
 
 def test_a_missing_file_or_an_unreachable_database_is_answered_in_chinese(env, tmp_path):
-    _refused_without_traceback(_run(["import-ledger", "person", str(tmp_path / "无.csv")], env, ceiling=None),
+    assert_refused(_run(["import-ledger", "person", str(tmp_path / "无.csv")], env, ceiling=None),
                                "文件不存在")
-    _refused_without_traceback(_run(["analyze", str(tmp_path / "无.xlsx")], env, ceiling=None), "文件不存在")
+    assert_refused(_run(["analyze", str(tmp_path / "无.xlsx")], env, ceiling=None), "文件不存在")
     table = tmp_path / "a.csv"
     table.write_text("姓名\n张三\n", encoding="utf-8")
     unreachable = env | {"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"}
     for args in (["import-ledger", "person", str(table)], ["init"], ["cleanup"]):
-        _refused_without_traceback(_run(args, unreachable, ceiling=None), "无法连接或使用数据库")
+        assert_refused(_run(args, unreachable, ceiling=None), "无法连接或使用数据库")
