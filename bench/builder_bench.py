@@ -13,18 +13,18 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from bench.synthetic import synthetic_catalog
-from builder.analysis import analyze_template, draft_document, match_template
-from builder.gatekeeping import Context, assess, load_rules
-from builder.matching import Matcher
-from builder.report_spec import load_reports
-from builder.specs import SpecSet
-from builder.templates import read_template
-from runtime.admission import gatekeeping_context, rules_remit
+from builder.admission.analysis import analyze_template, draft_document, match_template
+from builder.admission.gatekeeping import Context, assess, load_rules
+from builder.catalog.specs import SpecSet
+from builder.reports.spec import load_reports
+from builder.templates.matching.match import Matcher
+from builder.templates.reader import read_template
 from runtime.clock import local_today
 from runtime.demo.templates import wide_template
-from runtime.holdings import forget, spec_holdings
+from runtime.ledgers.holdings import forget, spec_holdings
 from runtime.models import User
-from runtime.reports import Actor, create_report, next_code
+from runtime.reports.admission import gatekeeping_context, rules_remit
+from runtime.reports.store import Actor, create_report, next_code
 
 RUNS = 5
 

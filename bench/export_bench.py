@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.runtime_bench import person_report  # noqa: E402
-from builder.specs import SpecSet, load_specs  # noqa: E402
+from builder.catalog.specs import SpecSet, load_specs  # noqa: E402
 
 #: Rows the export must hold at least; the tasks marked submitted are the fewest that reach it.
 ROWS = 100_000
@@ -36,7 +36,7 @@ def _admitted(session, specs: SpecSet, document: dict, mode: str):
     from sqlalchemy import select
 
     from runtime.models import User, utcnow
-    from runtime.reports import Actor, create_report, latest_version
+    from runtime.reports.store import Actor, create_report, latest_version
 
     user = session.scalar(select(User).where(User.username == "canlian"))
     actor = Actor(user.id, user.role, user.department_id)
@@ -54,12 +54,12 @@ def bench_report_export(report: Callable, backend: str, engine, specs: SpecSet, 
 
     from runtime.access import Viewer
     from runtime.clock import local_today
-    from runtime.dispatch import dispatch
-    from runtime.extraction import extract_report
-    from runtime.ledger_store import count
+    from runtime.ledgers.store import count
     from runtime.models import Report, Task
-    from runtime.prefill import row_query
-    from runtime.report_export import export_report
+    from runtime.reports.export import export_report
+    from runtime.reports.extraction import extract_report
+    from runtime.tasks.dispatch import dispatch
+    from runtime.tasks.prefill import row_query
 
     spec = person_report(specs)
     stamp = int(time.time())
@@ -121,7 +121,7 @@ def _seed_townships(engine, specs: SpecSet) -> int:
     """
     from runtime.demo.generate import SCALES, apportion, generate
     from runtime.demo.load import DEMO_TIME
-    from runtime.ledger_store import Provenance, bulk_create
+    from runtime.ledgers.store import Provenance, bulk_create
 
     townships = sorted(specs.townships(), key=lambda u: u.code)
     quotas = apportion(SCALES["district"], [u.population for u in townships])
@@ -144,7 +144,7 @@ def _seed_townships(engine, specs: SpecSet) -> int:
 def main() -> int:
     """Seed ≥ 100,000 persons into a fresh database per backend and run the export benchmarks."""
     from bench.run import database, prepared
-    from runtime.statistics import analyze
+    from runtime.ledgers.statistics import analyze
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")

@@ -40,7 +40,7 @@ from bench.load_costs import capacity, request_costs  # noqa: E402
 from bench.load_server import CpuMeter, Gunicorn, PgActivity, Profiler, served, worker_ms_by_kind  # noqa: E402
 from bench.load_setup import drop_database, fresh_database, prepare, seed_demo, temporary_folder  # noqa: E402
 from bench.load_users import run_users  # noqa: E402
-from builder.specs import load_specs  # noqa: E402
+from builder.catalog.specs import load_specs  # noqa: E402
 
 WORKERS = 4
 #: Seconds over which the users arrive.

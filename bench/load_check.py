@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bench.load_setup import Plan
 from bench.load_users import Save
-from builder.report_validation import ReportRowValidator
-from builder.specs import SpecSet
+from builder.catalog.specs import SpecSet
+from builder.reports.validation import ReportRowValidator
 from runtime.db import make_engine
 from runtime.models import TaskRow
 

@@ -25,20 +25,20 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from builder.report_form import field_view
-from builder.report_spec import ReportSpec, load_reports
-from builder.specs import SpecSet
-from runtime.admission import load_spec
-from runtime.bootstrap import hash_password
+from builder.catalog.specs import SpecSet
+from builder.reports.form import field_view
+from builder.reports.spec import ReportSpec, load_reports
+from runtime.accounts.bootstrap import hash_password
 from runtime.clock import local_today
 from runtime.db import make_engine
 from runtime.demo.generate import generate
 from runtime.demo.identity import Identities
-from runtime.dispatch import OPEN_STATES, dispatch
-from runtime.ledger_store import Query, iter_rows, read_all
+from runtime.ledgers.store import Query, iter_rows, read_all
 from runtime.models import Report, ReportVersion, Task, User, utcnow
-from runtime.prefill import row_query
-from runtime.reports import Actor, create_report, latest_version
+from runtime.reports.admission import load_spec
+from runtime.reports.store import Actor, create_report, latest_version
+from runtime.tasks.dispatch import OPEN_STATES, dispatch
+from runtime.tasks.prefill import row_query
 
 ROOT = Path(__file__).resolve().parents[1]
 #: PostgreSQL server and base name the benchmarks use (`bench/run.py` reads the same variable).

@@ -33,15 +33,15 @@ from bench.builder_bench import bench_admission_check, bench_analyze, bench_temp
 from bench.export_bench import bench_report_export  # noqa: E402
 from bench.runtime_bench import bench_tasks, bench_validate  # noqa: E402
 from bench.summary_bench import bench_summary  # noqa: E402
-from builder.specs import load_specs  # noqa: E402
+from builder.catalog.specs import load_specs  # noqa: E402
 from runtime.access import Viewer  # noqa: E402
-from runtime.bootstrap import create_demo_users, load_org_units  # noqa: E402
+from runtime.accounts.bootstrap import create_demo_users, load_org_units  # noqa: E402
 from runtime.db import make_engine, migrate  # noqa: E402
 from runtime.demo.generate import generate  # noqa: E402
 from runtime.demo.load import seed  # noqa: E402
-from runtime.exports import export_ledger  # noqa: E402
-from runtime.imports import import_file  # noqa: E402
-from runtime.ledger_store import Query, Scope, page, read_all  # noqa: E402
+from runtime.ledgers.exports import export_ledger  # noqa: E402
+from runtime.ledgers.imports import import_file  # noqa: E402
+from runtime.ledgers.store import Query, Scope, page, read_all  # noqa: E402
 from runtime.models import Record  # noqa: E402
 
 DATA = ROOT / ".bench"

@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from builder.catalog.specs import SpecSet, load_specs  # noqa: E402
 from builder.checkdigits import DISABILITY_CATEGORY_DIGITS, DISABILITY_GRADE_DIGITS, id_check_char  # noqa: E402
-from builder.report_compute import computed_values  # noqa: E402
-from builder.report_spec import ReportSpec, load_report  # noqa: E402
-from builder.report_validation import ReportRowValidator  # noqa: E402
-from builder.specs import SpecSet, load_specs  # noqa: E402
+from builder.reports.compute import computed_values  # noqa: E402
+from builder.reports.spec import ReportSpec, load_report  # noqa: E402
+from builder.reports.validation import ReportRowValidator  # noqa: E402
 
 SEED = 20260101
 ROWS = 100_000
@@ -151,15 +151,15 @@ def bench_tasks(report: Callable, backend: str, engine, specs: SpecSet, township
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from builder.gatekeeping import load_rules
+    from builder.admission.gatekeeping import load_rules
     from runtime.access import Viewer
-    from runtime.admission import decide, submit
     from runtime.clock import local_today
-    from runtime.dispatch import dispatch
-    from runtime.ledger_store import count
+    from runtime.ledgers.store import count
     from runtime.models import User
-    from runtime.prefill import row_query, task_page
-    from runtime.reports import Actor, create_report
+    from runtime.reports.admission import decide, submit
+    from runtime.reports.store import Actor, create_report
+    from runtime.tasks.dispatch import dispatch
+    from runtime.tasks.prefill import row_query, task_page
 
     def actor(session, username):
         user = session.scalar(select(User).where(User.username == username))
@@ -202,7 +202,7 @@ def bench_task_xlsx(report: Callable, backend: str, engine, specs: SpecSet, spec
     """Write the largest task as a pre-filled .xlsx (every row, every field, masked as shown)."""
     import tempfile
 
-    from runtime.task_xlsx import write_task_xlsx
+    from runtime.tasks.workbook import write_task_xlsx
 
     times = []
     with tempfile.TemporaryDirectory() as folder, engine.connect() as conn:
@@ -221,10 +221,10 @@ def bench_writeback(report: Callable, backend: str, engine, specs: SpecSet, spec
     """Write back a task whose township changed the phone of 10,000 rows (one transaction, with commit)."""
     from sqlalchemy import insert
 
-    from runtime.ledger_store import iter_rows
+    from runtime.ledgers.store import iter_rows
     from runtime.models import TaskRow, utcnow
-    from runtime.prefill import row_query
-    from runtime.writeback import write_back
+    from runtime.tasks.prefill import row_query
+    from runtime.tasks.writeback import write_back
 
     drafts = []
     with engine.begin() as conn:

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from builder.specs import SpecSet
+from builder.catalog.specs import SpecSet
 
 #: A person report over every person: two choices and the name from the ledger, four typed fields
 #: (fewer would overlap the task bench's report on the same persons enough for admission to refuse it).
@@ -43,15 +43,15 @@ DRAFTS = 10_000
 
 def _submitted_report(engine, specs: SpecSet):
     """Create, admit and dispatch the report; mark every task submitted; add the typed subsidies."""
-    from builder.gatekeeping import load_rules
-    from builder.report_spec import load_reports
-    from runtime.admission import decide, load_spec, submit
+    from builder.admission.gatekeeping import load_rules
+    from builder.reports.spec import load_reports
     from runtime.clock import local_today
-    from runtime.dispatch import dispatch
-    from runtime.ledger_store import iter_rows
+    from runtime.ledgers.store import iter_rows
     from runtime.models import Department, TaskRow, User, utcnow
-    from runtime.prefill import row_query
-    from runtime.reports import Actor, create_report
+    from runtime.reports.admission import decide, load_spec, submit
+    from runtime.reports.store import Actor, create_report
+    from runtime.tasks.dispatch import dispatch
+    from runtime.tasks.prefill import row_query
 
     def actor(session, username):
         user = session.scalar(select(User).where(User.username == username))
@@ -86,9 +86,9 @@ def _submitted_report(engine, specs: SpecSet):
 
 def _submit_all(engine, specs: SpecSet, spec, tasks) -> float:
     """Mark every task submitted with the totals a submission takes (its check pass); return seconds."""
-    from builder.report_totals import Totals
+    from builder.reports.totals import Totals
     from runtime.models import Task, utcnow
-    from runtime.submission import check_task
+    from runtime.tasks.submission import check_task
 
     started = time.perf_counter()
     with engine.begin() as conn:
@@ -104,7 +104,7 @@ def bench_summary(report: Callable, backend: str, engine, specs: SpecSet, runs: 
                   compare: bool = True) -> None:
     """Time the summary of the district-wide report; with `compare`, the pandas way too."""
     from runtime.models import Report
-    from runtime.summary import summarize
+    from runtime.tasks.summary import summarize
 
     report_id, spec, tasks = _submitted_report(engine, specs)
     _live(report, backend, engine, specs, spec, report_id)
@@ -132,7 +132,7 @@ def bench_summary(report: Callable, backend: str, engine, specs: SpecSet, runs: 
 def _live(report: Callable, backend: str, engine, specs: SpecSet, spec, report_id: int) -> None:
     """Time the live summary before anything is submitted: every record read with its draft."""
     from runtime.models import Report
-    from runtime.summary import summarize
+    from runtime.tasks.summary import summarize
 
     with engine.connect() as conn:
         row = conn.execute(select(Report).where(Report.id == report_id)).one()
@@ -150,7 +150,7 @@ def _pandas_way(engine, specs: SpecSet, spec, tasks, expected_rows: int) -> floa
     import pandas as pd
 
     from runtime.access import Viewer
-    from runtime.task_xlsx import column_titles, write_task_xlsx
+    from runtime.tasks.workbook import column_titles, write_task_xlsx
 
     with tempfile.TemporaryDirectory() as folder:
         files = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from builder.specs import Element
+from builder.catalog.specs import Element
 
 #: (group, department, topics): some departments extend the standard ledgers, some add their own.
 DEPARTMENTS = (

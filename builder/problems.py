@@ -2,7 +2,7 @@
 
 Modelled on pyxform's error codes: each member of `FileProblem` is a message template written
 for the person holding the file, not for a developer. Cell-level findings are plain strings made
-by `builder.coercion`.
+by `builder.tabular.coercion`.
 """
 
 from __future__ import annotations

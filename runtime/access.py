@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from runtime.ledger_store import Scope
+from runtime.ledgers.store import Scope
 from runtime.models import OrgUnit, User
 
 #: Role code → (Chinese name, what the role does).

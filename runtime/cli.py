@@ -18,18 +18,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from builder.catalog.check import check_specs
+from builder.catalog.specs import load_specs
+from builder.early_warnings.rules import check_warning_rules
 from builder.problems import ImportRefused
-from builder.spec_check import check_specs
-from builder.specs import load_specs
-from builder.warning_rules import check_warning_rules
 from runtime import config
 from runtime.access import viewer_of
-from runtime.bootstrap import create_demo_users, demo_logins, load_org_units
+from runtime.accounts.bootstrap import create_demo_users, demo_logins, load_org_units
 from runtime.db import make_engine, migrate
 from runtime.demo.accounts import DEMO_PASSWORD
-from runtime.ledger_store import Query
+from runtime.ledgers.statistics import ensure_statistics
+from runtime.ledgers.store import Query
 from runtime.models import User
-from runtime.statistics import ensure_statistics
 
 
 def _engine():
@@ -109,7 +109,7 @@ def _actor(session: Session, username: str | None):
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a .xlsx/.xls/.csv file into a ledger."""
-    from runtime.imports import ImportOptions, import_file
+    from runtime.ledgers.imports import ImportOptions, import_file
 
     path = Path(args.file)
     if not path.is_file():
@@ -137,7 +137,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export a ledger (optionally one township) to .xlsx or .csv."""
-    from runtime.exports import export_ledger
+    from runtime.ledgers.exports import export_ledger
 
     engine = _engine()
     specs = load_specs(config.specs_path())
@@ -174,7 +174,7 @@ def cmd_check_specs(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Analyze a report spec or an Excel template and print the verdict as JSON."""
-    from runtime.analyze import analyze_file, database_ready
+    from runtime.reports.analyze import analyze_file, database_ready
 
     specs = load_specs(config.specs_path())
     path = Path(args.path)
@@ -219,7 +219,7 @@ def _analysis_session():
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     """Delete expired exports, error reports and stale uploads; mark their jobs' downloads expired."""
-    from runtime.retention import clean_up
+    from runtime.jobs.retention import clean_up
 
     days = args.days if args.days is not None else config.retention_days()
     engine = _engine()
@@ -236,7 +236,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from redis import Redis
     from redis.exceptions import RedisError
 
-    from runtime.jobs import work
+    from runtime.jobs.runner import work
 
     url = config.redis_url()
     if not url:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from builder.sheet_limits import ReadLimits
+from builder.tabular.limits import ReadLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,7 +72,7 @@ def instance_path() -> Path:
 
 
 def file_folders() -> dict[str, Path]:
-    """Return the folders jobs write files in, by the name jobs know them by (see `web.jobs`)."""
+    """Return the folders jobs write files in, by the name jobs know them by (see `web.jobs.views`)."""
     root = instance_path()
     return {"export": root / "exports", "report": root / "reports", "upload": root / "uploads"}
 

@@ -47,7 +47,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from builder.specs import Field, Ledger
+from builder.catalog.specs import Field, Ledger
 from runtime.access import FIELD_ROLES, Viewer
 from runtime.audit import record_event
 

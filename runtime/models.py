@@ -286,7 +286,7 @@ class Task(Base):
     #: At the last submission: cells the ledgers filled, and cells the township typed (burden figures).
     cells_prefilled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cells_typed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: At the last submission: the rows' totals as submitted (builder.report_totals.Totals as JSON).
+    #: At the last submission: the rows' totals as submitted (builder.reports.totals.Totals as JSON).
     totals: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -358,7 +358,7 @@ class WarningCount(Base):
     """One warning rule's counts per township and village, kept for every process to read.
 
     Current while `fingerprint` matches the rule and `mark` the ledger's latest update
-    (see `runtime.warning_counts`); a recount replaces the row.
+    (see `runtime.early_warnings.counts`); a recount replaces the row.
     """
 
     __tablename__ = "warning_counts"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from builder.specs import Ledger
+from builder.catalog.specs import Ledger
 
 #: Why a value of an org-unit field is refused (never saying where the record or unit lies).
 MOVED_TOWNSHIP = "所选镇街不在您的管辖范围内：只能在本镇街范围内修改，不能把记录移到其他镇街"

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from builder.specs import load_specs
-from runtime import jobs
-from runtime.bootstrap import create_demo_users, load_org_units
+from builder.catalog.specs import load_specs
+from runtime.accounts.bootstrap import create_demo_users, load_org_units
 from runtime.config import PROJECT_ROOT
 from runtime.db import make_engine, migrate
 from runtime.demo.accounts import DEMO_PASSWORD
-from runtime.reports import Actor
+from runtime.jobs import runner as jobs
+from runtime.reports.store import Actor
 
 os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
@@ -253,11 +253,11 @@ def admit_sample(specs):
     """Return a function that creates, files and admits a sample report (deadline in 20 days)."""
     from datetime import timedelta
 
-    from builder.gatekeeping import load_rules
-    from builder.report_spec import load_reports
-    from runtime.admission import decide, submit
+    from builder.admission.gatekeeping import load_rules
+    from builder.reports.spec import load_reports
     from runtime.clock import local_today
-    from runtime.reports import create_report
+    from runtime.reports.admission import decide, submit
+    from runtime.reports.store import create_report
 
     def admit(session, sample="disability_survey", username="canlian", **overrides):
         document = {**load_reports(specs.root, specs)[sample].document,

@@ -30,24 +30,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key()
 
-    from web import (
-        auth,
-        conflicts,
-        dashboard,
-        database,
-        jobs,
-        ledgers,
-        report_data,
-        report_editor,
-        report_import,
-        reports,
-        review,
-        security,
-        summary,
-        tasks,
-        views,
-        warnings,
-    )
+    from web import database, security
+    from web import site as views
+    from web.auth import views as auth
+    from web.dashboard import views as dashboard
+    from web.early_warnings import views as warnings
+    from web.jobs import views as jobs
+    from web.ledgers import conflicts
+    from web.ledgers import views as ledgers
+    from web.reports import editor as report_editor
+    from web.reports import import_views as report_import
+    from web.reports import views as reports
+    from web.review import views as review
+    from web.summary import report_data
+    from web.summary import views as summary
+    from web.tasks import views as tasks
 
     database.init_app(app)
     security.init_app(app)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from builder.specs import load_specs
+from builder.catalog.specs import load_specs
 from runtime import cli, config
-from runtime.bootstrap import demo_logins
+from runtime.accounts.bootstrap import demo_logins
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -32,9 +32,9 @@ def add_serve(sub) -> None:
 
 def cmd_warnings_refresh(args: argparse.Namespace) -> int:
     """Count the warning rules (of one ledger, or all) again and keep the counts: for a nightly cron."""
-    from runtime import jobs
     from runtime.db import make_engine
-    from runtime.warnings import REFRESH_JOB
+    from runtime.early_warnings.flags import REFRESH_JOB
+    from runtime.jobs import runner as jobs
 
     specs = load_specs(config.specs_path())
     if args.ledger and args.ledger not in specs.ledgers:
@@ -66,9 +66,9 @@ def cmd_set_password(args: argparse.Namespace) -> int:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
+    from runtime.accounts.passwords import PasswordRefused, set_password
     from runtime.db import make_engine
     from runtime.models import User
-    from runtime.passwords import PasswordRefused, set_password
 
     engine = make_engine(config.database_url())
     try:

@@ -8,8 +8,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from builder.gatekeeping import RuleSet, load_rules
-from builder.specs import SpecSet, load_specs
+from builder.admission.gatekeeping import RuleSet, load_rules
+from builder.catalog.specs import SpecSet, load_specs
 from runtime.db import make_engine, make_sessionmaker
 
 

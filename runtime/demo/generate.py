@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from builder.specs import OrgUnit, SpecSet
+from builder.catalog.specs import OrgUnit, SpecSet
 
 from .enterprises import Enterprises
 from .holdings import Holdings

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, delete, func, select
 
-from builder.specs import SpecSet
+from builder.catalog.specs import SpecSet
 from runtime.demo.generate import SCALES, generate
-from runtime.ledger_store import Provenance, bulk_create
+from runtime.ledgers.statistics import analyze
+from runtime.ledgers.store import Provenance, bulk_create
 from runtime.models import Record, RecordVersion
-from runtime.statistics import analyze
 
 #: The demo's "now": generated records carry this as their source time.
 DEMO_TIME = datetime(2026, 11, 1, 8, 0, 0)

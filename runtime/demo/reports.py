@@ -17,19 +17,19 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from builder.gatekeeping import load_rules
-from builder.report_spec import load_reports
-from builder.specs import SpecSet
+from builder.admission.gatekeeping import load_rules
+from builder.catalog.specs import SpecSet
+from builder.reports.spec import load_reports
 from runtime.access import Viewer
-from runtime.admission import decide, load_spec, submit
 from runtime.clock import local_today
-from runtime.dispatch import dispatch
-from runtime.ledger_store import iter_rows
+from runtime.ledgers.store import iter_rows
 from runtime.models import Report, ReportVersion, Task, User
-from runtime.prefill import row_query
-from runtime.reports import Actor, create_report
-from runtime.submission import submit_task
-from runtime.task_drafts import save_rows
+from runtime.reports.admission import decide, load_spec, submit
+from runtime.reports.store import Actor, create_report
+from runtime.tasks.dispatch import dispatch
+from runtime.tasks.drafts import save_rows
+from runtime.tasks.prefill import row_query
+from runtime.tasks.submission import submit_task
 
 #: (sample report, department login, what happens to it, the reviewer's reason).
 STORIES = (

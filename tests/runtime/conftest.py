@@ -3,7 +3,7 @@
 import pytest
 
 from runtime.demo.load import seed
-from runtime.holdings import forget
+from runtime.ledgers.holdings import forget
 
 
 @pytest.fixture
@@ -25,8 +25,8 @@ def zhongshanlu_task(district, specs, admit_sample, actor_of):
     from sqlalchemy.orm import Session
 
     from runtime.access import Viewer
-    from runtime.dispatch import dispatch
     from runtime.models import User
+    from runtime.tasks.dispatch import dispatch
 
     def make(**overrides):
         with Session(district) as session, session.begin():
@@ -43,8 +43,8 @@ def load_task(specs):
     """Return a function reading a task, its report and its spec on a connection."""
     from sqlalchemy import select
 
-    from runtime.admission import load_spec
     from runtime.models import Report, ReportVersion, Task
+    from runtime.reports.admission import load_spec
 
     def load(conn, task_id):
         task = conn.execute(select(Task).where(Task.id == task_id)).one()

@@ -60,10 +60,10 @@ def test_warnings_refresh_counts_and_keeps_the_warnings(cli_env, capsys):
     """The nightly command (of the console script, `web.cli`) counts every rule, or one ledger's."""
     from sqlalchemy import select
 
-    from builder.specs import load_specs
+    from builder.catalog.specs import load_specs
     from runtime import config
     from runtime.db import make_engine
-    from runtime.ledger_store import Provenance, upsert
+    from runtime.ledgers.store import Provenance, upsert
     from runtime.models import WarningCount
     from runtime.org_scope import DISTRICT
     from web.cli import main as yibiaotong
@@ -96,9 +96,9 @@ def test_set_password_sets_it_and_ends_the_user_s_logins(cli_env, capsys, monkey
     from sqlalchemy import select
 
     from runtime import config
+    from runtime.accounts.passwords import check_password
     from runtime.db import make_engine
     from runtime.models import User
-    from runtime.passwords import check_password
     from web.cli import main as yibiaotong
 
     assert main(["init", "--quiet"]) == 0

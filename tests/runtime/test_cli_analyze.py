@@ -6,7 +6,7 @@ import pytest
 
 from runtime.cli import main
 from runtime.demo.templates import sample_templates
-from runtime.holdings import forget
+from runtime.ledgers.holdings import forget
 
 FIELD_KEYS = {"label", "parents", "element", "confidence", "reason", "kind"}
 TOP_KEYS = {"title", "fields", "coverage", "rules", "overlaps", "decision"}

@@ -184,7 +184,7 @@ def admit_report(admit_sample):
     """Return a function that creates, files and admits a sample report on an engine; its code."""
     from sqlalchemy.orm import Session
 
-    from runtime.holdings import forget
+    from runtime.ledgers.holdings import forget
 
     def admit(engine, sample="disability_survey", username="canlian", **overrides) -> str:
         forget()

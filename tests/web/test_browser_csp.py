@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runtime.demo.load import seed
-from runtime.dispatch import dispatch
 from runtime.models import Report, Task
+from runtime.tasks.dispatch import dispatch
 
 pytestmark = pytest.mark.browser
 

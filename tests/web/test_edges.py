@@ -35,8 +35,8 @@ def walked(fresh_app, engine, specs, admit_report, actor_of):
     """The app, with a report dispatched and a job run: real ids for every kind of path parameter."""
     from sqlalchemy.orm import Session
 
-    from builder.warning_rules import load_warning_rules
-    from runtime.dispatch import dispatch
+    from builder.early_warnings.rules import load_warning_rules
+    from runtime.tasks.dispatch import dispatch
     from tests.conftest import SPECS_ROOT
 
     fresh_app.config["PROPAGATE_EXCEPTIONS"] = False  # a 500 is an answer to count, not a raise

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from web.views import _, count_label, local_time, thousands
+from web.site import _, count_label, local_time, thousands
 
 
 def test_times_are_shown_in_beijing_time():
@@ -83,7 +83,7 @@ def test_navigation_picks_up_later_blueprints_by_role(app, client, auth):
     """Entries for later features appear once their endpoint exists, for their roles only."""
     from flask import Blueprint
 
-    from web.views import NavItem, add_nav
+    from web.site import NavItem, add_nav
 
     add_nav(app, NavItem("later.index", "以后", frozenset({"leader"})))
     add_nav(app, NavItem("never.index", "没有", frozenset({"leader"})))

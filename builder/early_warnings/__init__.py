@@ -1,0 +1,1 @@
+"""The early-warning rules over the ledgers, read and checked."""

@@ -1,0 +1,1 @@
+"""The report spec language: schema, meta-schema checks, computed fields, forms, totals, diffs."""

@@ -1,0 +1,1 @@
+"""The report editor's drafts, conditions and formulas, turned into a report spec and back."""

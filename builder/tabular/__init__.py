@@ -1,0 +1,1 @@
+"""Uploaded tables: reading a file within limits, finding its header, coercing cells, reporting rejects."""

@@ -1,0 +1,1 @@
+"""Accounts: the org tree and users set up, passwords, login sessions."""

@@ -1,0 +1,1 @@
+"""Long work with progress: the job runner (thread or RQ), the work itself, and file retention."""

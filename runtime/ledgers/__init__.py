@@ -1,0 +1,1 @@
+"""The ledgers: the versioned store, file imports and exports, holdings, planner statistics."""

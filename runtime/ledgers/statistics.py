@@ -1,0 +1,55 @@
+"""Planner statistics for the JSON fields the ledger tables are filtered by.
+
+PostgreSQL estimates `data->>'gender' = '女'` at a fixed 0.5% unless it has statistics on
+that expression; with two such filters it expects a handful of rows, scans the whole table and
+sorts, instead of walking the (ledger, township, id) index and stopping at one page (~1 s versus
+~3 ms at district scale). Expression statistics (PostgreSQL 14+) give it the real frequencies.
+SQLite's planner walks the index by itself and needs nothing here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Connection, text
+
+from builder.catalog.specs import Field, SpecSet
+
+_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def filterable(field: Field) -> bool:
+    """Tell whether a field is one a table is filtered by: a choice or a yes/no."""
+    kind = field.schema.get("type")
+    return bool(field.schema.get("enum")) or kind == "boolean"
+
+
+def filter_fields(specs: SpecSet) -> list[str]:
+    """Return the names of every filterable field of every ledger, once each."""
+    names: dict[str, None] = {}
+    for ledger in specs.ledgers.values():
+        for field in ledger.fields:
+            if filterable(field) and not field.element.org_level and _SAFE_NAME.match(field.name):
+                names.setdefault(field.name)
+    return list(names)
+
+
+def ensure_statistics(conn: Connection, specs: SpecSet) -> None:
+    """Create the expression statistics PostgreSQL needs (no-op on SQLite)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for name in filter_fields(specs):
+        conn.execute(text(
+            f"CREATE STATISTICS IF NOT EXISTS st_records_{name} "
+            f"ON ((data ->> '{name}')) FROM records"))
+
+
+def analyze(conn: Connection, specs: SpecSet) -> None:
+    """Refresh the planner's statistics after a bulk load."""
+    if conn.dialect.name == "postgresql":
+        ensure_statistics(conn, specs)
+        conn.execute(text("ANALYZE records"))
+        conn.execute(text("ANALYZE record_versions"))
+    else:
+        conn.execute(text("PRAGMA analysis_limit = 1000"))  # sample: milliseconds, not seconds
+        conn.execute(text("ANALYZE"))

@@ -1,0 +1,431 @@
+"""Rows a township adds to a task (新增行): a person, parcel or enterprise the ledger lacks.
+
+The filler types the row's key (checked, and refused when the task already holds it), the fields
+a new ledger record needs, and the ledger fields the report does not ask for (its village,
+household number …); values the key determines (birth date and gender from an ID number) are
+filled from it. Until the task is submitted the row is a draft like any other, saved the same
+way; the write-back then creates the ledger record and links the row to it, and the row stays in
+the task whether or not the new record matches the report's filter.
+
+A key the ledger already holds in the task's own org unit includes that record instead: a person
+the filter left out (a disability the ledger does not know of yet) becomes a row of the task,
+pre-filled from the ledger, with the typed cells filling only its gaps. A key held elsewhere is
+refused with one message, "not in your area" (`OUTSIDE_SCOPE`), that never says where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, case, delete, select, update
+
+from builder.catalog.specs import Field, Ledger, OrgUnit, SpecSet
+from builder.catalog.validation import RowValidator
+from builder.reports.compute import computed_values
+from builder.reports.spec import ReportField, ReportSpec
+from builder.reports.validation import ReportRowValidator
+from builder.tabular.cells import CellError
+from builder.tabular.coercion import converter_for
+from runtime.access import Viewer
+from runtime.db import insert_new
+from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
+from runtime.models import Record, Task, TaskRow, utcnow
+from runtime.org_scope import cell_scope
+from runtime.reports.store import ReportError
+from runtime.tasks.drafts import SavedRow, StaleRow, check_open, save_cells
+from runtime.tasks.prefill import Cell, RowView, bindings, key_field, row_view, task_scope
+
+#: Elements a key determines: key element → {element: how to read it from the key}.
+FROM_KEY = {
+    "person.id_number": {
+        "person.birth_date": lambda key: f"{key[6:10]}-{key[10:12]}-{key[12:14]}",
+        "person.gender": lambda key: "男" if int(key[16]) % 2 else "女",
+    },
+}
+
+
+#: What adding a key of another org unit's record says: the same wherever it is, and never where.
+OUTSIDE_SCOPE = "该{key}不在您的辖区，不能加入本任务；如有出入请联系数据管理岗核实"
+
+
+@dataclass(frozen=True)
+class AddForm:
+    """What adding a row asks for."""
+
+    #: The report field bound to the ledger's key (ID number, parcel code …).
+    key: ReportField
+    #: Report fields asked when adding (the key first, then those a new record requires).
+    fields: list[ReportField]
+    #: Ledger fields the report does not ask for that a new record requires.
+    extras: list[Field]
+    #: The villages to choose from (a township's task); empty for a village's task.
+    villages: list[OrgUnit]
+    #: Report fields filled from the key.
+    derived: list[str]
+    ledger: Ledger
+
+
+class AddRefused(ReportError):
+    """A row that cannot be added; `errors` says why, per form field."""
+
+    def __init__(self, errors: dict[str, str]):
+        """Keep the messages by form field (report field name, or the ledger field name of an extra)."""
+        super().__init__("新增的行有需要改正的地方")
+        self.errors = errors
+
+
+def add_form(spec: ReportSpec, specs: SpecSet, task: Task) -> AddForm | None:
+    """Return what adding a row to the task asks for, or None when the report binds no key."""
+    if not spec.rows.ledger:
+        return None
+    ledger = specs.ledgers[spec.rows.ledger]
+    key_element = ledger.by_name[ledger.key].element.code
+    own = {name: b.ledger_field for name, b in bindings(spec, specs).items() if b.via is None}
+    key_name = key_field(spec, specs)
+    if key_name is None:
+        return None
+    key = next(f for f in spec.fields if f.name == key_name)
+    derivable = FROM_KEY.get(key_element, {})
+    derived = [name for name, lf in own.items() if lf.element.code in derivable]
+    asked = [f for f in spec.fields if f is not key and f.name in own and own[f.name].required
+             and f.name not in derived]
+    bound = {lf.name for lf in own.values()}
+    org = {ledger.township_field, ledger.village_field}
+    extras = [lf for lf in ledger.fields if lf.required and lf.name not in bound and lf.name not in org
+              and lf.element.code not in derivable]
+    scope = task_scope(specs, task)
+    villages = [] if scope.village or not ledger.village_field else specs.villages(scope.township)
+    return AddForm(key=key, fields=[key, *asked], extras=extras, villages=villages, derived=derived,
+                   ledger=ledger)
+
+
+def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
+            typed: Mapping[str, str], extra: Mapping[str, str], *, today: date | None = None) -> RowView:
+    """Add a row for a record the ledger lacks; refuse with messages per field, keeping nothing half-made.
+
+    `typed` holds report fields (their text as typed), `extra` the ledger-only fields and the
+    village. The key and the ledger-only fields must be right; other cells are kept as typed,
+    with their messages, like any draft. A key of a record of the task's own org unit includes
+    that record instead (see the module's docstring).
+    """
+    check_open(task, viewer, specs)
+    form = add_form(spec, specs, task)
+    if form is None:
+        raise ReportError("本报表没有绑定台账的主键（如身份证号），不能新增行")
+    validator = ReportRowValidator(spec, specs.elements)
+    values, errors = _coerce(validator, spec, typed)
+    key = values.get(form.key.name)
+    # A new record of another org unit is not the task's to make.
+    refused = cell_scope(bindings(spec, specs), task_scope(specs, task), specs.org_units).problems(values)
+    if key in (None, ""):
+        refused[form.key.name] = f"请填写{form.key.title}"
+    elif form.key.name in errors:
+        refused[form.key.name] = errors[form.key.name]
+    else:
+        key = str(key)
+        found = conn.execute(select(Record.id, Record.township_code, Record.village_code).where(
+            Record.ledger == form.ledger.code, Record.key == key)).first()
+        if found is not None:
+            return _include(conn, specs, spec, task, viewer, form, found, key, typed, today)
+        refused.update(_key_taken(conn, form, task, key))
+    record, record_errors = _extras(form, extra, task, specs)
+    refused.update(record_errors)
+    if refused:
+        raise AddRefused(refused)
+    values.update(_from_key(spec, specs, form, key, values))
+    record.update(_record_from_key(spec, specs, form, key))
+    now = utcnow()
+    added_id = insert_new(conn, TaskRow.__table__, {
+        "task_id": task.id, "record_id": None, "row_key": key, "values": values, "base": {},
+        "errors": errors, "status": "added", "record": record, "complete": False, "reason": "",
+        "version": 1, "updated_by": viewer.user_id, "updated_at": now}, ["task_id", "row_key"])
+    if added_id is None:
+        raise AddRefused({form.key.name: "本任务中已经有这一行"})
+    _count_new_row(conn, task)
+    row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
+    _keep_complete(conn, task, added_id, False, row.complete)
+    return row
+
+
+def _count_new_row(conn: Connection, task: Task) -> None:
+    """Count one more row in the task (rows_total stays 0, not counted yet, until first opened)."""
+    conn.execute(update(Task).where(Task.id == task.id).values(
+        rows_total=case((Task.rows_total > 0, Task.rows_total + 1), else_=0), updated_at=utcnow(),
+        state=case((Task.state == "new", "in_progress"), else_=Task.state)))
+
+
+def _coerce(validator: ReportRowValidator, spec: ReportSpec,
+            typed: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the typed report cells as values (invalid ones as typed) and their messages."""
+    known = {f.name for f in spec.fields if not f.compute}
+    values, errors = {}, {}
+    for name, text in typed.items():
+        if name not in known:
+            raise ReportError(f"报表中没有这个字段：{name}")
+        value, problem = validator.coerce(name, text)
+        problem = problem or validator.cell_error(name, value)
+        if value in (None, ""):
+            continue
+        values[name] = value
+        if problem:
+            errors[name] = problem
+    return values, errors
+
+
+def _key_taken(conn: Connection, form: AddForm, task: Task, key: str) -> dict[str, str]:
+    """Refuse a key the task already added."""
+    taken = conn.execute(select(TaskRow.id).where(TaskRow.task_id == task.id, TaskRow.row_key == key)).first()
+    return {form.key.name: "本任务中已经有这一行"} if taken is not None else {}
+
+
+def _include(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, form: AddForm,
+             found: Any, key: str, typed: Mapping[str, str], today: date | None) -> RowView:
+    """Include a ledger record of the task's org unit that the report's filter left out.
+
+    The row is pre-filled from the record like any other, the typed cells fill only its gaps,
+    and it stays in the task whatever the filter says. A record of another org unit is refused
+    without saying where it is; one already in the task is refused too.
+    """
+    name, scope = form.key.name, task_scope(specs, task)
+    if found.township_code != scope.township or scope.village not in (None, found.village_code):
+        raise AddRefused({name: OUTSIDE_SCOPE.format(key=form.key.title)})
+    if row_view(conn, specs, spec, task, viewer, found.id) is not None:
+        raise AddRefused({name: "本任务中已经有这一行，可用表格上方的搜索找到它"})
+    draft = conn.execute(select(TaskRow.id, TaskRow.complete).where(
+        TaskRow.task_id == task.id, TaskRow.row_key == key)).first()
+    if draft is not None:  # a draft kept from when the record still matched the filter
+        conn.execute(update(TaskRow).where(TaskRow.id == draft.id).values(included=True))
+        draft_id, was = draft.id, bool(draft.complete)
+    else:
+        draft_id, was = insert_new(conn, TaskRow.__table__, {
+            "task_id": task.id, "record_id": found.id, "row_key": key, "values": {}, "base": {},
+            "errors": {}, "status": "active", "record": None, "included": True, "complete": False,
+            "reason": "", "version": 1, "updated_by": viewer.user_id, "updated_at": utcnow()},
+            ["task_id", "row_key"]), False
+    _count_new_row(conn, task)
+    row = row_view(conn, specs, spec, task, viewer, found.id, today=today)
+    gaps = {n: text for n, text in typed.items()
+            if n != name and text.strip() and n in row.cells and row.cells[n].state == "gap"}
+    if gaps:
+        return save_cells(conn, specs, spec, task, viewer, found.id, gaps,
+                          expected_version=row.draft_version, today=today).row
+    _keep_complete(conn, task, draft_id, was, row.complete)
+    return row
+
+
+def _extras(form: AddForm, extra: Mapping[str, str], task: Task,
+            specs: SpecSet) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the ledger-only fields of the new record (village included) and their problems."""
+    record, errors = {}, {}
+    ledger = form.ledger
+    scope = task_scope(specs, task)
+    if ledger.village_field:
+        village = scope.village or (extra.get(ledger.village_field) or "").strip()
+        if village not in {v.code for v in form.villages} and village != scope.village:
+            errors[ledger.village_field] = "请选择所在的村（社区）"
+        else:
+            record[ledger.village_field] = village
+    for lf in form.extras:
+        text = (extra.get(lf.name) or "").strip()
+        if not text:
+            errors[lf.name] = f"新建台账记录需要填写「{lf.title}」"
+            continue
+        try:
+            record[lf.name] = converter_for(lf)(text)
+        except CellError as error:
+            errors[lf.name] = str(error)
+    if not errors:
+        checked = RowValidator(ledger).errors({lf.name: v for lf in form.extras
+                                               if (v := record.get(lf.name)) is not None})
+        errors.update({name: message for name, message in checked.items()
+                       if name in {lf.name for lf in form.extras}})
+    return record, errors
+
+
+def _from_key(spec: ReportSpec, specs: SpecSet, form: AddForm, key: str,
+              values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the report cells the key determines that the filler left empty."""
+    readers = FROM_KEY.get(form.ledger.by_name[form.ledger.key].element.code, {})
+    plan = bindings(spec, specs)
+    return {name: readers[plan[name].ledger_field.element.code](key)
+            for name in form.derived if values.get(name) in (None, "")}
+
+
+def _record_from_key(spec: ReportSpec, specs: SpecSet, form: AddForm, key: str) -> dict[str, Any]:
+    """Return the new record's fields the key determines that the report does not ask for."""
+    readers = FROM_KEY.get(form.ledger.by_name[form.ledger.key].element.code, {})
+    bound = {b.ledger_field.name for b in bindings(spec, specs).values() if b.via is None}
+    return {lf.name: readers[lf.element.code](key) for lf in form.ledger.fields
+            if lf.element.code in readers and lf.name not in bound}
+
+
+def new_record(spec: ReportSpec, specs: SpecSet, task: Task, draft: Any) -> dict[str, Any]:
+    """Return the ledger record an added row creates: its own-ledger cells, extras and org unit."""
+    ledger = specs.ledgers[spec.rows.ledger]
+    scope = task_scope(specs, task)
+    data: dict[str, Any] = {ledger.township_field: scope.township, **(draft.record or {})}
+    errors = draft.errors or {}
+    for name, binding in bindings(spec, specs).items():
+        value = draft.values.get(name)
+        if binding.via is None and name not in errors and value not in (None, "", []):
+            data[binding.ledger_field.name] = value
+    data[ledger.key] = draft.row_key
+    return data
+
+
+def record_problems(spec: ReportSpec, specs: SpecSet, task: Task, draft: Any) -> dict[str, str]:
+    """Return what keeps an added row from becoming a valid ledger record, by report field name."""
+    ledger = specs.ledgers[spec.rows.ledger]
+    by_ledger = {b.ledger_field.name: name for name, b in bindings(spec, specs).items() if b.via is None}
+    problems = {}
+    for name, message in RowValidator(ledger).errors(new_record(spec, specs, task, draft)).items():
+        if by_ledger.get(name) in (draft.errors or {}):
+            continue  # the cell's own message says it already
+        problems[by_ledger.get(name, name)] = message
+    return problems
+
+
+def _draft(conn: Connection, task: Task, added_id: int) -> Any:
+    return conn.execute(select(TaskRow).where(
+        TaskRow.id == added_id, TaskRow.task_id == task.id, TaskRow.status == "added",
+        TaskRow.record_id.is_(None))).first()
+
+
+def added_drafts(conn: Connection, task: Task) -> list[Any]:
+    """Return the task's added rows not yet in the ledger, in the order they were added."""
+    return list(conn.execute(select(TaskRow).where(
+        TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None))
+        .order_by(TaskRow.id)))
+
+
+def added_view(spec: ReportSpec, specs: SpecSet, draft: Any, viewer: Viewer, *,
+               today: date | None = None) -> RowView:
+    """Return an added row as the filler sees it (its key masked as the ledger's would be).
+
+    Its birth date too, as a year, where the key is masked: the two would make the whole number.
+    """
+    plan = bindings(spec, specs)
+    ledger = specs.ledgers[spec.rows.ledger]
+    cells: dict[str, Cell] = {}
+    errors = dict(draft.errors or {})
+    key_masked = is_masked(ledger.by_name[ledger.key], viewer)
+    for f in spec.fields:
+        value = draft.values.get(f.name)
+        binding = plan.get(f.name)
+        if binding is not None and binding.ledger_field.name == ledger.key and binding.via is None:
+            cells[f.name] = Cell(mask_value(binding.ledger_field, value) if key_masked else value, "key",
+                                 masked=key_masked)
+        elif value in (None, "", []) or f.compute:
+            cells[f.name] = Cell(None, "gap")
+        elif binding is not None and typed_masked(binding.ledger_field, viewer, id_masked=key_masked):
+            cells[f.name] = Cell(mask_value(binding.ledger_field, value), "edited", masked=True,
+                                 error=errors.get(f.name))
+        else:
+            cells[f.name] = Cell(value, "edited", error=errors.get(f.name))
+    computed = [f for f in spec.fields if f.compute]
+    if computed:
+        known = {n: c.value for n, c in cells.items() if not c.masked and c.value is not None}
+        values = computed_values(spec, known, today=today or date.today())
+        for f in computed:  # never a gap, even empty (an age from a masked birth date)
+            cells[f.name] = Cell(values.get(f.name), "computed")
+    return RowView(key=draft.row_key, record_id=None, cells=cells, status="added",
+                   draft_version=draft.version, added_id=draft.id)
+
+
+def added_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, *,
+               search: str = "", gaps_only: bool = False, today: date | None = None) -> list[RowView]:
+    """Return the task's added rows, matching a search as the ledger's rows do (`masking.searching`)."""
+    if not spec.rows.ledger:
+        return []
+    ledger = specs.ledgers[spec.rows.ledger]
+    labels = [name for name, b in bindings(spec, specs).items()
+              if b.via is None and b.ledger_field.name == ledger.label]
+    searched = searching(ledger, search, viewer)
+    rows = []
+    for draft in added_drafts(conn, task):
+        if searched.text and not _found(searched, draft, labels):
+            continue
+        row = added_view(spec, specs, draft, viewer, today=today)
+        if not (gaps_only and row.complete):
+            rows.append(row)
+    return rows
+
+
+def _found(searched: Search, draft: Any, labels: list[str]) -> bool:
+    """Tell whether an added row matches a search: its key as the search allows, or a label containing it."""
+    text, match = searched.text, searched.match
+    if match == "none":
+        return False
+    if text[:1].isdigit():
+        key = draft.row_key
+        if match == "exact":
+            return key == text
+        return key.endswith(text) if match == "suffix" else key.startswith(text)
+    return any(text in str(draft.values.get(n) or "") for n in labels)
+
+
+def added_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
+              added_id: int, *, today: date | None = None) -> RowView | None:
+    """Return one added row of the task, or None."""
+    draft = _draft(conn, task, added_id)
+    return None if draft is None else added_view(spec, specs, draft, viewer, today=today)
+
+
+def save_added(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
+               added_id: int, typed: Mapping[str, str], *, expected_version: int,
+               today: date | None = None) -> SavedRow:
+    """Save cells typed into an added row (its key stays as added: delete the row to change it)."""
+    check_open(task, viewer, specs)
+    draft = _draft(conn, task, added_id)
+    if draft is None:
+        raise ReportError("这一行已被删除")
+    form = add_form(spec, specs, task)
+    if form is not None and form.key.name in typed:
+        raise ReportError(f"新增行的{form.key.title}不能修改；填错了请删除这一行后重新新增")
+    if draft.version != expected_version:
+        raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改；您输入的内容还在输入框里")
+    validator = ReportRowValidator(spec, specs.elements)
+    values, errors = dict(draft.values), dict(draft.errors or {})
+    typed_values, typed_errors = _coerce(validator, spec, typed)
+    org = cell_scope(bindings(spec, specs), task_scope(specs, task), specs.org_units)
+    typed_errors |= {name: problem for name, problem in org.problems(typed_values).items() if name in typed}
+    for name in typed:
+        values.pop(name, None)
+        errors.pop(name, None)
+    values.update(typed_values)
+    errors.update(typed_errors)
+    done = conn.execute(update(TaskRow).where(TaskRow.id == draft.id, TaskRow.version == draft.version)
+                        .values(values=values, errors=errors, version=draft.version + 1,
+                                updated_by=viewer.user_id, updated_at=utcnow()))
+    if done.rowcount != 1:
+        raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改；您输入的内容还在输入框里")
+    row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
+    _keep_complete(conn, task, added_id, bool(draft.complete), row.complete)
+    return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
+
+
+def remove_added(conn: Connection, specs: SpecSet, task: Task, viewer: Viewer, added_id: int, *,
+                 expected_version: int) -> None:
+    """Delete an added row (before submission: nothing of it reached the ledger)."""
+    check_open(task, viewer, specs)
+    draft = _draft(conn, task, added_id)
+    if draft is None:
+        return
+    done = conn.execute(delete(TaskRow).where(TaskRow.id == added_id, TaskRow.version == expected_version))
+    if done.rowcount != 1:
+        raise StaleRow("这一行刚被别人保存过，请看最新的内容后再删除")
+    conn.execute(update(Task).where(Task.id == task.id).values(
+        rows_total=case((Task.rows_total > 0, Task.rows_total - 1), else_=0),
+        rows_complete=Task.rows_complete - (1 if draft.complete else 0), updated_at=utcnow()))
+
+
+def _keep_complete(conn: Connection, task: Task, added_id: int, was: bool, now: bool) -> None:
+    """Keep an added row's complete flag and the task's count of complete rows in step."""
+    if was == now:
+        return
+    conn.execute(update(TaskRow).where(TaskRow.id == added_id).values(complete=now))
+    conn.execute(update(Task).where(Task.id == task.id)
+                 .values(rows_complete=Task.rows_complete + (1 if now else -1)))

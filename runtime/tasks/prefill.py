@@ -1,0 +1,355 @@
+"""Pre-fill (预填): a task's rows, read from the ledgers of its org unit when the task is opened.
+
+Each row is a ledger record of the task's org unit that matches the report's row filter. Each
+bound cell carries the ledger value (masked where the filler may not see it) with its source and
+date; what the township typed (its draft, `TaskRow.values`) goes over it; a cell that neither
+holds is a gap. Nothing is copied at dispatch: a page reads one page of records, their drafts,
+their households and their versions, in four queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+
+from builder.catalog.specs import Field, Ledger, SpecSet
+from builder.reports.compute import computed_values
+from builder.reports.spec import ReportField, ReportSpec
+from runtime.access import Viewer
+from runtime.ledgers.store import (
+    SOURCE_LABELS,
+    Query,
+    Scope,
+    condition,
+    count,
+    get_by_keys,
+    histories,
+    iter_rows,
+    page,
+    value_sources,
+)
+from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
+from runtime.models import Record, Task, TaskRow
+
+#: The household ledger's key field on a person record (person rows may bind household elements).
+HOUSEHOLD_LINK = {"person": ("household", "household_no")}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where a report field's pre-fill value comes from."""
+
+    report_field: ReportField
+    ledger_field: Field
+    #: None: the row's own record; "household": the record's household.
+    via: str | None = None
+
+
+@dataclass(slots=True)
+class Cell:
+    """One cell of a task row as the filler sees it."""
+
+    value: Any
+    #: prefilled, edited, gap, computed.
+    state: str
+    masked: bool = False
+    source: str | None = None
+    at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass
+class RowView:
+    """One row of a task: its key, its cells, and the filler's draft state."""
+
+    key: str
+    record_id: int | None
+    cells: dict[str, Cell]
+    status: str = "active"
+    reason: str = ""
+    draft_version: int = 0
+    township: str | None = None
+    #: The draft's id, for a row the township added (it has no ledger record yet).
+    added_id: int | None = None
+    #: The row's caption where no field names it (an aggregate report's org unit).
+    label: str = ""
+
+    @property
+    def ref(self) -> str:
+        """Return how pages address the row: a record id, "n" + an added row's draft id, "u" + an org unit."""
+        if self.status == "unit":
+            return f"u{self.key}"
+        return f"n{self.added_id}" if self.record_id is None else str(self.record_id)
+
+    @property
+    def gaps(self) -> list[str]:
+        """Return the fields still to fill."""
+        return [name for name, cell in self.cells.items() if cell.state == "gap" or cell.error]
+
+    @property
+    def complete(self) -> bool:
+        """Tell whether nothing is left to fill (or the row does not apply)."""
+        return self.status == "not_applicable" or not self.gaps
+
+
+@dataclass
+class TaskPage:
+    """One page of a task's rows and where the next page starts."""
+
+    rows: list[RowView] = field(default_factory=list)
+    next_after: tuple[str, int] | None = None
+
+
+def bindings(spec: ReportSpec, specs: SpecSet) -> dict[str, Binding]:
+    """Return report field → where its value comes from (fields no ledger can fill are absent)."""
+    if not spec.rows.ledger:
+        return {}
+    ledger = specs.ledgers[spec.rows.ledger]
+    own = {f.element.code: f for f in ledger.fields}
+    linked = HOUSEHOLD_LINK.get(ledger.code)
+    other = {f.element.code: f for f in specs.ledgers[linked[0]].fields} if linked else {}
+    found = {}
+    for f in spec.fields:
+        if f.element in own:
+            found[f.name] = Binding(f, own[f.element])
+        elif f.element in other:
+            found[f.name] = Binding(f, other[f.element], via=linked[0])
+    return found
+
+
+def key_field(spec: ReportSpec, specs: SpecSet) -> str | None:
+    """Return the report field bound to the row ledger's key (ID number, parcel code …), if any."""
+    if not spec.rows.ledger:
+        return None
+    key = specs.ledgers[spec.rows.ledger].key
+    return next((name for name, b in bindings(spec, specs).items()
+                 if b.via is None and b.ledger_field.name == key), None)
+
+
+def task_scope(specs: SpecSet, task: Task) -> Scope:
+    """Return the org units a task covers (a township, or one village)."""
+    unit = specs.org_units[task.org_unit_code]
+    if unit.level == "village":
+        return Scope(township=unit.parent, village=unit.code)
+    return Scope(township=unit.code)
+
+
+def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: Search | None = None,
+              gaps_only: bool = False) -> Query:
+    """Return the ledger query of a task's rows: its org unit, the report's filter, a search.
+
+    The search is as `runtime.masking.searching` allows the viewer: never by more than they see
+    (an ID number by its last 4 characters, in full only by those who may reveal it).
+    """
+    ledger = specs.ledgers[spec.rows.ledger]
+    by_element = {f.element.code: f.name for f in ledger.fields}
+    conditions = tuple((by_element[c.element], c.op, c.value) for c in spec.rows.filter)
+    search = search or Search("")
+    return Query(ledger, task_scope(specs, task), conditions=conditions, search=search.text,
+                 search_match=search.match,
+                 where=(gaps_clause(spec, specs, task),) if gaps_only else (),
+                 also=Record.id.in_(included_ids(task.id)) if conditions else None)
+
+
+def included_ids(task_id: int) -> Any:
+    """Return the SQL of the record ids a task holds whatever the report's filter says.
+
+    Those the township included by hand, and the records made from rows it added.
+    """
+    return select(TaskRow.record_id).where(TaskRow.task_id == task_id, TaskRow.included,
+                                           TaskRow.record_id.is_not(None))
+
+
+def gaps_clause(spec: ReportSpec, specs: SpecSet, task: Task) -> Any:
+    """Return the SQL condition "this row still has something to fill" of a task's records.
+
+    A row whose draft is complete has nothing left; otherwise a report with fields no ledger
+    holds leaves every row something to fill, and one without leaves the rows whose own record
+    lacks a bound value.
+    """
+    done = select(TaskRow.record_id).where(TaskRow.task_id == task.id, TaskRow.complete,
+                                           TaskRow.record_id.is_not(None))
+    open_row = Record.id.not_in(done)
+    plan = bindings(spec, specs)
+    unfillable = [f for f in spec.fields if not f.compute and (f.name not in plan or plan[f.name].via)]
+    if unfillable:
+        return open_row
+    ledger = specs.ledgers[spec.rows.ledger]
+    absent = [condition(ledger, b.ledger_field.name, "absent", None) for b in plan.values()]
+    return and_(open_row, or_(*absent)) if absent else open_row
+
+
+def row_view(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
+             record_id: int, *, today: date | None = None) -> RowView | None:
+    """Return one row of a task by record id, or None when the record is not one of its rows."""
+    records = page(conn, replace(row_query(spec, specs, task), ids=(record_id,)), limit=1)
+    rows = rows_of(conn, specs, spec, task, viewer, records, today=today)
+    return rows[0] if rows else None
+
+
+def ensure_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
+    """Count a task's rows once (when first opened) and keep the count for the task lists."""
+    if task.rows_total:
+        return task.rows_total
+    if spec.rows.unit:  # an aggregate report: its rows are org units (runtime.tasks.aggregate imports this module)
+        from runtime.tasks.aggregate import ensure_unit_total
+        return ensure_unit_total(conn, specs, spec, task)
+    added = conn.execute(select(func.count()).where(
+        TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None))).scalar_one()
+    total = count(conn, row_query(spec, specs, task)) + added
+    conn.execute(update(Task).where(Task.id == task.id).values(rows_total=total))
+    return total
+
+
+def task_page(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, *,
+              after: tuple[str, int] | None = None, limit: int = 50, search: str = "",
+              gaps_only: bool = False, today: date | None = None) -> TaskPage:
+    """Return one page of a task's rows, pre-filled and merged with the township's drafts."""
+    searched = searching(specs.ledgers[spec.rows.ledger], search, viewer)
+    query = row_query(spec, specs, task, search=searched, gaps_only=gaps_only)
+    records = page(conn, query, after=after, limit=limit)
+    rows = rows_of(conn, specs, spec, task, viewer, records, today=today)
+    next_after = (records[-1]["_township"], records[-1]["_id"]) if len(records) == limit else None
+    return TaskPage(rows=rows, next_after=next_after)
+
+
+def rows_of(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
+            records: list[dict[str, Any]], *, today: date | None = None,
+            sources: bool = True) -> list[RowView]:
+    """Return the rows of some of a task's records: drafts, households and sources read in bulk."""
+    ids = [r["_id"] for r in records]
+    drafts = _drafts(conn, task.id, ids)
+    linked = _linked(conn, specs, specs.ledgers[spec.rows.ledger], records)
+    origins = ({rid: value_sources(versions) for rid, versions in histories(conn, ids).items()}
+               if sources else {})
+    plan = bindings(spec, specs)
+    masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
+    return [build_row(spec, plan, record, linked.get(record["_id"], {}), drafts.get(record["_id"]),
+                      origins.get(record["_id"], {}), viewer, today=today, masks=masks)
+            for record in records]
+
+
+def build_row(spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str, Any],
+              household: Mapping[str, Any], draft: Any, sources: Mapping[str, Mapping],
+              viewer: Viewer, *, today: date | None = None,
+              masks: Mapping[str, bool] | None = None) -> RowView:
+    """Merge one record, its household, the filler's draft and computed values into a row."""
+    typed = draft.values if draft else {}
+    errors = draft.errors if draft else {}
+    cells: dict[str, Cell] = {}
+    for f in spec.fields:
+        binding = plan.get(f.name)
+        if f.name in typed:
+            value = typed[f.name]
+            # The row is a person with an ID number (its key): a typed birth date beside it is masked too.
+            hidden = binding is not None and typed_masked(binding.ledger_field, viewer, id_masked=True)
+            cells[f.name] = Cell(mask_value(binding.ledger_field, value) if hidden and value else value,
+                                 "edited", masked=hidden and bool(value), error=errors.get(f.name))
+            continue
+        if binding is None:
+            cells[f.name] = Cell(None, "gap")
+            continue
+        source = household if binding.via else record
+        value = source.get(binding.ledger_field.name)
+        if value in (None, ""):
+            cells[f.name] = Cell(None, "gap")
+            continue
+        masked = masks[f.name] if masks is not None else is_masked(binding.ledger_field, viewer)
+        origin = sources.get(binding.ledger_field.name) if not binding.via else None
+        cells[f.name] = Cell(mask_value(binding.ledger_field, value) if masked else value, "prefilled",
+                             masked=masked,
+                             source=SOURCE_LABELS.get(origin["source"]) if origin else None,
+                             at=origin["at"] if origin else None)
+    _add_computed(spec, cells, today)
+    return RowView(key=record["_key"], record_id=record["_id"], cells=cells,
+                   status=draft.status if draft else "active", reason=draft.reason if draft else "",
+                   draft_version=draft.version if draft else 0, township=record.get("_township"))
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """The whole task's counters: rows, cells the ledgers filled, cells still to fill, rows done."""
+
+    rows: int
+    prefilled: int
+    to_fill: int
+    complete: int
+
+
+def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> TaskCounts:
+    """Count a whole task's cells and rows (one pass over its records and drafts)."""
+    if spec.rows.unit:  # an aggregate report: its rows are org units (runtime.tasks.aggregate imports this module)
+        from runtime.tasks.aggregate import unit_counts
+        return TaskCounts(*unit_counts(conn, specs, spec, task))
+    plan = bindings(spec, specs)
+    columns = [(f.name, plan.get(f.name)) for f in spec.fields if not f.compute]
+    rows = prefilled = to_fill = complete = 0
+    for records in iter_rows(conn, row_query(spec, specs, task)):
+        drafts = _drafts(conn, task.id, [r["_id"] for r in records])
+        linked = _linked(conn, specs, specs.ledgers[spec.rows.ledger], records)
+        for record in records:
+            rows += 1
+            draft = drafts.get(record["_id"])
+            if draft is not None and draft.status == "not_applicable":
+                complete += 1
+                continue
+            typed, errors = (draft.values, draft.errors) if draft else ({}, {})
+            gaps = 0
+            for name, binding in columns:
+                if name in typed:
+                    gaps += name in errors or typed[name] in (None, "", [])
+                    continue
+                source = linked.get(record["_id"], {}) if binding and binding.via else record
+                if binding is not None and source.get(binding.ledger_field.name) not in (None, ""):
+                    prefilled += 1
+                else:
+                    gaps += 1
+            to_fill += gaps
+            complete += gaps == 0
+    added = conn.execute(select(TaskRow.values, TaskRow.errors).where(
+        TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None)))
+    for typed, errors in added:  # rows the township added: nothing of them is pre-filled
+        rows += 1
+        gaps = sum(name in (errors or {}) or typed.get(name) in (None, "", []) for name, _b in columns)
+        to_fill += gaps
+        complete += gaps == 0
+    return TaskCounts(rows=rows, prefilled=prefilled, to_fill=to_fill, complete=complete)
+
+
+def _add_computed(spec: ReportSpec, cells: dict[str, Cell], today: date | None) -> None:
+    """Fill the spec's computed fields from the row's other values (masked inputs count as unknown).
+
+    A computed cell is never a gap, even empty: nobody fills it (an age from a masked birth date).
+    """
+    computed = [f for f in spec.fields if f.compute]
+    if not computed:
+        return
+    known = {name: c.value for name, c in cells.items() if not c.masked and c.value is not None}
+    values = computed_values(spec, known, today=today or date.today())
+    for f in computed:
+        if cells[f.name].state == "gap":
+            cells[f.name] = Cell(values.get(f.name), "computed")
+
+
+def _drafts(conn: Connection, task_id: int, record_ids: list[int]) -> dict[int, Any]:
+    """Return the drafts (values, errors, status, reason, version) of some records of a task."""
+    if not record_ids:
+        return {}
+    stmt = select(TaskRow.record_id, TaskRow.values, TaskRow.errors, TaskRow.status, TaskRow.reason,
+                  TaskRow.version).where(TaskRow.task_id == task_id, TaskRow.record_id.in_(record_ids))
+    return {row.record_id: row for row in conn.execute(stmt)}
+
+
+def _linked(conn: Connection, specs: SpecSet, ledger: Ledger,
+            records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Return record id → its household record, for person rows (one query)."""
+    link = HOUSEHOLD_LINK.get(ledger.code)
+    if not link:
+        return {}
+    other, key_field = link
+    households = get_by_keys(conn, specs.ledgers[other], (r.get(key_field) for r in records))
+    return {r["_id"]: households.get(r.get(key_field), {}) for r in records}

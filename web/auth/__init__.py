@@ -1,0 +1,1 @@
+"""Login, logout, password changes, login throttling."""

@@ -1,0 +1,1 @@
+"""The burden dashboard (减负看板)."""

@@ -1,0 +1,1 @@
+"""Job progress pages and their downloads."""

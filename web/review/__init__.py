@@ -1,0 +1,1 @@
+"""The reviewer's admission (准入审核) pages."""

@@ -1,0 +1,1 @@
+"""The department's summary pages of a dispatched report, and its data as files."""

@@ -1,0 +1,1 @@
+"""The township's task pages: list, grid, cell saves, dispatch, submit, workbook."""

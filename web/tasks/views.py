@@ -1,0 +1,401 @@
+"""The township's tasks (任务): the task list, the pre-filled task grid, cell saves, dispatch.
+
+Rows are addressed by their ledger record id, never by their key: keys are ID numbers, which a
+township user may only see masked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_htmx import make_response
+from flask_login import current_user
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from builder.catalog.specs import SpecSet
+from builder.reports.form import FieldView, field_view, ledger_field_view
+from builder.reports.spec import ReportSpec
+from runtime.clock import local_today
+from runtime.masking import replaceable, search_hint, searching
+from runtime.models import Report, Task
+from runtime.reports.admission import can_dispatch, load_spec
+from runtime.reports.store import ReportError, get_version
+from runtime.tasks.added import AddRefused, add_form, add_row, added_row, added_rows, remove_added, save_added
+from runtime.tasks.aggregate import UNIT_PREFIX, is_aggregate, save_unit_cells, unit_row, unit_rows
+from runtime.tasks.dispatch import (
+    OPEN_STATES,
+    STATE_LABELS,
+    TaskSummary,
+    admitted_spec,
+    dispatch,
+    shown_state,
+    target_units,
+    task_list,
+)
+from runtime.tasks.drafts import NOT_APPLICABLE_REASONS, StaleRow, mark_row, save_cells
+from runtime.tasks.prefill import (
+    RowView,
+    TaskPage,
+    bindings,
+    ensure_rows_total,
+    key_field,
+    row_view,
+    task_page,
+    task_scope,
+)
+from web import database
+from web.auth.views import current_actor, roles_required
+from web.edge import int_arg, parse_id
+from web.site import _
+
+bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/tasks")
+#: Roles that fill tasks (admins may look at any).
+FILLERS = ("admin", "township", "village")
+#: Rows per page of the grid.
+PAGE_SIZE = 50
+
+
+@bp.app_context_processor
+def _labels():
+    return {"TASK_STATES": STATE_LABELS}
+
+
+@bp.app_template_filter("cell_value")
+def cell_value(value: Any) -> Any:
+    """Show a whole float (a number field's 1200.0) as the whole number the filler typed."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _units() -> list[str]:
+    """Return the org units whose tasks the user sees: every one for admins."""
+    specs = database.specs()
+    viewer = current_user.viewer
+    if viewer.village:
+        return [viewer.village]
+    if viewer.township:
+        return [u.code for u in specs.org_units.values()
+                if u.code == viewer.township or u.parent == viewer.township]
+    return list(specs.org_units)
+
+
+def _load(task_id: int) -> tuple[Task, Report, ReportSpec]:
+    """Return a task within the viewer's org unit, its report and spec (404 otherwise)."""
+    db = database.session()
+    task = db.get(Task, task_id)
+    if task is None:
+        abort(404)
+    scope = task_scope(database.specs(), task)
+    if not current_user.viewer.sees(scope.township, scope.village):
+        abort(404)
+    report = db.get(Report, task.report_id)
+    version = get_version(db, report, task.version)
+    return task, report, load_spec(database.specs(), version.document)
+
+
+def _parse_after(text: str) -> tuple[str, int] | None:
+    township, _sep, rid = text.partition(".")
+    rid = parse_id(rid)
+    return None if rid is None else (township, rid)
+
+
+def _row_of(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str) -> RowView:
+    """Return one row of the task as the viewer sees it now (404 if it is not in the task)."""
+    row = _find_row(conn, specs, spec, task, ref)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _typed() -> dict[str, str]:
+    """Return the cells a request saves: field → the text typed (choices joined by 、)."""
+    return {name: "、".join(v for v in request.form.getlist(name) if v.strip())
+            for name in request.form.getlist("_field")}
+
+
+@bp.get("/")
+@roles_required(*FILLERS)
+def index():
+    """List the tasks of the user's org unit: state, progress, deadline."""
+    return render_template("tasks/index.html", tasks=task_list(database.session(), _units()))
+
+
+@bp.get("/<int:task_id>")
+@roles_required(*FILLERS)
+def grid(task_id: int):
+    """Show a page of the task's pre-filled rows as a grid (one record at a time on phones)."""
+    task, report, spec = _load(task_id)
+    search = request.args.get("q", "").strip()
+    # Only by what the filler sees: a name, an ID number's last 4 (a whole one: admins only).
+    ledger = database.specs().ledgers.get(spec.rows.ledger or "")
+    notice = searching(ledger, search, current_user.viewer).notice if search and ledger else ""
+    hint = search_hint(ledger, current_user.viewer) if ledger else ""
+    conn = database.session().connection()
+    if task.state in OPEN_STATES:
+        ensure_rows_total(conn, database.specs(), spec, task)
+    only = request.args.get("row") or request.args.get("record", "")
+    after = _parse_after(request.args.get("after", ""))
+    gaps_only = request.args.get("gaps") == "1"
+    if only:  # one row, e.g. from the list of bad cells of a refused submission
+        found = _find_row(conn, database.specs(), spec, task, only)
+        page = TaskPage(rows=[found] if found else [])
+    elif is_aggregate(spec):  # one row per org unit, every formula cell computed from the ledgers
+        rows = unit_rows(conn, database.specs(), spec, task)
+        page = TaskPage(rows=[r for r in rows if not (gaps_only and r.complete)])
+    else:
+        page = task_page(conn, database.specs(), spec, task, current_user.viewer,
+                         after=after, limit=PAGE_SIZE, search=search, gaps_only=gaps_only)
+        if after is None:  # rows the township added come first
+            page.rows[:0] = added_rows(conn, database.specs(), spec, task, current_user.viewer,
+                                       search=search, gaps_only=gaps_only)
+    cells = [c for row in page.rows for c in row.cells.values()]
+    counts = {"rows": len(page.rows), "complete": sum(r.complete for r in page.rows),
+              "prefilled": sum(c.state == "prefilled" for c in cells),
+              "gaps": sum(c.state == "gap" or bool(c.error) for c in cells)}
+    today = local_today()
+    return render_template(
+        "tasks/grid.html", task=task, report=report, spec=spec, page=page, counts=counts,
+        q=request.args.get("q", ""), notice=notice, search_hint=hint, state=shown_state(task, today),
+        days_left=(task.deadline - today).days if task.deadline else None,
+        unit_name=database.specs().org_units[task.org_unit_code].name, **_grid_context(task, spec),
+        **_add_context(task, spec))
+
+
+def _grid_context(task: Task, spec: ReportSpec) -> dict[str, Any]:
+    """Return what the row fragments need besides the row."""
+    views = {f.name: field_view(f) for f in spec.fields}
+    plan = bindings(spec, database.specs())
+    # Masked values that must agree with the ID number: no 更正 box (see runtime.masking.replaceable).
+    fixed = {name for name, b in plan.items() if not replaceable(b.ledger_field, current_user.viewer)}
+    return {"fields": spec.fields, "views": views, "editable": task.state in OPEN_STATES, "fixed": fixed,
+            "reasons": NOT_APPLICABLE_REASONS, "groups": _groups(spec),
+            "key_name": key_field(spec, database.specs()), "aggregate": is_aggregate(spec)}
+
+
+def _add_context(task: Task, spec: ReportSpec, **state: Any) -> dict[str, Any]:
+    """Return what the form to add a row needs: its fields, or None when rows cannot be added."""
+    adding = add_form(spec, database.specs(), task) if task.state in OPEN_STATES else None
+    if adding is None:
+        return {"adding": None}
+    ledger = adding.ledger
+    # Only a new record needs these (a key the ledger holds includes its record): not required in
+    # the browser, the server asks for them when it makes a record.
+    extra_views = [dataclasses.replace(ledger_field_view(f), required=False) for f in adding.extras]
+    if adding.villages:
+        villages = tuple((v.code, v.name) for v in adding.villages)
+        extra_views.insert(0, FieldView(name=ledger.village_field, title=_("所在村（社区）"), widget="select",
+                                        required=False, options=villages))
+    return {"adding": adding, "add_views": [field_view(f) for f in adding.fields], "extra_views": extra_views,
+            "typed": state.get("typed", {}), "extra": state.get("extra", {}),
+            "add_errors": state.get("errors", {}), "add_message": state.get("message", ""),
+            "add_open": state.get("open", False),
+            "derived_titles": [f.title for f in spec.fields if f.name in adding.derived]}
+
+
+def _groups(spec: ReportSpec) -> list[tuple[str, int]]:
+    """Return the outermost group captions over the columns as (caption, span); none if ungrouped."""
+    if not any(f.parents for f in spec.fields):
+        return []
+    groups: list[tuple[str, int]] = []
+    for f in spec.fields:
+        caption = f.parents[0] if f.parents else ""
+        if groups and groups[-1][0] == caption:
+            groups[-1] = (caption, groups[-1][1] + 1)
+        else:
+            groups.append((caption, 1))
+    return groups
+
+
+def _view() -> str:
+    """Return which copy of the row the request came from: the grid ("g") or a phone card ("c")."""
+    return "c" if request.form.get("_view") == "c" else "g"
+
+
+def _render_row(task: Task, spec: ReportSpec, row: RowView, message: str = "", *, status: int = 200):
+    """Render one whole row (a grid row or a phone card) in place of the row the request came from."""
+    view = _view()
+    template = "tasks/_card.html" if view == "c" else "tasks/_row.html"
+    html = render_template(template, task=task, spec=spec, row=row, message=message,
+                           **_grid_context(task, spec))
+    response = make_response(html, retarget=f"#row-{view}{row.ref}", reswap="outerHTML")
+    response.status_code = status
+    return response
+
+
+def _added_id(ref: str) -> int | None:
+    """Return the draft id an added row's reference names ("n12"), or None for a ledger row's."""
+    return parse_id(ref[1:]) if ref[:1] == "n" else None
+
+
+def _record_id(ref: str) -> int:
+    """Return the record id a row reference names (404 for anything else)."""
+    record_id = parse_id(ref)
+    if record_id is None:
+        abort(404)
+    return record_id
+
+
+def _find_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str) -> RowView | None:
+    """Return a row of the task by its reference: a ledger record's, an added row's, or an org unit's."""
+    if ref[:1] == UNIT_PREFIX:
+        return unit_row(conn, specs, spec, task, ref) if is_aggregate(spec) else None
+    added = _added_id(ref)
+    if added is not None:
+        return added_row(conn, specs, spec, task, current_user.viewer, added)
+    return row_view(conn, specs, spec, task, current_user.viewer, _record_id(ref))
+
+
+@bp.post("/<int:task_id>/rows/<ref>")
+@roles_required(*FILLERS)
+def save_row(task_id: int, ref: str):
+    """Save the cells typed into one row; return them (each with its message) and the row's new version."""
+    task, _report, spec = _load(task_id)
+    conn = database.session().connection()
+    specs = database.specs()
+    typed = _typed()
+    version = int_arg("_version", 0, values=request.form)
+    added = _added_id(ref)
+    try:
+        if added is not None:
+            saved = save_added(conn, specs, spec, task, current_user.viewer, added, typed,
+                               expected_version=version)
+        elif ref[:1] == UNIT_PREFIX and is_aggregate(spec):
+            saved = save_unit_cells(conn, specs, spec, task, current_user.viewer, ref[1:], typed,
+                                    expected_version=version)
+        else:
+            saved = save_cells(conn, specs, spec, task, current_user.viewer, _record_id(ref), typed,
+                               expected_version=version)
+    except StaleRow as exc:
+        row = _row_of(conn, specs, spec, task, ref)
+        # Keep what the filler typed in its input, with the reason it was not saved next to it.
+        row.cells.update({name: dataclasses.replace(row.cells[name], value=text, state="unsaved",
+                                                    error=str(exc))
+                          for name, text in typed.items() if name in row.cells})
+        return _render_row(task, spec, row, str(exc), status=409)
+    except ReportError as exc:
+        return _render_row(task, spec, _row_of(conn, specs, spec, task, ref), str(exc), status=409)
+    return render_template("tasks/_saved.html", task=task, spec=spec, row=saved.row, saved=typed,
+                           view=_view(), **_grid_context(task, spec))
+
+
+@bp.post("/<int:task_id>/rows/<ref>/mark")
+@roles_required(*FILLERS)
+def mark(task_id: int, ref: str):
+    """Mark a row as not applicable with a reason, or applicable again."""
+    task, _report, spec = _load(task_id)
+    record_id = _record_id(ref)
+    conn = database.session().connection()
+    specs = database.specs()
+    reason: str | None = None
+    if not request.form.get("restore"):
+        reason = request.form.get("reason", "")
+        if reason == "other":
+            reason = request.form.get("other", "")
+    try:
+        row = mark_row(conn, specs, spec, task, current_user.viewer, record_id, reason,
+                       expected_version=int_arg("_version", 0, values=request.form))
+    except ReportError as exc:
+        return _render_row(task, spec, _row_of(conn, specs, spec, task, ref), str(exc), status=409)
+    return _render_row(task, spec, row)
+
+
+@bp.post("/<int:task_id>/added")
+@roles_required(*FILLERS)
+def add(task_id: int):
+    """Add a row for a record the ledger lacks; refused: the form again, with a message at each field."""
+    task, _report, spec = _load(task_id)
+    typed = {f.name: "、".join(v for v in request.form.getlist(f.name) if v.strip())
+             for f in spec.fields if f.name in request.form}
+    extra = {name[2:]: value for name, value in request.form.items() if name.startswith("r:")}
+    try:
+        row = add_row(database.session().connection(), database.specs(), spec, task, current_user.viewer,
+                      typed, extra)
+    except AddRefused as refused:
+        return _add_answer(task, spec, None, 422, typed=typed, extra=extra, errors=refused.errors,
+                           message=str(refused))
+    except ReportError as exc:
+        return _add_answer(task, spec, None, 409, typed=typed, extra=extra, message=str(exc))
+    if row.added_id is None:  # the key was of a record of the task's own org unit: included
+        message = _("本辖区台账中已有这个%(key)s，已把这条记录加入本表并从台账带出信息；"
+                    "请在表格最上面补全其余各项。", key=add_form(spec, database.specs(), task).key.title)
+    else:
+        message = _("已新增这一行；请在表格最上面补全其余各项，提交任务时写入台账。")
+    return _add_answer(task, spec, row, 200, message=message)
+
+
+def _add_answer(task: Task, spec: ReportSpec, row: RowView | None, status: int, **state: Any):
+    """Answer an add: the form again (after an add, the new row at the top of the grid and the cards).
+
+    Without htmx (no script), the grid page again, with the message and, after an add, the new row.
+    """
+    if not request.headers.get("HX-Request"):
+        flash(state.get("message", ""), "error" if row is None else "info")
+        return redirect(url_for("tasks.grid", task_id=task.id, row=row.ref if row else None))
+    html = render_template("tasks/_add.html", task=task, spec=spec, row=row, **_grid_context(task, spec),
+                           **_add_context(task, spec, open=True, **state))
+    return html, status
+
+
+@bp.post("/<int:task_id>/rows/<ref>/remove")
+@roles_required(*FILLERS)
+def remove(task_id: int, ref: str):
+    """Delete a row the township added (the grid row and the card both go)."""
+    task, _report, spec = _load(task_id)
+    added = _added_id(ref)
+    if added is None:
+        abort(404)
+    conn = database.session().connection()
+    try:
+        remove_added(conn, database.specs(), task, current_user.viewer, added,
+                     expected_version=int_arg("_version", 0, values=request.form))
+    except ReportError as exc:
+        return _render_row(task, spec, _row_of(conn, database.specs(), spec, task, ref), str(exc), status=409)
+    return render_template("tasks/_removed.html", ref=ref)
+
+
+def report_tasks(session: Session, report: Report) -> list[TaskSummary]:
+    """Return the tasks of one report, one per org unit, in org-unit order."""
+    units = list(session.scalars(select(Task.org_unit_code).where(Task.report_id == report.id)))
+    tasks = [s for s in task_list(session, units) if s.report.id == report.id]
+    return sorted(tasks, key=lambda s: s.task.org_unit_code)
+
+
+def dispatch_panel(session: Session, specs: SpecSet, report: Report) -> dict[str, Any] | None:
+    """Return what the report overview shows of dispatch: the form, the tasks; None before admission."""
+    if not can_dispatch(report):
+        return None
+    tasks = report_tasks(session, report)
+    have = {s.task.org_unit_code for s in tasks}
+    units = [specs.org_units[c] for c in target_units(specs, admitted_spec(session, specs, report))]
+    states = Counter(s.state for s in tasks)
+    return {"tasks": tasks, "remaining": [u for u in units if u.code not in have],
+            "states": [(state, states[state]) for state in STATE_LABELS if states[state]]}
+
+
+@bp.post("/dispatch/<code>")
+@roles_required("department", "admin")
+def dispatch_report(code: str):
+    """Dispatch an admitted report to all its org units, or to the chosen ones."""
+    db = database.session()
+    report = db.scalar(select(Report).where(Report.code == code))
+    if report is None:
+        abort(404)
+    chosen = request.form.getlist("unit") if request.form.get("scope") == "chosen" else None
+    if chosen is not None and not chosen:
+        flash(_("请至少勾选一个镇街"), "error")
+        return redirect(url_for("reports.overview", code=code))
+    try:
+        before = len(report_tasks(db, report))
+        tasks = dispatch(db, database.specs(), report, current_actor(), chosen)
+    except ReportError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("已下派到 %(n)s 个镇街（共 %(t)s 项任务）", n=len(tasks) - before, t=len(tasks)))
+    return redirect(url_for("reports.overview", code=code))
+
+
+# The whole-task actions (submit, the .xlsx, return) are routes of this blueprint too.
+from web.tasks import actions as task_actions  # noqa: E402, F401
