@@ -27,12 +27,14 @@ run: install
 	$(BIN)/yibiaotong seed --scale demo --if-empty
 	$(BIN)/yibiaotong serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install lint
 	$(BIN)/yibiaotong check-specs
 	$(BIN)/pytest -q
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 
+# Lint and formatting: both must pass; `ruff format builder runtime web tests bench` fixes the second.
 lint: install
 	$(BIN)/ruff check builder runtime web tests bench
+	$(BIN)/ruff format --check builder runtime web tests bench

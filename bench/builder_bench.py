@@ -45,12 +45,20 @@ def bench_analyze(report: Callable, specs: SpecSet, catalog_size: int = 5000, co
     started = time.perf_counter()
     matcher = Matcher(catalog)
     build = time.perf_counter() - started
-    report("matcher_index_5000", build * 1000, "ms", "measured (once per catalog)", "builder", None,
-           elements=len(catalog))
+    report(
+        "matcher_index_5000",
+        build * 1000,
+        "ms",
+        "measured (once per catalog)",
+        "builder",
+        None,
+        elements=len(catalog),
+    )
     big = dataclasses.replace(specs, elements=catalog)
     rules = load_rules(specs.root)
-    context = Context(today=local_today(), elements=catalog, holdings=spec_holdings(specs),
-                      remit=rules_remit(rules))
+    context = Context(
+        today=local_today(), elements=catalog, holdings=spec_holdings(specs), remit=rules_remit(rules)
+    )
     data = wide_template(columns)
     result = {}
 
@@ -60,10 +68,19 @@ def bench_analyze(report: Callable, specs: SpecSet, catalog_size: int = 5000, co
 
     best, times = _best(work)
     analysis = result["analysis"]
-    report("analyze_template_100_columns", best * 1000, "ms", "≤ 300 ms", "builder", best <= 0.3,
-           columns=len(analysis.fields), catalog=len(catalog),
-           bound=sum(1 for f in analysis.fields if f["element"]), decision=analysis.to_json()["decision"],
-           runs_ms=[round(t * 1000, 1) for t in times])
+    report(
+        "analyze_template_100_columns",
+        best * 1000,
+        "ms",
+        "≤ 300 ms",
+        "builder",
+        best <= 0.3,
+        columns=len(analysis.fields),
+        catalog=len(catalog),
+        bound=sum(1 for f in analysis.fields if f["element"]),
+        decision=analysis.to_json()["decision"],
+        runs_ms=[round(t * 1000, 1) for t in times],
+    )
 
 
 def bench_template_import(report: Callable, backend: str, engine, specs: SpecSet, columns: int = 60) -> None:
@@ -79,14 +96,28 @@ def bench_template_import(report: Callable, backend: str, engine, specs: SpecSet
         template = read_template(data, "wide60.xlsx")
         matches = match_template(template, matcher)
         with Session(engine) as session, session.begin():
-            document = draft_document(template.title, matches.ledger, matches.fields, specs.elements,
-                                      code=next_code(session), department="canlian")
+            document = draft_document(
+                template.title,
+                matches.ledger,
+                matches.fields,
+                specs.elements,
+                code=next_code(session),
+                department="canlian",
+            )
             created["report"] = create_report(session, actor, document).code
             created["fields"] = len(document["properties"])
 
     best, times = _best(work)
-    report("import_template_60_columns", best * 1000, "ms", "≤ 1000 ms", backend, best <= 1.0,
-           fields=created["fields"], runs_ms=[round(t * 1000, 1) for t in times])
+    report(
+        "import_template_60_columns",
+        best * 1000,
+        "ms",
+        "≤ 1000 ms",
+        backend,
+        best <= 1.0,
+        fields=created["fields"],
+        runs_ms=[round(t * 1000, 1) for t in times],
+    )
 
 
 def bench_admission_check(report: Callable, backend: str, engine, specs: SpecSet) -> None:
@@ -98,13 +129,26 @@ def bench_admission_check(report: Callable, backend: str, engine, specs: SpecSet
     def work() -> None:
         forget()
         with Session(engine) as session:
-            context = gatekeeping_context(session, specs, department_id=None, report_id=None,
-                                          today=local_today(), remit=rules_remit(rules))
+            context = gatekeeping_context(
+                session,
+                specs,
+                department_id=None,
+                report_id=None,
+                today=local_today(),
+                remit=rules_remit(rules),
+            )
             verdicts["v"] = assess(spec, context, rules)
 
     best, times = _best(work)
     verdict = verdicts["v"]
-    report("admission_check_district", best * 1000, "ms", "measured", backend, None,
-           coverage=verdict.coverage.ratio, decision=verdict.decision,
-           median_ms=round(statistics.median(times) * 1000, 1))
-
+    report(
+        "admission_check_district",
+        best * 1000,
+        "ms",
+        "measured",
+        backend,
+        None,
+        coverage=verdict.coverage.ratio,
+        decision=verdict.decision,
+        median_ms=round(statistics.median(times) * 1000, 1),
+    )

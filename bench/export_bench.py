@@ -63,8 +63,11 @@ def bench_report_export(report: Callable, backend: str, engine, specs: SpecSet, 
 
     spec = person_report(specs)
     stamp = int(time.time())
-    document = {**spec.document, "x-report": f"bench_export_{stamp}",
-                "x-deadline": (local_today() + timedelta(days=20)).isoformat()}
+    document = {
+        **spec.document,
+        "x-report": f"bench_export_{stamp}",
+        "x-deadline": (local_today() + timedelta(days=20)).isoformat(),
+    }
     with Session(engine) as session, session.begin():
         created, actor = _admitted(session, specs, document, "dispatch")
         tasks = dispatch(session, specs, created, actor)
@@ -80,37 +83,70 @@ def bench_report_export(report: Callable, backend: str, engine, specs: SpecSet, 
             with Session(engine) as session, session.begin():
                 found = session.scalar(select(Report).where(Report.code == code))
                 started = time.perf_counter()
-                rows = export_report(session.connection(), specs, found, actor, viewer, "xlsx",
-                                     Path(folder) / f"summary{n}.xlsx")
+                rows = export_report(
+                    session.connection(),
+                    specs,
+                    found,
+                    actor,
+                    viewer,
+                    "xlsx",
+                    Path(folder) / f"summary{n}.xlsx",
+                )
                 times.append(time.perf_counter() - started)
         size_mb = (Path(folder) / "summary0.xlsx").stat().st_size / 1e6
         best = min(times)
-        report("report_export_xlsx", best, "s", f"≤ {BUDGET} s", backend, best <= BUDGET and rows >= ROWS,
-               rows=rows, tasks=len(chosen), fields=len(spec.fields), mb=round(size_mb, 1),
-               runs_seconds=[round(t, 2) for t in times])
+        report(
+            "report_export_xlsx",
+            best,
+            "s",
+            f"≤ {BUDGET} s",
+            backend,
+            best <= BUDGET and rows >= ROWS,
+            rows=rows,
+            tasks=len(chosen),
+            fields=len(spec.fields),
+            mb=round(size_mb, 1),
+            runs_seconds=[round(t, 2) for t in times],
+        )
         with Session(engine) as session, session.begin():
             found = session.scalar(select(Report).where(Report.code == code))
             started = time.perf_counter()
-            csv_rows = export_report(session.connection(), specs, found, actor, viewer, "csv",
-                                     Path(folder) / "summary.csv")
+            csv_rows = export_report(
+                session.connection(), specs, found, actor, viewer, "csv", Path(folder) / "summary.csv"
+            )
             seconds = time.perf_counter() - started
         report("report_export_csv", seconds, "s", "measured", backend, None, rows=csv_rows)
         extraction = {**document, "x-report": f"bench_extract_{stamp}", "x-targets": [u for _t, u in chosen]}
         with Session(engine) as session, session.begin():
             extracted, actor = _admitted(session, specs, extraction, "extract")
             started = time.perf_counter()
-            got = extract_report(session.connection(), specs, extracted, actor, viewer, "xlsx",
-                                 Path(folder) / "extract.xlsx")
+            got = extract_report(
+                session.connection(), specs, extracted, actor, viewer, "xlsx", Path(folder) / "extract.xlsx"
+            )
             seconds = time.perf_counter() - started
-        report("report_extract_xlsx", seconds, "s", f"≤ {BUDGET} s", backend,
-               seconds <= BUDGET and got == rows, rows=got, units=len(chosen))
+        report(
+            "report_extract_xlsx",
+            seconds,
+            "s",
+            f"≤ {BUDGET} s",
+            backend,
+            seconds <= BUDGET and got == rows,
+            rows=got,
+            units=len(chosen),
+        )
 
 
 def closest(sizes: dict, rows: int = ROWS) -> list:
     """Return the fewest keys (at most three) whose sizes add up to the smallest total of at least `rows`."""
-    found = min((combo for n in (1, 2, 3) for combo in combinations(sizes, n)
-                 if sum(sizes[k] for k in combo) >= rows),
-                key=lambda combo: (sum(sizes[k] for k in combo), len(combo)))
+    found = min(
+        (
+            combo
+            for n in (1, 2, 3)
+            for combo in combinations(sizes, n)
+            if sum(sizes[k] for k in combo) >= rows
+        ),
+        key=lambda combo: (sum(sizes[k] for k in combo), len(combo)),
+    )
     return list(found)
 
 
@@ -152,8 +188,21 @@ def main() -> int:
     specs = load_specs(ROOT / "form_specs")
 
     def emit(name, value, unit, target, backend, ok, **extra):
-        print(json.dumps({"name": name, "backend": backend, "value": round(value, 3), "unit": unit,
-                          "target": target, "ok": ok, **extra}, ensure_ascii=False), flush=True)
+        print(
+            json.dumps(
+                {
+                    "name": name,
+                    "backend": backend,
+                    "value": round(value, 3),
+                    "unit": unit,
+                    "target": target,
+                    "ok": ok,
+                    **extra,
+                },
+                ensure_ascii=False,
+            ),
+            flush=True,
+        )
 
     for backend in args.backend or ["sqlite", "postgresql"]:
         engine = prepared(database(backend, "export"), specs)

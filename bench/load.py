@@ -54,12 +54,23 @@ def server_env(url: str, folder: Path) -> dict[str, str]:
     no REDIS_URL: jobs run on the workers' threads, the embedded set-up.
     """
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PASSWORD_HASH_METHOD")}
-    return {**env, "DATABASE_URL": url, "YIBIAOTONG_INSTANCE": str(folder / "instance"),
-            "SECRET_KEY": secrets.token_hex(32)}
+    return {
+        **env,
+        "DATABASE_URL": url,
+        "YIBIAOTONG_INSTANCE": str(folder / "instance"),
+        "SECRET_KEY": secrets.token_hex(32),
+    }
 
 
-def bench_load(report: Callable | None, backend: str, *, seconds: int = 120, users: int = 300,
-               profile: bool = True, keep: Path | None = None) -> dict:
+def bench_load(
+    report: Callable | None,
+    backend: str,
+    *,
+    seconds: int = 120,
+    users: int = 300,
+    profile: bool = True,
+    keep: Path | None = None,
+) -> dict:
     """Run the deadline-day load on one backend; record it through `report` and return the figures.
 
     With `keep`, the server's logs and the raw profile are copied there (to look into errors).
@@ -76,8 +87,9 @@ def _terminate(signum, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
-def _bench_load(report: Callable | None, backend: str, seconds: int, users: int, profile: bool,
-                keep: Path | None) -> dict:
+def _bench_load(
+    report: Callable | None, backend: str, seconds: int, users: int, profile: bool, keep: Path | None
+) -> dict:
     """Prepare the database, serve it, run the users, check the saves, drop the database."""
     specs = load_specs(ROOT / "form_specs")
     with temporary_folder() as tmp:
@@ -91,8 +103,13 @@ def _bench_load(report: Callable | None, backend: str, seconds: int, users: int,
                 costs = asyncio.run(request_costs(server.base, plan, server.pids))
                 pg = PgActivity(url) if backend == "postgresql" else None
                 spy = Profiler(server.process.pid, folder) if profile else None
-                meter = CpuMeter({"gunicorn": server.pids, **({"postgresql": lambda: pg.pids} if pg else {}),
-                                  **({"py_spy": spy.pids} if spy else {})})
+                meter = CpuMeter(
+                    {
+                        "gunicorn": server.pids,
+                        **({"postgresql": lambda: pg.pids} if pg else {}),
+                        **({"py_spy": spy.pids} if spy else {}),
+                    }
+                )
                 for part in (meter, pg):
                     if part is not None:
                         part.start()
@@ -102,10 +119,14 @@ def _bench_load(report: Callable | None, backend: str, seconds: int, users: int,
                     ramp = min(RAMP, seconds / 4)
                     stats, saves, run = asyncio.run(run_users(server.base, plan, seconds, ramp))
                 finally:
-                    measured = {"cpu_cores": meter.stop(), "postgresql_backends": pg.stop() if pg else None,
-                                "workers_profile": spy.stop() if spy else None}
-                measured.update(worker_timeouts=server.worker_timeouts(), log_tail=server.error_tail(40),
-                                costs=costs)
+                    measured = {
+                        "cpu_cores": meter.stop(),
+                        "postgresql_backends": pg.stop() if pg else None,
+                        "workers_profile": spy.stop() if spy else None,
+                    }
+                measured.update(
+                    worker_timeouts=server.worker_timeouts(), log_tail=server.error_tail(40), costs=costs
+                )
             measured["requests"] = served(server.access_log)  # complete once the server has stopped
             saved = check_saves(url, specs, plan, saves)
             if keep is not None:
@@ -117,9 +138,15 @@ def _bench_load(report: Callable | None, backend: str, seconds: int, users: int,
             drop_database(url)
     result = _result(backend, plan, stats, saved, run, measured)
     if report is not None:
-        report("load_deadline_day", result["requests"].get("cell_save", {}).get("p95_ms", 0), "ms",
-               "0 errors, 0 lost saves (value: cell save p95)", backend,
-               result["errors"] == 0 and result["lost_saves"] == 0, load=result)
+        report(
+            "load_deadline_day",
+            result["requests"].get("cell_save", {}).get("p95_ms", 0),
+            "ms",
+            "0 errors, 0 lost saves (value: cell save p95)",
+            backend,
+            result["errors"] == 0 and result["lost_saves"] == 0,
+            load=result,
+        )
     return result
 
 
@@ -131,28 +158,47 @@ def _result(backend: str, plan, stats, saved: dict, run: dict, measured: dict) -
     worker_ms = sum(r[3] for r in requests)
     client_ms = sum(ms for t in stats.times.values() for _s, ms in t)
     result = {
-        "backend": backend, "workers": WORKERS, **run,
-        "people": {"fillers": len(plan.fillers), "departments": len(plan.departments), "keepers": 1,
-                   "rows_filled": sum(len(f.refs) for f in plan.fillers)},
-        "errors": summary["errors"], "lost_saves": saved["lost"],
-        "everyone_in_seconds": summary["everyone_in_seconds"], "fillers_in": summary["ready_fillers"],
-        "requests": summary["requests"], "once_everyone_in": summary["once_everyone_in"],
-        "jobs": summary["jobs"], "saves": saved,
-        "throughput": {"requests_per_second": round(len(requests) / run["seconds"], 1),
-                       "saves_per_second": round(saved["acknowledged"] / run["seconds"], 1)},
+        "backend": backend,
+        "workers": WORKERS,
+        **run,
+        "people": {
+            "fillers": len(plan.fillers),
+            "departments": len(plan.departments),
+            "keepers": 1,
+            "rows_filled": sum(len(f.refs) for f in plan.fillers),
+        },
+        "errors": summary["errors"],
+        "lost_saves": saved["lost"],
+        "everyone_in_seconds": summary["everyone_in_seconds"],
+        "fillers_in": summary["ready_fillers"],
+        "requests": summary["requests"],
+        "once_everyone_in": summary["once_everyone_in"],
+        "jobs": summary["jobs"],
+        "saves": saved,
+        "throughput": {
+            "requests_per_second": round(len(requests) / run["seconds"], 1),
+            "saves_per_second": round(saved["acknowledged"] / run["seconds"], 1),
+        },
         "imports": _imports(stats.imports),
-        "server": {"requests": len(requests), "status_5xx": server_errors,
-                   "worker_timeouts": measured["worker_timeouts"],
-                   "worker_busy_share": round(worker_ms / (WORKERS * run["elapsed"] * 1000), 3),
-                   "queued_share_of_latency": round(1 - worker_ms / client_ms, 3) if client_ms else None,
-                   "worker_ms_by_kind": worker_ms_by_kind(requests)},
+        "server": {
+            "requests": len(requests),
+            "status_5xx": server_errors,
+            "worker_timeouts": measured["worker_timeouts"],
+            "worker_busy_share": round(worker_ms / (WORKERS * run["elapsed"] * 1000), 3),
+            "queued_share_of_latency": round(1 - worker_ms / client_ms, 3) if client_ms else None,
+            "worker_ms_by_kind": worker_ms_by_kind(requests),
+        },
         "cpu_ms_per_request": measured["costs"],
-        "capacity": capacity(measured["costs"], len(plan.fillers), _township_share(plan),
-                             measured["cpu_cores"]["cores"]),
-        "cpu_cores": measured["cpu_cores"], "workers_profile": measured["workers_profile"],
+        "capacity": capacity(
+            measured["costs"], len(plan.fillers), _township_share(plan), measured["cpu_cores"]["cores"]
+        ),
+        "cpu_cores": measured["cpu_cores"],
+        "workers_profile": measured["workers_profile"],
         "postgresql_backends": measured["postgresql_backends"],
-        "error_examples": {**summary["error_examples"],
-                           **({"lost_saves": saved["lost_examples"]} if saved["lost_examples"] else {})},
+        "error_examples": {
+            **summary["error_examples"],
+            **({"lost_saves": saved["lost_examples"]} if saved["lost_examples"] else {}),
+        },
     }
     if server_errors or measured["worker_timeouts"]:
         result["server_log_tail"] = measured["log_tail"]
@@ -184,28 +230,39 @@ def limits(r: dict) -> str:
     on_cpu = cpu["gunicorn"] / max(busy * r["workers"], 1e-9)
     if machine >= 0.85:  # 4 workers on 2 cores: a busy worker gets at most half a core
         most = min(1, cores / r["workers"])
-        verdict = (f"瓶颈是 CPU：{cores} 核平均 {machine:.0%} 忙，gunicorn 用 {cpu['gunicorn']:.2f} 核；"
-                   f"{r['workers']} 个 worker 分 {cores} 核，忙着的 worker 至多 {most:.0%} 的时间"
-                   f"能在 CPU 上，实测 {min(on_cpu, 1):.0%}，其余在等 CPU")
+        verdict = (
+            f"瓶颈是 CPU：{cores} 核平均 {machine:.0%} 忙，gunicorn 用 {cpu['gunicorn']:.2f} 核；"
+            f"{r['workers']} 个 worker 分 {cores} 核，忙着的 worker 至多 {most:.0%} 的时间"
+            f"能在 CPU 上，实测 {min(on_cpu, 1):.0%}，其余在等 CPU"
+        )
     elif busy >= 0.85:
-        verdict = (f"瓶颈是 {r['workers']} 个同步 worker：它们 {busy:.0%} 的时间在处理请求，而 CPU 未满"
-                   f"（{machine:.0%}），处理请求时多在等数据库或锁")
+        verdict = (
+            f"瓶颈是 {r['workers']} 个同步 worker：它们 {busy:.0%} 的时间在处理请求，而 CPU 未满"
+            f"（{machine:.0%}），处理请求时多在等数据库或锁"
+        )
     else:
         verdict = f"服务未饱和：worker 忙 {busy:.0%}，CPU {machine:.0%}；延迟主要是单个请求自身的处理时间"
-    said = [verdict,
-            f"CPU 分配：gunicorn {cpu['gunicorn']:.2f} 核"
-            + (f"、PostgreSQL 后端 {cpu['postgresql']:.2f} 核" if "postgresql" in cpu else "")
-            + f"、压测客户端 {cpu['load_generator']:.2f} 核"
-            + (f"、py-spy {cpu['py_spy']:.2f} 核" if "py_spy" in cpu else "")
-            + f"、机器上其他进程 {others:.2f} 核",
-            f"客户端耗时中 {server['queued_share_of_latency'] or 0:.0%} 是在排队等空闲 worker"]
+    said = [
+        verdict,
+        f"CPU 分配：gunicorn {cpu['gunicorn']:.2f} 核"
+        + (f"、PostgreSQL 后端 {cpu['postgresql']:.2f} 核" if "postgresql" in cpu else "")
+        + f"、压测客户端 {cpu['load_generator']:.2f} 核"
+        + (f"、py-spy {cpu['py_spy']:.2f} 核" if "py_spy" in cpu else "")
+        + f"、机器上其他进程 {others:.2f} 核",
+        f"客户端耗时中 {server['queued_share_of_latency'] or 0:.0%} 是在排队等空闲 worker",
+    ]
     spent = list(server["worker_ms_by_kind"].items())[:4]
-    said.append("worker 时间花在：" + "、".join(
-        f"{kind} {v['share_of_worker_time']:.0%}（中位 {v['p50_ms']:.0f} ms）" for kind, v in spent))
+    said.append(
+        "worker 时间花在："
+        + "、".join(
+            f"{kind} {v['share_of_worker_time']:.0%}（中位 {v['p50_ms']:.0f} ms）" for kind, v in spent
+        )
+    )
     shares = list(((r.get("workers_profile") or {}).get("busy_time_by_category") or {}).items())[:5]
     if shares:
-        said.append("按 py-spy 采样，worker 忙时在：" + "、".join(f"{name} {share:.0%}"
-                                                          for name, share in shares))
+        said.append(
+            "按 py-spy 采样，worker 忙时在：" + "、".join(f"{name} {share:.0%}" for name, share in shares)
+        )
     costs, room = r.get("cpu_ms_per_request") or {}, r.get("capacity") or {}
     if room:
         said.append(
@@ -215,14 +272,17 @@ def limits(r: dict) -> str:
             f"{room['arrival_cpu_seconds']:.0f} CPU 秒，"
             f"{cores} 核上至少 {room['arrival_seconds_at_least']:.0f} 秒；之后每 4 秒一格的填报需要 "
             f"{room['typing_cores_needed']:.2f} 核（每秒 {room['saves_per_second_offered']:.0f} 次保存），"
-            f"{cores} 核独占时最多每秒约 {room['saves_per_second_possible']:.0f} 次")
+            f"{cores} 核独占时最多每秒约 {room['saves_per_second_possible']:.0f} 次"
+        )
     waits = r.get("postgresql_backends") or {}
     if waits:
         active = sum(v for k, v in waits.items() if k.startswith("active"))
         locked = sum(v for k, v in waits.items() if k.startswith("active:Lock"))
-        said.append(f"PostgreSQL 平均 {active:.2f} 个后端在执行语句、{locked:.2f} 个在等锁，数据库不是瓶颈"
-                    if active < 1 and locked < 0.1 else
-                    f"PostgreSQL 平均 {active:.2f} 个后端在执行语句、{locked:.2f} 个在等锁")
+        said.append(
+            f"PostgreSQL 平均 {active:.2f} 个后端在执行语句、{locked:.2f} 个在等锁，数据库不是瓶颈"
+            if active < 1 and locked < 0.1
+            else f"PostgreSQL 平均 {active:.2f} 个后端在执行语句、{locked:.2f} 个在等锁"
+        )
         if active < 1 and dict(shares).get("database", 0) >= 0.2:
             said.append("worker 在数据库驱动里的时间多是在等回答：每条语句一个往返，CPU 满时后端要排队等核")
     if others >= 0.3:
@@ -241,9 +301,12 @@ def main() -> int:
     parser.add_argument("--no-profile", action="store_true", help="不用 py-spy 采样 worker")
     parser.add_argument("--keep", type=Path, help="把服务器日志和 py-spy 原始采样复制到这个目录")
     args = parser.parse_args()
-    results = [bench_load(None, backend, seconds=args.seconds, users=args.users, profile=not args.no_profile,
-                          keep=args.keep)
-               for backend in args.backend or ["sqlite", "postgresql"]]
+    results = [
+        bench_load(
+            None, backend, seconds=args.seconds, users=args.users, profile=not args.no_profile, keep=args.keep
+        )
+        for backend in args.backend or ["sqlite", "postgresql"]
+    ]
     print(json.dumps(results, ensure_ascii=False, indent=2))
     return 0 if all(r["errors"] == 0 for r in results) else 1
 

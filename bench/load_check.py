@@ -38,9 +38,14 @@ def check_saves(url: str, specs: SpecSet, plan: Plan, saves: list[Save]) -> dict
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            drafts = {(r.task_id, str(r.record_id)): r for r in conn.execute(
-                select(TaskRow.task_id, TaskRow.record_id, TaskRow.values, TaskRow.version)
-                .where(TaskRow.task_id.in_({task for task, _ref in acked})))}
+            drafts = {
+                (r.task_id, str(r.record_id)): r
+                for r in conn.execute(
+                    select(TaskRow.task_id, TaskRow.record_id, TaskRow.values, TaskRow.version).where(
+                        TaskRow.task_id.in_({task for task, _ref in acked})
+                    )
+                )
+            }
     finally:
         engine.dispose()
     validators = {task: ReportRowValidator(spec, specs.elements) for task, spec in plan.specs_by_task.items()}
@@ -56,8 +61,17 @@ def check_saves(url: str, specs: SpecSet, plan: Plan, saves: list[Save]) -> dict
             if len(examples) < 5:
                 examples.append(f"任务 {task} 第 {ref} 行 {name}：应为 {text!r}，库中为 {stored!r}")
     # Each acknowledged save makes exactly one new draft version (the rows had no draft before).
-    versions = sum(1 for row, n in acked.items()
-                   if row not in unsure and (drafts[row].version if row in drafts else 0) != n)
-    return {"sent": len(saves), "acknowledged": sum(acked.values()), "cells_checked": len(last),
-            "lost": lost, "lost_examples": examples, "rows_with_wrong_version": versions,
-            "rows_unverifiable": len(unsure)}
+    versions = sum(
+        1
+        for row, n in acked.items()
+        if row not in unsure and (drafts[row].version if row in drafts else 0) != n
+    )
+    return {
+        "sent": len(saves),
+        "acknowledged": sum(acked.values()),
+        "cells_checked": len(last),
+        "lost": lost,
+        "lost_examples": examples,
+        "rows_with_wrong_version": versions,
+        "rows_unverifiable": len(unsure),
+    }

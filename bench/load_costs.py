@@ -51,6 +51,7 @@ async def request_costs(base: str, plan: Plan, pids: Callable[[], list[int]]) ->
     township = next((f for f in plan.fillers if f.username.count("_") == 2), None)
     try:
         if township is not None:
+
             async def log_in() -> None:
                 b = Browser(base, connector, stats, 60)
                 await b.login(township.username, plan.password, landing="task_list")
@@ -62,12 +63,14 @@ async def request_costs(base: str, plan: Plan, pids: Callable[[], list[int]]) ->
             await measure("task_list", lambda: b.send("task_list", "GET", "/tasks/"))
             grid = f"/tasks/{township.task_id}"
             await measure("grid_open_50_rows", lambda: b.send("grid_open", "GET", grid))
-            await measure("grid_counts",
-                          lambda: b.send("grid_counts", "GET", grid + "/counts", target="task-totals"))
+            await measure(
+                "grid_counts", lambda: b.send("grid_counts", "GET", grid + "/counts", target="task-totals")
+            )
             await b.close()
         if plan.probe is not None:
-            await _save_costs(base, connector, stats, plan.probe, plan.password, measure, random.Random(3),
-                              date.today())
+            await _save_costs(
+                base, connector, stats, plan.probe, plan.password, measure, random.Random(3), date.today()
+            )
     finally:
         await connector.close()
     if stats.errors:
@@ -75,8 +78,9 @@ async def request_costs(base: str, plan: Plan, pids: Callable[[], list[int]]) ->
     return costs
 
 
-async def _save_costs(base: str, connector, stats: Stats, probe: Filler, password: str, measure, rng,
-                      today) -> None:
+async def _save_costs(
+    base: str, connector, stats: Stats, probe: Filler, password: str, measure, rng, today
+) -> None:
     """Measure a village grid page and a cell save (each naming the version the last one made)."""
     b = Browser(base, connector, stats, 60)
     await b.login(probe.username, password, landing="task_list")
@@ -90,11 +94,20 @@ async def _save_costs(base: str, connector, stats: Stats, probe: Filler, passwor
     async def save() -> None:
         nonlocal n
         values = answer(asked, rng, n, today)
-        data = [("_field", asked.name), ("_view", "g"), *((asked.name, v) for v in values),
-                ("_version", str(versions[ref]))]
+        data = [
+            ("_field", asked.name),
+            ("_view", "g"),
+            *((asked.name, v) for v in values),
+            ("_version", str(versions[ref])),
+        ]
         n += 1
-        result = await b.send("cell_save", "POST", f"/tasks/{probe.task_id}/rows/{ref}", data=data,
-                              target=f"cell-g{ref}-{asked.name}")
+        result = await b.send(
+            "cell_save",
+            "POST",
+            f"/tasks/{probe.task_id}/rows/{ref}",
+            data=data,
+            target=f"cell-g{ref}-{asked.name}",
+        )
         found = re.search(rf'id="ver-g{ref}" value="(\d+)"', result.text)
         if found:
             versions[ref] = int(found.group(1))
@@ -108,12 +121,16 @@ def capacity(costs: dict[str, float], fillers: int, township_share: float, cores
     """Work out, from the costs, the CPU the fillers' arrival and their typing need, against the cores."""
     if not {"login_and_task_list", "grid_open_50_rows", "grid_counts", "cell_save"} <= costs.keys():
         return {}
-    grid = (township_share * costs["grid_open_50_rows"]
-            + (1 - township_share) * costs.get("grid_open_village", costs["grid_open_50_rows"]))
+    grid = township_share * costs["grid_open_50_rows"] + (1 - township_share) * costs.get(
+        "grid_open_village", costs["grid_open_50_rows"]
+    )
     arrival = costs["login_and_task_list"] + grid + costs["grid_counts"]
     again = GRID_AGAIN + LIST_AGAIN
-    action = ((1 - again) * costs["cell_save"] + again * (grid + costs["grid_counts"])
-              + LIST_AGAIN * costs["task_list"])
+    action = (
+        (1 - again) * costs["cell_save"]
+        + again * (grid + costs["grid_counts"])
+        + LIST_AGAIN * costs["task_list"]
+    )
     pause = sum(FILLER_PAUSE) / 2
     demand = fillers / pause * action / 1000  # cores the typing asks for, with no one waiting
     return {

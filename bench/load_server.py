@@ -52,12 +52,32 @@ class Gunicorn:
 
     def __enter__(self) -> Gunicorn:
         """Start the server and wait until it answers."""
-        command = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                   "--graceful-timeout", str(GRACEFUL), "--access-logfile", str(self.access_log),
-                   "--access-logformat", ACCESS_FORMAT, "--error-logfile", str(self.error_log),
-                   "web:create_app()"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(self.workers),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--graceful-timeout",
+            str(GRACEFUL),
+            "--access-logfile",
+            str(self.access_log),
+            "--access-logformat",
+            ACCESS_FORMAT,
+            "--error-logfile",
+            str(self.error_log),
+            "web:create_app()",
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             self._wait_ready()
         except BaseException:
@@ -134,16 +154,26 @@ def served(access_log: Path) -> list[tuple[str, str, int, float, int]]:
 
 
 #: (method, path pattern, kind): the request kinds of the simulated users, as the server saw them.
-KINDS = tuple((m, re.compile(p), k) for m, p, k in (
-    ("GET", r"/login$", "login_page"), ("POST", r"/login$", "login"), ("GET", r"/tasks/$", "task_list"),
-    ("GET", r"/tasks/\d+$", "grid_open"), ("GET", r"/tasks/\d+/counts$", "grid_counts"),
-    ("POST", r"/tasks/\d+/rows/\w+$", "cell_save"), ("GET", r"/static/", "static"),
-    ("GET", r"/jobs/\d+$", "job_poll"), ("GET", r"/jobs/\d+/download$", "export_download"),
-    ("GET", r"/jobs/\d+/report$", "import_report"),
-    ("POST", r"/(ledgers/\w+|report-data/\w+)/export$", "export_start"),
-    ("GET", r"/ledgers/\w+/import$", "import_page"), ("POST", r"/ledgers/\w+/import$", "import_start"),
-    ("GET", r"/ledgers/\w+$", "ledger_page"), ("GET", r"/reports/\w+/$", "report_page"),
-))
+KINDS = tuple(
+    (m, re.compile(p), k)
+    for m, p, k in (
+        ("GET", r"/login$", "login_page"),
+        ("POST", r"/login$", "login"),
+        ("GET", r"/tasks/$", "task_list"),
+        ("GET", r"/tasks/\d+$", "grid_open"),
+        ("GET", r"/tasks/\d+/counts$", "grid_counts"),
+        ("POST", r"/tasks/\d+/rows/\w+$", "cell_save"),
+        ("GET", r"/static/", "static"),
+        ("GET", r"/jobs/\d+$", "job_poll"),
+        ("GET", r"/jobs/\d+/download$", "export_download"),
+        ("GET", r"/jobs/\d+/report$", "import_report"),
+        ("POST", r"/(ledgers/\w+|report-data/\w+)/export$", "export_start"),
+        ("GET", r"/ledgers/\w+/import$", "import_page"),
+        ("POST", r"/ledgers/\w+/import$", "import_start"),
+        ("GET", r"/ledgers/\w+$", "ledger_page"),
+        ("GET", r"/reports/\w+/$", "report_page"),
+    )
+)
 
 
 def worker_ms_by_kind(rows: list[tuple[str, str, int, float, int]]) -> dict[str, dict]:
@@ -156,8 +186,12 @@ def worker_ms_by_kind(rows: list[tuple[str, str, int, float, int]]) -> dict[str,
     result = {}
     for kind, values in sorted(by_kind.items(), key=lambda kv: -sum(kv[1])):
         s = sorted(values)
-        result[kind] = {"p50_ms": round(s[len(s) // 2], 1), "p95_ms": round(s[int(len(s) * 0.95)], 1),
-                        "max_ms": round(s[-1], 1), "share_of_worker_time": round(sum(s) / total, 3)}
+        result[kind] = {
+            "p50_ms": round(s[len(s) // 2], 1),
+            "p95_ms": round(s[int(len(s) * 0.95)], 1),
+            "max_ms": round(s[-1], 1),
+            "share_of_worker_time": round(sum(s) / total, 3),
+        }
     return result
 
 
@@ -207,14 +241,23 @@ class CpuMeter:
         self._stop.set()
         self._thread.join()
         wall = time.monotonic() - self.wall0
-        result = {name: sum(last - base for base, last in seen.values()) / wall
-                  for name, seen in self.seen.items()}
+        result = {
+            name: sum(last - base for base, last in seen.values()) / wall for name, seen in self.seen.items()
+        }
         me = psutil.Process().cpu_times()
         result["load_generator"] = (me.user + me.system - self.self0.user - self.self0.system) / wall
         m0, m1 = self.machine0, psutil.cpu_times()
+
         # Linux counts guest time inside user time already; idle and waiting for disk are not busy.
-        busy = lambda t: (sum(t) - t.idle - getattr(t, "iowait", 0)  # noqa: E731
-                          - getattr(t, "guest", 0) - getattr(t, "guest_nice", 0))
+        def busy(t):
+            return (
+                sum(t)
+                - t.idle
+                - getattr(t, "iowait", 0)
+                - getattr(t, "guest", 0)
+                - getattr(t, "guest_nice", 0)
+            )
+
         result["machine"] = (busy(m1) - busy(m0)) / wall
         result["cores"] = psutil.cpu_count()
         result["seconds"] = wall
@@ -246,7 +289,8 @@ class PgActivity:
                 rows = conn.execute(
                     "SELECT pid, state, wait_event_type, wait_event FROM pg_stat_activity "
                     "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
-                    (self.database,)).fetchall()
+                    (self.database,),
+                ).fetchall()
                 self.pids = [r[0] for r in rows]
                 self.samples += 1
                 for _pid, state, wait_type, wait in rows:
@@ -265,8 +309,19 @@ class PgActivity:
 
 #: Where a sampled stack is, by the innermost frame that says so: (category, markers in the frame).
 CATEGORIES = (
-    ("database", ("do_execute", "do_executemany", "do_commit", "do_rollback", "psycopg/", "sqlite3",
-                  "_sqlite_pragmas", "pool/")),
+    (
+        "database",
+        (
+            "do_execute",
+            "do_executemany",
+            "do_commit",
+            "do_rollback",
+            "psycopg/",
+            "sqlite3",
+            "_sqlite_pragmas",
+            "pool/",
+        ),
+    ),
     ("password hashing", ("check_password_hash", "_hash_internal", "scrypt")),
     ("templates", ("jinja2/", ".html")),
     ("spreadsheets", ("rustpy_xlsxwriter", "xlsxwriter/", "calamine", "openpyxl/")),
@@ -290,10 +345,28 @@ class Profiler:
             self.problem = "py-spy 未安装（make bench 会安装）"
             return
         self.process = subprocess.Popen(
-            [str(spy), "record", "--pid", str(self.pid), "--subprocesses", "--idle", "--nonblocking",
-             "--threads", "--rate", str(self.rate), "--duration", str(seconds), "--format", "raw",
-             "--output", str(self.output)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            [
+                str(spy),
+                "record",
+                "--pid",
+                str(self.pid),
+                "--subprocesses",
+                "--idle",
+                "--nonblocking",
+                "--threads",
+                "--rate",
+                str(self.rate),
+                "--duration",
+                str(seconds),
+                "--format",
+                "raw",
+                "--output",
+                str(self.output),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
 
     def pids(self) -> list[int]:
         """Return py-spy's pid while it runs (its own CPU is part of the figures)."""
@@ -330,7 +403,7 @@ def summarize(raw: str) -> dict:
         parts = stack.split(";")
         processes = sum(1 for p in parts if p.startswith("process "))
         thread = next((p for p in parts if p.startswith("thread (")), "")
-        frames = parts[parts.index(thread) + 1:] if thread else []
+        frames = parts[parts.index(thread) + 1 :] if thread else []
         if processes < 2 or not frames:
             continue  # the master, or a stack py-spy could not read
         if not thread.endswith(": MainThread"):
@@ -344,7 +417,8 @@ def summarize(raw: str) -> dict:
         "worker_samples": total,
         "worker_busy_share": round(busy / total, 3) if total else None,
         "busy_time_by_category": {k: round(v / busy, 3) for k, v in requests.most_common() if k != "idle"}
-        if busy else {},
+        if busy
+        else {},
         "job_thread_samples_by_category": dict(jobs.most_common()),
     }
 

@@ -121,12 +121,14 @@ def _admin(url, *statements: str) -> None:
 def seed_demo(env: dict[str, str]) -> None:
     """Initialise and seed the database the way a deployment does: the CLI's `init` and `seed`."""
     for args in (["init", "--quiet"], ["seed", "--scale", "demo"]):
-        subprocess.run([sys.executable, "-m", "web.cli", *args], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "web.cli", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        )
 
 
-def prepare(url: str, specs: SpecSet, users: int, folder: Path, import_files: int,
-            seed: int = 20261201) -> Plan:
+def prepare(
+    url: str, specs: SpecSet, users: int, folder: Path, import_files: int, seed: int = 20261201
+) -> Plan:
     """Open every task on the deadline day, make the users' accounts, split the rows, write the files."""
     rng = random.Random(seed)
     engine = make_engine(url)
@@ -142,9 +144,15 @@ def prepare(url: str, specs: SpecSet, users: int, folder: Path, import_files: in
         files = _import_files(engine, specs, folder, import_files, rng)
     finally:
         engine.dispose()
-    return Plan(password=password, fillers=fillers,
-                departments=[("canlian", TOWNSHIP_REPORT), ("minzheng", VILLAGE_REPORT)], keeper="keeper",
-                import_files=files, specs_by_task=specs_by_task, probe=probe)
+    return Plan(
+        password=password,
+        fillers=fillers,
+        departments=[("canlian", TOWNSHIP_REPORT), ("minzheng", VILLAGE_REPORT)],
+        keeper="keeper",
+        import_files=files,
+        specs_by_task=specs_by_task,
+        probe=probe,
+    )
 
 
 def _production_hash(password: str) -> str:
@@ -168,8 +176,13 @@ def _village_survey(session: Session, specs: SpecSet) -> None:
     """
     sample = load_reports(specs.root, specs)[VILLAGE_SOURCE].document
     villages = [u.code for u in specs.org_units.values() if u.level == "village"]
-    document = {**sample, "x-report": VILLAGE_REPORT, "title": sample["title"] + "（村、社区入户）",
-                "x-targets": villages, "x-deadline": local_today().isoformat()}
+    document = {
+        **sample,
+        "x-report": VILLAGE_REPORT,
+        "title": sample["title"] + "（村、社区入户）",
+        "x-targets": villages,
+        "x-deadline": local_today().isoformat(),
+    }
     user = session.scalar(select(User).where(User.username == "minzheng"))
     actor = Actor(user.id, user.role, user.department_id)
     report = create_report(session, actor, document)
@@ -183,11 +196,16 @@ def _open_tasks(session: Session, specs: SpecSet) -> list[tuple[Task, ReportSpec
     """Return each open task of the two surveys with its spec and its rows (record ids, in page order)."""
     conn = session.connection()
     found = []
-    stmt = (select(Task, ReportVersion.document).join(Report, Report.id == Task.report_id)
-            .join(ReportVersion, (ReportVersion.report_id == Task.report_id)
-                  & (ReportVersion.version == Task.version))
-            .where(Report.code.in_((TOWNSHIP_REPORT, VILLAGE_REPORT)), Task.state.in_(OPEN_STATES))
-            .order_by(Task.org_unit_code))
+    stmt = (
+        select(Task, ReportVersion.document)
+        .join(Report, Report.id == Task.report_id)
+        .join(
+            ReportVersion,
+            (ReportVersion.report_id == Task.report_id) & (ReportVersion.version == Task.version),
+        )
+        .where(Report.code.in_((TOWNSHIP_REPORT, VILLAGE_REPORT)), Task.state.in_(OPEN_STATES))
+        .order_by(Task.org_unit_code)
+    )
     for task, document in session.execute(stmt).all():
         spec = load_spec(specs, document)
         rows = [str(r["_id"]) for batch in iter_rows(conn, row_query(spec, specs, task)) for r in batch]
@@ -203,23 +221,37 @@ def _asked(spec: ReportSpec) -> tuple[Asked, ...]:
         if f.element or f.compute:
             continue
         view = field_view(f)
-        asked.append(Asked(f.name, view.widget, tuple(value for value, _label in view.options),
-                           f.schema.get("minimum"), f.schema.get("maximum"), f.schema.get("maxLength")))
+        asked.append(
+            Asked(
+                f.name,
+                view.widget,
+                tuple(value for value, _label in view.options),
+                f.schema.get("minimum"),
+                f.schema.get("maximum"),
+                f.schema.get("maxLength"),
+            )
+        )
     return tuple(asked)
 
 
-def _fillers(session: Session, specs: SpecSet, tasks: list[tuple[Task, ReportSpec, list[str]]], users: int,
-             password_hash: str) -> tuple[list[Filler], Filler | None]:
+def _fillers(
+    session: Session,
+    specs: SpecSet,
+    tasks: list[tuple[Task, ReportSpec, list[str]]],
+    users: int,
+    password_hash: str,
+) -> tuple[list[Filler], Filler | None]:
     """Make one account per simulated filler and give each a slice of rows no one else edits.
 
     Half the users (at most one per village) are the grid workers of the villages with the most
     rows; the rest are township staff, spread over the township tasks by their number of rows.
     The next village, if any, gets the probe's account.
     """
-    villages = sorted((t for t in tasks if specs.org_units[t[0].org_unit_code].level == "village"),
-                      key=lambda t: -len(t[2]))
+    villages = sorted(
+        (t for t in tasks if specs.org_units[t[0].org_unit_code].level == "village"), key=lambda t: -len(t[2])
+    )
     spare = villages[users // 2] if len(villages) > users // 2 else None
-    villages = villages[:users // 2]
+    villages = villages[: users // 2]
     townships = [t for t in tasks if specs.org_units[t[0].org_unit_code].level != "village"]
     shares = _apportion(users - len(villages), [len(rows) for _t, _s, rows in townships])
     fillers = []
@@ -230,17 +262,32 @@ def _fillers(session: Session, specs: SpecSet, tasks: list[tuple[Task, ReportSpe
         probe = Filler(f"probe_{spare[0].org_unit_code}", spare[0].id, spare[2], _asked(spare[1]))
     for (task, spec, rows), n in zip(townships, shares, strict=True):
         for k in range(n):  # n never exceeds the rows: every slice holds at least one
-            fillers.append(Filler(f"load_{task.org_unit_code}_{k + 1}", task.id,
-                                  rows[len(rows) * k // n:len(rows) * (k + 1) // n], _asked(spec)))
+            fillers.append(
+                Filler(
+                    f"load_{task.org_unit_code}_{k + 1}",
+                    task.id,
+                    rows[len(rows) * k // n : len(rows) * (k + 1) // n],
+                    _asked(spec),
+                )
+            )
     for f in fillers + ([probe] if probe else []):
         task = session.get(Task, f.task_id)
         unit = specs.org_units[task.org_unit_code]
-        session.add(User(username=f.username, display_name=f"{unit.name}压测用户",
-                         password_hash=password_hash, org_unit_code=unit.code,
-                         role="village" if unit.level == "village" else "township"))
+        session.add(
+            User(
+                username=f.username,
+                display_name=f"{unit.name}压测用户",
+                password_hash=password_hash,
+                org_unit_code=unit.code,
+                role="village" if unit.level == "village" else "township",
+            )
+        )
     # The department and keeper logins the benchmark uses get the same (production-cost) password.
-    session.execute(update(User).where(User.username.in_(("canlian", "minzheng", "keeper")))
-                    .values(password_hash=password_hash))
+    session.execute(
+        update(User)
+        .where(User.username.in_(("canlian", "minzheng", "keeper")))
+        .values(password_hash=password_hash)
+    )
     session.flush()
     return [f for f in fillers if f.refs], probe
 
@@ -265,8 +312,13 @@ def _import_files(engine, specs: SpecSet, folder: Path, count: int, rng: random.
     with engine.connect() as conn:
         persons = [r for r in read_all(conn, Query(ledger)) if _untouched(r)]
     known = {r["_key"] for r in persons}
-    newcomers = [r for code, chunk in generate(specs, "tiny", 777) if code == "person"
-                 for r in chunk if r["id_number"] not in known and _untouched(r)]
+    newcomers = [
+        r
+        for code, chunk in generate(specs, "tiny", 777)
+        if code == "person"
+        for r in chunk
+        if r["id_number"] not in known and _untouched(r)
+    ]
     people = Identities(rng)
     titles = [f.title for f in ledger.fields]
     files = []
@@ -275,8 +327,10 @@ def _import_files(engine, specs: SpecSet, folder: Path, count: int, rng: random.
         for r in rng.sample(rows, int(len(rows) * IMPORT_CHANGED_SHARE)):
             r["phone"] = people.mobile()
         new = rng.sample(newcomers, min(int(IMPORT_ROWS * IMPORT_NEW_SHARE), len(newcomers)))
-        table = [{title: _cell(f, r.get(f.name), names)
-                  for title, f in zip(titles, ledger.fields, strict=True)} for r in rows + new]
+        table = [
+            {title: _cell(f, r.get(f.name), names) for title, f in zip(titles, ledger.fields, strict=True)}
+            for r in rows + new
+        ]
         path = folder / f"人口台账更新-{n + 1:02d}.xlsx"
         rustpy_xlsxwriter.write_worksheet(table, str(path), sheet_name="人口")
         files.append(path)

@@ -23,8 +23,11 @@ import aiohttp
 from bench.load_setup import Asked, Filler, Plan
 
 #: Where a page carries its CSRF token: htmx's headers on <body>, a form field, a meta tag.
-CSRF = (re.compile(r'"X-CSRFToken":\s*"([^"]+)"'), re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"'),
-        re.compile(r'<meta name="csrf-token" content="([^"]+)"'))
+CSRF = (
+    re.compile(r'"X-CSRFToken":\s*"([^"]+)"'),
+    re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"'),
+    re.compile(r'<meta name="csrf-token" content="([^"]+)"'),
+)
 VERSION = re.compile(r'id="ver-g(\w+)" value="(\d+)"')
 NEXT_PAGE = re.compile(r'href="(/tasks/\d+\?after=[^"]+)"')
 STATIC = re.compile(r'(?:href|src)="(/static/[^"?]+)')
@@ -97,9 +100,15 @@ class Stats:
         "Everyone in" is from when the last filler had its grid open to the end of the run (the
         login storm over); it is left out when that moment never came.
         """
-        kinds = {kind: {"count": len(t), "errors": self.errors[kind], **percentiles([ms for _s, ms in t]),
-                        "per_second": round(len(t) / seconds, 2)}
-                 for kind, t in sorted(self.times.items())}
+        kinds = {
+            kind: {
+                "count": len(t),
+                "errors": self.errors[kind],
+                **percentiles([ms for _s, ms in t]),
+                "per_second": round(len(t) / seconds, 2),
+            }
+            for kind, t in sorted(self.times.items())
+        }
         for kind in self.errors.keys() - kinds.keys():
             kinds[kind] = {"count": 0, "errors": self.errors[kind]}
         jobs = {kind: {"count": len(s), **percentiles(s, unit="s")} for kind, s in self.jobs.items()}
@@ -110,12 +119,20 @@ class Stats:
             for kind, t in sorted(self.times.items()):
                 ms = [m for s, m in t if everyone <= s < started + seconds]
                 if ms:
-                    steady[kind] = {"count": len(ms), **percentiles(ms),
-                                    "per_second": round(len(ms) / window, 2)}
-        return {"requests": kinds, "jobs": jobs, "errors": sum(self.errors.values()),
-                "everyone_in_seconds": round(everyone - started, 1) if everyone else None,
-                "ready_fillers": len(self.ready), "once_everyone_in": steady,
-                "error_examples": {k: v for k, v in self.examples.items() if v}}
+                    steady[kind] = {
+                        "count": len(ms),
+                        **percentiles(ms),
+                        "per_second": round(len(ms) / window, 2),
+                    }
+        return {
+            "requests": kinds,
+            "jobs": jobs,
+            "errors": sum(self.errors.values()),
+            "everyone_in_seconds": round(everyone - started, 1) if everyone else None,
+            "ready_fillers": len(self.ready),
+            "once_everyone_in": steady,
+            "error_examples": {k: v for k, v in self.examples.items() if v},
+        }
 
 
 def percentiles(values: list[float], unit: str = "ms") -> dict:
@@ -124,8 +141,12 @@ def percentiles(values: list[float], unit: str = "ms") -> dict:
         return {}
     s = sorted(values)
     pick = lambda q: s[min(len(s) - 1, max(0, round(q * len(s)) - 1))]  # noqa: E731
-    return {f"p50_{unit}": round(pick(0.5), 1), f"p95_{unit}": round(pick(0.95), 1),
-            f"p99_{unit}": round(pick(0.99), 1), f"max_{unit}": round(s[-1], 1)}
+    return {
+        f"p50_{unit}": round(pick(0.5), 1),
+        f"p95_{unit}": round(pick(0.95), 1),
+        f"p99_{unit}": round(pick(0.99), 1),
+        f"max_{unit}": round(s[-1], 1),
+    }
 
 
 class Browser:
@@ -135,9 +156,12 @@ class Browser:
         """Open a session against `base` over the shared `connector`."""
         self.base, self.stats = base, stats
         self.session = aiohttp.ClientSession(
-            base_url=base, connector=connector, connector_owner=False,
+            base_url=base,
+            connector=connector,
+            connector_owner=False,
             cookie_jar=aiohttp.CookieJar(unsafe=True),  # cookies of 127.0.0.1 (an IP) too
-            timeout=aiohttp.ClientTimeout(total=timeout))
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        )
         self.token = ""
         self.page = "/"
         self.cached: set[str] = set()
@@ -146,22 +170,37 @@ class Browser:
         """Close the session."""
         await self.session.close()
 
-    async def send(self, kind: str, method: str, path: str, *, data=None, target: str | None = None,
-                   expect: int = 200, binary: bool = False) -> Answer:
+    async def send(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        *,
+        data=None,
+        target: str | None = None,
+        expect: int = 200,
+        binary: bool = False,
+    ) -> Answer:
         """Send one request as the page would (htmx when `target` is given); time and check it."""
         headers = {}
         if target is not None:  # htmx: its headers, and the CSRF header from <body hx-headers>
-            headers = {"HX-Request": "true", "HX-Target": target, "HX-Current-URL": self.base + self.page,
-                       "X-CSRFToken": self.token}
+            headers = {
+                "HX-Request": "true",
+                "HX-Target": target,
+                "HX-Current-URL": self.base + self.page,
+                "X-CSRFToken": self.token,
+            }
         started = time.perf_counter()
         try:
-            async with self.session.request(method, path, data=data, headers=headers,
-                                            allow_redirects=False) as response:
+            async with self.session.request(
+                method, path, data=data, headers=headers, allow_redirects=False
+            ) as response:
                 body = await response.read()
                 status, location = response.status, response.headers.get("Location", "")
         except (TimeoutError, aiohttp.ClientError) as exc:
-            self.stats.record(kind, (time.perf_counter() - started) * 1000,
-                              f"{method} {path}: {type(exc).__name__} {exc}")
+            self.stats.record(
+                kind, (time.perf_counter() - started) * 1000, f"{method} {path}: {type(exc).__name__} {exc}"
+            )
             return Answer(False, 0)
         ms = (time.perf_counter() - started) * 1000
         text = "" if binary else body.decode("utf-8", "replace")
@@ -195,8 +234,13 @@ class Browser:
         page = await self.send("login_page", "GET", "/login")
         if not page.ok:
             return page
-        answer = await self.send("login", "POST", "/login", expect=302,
-                                 data={"csrf_token": self.token, "username": username, "password": password})
+        answer = await self.send(
+            "login",
+            "POST",
+            "/login",
+            expect=302,
+            data={"csrf_token": self.token, "username": username, "password": password},
+        )
         if not answer.ok or _path(answer.location).startswith("/login"):
             if answer.ok:
                 self.stats.error("login", f"{username}: 登录被拒绝")
@@ -228,7 +272,7 @@ def answer(asked: Asked, rng: random.Random, n: int, today: date) -> list[str]:
         low, high = asked.minimum or 0, asked.maximum or 100_000
         return [str(max(low, min(high, rng.randrange(800, 4000, 100))))]
     text = f"已入户核实（第{n + 1}次修改）"
-    return [text[:asked.max_length] if asked.max_length else text]
+    return [text[: asked.max_length] if asked.max_length else text]
 
 
 async def open_grid(b: Browser, task_id: int, refs: list[str]) -> dict[str, int]:
@@ -249,13 +293,14 @@ async def open_grid(b: Browser, task_id: int, refs: list[str]) -> dict[str, int]
     return found
 
 
-async def filler(b: Browser, f: Filler, password: str, until: float, rng: random.Random,
-                 saves: list[Save]) -> None:
+async def filler(
+    b: Browser, f: Filler, password: str, until: float, rng: random.Random, saves: list[Save]
+) -> None:
     """Log in, list tasks, open the grid and save cells of one's own rows every few seconds."""
     tasks = await b.login(f.username, password, landing="task_list")
     if not tasks.ok:
         return
-    if f"/tasks/{f.task_id}\"" not in tasks.text:
+    if f'/tasks/{f.task_id}"' not in tasks.text:
         b.stats.error("task_list", f"{f.username} 的任务列表中没有任务 {f.task_id}")
     versions = await open_grid(b, f.task_id, f.refs)
     b.stats.ready.append(time.monotonic())
@@ -274,10 +319,19 @@ async def filler(b: Browser, f: Filler, password: str, until: float, rng: random
         ref, asked = cells[n % len(cells)]
         values = answer(asked, rng, n, today)
         n += 1
-        data = [("_field", asked.name), ("_view", "g"), *((asked.name, v) for v in values),
-                ("_version", str(versions[ref]))]
-        result = await b.send("cell_save", "POST", f"/tasks/{f.task_id}/rows/{ref}", data=data,
-                              target=f"cell-g{ref}-{asked.name}")
+        data = [
+            ("_field", asked.name),
+            ("_view", "g"),
+            *((asked.name, v) for v in values),
+            ("_version", str(versions[ref])),
+        ]
+        result = await b.send(
+            "cell_save",
+            "POST",
+            f"/tasks/{f.task_id}/rows/{ref}",
+            data=data,
+            target=f"cell-g{ref}-{asked.name}",
+        )
         saves.append(Save(f.task_id, ref, asked.name, "、".join(values), result.status))
         version = re.search(rf'id="ver-g{ref}" value="(\d+)"', result.text)
         if version:  # the answer's (out-of-band) version, which the page's next save of the row names
@@ -311,8 +365,9 @@ async def _download(b: Browser, job_id: int) -> None:
         b.stats.error("export_download", f"任务 {job_id} 的下载不是 .xlsx 文件（{len(file.body)} 字节）")
 
 
-async def department(b: Browser, username: str, report: str, password: str, until: float,
-                     rng: random.Random) -> None:
+async def department(
+    b: Browser, username: str, report: str, password: str, until: float, rng: random.Random
+) -> None:
     """Export, in turn, the person ledger and the report's summary data; each: start, poll, download."""
     if not (await b.login(username, password)).ok:
         return
@@ -321,14 +376,26 @@ async def department(b: Browser, username: str, report: str, password: str, unti
         started = time.monotonic()
         if ledger_turn:  # the ledger page's export button (htmx: the job fragment comes back)
             page = await b.send("ledger_page", "GET", "/ledgers/person")
-            start = await b.send("export_start", "POST", "/ledgers/person/export", target="export-job",
-                                 data={"csrf_token": b.token, "fmt": "xlsx"}) if page.ok else page
+            start = (
+                await b.send(
+                    "export_start",
+                    "POST",
+                    "/ledgers/person/export",
+                    target="export-job",
+                    data={"csrf_token": b.token, "fmt": "xlsx"},
+                )
+                if page.ok
+                else page
+            )
             job = JOB.search(start.text)
         else:  # the report overview's summary-data form (a plain post, redirected to the job page)
             page = await b.send("report_page", "GET", f"/reports/{report}/")
             form = {"csrf_token": b.token, "include_open": "1", "fmt": "xlsx"}
-            start = await b.send("export_start", "POST", f"/report-data/{report}/export", expect=302,
-                                 data=form) if page.ok else page
+            start = (
+                await b.send("export_start", "POST", f"/report-data/{report}/export", expect=302, data=form)
+                if page.ok
+                else page
+            )
             job = re.search(r"/jobs/(\d+)", start.location)
             if job:
                 await b.send("export_poll", "GET", _path(start.location))
@@ -342,8 +409,9 @@ async def department(b: Browser, username: str, report: str, password: str, unti
         await asyncio.sleep(rng.uniform(*DEPARTMENT_PAUSE))
 
 
-async def keeper(b: Browser, username: str, files: list[Path], password: str, until: float,
-                 rng: random.Random) -> None:
+async def keeper(
+    b: Browser, username: str, files: list[Path], password: str, until: float, rng: random.Random
+) -> None:
     """Import person files one after another: upload (htmx), poll the job, fetch any error report."""
     if not (await b.login(username, password)).ok:
         return
@@ -358,11 +426,16 @@ async def keeper(b: Browser, username: str, files: list[Path], password: str, un
             continue
         form = aiohttp.FormData()
         form.add_field("csrf_token", b.token)
-        form.add_field("file", content, filename=name,
-                       content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        form.add_field(
+            "file",
+            content,
+            filename=name,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
         started = time.monotonic()
-        upload = await b.send("import_start", "POST", "/ledgers/person/import", data=form,
-                              target="import-job")
+        upload = await b.send(
+            "import_start", "POST", "/ledgers/person/import", data=form, target="import-job"
+        )
         job = JOB.search(upload.text)
         if upload.ok and not job:
             b.stats.error("import_start", "回应中没有导入任务")
@@ -383,16 +456,19 @@ async def _lag(until: float, lags: list[float]) -> None:
         lags.append((time.perf_counter() - started - 0.1) * 1000)
 
 
-async def run_users(base: str, plan: Plan, seconds: float, ramp: float, seed: int = 7,
-                    timeout: float = 120) -> tuple[Stats, list[Save], dict]:
+async def run_users(
+    base: str, plan: Plan, seconds: float, ramp: float, seed: int = 7, timeout: float = 120
+) -> tuple[Stats, list[Save], dict]:
     """Run every simulated user against `base` for `seconds` (starting over `ramp` seconds)."""
     stats, saves, lags = Stats(), [], []
     connector = aiohttp.TCPConnector(limit=0, force_close=True)  # sync workers close every connection
     started = time.monotonic()
     until = started + seconds
-    people = ([(filler, f.username, (f, plan.password)) for f in plan.fillers]
-              + [(department, login, (login, code, plan.password)) for login, code in plan.departments]
-              + [(keeper, plan.keeper, (plan.keeper, plan.import_files, plan.password))])
+    people = (
+        [(filler, f.username, (f, plan.password)) for f in plan.fillers]
+        + [(department, login, (login, code, plan.password)) for login, code in plan.departments]
+        + [(keeper, plan.keeper, (plan.keeper, plan.import_files, plan.password))]
+    )
     master = random.Random(seed)
 
     async def person(work, name: str, args: tuple, delay: float, rng: random.Random) -> None:
@@ -406,12 +482,25 @@ async def run_users(base: str, plan: Plan, seconds: float, ramp: float, seed: in
             await b.close()
 
     try:
-        await asyncio.gather(_lag(until, lags), *(
-            person(work, name, args, master.uniform(0, ramp), random.Random(master.random()))
-            for work, name, args in people))
+        await asyncio.gather(
+            _lag(until, lags),
+            *(
+                person(work, name, args, master.uniform(0, ramp), random.Random(master.random()))
+                for work, name, args in people
+            ),
+        )
     finally:
         await connector.close()
     elapsed = time.monotonic() - started
     # Rates are over the nominal duration: after it only jobs started before it finish.
-    return stats, saves, {"seconds": seconds, "elapsed": round(elapsed, 1), "users": len(people),
-                          "started": started, "event_loop_lag_ms": percentiles(lags)}
+    return (
+        stats,
+        saves,
+        {
+            "seconds": seconds,
+            "elapsed": round(elapsed, 1),
+            "users": len(people),
+            "started": started,
+            "event_loop_lag_ms": percentiles(lags),
+        },
+    )

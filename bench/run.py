@@ -52,11 +52,17 @@ KEEPER = Viewer(user_id=None, role="keeper")
 results: list[dict] = []
 
 
-def report(name: str, value: float, unit: str, target: str, backend: str, ok: bool | None,
-           **extra) -> None:
+def report(name: str, value: float, unit: str, target: str, backend: str, ok: bool | None, **extra) -> None:
     """Record one result and show it on stderr as it happens."""
-    item = {"name": name, "backend": backend, "value": round(value, 3), "unit": unit,
-            "target": target, "ok": ok, **extra}
+    item = {
+        "name": name,
+        "backend": backend,
+        "value": round(value, 3),
+        "unit": unit,
+        "target": target,
+        "ok": ok,
+        **extra,
+    }
     results.append(item)
     print(json.dumps(item, ensure_ascii=False), file=sys.stderr, flush=True)
 
@@ -100,18 +106,27 @@ def bench_seed(backend: str, specs) -> object:
     counts = seed(engine, specs, "district", SEED)
     seconds = time.perf_counter() - started
     target = 240 if backend == "sqlite" else None
-    report("seed_district", seconds, "s", "≤ 240 s" if target else "measured", backend,
-           seconds <= target if target else None, records=sum(counts.values()),
-           persons=counts.get("person"))
+    report(
+        "seed_district",
+        seconds,
+        "s",
+        "≤ 240 s" if target else "measured",
+        backend,
+        seconds <= target if target else None,
+        records=sum(counts.values()),
+        persons=counts.get("person"),
+    )
     return engine
 
 
 def biggest_near(engine, specs, wanted: int = 50_000) -> tuple[str, int]:
     """Return the township whose person count is closest to `wanted`."""
     with engine.connect() as conn:
-        rows = conn.execute(select(Record.township_code, func.count())
-                            .where(Record.ledger == "person")
-                            .group_by(Record.township_code)).all()
+        rows = conn.execute(
+            select(Record.township_code, func.count())
+            .where(Record.ledger == "person")
+            .group_by(Record.township_code)
+        ).all()
     return min(rows, key=lambda r: abs(r[1] - wanted))
 
 
@@ -130,28 +145,44 @@ def bench_read(backend: str, engine, specs, township: str) -> None:
             started = time.perf_counter()
             cursor = raw.cursor()
             mark = "?" if backend == "sqlite" else "%s"
-            cursor.execute(f"SELECT id, key, version, data FROM records WHERE ledger = {mark} "
-                           f"AND township_code = {mark} ORDER BY id", ("person", township))
+            cursor.execute(
+                f"SELECT id, key, version, data FROM records WHERE ledger = {mark} "
+                f"AND township_code = {mark} ORDER BY id",
+                ("person", township),
+            )
             if backend == "sqlite":  # the same JSON decoder the store's engine uses
-                raw_rows = [{"_id": i, "_key": k, "_version": v, **orjson.loads(d)}
-                            for i, k, v, d in cursor.fetchall()]
+                raw_rows = [
+                    {"_id": i, "_key": k, "_version": v, **orjson.loads(d)}
+                    for i, k, v, d in cursor.fetchall()
+                ]
             else:
-                raw_rows = [{"_id": i, "_key": k, "_version": v, **d}
-                            for i, k, v, d in cursor.fetchall()]
+                raw_rows = [{"_id": i, "_key": k, "_version": v, **d} for i, k, v, d in cursor.fetchall()]
             cursor.close()
             raw_times.append(time.perf_counter() - started)
     assert len(rows) == len(raw_rows)
     store, rawt = min(store_times), min(raw_times)
-    report("read_township_store", store, "s", "≤ 2× raw", backend, store <= 2 * rawt,
-           rows=len(rows), raw_seconds=round(rawt, 3), ratio=round(store / rawt, 2))
+    report(
+        "read_township_store",
+        store,
+        "s",
+        "≤ 2× raw",
+        backend,
+        store <= 2 * rawt,
+        rows=len(rows),
+        raw_seconds=round(rawt, 3),
+        ratio=round(store / rawt, 2),
+    )
 
 
 def bench_filter(backend: str, engine, specs) -> None:
     """Filter the district's person table to one page."""
     ledger = specs.ledgers["person"]
     with engine.connect() as conn:  # a full name that exists, from the middle of the district
-        name = conn.execute(select(Record.label).where(
-            Record.ledger == "person", Record.township_code == "500118108").limit(1)).scalar_one()
+        name = conn.execute(
+            select(Record.label)
+            .where(Record.ledger == "person", Record.township_code == "500118108")
+            .limit(1)
+        ).scalar_one()
     cases = {
         "gender+assistance": Query(ledger, filters=(("gender", "女"), ("assistance_type", "低保"))),
         "disability_category": Query(ledger, filters=(("disability_category", "视力"),)),
@@ -159,8 +190,7 @@ def bench_filter(backend: str, engine, specs) -> None:
         "name_prefix": Query(ledger, search="王建"),
         "full_name": Query(ledger, search=name, search_match="exact"),
         "id_prefix": Query(ledger, search="5001181985"),
-        "township_scope+gender": Query(ledger, Scope(township="500118001"),
-                                       filters=(("gender", "女"),)),
+        "township_scope+gender": Query(ledger, Scope(township="500118001"), filters=(("gender", "女"),)),
         # A large township whose ids start far into the table (what a township user opens first).
         "township_scope_large": Query(ledger, Scope(township="500118002")),
     }
@@ -177,8 +207,7 @@ def bench_filter(backend: str, engine, specs) -> None:
             worst = max(worst, statistics.median(times))
             if not rows:
                 detail[name + "_empty"] = True
-    report("filter_page", worst * 1000, "ms", "≤ 100 ms", backend, worst <= 0.1,
-           cases_ms=detail)
+    report("filter_page", worst * 1000, "ms", "≤ 100 ms", backend, worst <= 0.1, cases_ms=detail)
 
 
 def bench_export(backend: str, engine, specs, township: str, names: dict) -> None:
@@ -190,11 +219,18 @@ def bench_export(backend: str, engine, specs, township: str, names: dict) -> Non
         settle()
         with engine.begin() as conn:
             started = time.perf_counter()
-            n = export_ledger(conn, Query(ledger, Scope(township=township)), KEEPER, "xlsx",
-                              target, names)
+            n = export_ledger(conn, Query(ledger, Scope(township=township)), KEEPER, "xlsx", target, names)
             timings.append(time.perf_counter() - started)
-    report("export_xlsx", min(timings), "s", "≤ 5 s", backend, min(timings) <= 5, rows=n,
-           runs_seconds=[round(t, 2) for t in timings])
+    report(
+        "export_xlsx",
+        min(timings),
+        "s",
+        "≤ 5 s",
+        backend,
+        min(timings) <= 5,
+        rows=n,
+        runs_seconds=[round(t, 2) for t in timings],
+    )
 
 
 def import_files(specs, n: int = 100_000) -> tuple[Path, Path]:
@@ -227,8 +263,9 @@ def import_files(specs, n: int = 100_000) -> tuple[Path, Path]:
         writer = csv.writer(handle)
         writer.writerow(titles)
         writer.writerows(table)
-    rustpy_xlsxwriter.write_worksheet([dict(zip(titles, row, strict=True)) for row in table], str(xlsx_path),
-                                      sheet_name="人口")
+    rustpy_xlsxwriter.write_worksheet(
+        [dict(zip(titles, row, strict=True)) for row in table], str(xlsx_path), sheet_name="人口"
+    )
     return csv_path, xlsx_path
 
 
@@ -242,8 +279,9 @@ def timed_import(backend: str, specs, path: Path, name: str, engine=None):
     settle()
     started = time.perf_counter()
     with engine.begin() as conn:
-        result = import_file(conn, specs, "person", data, path.name, KEEPER, DATA / "reports",
-                             max_bytes=len(data) + 1)
+        result = import_file(
+            conn, specs, "person", data, path.name, KEEPER, DATA / "reports", max_bytes=len(data) + 1
+        )
     return result, time.perf_counter() - started, engine
 
 
@@ -262,13 +300,29 @@ def bench_import(backend: str, specs, files: tuple[Path, Path], runs: int = 3) -
             if n < runs - 1 or kind != "csv":
                 engine.dispose()
         rate = result.total / min(timings)
-        report(f"import_{kind}", rate, "rows/s", f"≥ {floor:,} rows/s", backend, rate >= floor,
-               rows=result.total, created=result.created, rejected=result.rejected,
-               runs_seconds=[round(t, 2) for t in timings])
+        report(
+            f"import_{kind}",
+            rate,
+            "rows/s",
+            f"≥ {floor:,} rows/s",
+            backend,
+            rate >= floor,
+            rows=result.total,
+            created=result.created,
+            rejected=result.rejected,
+            runs_seconds=[round(t, 2) for t in timings],
+        )
         if kind == "csv":
             again, seconds, engine = timed_import(backend, specs, path, "", engine)
-            report("reimport_csv_unchanged", again.total / seconds, "rows/s", "measured", backend,
-                   again.created == 0 and again.updated == 0, unchanged=again.unchanged)
+            report(
+                "reimport_csv_unchanged",
+                again.total / seconds,
+                "rows/s",
+                "measured",
+                backend,
+                again.created == 0 and again.updated == 0,
+                unchanged=again.unchanged,
+            )
             engine.dispose()
 
 
@@ -277,8 +331,15 @@ def run_load(backend: str, seconds: int) -> None:
     try:  # its tools (gunicorn, aiohttp …) are the `bench` extra, which `make bench` installs
         from bench.load import bench_load
     except ImportError as exc:
-        report("load_deadline_day", 0, "ms", "0 errors, 0 lost saves", backend, False,
-               error=f"缺少压测所需的包（{exc.name}）：请用 make bench，或 pip install -e '.[bench]'")
+        report(
+            "load_deadline_day",
+            0,
+            "ms",
+            "0 errors, 0 lost saves",
+            backend,
+            False,
+            error=f"缺少压测所需的包（{exc.name}）：请用 make bench，或 pip install -e '.[bench]'",
+        )
         return
     try:
         bench_load(report, backend, seconds=seconds)
@@ -290,8 +351,11 @@ def main() -> int:
     """Run the benchmarks and print the results as one JSON document."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
-    parser.add_argument("--only", choices=["builder", "load"],
-                        help="只跑报表设计与准入部分（builder，不生成全区数据），或只跑截止日高峰压测（load）")
+    parser.add_argument(
+        "--only",
+        choices=["builder", "load"],
+        help="只跑报表设计与准入部分（builder，不生成全区数据），或只跑截止日高峰压测（load）",
+    )
     parser.add_argument("--seconds", type=int, default=120, help="截止日高峰压测的时长（秒），默认 120")
     args = parser.parse_args()
     backends = args.backend or ["sqlite", "postgresql"]

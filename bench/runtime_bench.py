@@ -29,11 +29,31 @@ SEED = 20260101
 ROWS = 100_000
 INVALID_SHARE = 0.05
 #: Person-ledger elements the benchmark report binds (23), before its five custom fields.
-BOUND = ("name", "id_number", "gender", "birth_date", "ethnicity", "township_code", "village_code",
-         "household_no", "relation_to_head", "hukou_type", "household_address", "current_address",
-         "phone", "education", "marital_status", "political_status", "employment_status",
-         "health_status", "is_veteran", "disability_cert_no", "disability_category", "disability_grade",
-         "assistance_type")
+BOUND = (
+    "name",
+    "id_number",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "township_code",
+    "village_code",
+    "household_no",
+    "relation_to_head",
+    "hukou_type",
+    "household_address",
+    "current_address",
+    "phone",
+    "education",
+    "marital_status",
+    "political_status",
+    "employment_status",
+    "health_status",
+    "is_veteran",
+    "disability_cert_no",
+    "disability_category",
+    "disability_grade",
+    "assistance_type",
+)
 ADDRESS = "永川区中山路街道萱花社区8号"
 NEEDS = ["医疗康复", "康复训练", "辅助器具适配", "心理疏导", "日间照料", "无"]
 
@@ -41,19 +61,36 @@ NEEDS = ["医疗康复", "康复训练", "辅助器具适配", "心理疏导", "
 def person_report(specs: SpecSet) -> ReportSpec:
     """Return a 28-field person report: 23 bound elements, a computed age and four custom fields."""
     props: dict[str, Any] = {name: {"x-element": f"person.{name}"} for name in BOUND}
-    props.update({
-        "age": {"title": "年龄（周岁）", "type": "integer",
-                "x-compute": {"op": "age", "from": "birth_date", "on": "deadline"}},
-        "rehab_needs": {"title": "康复需求", "type": "array", "uniqueItems": True, "minItems": 1,
-                        "items": {"type": "string", "enum": NEEDS}},
-        "monthly_income": {"title": "月收入（元）", "type": "number", "minimum": 0, "maximum": 1000000},
-        "household_size": {"title": "家庭人口数", "type": "integer", "minimum": 1, "maximum": 30},
-        "survey_date": {"title": "调查日期", "type": "string", "format": "date"},
-    })
+    props.update(
+        {
+            "age": {
+                "title": "年龄（周岁）",
+                "type": "integer",
+                "x-compute": {"op": "age", "from": "birth_date", "on": "deadline"},
+            },
+            "rehab_needs": {
+                "title": "康复需求",
+                "type": "array",
+                "uniqueItems": True,
+                "minItems": 1,
+                "items": {"type": "string", "enum": NEEDS},
+            },
+            "monthly_income": {"title": "月收入（元）", "type": "number", "minimum": 0, "maximum": 1000000},
+            "household_size": {"title": "家庭人口数", "type": "integer", "minimum": 1, "maximum": 30},
+            "survey_date": {"title": "调查日期", "type": "string", "format": "date"},
+        }
+    )
     document = {
-        "title": "基准测试：残疾人服务需求调查", "type": "object", "x-report": "bench_validate_rows",
-        "x-version": 1, "x-department": "canlian", "x-purpose": "基准测试", "x-basis": "基准测试",
-        "x-rows": {"ledger": "person", "filter": []}, "x-deadline": "2026-12-20", "properties": props,
+        "title": "基准测试：残疾人服务需求调查",
+        "type": "object",
+        "x-report": "bench_validate_rows",
+        "x-version": 1,
+        "x-department": "canlian",
+        "x-purpose": "基准测试",
+        "x-basis": "基准测试",
+        "x-rows": {"ledger": "person", "filter": []},
+        "x-deadline": "2026-12-20",
+        "properties": props,
         "required": ["name", "id_number", "gender", "birth_date", "rehab_needs", "survey_date"],
     }
     return load_report(document, specs.elements, specs.ledgers)
@@ -72,13 +109,19 @@ def _valid_row(rng: random.Random, spec: ReportSpec, options: dict[str, list[Any
     township = f"500118{rng.randrange(1, 8):03d}"
     row: dict[str, Any] = {
         "name": rng.choice("张王李赵刘陈杨黄") + rng.choice(("伟", "芳", "秀英", "建国", "小红")),
-        "id_number": id_number, "gender": "男" if male else "女", "birth_date": born.isoformat(),
-        "township_code": township, "village_code": f"{township}{rng.randrange(1, 19):03d}",
-        "household_no": f"{rng.randrange(10**14, 10**15)}", "household_address": ADDRESS,
-        "current_address": ADDRESS, "phone": f"13{rng.randrange(10**8, 10**9)}",
+        "id_number": id_number,
+        "gender": "男" if male else "女",
+        "birth_date": born.isoformat(),
+        "township_code": township,
+        "village_code": f"{township}{rng.randrange(1, 19):03d}",
+        "household_no": f"{rng.randrange(10**14, 10**15)}",
+        "household_address": ADDRESS,
+        "current_address": ADDRESS,
+        "phone": f"13{rng.randrange(10**8, 10**9)}",
         "is_veteran": rng.random() < 0.05,
         "rehab_needs": rng.sample(NEEDS[:5], rng.randrange(1, 3)),
-        "monthly_income": round(rng.uniform(0, 8000), 2), "household_size": rng.randrange(1, 8),
+        "monthly_income": round(rng.uniform(0, 8000), 2),
+        "household_size": rng.randrange(1, 8),
         "survey_date": "2026-11-20",
     }
     for name, values in options.items():
@@ -111,12 +154,22 @@ def _break(rng: random.Random, row: dict[str, Any]) -> None:
         mistake()
 
 
-def validation_rows(spec: ReportSpec, specs: SpecSet, n: int = ROWS, seed: int = SEED,
-                    invalid_share: float = INVALID_SHARE) -> list[dict[str, Any]]:
+def validation_rows(
+    spec: ReportSpec, specs: SpecSet, n: int = ROWS, seed: int = SEED, invalid_share: float = INVALID_SHARE
+) -> list[dict[str, Any]]:
     """Return `n` deterministic rows of the benchmark report, `invalid_share` of them with errors."""
     rng = random.Random(seed)
-    choice = ("ethnicity", "relation_to_head", "hukou_type", "education", "marital_status",
-              "political_status", "employment_status", "health_status", "assistance_type")
+    choice = (
+        "ethnicity",
+        "relation_to_head",
+        "hukou_type",
+        "education",
+        "marital_status",
+        "political_status",
+        "employment_status",
+        "health_status",
+        "assistance_type",
+    )
     options = {name: list(specs.elements[f"person.{name}"].schema["enum"]) for name in choice}
     step = round(1 / invalid_share)
     rows = []
@@ -141,9 +194,19 @@ def bench_validate(report: Callable, specs: SpecSet, runs: int = 3) -> None:
         times.append(time.perf_counter() - started)
     rate = len(rows) / min(times)
     invalid = sum(1 for f in found if f)
-    report("validate_rows_100k", rate, "rows/s", "≥ 50,000 rows/s", "builder", rate >= 50_000,
-           rows=len(rows), fields=len(spec.fields), invalid=invalid,
-           errors=sum(len(f) for f in found), runs_seconds=[round(t, 3) for t in times])
+    report(
+        "validate_rows_100k",
+        rate,
+        "rows/s",
+        "≥ 50,000 rows/s",
+        "builder",
+        rate >= 50_000,
+        rows=len(rows),
+        fields=len(spec.fields),
+        invalid=invalid,
+        errors=sum(len(f) for f in found),
+        runs_seconds=[round(t, 3) for t in times],
+    )
 
 
 def bench_tasks(report: Callable, backend: str, engine, specs: SpecSet, township: str) -> None:
@@ -166,9 +229,12 @@ def bench_tasks(report: Callable, backend: str, engine, specs: SpecSet, township
         return Actor(user.id, user.role, user.department_id)
 
     spec = person_report(specs)
-    document = {**spec.document, "x-report": f"bench_tasks_{int(time.time())}",
-                "x-deadline": (local_today() + timedelta(days=20)).isoformat(),
-                "x-justification": "基准测试：核对身份与联系方式"}
+    document = {
+        **spec.document,
+        "x-report": f"bench_tasks_{int(time.time())}",
+        "x-deadline": (local_today() + timedelta(days=20)).isoformat(),
+        "x-justification": "基准测试：核对身份与联系方式",
+    }
     with Session(engine) as session, session.begin():
         canlian = actor(session, "canlian")
         created = create_report(session, canlian, document)
@@ -180,8 +246,16 @@ def bench_tasks(report: Callable, backend: str, engine, specs: SpecSet, township
         seconds = time.perf_counter() - started
         task = next(t for t in tasks if t.org_unit_code == township)
         session.expunge(task)
-    report("dispatch_23_townships", seconds * 1000, "ms", "≤ 2000 ms", backend, seconds <= 2,
-           tasks=len(tasks), decision=decision)
+    report(
+        "dispatch_23_townships",
+        seconds * 1000,
+        "ms",
+        "≤ 2000 ms",
+        backend,
+        seconds <= 2,
+        tasks=len(tasks),
+        decision=decision,
+    )
     viewer = Viewer(None, "township", township=township)
     times = []
     with engine.connect() as conn:
@@ -191,14 +265,33 @@ def bench_tasks(report: Callable, backend: str, engine, specs: SpecSet, township
             found = task_page(conn, specs, spec, task, viewer, limit=50)
             times.append(time.perf_counter() - started)
     best = min(times)
-    report("open_task_first_page", best * 1000, "ms", "≤ 150 ms", backend, best <= 0.15, task_rows=rows,
-           page_rows=len(found.rows), fields=len(spec.fields), runs_ms=[round(t * 1000, 1) for t in times])
+    report(
+        "open_task_first_page",
+        best * 1000,
+        "ms",
+        "≤ 150 ms",
+        backend,
+        best <= 0.15,
+        task_rows=rows,
+        page_rows=len(found.rows),
+        fields=len(spec.fields),
+        runs_ms=[round(t * 1000, 1) for t in times],
+    )
     bench_task_xlsx(report, backend, engine, specs, spec, task, viewer, rows)
     bench_writeback(report, backend, engine, specs, spec, task, document["x-report"])
 
 
-def bench_task_xlsx(report: Callable, backend: str, engine, specs: SpecSet, spec: ReportSpec, task,
-                    viewer, rows: int, runs: int = 3) -> None:
+def bench_task_xlsx(
+    report: Callable,
+    backend: str,
+    engine,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task,
+    viewer,
+    rows: int,
+    runs: int = 3,
+) -> None:
     """Write the largest task as a pre-filled .xlsx (every row, every field, masked as shown)."""
     import tempfile
 
@@ -212,12 +305,29 @@ def bench_task_xlsx(report: Callable, backend: str, engine, specs: SpecSet, spec
             times.append(time.perf_counter() - started)
         conn.rollback()
     best = min(times)
-    report("task_xlsx", best, "s", "≤ 5 s", backend, best <= 5, rows=written, fields=len(spec.fields),
-           runs_seconds=[round(t, 2) for t in times])
+    report(
+        "task_xlsx",
+        best,
+        "s",
+        "≤ 5 s",
+        backend,
+        best <= 5,
+        rows=written,
+        fields=len(spec.fields),
+        runs_seconds=[round(t, 2) for t in times],
+    )
 
 
-def bench_writeback(report: Callable, backend: str, engine, specs: SpecSet, spec: ReportSpec, task,
-                    code: str, changed: int = 10_000) -> None:
+def bench_writeback(
+    report: Callable,
+    backend: str,
+    engine,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task,
+    code: str,
+    changed: int = 10_000,
+) -> None:
     """Write back a task whose township changed the phone of 10,000 rows (one transaction, with commit)."""
     from sqlalchemy import insert
 
@@ -230,10 +340,21 @@ def bench_writeback(report: Callable, backend: str, engine, specs: SpecSet, spec
     with engine.begin() as conn:
         for batch in iter_rows(conn, row_query(spec, specs, task)):
             for record in batch[: changed - len(drafts)]:
-                drafts.append({"task_id": task.id, "record_id": record["_id"], "row_key": record["_key"],
-                               "values": {"phone": f"139{record['_id']:08d}"[-11:]},
-                               "base": {"phone": record.get("phone")}, "errors": {}, "status": "active",
-                               "reason": "", "complete": True, "version": 1, "updated_at": utcnow()})
+                drafts.append(
+                    {
+                        "task_id": task.id,
+                        "record_id": record["_id"],
+                        "row_key": record["_key"],
+                        "values": {"phone": f"139{record['_id']:08d}"[-11:]},
+                        "base": {"phone": record.get("phone")},
+                        "errors": {},
+                        "status": "active",
+                        "reason": "",
+                        "complete": True,
+                        "version": 1,
+                        "updated_at": utcnow(),
+                    }
+                )
             if len(drafts) >= changed:
                 break
         conn.execute(insert(TaskRow), drafts)
@@ -241,14 +362,35 @@ def bench_writeback(report: Callable, backend: str, engine, specs: SpecSet, spec
     with engine.begin() as conn:
         result = write_back(conn, specs, spec, task, None, code)
     seconds = time.perf_counter() - started
-    report("writeback_10k_rows", seconds, "s", "≤ 5 s", backend, seconds <= 5 and result.records == changed,
-           records=result.records, conflicts=result.conflicts)
+    report(
+        "writeback_10k_rows",
+        seconds,
+        "s",
+        "≤ 5 s",
+        backend,
+        seconds <= 5 and result.records == changed,
+        records=result.records,
+        conflicts=result.conflicts,
+    )
 
 
 def _print(name: str, value: float, unit: str, target: str, backend: str, ok: bool | None, **extra) -> None:
     """Print one result as a JSON line."""
-    print(json.dumps({"name": name, "backend": backend, "value": round(value, 3), "unit": unit,
-                      "target": target, "ok": ok, **extra}, ensure_ascii=False), flush=True)
+    print(
+        json.dumps(
+            {
+                "name": name,
+                "backend": backend,
+                "value": round(value, 3),
+                "unit": unit,
+                "target": target,
+                "ok": ok,
+                **extra,
+            },
+            ensure_ascii=False,
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -58,14 +58,18 @@ def _submitted_report(engine, specs: SpecSet):
         return Actor(user.id, user.role, user.department_id)
 
     base = load_reports(specs.root, specs)["disability_survey"].document
-    document = {**{k: v for k, v in base.items() if k != "properties"}, **REPORT,
-                "x-report": f"bench_summary_{int(time.time())}",
-                "x-deadline": (local_today() + timedelta(days=20)).isoformat()}
+    document = {
+        **{k: v for k, v in base.items() if k != "properties"},
+        **REPORT,
+        "x-report": f"bench_summary_{int(time.time())}",
+        "x-deadline": (local_today() + timedelta(days=20)).isoformat(),
+    }
     with Session(engine, expire_on_commit=False) as session, session.begin():
         # 区民政局: 区残联's reports over the same persons (the task bench's) would block it as a duplicate.
         author = actor(session, "minzheng")
-        document["x-department"] = session.scalar(select(Department.code).where(
-            Department.id == author.department_id))
+        document["x-department"] = session.scalar(
+            select(Department.code).where(Department.id == author.department_id)
+        )
         report = create_report(session, author, document)
         filed = submit(session, specs, load_rules(specs.root), report, author)
         decide(session, filed, actor(session, "reviewer"), "admit", "基准测试")
@@ -76,11 +80,25 @@ def _submitted_report(engine, specs: SpecSet):
     with engine.begin() as conn:
         for task in tasks:
             rows = next(iter_rows(conn, row_query(spec, specs, task), batch=per_task), [])
-            conn.execute(insert(TaskRow), [
-                {"task_id": task.id, "record_id": r["_id"], "row_key": r["_key"],
-                 "values": {"subsidy": 100 + r["_id"] % 400, "visited": True}, "base": {}, "errors": {},
-                 "status": "active", "reason": "", "complete": True, "version": 1, "updated_at": utcnow()}
-                for r in rows])
+            conn.execute(
+                insert(TaskRow),
+                [
+                    {
+                        "task_id": task.id,
+                        "record_id": r["_id"],
+                        "row_key": r["_key"],
+                        "values": {"subsidy": 100 + r["_id"] % 400, "visited": True},
+                        "base": {},
+                        "errors": {},
+                        "status": "active",
+                        "reason": "",
+                        "complete": True,
+                        "version": 1,
+                        "updated_at": utcnow(),
+                    }
+                    for r in rows
+                ],
+            )
     return report_id, spec, tasks
 
 
@@ -95,13 +113,17 @@ def _submit_all(engine, specs: SpecSet, spec, tasks) -> float:
         for task in tasks:
             totals = Totals()
             check_task(conn, specs, spec, task, totals=totals)
-            conn.execute(update(Task).where(Task.id == task.id).values(
-                state="submitted", submitted_at=utcnow(), totals=totals.to_json()))
+            conn.execute(
+                update(Task)
+                .where(Task.id == task.id)
+                .values(state="submitted", submitted_at=utcnow(), totals=totals.to_json())
+            )
     return time.perf_counter() - started
 
 
-def bench_summary(report: Callable, backend: str, engine, specs: SpecSet, runs: int = 3,
-                  compare: bool = True) -> None:
+def bench_summary(
+    report: Callable, backend: str, engine, specs: SpecSet, runs: int = 3, compare: bool = True
+) -> None:
     """Time the summary of the district-wide report; with `compare`, the pandas way too."""
     from runtime.models import Report
     from runtime.tasks.summary import summarize
@@ -109,8 +131,16 @@ def bench_summary(report: Callable, backend: str, engine, specs: SpecSet, runs: 
     report_id, spec, tasks = _submitted_report(engine, specs)
     _live(report, backend, engine, specs, spec, report_id)
     checked = _submit_all(engine, specs, spec, tasks)
-    report("summary_totals_at_submission", checked, "s", "measured", backend, None, tasks=len(tasks),
-           note="the 23 submissions' check pass, which takes each task's totals on the way")
+    report(
+        "summary_totals_at_submission",
+        checked,
+        "s",
+        "measured",
+        backend,
+        None,
+        tasks=len(tasks),
+        note="the 23 submissions' check pass, which takes each task's totals on the way",
+    )
     times = []
     with engine.connect() as conn:
         row = conn.execute(select(Report).where(Report.id == report_id)).one()
@@ -120,13 +150,32 @@ def bench_summary(report: Callable, backend: str, engine, specs: SpecSet, runs: 
             times.append(time.perf_counter() - started)
     best = min(times)
     target = 2.0 if backend == "sqlite" else 1.0
-    report("summary_district", best, "s", f"≤ {target:g} s", backend, best <= target,
-           rows=summary.total.rows, townships=len(summary.by_unit), pivot_values=len(summary.pivot),
-           subsidy=round(summary.total.sums["subsidy"]), runs_seconds=[round(t, 2) for t in times])
+    report(
+        "summary_district",
+        best,
+        "s",
+        f"≤ {target:g} s",
+        backend,
+        best <= target,
+        rows=summary.total.rows,
+        townships=len(summary.by_unit),
+        pivot_values=len(summary.pivot),
+        subsidy=round(summary.total.sums["subsidy"]),
+        runs_seconds=[round(t, 2) for t in times],
+    )
     if compare:
         old = _pandas_way(engine, specs, spec, tasks, summary.total.rows)
-        report("summary_the_old_way_pandas", old, "s", "measured", backend, None, rows=summary.total.rows,
-               files=len(tasks), ratio=round(old / best, 1))
+        report(
+            "summary_the_old_way_pandas",
+            old,
+            "s",
+            "measured",
+            backend,
+            None,
+            rows=summary.total.rows,
+            files=len(tasks),
+            ratio=round(old / best, 1),
+        )
 
 
 def _live(report: Callable, backend: str, engine, specs: SpecSet, spec, report_id: int) -> None:
@@ -141,8 +190,17 @@ def _live(report: Callable, backend: str, engine, specs: SpecSet, spec, report_i
             summary = summarize(conn, specs, spec, row, live=True, by=by)
             seconds = time.perf_counter() - started
             note = "unsubmitted tasks, read from the ledger and the drafts" + (", by education" if by else "")
-            report("summary_live_district" + ("_pivot" if by else ""), seconds, "s", "measured", backend,
-                   None, rows=summary.total.rows, subsidy=round(summary.total.sums["subsidy"]), note=note)
+            report(
+                "summary_live_district" + ("_pivot" if by else ""),
+                seconds,
+                "s",
+                "measured",
+                backend,
+                None,
+                rows=summary.total.rows,
+                subsidy=round(summary.total.sums["subsidy"]),
+                note=note,
+            )
 
 
 def _pandas_way(engine, specs: SpecSet, spec, tasks, expected_rows: int) -> float:
@@ -171,7 +229,8 @@ def _pandas_way(engine, specs: SpecSet, spec, tasks, expected_rows: int) -> floa
         rows = pd.concat(frames, ignore_index=True)
         by_unit = rows.groupby("镇街").agg(行数=(titles["name"], "size"), 补贴金额=(titles["subsidy"], "sum"))
         by_education = rows.groupby(titles["education"], dropna=False).agg(
-            行数=(titles["name"], "size"), 补贴金额=(titles["subsidy"], "sum"))
+            行数=(titles["name"], "size"), 补贴金额=(titles["subsidy"], "sum")
+        )
         with pd.ExcelWriter(Path(folder) / "汇总.xlsx") as writer:
             by_unit.to_excel(writer, sheet_name="按镇街")
             by_education.to_excel(writer, sheet_name="按文化程度")

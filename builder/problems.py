@@ -38,15 +38,13 @@ class FileProblem(Enum):
         "超过了 {limit} 个的上限；请删除表格右侧和下方多余的内容，或拆分成几个文件分批上传"
     )
     TOO_MANY_ROWS = (
-        "文件“{filename}”有 {count} 行，超过了 {limit} 行的上限；"
-        "请删除多余的行，或拆分成几个文件分批上传"
+        "文件“{filename}”有 {count} 行，超过了 {limit} 行的上限；请删除多余的行，或拆分成几个文件分批上传"
     )
     TOO_MANY_COLUMNS = (
         "文件“{filename}”有 {count} 列，超过了 {limit} 列的上限；请删除表格右侧多余的列后再上传"
     )
     TOO_MANY_STRINGS = (
-        "文件“{filename}”包含的文字条目或合并单元格超过了 {limit} 个的上限，"
-        "请拆分成几个文件分批上传"
+        "文件“{filename}”包含的文字条目或合并单元格超过了 {limit} 个的上限，请拆分成几个文件分批上传"
     )
     TOO_MANY_PARTS = (
         "文件“{filename}”内部的组成部分超过 {limit} 个，不像是正常的表格文件；"
@@ -59,13 +57,11 @@ class FileProblem(Enum):
     BUSY = "服务器正在读取另一个大文件，请稍等几分钟后再上传“{filename}”"
     UNKNOWN_LEDGER = "没有名为“{ledger}”的台账。{choices}"
     SHEET_UNREADABLE = (
-        "文件“{filename}”无法读取，文件可能已损坏或不完整；"
-        "请用 Excel 或 WPS 打开确认后重新保存再上传"
+        "文件“{filename}”无法读取，文件可能已损坏或不完整；请用 Excel 或 WPS 打开确认后重新保存再上传"
     )
     CSV_ENCODING = "无法识别 CSV 文件“{filename}”的字符编码，请在 Excel 中另存为“CSV UTF-8”后再上传"
     NO_HEADER = (
-        "在前 {scan} 行中没有找到表头行：表头至少应包含关键列“{key}”和另一列{ledger}的字段，"
-        "例如：{expected}"
+        "在前 {scan} 行中没有找到表头行：表头至少应包含关键列“{key}”和另一列{ledger}的字段，例如：{expected}"
     )
     KEY_COLUMN_MISSING = (
         "表头中缺少关键列“{key}”（也可写作：{aliases}），它用来识别每一条记录，必须有；"
@@ -77,8 +73,7 @@ class FileProblem(Enum):
         "请确认上传的是报表模板，并删除表头上方多余的内容后重新上传"
     )
     TEMPLATE_TOO_WIDE = (
-        "文件“{filename}”的表头有 {count} 列，超过了 {limit} 列的上限；"
-        "请把模板拆分成几张表分别导入"
+        "文件“{filename}”的表头有 {count} 列，超过了 {limit} 列的上限；请把模板拆分成几张表分别导入"
     )
 
     @property

@@ -82,8 +82,9 @@ class Viewer:
         return not (scope.village and village != scope.village)
 
 
-def viewer_for(user_id: int | None, role: str, org_unit_code: str | None,
-               org_level: str | None, parent_code: str | None) -> Viewer:
+def viewer_for(
+    user_id: int | None, role: str, org_unit_code: str | None, org_level: str | None, parent_code: str | None
+) -> Viewer:
     """Build a Viewer from a user's role and the org unit the user is bound to."""
     if role in DISTRICT_ROLES or not org_unit_code:
         return Viewer(user_id, role)
@@ -96,7 +97,9 @@ def viewer_of(conn: Connection, user_id: int) -> Viewer:
     """Return the Viewer of a user by id, as the web builds it at login (LookupError if none)."""
     row = conn.execute(
         select(User.role, User.org_unit_code, OrgUnit.level, OrgUnit.parent_code)
-        .outerjoin(OrgUnit, OrgUnit.code == User.org_unit_code).where(User.id == user_id)).one_or_none()
+        .outerjoin(OrgUnit, OrgUnit.code == User.org_unit_code)
+        .where(User.id == user_id)
+    ).one_or_none()
     if row is None:
         raise LookupError(f"用户 {user_id} 不存在")
     return viewer_for(user_id, *row)

@@ -9,9 +9,20 @@ from sqlalchemy import Connection, insert
 from runtime.models import AuditEntry, utcnow
 
 
-def record_event(conn: Connection, actor_id: int | None, action: str, target: str = "",
-                 detail: dict[str, Any] | None = None) -> None:
+def record_event(
+    conn: Connection,
+    actor_id: int | None,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
     """Append one entry to the audit log within the caller's transaction."""
-    conn.execute(insert(AuditEntry).values(
-        at=utcnow(), actor_id=actor_id, action=action, target=target, detail=detail,
-    ))
+    conn.execute(
+        insert(AuditEntry).values(
+            at=utcnow(),
+            actor_id=actor_id,
+            action=action,
+            target=target,
+            detail=detail,
+        )
+    )

@@ -28,9 +28,7 @@ def db_time(conn: Connection, value: datetime) -> datetime | str:
     return value
 
 
-def insert_rows(
-    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
+def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Insert many tuples into `table` within the connection's transaction.
 
     JSON columns must be passed already serialized with `dumps`.
@@ -81,11 +79,11 @@ def insert_with_ids(
         raw = conn.connection.driver_connection
         with raw.cursor() as cursor:
             cursor.execute(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-                "FROM generate_series(1, %s)", (len(rows),))
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
+                (len(rows),),
+            )
             ids = [r[0] for r in cursor.fetchall()]
-        insert_rows(conn, table, ("id", *columns),
-                    ((rid, *row) for rid, row in zip(ids, rows, strict=True)))
+        insert_rows(conn, table, ("id", *columns), ((rid, *row) for rid, row in zip(ids, rows, strict=True)))
         return ids
     insert_rows(conn, table, columns, rows)
     raw = conn.connection.driver_connection

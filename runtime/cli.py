@@ -86,8 +86,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     def progress(township: str, counts: dict[str, int]) -> None:
         total = sum(counts.values())
-        print(f"\r  {names.get(township, township):<8} 已生成 {total:,} 条记录 "
-              f"({time.perf_counter() - started:.0f} s)", end="", flush=True)
+        print(
+            f"\r  {names.get(township, township):<8} 已生成 {total:,} 条记录 "
+            f"({time.perf_counter() - started:.0f} s)",
+            end="",
+            flush=True,
+        )
 
     counts = seed(engine, specs, args.scale, args.seed, progress)
     print()
@@ -95,8 +99,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(f"  {specs.ledgers[ledger].title}: {n:,}")
     print(f"完成，用时 {time.perf_counter() - started:.1f} 秒")
     if load_demo_reports(engine, specs):
-        print("  已创建演示报表：已下派（各镇街有预填任务，其中 3 个镇街已提交，可看汇总）、"
-              "待审核、退回修改、已准入（直接提取）各一张")
+        print(
+            "  已创建演示报表：已下派（各镇街有预填任务，其中 3 个镇街已提交，可看汇总）、"
+            "待审核、退回修改、已准入（直接提取）各一张"
+        )
     return 0
 
 
@@ -122,8 +128,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         with Session(engine) as session, session.begin():
             viewer = _actor(session, args.user)
             result = import_file(
-                session.connection(), specs, args.ledger, path.read_bytes(), path.name, viewer,
-                config.instance_path() / "reports", max_bytes=config.max_upload_bytes(), options=options)
+                session.connection(),
+                specs,
+                args.ledger,
+                path.read_bytes(),
+                path.name,
+                viewer,
+                config.instance_path() / "reports",
+                max_bytes=config.max_upload_bytes(),
+                options=options,
+            )
     except ImportRefused as refused:
         print(f"导入失败：{refused.message}", file=sys.stderr)
         return 2
@@ -151,8 +165,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     names = {u.code: u.name for u in specs.org_units.values()}
     with Session(engine) as session, session.begin():
         viewer = _actor(session, args.user)
-        n = export_ledger(session.connection(), Query(ledger, viewer.scope, filters), viewer, fmt,
-                          target, names)
+        n = export_ledger(
+            session.connection(), Query(ledger, viewer.scope, filters), viewer, fmt, target, names
+        )
     print(f"已导出 {n:,} 行到 {target}")
     return 0
 
@@ -167,8 +182,10 @@ def cmd_check_specs(args: argparse.Namespace) -> int:
         print(f"发现 {len(findings)} 个问题", file=sys.stderr)
         return 1
     specs = load_specs(root)
-    print(f"规格检查通过：{len(specs.elements)} 个数据元，{len(specs.ledgers)} 个台账，"
-          f"{len(specs.org_units)} 个组织机构")
+    print(
+        f"规格检查通过：{len(specs.elements)} 个数据元，{len(specs.ledgers)} 个台账，"
+        f"{len(specs.org_units)} 个组织机构"
+    )
     return 0
 
 
@@ -186,8 +203,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         return 2
     try:
         with _analysis_session() as session:
-            analysis = analyze_file(path.read_bytes(), path.name, specs, ledger=args.ledger,
-                                    session=session if session and database_ready(session) else None)
+            analysis = analyze_file(
+                path.read_bytes(),
+                path.name,
+                specs,
+                ledger=args.ledger,
+                session=session if session and database_ready(session) else None,
+            )
     except ImportRefused as refused:
         print(f"无法分析：{refused.message}", file=sys.stderr)
         return 2
@@ -240,15 +262,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     url = config.redis_url()
     if not url:
-        print("未设置 REDIS_URL：后台任务在网页进程内运行，不需要 worker。"
-              "多台机器共用任务队列时，请设置 REDIS_URL（如 redis://127.0.0.1:6379/0）后再启动。",
-              file=sys.stderr)
+        print(
+            "未设置 REDIS_URL：后台任务在网页进程内运行，不需要 worker。"
+            "多台机器共用任务队列时，请设置 REDIS_URL（如 redis://127.0.0.1:6379/0）后再启动。",
+            file=sys.stderr,
+        )
         return 2
     queue = args.queue or config.jobs_queue()
     try:
         Redis.from_url(url).ping()
-        print(f"后台任务 worker 已启动：队列 {queue}（{'处理完即退出' if args.burst else 'Ctrl+C 停止'}）",
-              flush=True)
+        print(
+            f"后台任务 worker 已启动：队列 {queue}（{'处理完即退出' if args.burst else 'Ctrl+C 停止'}）",
+            flush=True,
+        )
         work(url, queue, burst=args.burst, fork=not args.no_fork)
     except RedisError as exc:
         print(f"无法连接 Redis：{exc}", file=sys.stderr)
@@ -329,8 +355,10 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, ImportRefused):
         return exc.message
     if isinstance(exc, OperationalError | DBAPIError):
-        return ("无法连接或使用数据库，请检查 DATABASE_URL 是否正确、数据库服务是否在运行"
-                f"（{type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__}）")
+        return (
+            "无法连接或使用数据库，请检查 DATABASE_URL 是否正确、数据库服务是否在运行"
+            f"（{type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__}）"
+        )
     if isinstance(exc, FileNotFoundError):
         return f"文件或目录不存在：{exc.filename}"
     if isinstance(exc, IsADirectoryError):

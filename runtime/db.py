@@ -72,6 +72,10 @@ def insert_new(conn: Connection, table: Table, values: dict, unique: list[str]) 
     the transaction commits when released, whatever the caller's transaction does next.
     """
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
-            .returning(table.c.id))
+    stmt = (
+        dialect.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(table.c.id)
+    )
     return conn.execute(stmt).scalar()

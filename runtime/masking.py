@@ -146,8 +146,11 @@ def completed(field: Field, text: str, id_number: str | None, viewer: Viewer) ->
     what they type): the ID part comes from the record, never from what they typed, since checking
     typed digits against the hidden number would confirm a guess of it.
     """
-    if (field.element.schema.get("format") != "disability-cert" or not id_number
-            or not _level_masked(ID_SENSITIVITY, viewer)):
+    if (
+        field.element.schema.get("format") != "disability-cert"
+        or not id_number
+        or not _level_masked(ID_SENSITIVITY, viewer)
+    ):
         return text
     text = text.strip()
     return id_number + text[-2:] if len(text) >= 2 else text
@@ -155,8 +158,10 @@ def completed(field: Field, text: str, id_number: str | None, viewer: Viewer) ->
 
 def holder_id(ledger: Ledger, record: Mapping[str, Any]) -> str | None:
     """Return the ID number of the person a record is (its own `id_number` field), if any."""
-    return next((record.get(f.name) for f in ledger.fields
-                 if f.element.mask == "id_number" and f.name == ledger.key), None)
+    return next(
+        (record.get(f.name) for f in ledger.fields if f.element.mask == "id_number" and f.name == ledger.key),
+        None,
+    )
 
 
 def replaceable(field: Field, viewer: Viewer) -> bool:
@@ -186,14 +191,18 @@ def masked_names(ledger: Ledger, viewer: Viewer, record: Mapping[str, Any]) -> f
     """Return the fields of one record the viewer sees masked (its birth date only if it has an ID)."""
     masked = {f.name for f in ledger.fields if is_masked(f, viewer)}
     dates = {f.name for f in ledger.fields if f.element.mask == "birth_date"}
-    if dates & masked and not any(_filled(record.get(f.name)) for f in ledger.fields
-                                  if f.element.mask == "id_number" and f.name in masked):
+    if dates & masked and not any(
+        _filled(record.get(f.name))
+        for f in ledger.fields
+        if f.element.mask == "id_number" and f.name in masked
+    ):
         masked -= dates
     return frozenset(masked)
 
 
-def present(ledger: Ledger, rows: Iterable[dict[str, Any]], viewer: Viewer, *,
-            record: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def present(
+    ledger: Ledger, rows: Iterable[dict[str, Any]], viewer: Viewer, *, record: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Return copies of `rows` with every value `viewer` may not see masked.
 
     `record`: the whole record the rows are parts of (a version's changed fields), which decides
@@ -215,13 +224,11 @@ def present(ledger: Ledger, rows: Iterable[dict[str, Any]], viewer: Viewer, *,
     return out
 
 
-def reveal(conn: Connection, ledger: Ledger, row: dict[str, Any], field_name: str,
-           viewer: Viewer) -> Any:
+def reveal(conn: Connection, ledger: Ledger, row: dict[str, Any], field_name: str, viewer: Viewer) -> Any:
     """Return one value in clear for a viewer allowed to see it, writing the audit log."""
     if not viewer.can_reveal or not viewer.sees(row.get("_township"), row.get("_village")):
         raise PermissionError("无权查看该字段明文")
-    record_event(conn, viewer.user_id, "reveal", f"{ledger.code}/{row['_key']}",
-                 {"field": field_name})
+    record_event(conn, viewer.user_id, "reveal", f"{ledger.code}/{row['_key']}", {"field": field_name})
     return row.get(field_name)
 
 

@@ -25,6 +25,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
 JSONDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
 #: Text compared byte-wise on PostgreSQL whatever the database's locale: btree comparisons are
 #: memcmp instead of strcoll (faster bulk loads), and prefix ranges (key >= 'x', < 'x\uffff')
 #: stay exact under zh_CN and other collations. SQLite compares byte-wise already.
@@ -295,8 +297,10 @@ class TaskRow(Base):
     """What a township typed for one row of a task: a draft over the pre-filled ledger values."""
 
     __tablename__ = "task_rows"
-    __table_args__ = (UniqueConstraint("task_id", "row_key"),
-                      Index("ix_task_rows_record_task", "record_id", "task_id"))
+    __table_args__ = (
+        UniqueConstraint("task_id", "row_key"),
+        Index("ix_task_rows_record_task", "record_id", "task_id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     #: The ledger record the row shows; None for a row the township added.

@@ -18,8 +18,7 @@ from builder.catalog.specs import Ledger
 
 #: Why a value of an org-unit field is refused (never saying where the record or unit lies).
 MOVED_TOWNSHIP = "所选镇街不在您的管辖范围内：只能在本镇街范围内修改，不能把记录移到其他镇街"
-MOVED_VILLAGE = ("所选村（社区）不在您的管辖范围内：只能在本村（社区）范围内修改，"
-                 "不能把记录移到其他村（社区）")
+MOVED_VILLAGE = "所选村（社区）不在您的管辖范围内：只能在本村（社区）范围内修改，不能把记录移到其他村（社区）"
 FOREIGN_VILLAGE = "所选村（社区）不在您的管辖范围内：只能选择本镇街的村（社区）"
 NOT_YOURS = "这条记录不在您的管辖范围内，不能修改"
 
@@ -51,8 +50,9 @@ class OutOfScope(Exception):
         self.errors = errors
 
 
-def cell_problem(level: str | None, value: Any, scope: Scope,
-                 parents: Mapping[str, str | None]) -> str | None:
+def cell_problem(
+    level: str | None, value: Any, scope: Scope, parents: Mapping[str, str | None]
+) -> str | None:
     """Return why a value of an org-unit field of `level` lies outside `scope`, or None.
 
     `parents` maps a village's code to its township's (only needed for a township's scope).
@@ -66,8 +66,9 @@ def cell_problem(level: str | None, value: Any, scope: Scope,
     return None if parents.get(str(value)) == scope.township else FOREIGN_VILLAGE
 
 
-def outside(ledger: Ledger, scope: Scope, data: Mapping[str, Any],
-            parents: Mapping[str, str | None]) -> dict[str, str]:
+def outside(
+    ledger: Ledger, scope: Scope, data: Mapping[str, Any], parents: Mapping[str, str | None]
+) -> dict[str, str]:
     """Return, by org-unit field, why a record with these values lies outside `scope` (empty: inside)."""
     if not scope.township:
         return {}
@@ -102,8 +103,7 @@ class CellScope:
 
     def problems(self, values: Mapping[str, Any]) -> dict[str, str]:
         """Return, by cell, why the org-unit values of a row lie outside the scope."""
-        return {name: problem for name in self.levels
-                if (problem := self.problem(name, values.get(name)))}
+        return {name: problem for name in self.levels if (problem := self.problem(name, values.get(name)))}
 
 
 def cell_scope(plan: Mapping[str, Any], scope: Scope, org_units: Mapping[str, Any]) -> CellScope:

@@ -119,17 +119,19 @@ def make_test_app(url: str, tmp_path: Path):
     """Create the web app on `url` for tests: CSRF off, jobs inline, files under tmp_path."""
     from web import create_app
 
-    return create_app({
-        "TESTING": True,
-        "DATABASE_URL": url,
-        "SECRET_KEY": "test",
-        "WTF_CSRF_ENABLED": False,
-        "JOBS_IN_BACKGROUND": False,
-        "REDIS_URL": None,
-        "EXPORT_DIR": str(tmp_path / "exports"),
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "REPORT_DIR": str(tmp_path / "reports"),
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "JOBS_IN_BACKGROUND": False,
+            "REDIS_URL": None,
+            "EXPORT_DIR": str(tmp_path / "exports"),
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "REPORT_DIR": str(tmp_path / "reports"),
+        }
+    )
 
 
 def close_app(app) -> None:
@@ -260,11 +262,15 @@ def admit_sample(specs):
     from runtime.reports.store import create_report
 
     def admit(session, sample="disability_survey", username="canlian", **overrides):
-        document = {**load_reports(specs.root, specs)[sample].document,
-                    "x-deadline": (local_today() + timedelta(days=20)).isoformat(), **overrides}
+        document = {
+            **load_reports(specs.root, specs)[sample].document,
+            "x-deadline": (local_today() + timedelta(days=20)).isoformat(),
+            **overrides,
+        }
         author = _actor_of(session, username)
         report = create_report(session, author, document)
         filed = submit(session, specs, load_rules(specs.root), report, author)
         decide(session, filed, _actor_of(session, "reviewer"), "admit", "同意下发")
         return report
+
     return admit

@@ -8,8 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 #: Package → top-level modules it must never import.
 FORBIDDEN = {
-    "builder": {"runtime", "web", "flask", "flask_htmx", "flask_login", "flask_wtf", "wtforms",
-                "sqlalchemy"},
+    "builder": {"runtime", "web", "flask", "flask_htmx", "flask_login", "flask_wtf", "wtforms", "sqlalchemy"},
     "runtime": {"web", "flask", "flask_htmx", "flask_login", "flask_wtf", "wtforms"},
 }
 

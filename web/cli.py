@@ -42,9 +42,16 @@ def cmd_warnings_refresh(args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(config.database_url())
     try:  # through the job interface, so each run is on record with its outcome
-        job_id = jobs.submit(engine, "warnings", "重新统计预警（命令行）", None, REFRESH_JOB,
-                             {"ledgers": [args.ledger] if args.ledger else None}, background=False,
-                             specs=specs)
+        job_id = jobs.submit(
+            engine,
+            "warnings",
+            "重新统计预警（命令行）",
+            None,
+            REFRESH_JOB,
+            {"ledgers": [args.ledger] if args.ledger else None},
+            background=False,
+            specs=specs,
+        )
         job = jobs.get(engine, job_id)
     finally:
         engine.dispose()
@@ -107,8 +114,9 @@ def add_commands(sub) -> None:
     p = sub.add_parser("warnings-refresh", help="重新统计预警条数并存入数据库（供每晚定时运行）")
     p.add_argument("--ledger", help="只统计一个台账的预警规则（如 person）；不给则全部")
     p.set_defaults(func=cmd_warnings_refresh)
-    p = sub.add_parser("set-password",
-                       help="为用户设置新密码（在终端输入两次，或从标准输入读一行），并让其全部登录退出")
+    p = sub.add_parser(
+        "set-password", help="为用户设置新密码（在终端输入两次，或从标准输入读一行），并让其全部登录退出"
+    )
     p.add_argument("username", help="用户名")
     p.set_defaults(func=cmd_set_password)
     p = sub.add_parser("nightly", help="每晚定时运行：重新统计预警，并删除过期的导出文件和错误报告")

@@ -43,8 +43,9 @@ def parse_id(text: str | None) -> int | None:
     return value if value <= MAX_ID else None
 
 
-def int_arg(name: str, default: int | None = None, *, values: Mapping[str, str] | None = None,
-            maximum: int = MAX_ID) -> int | None:
+def int_arg(
+    name: str, default: int | None = None, *, values: Mapping[str, str] | None = None, maximum: int = MAX_ID
+) -> int | None:
     """Return a whole-number parameter of the query (or of `values`, e.g. the form), 0 to `maximum`.
 
     Absent or empty: `default`. Anything else but such a number: 400.
@@ -76,7 +77,8 @@ def _refuse_control_characters() -> None:
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         form = request.form
         if any(has_control(k) for k in form) or has_control(
-                [v for _k, v in form.items(multi=True)], _CONTROL_IN_TEXT):
+            [v for _k, v in form.items(multi=True)], _CONTROL_IN_TEXT
+        ):
             abort(400)
         if any(has_control(f.filename or "") for _k, f in request.files.items(multi=True)):
             abort(400)  # a file's name becomes a job's title, an error report's name …

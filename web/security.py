@@ -12,16 +12,18 @@ from runtime import config
 #: Scripts and styles from this site's files only: no inline script or style, no eval. Images may
 #: be data: URLs (the favicon is one); nothing may frame a page, post a form elsewhere or load
 #: plugins. Chart.js draws on canvas and htmx's indicator styles live in app.css, so nothing more.
-CSP = "; ".join((
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "frame-ancestors 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "object-src 'none'",
-))
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    )
+)
 
 HEADERS = {
     "Content-Security-Policy": CSP,
@@ -37,8 +39,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("PROXIES", config.proxies())
     secure = bool(app.config["HTTPS"])
     app.config.update(
-        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
-        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure,
     )
     if hops := int(app.config["PROXIES"]):
         # The client's address (login throttling, audit) and scheme as the proxies saw them.

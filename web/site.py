@@ -41,19 +41,26 @@ class NavItem:
         """Tell whether the current endpoint belongs to this entry's section."""
         section = self.section or (self.endpoint.split(".", 1)[0] + ".",)
         return endpoint == self.endpoint or any(
-            endpoint == s or (s.endswith(".") and endpoint.startswith(s)) for s in section)
+            endpoint == s or (s.endswith(".") and endpoint.startswith(s)) for s in section
+        )
 
 
 _KEEPERS = frozenset({"admin", "keeper"})
 #: The main navigation; entries whose endpoint is not registered (yet) are left out.
 NAV = (
-    NavItem("ledgers.index", "台账", section=(
-        "ledgers.index", "ledgers.table", "ledgers.record", "ledgers.edit")),
-    NavItem("ledgers.import_index", "导入", _KEEPERS, section=(
-        "ledgers.import_index", "ledgers.import_upload")),
+    NavItem(
+        "ledgers.index", "台账", section=("ledgers.index", "ledgers.table", "ledgers.record", "ledgers.edit")
+    ),
+    NavItem(
+        "ledgers.import_index", "导入", _KEEPERS, section=("ledgers.import_index", "ledgers.import_upload")
+    ),
     NavItem("conflicts.index", "回流冲突", _KEEPERS),
-    NavItem("reports.index", "报表", frozenset({"admin", "department"}),
-            section=("reports.", "report_import.", "editor.")),
+    NavItem(
+        "reports.index",
+        "报表",
+        frozenset({"admin", "department"}),
+        section=("reports.", "report_import.", "editor."),
+    ),
     NavItem("review.index", "审核", frozenset({"admin", "reviewer"})),
     NavItem("tasks.index", "任务", frozenset({"admin", "township", "village"})),
     NavItem("dashboard.index", "看板", frozenset({"admin", "leader"})),
@@ -62,8 +69,13 @@ NAV = (
 
 
 #: Where each role lands after logging in (when that page exists).
-HOME_BY_ROLE = {"department": "reports.index", "reviewer": "review.index", "township": "tasks.index",
-                "village": "tasks.index", "leader": "dashboard.index"}
+HOME_BY_ROLE = {
+    "department": "reports.index",
+    "reviewer": "review.index",
+    "township": "tasks.index",
+    "village": "tasks.index",
+    "leader": "dashboard.index",
+}
 
 
 def landing_url(role: str) -> str:
@@ -86,8 +98,7 @@ def nav_items(role: str) -> list[dict[str, Any]]:
             continue
         if item.roles is not None and role not in item.roles:
             continue
-        items.append({"url": url_for(item.endpoint), "label": item.label,
-                      "active": item.is_active(endpoint)})
+        items.append({"url": url_for(item.endpoint), "label": item.label, "active": item.is_active(endpoint)})
     return items
 
 
@@ -146,24 +157,36 @@ def init_app(app: Flask) -> None:
         """Tell the user the request could not be understood (a bad id, a control character …)."""
         if isinstance(exc, CSRFError):
             return _error(400, _("页面已过期"), _("页面已过期或来源不明，请刷新页面后重新提交。"))
-        return _error(400, _("请求无效"),
-                      _("请求中的参数无效（例如编号超出范围，或含有不可见的控制字符）。"
-                        "请返回上一页重新操作；如果是从书签或链接打开的，请检查地址是否完整。"))
+        return _error(
+            400,
+            _("请求无效"),
+            _(
+                "请求中的参数无效（例如编号超出范围，或含有不可见的控制字符）。"
+                "请返回上一页重新操作；如果是从书签或链接打开的，请检查地址是否完整。"
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def other_http_error(exc):
         """Answer any other refusal (405 …) with the Chinese page too."""
-        return _error(exc.code or 500, _("请求未能完成"),
-                      _("该地址不支持这样的请求（错误代码 %(code)s），请从页面上的链接和按钮进入。",
-                        code=exc.code))
+        return _error(
+            exc.code or 500,
+            _("请求未能完成"),
+            _("该地址不支持这样的请求（错误代码 %(code)s），请从页面上的链接和按钮进入。", code=exc.code),
+        )
 
     @app.errorhandler(500)
     def server_error(exc):
         """Tell the user something went wrong on our side, in Chinese, without any detail of it."""
         # Flask has logged the exception with its traceback (log_exception) before calling this.
-        return _error(500, _("系统出错"),
-                      _("处理您的请求时出现了错误，您刚才的操作没有保存。请稍后重试；"
-                        "如果一再出现，请把出错的时间告诉系统管理员。"))
+        return _error(
+            500,
+            _("系统出错"),
+            _(
+                "处理您的请求时出现了错误，您刚才的操作没有保存。请稍后重试；"
+                "如果一再出现，请把出错的时间告诉系统管理员。"
+            ),
+        )
 
     @app.errorhandler(403)
     def forbidden(_exc):
@@ -179,8 +202,9 @@ def init_app(app: Flask) -> None:
     def too_large(_exc):
         """Tell the user the upload exceeds the size limit."""
         limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        return _error(413, _("文件太大"),
-                      _("上传的文件超过了 %(mb)s MB 的上限，请拆分成几个文件分批导入。", mb=limit))
+        return _error(
+            413, _("文件太大"), _("上传的文件超过了 %(mb)s MB 的上限，请拆分成几个文件分批导入。", mb=limit)
+        )
 
     @app.route("/")
     def home():

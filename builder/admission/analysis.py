@@ -53,8 +53,14 @@ class Analysis:
                 "overlaps": [],
                 "decision": "reject",
             }
-        return {"title": self.title, "fields": self.fields, "coverage": judged["coverage"],
-                "rules": judged["rules"], "overlaps": judged["overlaps"], "decision": judged["decision"]}
+        return {
+            "title": self.title,
+            "fields": self.fields,
+            "coverage": judged["coverage"],
+            "rules": judged["rules"],
+            "overlaps": judged["overlaps"],
+            "decision": judged["decision"],
+        }
 
 
 def match_template(template: Template, matcher: Matcher, ledger: str | None = None) -> MatchResult:
@@ -65,17 +71,31 @@ def match_template(template: Template, matcher: Matcher, ledger: str | None = No
     for column, found in zip(template.columns, result.fields, strict=True):
         if column.layout and found.kind != "layout":
             found = FieldMatch(
-                label=found.label, parents=found.parents, element=None, confidence=1.0,
-                reason="表格的版式列（序号、签字、审核意见等），不是数据", kind="layout",
-                proposal=None, candidates=(), value_type=found.value_type, subject=None)
+                label=found.label,
+                parents=found.parents,
+                element=None,
+                confidence=1.0,
+                reason="表格的版式列（序号、签字、审核意见等），不是数据",
+                kind="layout",
+                proposal=None,
+                candidates=(),
+                value_type=found.value_type,
+                subject=None,
+            )
         fields.append(found)
     return MatchResult(ledger=result.ledger, fields=fields)
 
 
 def match_item(found: FieldMatch) -> dict[str, Any]:
     """Return one column's binding in the analysis shape."""
-    return {"label": found.label, "parents": list(found.parents), "element": found.element,
-            "confidence": found.confidence, "reason": found.reason, "kind": found.kind}
+    return {
+        "label": found.label,
+        "parents": list(found.parents),
+        "element": found.element,
+        "confidence": found.confidence,
+        "reason": found.reason,
+        "kind": found.kind,
+    }
 
 
 @dataclass(frozen=True)
@@ -89,9 +109,15 @@ class DraftColumn:
     value_type: str | None = None
 
 
-def draft_document(title: str, ledger: str | None, columns: Sequence[DraftColumn | FieldMatch],
-                   elements: Mapping[str, Element], *, code: str, department: str = "",
-                   ) -> dict[str, Any]:
+def draft_document(
+    title: str,
+    ledger: str | None,
+    columns: Sequence[DraftColumn | FieldMatch],
+    elements: Mapping[str, Element],
+    *,
+    code: str,
+    department: str = "",
+) -> dict[str, Any]:
     """Return a draft report spec from template columns (layout columns are left out)."""
     properties: dict[str, Any] = {}
     used: set[str] = set()
@@ -106,8 +132,10 @@ def draft_document(title: str, ledger: str | None, columns: Sequence[DraftColumn
                 prop["title"] = column.label
         else:
             name = _unique(f"c{index + 1}", used)
-            prop = {"title": column.label, **_CUSTOM_TYPES.get(column.value_type or "",
-                                                               {"type": "string", "maxLength": 200})}
+            prop = {
+                "title": column.label,
+                **_CUSTOM_TYPES.get(column.value_type or "", {"type": "string", "maxLength": 200}),
+            }
         if column.parents:
             prop["x-parents"] = list(column.parents)
         properties[name] = prop
@@ -118,33 +146,66 @@ def spec_items(spec: ReportSpec) -> list[dict[str, Any]]:
     """Return a loaded spec's fields in the analysis shape (declared bindings are certain)."""
     items = []
     for f in spec.fields:
-        reason = (f"报表规格声明绑定数据元“{f.element}”" if f.element
-                  else "自定义字段，报表规格未绑定数据元")
-        items.append({"label": f.title, "parents": list(f.parents), "element": f.element,
-                      "confidence": 1.0 if f.element else 0.0, "reason": reason, "kind": "data"})
+        reason = f"报表规格声明绑定数据元“{f.element}”" if f.element else "自定义字段，报表规格未绑定数据元"
+        items.append(
+            {
+                "label": f.title,
+                "parents": list(f.parents),
+                "element": f.element,
+                "confidence": 1.0 if f.element else 0.0,
+                "reason": reason,
+                "kind": "data",
+            }
+        )
     return items
 
 
-def analyze_document(document: dict[str, Any], specs: SpecSet, context: Context, rules: RuleSet,
-                     fields: list[dict[str, Any]] | None = None) -> Analysis:
+def analyze_document(
+    document: dict[str, Any],
+    specs: SpecSet,
+    context: Context,
+    rules: RuleSet,
+    fields: list[dict[str, Any]] | None = None,
+) -> Analysis:
     """Check and judge a report spec document."""
     title = str(document.get("title") or "") if isinstance(document, dict) else ""
     try:
         spec = load_report(document, specs.elements, specs.ledgers, specs.org_units)
     except ReportRefused as refused:
-        return Analysis(title=title, fields=fields or [], document=document, verdict=None, spec=None,
-                        problems=[f.message for f in refused.findings])
-    return Analysis(title=spec.title, fields=fields if fields is not None else spec_items(spec),
-                    document=document, verdict=assess(spec, context, rules), spec=spec, problems=[])
+        return Analysis(
+            title=title,
+            fields=fields or [],
+            document=document,
+            verdict=None,
+            spec=None,
+            problems=[f.message for f in refused.findings],
+        )
+    return Analysis(
+        title=spec.title,
+        fields=fields if fields is not None else spec_items(spec),
+        document=document,
+        verdict=assess(spec, context, rules),
+        spec=spec,
+        problems=[],
+    )
 
 
-def analyze_template(template: Template, specs: SpecSet, matcher: Matcher, context: Context,
-                     rules: RuleSet, *, ledger: str | None = None, code: str = "template_draft",
-                     department: str = UNASSIGNED) -> Analysis:
+def analyze_template(
+    template: Template,
+    specs: SpecSet,
+    matcher: Matcher,
+    context: Context,
+    rules: RuleSet,
+    *,
+    ledger: str | None = None,
+    code: str = "template_draft",
+    department: str = UNASSIGNED,
+) -> Analysis:
     """Match a template's columns, make it a draft spec, and judge the draft."""
     matches = match_template(template, matcher, ledger)
-    document = draft_document(template.title, matches.ledger, matches.fields, specs.elements,
-                              code=code, department=department)
+    document = draft_document(
+        template.title, matches.ledger, matches.fields, specs.elements, code=code, department=department
+    )
     return analyze_document(document, specs, context, rules, [match_item(m) for m in matches.fields])
 
 

@@ -170,9 +170,12 @@ def _remit_file(root: Path, name: str, problems: list[str]) -> dict | None:
     document = read_json(root / "admission" / name, rel, problems)
     if document is None:
         return None
-    ok = (isinstance(document, dict) and isinstance(document.get("title"), str)
-          and isinstance(document.get("elements"), list)
-          and all(isinstance(e, str) for e in document["elements"]))
+    ok = (
+        isinstance(document, dict)
+        and isinstance(document.get("title"), str)
+        and isinstance(document.get("elements"), list)
+        and all(isinstance(e, str) for e in document["elements"])
+    )
     if not ok:
         shape = '{"title": "清单名称", "elements": ["person.*", "land.transfer_area_mu", …]}'
         problems.append(f"{rel}: 应为 {shape}")
@@ -211,7 +214,7 @@ def _problems(root: Path, *, catalog: bool) -> tuple[list[str], dict | None, dic
         if isinstance(name, str):
             remit = _remit_file(root, name, problems)
     for missing in RULES.keys() - seen:
-        problems.append(f"{rel}: 缺少规则 {missing}（不需要时请保留并设 \"enabled\": false）")
+        problems.append(f'{rel}: 缺少规则 {missing}（不需要时请保留并设 "enabled": false）')
     if catalog and remit is not None:
         problems.extend(_unknown_remit_entries(root, remit, name_of_remit(document)))
     return problems, document, remit
@@ -239,8 +242,9 @@ def _unknown_remit_entries(root: Path, remit: dict, name: str) -> list[str]:
     for entry in remit["elements"]:
         group_ok = entry.endswith(".*") and entry[:-2] in groups
         if entry not in elements and not group_ok:
-            found.append(f"admission/{name}: “{entry}”不是数据元目录中的数据元编码或分组"
-                         "（分组写作 person.*）")
+            found.append(
+                f"admission/{name}: “{entry}”不是数据元目录中的数据元编码或分组（分组写作 person.*）"
+            )
     return found
 
 
@@ -262,8 +266,15 @@ def load_rules(root: Path) -> RuleSet:
             # The list file is read once here; the rule sees its title and entries as params.
             params["remit_title"] = remit["title"]
             params["remit_elements"] = tuple(remit["elements"])
-        rules.append(Rule(
-            id=item["id"], level=item["level"], title=item["title"], message=item["message"],
-            params=params, enabled=item.get("enabled", True), messages=dict(item.get("messages", {})),
-        ))
+        rules.append(
+            Rule(
+                id=item["id"],
+                level=item["level"],
+                title=item["title"],
+                message=item["message"],
+                params=params,
+                enabled=item.get("enabled", True),
+                messages=dict(item.get("messages", {})),
+            )
+        )
     return RuleSet(rules=tuple(rules), holidays=frozenset(holidays), workdays=frozenset(workdays))

@@ -22,9 +22,23 @@ from builder.tabular.headers import normalize_label
 from builder.workdays import count_working_days
 
 __all__ = [
-    "ColumnCoverage", "Context", "Coverage", "Holding", "LiveReport", "Overlap", "Rule", "RuleResult",
-    "RuleSet", "RulesInvalid", "Verdict", "assess", "check_rules", "load_rules", "measure_coverage",
-    "measure_overlaps", "working_days",
+    "ColumnCoverage",
+    "Context",
+    "Coverage",
+    "Holding",
+    "LiveReport",
+    "Overlap",
+    "Rule",
+    "RuleResult",
+    "RuleSet",
+    "RulesInvalid",
+    "Verdict",
+    "assess",
+    "check_rules",
+    "load_rules",
+    "measure_coverage",
+    "measure_overlaps",
+    "working_days",
 ]
 
 #: Decisions, strongest first.
@@ -139,11 +153,16 @@ class Verdict:
     def to_json(self) -> dict[str, Any]:
         """Return the verdict in the shape of the `analyze --format json` contract."""
         return {
-            "coverage": {"data_fields": self.coverage.data_fields, "bound": self.coverage.bound,
-                         "ratio": self.coverage.ratio},
+            "coverage": {
+                "data_fields": self.coverage.data_fields,
+                "bound": self.coverage.bound,
+                "ratio": self.coverage.ratio,
+            },
             "rules": [{"id": r.id, "outcome": r.outcome, "message": r.message} for r in self.rules],
-            "overlaps": [{"report": o.report, "title": o.title, "shared": o.shared, "ratio": o.ratio}
-                         for o in self.overlaps],
+            "overlaps": [
+                {"report": o.report, "title": o.title, "shared": o.shared, "ratio": o.ratio}
+                for o in self.overlaps
+            ],
             "decision": self.decision,
         }
 
@@ -166,13 +185,18 @@ def measure_coverage(spec: ReportSpec, context: Context) -> Coverage:
         element = context.elements.get(f.element) if f.element else None
         declared = element.update_frequency if element else ""
         computed = f.formula.ledger if f.formula else None  # counted or summed from a ledger
-        columns.append(ColumnCoverage(
-            field=f.name, label=f.title or f.name, element=f.element,
-            ledger=holding.ledger if holding else computed, held=holding is not None or computed is not None,
-            fill_rate=holding.fill_rate if holding else None,
-            updated_at=holding.updated_at if holding else None,
-            update_frequency=(holding.update_frequency if holding else "") or declared,
-        ))
+        columns.append(
+            ColumnCoverage(
+                field=f.name,
+                label=f.title or f.name,
+                element=f.element,
+                ledger=holding.ledger if holding else computed,
+                held=holding is not None or computed is not None,
+                fill_rate=holding.fill_rate if holding else None,
+                updated_at=holding.updated_at if holding else None,
+                update_frequency=(holding.update_frequency if holding else "") or declared,
+            )
+        )
     bound = sum(c.held for c in columns)
     ratio = round(bound / len(columns), 4) if columns else 0.0
     return Coverage(data_fields=len(columns), bound=bound, ratio=ratio, columns=tuple(columns))
@@ -195,16 +219,29 @@ def measure_overlaps(spec: ReportSpec, context: Context) -> tuple[Overlap, ...]:
     for live in context.live_reports:
         if live.code == spec.code:
             continue  # an earlier version of the same report is not another report
-        shared = [f.title or f.name for f in fields
-                  if (f.element in live.elements if f.element
-                      else bool(f.title) and normalize_label(f.title) in live.labels)]
+        shared = [
+            f.title or f.name
+            for f in fields
+            if (
+                f.element in live.elements
+                if f.element
+                else bool(f.title) and normalize_label(f.title) in live.labels
+            )
+        ]
         if not shared:
             continue
         theirs = _period(live.start, live.end, live.frequency)
         same = live.ledger == spec.rows.ledger and mine[0] <= theirs[1] and theirs[0] <= mine[1]
-        overlaps.append(Overlap(report=live.code, title=live.title, shared=len(shared),
-                                ratio=round(len(shared) / len(fields), 4), fields=tuple(shared),
-                                same_period=same))
+        overlaps.append(
+            Overlap(
+                report=live.code,
+                title=live.title,
+                shared=len(shared),
+                ratio=round(len(shared) / len(fields), 4),
+                fields=tuple(shared),
+                same_period=same,
+            )
+        )
     overlaps.sort(key=lambda o: (-o.ratio, not o.same_period, o.report))
     return tuple(overlaps)
 
@@ -239,6 +276,13 @@ def assess(spec: ReportSpec, context: Context, rules: RuleSet) -> Verdict:
             continue  # check_rules reports unknown ids; a half-known rule must not decide
         hit = definition.check(rule, facts)
         message = "；".join(fill(rule.template(key), values) for key, values in hit.parts)
-        results.append(RuleResult(id=rule.id, title=rule.title, outcome=_outcome(rule, hit.outcome),
-                                  message=message, level=rule.level))
+        results.append(
+            RuleResult(
+                id=rule.id,
+                title=rule.title,
+                outcome=_outcome(rule, hit.outcome),
+                message=message,
+                level=rule.level,
+            )
+        )
     return Verdict(rules=tuple(results), coverage=coverage, overlaps=overlaps, decision=decide(results))

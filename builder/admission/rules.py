@@ -66,8 +66,9 @@ def fill(template: str, values: Mapping[str, Any]) -> str:
         if name in values:
             out.append(format(values[name], spec or ""))
         else:
-            out.append("{" + name + (f"!{conversion}" if conversion else "")
-                       + (f":{spec}" if spec else "") + "}")
+            out.append(
+                "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            )
     return "".join(out)
 
 
@@ -131,6 +132,7 @@ def _subset(allowed: Sequence[str]) -> Validator:
         if isinstance(value, list) and value and all(v in allowed for v in value):
             return None
         return "应为非空列表，取值只能是：" + "、".join(allowed)
+
     return check
 
 
@@ -147,6 +149,7 @@ def _remit(value: Any) -> str | None:
 def _choice(*options: str) -> Validator:
     def check(value: Any) -> str | None:
         return None if value in options else "只能是：" + "、".join(options)
+
     return check
 
 
@@ -188,32 +191,46 @@ def deadline_working_days(rule: Rule, facts: Facts) -> Hit:
     if deadline is None:
         return _hit("fire", "missing", min_days=minimum, earliest=earliest)
     days = count_working_days(today, deadline, *calendar)
-    values = {"deadline": cn_date(deadline), "today": cn_date(today), "days": days,
-              "min_days": minimum, "earliest": earliest}
+    values = {
+        "deadline": cn_date(deadline),
+        "today": cn_date(today),
+        "days": days,
+        "min_days": minimum,
+        "earliest": earliest,
+    }
     return Hit("fire" if days < minimum else "pass", (("message" if days < minimum else "pass", values),))
 
 
 def department_quota(rule: Rule, facts: Facts) -> Hit:
     """Limit the temporary reports one department files per month."""
     count, limit = facts.context.department_reports_this_month, rule.params["per_month"]
-    return _hit("fire" if count >= limit else "pass", "message" if count >= limit else "pass",
-                count=count, per_month=limit)
+    return _hit(
+        "fire" if count >= limit else "pass",
+        "message" if count >= limit else "pass",
+        count=count,
+        per_month=limit,
+    )
 
 
 def max_fields(rule: Rule, facts: Facts) -> Hit:
     """Limit the number of data fields."""
     count, limit = facts.coverage.data_fields, rule.params["max"]
-    return _hit("fire" if count > limit else "pass", "message" if count > limit else "pass",
-                count=count, max=limit)
+    return _hit(
+        "fire" if count > limit else "pass", "message" if count > limit else "pass", count=count, max=limit
+    )
 
 
 def ledger_coverage(rule: Rule, facts: Facts) -> Hit:
     """Answer the report from the ledgers when they hold at least `ratio` of its data fields."""
     coverage, threshold = facts.coverage, rule.params["ratio"]
     missing = [c.label for c in coverage.columns if not c.held]
-    values = {"bound": coverage.bound, "data_fields": coverage.data_fields,
-              "ratio": percent(coverage.ratio), "threshold": percent(threshold),
-              "missing_fields": quoted(missing) or "无"}
+    values = {
+        "bound": coverage.bound,
+        "data_fields": coverage.data_fields,
+        "ratio": percent(coverage.ratio),
+        "threshold": percent(threshold),
+        "missing_fields": quoted(missing) or "无",
+    }
     if facts.spec.aggregate:
         # Its cells are the ledgers' counts and sums already: it goes out for townships to confirm.
         return Hit("pass", (("aggregate", values),))
@@ -230,27 +247,43 @@ def live_report_overlap(rule: Rule, facts: Facts) -> Hit:
     for overlap in same:
         if overlap.ratio + _EPSILON < threshold:
             continue
-        parts.append(("message", {
-            "report": overlap.report, "title": overlap.title,
-            "department": live[overlap.report].department if overlap.report in live else "",
-            "shared": overlap.shared, "data_fields": facts.coverage.data_fields,
-            "ratio": percent(overlap.ratio), "threshold": percent(threshold),
-            "fields": quoted(overlap.fields)}))
+        parts.append(
+            (
+                "message",
+                {
+                    "report": overlap.report,
+                    "title": overlap.title,
+                    "department": live[overlap.report].department if overlap.report in live else "",
+                    "shared": overlap.shared,
+                    "data_fields": facts.coverage.data_fields,
+                    "ratio": percent(overlap.ratio),
+                    "threshold": percent(threshold),
+                    "fields": quoted(overlap.fields),
+                },
+            )
+        )
     if parts:
         return Hit("fire", tuple(parts))
     if not same:
         return _hit("pass", "none", threshold=percent(threshold))
     top = same[0]
-    return _hit("pass", "pass", title=top.title, ratio=percent(top.ratio), threshold=percent(threshold),
-                department=live[top.report].department if top.report in live else "")
+    return _hit(
+        "pass",
+        "pass",
+        title=top.title,
+        ratio=percent(top.ratio),
+        threshold=percent(threshold),
+        department=live[top.report].department if top.report in live else "",
+    )
 
 
 def sensitive_justification(rule: Rule, facts: Facts) -> Hit:
     """Require a stated justification when sensitive elements are asked for."""
     levels = set(rule.params["levels"])
     elements = facts.context.elements
-    sensitive = [f for f in facts.spec.fields
-                 if f.element in elements and elements[f.element].sensitivity in levels]
+    sensitive = [
+        f for f in facts.spec.fields if f.element in elements and elements[f.element].sensitivity in levels
+    ]
     if not sensitive:
         return _hit("pass", "none")
     fields = quoted(_titles(sensitive))
@@ -282,8 +315,15 @@ def township_remit(rule: Rule, facts: Facts) -> Hit:
     custom = [f for f in facts.spec.fields if not f.element and not f.compute]
     parts: list[tuple[str, Mapping[str, Any]]] = []
     if outside:
-        named = [f"“{f.title or f.name}”" + (f"（{elements[f.element].department}）"
-                 if f.element in elements and elements[f.element].department else "") for f in outside]
+        named = [
+            f"“{f.title or f.name}”"
+            + (
+                f"（{elements[f.element].department}）"
+                if f.element in elements and elements[f.element].department
+                else ""
+            )
+            for f in outside
+        ]
         parts.append(("message", {"fields": "、".join(named), "remit_title": title}))
     if custom and rule.params["unbound"] == "warn":
         parts.append(("unbound", {"fields": quoted(_titles(custom)), "remit_title": title}))
@@ -323,36 +363,76 @@ _BLOCK_OR_WARN = ("block", "warn")
 #: Rule id → definition. A new rule is a function above plus one entry here.
 RULES: dict[str, RuleDef] = {
     "basis_required": RuleDef(
-        basis_required, _BLOCK_OR_WARN, {"min_length": _count},
-        {"message": _names("min_length"), "pass": _names("basis")}),
+        basis_required,
+        _BLOCK_OR_WARN,
+        {"min_length": _count},
+        {"message": _names("min_length"), "pass": _names("basis")},
+    ),
     "purpose_required": RuleDef(
-        purpose_required, _BLOCK_OR_WARN, {"min_length": _count},
-        {"message": _names("min_length"), "pass": _names("purpose")}),
+        purpose_required,
+        _BLOCK_OR_WARN,
+        {"min_length": _count},
+        {"message": _names("min_length"), "pass": _names("purpose")},
+    ),
     "deadline_working_days": RuleDef(
-        deadline_working_days, _BLOCK_OR_WARN, {"min_days": _count},
-        {"message": _DEADLINE, "missing": _names("min_days", "earliest"), "pass": _DEADLINE}),
+        deadline_working_days,
+        _BLOCK_OR_WARN,
+        {"min_days": _count},
+        {"message": _DEADLINE, "missing": _names("min_days", "earliest"), "pass": _DEADLINE},
+    ),
     "department_quota": RuleDef(
-        department_quota, _BLOCK_OR_WARN, {"per_month": _count},
-        {"message": _names("count", "per_month"), "pass": _names("count", "per_month")}),
+        department_quota,
+        _BLOCK_OR_WARN,
+        {"per_month": _count},
+        {"message": _names("count", "per_month"), "pass": _names("count", "per_month")},
+    ),
     "max_fields": RuleDef(
-        max_fields, _BLOCK_OR_WARN, {"max": _count},
-        {"message": _names("count", "max"), "pass": _names("count", "max")}),
+        max_fields,
+        _BLOCK_OR_WARN,
+        {"max": _count},
+        {"message": _names("count", "max"), "pass": _names("count", "max")},
+    ),
     "ledger_coverage": RuleDef(
-        ledger_coverage, ("extract", "warn"), {"ratio": _ratio},
-        {"message": _COVERAGE, "pass": _COVERAGE, "aggregate": _COVERAGE}),
+        ledger_coverage,
+        ("extract", "warn"),
+        {"ratio": _ratio},
+        {"message": _COVERAGE, "pass": _COVERAGE, "aggregate": _COVERAGE},
+    ),
     "live_report_overlap": RuleDef(
-        live_report_overlap, _BLOCK_OR_WARN, {"ratio": _ratio},
-        {"message": _OVERLAP, "pass": _names("title", "department", "ratio", "threshold"),
-         "none": _names("threshold")}),
+        live_report_overlap,
+        _BLOCK_OR_WARN,
+        {"ratio": _ratio},
+        {
+            "message": _OVERLAP,
+            "pass": _names("title", "department", "ratio", "threshold"),
+            "none": _names("threshold"),
+        },
+    ),
     "sensitive_justification": RuleDef(
-        sensitive_justification, _BLOCK_OR_WARN, {"levels": _subset(SENSITIVITY_LEVELS)},
-        {"message": _names("fields"), "pass": _names("fields"), "none": _names()}),
+        sensitive_justification,
+        _BLOCK_OR_WARN,
+        {"levels": _subset(SENSITIVITY_LEVELS)},
+        {"message": _names("fields"), "pass": _names("fields"), "none": _names()},
+    ),
     "recurring_to_ledger": RuleDef(
-        recurring_to_ledger, _BLOCK_OR_WARN, {"frequencies": _subset(tuple(FREQUENCIES))},
-        {"message": _names("frequency", "fields"), "all_bound": _names("frequency"),
-         "pass": _names("frequency")}),
+        recurring_to_ledger,
+        _BLOCK_OR_WARN,
+        {"frequencies": _subset(tuple(FREQUENCIES))},
+        {
+            "message": _names("frequency", "fields"),
+            "all_bound": _names("frequency"),
+            "pass": _names("frequency"),
+        },
+    ),
     "township_remit": RuleDef(
-        township_remit, _BLOCK_OR_WARN, {"remit": _remit, "unbound": _choice("warn", "pass")},
-        {"message": _names("fields", "remit_title"), "unbound": _names("fields", "remit_title"),
-         "pass": _names("remit_title"), "not_configured": _names()}),
+        township_remit,
+        _BLOCK_OR_WARN,
+        {"remit": _remit, "unbound": _choice("warn", "pass")},
+        {
+            "message": _names("fields", "remit_title"),
+            "unbound": _names("fields", "remit_title"),
+            "pass": _names("remit_title"),
+            "not_configured": _names(),
+        },
+    ),
 }

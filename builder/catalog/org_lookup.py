@@ -49,7 +49,7 @@ class OrgIndex:
                 raise CellError(f"{kind}“{unit.name}”不属于“{self.units[township].name}”")
             return unit.code
         scope = township if level == "village" else None
-        keys = [text] + [text[len(p):] for p in self.prefixes if p and text.startswith(p)]
+        keys = [text] + [text[len(p) :] for p in self.prefixes if p and text.startswith(p)]
         short = keys + [_UNIT_KIND.sub("", k) for k in keys]
         for index, candidates in ((self.full, keys), (self.short, short)):
             for key in candidates:

@@ -66,9 +66,20 @@ def _chars(text: str) -> Ranges:
 
 _DIGIT = ((0x30, 0x39),)
 _WORD = _norm([(0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A), (0x5F, 0x5F)])
-_SPACE = _norm([(9, 13), (0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A),
-                (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000),
-                (0xFEFF, 0xFEFF)])
+_SPACE = _norm(
+    [
+        (9, 13),
+        (0x20, 0x20),
+        (0xA0, 0xA0),
+        (0x1680, 0x1680),
+        (0x2000, 0x200A),
+        (0x2028, 0x2029),
+        (0x202F, 0x202F),
+        (0x205F, 0x205F),
+        (0x3000, 0x3000),
+        (0xFEFF, 0xFEFF),
+    ]
+)
 _CLASSES = {"d": _DIGIT, "w": _WORD, "s": _SPACE}
 _DOT = _complement(_chars("\n\r\u2028\u2029"))
 _CONTROL = {"t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r"}
@@ -152,7 +163,7 @@ class _Parser:
             raise _invalid(f"量词“{char}”前面没有可以重复的内容")
         if char == "{" and self.brace() is not None:
             raise _invalid("量词“{”前面没有可以重复的内容")
-        if char == "{" and re.match(r"\{,\d+\}", self.text[self.pos:]):
+        if char == "{" and re.match(r"\{,\d+\}", self.text[self.pos :]):
             # Python reads {,n} as {0,n}, ECMA-262 as the literal text: the validators would disagree
             raise _invalid("请把 {,n} 写成 {0,n}")
         self.pos += 1
@@ -161,11 +172,13 @@ class _Parser:
     def group(self) -> tuple:
         self.pos += 1
         if self.peek() == "?":
-            head = self.text[self.pos:self.pos + 3]
+            head = self.text[self.pos : self.pos + 3]
             if head.startswith(("?=", "?!", "?<=", "?<!")):
-                raise _Refuse("regex_lookaround",
-                              "正则表达式使用了前后断言（(?=…)、(?!…)、(?<=…)、(?<!…)），"
-                              "并非所有校验程序都支持，也容易造成回溯过多，请改写为不含断言的形式")
+                raise _Refuse(
+                    "regex_lookaround",
+                    "正则表达式使用了前后断言（(?=…)、(?!…)、(?<=…)、(?<!…)），"
+                    "并非所有校验程序都支持，也容易造成回溯过多，请改写为不含断言的形式",
+                )
             if head.startswith("?:"):
                 self.pos += 2
             elif head.startswith("?<"):
@@ -180,7 +193,7 @@ class _Parser:
 
     def brace(self) -> tuple[int, int | None, int] | None:
         """Return (lo, hi, length) when a {n}, {n,} or {n,m} quantifier starts here."""
-        match = re.match(r"\{(\d+)(,(\d*))?\}", self.text[self.pos:])
+        match = re.match(r"\{(\d+)(,(\d*))?\}", self.text[self.pos :])
         if not match:
             return None
         lo = int(match.group(1))
@@ -198,8 +211,10 @@ class _Parser:
             if hi is not None and hi < lo:
                 raise _invalid(f"量词 {{{lo},{hi}}} 的上限小于下限")
             if max(lo, hi or 0) > MAX_REPEAT_BOUND:
-                raise _Refuse("regex_large_repeat",
-                              f"正则表达式的重复次数 {max(lo, hi or 0)} 过大（上限 {MAX_REPEAT_BOUND}）")
+                raise _Refuse(
+                    "regex_large_repeat",
+                    f"正则表达式的重复次数 {max(lo, hi or 0)} 过大（上限 {MAX_REPEAT_BOUND}）",
+                )
         else:
             return node
         if self.peek() == "?":  # lazy: same language, same backtracking risk
@@ -218,9 +233,11 @@ class _Parser:
             ranges = _CLASSES[char.lower()]
             return _complement(ranges) if char.isupper() else ranges
         if char in "123456789" or char == "k":
-            raise _Refuse("regex_backreference",
-                          "正则表达式使用了反向引用（\\1、\\k<名称>），这类写法可能导致校验极其缓慢，"
-                          "且并非所有校验程序都支持，请改写")
+            raise _Refuse(
+                "regex_backreference",
+                "正则表达式使用了反向引用（\\1、\\k<名称>），这类写法可能导致校验极其缓慢，"
+                "且并非所有校验程序都支持，请改写",
+            )
         if char in _CONTROL:
             return _chars(_CONTROL[char])
         if char == "b" and in_class:
@@ -229,7 +246,7 @@ class _Parser:
             return _chars("\0")
         if char in ("x", "u"):
             size = 2 if char == "x" else 4
-            digits = self.text[self.pos:self.pos + size]
+            digits = self.text[self.pos : self.pos + size]
             if len(digits) == size and all(c in "0123456789abcdefABCDEF" for c in digits):
                 self.pos += size
                 return ((int(digits, 16), int(digits, 16)),)
@@ -293,8 +310,11 @@ def _info(node: tuple) -> _Info:
     parts = [_info(n) for n in node[1]]
     if kind == "alt":
         his = [p.hi for p in parts]
-        return _Info(min(p.lo for p in parts), None if None in his else max(his),
-                     _norm([r for p in parts for r in p.first]))
+        return _Info(
+            min(p.lo for p in parts),
+            None if None in his else max(his),
+            _norm([r for p in parts for r in p.first]),
+        )
     first: list[tuple[int, int]] = []
     for part in parts:
         first.extend(part.first)
@@ -331,8 +351,11 @@ def _delimited(body: tuple) -> bool:
             continue
         rest_node = ("seq", list(rest))
         inner = _variable(rest_node)
-        if (not any(n[0] == "alt" for n in _nodes(rest_node)) and len(inner) <= 1
-                and not any(_meets(edge[1], r) for r in _charsets(rest_node))):
+        if (
+            not any(n[0] == "alt" for n in _nodes(rest_node))
+            and len(inner) <= 1
+            and not any(_meets(edge[1], r) for r in _charsets(rest_node))
+        ):
             return True
     return False
 
@@ -346,13 +369,13 @@ def _ways(body: tuple, times: int | None) -> float:
         per *= node[3] - node[2] + 1
     if per == 1:
         return 1
-    return float("inf") if times is None else per ** times
+    return float("inf") if times is None else per**times
 
 
 def _overlapping(node: tuple) -> bool:
     options = [_info(o) for o in node[1]]
     for i, a in enumerate(options):
-        for b in options[i + 1:]:
+        for b in options[i + 1 :]:
             if _meets(a.first, b.first) or (a.lo == 0 and b.lo == 0):
                 return True
     return False
@@ -365,25 +388,31 @@ def _analyze(tree: tuple) -> RegexProblem | None:
         body, hi = node[1], node[3]
         many = hi is None or hi > MANY
         if _ways(body, hi) > MAX_WAYS and not _delimited(body):
-            return RegexProblem("regex_nested_quantifier",
-                                "正则表达式中量词套着量词（如 (a+)+、(\\d+)*），遇到不匹配的输入时"
-                                "需要尝试的组合数呈指数增长，可能使校验卡死；请改写为不嵌套量词的形式")
+            return RegexProblem(
+                "regex_nested_quantifier",
+                "正则表达式中量词套着量词（如 (a+)+、(\\d+)*），遇到不匹配的输入时"
+                "需要尝试的组合数呈指数增长，可能使校验卡死；请改写为不嵌套量词的形式",
+            )
         if many and _info(body).lo == 0:
-            return RegexProblem("regex_nested_quantifier",
-                                "正则表达式重复了一段可以为空的内容（如 (a?)*、(a|)*），"
-                                "可能使校验卡死；请去掉多余的量词")
+            return RegexProblem(
+                "regex_nested_quantifier",
+                "正则表达式重复了一段可以为空的内容（如 (a?)*、(a|)*），可能使校验卡死；请去掉多余的量词",
+            )
         if many and any(n[0] == "alt" and _overlapping(n) for n in _nodes(body)):
-            return RegexProblem("regex_overlapping_alternation",
-                                "正则表达式在重复的部分中使用了可以匹配相同内容的分支（如 (a|a)*、(a|ab)*），"
-                                "遇到不匹配的输入时可能使校验卡死；请让各分支以不同的字符开头")
+            return RegexProblem(
+                "regex_overlapping_alternation",
+                "正则表达式在重复的部分中使用了可以匹配相同内容的分支（如 (a|a)*、(a|ab)*），"
+                "遇到不匹配的输入时可能使校验卡死；请让各分支以不同的字符开头",
+            )
     return None
 
 
 def regex_problem(pattern: str) -> RegexProblem | None:
     """Return why a JSON Schema pattern is refused, or None when it is safe to use."""
     if len(pattern) > MAX_PATTERN_LENGTH:
-        return RegexProblem("regex_too_long",
-                            f"正则表达式长 {len(pattern)} 个字符，超过上限 {MAX_PATTERN_LENGTH}")
+        return RegexProblem(
+            "regex_too_long", f"正则表达式长 {len(pattern)} 个字符，超过上限 {MAX_PATTERN_LENGTH}"
+        )
     try:
         tree = _Parser(pattern).parse()
     except _Refuse as exc:

@@ -50,12 +50,16 @@ def _ref_problem(key: str, value: Any) -> str | None:
     if key == "$id":
         if value.startswith(LOCAL_ID_PREFIX) or value.startswith("#"):
             return None
-        return (f"{key} “{value[:80]}”指向外部地址；报表规格不得引用外部文档，"
-                f"只能使用以 {LOCAL_ID_PREFIX} 开头的标识")
+        return (
+            f"{key} “{value[:80]}”指向外部地址；报表规格不得引用外部文档，"
+            f"只能使用以 {LOCAL_ID_PREFIX} 开头的标识"
+        )
     if value.startswith("#"):
         return None
-    return (f"{key} “{value[:80]}”引用了外部文档；报表规格必须自成一体，"
-            "服务器不会下载任何外部地址，只允许以 # 开头的文档内引用")
+    return (
+        f"{key} “{value[:80]}”引用了外部文档；报表规格必须自成一体，"
+        "服务器不会下载任何外部地址，只允许以 # 开头的文档内引用"
+    )
 
 
 def _regex_message(message: str, pattern: str) -> str:
@@ -77,15 +81,26 @@ def _check_keyword(key: str, value: Any, where: tuple[Any, ...]) -> list[SpecFin
         for regex in value:
             problem = regex_problem(regex)
             if problem:
-                found.append(SpecFinding(problem.code, _path((*where, key, regex[:40])),
-                                         _regex_message(problem.message, regex)))
+                found.append(
+                    SpecFinding(
+                        problem.code, _path((*where, key, regex[:40])), _regex_message(problem.message, regex)
+                    )
+                )
         return found
     if key in ("maxLength", "minLength") and isinstance(value, int) and value > MAX_LENGTH_KEYWORD:
-        return [SpecFinding("too_large", path,
-                            f"{key} 为 {value}，超过上限 {MAX_LENGTH_KEYWORD:,}，请填写合理的长度")]
+        return [
+            SpecFinding(
+                "too_large", path, f"{key} 为 {value}，超过上限 {MAX_LENGTH_KEYWORD:,}，请填写合理的长度"
+            )
+        ]
     if key == "properties" and isinstance(value, dict) and len(value) > MAX_PROPERTIES:
-        return [SpecFinding("too_many_properties", path,
-                            f"共有 {len(value)} 个字段，超过上限 {MAX_PROPERTIES}；请拆分为几张报表")]
+        return [
+            SpecFinding(
+                "too_many_properties",
+                path,
+                f"共有 {len(value)} 个字段，超过上限 {MAX_PROPERTIES}；请拆分为几张报表",
+            )
+        ]
     return []
 
 
@@ -93,8 +108,7 @@ def _too_many_items(key: Any, value: list, where: tuple[Any, ...]) -> SpecFindin
     if key == "enum":
         message = f"选项有 {len(value):,} 个，超过上限 {MAX_ITEMS:,}；这么多选项请改用文本字段或绑定数据元"
         return SpecFinding("too_many_options", _path(where), message)
-    return SpecFinding("too_many_items", _path(where),
-                       f"列表有 {len(value):,} 项，超过上限 {MAX_ITEMS:,}")
+    return SpecFinding("too_many_items", _path(where), f"列表有 {len(value):,} 项，超过上限 {MAX_ITEMS:,}")
 
 
 def check_safety(document: Any, *, size: int | None = None) -> list[SpecFinding]:
@@ -109,15 +123,21 @@ def check_safety(document: Any, *, size: int | None = None) -> list[SpecFinding]
         key, value, where, depth = stack.pop()
         if isinstance(value, str):
             if len(value) > MAX_STRING:
-                findings.append(SpecFinding("string_too_long", _path(where),
-                                            f"文字长 {len(value):,} 个字符，超过上限 {MAX_STRING:,}"))
+                findings.append(
+                    SpecFinding(
+                        "string_too_long",
+                        _path(where),
+                        f"文字长 {len(value):,} 个字符，超过上限 {MAX_STRING:,}",
+                    )
+                )
             continue
         if not isinstance(value, dict | list):
             continue
         if depth > MAX_DEPTH:
             too_deep = True
-            findings.append(SpecFinding("too_deep", _path(where),
-                                        f"嵌套超过 {MAX_DEPTH} 层；报表规格不需要这么深的结构"))
+            findings.append(
+                SpecFinding("too_deep", _path(where), f"嵌套超过 {MAX_DEPTH} 层；报表规格不需要这么深的结构")
+            )
             continue
         if isinstance(value, list):
             if len(value) > MAX_ITEMS:
@@ -128,8 +148,13 @@ def check_safety(document: Any, *, size: int | None = None) -> list[SpecFinding]
             children = []
             for name, item in value.items():
                 if len(name) > MAX_STRING:
-                    findings.append(SpecFinding("string_too_long", _path(where),
-                                                f"键名长 {len(name):,} 个字符，超过上限 {MAX_STRING:,}"))
+                    findings.append(
+                        SpecFinding(
+                            "string_too_long",
+                            _path(where),
+                            f"键名长 {len(name):,} 个字符，超过上限 {MAX_STRING:,}",
+                        )
+                    )
                     continue
                 findings.extend(_check_keyword(name, item, where))
                 children.append((name, item))
@@ -140,8 +165,12 @@ def check_safety(document: Any, *, size: int | None = None) -> list[SpecFinding]
         except (TypeError, ValueError):
             findings.append(SpecFinding("not_json", "", "规格中含有 JSON 不能表示的值"))
     if size is not None and size > MAX_DOCUMENT_BYTES:
-        findings.insert(0, SpecFinding("too_large", "", f"规格文件大小为 {size:,} 字节，超过上限 1 MB"
-                                                        f"（{MAX_DOCUMENT_BYTES:,} 字节）"))
+        findings.insert(
+            0,
+            SpecFinding(
+                "too_large", "", f"规格文件大小为 {size:,} 字节，超过上限 1 MB（{MAX_DOCUMENT_BYTES:,} 字节）"
+            ),
+        )
     return findings[:MAX_FINDINGS]
 
 
@@ -155,8 +184,11 @@ def parse_document(data: str | bytes) -> tuple[Any, list[SpecFinding]]:
     except UnicodeDecodeError:
         return None, [SpecFinding("invalid_json", "", "规格文件不是 UTF-8 编码的文本")]
     except json.JSONDecodeError as exc:
-        return None, [SpecFinding("invalid_json", "",
-                                  f"规格不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}")]
+        return None, [
+            SpecFinding(
+                "invalid_json", "", f"规格不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}"
+            )
+        ]
     except RecursionError:
         return None, [SpecFinding("too_deep", "", f"嵌套超过 {MAX_DEPTH} 层；报表规格不需要这么深的结构")]
     return document, check_safety(document, size=len(raw))

@@ -117,7 +117,8 @@ class SpecSet:
     def villages(self, township: str | None = None) -> list[OrgUnit]:
         """Return the villages, optionally of one township."""
         return [
-            u for u in self.org_units.values()
+            u
+            for u in self.org_units.values()
             if u.level == "village" and (township is None or u.parent == township)
         ]
 
@@ -183,8 +184,12 @@ def load_org_units(root: Path) -> dict[str, OrgUnit]:
 
     def walk(node: dict[str, Any], parent: str | None) -> None:
         units[node["code"]] = OrgUnit(
-            code=node["code"], name=node["name"], level=node["level"], parent=parent,
-            kind=node.get("kind", ""), population=node.get("population", 0),
+            code=node["code"],
+            name=node["name"],
+            level=node["level"],
+            parent=parent,
+            kind=node.get("kind", ""),
+            population=node.get("population", 0),
         )
         for child in node.get("children", ()):
             walk(child, node["code"])

@@ -39,12 +39,16 @@ FORMAT_PROBLEMS: dict[str, Callable[[str], str | None]] = {
 
 #: Custom formats for jsonschema-rs. "date" is checked by jsonschema-rs itself (a real calendar
 #: date); only our own formats call back into Python, which costs a function call per value.
-FORMATS = {name: (lambda v, f=fn: f(v) is None) for name, fn in FORMAT_PROBLEMS.items()
-            if name != "date"}
+FORMATS = {name: (lambda v, f=fn: f(v) is None) for name, fn in FORMAT_PROBLEMS.items() if name != "date"}
 
 _TYPE_NAMES = {
-    "string": "文本", "integer": "整数", "number": "数字", "boolean": "是/否",
-    "object": "对象", "array": "列表", "null": "空值",
+    "string": "文本",
+    "integer": "整数",
+    "number": "数字",
+    "boolean": "是/否",
+    "object": "对象",
+    "array": "列表",
+    "null": "空值",
 }
 
 

@@ -29,8 +29,11 @@ LEVELS = {"high": "高", "medium": "中", "low": "低"}
 #: Update frequencies of the catalog (`update_frequency`), strictest first.
 FREQUENCIES = ("实时", "每日", "每周", "每月", "每季度", "每年", "按需")
 #: Element schema format → what a check_digit rule checks it against.
-CHECKED_FORMATS = {"gb11643": "公民身份号码（GB 11643）", "gb32100": "统一社会信用代码（GB 32100）",
-                   "disability-cert": "残疾人证号"}
+CHECKED_FORMATS = {
+    "gb11643": "公民身份号码（GB 11643）",
+    "gb32100": "统一社会信用代码（GB 32100）",
+    "disability-cert": "残疾人证号",
+}
 _DAYS_MAX = 3660
 
 
@@ -130,8 +133,10 @@ def _check_condition(rule: dict, ledger: Ledger, report: Report) -> set[str]:
     """Check a condition rule's conditions; return the placeholder names they add."""
     items = rule["params"].get("conditions")
     if not isinstance(items, list) or not items:
-        report("params/conditions", "应为至少一个条件的列表，每个条件形如 "
-               '{"field": "rent_arrears", "op": "gt", "value": 0}')
+        report(
+            "params/conditions",
+            '应为至少一个条件的列表，每个条件形如 {"field": "rent_arrears", "op": "gt", "value": 0}',
+        )
         return set()
     names: set[str] = set()
     for i, item in enumerate(items):
@@ -144,8 +149,10 @@ def _check_condition(rule: dict, ledger: Ledger, report: Report) -> set[str]:
         found = _field_of(ledger, item.get("field"), f"{where}/field", report)
         op = item.get("op")
         if op not in FILTER_OPS:
-            report(f"{where}/op", f"未知的运算“{op}”，可用的有：" + "、".join(
-                f"{k}（{v}）" for k, v in FILTER_OPS.items()))
+            report(
+                f"{where}/op",
+                f"未知的运算“{op}”，可用的有：" + "、".join(f"{k}（{v}）" for k, v in FILTER_OPS.items()),
+            )
             continue
         if op in ("present", "absent"):
             if "value" in item:
@@ -179,8 +186,10 @@ def _check_field_param(rule: dict, ledger: Ledger, report: Report, *, digits: bo
     params = rule["params"]
     found = _field_of(ledger, params.get("field"), "params/field", report)
     if found is not None and digits and found.schema.get("format") not in CHECKED_FORMATS:
-        report("params/field", f"字段“{found.title}”没有可核对的校验位，只能检查："
-               + "、".join(CHECKED_FORMATS.values()))
+        report(
+            "params/field",
+            f"字段“{found.title}”没有可核对的校验位，只能检查：" + "、".join(CHECKED_FORMATS.values()),
+        )
     if found is not None and not digits and found.element.org_level:
         report("params/field", f"字段“{found.title}”是所属组织机构，不能按它查重")
     return {"field", "problem"} if digits else {"field", "townships", "count"}
@@ -199,13 +208,18 @@ def _stale(rule: dict, ledger: Ledger, report: Report) -> set[str]:
     params = rule["params"]
     ages = params.get("max_age_days")
     if not isinstance(ages, dict) or not ages:
-        report("params/max_age_days", "应为“更新频率 → 最多隔几天”的对象，如 "
-               '{"每月": 35, "每季度": 100}；未列出的频率（如“按需”）不检查')
+        report(
+            "params/max_age_days",
+            "应为“更新频率 → 最多隔几天”的对象，如 "
+            '{"每月": 35, "每季度": 100}；未列出的频率（如“按需”）不检查',
+        )
     else:
         for name, days in ages.items():
             if name not in FREQUENCIES:
-                report(f"params/max_age_days/{name}",
-                       "不是数据元目录的更新频率，可用的有：" + "、".join(FREQUENCIES))
+                report(
+                    f"params/max_age_days/{name}",
+                    "不是数据元目录的更新频率，可用的有：" + "、".join(FREQUENCIES),
+                )
             if not (isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= _DAYS_MAX):
                 report(f"params/max_age_days/{name}", f"天数应为 1 到 {_DAYS_MAX} 之间的整数")
         order = [ages[f] for f in FREQUENCIES if isinstance(ages.get(f), int)]
@@ -213,14 +227,17 @@ def _stale(rule: dict, ledger: Ledger, report: Report) -> set[str]:
             report("params/max_age_days", "更严格的频率天数不能更长（如“每月”的天数不能超过“每季度”）")
     sources = params.get("sources")
     known = sorted({f.element.source for f in ledger.fields if f.element.source})
-    if sources is not None and (not isinstance(sources, list) or not sources
-                                or not all(isinstance(s, str) for s in sources)):
+    if sources is not None and (
+        not isinstance(sources, list) or not sources or not all(isinstance(s, str) for s in sources)
+    ):
         report("params/sources", "应为 null（全部来源）或数据元来源的非空列表")
     elif isinstance(sources, list):
         for i, source in enumerate(sources):
             if source not in known:
-                report(f"params/sources/{i}", f"台账“{ledger.title}”的数据元没有来源“{source}”，"
-                       "有的是：" + "、".join(known))
+                report(
+                    f"params/sources/{i}",
+                    f"台账“{ledger.title}”的数据元没有来源“{source}”，有的是：" + "、".join(known),
+                )
     return {"updated", "days", "fields", "frequency"}
 
 
@@ -234,7 +251,8 @@ class Kind:
     check: Callable[[dict, Ledger, Report], set[str]]
 
 
-#: Kind code → definition. A new kind is a checker here plus its computation in runtime/early_warnings/flags.py.
+#: Kind code → definition. A new kind is a checker here plus its computation in
+#: runtime/early_warnings/flags.py.
 KINDS: dict[str, Kind] = {
     "condition": Kind("字段条件", ("conditions",), _check_condition),
     "check_digit": Kind("校验位", ("field",), _check_digit),
@@ -329,12 +347,24 @@ def build_rules(document: Mapping[str, Any]) -> WarningRuleSet:
     """Build the rule set of a rules document that has no problems."""
     rules = []
     for item in document["rules"]:
-        conditions = tuple(Condition(c["field"], c["op"], c.get("value"), c.get("name"))
-                           for c in item["params"].get("conditions", ()))
-        rules.append(WarningRule(
-            code=item["code"], kind=item["kind"], title=item["title"], ledger=item["ledger"],
-            level=item["level"], message=item["message"], params=dict(item["params"]),
-            enabled=item["enabled"], description=item.get("description", ""), conditions=conditions))
+        conditions = tuple(
+            Condition(c["field"], c["op"], c.get("value"), c.get("name"))
+            for c in item["params"].get("conditions", ())
+        )
+        rules.append(
+            WarningRule(
+                code=item["code"],
+                kind=item["kind"],
+                title=item["title"],
+                ledger=item["ledger"],
+                level=item["level"],
+                message=item["message"],
+                params=dict(item["params"]),
+                enabled=item["enabled"],
+                description=item.get("description", ""),
+                conditions=conditions,
+            )
+        )
     return WarningRuleSet(title=document["title"], rules=tuple(rules))
 
 

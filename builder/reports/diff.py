@@ -35,24 +35,54 @@ class Change:
 _TYPE_NAMES = {"string": "文本", "number": "数字", "integer": "整数", "boolean": "是/否", "array": "多选"}
 #: Metadata item → (document key, Chinese name); long texts are summarised, not quoted.
 _META = {
-    "title": ("title", "报表名称"), "department": ("x-department", "所属部门"),
-    "purpose": ("x-purpose", "填报用途"), "basis": ("x-basis", "政策依据"), "rows": ("x-rows", "数据来源"),
-    "frequency": ("x-frequency", "填报频次"), "deadline": ("x-deadline", "截止日期"),
-    "targets": ("x-targets", "下发范围"), "justification": ("x-justification", "使用敏感信息的理由"),
+    "title": ("title", "报表名称"),
+    "department": ("x-department", "所属部门"),
+    "purpose": ("x-purpose", "填报用途"),
+    "basis": ("x-basis", "政策依据"),
+    "rows": ("x-rows", "数据来源"),
+    "frequency": ("x-frequency", "填报频次"),
+    "deadline": ("x-deadline", "截止日期"),
+    "targets": ("x-targets", "下发范围"),
+    "justification": ("x-justification", "使用敏感信息的理由"),
     "description": ("description", "报表说明"),
 }
 _QUOTE_LIMIT = 40
 #: Field keywords compared one by one, in the order their changes are listed.
-_SHOWN_KEYS = ("x-element", "title", "type", "format", "enum", "items", "minimum", "maximum",
-               "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems", "maxItems",
-               "uniqueItems", "pattern", "x-writeback", "x-widget", "x-parents", "x-help", "description",
-               "x-formula")
+_SHOWN_KEYS = (
+    "x-element",
+    "title",
+    "type",
+    "format",
+    "enum",
+    "items",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "pattern",
+    "x-writeback",
+    "x-widget",
+    "x-parents",
+    "x-help",
+    "description",
+    "x-formula",
+)
 _DISPLAY_KEYS = ("x-element", "title", "x-widget", "x-parents", "x-help", "description")
 
 
 class _Differ:
-    def __init__(self, old: dict, new: dict, elements: Mapping[str, Element] | None,
-                 org_units: Mapping[str, OrgUnit] | None) -> None:
+    def __init__(
+        self,
+        old: dict,
+        new: dict,
+        elements: Mapping[str, Element] | None,
+        org_units: Mapping[str, OrgUnit] | None,
+    ) -> None:
         self.old, self.new = old, new
         self.elements, self.org_units = elements or {}, org_units or {}
         self.changes: list[Change] = []
@@ -118,9 +148,11 @@ class _Differ:
         if not isinstance(rows, dict) or not rows.get("ledger"):
             return "镇街逐行填写"
         conditions = [
-            describe_condition(Condition(c.get("element", ""), c.get("op", ""), c.get("value")),
-                               self.elements)
-            for c in rows.get("filter", ()) if isinstance(c, dict)
+            describe_condition(
+                Condition(c.get("element", ""), c.get("op", ""), c.get("value")), self.elements
+            )
+            for c in rows.get("filter", ())
+            if isinstance(c, dict)
         ]
         return f"{rows['ledger']} 台账" + (f"中{'且'.join(conditions)}的记录" if conditions else "的全部记录")
 
@@ -157,16 +189,27 @@ class _Differ:
             elif key in ("enum", "items"):
                 say(before, after, _options(where, old, new, key))
             elif key == "type":
-                say(before, after, f"{where}的类型由 {_TYPE_NAMES.get(before, before)} "
-                                   f"改为 {_TYPE_NAMES.get(after, after)}")
+                say(
+                    before,
+                    after,
+                    f"{where}的类型由 {_TYPE_NAMES.get(before, before)} 改为 {_TYPE_NAMES.get(after, after)}",
+                )
             elif key == "x-writeback":
                 say(before, after, f"{where}改为{'回流台账' if after else '不回流台账'}")
             elif key == "x-widget":
-                say(before, after, f"{where}的显示控件由 {WIDGET_NAMES.get(before, '默认')} "
-                                   f"改为 {WIDGET_NAMES.get(after, '默认')}")
+                say(
+                    before,
+                    after,
+                    f"{where}的显示控件由 {WIDGET_NAMES.get(before, '默认')} "
+                    f"改为 {WIDGET_NAMES.get(after, '默认')}",
+                )
             elif key == "x-parents":
-                say(before, after, f"{where}的上级表头由“{'/'.join(before or []) or '无'}”"
-                                   f"改为“{'/'.join(after or []) or '无'}”")
+                say(
+                    before,
+                    after,
+                    f"{where}的上级表头由“{'/'.join(before or []) or '无'}”"
+                    f"改为“{'/'.join(after or []) or '无'}”",
+                )
             elif key in ("x-help", "description", "pattern", "x-formula"):
                 say(before, after, f"{where}的{label(key)}已修改")
             elif before is None:
@@ -177,8 +220,9 @@ class _Differ:
                 say(before, after, f"{where}的{label(key)}由 {before} 改为 {after}")
 
     def binding(self, where: str, before: str | None, after: str | None) -> str:
-        named = {c: f"“{self.elements[c].name}”（{c}）" if c in self.elements else c
-                 for c in (before, after) if c}
+        named = {
+            c: f"“{self.elements[c].name}”（{c}）" if c in self.elements else c for c in (before, after) if c
+        }
         if not before:
             return f"{where}改为绑定数据元{named[after]}"
         if not after:
@@ -194,8 +238,9 @@ class _Differ:
             if i not in stay:
                 before, after = old_order.index(name) + 1, new_order.index(name) + 1
                 caption = self.caption(props[name], name)
-                self.add("moved", name, caption, before, after,
-                         f"字段“{caption}”从第 {before} 列移到第 {after} 列")
+                self.add(
+                    "moved", name, caption, before, after, f"字段“{caption}”从第 {before} 列移到第 {after} 列"
+                )
 
 
 def _short(text: str) -> str:
@@ -211,7 +256,8 @@ def _options(where: str, old: Mapping[str, Any], new: Mapping[str, Any], key: st
     added = [v for v in after if v not in before]
     removed = [v for v in before if v not in after]
     parts = ([f"新增“{'”“'.join(map(str, added))}”"] if added else []) + (
-        [f"删除“{'”“'.join(map(str, removed))}”"] if removed else [])
+        [f"删除“{'”“'.join(map(str, removed))}”"] if removed else []
+    )
     return f"{where}的选项：{'，'.join(parts)}" if parts else f"{where}的选项顺序已调整"
 
 
@@ -230,8 +276,13 @@ def _longest_increasing(values: list[int]) -> set[int]:
     return keep
 
 
-def diff_reports(old: dict, new: dict, *, elements: Mapping[str, Element] | None = None,
-                 org_units: Mapping[str, OrgUnit] | None = None) -> list[Change]:
+def diff_reports(
+    old: dict,
+    new: dict,
+    *,
+    elements: Mapping[str, Element] | None = None,
+    org_units: Mapping[str, OrgUnit] | None = None,
+) -> list[Change]:
     """Return the changes from one version of a report document to the next.
 
     Metadata changes come first, then removed, added and changed fields, then moved ones. Pass

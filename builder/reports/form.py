@@ -14,12 +14,26 @@ from builder.catalog.specs import Element, Field
 from builder.reports.spec import ReportField
 
 #: Display widget → Chinese label.
-WIDGET_LABELS = {"text": "单行文本框", "textarea": "多行文本框", "number": "数字框", "date": "日期选择",
-                 "select": "下拉选择", "radio": "单选按钮", "checkboxes": "复选框", "yesno": "是/否按钮"}
+WIDGET_LABELS = {
+    "text": "单行文本框",
+    "textarea": "多行文本框",
+    "number": "数字框",
+    "date": "日期选择",
+    "select": "下拉选择",
+    "radio": "单选按钮",
+    "checkboxes": "复选框",
+    "yesno": "是/否按钮",
+}
 #: Custom field kind → the widgets it may use, the default first.
-KIND_WIDGETS = {"text": ("text", "textarea"), "number": ("number",), "integer": ("number",),
-                "date": ("date",), "choice": ("select", "radio"), "multi": ("checkboxes",),
-                "yesno": ("yesno", "select")}
+KIND_WIDGETS = {
+    "text": ("text", "textarea"),
+    "number": ("number",),
+    "integer": ("number",),
+    "date": ("date",),
+    "choice": ("select", "radio"),
+    "multi": ("checkboxes",),
+    "yesno": ("yesno", "select"),
+}
 YES, NO = "是", "否"
 
 
@@ -80,8 +94,11 @@ def options_of(schema: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
         return tuple((_plain(v), _plain(v)) for v in schema["enum"] if v is not None)
     for keyword in ("oneOf", "anyOf"):
         if keyword in schema:
-            return tuple((_plain(o["const"]), str(o.get("title", o["const"])))
-                         for o in schema[keyword] if isinstance(o, Mapping) and "const" in o)
+            return tuple(
+                (_plain(o["const"]), str(o.get("title", o["const"])))
+                for o in schema[keyword]
+                if isinstance(o, Mapping) and "const" in o
+            )
     return ()
 
 
@@ -126,16 +143,31 @@ def field_view(f: ReportField) -> FieldView:
     # A widget the value cannot use (checkboxes for a date) falls back to the type's default.
     widget = f.widget if f.widget in allowed else allowed[0]
     return FieldView(
-        name=f.name, title=f.title, widget=widget, required=f.required, help=f.help,
-        parents=tuple(f.parents), element=f.element, options=options_of(f.schema),
-        hints=hints_of(f.schema), integer=_type(f.schema) == "integer")
+        name=f.name,
+        title=f.title,
+        widget=widget,
+        required=f.required,
+        help=f.help,
+        parents=tuple(f.parents),
+        element=f.element,
+        options=options_of(f.schema),
+        hints=hints_of(f.schema),
+        integer=_type(f.schema) == "integer",
+    )
 
 
 def ledger_field_view(f: Field, *, required: bool = True) -> FieldView:
     """Return how a form shows a ledger field asked outside any report (a new record's household …)."""
     schema = f.schema
-    return FieldView(name=f.name, title=f.title, widget=widgets_for("", schema)[0], required=required,
-                     options=options_of(schema), hints=hints_of(schema), integer=_type(schema) == "integer")
+    return FieldView(
+        name=f.name,
+        title=f.title,
+        widget=widgets_for("", schema)[0],
+        required=required,
+        options=options_of(schema),
+        hints=hints_of(schema),
+        integer=_type(schema) == "integer",
+    )
 
 
 def preview_fields(document: Mapping[str, Any], elements: Mapping[str, Element]) -> list[FieldView]:
@@ -149,13 +181,25 @@ def preview_fields(document: Mapping[str, Any], elements: Mapping[str, Element])
         if not isinstance(prop, Mapping):
             continue
         element = elements.get(prop.get("x-element") or "")
-        schema = {**(element.schema if element else {}),
-                  **{k: v for k, v in prop.items() if not k.startswith("x-")}}
+        schema = {
+            **(element.schema if element else {}),
+            **{k: v for k, v in prop.items() if not k.startswith("x-")},
+        }
         title = str(prop.get("title") or (element.name if element else "") or name)
         parents = prop.get("x-parents")
-        views.append(field_view(ReportField(
-            name=name, title=title, schema=schema, element=element.code if element else None,
-            required=name in required, writeback=bool(element) and prop.get("x-writeback", True),
-            widget=prop.get("x-widget"), help=str(prop.get("x-help", "")),
-            parents=tuple(str(p) for p in parents) if isinstance(parents, list) else ())))
+        views.append(
+            field_view(
+                ReportField(
+                    name=name,
+                    title=title,
+                    schema=schema,
+                    element=element.code if element else None,
+                    required=name in required,
+                    writeback=bool(element) and prop.get("x-writeback", True),
+                    widget=prop.get("x-widget"),
+                    help=str(prop.get("x-help", "")),
+                    parents=tuple(str(p) for p in parents) if isinstance(parents, list) else (),
+                )
+            )
+        )
     return views

@@ -22,23 +22,60 @@ DEFAULT_META_PATH = Path(__file__).resolve().parents[2] / "form_specs" / "meta" 
 
 #: Report keywords → what a department admin calls them.
 LABELS = {
-    "title": "名称", "description": "说明", "type": "类型", "x-report": "报表编码",
-    "x-version": "版本号", "x-department": "所属部门", "x-purpose": "填报用途", "x-basis": "政策依据",
-    "x-rows": "数据来源", "x-frequency": "填报频次", "x-deadline": "截止日期", "x-targets": "下发范围",
-    "x-justification": "使用敏感信息的理由", "properties": "字段列表", "required": "必填字段列表",
-    "x-element": "绑定的数据元", "x-writeback": "是否回流台账", "x-widget": "显示控件",
-    "x-help": "填写说明", "x-parents": "上级表头", "format": "格式", "enum": "选项",
-    "minimum": "最小值", "maximum": "最大值", "exclusiveMinimum": "下限（不含）",
-    "exclusiveMaximum": "上限（不含）", "minLength": "最少字数", "maxLength": "最多字数",
-    "pattern": "格式（正则表达式）", "items": "选项定义", "uniqueItems": "不可重复选择",
-    "minItems": "最少选择项数", "maxItems": "最多选择项数", "ledger": "台账", "filter": "筛选条件",
-    "element": "数据元", "op": "运算", "value": "取值", "additionalProperties": "additionalProperties",
-    "unit": "汇总单位", "x-formula": "汇总公式", "x-compute": "计算方式", "count": "计数的台账",
-    "sum": "求和的数据元", "where": "汇总条件",
+    "title": "名称",
+    "description": "说明",
+    "type": "类型",
+    "x-report": "报表编码",
+    "x-version": "版本号",
+    "x-department": "所属部门",
+    "x-purpose": "填报用途",
+    "x-basis": "政策依据",
+    "x-rows": "数据来源",
+    "x-frequency": "填报频次",
+    "x-deadline": "截止日期",
+    "x-targets": "下发范围",
+    "x-justification": "使用敏感信息的理由",
+    "properties": "字段列表",
+    "required": "必填字段列表",
+    "x-element": "绑定的数据元",
+    "x-writeback": "是否回流台账",
+    "x-widget": "显示控件",
+    "x-help": "填写说明",
+    "x-parents": "上级表头",
+    "format": "格式",
+    "enum": "选项",
+    "minimum": "最小值",
+    "maximum": "最大值",
+    "exclusiveMinimum": "下限（不含）",
+    "exclusiveMaximum": "上限（不含）",
+    "minLength": "最少字数",
+    "maxLength": "最多字数",
+    "pattern": "格式（正则表达式）",
+    "items": "选项定义",
+    "uniqueItems": "不可重复选择",
+    "minItems": "最少选择项数",
+    "maxItems": "最多选择项数",
+    "ledger": "台账",
+    "filter": "筛选条件",
+    "element": "数据元",
+    "op": "运算",
+    "value": "取值",
+    "additionalProperties": "additionalProperties",
+    "unit": "汇总单位",
+    "x-formula": "汇总公式",
+    "x-compute": "计算方式",
+    "count": "计数的台账",
+    "sum": "求和的数据元",
+    "where": "汇总条件",
 }
 TYPE_NAMES = {
-    "string": "文字", "integer": "整数", "number": "数字", "boolean": "是/否（true 或 false）",
-    "object": "对象（{…}）", "array": "列表（[…]）", "null": "null",
+    "string": "文字",
+    "integer": "整数",
+    "number": "数字",
+    "boolean": "是/否（true 或 false）",
+    "object": "对象（{…}）",
+    "array": "列表（[…]）",
+    "null": "null",
 }
 
 
@@ -73,8 +110,9 @@ def describe_path(parts: list[Any], document: Any) -> str:
         return "报表规格"
     head, rest = parts[0], parts[1:]
     if head == "properties" and rest:
-        words = [field_caption(document, str(rest[0]))] + [label(p) for p in rest[1:]
-                                                             if not isinstance(p, int)]
+        words = [field_caption(document, str(rest[0]))] + [
+            label(p) for p in rest[1:] if not isinstance(p, int)
+        ]
         return "的".join(words)
     if head == "x-rows" and len(rest) >= 2 and rest[0] == "filter" and isinstance(rest[1], int):
         words = [f"第 {rest[1] + 1} 个筛选条件"] + [label(p) for p in rest[2:] if not isinstance(p, int)]
@@ -95,8 +133,7 @@ def _translate(error: Any, document: Any) -> SpecFinding:
     hint = error.schema.get("x-message", "") if isinstance(error.schema, dict) else ""
     if "propertyNames" in error.relative_schema_path:
         parts.append(value)
-        return SpecFinding("meta_property_name", "/".join(map(str, parts)),
-                           f"字段名“{value}”不合规：{hint}")
+        return SpecFinding("meta_property_name", "/".join(map(str, parts)), f"字段名“{value}”不合规：{hint}")
     where = describe_path(parts, document)
     if kind == "required":
         missing = [k for k in expected if isinstance(value, dict) and k not in value] or list(expected)
@@ -134,8 +171,9 @@ def _translate(error: Any, document: Any) -> SpecFinding:
 
 def check_meta(document: Any, meta: Mapping[str, Any] | None = None) -> list[SpecFinding]:
     """Return the meta-schema findings of a report document (empty when it conforms)."""
-    errors = sorted(meta_validator(meta).iter_errors(document),
-                    key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(
+        meta_validator(meta).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]
+    )
     found: list[SpecFinding] = []
     for error in errors:
         finding = _translate(error, document)

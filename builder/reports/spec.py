@@ -61,17 +61,39 @@ from builder.reports.checks import check_references, default_widget, merged_sche
 from builder.reports.meta import check_meta
 
 __all__ = [
-    "FILTER_OPS", "FREQUENCIES", "ROW_UNITS", "WIDGETS", "Condition", "Formula", "ReportField",
-    "ReportRefused", "ReportSpec", "RowSource", "SpecFinding", "check_report", "default_widget",
-    "describe_condition", "describe_formula", "load_report", "load_reports",
+    "FILTER_OPS",
+    "FREQUENCIES",
+    "ROW_UNITS",
+    "WIDGETS",
+    "Condition",
+    "Formula",
+    "ReportField",
+    "ReportRefused",
+    "ReportSpec",
+    "RowSource",
+    "SpecFinding",
+    "check_report",
+    "default_widget",
+    "describe_condition",
+    "describe_formula",
+    "load_report",
+    "load_reports",
 ]
 
 #: Frequency code → Chinese label.
 FREQUENCIES = {"once": "一次性", "monthly": "每月", "quarterly": "每季度", "yearly": "每年"}
 #: Filter operators over elements of the row ledger → Chinese label.
 FILTER_OPS = {
-    "present": "不为空", "absent": "为空", "eq": "等于", "ne": "不等于", "in": "属于",
-    "not_in": "不属于", "gt": "大于", "gte": "不小于", "lt": "小于", "lte": "不大于",
+    "present": "不为空",
+    "absent": "为空",
+    "eq": "等于",
+    "ne": "不等于",
+    "in": "属于",
+    "not_in": "不属于",
+    "gt": "大于",
+    "gte": "不小于",
+    "lt": "小于",
+    "lte": "不大于",
 }
 #: Org-unit levels an aggregate report's rows may be (`x-rows.unit`) → Chinese label.
 ROW_UNITS = {"township": "镇街", "village": "村（社区）"}
@@ -79,8 +101,14 @@ ROW_UNITS = {"township": "镇街", "village": "村（社区）"}
 WIDGETS = ("text", "textarea", "number", "date", "select", "radio", "checkboxes", "yesno")
 
 
-def blank_document(code: str, title: str, department: str, *, ledger: str | None = None,
-                   properties: dict[str, Any] | None = None) -> dict[str, Any]:
+def blank_document(
+    code: str,
+    title: str,
+    department: str,
+    *,
+    ledger: str | None = None,
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Return the spec of a new draft report: one-off, all townships, metadata still to fill."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -211,10 +239,14 @@ class ReportRefused(Exception):
         return f"{self.source}：{text}" if self.source else text
 
 
-def check_report(document: Any, elements: Mapping[str, Element],
-                 ledgers: Mapping[str, Ledger] | None = None,
-                 org_units: Mapping[str, OrgUnit] | None = None,
-                 *, meta: Mapping[str, Any] | None = None) -> list[SpecFinding]:
+def check_report(
+    document: Any,
+    elements: Mapping[str, Element],
+    ledgers: Mapping[str, Ledger] | None = None,
+    org_units: Mapping[str, OrgUnit] | None = None,
+    *,
+    meta: Mapping[str, Any] | None = None,
+) -> list[SpecFinding]:
     """Return every problem of a report document (empty when it can be loaded).
 
     `document` is the parsed JSON or its text. The checks run in three stages, each only when
@@ -241,9 +273,16 @@ def _field(name: str, prop: dict[str, Any], required: bool, elements: Mapping[st
     else:
         schema, writeback = dict(prop), False
     return ReportField(
-        name=name, title=schema["title"], schema=plain(schema), element=code, required=required,
-        writeback=writeback, widget=prop.get("x-widget"), help=prop.get("x-help", ""),
-        parents=tuple(prop.get("x-parents", ())), compute=prop.get("x-compute"),
+        name=name,
+        title=schema["title"],
+        schema=plain(schema),
+        element=code,
+        required=required,
+        writeback=writeback,
+        widget=prop.get("x-widget"),
+        help=prop.get("x-help", ""),
+        parents=tuple(prop.get("x-parents", ())),
+        compute=prop.get("x-compute"),
         formula=_formula(prop["x-formula"], elements) if "x-formula" in prop else None,
     )
 
@@ -260,10 +299,14 @@ def _formula(rule: dict[str, Any], elements: Mapping[str, Element]) -> Formula:
     return Formula("sum", elements[element].group, element, _conditions(rule.get("where")))
 
 
-def load_report(document: Any, elements: Mapping[str, Element],
-                ledgers: Mapping[str, Ledger] | None = None,
-                org_units: Mapping[str, OrgUnit] | None = None,
-                *, meta: Mapping[str, Any] | None = None) -> ReportSpec:
+def load_report(
+    document: Any,
+    elements: Mapping[str, Element],
+    ledgers: Mapping[str, Ledger] | None = None,
+    org_units: Mapping[str, OrgUnit] | None = None,
+    *,
+    meta: Mapping[str, Any] | None = None,
+) -> ReportSpec:
     """Check a report document and bind it to the catalog; raise ReportRefused when it is unusable."""
     if isinstance(document, str | bytes):
         document, found = parse_document(document)
@@ -285,10 +328,12 @@ def load_report(document: Any, elements: Mapping[str, Element],
         frequency=document.get("x-frequency", "once"),
         deadline=date.fromisoformat(deadline) if deadline else None,
         targets=tuple(document.get("x-targets", ())),
-        rows=RowSource(ledger=rows.get("ledger"), filter=_conditions(rows.get("filter")),
-                       unit=rows.get("unit")),
-        fields=tuple(_field(name, prop, name in required, elements)
-                     for name, prop in document["properties"].items()),
+        rows=RowSource(
+            ledger=rows.get("ledger"), filter=_conditions(rows.get("filter")), unit=rows.get("unit")
+        ),
+        fields=tuple(
+            _field(name, prop, name in required, elements) for name, prop in document["properties"].items()
+        ),
         justification=document.get("x-justification", ""),
         description=document.get("description", ""),
         document=document,
@@ -308,8 +353,10 @@ def load_reports(root: Path, specs: SpecSet) -> dict[str, ReportSpec]:
         except ReportRefused as exc:
             raise ReportRefused(exc.findings, source) from None
         if spec.code in reports:
-            raise ReportRefused([SpecFinding("duplicate_report", "x-report",
-                                             f"报表编码 {spec.code} 与另一个文件重复")], source)
+            raise ReportRefused(
+                [SpecFinding("duplicate_report", "x-report", f"报表编码 {spec.code} 与另一个文件重复")],
+                source,
+            )
         reports[spec.code] = spec
     return reports
 
@@ -322,8 +369,9 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
-def describe_formula(formula: Formula, elements: Mapping[str, Element],
-                     ledgers: Mapping[str, Ledger] | None = None) -> str:
+def describe_formula(
+    formula: Formula, elements: Mapping[str, Element], ledgers: Mapping[str, Ledger] | None = None
+) -> str:
     """Return an aggregate cell's formula as a sentence, e.g. “…台账中 是否流转 等于 是 的记录数”."""
     ledger = ledgers.get(formula.ledger) if ledgers else None
     source = ledger.title if ledger else formula.ledger

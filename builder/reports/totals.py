@@ -42,8 +42,11 @@ def _type(f: ReportField, elements: Mapping[str, Element]) -> str | None:
 def measures(spec: ReportSpec, elements: Mapping[str, Element], skip: Iterable[str] = ()) -> list[Measure]:
     """Return the report's numeric fields that are summed (computed ones and `skip` left out)."""
     skipped = set(skip)
-    return [Measure(f.name, f.title) for f in spec.fields
-            if not f.compute and f.name not in skipped and _type(f, elements) in ("integer", "number")]
+    return [
+        Measure(f.name, f.title)
+        for f in spec.fields
+        if not f.compute and f.name not in skipped and _type(f, elements) in ("integer", "number")
+    ]
 
 
 def is_multi(f: ReportField, elements: Mapping[str, Element]) -> bool:
@@ -59,14 +62,18 @@ def options(f: ReportField, elements: Mapping[str, Element]) -> list[str]:
     return [label(v) for v in listed] or ["是", "否"]
 
 
-def choice_fields(spec: ReportSpec, elements: Mapping[str, Element],
-                  skip: Iterable[str] = ()) -> list[ReportField]:
+def choice_fields(
+    spec: ReportSpec, elements: Mapping[str, Element], skip: Iterable[str] = ()
+) -> list[ReportField]:
     """Return the single-choice, multiple-choice and yes/no fields totals are broken down by."""
     skipped = set(skip)
-    return [f for f in spec.fields
-            if not f.compute and f.name not in skipped
-            and (_type(f, elements) == "boolean" or "enum" in field_schema(f, elements)
-                 or is_multi(f, elements))]
+    return [
+        f
+        for f in spec.fields
+        if not f.compute
+        and f.name not in skipped
+        and (_type(f, elements) == "boolean" or "enum" in field_schema(f, elements) or is_multi(f, elements))
+    ]
 
 
 def labels(value: Any) -> list[str]:
@@ -140,17 +147,27 @@ class Totals:
 
     def to_json(self) -> dict[str, Any]:
         """Return the totals as JSON to keep with a task."""
+
         def part(p: Part) -> dict[str, Any]:
             return {"rows": p.rows, "sums": p.sums}
-        return {"whole": part(self.whole), "by": {name: {value: part(p) for value, p in parts.items()}
-                                                  for name, parts in self.by.items()}}
+
+        return {
+            "whole": part(self.whole),
+            "by": {name: {value: part(p) for value, p in parts.items()} for name, parts in self.by.items()},
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Totals:
         """Return totals kept with a task."""
+
         def part(d: Mapping[str, Any]) -> Part:
             sums = {k: float(v) for k, v in (d.get("sums") or {}).items()}
             return Part(rows=int(d.get("rows", 0)), sums=sums)
-        return cls(whole=part(data.get("whole") or {}),
-                   by={name: {value: part(p) for value, p in parts.items()}
-                       for name, parts in (data.get("by") or {}).items()})
+
+        return cls(
+            whole=part(data.get("whole") or {}),
+            by={
+                name: {value: part(p) for value, p in parts.items()}
+                for name, parts in (data.get("by") or {}).items()
+            },
+        )

@@ -68,11 +68,17 @@ class _CrossChecks:
     def __init__(self, fields: tuple[ReportField, ...]) -> None:
         """Keep the checks whose elements the report binds, and the (ledger name, field) pairs they read."""
         by_element = {f.element: f.name for f in fields if f.element}
-        self.checks = tuple(ROW_CHECKS[name] for name, (needs, _) in CROSS_CHECKS.items()
-                            if all(code in by_element for code in needs))
+        self.checks = tuple(
+            ROW_CHECKS[name]
+            for name, (needs, _) in CROSS_CHECKS.items()
+            if all(code in by_element for code in needs)
+        )
         codes = {code for needs, reads in CROSS_CHECKS.values() for code in (*needs, *reads)}
-        self.pairs = tuple((code.split(".", 1)[1], by_element[code]) for code in sorted(codes)
-                           if code in by_element) if self.checks else ()
+        self.pairs = (
+            tuple((code.split(".", 1)[1], by_element[code]) for code in sorted(codes) if code in by_element)
+            if self.checks
+            else ()
+        )
         self.back = {ledger: report for ledger, report in self.pairs}
 
     def run(self, row: Mapping[str, Any], found: dict[str, str]) -> None:
@@ -97,10 +103,14 @@ class ReportRowValidator:
         schemas = {f.name: (True if f.compute else _nullable(f.schema)) for f in spec.fields}
         self._row = jsonschema_rs.validator_for(
             {"type": "object", "properties": schemas, "additionalProperties": False},
-            formats=FORMATS, validate_formats=True)
+            formats=FORMATS,
+            validate_formats=True,
+        )
         self._is_valid = self._row.is_valid
-        self._cells = {name: jsonschema_rs.validator_for(schema, formats=FORMATS, validate_formats=True)
-                       for name, schema in schemas.items()}
+        self._cells = {
+            name: jsonschema_rs.validator_for(schema, formats=FORMATS, validate_formats=True)
+            for name, schema in schemas.items()
+        }
         self._required = tuple(f.name for f in spec.fields if f.required and not f.compute)
         self._checks = _CrossChecks(spec.fields)
         self._converters: dict[str, Callable[[Any], Any]] = {}
@@ -217,8 +227,9 @@ class ReportRowValidator:
 
     def _ledger_field(self, f: ReportField, schema: dict[str, Any], element: Element | None) -> Field:
         """Return a report field in the shape the ledger import's converters take."""
-        element = element or Element(code=f.element or f"report.{f.name}", name=f.title, schema=schema,
-                                     sensitivity="internal")
+        element = element or Element(
+            code=f.element or f"report.{f.name}", name=f.title, schema=schema, sensitivity="internal"
+        )
         return Field(name=f.name, element=element, schema=schema, required=f.required)
 
 

@@ -8,9 +8,7 @@ import unicodedata
 from typing import Any
 
 WHITESPACE = re.compile(r"\s+")
-_YMD = re.compile(
-    r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}.*)?$"
-)
+_YMD = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}.*)?$")
 _YM = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?$")
 _EPOCH = dt.date(1899, 12, 30)
 
@@ -31,7 +29,6 @@ def shown(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
 
 
 def _make_date(year: int, month: int, day: int, shown: str) -> str:

@@ -207,10 +207,7 @@ def _options(schema: Mapping[str, Any]) -> list[tuple[Any, str]]:
         return [(v, str(v)) for v in schema["enum"] if v is not None]
     for keyword in ("oneOf", "anyOf"):
         if keyword in schema:
-            return [
-                (o["const"], str(o.get("title", o["const"])))
-                for o in schema[keyword] if "const" in o
-            ]
+            return [(o["const"], str(o.get("title", o["const"]))) for o in schema[keyword] if "const" in o]
     return []
 
 
@@ -312,12 +309,12 @@ class RowCoercer:
             org_units = org_units.values()
         self.orgs = OrgIndex(org_units) if org_units is not None else None
         self.converters = {f.name: converter_for(f, self.orgs) for f in ledger.fields}
-        self.village = next(
-            (f.name for f in ledger.fields if f.element.org_level == "village"), None
-        ) if self.orgs else None
-        self.township = next(
-            (f.name for f in ledger.fields if f.element.org_level == "township"), None
+        self.village = (
+            next((f.name for f in ledger.fields if f.element.org_level == "village"), None)
+            if self.orgs
+            else None
         )
+        self.township = next((f.name for f in ledger.fields if f.element.org_level == "township"), None)
         self._villages: dict[tuple[str | None, Any], Any] = {}
         self._plan_for: tuple[dict[int, str], tuple, int | None] | None = None
 
@@ -334,9 +331,7 @@ class RowCoercer:
         self._plan_for = (columns, steps, village)
         return steps, village
 
-    def coerce(
-        self, cells: list[Any], columns: dict[int, str]
-    ) -> tuple[dict[str, Any], dict[str, str]]:
+    def coerce(self, cells: list[Any], columns: dict[int, str]) -> tuple[dict[str, Any], dict[str, str]]:
         """Return the record of one row (empty cells omitted) and its errors by field name."""
         steps, village_index = self._plan(columns)
         record: dict[str, Any] = {}

@@ -59,7 +59,9 @@ def write_error_report(
     `more` rejected rows were left out: a last line says how many.
     """
     options: dict[str, Any] = {
-        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
         "nan_inf_to_errors": True,
     }
     if not isinstance(target, str | Path):
@@ -105,9 +107,9 @@ class _Formats:
         self.reason = workbook.add_format({"font_color": "#9C0006", "text_wrap": True})
         bad = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
         self._cells = {
-            (is_bad, kind): workbook.add_format(
-                {**(bad if is_bad else {}), **_KIND_FORMAT[kind]}
-            ) if (is_bad or kind) else None
+            (is_bad, kind): workbook.add_format({**(bad if is_bad else {}), **_KIND_FORMAT[kind]})
+            if (is_bad or kind)
+            else None
             for is_bad in (False, True)
             for kind in _KIND_FORMAT
         }
@@ -118,7 +120,9 @@ class _Formats:
 
 
 _KIND_FORMAT: dict[str, dict[str, Any]] = {
-    "": {}, "quoted": {"quote_prefix": True}, "date": {"num_format": "yyyy-mm-dd"},
+    "": {},
+    "quoted": {"quote_prefix": True},
+    "date": {"num_format": "yyyy-mm-dd"},
 }
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

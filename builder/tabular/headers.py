@@ -24,9 +24,33 @@ _TRAILING_COLON = re.compile(r"[:：]+$")
 #: Layout columns of Chinese forms that carry no ledger data; compared after normalization.
 LAYOUT_LABELS = frozenset(
     {
-        "序号", "序", "编号", "行号", "no", "no.", "备注", "说明", "附注", "其他说明", "签字",
-        "签名", "本人签字", "本人签名", "户主签字", "户主签名", "签字确认", "核实人", "核实人签字",
-        "填表人", "填报人", "审核人", "走访人", "录入人", "录入时间", "操作", "盖章",
+        "序号",
+        "序",
+        "编号",
+        "行号",
+        "no",
+        "no.",
+        "备注",
+        "说明",
+        "附注",
+        "其他说明",
+        "签字",
+        "签名",
+        "本人签字",
+        "本人签名",
+        "户主签字",
+        "户主签名",
+        "签字确认",
+        "核实人",
+        "核实人签字",
+        "填表人",
+        "填报人",
+        "审核人",
+        "走访人",
+        "录入人",
+        "录入时间",
+        "操作",
+        "盖章",
     }
 )
 
@@ -152,7 +176,7 @@ def find_header(rows: Sequence[Sequence[Any]], ledger: Ledger, *, scan: int = 30
             continue
         pairs = zip(_pad(window[upper], window[lower]), window[lower], strict=True)
         combined = [lo or up for up, lo in pairs]
-        combined += window[upper][len(combined):]
+        combined += window[upper][len(combined) :]
         score = _score(combined, mapping)
         if len(score) > len(matched):
             labels, row_index, matched = combined, lower, score
@@ -186,9 +210,7 @@ def _key_field(ledger: Ledger) -> str:
     return ledger.key
 
 
-def _build_match(
-    labels: list[str], row_index: int, mapping: LabelIndex, ledger: Ledger
-) -> HeaderMatch:
+def _build_match(labels: list[str], row_index: int, mapping: LabelIndex, ledger: Ledger) -> HeaderMatch:
     """Map each header cell to a field, sorting the rest into unmatched and ignored."""
     match = HeaderMatch(row_index=row_index, columns={}, labels=labels)
     taken: set[str] = set()
@@ -213,8 +235,11 @@ def _refuse_no_header(ledger: Ledger, key: str, scan: int) -> None:
     key_field = ledger.by_name.get(key)
     titles = [f.title for f in ledger.fields[:6]]
     raise ImportRefused(
-        FileProblem.NO_HEADER, scan=scan, ledger=f"“{ledger.title}”",
-        key=key_field.title if key_field else key, expected="、".join(titles),
+        FileProblem.NO_HEADER,
+        scan=scan,
+        ledger=f"“{ledger.title}”",
+        key=key_field.title if key_field else key,
+        expected="、".join(titles),
     )
 
 
@@ -224,6 +249,9 @@ def _refuse_key_missing(ledger: Ledger, key: str, labels: list[str], row_index: 
     aliases = "、".join(key_field.element.aliases) if key_field else ""
     found = "、".join(t for t in labels if t) or "（无）"
     raise ImportRefused(
-        FileProblem.KEY_COLUMN_MISSING, key=key_field.title if key_field else key,
-        aliases=aliases or "（无）", row=row_index + 1, found=found,
+        FileProblem.KEY_COLUMN_MISSING,
+        key=key_field.title if key_field else key,
+        aliases=aliases or "（无）",
+        row=row_index + 1,
+        found=found,
     )

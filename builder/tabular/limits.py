@@ -57,15 +57,21 @@ class ReadLimits:
         """Return these limits with fewer rows or columns allowed (never more)."""
         rows = min(self.max_rows, rows) if rows is not None else self.max_rows
         columns = min(self.max_columns, columns) if columns is not None else self.max_columns
-        return replace(self, max_rows=rows, max_columns=columns,
-                       max_cells=min(self.max_cells, rows * columns))
+        return replace(
+            self, max_rows=rows, max_columns=columns, max_cells=min(self.max_cells, rows * columns)
+        )
 
 
 #: The ledger import's limits where a caller names none (a township's task upload narrows them).
 LEDGER_LIMITS = ReadLimits()
 #: A department's template: a header and some sample rows, never a whole register.
-TEMPLATE_LIMITS = ReadLimits(max_rows=200_000, max_columns=2_000, max_cells=1_000_000,
-                             max_strings=1_000_000, max_unpacked_bytes=200 * 1024 * 1024)
+TEMPLATE_LIMITS = ReadLimits(
+    max_rows=200_000,
+    max_columns=2_000,
+    max_cells=1_000_000,
+    max_strings=1_000_000,
+    max_unpacked_bytes=200 * 1024 * 1024,
+)
 
 
 @dataclass
@@ -92,8 +98,9 @@ _LARGE = threading.RLock()
 
 
 @contextmanager
-def one_large_parse(cells: int, name: str, limits: ReadLimits,
-                    waiting: Callable[[], None] | None = None) -> Iterator[None]:
+def one_large_parse(
+    cells: int, name: str, limits: ReadLimits, waiting: Callable[[], None] | None = None
+) -> Iterator[None]:
     """Run the body alone among the process's large parses: wait for the one before, or refuse."""
     if cells < limits.large_cells:
         yield
@@ -133,13 +140,23 @@ class _Sheet:
         if rows > self.rows:
             self.rows = rows
             if rows > limits.max_rows:
-                raise ImportRefused(FileProblem.TOO_MANY_ROWS, filename=self.name, count=f"{rows:,}",
-                                    limit=f"{limits.max_rows:,}", sheet=self.label)
+                raise ImportRefused(
+                    FileProblem.TOO_MANY_ROWS,
+                    filename=self.name,
+                    count=f"{rows:,}",
+                    limit=f"{limits.max_rows:,}",
+                    sheet=self.label,
+                )
         if columns > self.columns:
             self.columns = columns
             if columns > limits.max_columns:
-                raise ImportRefused(FileProblem.TOO_MANY_COLUMNS, filename=self.name,
-                                    count=f"{columns:,}", limit=f"{limits.max_columns:,}", sheet=self.label)
+                raise ImportRefused(
+                    FileProblem.TOO_MANY_COLUMNS,
+                    filename=self.name,
+                    count=f"{columns:,}",
+                    limit=f"{limits.max_columns:,}",
+                    sheet=self.label,
+                )
         if self.rows * self.columns > limits.max_cells:
             self.refuse_cells(self.rows * self.columns)
 
@@ -147,20 +164,26 @@ class _Sheet:
         """Tell whether a cell at 1-based (rows, columns) keeps the sheet within its limits."""
         limits = self.limits
         rows, columns = max(rows, self.rows), max(columns, self.columns)
-        return (rows <= limits.max_rows and columns <= limits.max_columns
-                and rows * columns <= limits.max_cells)
+        return (
+            rows <= limits.max_rows and columns <= limits.max_columns and rows * columns <= limits.max_cells
+        )
 
     def refuse_cells(self, cells: int) -> None:
         """Refuse the file for holding `cells` cells."""
-        raise ImportRefused(FileProblem.TOO_MANY_CELLS, filename=self.name, count=f"{cells:,}",
-                            limit=f"{self.limits.max_cells:,}")
+        raise ImportRefused(
+            FileProblem.TOO_MANY_CELLS,
+            filename=self.name,
+            count=f"{cells:,}",
+            limit=f"{self.limits.max_cells:,}",
+        )
 
     def merged(self, count: int) -> None:
         """Note `count` more merged ranges."""
         self.merges += count
         if self.merges > self.limits.max_strings:
-            raise ImportRefused(FileProblem.TOO_MANY_STRINGS, filename=self.name,
-                                limit=f"{self.limits.max_strings:,}")
+            raise ImportRefused(
+                FileProblem.TOO_MANY_STRINGS, filename=self.name, limit=f"{self.limits.max_strings:,}"
+            )
 
     @property
     def cells(self) -> int:
@@ -216,8 +239,11 @@ class _Zip:
         usual folder; shared strings at the usual place and wherever the relationships say.
         """
         names = {info.filename: info for info in members}
-        sheets = {name for name in names if name.startswith("xl/worksheets/") and "/_rels/" not in name
-                  and name.endswith((".xml", ".bin"))}
+        sheets = {
+            name
+            for name in names
+            if name.startswith("xl/worksheets/") and "/_rels/" not in name and name.endswith((".xml", ".bin"))
+        }
         strings = {name for name in ("xl/sharedStrings.xml", "xl/sharedStrings.bin") if name in names}
         for rels in ("xl/_rels/workbook.xml.rels", "xl/_rels/workbook.bin.rels"):
             if rels not in names:
@@ -237,24 +263,32 @@ class _Zip:
         """Yield the part's bytes as they inflate, refusing once the file's budget is spent."""
         data = self.data
         start = info.header_offset
-        if data[start:start + 4] != b"PK\x03\x04":
+        if data[start : start + 4] != b"PK\x03\x04":
             raise ImportRefused(FileProblem.SHEET_UNREADABLE, filename=self.name, detail=info.filename)
         name_length, extra_length = struct.unpack_from("<HH", data, start + 26)
         start += 30 + name_length + extra_length
         view = memoryview(data)
         if info.compress_type == zipfile.ZIP_STORED:
-            pieces: Iterator[bytes] = (bytes(view[at:min(at + _CHUNK, start + info.compress_size)])
-                                       for at in range(start, start + info.compress_size, _CHUNK))
+            pieces: Iterator[bytes] = (
+                bytes(view[at : min(at + _CHUNK, start + info.compress_size)])
+                for at in range(start, start + info.compress_size, _CHUNK)
+            )
         elif info.compress_type == zipfile.ZIP_DEFLATED:
             pieces = _inflated(view[start:])  # to the end of the deflate stream, whatever was declared
         else:
-            raise ImportRefused(FileProblem.SHEET_UNREADABLE, filename=self.name,
-                                detail=f"{info.filename}：不支持的压缩方式 {info.compress_type}")
+            raise ImportRefused(
+                FileProblem.SHEET_UNREADABLE,
+                filename=self.name,
+                detail=f"{info.filename}：不支持的压缩方式 {info.compress_type}",
+            )
         for piece in pieces:
             self.unpacked += len(piece)
             if self.unpacked > self.limits.max_unpacked_bytes:
-                raise ImportRefused(FileProblem.UNPACKED_TOO_LARGE, filename=self.name,
-                                    limit_mb=_mb(self.limits.max_unpacked_bytes))
+                raise ImportRefused(
+                    FileProblem.UNPACKED_TOO_LARGE,
+                    filename=self.name,
+                    limit_mb=_mb(self.limits.max_unpacked_bytes),
+                )
             yield piece
 
     def count_strings(self, pieces: Iterator[bytes]) -> None:
@@ -278,12 +312,14 @@ class _Zip:
 
     def refuse_strings(self) -> None:
         """Refuse the file for holding too many shared strings."""
-        raise ImportRefused(FileProblem.TOO_MANY_STRINGS, filename=self.name,
-                            limit=f"{self.limits.max_strings:,}")
+        raise ImportRefused(
+            FileProblem.TOO_MANY_STRINGS, filename=self.name, limit=f"{self.limits.max_strings:,}"
+        )
 
 
 _RELATIONSHIPS = re.compile(
-    rb"""<(?:\w+:)?Relationship\b(?=[^>]*\bType\s*=\s*["']([^"']*)["'])[^>]*\bTarget\s*=\s*["']([^"']*)["']""")
+    rb"""<(?:\w+:)?Relationship\b(?=[^>]*\bType\s*=\s*["']([^"']*)["'])[^>]*\bTarget\s*=\s*["']([^"']*)["']"""
+)
 
 
 def _resolve(target: str) -> str:
@@ -307,7 +343,7 @@ def _inflated(view: memoryview) -> Iterator[bytes]:
             if inflater.unconsumed_tail:
                 piece = inflater.decompress(inflater.unconsumed_tail, _CHUNK)
             elif at < len(view):
-                piece = inflater.decompress(view[at:at + 65536], _CHUNK)
+                piece = inflater.decompress(view[at : at + 65536], _CHUNK)
                 at += 65536
             else:
                 return  # truncated: calamine says so
@@ -405,7 +441,7 @@ def _plain_piece(piece: bytes, sheet: _Sheet, last: list[int]) -> bool:
             return False
         sheet.reach(rows, columns)
         sheet.count(len(cells) - 1)  # the last cell is counted with the tail below
-        tail = piece[piece.rfind(b'<c r="'):]
+        tail = piece[piece.rfind(b'<c r="') :]
     else:
         tail = piece
     sheet.merged(piece.count(b"<mergeCell "))
@@ -485,7 +521,7 @@ def _xlsb_records(pieces: Iterator[bytes], name: str) -> Iterator[tuple[int, byt
         at = 0
         while (header := _xlsb_header(buffer, at)) is not None:
             kind, start, size = header
-            yield kind, buffer[start:start + size]
+            yield kind, buffer[start : start + size]
             at = start + size
         buffer = buffer[at:]
         if len(buffer) > 16 * _LONGEST_TAG:
@@ -539,7 +575,13 @@ def _scan_xlsb_sheet(pieces: Iterator[bytes], sheet: _Sheet) -> None:
 #: BIFF8 records calamine turns into cells (row and column in their first four bytes).
 _XLS_CELLS = frozenset({0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x0006})
 _XLS_MULRK, _XLS_DIMENSIONS, _XLS_SST, _XLS_BOF, _XLS_EOF, _XLS_SHEET = (
-    0x00BD, 0x0200, 0x00FC, 0x0809, 0x000A, 0x0085)
+    0x00BD,
+    0x0200,
+    0x00FC,
+    0x0809,
+    0x000A,
+    0x0085,
+)
 
 
 def _measure_xls(data: bytes, name: str, limits: ReadLimits) -> Census:

@@ -40,8 +40,13 @@ _DELIMITERS = (",", "\t", ";", "|")
 
 
 def read_table(
-    data: bytes, filename: str, *, max_bytes: int = MAX_BYTES, fill_merged: bool = True,
-    limits: ReadLimits | None = None, measured: bool = False,
+    data: bytes,
+    filename: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    fill_merged: bool = True,
+    limits: ReadLimits | None = None,
+    measured: bool = False,
     waiting: Callable[[], None] | None = None,
 ) -> list[list[Any]]:
     """Return the first non-empty sheet of the file as rows of cells (row i is sheet row i+1).
@@ -99,7 +104,9 @@ def check_size(data: bytes, name: str, limits: ReadLimits) -> None:
     if len(data) > limits.max_bytes:
         raise ImportRefused(
             FileProblem.TOO_LARGE,
-            size_mb=_mb(len(data)), limit_mb=_mb(limits.max_bytes), filename=name,
+            size_mb=_mb(len(data)),
+            limit_mb=_mb(limits.max_bytes),
+            filename=name,
         )
 
 
@@ -203,17 +210,26 @@ def _read_text(data: bytes, name: str, limits: ReadLimits) -> list[list[str]]:
     # Every cell but a line's first follows a delimiter: more than the limit can't be taken.
     most = text.count(delimiter) + text.count("\n") + 1
     if most > limits.max_cells:
-        raise ImportRefused(FileProblem.TOO_MANY_CELLS, filename=name, count=f"约 {most:,}",
-                            limit=f"{limits.max_cells:,}")
+        raise ImportRefused(
+            FileProblem.TOO_MANY_CELLS, filename=name, count=f"约 {most:,}", limit=f"{limits.max_cells:,}"
+        )
     rows = []
     for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
         if len(row) > limits.max_columns:
-            raise ImportRefused(FileProblem.TOO_MANY_COLUMNS, filename=name, count=f"{len(row):,}",
-                                limit=f"{limits.max_columns:,}")
+            raise ImportRefused(
+                FileProblem.TOO_MANY_COLUMNS,
+                filename=name,
+                count=f"{len(row):,}",
+                limit=f"{limits.max_columns:,}",
+            )
         rows.append(row)
         if len(rows) > limits.max_rows:
-            raise ImportRefused(FileProblem.TOO_MANY_ROWS, filename=name, count=f"{len(rows):,} 多",
-                                limit=f"{limits.max_rows:,}")
+            raise ImportRefused(
+                FileProblem.TOO_MANY_ROWS,
+                filename=name,
+                count=f"{len(rows):,} 多",
+                limit=f"{limits.max_rows:,}",
+            )
     return rows
 
 

@@ -70,8 +70,9 @@ class Consolidation:
         return sum(len(f.templates) for f in self.fields)
 
 
-def consolidate(templates: Sequence[Template], matcher: Matcher, *,
-                ledger: str | None = None) -> Consolidation:
+def consolidate(
+    templates: Sequence[Template], matcher: Matcher, *, ledger: str | None = None
+) -> Consolidation:
     """Match every template and return the deduplicated union of their data fields."""
     union: dict[str, UnionField] = {}
     ledgers: Counter[str] = Counter()
@@ -86,8 +87,12 @@ def consolidate(templates: Sequence[Template], matcher: Matcher, *,
             key = found.element or "label:" + normalize_label(found.label)
             entry = union.get(key)
             if entry is None:
-                entry = union[key] = UnionField(label=found.label, element=found.element,
-                                                value_type=found.value_type, proposal=found.proposal)
+                entry = union[key] = UnionField(
+                    label=found.label,
+                    element=found.element,
+                    value_type=found.value_type,
+                    proposal=found.proposal,
+                )
             if found.label not in entry.labels:
                 entry.labels.append(found.label)
             if name not in entry.templates:
@@ -98,13 +103,22 @@ def consolidate(templates: Sequence[Template], matcher: Matcher, *,
     fields = sorted(union.values(), key=lambda f: (-len(f.templates), f.element is None))
     target = row_ledger or "new_ledger"
     proposed = [
-        ProposedElement(code=f"{target}.ext_{n}", name=f.label,
-                        type=_PROPOSED_TYPES.get(f.value_type or "", "string"),
-                        templates=tuple(f.templates))
+        ProposedElement(
+            code=f"{target}.ext_{n}",
+            name=f.label,
+            type=_PROPOSED_TYPES.get(f.value_type or "", "string"),
+            templates=tuple(f.templates),
+        )
         for n, f in enumerate((f for f in fields if not f.element), start=1)
     ]
-    return Consolidation(templates=names, ledger=row_ledger, fields=fields, proposal_ledger=target,
-                         proposal_is_new=row_ledger is None, proposed=proposed)
+    return Consolidation(
+        templates=names,
+        ledger=row_ledger,
+        fields=fields,
+        proposal_ledger=target,
+        proposal_is_new=row_ledger is None,
+        proposed=proposed,
+    )
 
 
 def _name(template: Template) -> str:

@@ -45,8 +45,9 @@ class Sheet:
     merges: list[Merge] = field(default_factory=list)
 
 
-def read_sheets(data: bytes, filename: str, *, max_bytes: int,
-                limits: ReadLimits | None = None) -> Iterator[Sheet]:
+def read_sheets(
+    data: bytes, filename: str, *, max_bytes: int, limits: ReadLimits | None = None
+) -> Iterator[Sheet]:
     """Yield the file's worksheets with content, visible sheets first, or refuse the file.
 
     Sheets are read one at a time: the caller stops at the first that holds a template. The file

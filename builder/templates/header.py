@@ -109,8 +109,7 @@ class Grid:
 def is_label(cell: Cell) -> bool:
     """Tell whether a cell reads like a column label: short text, not a number, date or code."""
     return (
-        isinstance(cell.value, str) and 0 < len(cell.text) <= _MAX_LABEL
-        and not _DATA_LIKE.match(cell.text)
+        isinstance(cell.value, str) and 0 < len(cell.text) <= _MAX_LABEL and not _DATA_LIKE.match(cell.text)
     )
 
 
@@ -194,7 +193,9 @@ def _run_heads(grid: Grid, row: int, below: int) -> set[int]:
     for cell in grid.anchors(row):
         nxt = cell.right + 1
         if (
-            cell.width == 1 and (row, nxt) not in grid.cover and is_empty(grid.value(row, nxt))
+            cell.width == 1
+            and (row, nxt) not in grid.cover
+            and is_empty(grid.value(row, nxt))
             and not is_empty(grid.value(below, nxt))
         ):
             heads.add(cell.left)

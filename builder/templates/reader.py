@@ -76,8 +76,9 @@ class Template:
     notes: list[str] = field(default_factory=list)
 
 
-def read_template(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES,
-                  limits: ReadLimits | None = None) -> Template:
+def read_template(
+    data: bytes, filename: str, *, max_bytes: int = MAX_BYTES, limits: ReadLimits | None = None
+) -> Template:
     """Read the template in the file (.xlsx/.xlsm/.xls/.ods/.csv), or refuse it in Chinese.
 
     `limits` bound what the file may hold (a template's by default, with `max_bytes`).
@@ -104,8 +105,12 @@ def read_template(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES,
             header_rows=(top + 1, bottom + 1),
             columns=[
                 TemplateColumn(
-                    index=col.left, letter=column_letter(col.left), label=col.label,
-                    parents=col.parents, samples=tuple(values), layout=is_layout(col.label),
+                    index=col.left,
+                    letter=column_letter(col.left),
+                    label=col.label,
+                    parents=col.parents,
+                    samples=tuple(values),
+                    layout=is_layout(col.label),
                 )
                 for col, values in zip(columns, samples, strict=True)
             ],
@@ -174,9 +179,7 @@ def _body(grid: Grid, start: int, columns: list[HeaderColumn]) -> tuple[list[lis
             continue
         for col, found in zip(columns, samples, strict=True):
             if len(found) < MAX_SAMPLES:
-                value = next(
-                    (v for v in row[col.left:col.right + 1] if not is_empty(v)), None
-                )
+                value = next((v for v in row[col.left : col.right + 1] if not is_empty(v)), None)
                 if value is not None:
                     found.append(sample_value(value))
     return samples, notes
@@ -218,4 +221,3 @@ def _note_lines(cells: list[Cell]) -> list[str]:
         return clean_note(cells[0].value)
     line = " ".join(" ".join(clean_note(cell.value)) for cell in cells)
     return [line] if line else []
-

@@ -14,10 +14,31 @@ from typing import Any
 
 from builder.catalog.specs import Element
 
-_BOOLEAN = frozenset({
-    "是", "否", "√", "✓", "✔", "×", "✗", "✘", "有", "无", "y", "n", "yes", "no", "true", "false",
-    "☑", "□", "■", "已", "未",
-})
+_BOOLEAN = frozenset(
+    {
+        "是",
+        "否",
+        "√",
+        "✓",
+        "✔",
+        "×",
+        "✗",
+        "✘",
+        "有",
+        "无",
+        "y",
+        "n",
+        "yes",
+        "no",
+        "true",
+        "false",
+        "☑",
+        "□",
+        "■",
+        "已",
+        "未",
+    }
+)
 _ID_NUMBER = re.compile(r"^\d{6}(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx]$")
 _ID_OLD = re.compile(r"^\d{15}$")
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
@@ -31,29 +52,65 @@ _DATE_DIGITS = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])((0[1-9]|[12]\d|3[01]))?
 
 #: Sample shape → Chinese words for reasons.
 SHAPE_WORDS = {
-    "date": "日期", "id_number": "身份证号码", "phone": "手机号码", "code": "长数字编码",
-    "integer": "整数", "number": "数值", "boolean": "是/否", "text": "文字",
+    "date": "日期",
+    "id_number": "身份证号码",
+    "phone": "手机号码",
+    "code": "长数字编码",
+    "integer": "整数",
+    "number": "数值",
+    "boolean": "是/否",
+    "text": "文字",
 }
 KIND_WORDS = {
-    "date": "日期", "id": "身份证号码", "integer": "整数", "number": "数值", "boolean": "是/否",
-    "enum": "固定选项", "string": "文字",
+    "date": "日期",
+    "id": "身份证号码",
+    "integer": "整数",
+    "number": "数值",
+    "boolean": "是/否",
+    "enum": "固定选项",
+    "string": "文字",
 }
 #: (element kind, sample shape) → factor on the label score; missing pairs are 1.0.
 _FACTORS: dict[tuple[str, str], float] = {
-    ("date", "id_number"): 0.0, ("date", "phone"): 0.3, ("date", "code"): 0.4, ("date", "text"): 0.75,
-    ("date", "number"): 0.6, ("date", "boolean"): 0.3, ("date", "integer"): 0.7,
-    ("id", "date"): 0.3, ("id", "phone"): 0.4, ("id", "integer"): 0.6, ("id", "number"): 0.4,
-    ("id", "boolean"): 0.2, ("id", "text"): 0.85,
-    ("integer", "text"): 0.7, ("integer", "number"): 0.9, ("integer", "date"): 0.5,
-    ("integer", "id_number"): 0.3, ("integer", "phone"): 0.4, ("integer", "code"): 0.5,
+    ("date", "id_number"): 0.0,
+    ("date", "phone"): 0.3,
+    ("date", "code"): 0.4,
+    ("date", "text"): 0.75,
+    ("date", "number"): 0.6,
+    ("date", "boolean"): 0.3,
+    ("date", "integer"): 0.7,
+    ("id", "date"): 0.3,
+    ("id", "phone"): 0.4,
+    ("id", "integer"): 0.6,
+    ("id", "number"): 0.4,
+    ("id", "boolean"): 0.2,
+    ("id", "text"): 0.85,
+    ("integer", "text"): 0.7,
+    ("integer", "number"): 0.9,
+    ("integer", "date"): 0.5,
+    ("integer", "id_number"): 0.3,
+    ("integer", "phone"): 0.4,
+    ("integer", "code"): 0.5,
     ("integer", "boolean"): 0.6,
-    ("number", "text"): 0.7, ("number", "date"): 0.5, ("number", "id_number"): 0.3,
-    ("number", "phone"): 0.4, ("number", "code"): 0.5, ("number", "boolean"): 0.6,
-    ("boolean", "text"): 0.75, ("boolean", "integer"): 0.85, ("boolean", "number"): 0.6,
-    ("boolean", "date"): 0.4, ("boolean", "id_number"): 0.2, ("boolean", "phone"): 0.3,
+    ("number", "text"): 0.7,
+    ("number", "date"): 0.5,
+    ("number", "id_number"): 0.3,
+    ("number", "phone"): 0.4,
+    ("number", "code"): 0.5,
+    ("number", "boolean"): 0.6,
+    ("boolean", "text"): 0.75,
+    ("boolean", "integer"): 0.85,
+    ("boolean", "number"): 0.6,
+    ("boolean", "date"): 0.4,
+    ("boolean", "id_number"): 0.2,
+    ("boolean", "phone"): 0.3,
     ("boolean", "code"): 0.3,
-    ("enum", "date"): 0.6, ("enum", "id_number"): 0.4, ("enum", "phone"): 0.5, ("enum", "number"): 0.8,
-    ("string", "date"): 0.85, ("string", "boolean"): 0.9,
+    ("enum", "date"): 0.6,
+    ("enum", "id_number"): 0.4,
+    ("enum", "phone"): 0.5,
+    ("enum", "number"): 0.8,
+    ("string", "date"): 0.85,
+    ("string", "boolean"): 0.9,
 }
 #: Factors at or below this veto the element outright.
 VETO = 0.3

@@ -17,8 +17,11 @@ def load_org_units(session: Session, specs: SpecSet) -> int:
     added = 0
     for unit in specs.org_units.values():  # parents come before their children
         if unit.code not in have:
-            session.add(OrgUnit(code=unit.code, name=unit.name, level=unit.level,
-                                parent_code=unit.parent, kind=unit.kind))
+            session.add(
+                OrgUnit(
+                    code=unit.code, name=unit.name, level=unit.level, parent_code=unit.parent, kind=unit.kind
+                )
+            )
             added += 1
             session.flush()  # keep parent rows ahead of children for the foreign key
     return added
@@ -36,11 +39,12 @@ def load_departments(session: Session) -> None:
 def demo_logins(specs: SpecSet) -> list[tuple[str, str, str, str, str | None, str | None]]:
     """Return every demo login as (username, display name, role, where, department, org unit)."""
     names = dict(DEPARTMENTS)
-    logins = [(username, name, role, names[dept] if dept else "永川区", dept, None)
-              for username, name, role, dept in DISTRICT_USERS]
+    logins = [
+        (username, name, role, names[dept] if dept else "永川区", dept, None)
+        for username, name, role, dept in DISTRICT_USERS
+    ]
     for login, township in zip(TOWNSHIP_LOGINS, specs.townships(), strict=True):
-        logins.append((login, f"{township.name}填报员", "township", township.name, None,
-                       township.code))
+        logins.append((login, f"{township.name}填报员", "township", township.name, None, township.code))
     village = specs.villages(specs.townships()[0].code)[0]
     logins.append(("wangge", f"{village.name}网格员", "village", village.name, None, village.code))
     return logins
@@ -54,8 +58,15 @@ def create_demo_users(session: Session, specs: SpecSet) -> list[tuple[str, str, 
     logins = demo_logins(specs)
     for username, name, role, _where, dept, unit in logins:
         if username not in have:  # each hash with a salt of its own: equal passwords never show
-            session.add(User(username=username, display_name=name, password_hash=hash_password(DEMO_PASSWORD),
-                             role=role, department_id=departments[dept] if dept else None,
-                             org_unit_code=unit))
+            session.add(
+                User(
+                    username=username,
+                    display_name=name,
+                    password_hash=hash_password(DEMO_PASSWORD),
+                    role=role,
+                    department_id=departments[dept] if dept else None,
+                    org_unit_code=unit,
+                )
+            )
     session.flush()
     return [(username, role, where) for username, _n, role, where, _d, _u in logins]

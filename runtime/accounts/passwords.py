@@ -85,6 +85,5 @@ def set_password(session: Session, user: User, new: str, actor_id: int | None = 
     user.password_hash = hash_password(new)
     ended = login_sessions.end_all(session, user.id)
     session.flush()
-    record_event(session.connection(), actor_id, "password_changed", user.username,
-                 {"sessions_ended": ended})
+    record_event(session.connection(), actor_id, "password_changed", user.username, {"sessions_ended": ended})
     return ended

@@ -37,18 +37,32 @@ def _key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(session: Session, user_id: int, lifetime: Lifetime, address: str = "",
-                 user_agent: str = "") -> str:
+def open_session(
+    session: Session, user_id: int, lifetime: Lifetime, address: str = "", user_agent: str = ""
+) -> str:
     """Record a new login session of `user_id` and return its token, for the session cookie."""
     now = utcnow()
     # The user's long-ended sessions go here rather than in a nightly job: the table stays small.
-    session.execute(delete(LoginSession).where(
-        LoginSession.user_id == user_id,
-        or_(LoginSession.revoked_at < now - KEEP_ENDED,
-            LoginSession.created_at < now - lifetime.absolute - KEEP_ENDED)))
+    session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user_id,
+            or_(
+                LoginSession.revoked_at < now - KEEP_ENDED,
+                LoginSession.created_at < now - lifetime.absolute - KEEP_ENDED,
+            ),
+        )
+    )
     token = secrets.token_urlsafe(32)
-    session.add(LoginSession(id=_key(token), user_id=user_id, created_at=now, last_seen_at=now,
-                             address=address[:45], user_agent=user_agent[:200]))
+    session.add(
+        LoginSession(
+            id=_key(token),
+            user_id=user_id,
+            created_at=now,
+            last_seen_at=now,
+            address=address[:45],
+            user_agent=user_agent[:200],
+        )
+    )
     session.flush()
     return token
 
@@ -57,8 +71,13 @@ def live_session(session: Session, token: str, user_id: int, lifetime: Lifetime)
     """Return the session of `token` if it is `user_id`'s and live: not ended, idle or too old."""
     login = session.get(LoginSession, _key(token))
     now = utcnow()
-    if (login is None or login.user_id != user_id or login.revoked_at is not None
-            or now - login.last_seen_at > lifetime.idle or now - login.created_at > lifetime.absolute):
+    if (
+        login is None
+        or login.user_id != user_id
+        or login.revoked_at is not None
+        or now - login.last_seen_at > lifetime.idle
+        or now - login.created_at > lifetime.absolute
+    ):
         return None
     return login
 
@@ -72,8 +91,11 @@ def touch(engine: Engine, login: LoginSession) -> None:
     now = utcnow()
     if now - login.last_seen_at < TOUCH_EVERY:
         return
-    stmt = (update(LoginSession).where(LoginSession.id == login.id, LoginSession.last_seen_at < now)
-            .values(last_seen_at=now))
+    stmt = (
+        update(LoginSession)
+        .where(LoginSession.id == login.id, LoginSession.last_seen_at < now)
+        .values(last_seen_at=now)
+    )
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
@@ -93,13 +115,19 @@ def touch(engine: Engine, login: LoginSession) -> None:
 
 def end_session(session: Session, token: str) -> bool:
     """End the session of `token` (logout); tell whether a live one was ended."""
-    result = session.execute(update(LoginSession).where(
-        LoginSession.id == _key(token), LoginSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    result = session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == _key(token), LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     return result.rowcount > 0
 
 
 def end_all(session: Session, user_id: int) -> int:
     """End every session of `user_id` (a password change); return how many were not ended yet."""
-    result = session.execute(update(LoginSession).where(
-        LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    result = session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     return result.rowcount

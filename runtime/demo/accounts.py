@@ -19,9 +19,29 @@ DEPARTMENTS = (
 
 #: Pinyin login names of the 23 townships, in catalog order.
 TOWNSHIP_LOGINS = (
-    "zhongshanlu", "shenglilu", "nandajie", "chashanzhuhai", "daan", "chenshi", "weixinghu",
-    "qingfeng", "jinlong", "linjiang", "hegeng", "songgai", "xianlong", "jian", "wujian",
-    "laisu", "baofeng", "shuangshi", "honglu", "yongrong", "sanjiao", "banqiao", "zhutuo",
+    "zhongshanlu",
+    "shenglilu",
+    "nandajie",
+    "chashanzhuhai",
+    "daan",
+    "chenshi",
+    "weixinghu",
+    "qingfeng",
+    "jinlong",
+    "linjiang",
+    "hegeng",
+    "songgai",
+    "xianlong",
+    "jian",
+    "wujian",
+    "laisu",
+    "baofeng",
+    "shuangshi",
+    "honglu",
+    "yongrong",
+    "sanjiao",
+    "banqiao",
+    "zhutuo",
 )
 
 #: (username, display name, role, department code) of the district-level demo users.

@@ -14,24 +14,67 @@ from .places import DISTRICT_CODE, PARKS
 from .tables import Weighted, label, labelled
 from .trades import BRAND_CHARS, BRANDS, COMPANY_WORDS, FARM_PRODUCTS, SHOP_WORDS
 
-LLC, JOINT_STOCK, SOLE, PARTNERSHIP, TRADER, COOP, OTHER = (label("enterprise.entity_type", v) for v in (
-    "有限责任公司", "股份有限公司", "个人独资企业", "合伙企业", "个体工商户", "农民专业合作社", "其他"))
+LLC, JOINT_STOCK, SOLE, PARTNERSHIP, TRADER, COOP, OTHER = (
+    label("enterprise.entity_type", v)
+    for v in (
+        "有限责任公司",
+        "股份有限公司",
+        "个人独资企业",
+        "合伙企业",
+        "个体工商户",
+        "农民专业合作社",
+        "其他",
+    )
+)
 ENTITY_TYPES = {
-    True: Weighted({TRADER: 65, LLC: 28, SOLE: 3, PARTNERSHIP: 1, JOINT_STOCK: 0.6, COOP: 0.4,
-                    OTHER: 2}),
-    False: Weighted({TRADER: 68, LLC: 17, COOP: 8, SOLE: 3, PARTNERSHIP: 1, JOINT_STOCK: 0.2,
-                     OTHER: 2.8}),
+    True: Weighted({TRADER: 65, LLC: 28, SOLE: 3, PARTNERSHIP: 1, JOINT_STOCK: 0.6, COOP: 0.4, OTHER: 2}),
+    False: Weighted({TRADER: 68, LLC: 17, COOP: 8, SOLE: 3, PARTNERSHIP: 1, JOINT_STOCK: 0.2, OTHER: 2.8}),
 }
 # Type digit of the unified social credit code (registration authority 9 = market regulation).
 USCC_TYPE = {TRADER: "2", COOP: "3"}
-TRADER_SECTIONS = Weighted({"F": 48, "H": 20, "O": 14, "G": 5, "A": 5, "C": 4, "R": 2, "Q": 1,
-                            "P": 0.5, "E": 0.5, "I": 0.3, "L": 0.3, "K": 0.2})
-COMPANY_SECTIONS = Weighted({"C": 22, "F": 22, "E": 12, "L": 8, "M": 6, "I": 5, "G": 5, "A": 5,
-                             "K": 3, "H": 3, "O": 2, "N": 2, "R": 2, "Q": 1.5, "P": 1, "D": 0.8,
-                             "B": 0.3, "J": 0.3})
+TRADER_SECTIONS = Weighted(
+    {
+        "F": 48,
+        "H": 20,
+        "O": 14,
+        "G": 5,
+        "A": 5,
+        "C": 4,
+        "R": 2,
+        "Q": 1,
+        "P": 0.5,
+        "E": 0.5,
+        "I": 0.3,
+        "L": 0.3,
+        "K": 0.2,
+    }
+)
+COMPANY_SECTIONS = Weighted(
+    {
+        "C": 22,
+        "F": 22,
+        "E": 12,
+        "L": 8,
+        "M": 6,
+        "I": 5,
+        "G": 5,
+        "A": 5,
+        "K": 3,
+        "H": 3,
+        "O": 2,
+        "N": 2,
+        "R": 2,
+        "Q": 1.5,
+        "P": 1,
+        "D": 0.8,
+        "B": 0.3,
+        "J": 0.3,
+    }
+)
 CAPITAL = {
-    LLC: Weighted({10: 8, 20: 6, 30: 5, 50: 12, 100: 20, 200: 12, 300: 8, 500: 10, 1000: 8,
-                   2000: 5, 5000: 4, 10000: 2}),
+    LLC: Weighted(
+        {10: 8, 20: 6, 30: 5, 50: 12, 100: 20, 200: 12, 300: 8, 500: 10, 1000: 8, 2000: 5, 5000: 4, 10000: 2}
+    ),
     JOINT_STOCK: Weighted({500: 10, 1000: 25, 2000: 20, 5000: 25, 10000: 15, 20000: 5}),
     SOLE: Weighted({1: 10, 5: 25, 10: 30, 20: 15, 50: 12, 100: 8}),
     PARTNERSHIP: Weighted({10: 15, 50: 25, 100: 30, 500: 20, 1000: 10}),
@@ -41,15 +84,22 @@ STATUS = labelled("enterprise.status", {"存续": 62, "在业": 25, "停业": 2,
 CLOSED = frozenset({"吊销", "注销"})
 FOUNDED = Weighted({y: 1 + max(0, y - 2005) * (3 if y >= 2014 else 1) for y in range(1995, 2027)})
 LIVESTOCK = frozenset({"生猪", "肉兔", "蛋鸡", "渔业"})
-_ORG_SPACE = 31 ** 6
+_ORG_SPACE = 31**6
 
 
 class Enterprises:
     """Make the market entities of one township, with unique names and credit codes."""
 
-    def __init__(self, rng: random.Random, people: Identities, township_index: int,
-                 township_name: str, street: bool, industries: dict[str, str],
-                 used_names: set[str]):
+    def __init__(
+        self,
+        rng: random.Random,
+        people: Identities,
+        township_index: int,
+        township_name: str,
+        street: bool,
+        industries: dict[str, str],
+        used_names: set[str],
+    ):
         self.rng = rng
         self.random = rng.random
         self.people = people
@@ -81,8 +131,9 @@ class Enterprises:
         self.planned.append((kind, "A", name, rep))
         return name
 
-    def make(self, count: int, villages: list[VillagePlan],
-             reps: list[tuple[str, str, str]], holdings: Holdings) -> tuple[list[dict], list[dict]]:
+    def make(
+        self, count: int, villages: list[VillagePlan], reps: list[tuple[str, str, str]], holdings: Holdings
+    ) -> tuple[list[dict], list[dict]]:
         """Return `count` entity records (the planned ones first) and their business premises."""
         r = self.random
         records, premises = [], []
@@ -97,8 +148,13 @@ class Enterprises:
                 rep = (rep_name, None, "")
             else:
                 kind = ENTITY_TYPES[self.street].pick(r())
-                section = ("A" if kind == COOP else TRADER_SECTIONS.pick(r()) if kind == TRADER
-                           else COMPANY_SECTIONS.pick(r()))
+                section = (
+                    "A"
+                    if kind == COOP
+                    else TRADER_SECTIONS.pick(r())
+                    if kind == TRADER
+                    else COMPANY_SECTIONS.pick(r())
+                )
                 name = self._unique(lambda k=kind, s=section, o=rep[0]: self._name(k, s, o))
             if section == "A" and village.community:
                 village = farmland[int(r() * len(farmland))]
@@ -108,8 +164,15 @@ class Enterprises:
                 premises.append(house)
         return records, premises
 
-    def _entity(self, kind: str, section: str, name: str, rep: tuple[str, str | None, str],
-                village: VillagePlan, holdings: Holdings) -> tuple[dict, dict | None]:
+    def _entity(
+        self,
+        kind: str,
+        section: str,
+        name: str,
+        rep: tuple[str, str | None, str],
+        village: VillagePlan,
+        holdings: Holdings,
+    ) -> tuple[dict, dict | None]:
         """Return the record of one entity and, sometimes, its premises."""
         r = self.random
         year = FOUNDED.pick(r())
@@ -122,8 +185,12 @@ class Enterprises:
             status = "存续"
         closed = status in CLOSED
         address = self._address(kind, section, village)
-        record = {"uscc": self._uscc(kind, year), "name": name,
-                  "township_code": village.township_code, "legal_rep": rep[0]}
+        record = {
+            "uscc": self._uscc(kind, year),
+            "name": name,
+            "township_code": village.township_code,
+            "legal_rep": rep[0],
+        }
         u = r()
         if u < 0.78:
             record["phone"] = rep[2] or self.people.mobile()
@@ -157,8 +224,13 @@ class Enterprises:
         record["status"] = status
         house = None
         if not closed and r() < (0.3 if kind == TRADER else 0.35 if kind != COOP else 0.1):
-            usage = (INDUSTRIAL if section == "C" and kind != TRADER else
-                     COMMERCIAL if section in ("F", "H", "O") or kind == TRADER else OFFICE)
+            usage = (
+                INDUSTRIAL
+                if section == "C" and kind != TRADER
+                else COMMERCIAL
+                if section in ("F", "H", "O") or kind == TRADER
+                else OFFICE
+            )
             owner, owner_id = (rep[0], rep[1]) if kind == TRADER else (name, None)
             house = holdings.premises(village, address, usage, owner, owner_id)
         return record, house
@@ -176,8 +248,7 @@ class Enterprises:
             org = "MA" + body + USCC_ALPHABET[sum(map(USCC_ALPHABET.index, body)) % 31]
         else:
             digits = f"{(self.serial * 7_654_321 + 13_579) % 10**8:08d}"
-            check = 11 - sum(int(d) * w for d, w in zip(digits, (3, 7, 9, 10, 5, 8, 4, 2),
-                                                       strict=True)) % 11
+            check = 11 - sum(int(d) * w for d, w in zip(digits, (3, 7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
             org = digits + ("X" if check == 10 else "0" if check == 11 else str(check))
         first17 = "9" + USCC_TYPE.get(kind, "1") + DISTRICT_CODE + org
         return first17 + uscc_check_char(first17)
@@ -206,8 +277,7 @@ class Enterprises:
     def _person_name(self) -> str:
         """Return the name of someone from outside the ledgers."""
         r = self.random
-        return self.people.surname() + self.people.given(1960 + int(r() * 35),
-                                                         "男" if r() < 0.7 else "女")
+        return self.people.surname() + self.people.given(1960 + int(r() * 35), "男" if r() < 0.7 else "女")
 
     def _company_name(self, kind: str, section: str) -> str:
         """Return a company-style name for an entity type and section."""
@@ -262,5 +332,3 @@ class Enterprises:
             extra = f"附{1 + int(r() * 20)}号" if r() < 0.2 else ""
             return f"{village.place}{road}{1 + int(r() * 400)}号{extra}"
         return f"{village.place}{1 + int(r() * village.groups)}组"
-
-

@@ -10,33 +10,54 @@ from .tables import CITY, RURAL, SEAT, Weighted
 
 MALE, FEMALE = t.GENDERS
 
-(ELDER_SINGLE, ELDER_COUPLE, YOUNG_COUPLE, NUCLEAR, STEM, WITH_PARENTS, SINGLE_ADULT,
- SINGLE_PARENT, GRANDCARE) = range(9)
+(
+    ELDER_SINGLE,
+    ELDER_COUPLE,
+    YOUNG_COUPLE,
+    NUCLEAR,
+    STEM,
+    WITH_PARENTS,
+    SINGLE_ADULT,
+    SINGLE_PARENT,
+    GRANDCARE,
+) = range(9)
 TEMPLATES = {
     RURAL: Weighted(dict(enumerate((14, 20, 3, 19, 22, 8, 8, 4, 2)))),
     SEAT: Weighted(dict(enumerate((11, 16, 6, 27, 15, 9, 10, 4, 2)))),
     CITY: Weighted(dict(enumerate((9, 14, 10, 35, 8, 9, 11, 4, 0.01)))),
 }
-HUSBAND_AGES = {ELDER_COUPLE: (58, 95), YOUNG_COUPLE: (22, 38), NUCLEAR: (30, 58),
-                STEM: (50, 82), WITH_PARENTS: (28, 62), GRANDCARE: (55, 80)}
+HUSBAND_AGES = {
+    ELDER_COUPLE: (58, 95),
+    YOUNG_COUPLE: (22, 38),
+    NUCLEAR: (30, 58),
+    STEM: (50, 82),
+    WITH_PARENTS: (28, 62),
+    GRANDCARE: (55, 80),
+}
 SPOUSE_PRESENT = {STEM: 0.85, WITH_PARENTS: 0.8, GRANDCARE: 0.7}
-SPOUSE_GAP = Weighted({-3: 1, -2: 2, -1: 4, 0: 8, 1: 12, 2: 14, 3: 13, 4: 10, 5: 8, 6: 5, 7: 3,
-                       8: 2, 9: 1, 10: 1})
-FIRST_BIRTH = Weighted({a: w for a, w in zip(range(19, 36), (
-    2, 5, 9, 12, 13, 12, 11, 9, 7, 6, 4, 3, 2, 2, 1, 1, 1), strict=True)})
+SPOUSE_GAP = Weighted(
+    {-3: 1, -2: 2, -1: 4, 0: 8, 1: 12, 2: 14, 3: 13, 4: 10, 5: 8, 6: 5, 7: 3, 8: 2, 9: 1, 10: 1}
+)
+FIRST_BIRTH = Weighted(
+    {
+        a: w
+        for a, w in zip(range(19, 36), (2, 5, 9, 12, 13, 12, 11, 9, 7, 6, 4, 3, 2, 2, 1, 1, 1), strict=True)
+    }
+)
 BIRTH_GAP = Weighted({1: 5, 2: 20, 3: 25, 4: 20, 5: 12, 6: 8, 7: 5, 8: 3, 9: 2})
-CHILD_COUNT = {CITY: Weighted({1: 60, 2: 36, 3: 4}), SEAT: Weighted({1: 48, 2: 43, 3: 9}),
-               RURAL: Weighted({1: 40, 2: 47, 3: 13})}
-MARRIED_AWAY = Weighted({t.MARRIED: 60, t.label("person.marital_status", "离婚"): 30,
-                         t.WIDOWED: 10})
+CHILD_COUNT = {
+    CITY: Weighted({1: 60, 2: 36, 3: 4}),
+    SEAT: Weighted({1: 48, 2: 43, 3: 9}),
+    RURAL: Weighted({1: 40, 2: 47, 3: 13}),
+}
+MARRIED_AWAY = Weighted({t.MARRIED: 60, t.label("person.marital_status", "离婚"): 30, t.WIDOWED: 10})
 GRANDCHILD_COUNT = Weighted({1: 50, 2: 42, 3: 8})
 
 
 class Member:
     """One person of a household while it is being made."""
 
-    __slots__ = ("role", "sex", "age", "surname", "marital", "record", "status", "phone",
-                 "minder")
+    __slots__ = ("role", "sex", "age", "surname", "marital", "record", "status", "phone", "minder")
 
     def __init__(self, role: str, sex: str, age: int, surname: str, marital: str | None = None):
         self.role, self.sex, self.age, self.surname = role, sex, age, surname
@@ -54,8 +75,9 @@ class Families:
         self.random = rng.random
         self.people = people
 
-    def _children(self, mother_age: int, count: int, surname: str, role: str = "C",
-                  leave: bool = True) -> list[Member]:
+    def _children(
+        self, mother_age: int, count: int, surname: str, role: str = "C", leave: bool = True
+    ) -> list[Member]:
         """Return up to `count` children of a mother, eldest first."""
         r = self.random
         kids = []
@@ -65,8 +87,9 @@ class Families:
                 break
             sex = MALE if r() < 0.515 else FEMALE
             # Grown children have mostly married out or set up their own households.
-            if not leave or not ((sex == FEMALE and age >= 24 and r() < 0.6)
-                                 or (sex == MALE and age >= 28 and r() < 0.55)):
+            if not leave or not (
+                (sex == FEMALE and age >= 24 and r() < 0.6) or (sex == MALE and age >= 28 and r() < 0.55)
+            ):
                 kids.append(Member(role, sex, age, surname))
             age -= BIRTH_GAP.pick(r())
         return kids
@@ -87,8 +110,9 @@ class Families:
             if kind == SINGLE_PARENT:
                 head.marital = MARRIED_AWAY.pick(r())
                 kids_surname = fam if male or r() < 0.3 else people.surname()
-                members += self._children(head.age - (2 if male else 0), 1 + (r() < 0.35),
-                                          kids_surname, leave=False)
+                members += self._children(
+                    head.age - (2 if male else 0), 1 + (r() < 0.35), kids_surname, leave=False
+                )
                 return members
             u = r()
             if u < 0.10:
@@ -143,8 +167,7 @@ class Families:
         elif kind == GRANDCARE:
             surname = fam if r() < 0.75 else people.surname()
             for _ in range(1 + (r() < 0.4)):
-                members.append(Member("G", MALE if r() < 0.515 else FEMALE,
-                                      3 + int(r() * 15), surname))
+                members.append(Member("G", MALE if r() < 0.515 else FEMALE, 3 + int(r() * 15), surname))
         return members
 
     def _stem(self, members: list[Member], wife_age: int, fam: str, setting: int) -> None:
@@ -167,5 +190,6 @@ class Families:
         count = GRANDCHILD_COUNT.pick(r()) if setting == RURAL else 1 + (r() < 0.4)
         members += self._children(mother_age, count, kids_surname, role="G")
         if r() < 0.15 and wife_age - 19 >= 18:
-            members.append(Member("C", MALE if r() < 0.55 else FEMALE,
-                                  age_between(r(), 18, min(wife_age - 19, 45)), fam))
+            members.append(
+                Member("C", MALE if r() < 0.55 else FEMALE, age_between(r(), 18, min(wife_age - 19, 45)), fam)
+            )

@@ -33,11 +33,25 @@ LEDGERS = ("person", "household", "house", "land", "enterprise")
 
 # GB/T 4754 sections, used when a spec set has no industry element.
 _SECTIONS = {
-    "A": "农、林、牧、渔业", "B": "采矿业", "C": "制造业", "D": "电力、热力、燃气及水生产和供应业",
-    "E": "建筑业", "F": "批发和零售业", "G": "交通运输、仓储和邮政业", "H": "住宿和餐饮业",
-    "I": "信息传输、软件和信息技术服务业", "J": "金融业", "K": "房地产业", "L": "租赁和商务服务业",
-    "M": "科学研究和技术服务业", "N": "水利、环境和公共设施管理业", "O": "居民服务、修理和其他服务业",
-    "P": "教育", "Q": "卫生和社会工作", "R": "文化、体育和娱乐业", "S": "公共管理、社会保障和社会组织",
+    "A": "农、林、牧、渔业",
+    "B": "采矿业",
+    "C": "制造业",
+    "D": "电力、热力、燃气及水生产和供应业",
+    "E": "建筑业",
+    "F": "批发和零售业",
+    "G": "交通运输、仓储和邮政业",
+    "H": "住宿和餐饮业",
+    "I": "信息传输、软件和信息技术服务业",
+    "J": "金融业",
+    "K": "房地产业",
+    "L": "租赁和商务服务业",
+    "M": "科学研究和技术服务业",
+    "N": "水利、环境和公共设施管理业",
+    "O": "居民服务、修理和其他服务业",
+    "P": "教育",
+    "Q": "卫生和社会工作",
+    "R": "文化、体育和娱乐业",
+    "S": "公共管理、社会保障和社会组织",
     "T": "国际组织",
 }
 
@@ -60,11 +74,13 @@ def generate(specs: SpecSet, scale: str, seed: int = DEFAULT_SEED) -> Iterator[C
         villages = plans[township.code]
         if not villages:
             raise ValueError(f"镇街“{township.name}”没有村（社区），无法生成演示数据")
-        for village, share in zip(villages, apportion(quota, [_village_weight(v) for v in villages]),
-                                  strict=True):
+        for village, share in zip(
+            villages, apportion(quota, [_village_weight(v) for v in villages]), strict=True
+        ):
             village.quota = share
-        yield from _township(township, index, len(townships), villages, quota, seed,
-                             relocations, industries, used_names)
+        yield from _township(
+            township, index, len(townships), villages, quota, seed, relocations, industries, used_names
+        )
 
 
 def check_catalog(specs: SpecSet) -> dict[str, str]:
@@ -85,7 +101,8 @@ def check_catalog(specs: SpecSet) -> dict[str, str]:
     industries = {}
     for letter, name in _SECTIONS.items():
         found = by_code.get(letter) or next(
-            (v for v in enum if v.startswith(letter) or v.endswith(name)), None)
+            (v for v in enum if v.startswith(letter) or v.endswith(name)), None
+        )
         if found is None:
             raise ValueError(f"数据元 enterprise.industry 的值集中找不到门类 {letter} {name}")
         industries[letter] = found
@@ -100,7 +117,7 @@ def apportion(total: int, weights: list[float]) -> list[int]:
     exact = [w * scale for w in weights]
     shares = [int(x) for x in exact]
     order = sorted(range(len(weights)), key=lambda i: (shares[i] - exact[i], i))
-    for i in order[:total - sum(shares)]:
+    for i in order[: total - sum(shares)]:
         shares[i] += 1
     return shares
 
@@ -115,12 +132,21 @@ def village_plans(specs: SpecSet, township: OrgUnit, seed: int) -> list[VillageP
         setting = CITY if street and community else RURAL if not (street or community) else SEAT
         pool = CITY_ROADS if setting == CITY else TOWN_STREETS
         groups = (3 + rng.randrange(4)) if community else (5 + rng.randrange(10))
-        plans.append(VillagePlan(
-            code=unit.code, name=unit.name, township_code=township.code,
-            township_name=township.name, setting=setting, community=community,
-            farming=not street, groups=groups, roads=tuple(rng.sample(pool, 2 + rng.randrange(3))),
-            quota=0, group_doors=[0] * (groups + 1),
-        ))
+        plans.append(
+            VillagePlan(
+                code=unit.code,
+                name=unit.name,
+                township_code=township.code,
+                township_name=township.name,
+                setting=setting,
+                community=community,
+                farming=not street,
+                groups=groups,
+                roads=tuple(rng.sample(pool, 2 + rng.randrange(3))),
+                quota=0,
+                group_doors=[0] * (groups + 1),
+            )
+        )
     return plans
 
 
@@ -129,9 +155,17 @@ def _village_weight(village: VillagePlan) -> float:
     return {CITY: 3.0, SEAT: 1.8 if village.community else 1.0, RURAL: 1.0}[village.setting]
 
 
-def _township(township: OrgUnit, index: int, count: int, villages: list[VillagePlan], quota: int,
-              seed: int, relocations: list[tuple[str, tuple[str, ...]]],
-              industries: dict[str, str], used_names: set[str]) -> Iterator[Chunk]:
+def _township(
+    township: OrgUnit,
+    index: int,
+    count: int,
+    villages: list[VillagePlan],
+    quota: int,
+    seed: int,
+    relocations: list[tuple[str, tuple[str, ...]]],
+    industries: dict[str, str],
+    used_names: set[str],
+) -> Iterator[Chunk]:
     """Yield the chunks of one township."""
     rng = random.Random(f"{seed}:{township.code}")
     r = rng.random
@@ -168,8 +202,11 @@ def _township(township: OrgUnit, index: int, count: int, villages: list[VillageP
             if village.farming and hh.agricultural and (village.setting == RURAL or r() < 0.5):
                 parcels += holdings.parcels(village, hh)
             for p in hh.members:
-                if r() < 0.12 and p["residence_status"] == STATUS_REGISTERED \
-                        and "1955" <= p["birth_date"][:4] <= "2004":
+                if (
+                    r() < 0.12
+                    and p["residence_status"] == STATUS_REGISTERED
+                    and "1955" <= p["birth_date"][:4] <= "2004"
+                ):
                     reps.append((p["name"], p["id_number"], p.get("phone", "")))
             if len(persons) >= CHUNK_PERSONS:
                 yield from _flush(persons, households, houses, parcels)
@@ -178,16 +215,18 @@ def _township(township: OrgUnit, index: int, count: int, villages: list[VillageP
             parcels.append(holdings.large_parcel(village))
     yield from _flush(persons, households, houses, parcels)
 
-    records, premises = entities.make(max(1, round(quota / PERSONS_PER_ENTERPRISE)), villages,
-                                      reps, holdings)
+    records, premises = entities.make(max(1, round(quota / PERSONS_PER_ENTERPRISE)), villages, reps, holdings)
     yield from _flush([], [], premises, [], records)
 
 
-def _flush(persons: list[dict], households: list[dict], houses: list[dict], parcels: list[dict],
-           enterprises: list[dict] | None = None) -> Iterator[Chunk]:
+def _flush(
+    persons: list[dict],
+    households: list[dict],
+    houses: list[dict],
+    parcels: list[dict],
+    enterprises: list[dict] | None = None,
+) -> Iterator[Chunk]:
     """Yield the non-empty record lists in ledger order."""
-    for code, records in zip(LEDGERS, (persons, households, houses, parcels, enterprises or []),
-                             strict=True):
+    for code, records in zip(LEDGERS, (persons, households, houses, parcels, enterprises or []), strict=True):
         if records:
             yield code, records
-

@@ -28,8 +28,7 @@ DESTINATION = Weighted(DESTINATIONS)
 ORIGIN = Weighted(ORIGINS_ELSEWHERE)
 ORIGIN_MINORITY = Weighted(ORIGINS_MINORITY)
 # Share born outside the district, by role.
-BORN_ELSEWHERE = {"H": 0.05, "S": 0.2, "N": 0.35, "C": 0.02, "G": 0.02, "P": 0.06, "GP": 0.05,
-                  "B": 0.04}
+BORN_ELSEWHERE = {"H": 0.05, "S": 0.2, "N": 0.35, "C": 0.02, "G": 0.02, "P": 0.06, "GP": 0.05, "B": 0.04}
 UNEMPLOYED = t.label("person.employment_status", "失业")
 INCOME_MEDIAN = {CITY: 42000, SEAT: 28000, RURAL: 20500}
 # Household shares of assistance before the weights for disability and old age.
@@ -82,8 +81,13 @@ class Household:
 class HouseholdMaker:
     """Make households for the villages of one township."""
 
-    def __init__(self, rng: random.Random, ids: IdNumbers, people: Identities,
-                 relocations: list[tuple[str, tuple[str, ...]]]):
+    def __init__(
+        self,
+        rng: random.Random,
+        ids: IdNumbers,
+        people: Identities,
+        relocations: list[tuple[str, tuple[str, ...]]],
+    ):
         self.rng = rng
         self.random = rng.random
         self.ids = ids
@@ -107,23 +111,29 @@ class HouseholdMaker:
             estate, flat = divmod(slot, 1728)
             road = village.roads[estate % len(village.roads)]
             number = 1 + (estate // len(village.roads)) * 40 + int(r() * 40)
-            return (f"{village.place}{road}{number}号{flat // 144 + 1}幢{flat // 72 % 2 + 1}单元"
-                    f"{flat // 4 % 18 + 1}-{flat % 4 + 1}"), 0
+            return (
+                f"{village.place}{road}{number}号{flat // 144 + 1}幢{flat // 72 % 2 + 1}单元"
+                f"{flat // 4 % 18 + 1}-{flat % 4 + 1}"
+            ), 0
         road = village.roads[slot % len(village.roads)]
         return f"{village.place}{road}{slot // len(village.roads) + 1}号", 0
 
     def outside_address(self) -> str:
         """Return an address outside the district."""
         r = self.random
-        return (f"{DESTINATION.pick(r())}{DESTINATION_ROADS[int(r() * len(DESTINATION_ROADS))]}"
-                f"{1 + int(r() * 600)}号")
+        return (
+            f"{DESTINATION.pick(r())}{DESTINATION_ROADS[int(r() * len(DESTINATION_ROADS))]}"
+            f"{1 + int(r() * 600)}号"
+        )
 
     def town_address(self) -> str:
         """Return an address in the urban streets of the district."""
         r = self.random
         if not self.relocations:
-            return f"{ADDRESS_PREFIX}中山路街道{TOWN_STREETS[int(r() * len(TOWN_STREETS))]}" \
-                   f"{1 + int(r() * 300)}号"
+            return (
+                f"{ADDRESS_PREFIX}中山路街道{TOWN_STREETS[int(r() * len(TOWN_STREETS))]}"
+                f"{1 + int(r() * 300)}号"
+            )
         place, roads = self.relocations[int(r() * len(self.relocations))]
         return f"{place}{roads[int(r() * len(roads))]}{1 + int(r() * 400)}号"
 
@@ -141,11 +151,13 @@ class HouseholdMaker:
         self._guardians(members)
         head = members[0]
         hr = head.record
-        return self._household(members, village, household_no, address, group,
-                               hr["hukou_type"] == t.AGRICULTURAL)
+        return self._household(
+            members, village, household_no, address, group, hr["hukou_type"] == t.AGRICULTURAL
+        )
 
-    def _person(self, m: Member, village: VillagePlan, household_no: str, address: str,
-                base_hukou: str) -> None:
+    def _person(
+        self, m: Member, village: VillagePlan, household_no: str, address: str, base_hukou: str
+    ) -> None:
         """Fill the member's record."""
         r = self.random
         setting = village.setting
@@ -177,13 +189,19 @@ class HouseholdMaker:
             elif 18 <= age <= 40 and r() < (0.06 if not male else 0.025):
                 status = t.STATUS_MOVED
         if status == t.STATUS_REGISTERED and (
-                (migrant and r() < 0.55) or (student and age >= 18 and r() < 0.3)):
+            (migrant and r() < 0.55) or (student and age >= 18 and r() < 0.3)
+        ):
             status = t.STATUS_AWAY
         m.status = status
         alive = status != t.STATUS_DEAD
 
-        rec = {"name": name, "id_number": id_number, "gender": m.sex, "birth_date": birth,
-               "ethnicity": ethnicity}
+        rec = {
+            "name": name,
+            "id_number": id_number,
+            "gender": m.sex,
+            "birth_date": birth,
+            "ethnicity": ethnicity,
+        }
         if alive and age >= 16 and r() < (0.86 if age < 80 else 0.55):
             m.phone = rec["phone"] = self.people.mobile()
         rec["household_address"] = address
@@ -191,11 +209,9 @@ class HouseholdMaker:
             u = r()
             if status == t.STATUS_MOVED or migrant:
                 if u < 0.75:
-                    rec["current_address"] = (self.outside_address() if r() < 0.8
-                                              else self.town_address())
+                    rec["current_address"] = self.outside_address() if r() < 0.8 else self.town_address()
             elif u < 0.8:
-                rec["current_address"] = (self.town_address() if setting != CITY and u < 0.08
-                                          else address)
+                rec["current_address"] = self.town_address() if setting != CITY and u < 0.08 else address
         rec["township_code"] = village.township_code
         rec["village_code"] = village.code
         rec["household_no"] = household_no
@@ -268,8 +284,7 @@ class HouseholdMaker:
             worker = False
         u = r()
         if u < 0.97:
-            rec["medical_insurance"] = (t.MEDICAL_WORKER if worker and u < 0.9
-                                        else t.MEDICAL_RESIDENT)
+            rec["medical_insurance"] = t.MEDICAL_WORKER if worker and u < 0.9 else t.MEDICAL_RESIDENT
         elif u < 0.995:
             rec["medical_insurance"] = t.MEDICAL_NONE
         if age >= 18 and r() < 0.7:
@@ -306,7 +321,7 @@ class HouseholdMaker:
         if setting == CITY:
             worker = 0.85 if employment == "退休" else 0.7 if employment == "在业" else 0.25
         else:
-            worker = (0.35 if migrant else 0.45 if employment in ("在业", "退休") else 0.05)
+            worker = 0.35 if migrant else 0.45 if employment in ("在业", "退休") else 0.05
         if u < worker:
             return t.PENSION_WORKER
         if u < worker + (0.15 if age < 40 else 0.07 if age < 60 else 0.03):
@@ -322,8 +337,9 @@ class HouseholdMaker:
             rec = m.record
             if guardian is None:
                 r = self.random
-                rec["guardian_name"] = m.surname + self.people.given(1960 + int(r() * 25),
-                                                                    MALE if r() < 0.5 else FEMALE)
+                rec["guardian_name"] = m.surname + self.people.given(
+                    1960 + int(r() * 25), MALE if r() < 0.5 else FEMALE
+                )
                 if r() < 0.9:
                     rec["guardian_phone"] = self.people.mobile()
                 continue
@@ -334,6 +350,7 @@ class HouseholdMaker:
 
     def _guardian_of(self, m: Member, members: list[Member]) -> Member | None:
         """Return the household member best placed to be `m`'s guardian."""
+
         def fit(x: Member) -> bool:
             return x is not m and x.age >= 18 and x.status in (t.STATUS_REGISTERED, t.STATUS_AWAY)
 
@@ -341,20 +358,39 @@ class HouseholdMaker:
             parents = {"C": ("H", "S"), "G": ("C", "N"), "B": ("P",)}.get(m.role, ("H", "S"))
             # A grandchild's parents are the married child and that child's spouse, not an
             # unmarried uncle or aunt living in the same household.
-            order = [x for x in members if x.role in parents and fit(x)
-                     and not (m.role == "G" and x.role == "C" and x.marital is None)]
+            order = [
+                x
+                for x in members
+                if x.role in parents
+                and fit(x)
+                and not (m.role == "G" and x.role == "C" and x.marital is None)
+            ]
             order.sort(key=lambda x: (x.status != t.STATUS_REGISTERED, x.sex == MALE))
             order += [x for x in members if x.role in ("H", "S") and fit(x)]
         else:
-            kin = {"H": ("S", "P", "C", "B"), "S": ("H", "C"), "C": ("N", "H", "S", "C"),
-                   "N": ("C",), "P": ("H", "S"), "B": ("H",), "G": ("C", "N", "H", "S"),
-                   "GP": ("H",)}[m.role]
+            kin = {
+                "H": ("S", "P", "C", "B"),
+                "S": ("H", "C"),
+                "C": ("N", "H", "S", "C"),
+                "N": ("C",),
+                "P": ("H", "S"),
+                "B": ("H",),
+                "G": ("C", "N", "H", "S"),
+                "GP": ("H",),
+            }[m.role]
             order = [x for role in kin for x in members if x.role == role and fit(x)]
         order += [x for x in members if fit(x)]
         return order[0] if order else None
 
-    def _household(self, members: list[Member], village: VillagePlan, household_no: str,
-                   address: str, group: int, agricultural: bool) -> Household:
+    def _household(
+        self,
+        members: list[Member],
+        village: VillagePlan,
+        household_no: str,
+        address: str,
+        group: int,
+        agricultural: bool,
+    ) -> Household:
         """Decide assistance and poverty for the whole household and build its record."""
         r = self.random
         setting = village.setting
@@ -366,8 +402,11 @@ class HouseholdMaker:
         weight = 3.0 if severe else 2.0 if disabled else 1.0
         if elderly:
             weight *= 1.6
-        alone = len(members) == 1 and (head.age >= 60 or disabled) \
+        alone = (
+            len(members) == 1
+            and (head.age >= 60 or disabled)
             and head.record.get("marital_status") != t.MARRIED
+        )
         u = r()
         assistance = t.ASSIST_NONE
         if alone and u < TEKUN_SHARE[setting]:
@@ -384,12 +423,12 @@ class HouseholdMaker:
                 m.record["assistance_type"] = assistance
         v = r()
         if assistance in (t.ASSIST_DIBAO, t.ASSIST_TEKUN):
-            poverty = (t.POVERTY_LIFTED if v < 0.45 else t.POVERTY_WATCH if v < 0.55
-                       else t.POVERTY_NONE)
+            poverty = t.POVERTY_LIFTED if v < 0.45 else t.POVERTY_WATCH if v < 0.55 else t.POVERTY_NONE
         else:
             lifted = {CITY: 0.005, SEAT: 0.03, RURAL: 0.06}[setting] * (1.5 if disabled else 1)
-            poverty = (t.POVERTY_LIFTED if v < lifted else t.POVERTY_WATCH if v < lifted + 0.008
-                       else t.POVERTY_NONE)
+            poverty = (
+                t.POVERTY_LIFTED if v < lifted else t.POVERTY_WATCH if v < lifted + 0.008 else t.POVERTY_NONE
+            )
         if assistance in (t.ASSIST_DIBAO, t.ASSIST_TEKUN):
             income = 5000 + int(r() * 6000)
         else:
@@ -403,8 +442,13 @@ class HouseholdMaker:
             income = max(3000, int(income))
         income = income // 10 * 10
         hr = head.record
-        record = {"household_no": household_no, "head_name": hr["name"],
-                  "head_id_number": hr["id_number"], "address": address, "size": len(members)}
+        record = {
+            "household_no": household_no,
+            "head_name": hr["name"],
+            "head_id_number": hr["id_number"],
+            "address": address,
+            "size": len(members),
+        }
         if head.phone:
             record["phone"] = head.phone
         record["annual_income_per_capita"] = income
@@ -412,9 +456,25 @@ class HouseholdMaker:
         record["township_code"] = village.township_code
         record["village_code"] = village.code
         away = all(m.status != t.STATUS_REGISTERED for m in living)
-        return Household([m.record for m in members], record, hr["name"], hr["id_number"],
-                         address, group, agricultural, away, elderly)
+        return Household(
+            [m.record for m in members],
+            record,
+            hr["name"],
+            hr["id_number"],
+            address,
+            group,
+            agricultural,
+            away,
+            elderly,
+        )
 
 
-ROLE_RELATION = {"H": R["户主"], "S": R["配偶"], "N": R["其他"], "G": R["孙子女"], "P": R["父母"],
-                 "GP": R["祖父母"], "B": R["兄弟姐妹"]}
+ROLE_RELATION = {
+    "H": R["户主"],
+    "S": R["配偶"],
+    "N": R["其他"],
+    "G": R["孙子女"],
+    "P": R["父母"],
+    "GP": R["祖父母"],
+    "B": R["兄弟姐妹"],
+}

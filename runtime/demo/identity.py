@@ -23,11 +23,8 @@ DAYS: tuple[tuple[str, str], ...] = tuple(
 _SEQ = tuple(f"{n:03d}" for n in range(1000))
 
 # Relative size of each single-year age group in 2026 (China, per 5-year census groups).
-_POP5 = (45, 75, 85, 80, 75, 80, 110, 120, 95, 95, 120, 120, 105, 80, 70, 45, 27, 15, 5, 1.5, 0.2,
-         0.05)
-POP_CUM = tuple(
-    sum(_POP5[a // 5] for a in range(age + 1)) for age in range(MAX_AGE + 1)
-)
+_POP5 = (45, 75, 85, 80, 75, 80, 110, 120, 95, 95, 120, 120, 105, 80, 70, 45, 27, 15, 5, 1.5, 0.2, 0.05)
+POP_CUM = tuple(sum(_POP5[a // 5] for a in range(age + 1)) for age in range(MAX_AGE + 1))
 
 
 def age_between(u: float, low: int, high: int) -> int:
@@ -77,10 +74,15 @@ class Identities:
         self.mobile_prefixes = Weighted(MOBILE_PREFIXES)
         self.bank_bins = Weighted(BANK_BINS)
         self.given_pools = {
-            key: (tuple(full.split()), first, second, single, single_share,
-                  single_share + (1 - single_share) * full_share)
-            for key, (full, first, second, single, single_share, full_share)
-            in GIVEN_NAMES.items()
+            key: (
+                tuple(full.split()),
+                first,
+                second,
+                single,
+                single_share,
+                single_share + (1 - single_share) * full_share,
+            )
+            for key, (full, first, second, single, single_share, full_share) in GIVEN_NAMES.items()
         }
 
     def surname(self) -> str:
@@ -89,8 +91,7 @@ class Identities:
 
     def given(self, birth_year: int, sex: str) -> str:
         """Return a given name in the fashion of the birth year."""
-        full, first, second, single, single_cut, full_cut = self.given_pools[
-            (era_of(birth_year), sex)]
+        full, first, second, single, single_cut, full_cut = self.given_pools[(era_of(birth_year), sex)]
         r = self.random
         u = r()
         if u < single_cut:

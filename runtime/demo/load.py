@@ -20,8 +20,10 @@ DEMO_TIME = datetime(2026, 11, 1, 8, 0, 0)
 def has_records(engine: Engine) -> bool:
     """Tell whether any ledger already holds records."""
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(
-            select(Record.id).limit(1).subquery())).scalar_one() > 0
+        return (
+            conn.execute(select(func.count()).select_from(select(Record.id).limit(1).subquery())).scalar_one()
+            > 0
+        )
 
 
 def clear_records(engine: Engine) -> None:
@@ -31,8 +33,13 @@ def clear_records(engine: Engine) -> None:
         conn.execute(delete(Record))
 
 
-def seed(engine: Engine, specs: SpecSet, scale: str, seed_value: int,
-         progress: Callable[[str, dict[str, int]], None] | None = None) -> dict[str, int]:
+def seed(
+    engine: Engine,
+    specs: SpecSet,
+    scale: str,
+    seed_value: int,
+    progress: Callable[[str, dict[str, int]], None] | None = None,
+) -> dict[str, int]:
     """Generate the district at `scale` and store it; return the record count per ledger."""
     if scale not in SCALES:
         raise ValueError(f"未知的规模：{scale}（可选：{'、'.join(SCALES)}）")
@@ -44,7 +51,8 @@ def seed(engine: Engine, specs: SpecSet, scale: str, seed_value: int,
         conn.begin()
         for ledger_code, records in generate(specs, scale, seed_value):
             counts[ledger_code] = counts.get(ledger_code, 0) + bulk_create(
-                conn, specs.ledgers[ledger_code], records, prov)
+                conn, specs.ledgers[ledger_code], records, prov
+            )
             township = records[0].get(specs.ledgers[ledger_code].township_field) if records else None
             if township != current:
                 # One transaction per township keeps the WAL small and shows progress.

@@ -34,8 +34,12 @@ from runtime.tasks.submission import submit_task
 #: (sample report, department login, what happens to it, the reviewer's reason).
 STORIES = (
     ("disability_survey", "canlian", "dispatch", "依据充分，字段已尽量由台账预填，同意下发各镇街"),
-    ("land_transfer_check", "nongye", "return",
-     "核查范围请限定为流转面积 50 亩以上的地块，并补充核查人联系电话，以减轻镇街工作量"),
+    (
+        "land_transfer_check",
+        "nongye",
+        "return",
+        "核查范围请限定为流转面积 50 亩以上的地块，并补充核查人联系电话，以减轻镇街工作量",
+    ),
     ("low_income_review", "minzheng", "submit", ""),
     ("veteran_roster", "tuiyi", "admit", "台账已掌握全部字段，同意直接从人口台账提取，不再下发镇街"),
 )
@@ -47,8 +51,11 @@ SUBMITTED = ("500118002", "500118003", "500118004")
 
 def get_version_document(conn: Any, report_id: int, version: int) -> dict[str, Any]:
     """Return the spec document of one version of a report."""
-    return conn.scalar(select(ReportVersion.document).where(
-        ReportVersion.report_id == report_id, ReportVersion.version == version))
+    return conn.scalar(
+        select(ReportVersion.document).where(
+            ReportVersion.report_id == report_id, ReportVersion.version == version
+        )
+    )
 
 
 def _actor(session: Session, username: str) -> Actor:
@@ -105,13 +112,17 @@ def _submit_some(engine: Engine, specs: SpecSet, code: str, units: tuple[str, ..
     with engine.begin() as conn:
         report = conn.execute(select(Report).where(Report.code == code)).one()
         for unit in units:
-            task = conn.execute(select(Task).where(Task.report_id == report.id,
-                                                   Task.org_unit_code == unit)).one()
+            task = conn.execute(
+                select(Task).where(Task.report_id == report.id, Task.org_unit_code == unit)
+            ).one()
             spec = load_spec(specs, get_version_document(conn, report.id, task.version))
             filler = conn.scalar(select(User.id).where(User.org_unit_code == unit, User.role == "township"))
             viewer = Viewer(filler, "township", township=unit)
             asked = [f for f in spec.fields if not f.element and not f.compute]
-            rows = [(r["_id"], {f.name: _answer(f, rng, day) for f in asked}, 0)
-                    for batch in iter_rows(conn, row_query(spec, specs, task)) for r in batch]
+            rows = [
+                (r["_id"], {f.name: _answer(f, rng, day) for f in asked}, 0)
+                for batch in iter_rows(conn, row_query(spec, specs, task))
+                for r in batch
+            ]
             save_rows(conn, specs, spec, task, viewer, rows, today=day)
             submit_task(conn, specs, spec, task, viewer, report, today=day)

@@ -53,10 +53,18 @@ class Kept:
 
 def fingerprint(ledger: Ledger, rule: WarningRule) -> str:
     """Return a digest of everything a rule's counts depend on besides the records."""
-    fields = [(f.name, f.required, f.schema.get("format"), f.element.update_frequency, f.element.source)
-              for f in ledger.fields]
-    basis = {"counting": COUNTING, "kind": rule.kind, "ledger": rule.ledger, "params": rule.params,
-             "conditions": [astuple(c) for c in rule.conditions], "fields": fields}
+    fields = [
+        (f.name, f.required, f.schema.get("format"), f.element.update_frequency, f.element.source)
+        for f in ledger.fields
+    ]
+    basis = {
+        "counting": COUNTING,
+        "kind": rule.kind,
+        "ledger": rule.ledger,
+        "params": rule.params,
+        "conditions": [astuple(c) for c in rule.conditions],
+        "fields": fields,
+    }
     text = json.dumps(basis, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -66,37 +74,52 @@ def marks(conn: Connection, ledgers: Iterable[str]) -> dict[str, datetime | None
     codes = sorted(set(ledgers))
     if not codes:
         return {}
-    latest = [select(func.max(Record.updated_at)).where(Record.ledger == code).scalar_subquery()
-              for code in codes]
+    latest = [
+        select(func.max(Record.updated_at)).where(Record.ledger == code).scalar_subquery() for code in codes
+    ]
     return dict(zip(codes, conn.execute(select(*latest)).one(), strict=True))
 
 
 def read_counts(conn: Connection, rules: Iterable[str]) -> dict[str, Kept]:
     """Return the kept counts of some rules by code (one query); rules never counted are absent."""
     stmt = select(WarningCount).where(WarningCount.rule.in_(list(rules)))
-    return {row.rule: Kept(Counter({(t, v): n for t, v, n in row.counts}), row.fingerprint, row.mark,
-                           row.computed_at)
-            for row in conn.execute(stmt)}
+    return {
+        row.rule: Kept(
+            Counter({(t, v): n for t, v, n in row.counts}), row.fingerprint, row.mark, row.computed_at
+        )
+        for row in conn.execute(stmt)
+    }
 
 
-def store_counts(conn: Connection, rule: WarningRule, digest: str, mark: datetime | None,
-                 counts: Counter) -> datetime:
+def store_counts(
+    conn: Connection, rule: WarningRule, digest: str, mark: datetime | None, counts: Counter
+) -> datetime:
     """Keep a rule's counts, replacing what was kept for it; return when they count as computed.
 
     An upsert: two processes counting the same rule at once both succeed, the later one's row stays.
     """
     at = utcnow()
-    values = {"rule": rule.code, "fingerprint": digest, "ledger": rule.ledger, "mark": mark,
-              "computed_at": at, "counts": [[t, v, n] for (t, v), n in sorted(counts.items(), key=str)]}
+    values = {
+        "rule": rule.code,
+        "fingerprint": digest,
+        "ledger": rule.ledger,
+        "mark": mark,
+        "computed_at": at,
+        "counts": [[t, v, n] for (t, v), n in sorted(counts.items(), key=str)],
+    }
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(WarningCount).values(**values)
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=[WarningCount.rule], set_={k: v for k, v in values.items() if k != "rule"}))
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[WarningCount.rule], set_={k: v for k, v in values.items() if k != "rule"}
+        )
+    )
     return at
 
 
-def keep_counts_if_free(conn: Connection, rule: WarningRule, digest: str, mark: datetime | None,
-                        counts: Counter) -> datetime:
+def keep_counts_if_free(
+    conn: Connection, rule: WarningRule, digest: str, mark: datetime | None, counts: Counter
+) -> datetime:
     """Keep a rule's counts unless SQLite's one writer is busy (an import): a page never waits for it.
 
     The counts are shown either way; left unkept, the next visit or the refresh job keeps them.

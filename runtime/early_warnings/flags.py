@@ -48,7 +48,9 @@ from runtime.models import Record, utcnow
 
 #: Element format → the check that says what is wrong with a value (None when valid).
 CHECKS: dict[str, Callable[[str], str | None]] = {
-    "gb11643": id_problem, "gb32100": uscc_problem, "disability-cert": disability_cert_problem,
+    "gb11643": id_problem,
+    "gb32100": uscc_problem,
+    "disability-cert": disability_cert_problem,
 }
 #: Rows fetched per round trip when streaming values to check.
 STREAM_BATCH = 20_000
@@ -82,8 +84,12 @@ def _duplicate_clause(ledger: Ledger, rule: WarningRule, now: datetime):
     """Match records whose value is also held by a record of another township."""
     other = aliased(Record)
     value = value_of(ledger, rule.field, other)
-    shared = (select(value).where(other.ledger == ledger.code, _filled(value))
-              .group_by(value).having(func.count(distinct(other.township_code)) > 1))
+    shared = (
+        select(value)
+        .where(other.ledger == ledger.code, _filled(value))
+        .group_by(value)
+        .having(func.count(distinct(other.township_code)) > 1)
+    )
     return value_of(ledger, rule.field).in_(shared)
 
 
@@ -92,8 +98,11 @@ def _stale_clause(ledger: Ledger, rule: WarningRule, now: datetime):
     clauses = []
     for frequency, fields in stale_groups(ledger, rule).items():
         cutoff = now - timedelta(days=rule.params["max_age_days"][frequency])
-        held = true() if any(f.required for f in fields) else or_(
-            *(_filled(value_of(ledger, f.name)) for f in fields))
+        held = (
+            true()
+            if any(f.required for f in fields)
+            else or_(*(_filled(value_of(ledger, f.name)) for f in fields))
+        )
         clauses.append(and_(Record.updated_at < cutoff, held))
     return or_(*clauses) if clauses else false()
 
@@ -184,14 +193,17 @@ def _compute(conn: Connection, ledger: Ledger, rule: WarningRule, now: datetime,
     if rule.kind == "duplicate_across_townships":
         flagged = _duplicates(conn, ledger, rule)
         return _Result(mark, time.monotonic(), _counted(flagged.values()), flagged)
-    stmt = (select(Record.township_code, Record.village_code, func.count())
-            .where(Record.ledger == ledger.code, _CLAUSES[rule.kind](ledger, rule, now))
-            .group_by(Record.township_code, Record.village_code))
+    stmt = (
+        select(Record.township_code, Record.village_code, func.count())
+        .where(Record.ledger == ledger.code, _CLAUSES[rule.kind](ledger, rule, now))
+        .group_by(Record.township_code, Record.village_code)
+    )
     return _Result(mark, time.monotonic(), Counter({(t, v): n for t, v, n in conn.execute(stmt)}))
 
 
-def _check(conn: Connection, ledger: Ledger, name: str, flagged: dict[int, Flagged], *,
-           since: Any = None) -> None:
+def _check(
+    conn: Connection, ledger: Ledger, name: str, flagged: dict[int, Flagged], *, since: Any = None
+) -> None:
     """Check the field of every record (or those updated after `since`); update `flagged`.
 
     Streams only (id, value): the org units are fetched for the invalid records alone. (The
@@ -213,29 +225,48 @@ def _check(conn: Connection, ledger: Ledger, name: str, flagged: dict[int, Flagg
                 flagged.pop(rid, None)
     ids = sorted(bad)
     for start in range(0, len(ids), 5000):
-        for r in conn.execute(select(Record.id, Record.township_code, Record.village_code)
-                              .where(Record.id.in_(ids[start:start + 5000]))):
+        for r in conn.execute(
+            select(Record.id, Record.township_code, Record.village_code).where(
+                Record.id.in_(ids[start : start + 5000])
+            )
+        ):
             flagged[r.id] = Flagged(r.id, r.township_code, r.village_code, bad[r.id])
 
 
 def _duplicates(conn: Connection, ledger: Ledger, rule: WarningRule) -> dict[int, Flagged]:
     """Return the records whose value another township's record holds too, naming those townships."""
     value = value_of(ledger, rule.field)
-    rows = conn.execute(select(Record.id, Record.township_code, Record.village_code, value).where(
-        Record.ledger == ledger.code, _duplicate_clause(ledger, rule, utcnow()))).all()
+    rows = conn.execute(
+        select(Record.id, Record.township_code, Record.village_code, value).where(
+            Record.ledger == ledger.code, _duplicate_clause(ledger, rule, utcnow())
+        )
+    ).all()
     holders: dict[str, list[str]] = {}
     for row in rows:
         holders.setdefault(row[3], []).append(row.township_code)
-    return {row.id: Flagged(row.id, row.township_code, row.village_code,
-                            tuple(t for t in holders[row[3]] if t != row.township_code))
-            for row in rows}
+    return {
+        row.id: Flagged(
+            row.id,
+            row.township_code,
+            row.village_code,
+            tuple(t for t in holders[row[3]] if t != row.township_code),
+        )
+        for row in rows
+    }
 
 
 # ---------------------------------------------------------------- counts
 
 
-def tally(conn: Connection, specs: SpecSet, rules: WarningRuleSet, viewer: Viewer, *,
-          now: datetime | None = None, cached_only: bool = False) -> Tally:
+def tally(
+    conn: Connection,
+    specs: SpecSet,
+    rules: WarningRuleSet,
+    viewer: Viewer,
+    *,
+    now: datetime | None = None,
+    cached_only: bool = False,
+) -> Tally:
     """Count, per enabled rule and township within the viewer's scope, the records it flags.
 
     Kept counts that are current are read (one query for all rules); the others are counted and
@@ -284,8 +315,11 @@ def refresh_job(ctx: jobs.JobContext, *, ledgers: list[str] | None = None) -> di
     unknown = sorted(set(ledgers or ()) - set(ctx.specs.ledgers))
     if unknown:
         raise ValueError("未知的台账：" + "、".join(unknown))
-    rules = [rule for rule in load_warning_rules(ctx.specs.root, ctx.specs).enabled
-             if ledgers is None or rule.ledger in ledgers]
+    rules = [
+        rule
+        for rule in load_warning_rules(ctx.specs.root, ctx.specs).enabled
+        if ledgers is None or rule.ledger in ledgers
+    ]
     for done, rule in enumerate(rules):
         ctx.progress(done, len(rules))
         with ctx.engine.begin() as conn:  # one rule, one transaction: kept counts show at once
@@ -315,8 +349,17 @@ class MatchPage:
     next_after: int | None
 
 
-def matches(conn: Connection, specs: SpecSet, rule: WarningRule, township: str, viewer: Viewer, *,
-            after: int | None = None, limit: int = PAGE_SIZE, now: datetime | None = None) -> MatchPage:
+def matches(
+    conn: Connection,
+    specs: SpecSet,
+    rule: WarningRule,
+    township: str,
+    viewer: Viewer,
+    *,
+    after: int | None = None,
+    limit: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> MatchPage:
     """Return the records `rule` flags in `township` after record id `after`, masked for `viewer`.
 
     Raises PermissionError when the township is outside the viewer's scope.
@@ -324,20 +367,33 @@ def matches(conn: Connection, specs: SpecSet, rule: WarningRule, township: str, 
     if viewer.scope.township and township != viewer.scope.township:
         raise PermissionError("无权查看其他镇街的预警")
     ledger = specs.ledgers[rule.ledger]
-    columns = (Record.id, Record.key, Record.data, Record.township_code, Record.village_code,
-               Record.updated_at)
+    columns = (
+        Record.id,
+        Record.key,
+        Record.data,
+        Record.township_code,
+        Record.village_code,
+        Record.updated_at,
+    )
     stmt = select(*columns).where(Record.ledger == ledger.code)
     found: dict[int, Flagged] = {}
     if rule.kind in ("check_digit", "duplicate_across_townships"):
         mark = marks(conn, [ledger.code])[ledger.code]
         flagged = _result(conn, ledger, rule, now, mark).flagged or {}
-        found = {f.id: f for f in sorted(flagged.values(), key=lambda f: f.id)
-                 if f.township == township and viewer.sees(f.township, f.village)
-                 and (after is None or f.id > after)}
-        stmt = stmt.where(Record.id.in_(list(found)[:limit + 1]))
+        found = {
+            f.id: f
+            for f in sorted(flagged.values(), key=lambda f: f.id)
+            if f.township == township
+            and viewer.sees(f.township, f.village)
+            and (after is None or f.id > after)
+        }
+        stmt = stmt.where(Record.id.in_(list(found)[: limit + 1]))
     else:
-        stmt = stmt.where(Record.township_code == township, *_scope(viewer),
-                          _CLAUSES[rule.kind](ledger, rule, now or utcnow()))
+        stmt = stmt.where(
+            Record.township_code == township,
+            *_scope(viewer),
+            _CLAUSES[rule.kind](ledger, rule, now or utcnow()),
+        )
         if after is not None:
             stmt = stmt.where(Record.id > after)
     rows = [_raw(r) for r in conn.execute(stmt.order_by(Record.id).limit(limit + 1))]
@@ -346,18 +402,27 @@ def matches(conn: Connection, specs: SpecSet, rule: WarningRule, township: str, 
     shown = present(ledger, rows, viewer)
     said = messages(specs, ledger, rule, rows, shown, found, now or utcnow(), viewer)
     units = specs.org_units
-    out = [{
-        "id": row["_id"],
-        "key": masked.get(ledger.key),
-        "label": masked.get(ledger.label) if ledger.label != ledger.key else "",
-        "village": units[row["_village"]].name if row["_village"] in units else "",
-        "updated_at": row["_updated_at"],
-        "message": message,
-    } for row, masked, message in zip(rows, shown, said, strict=True)]
+    out = [
+        {
+            "id": row["_id"],
+            "key": masked.get(ledger.key),
+            "label": masked.get(ledger.label) if ledger.label != ledger.key else "",
+            "village": units[row["_village"]].name if row["_village"] in units else "",
+            "updated_at": row["_updated_at"],
+            "message": message,
+        }
+        for row, masked, message in zip(rows, shown, said, strict=True)
+    ]
     return MatchPage(out, rows[-1]["_id"] if more and rows else None)
 
 
 def _raw(row: Any) -> dict[str, Any]:
     data = row.data if isinstance(row.data, dict) else {}
-    return {**data, "_id": row.id, "_key": row.key, "_township": row.township_code,
-            "_village": row.village_code, "_updated_at": row.updated_at}
+    return {
+        **data,
+        "_id": row.id,
+        "_key": row.key,
+        "_township": row.township_code,
+        "_village": row.village_code,
+        "_updated_at": row.updated_at,
+    }

@@ -45,9 +45,16 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def messages(specs: SpecSet, ledger: Ledger, rule: WarningRule, rows: list[dict[str, Any]],
-              shown: list[dict[str, Any]], found: dict[int, Flagged], now: datetime,
-              viewer: Viewer) -> list[str]:
+def messages(
+    specs: SpecSet,
+    ledger: Ledger,
+    rule: WarningRule,
+    rows: list[dict[str, Any]],
+    shown: list[dict[str, Any]],
+    found: dict[int, Flagged],
+    now: datetime,
+    viewer: Viewer,
+) -> list[str]:
     """Fill the rule's message for each row, from values masked for the viewer.
 
     Other org units are named only to a viewer who may see them: a township reads "其他镇街",
@@ -55,22 +62,26 @@ def messages(specs: SpecSet, ledger: Ledger, rule: WarningRule, rows: list[dict[
     """
     title = ledger.by_name[rule.field].title if rule.field in ledger.by_name else ""
     if rule.kind == "check_digit":
-        return [fill(rule.message, {"field": title, "problem": found[r["_id"]].detail})
-                for r in rows]
+        return [fill(rule.message, {"field": title, "problem": found[r["_id"]].detail}) for r in rows]
     if rule.kind == "duplicate_across_townships":
         units = specs.org_units
         out = []
         for row in rows:
             others = found[row["_id"]].detail
-            names = ("、".join(units[t].name if t in units else t for t in sorted(set(others)))
-                     if all(viewer.sees(t, None) for t in others) else ELSEWHERE)
+            names = (
+                "、".join(units[t].name if t in units else t for t in sorted(set(others)))
+                if all(viewer.sees(t, None) for t in others)
+                else ELSEWHERE
+            )
             out.append(fill(rule.message, {"field": title, "townships": names, "count": len(others)}))
         return out
     if rule.kind == "stale":
         return [_stale_message(ledger, rule, row, now) for row in rows]
     named = {c.name: _shown(c.value) for c in rule.conditions if c.name}
-    return [fill(rule.message, {k: _shown(v) for k, v in masked.items() if not k.startswith("_")}
-                 | named) for masked in shown]
+    return [
+        fill(rule.message, {k: _shown(v) for k, v in masked.items() if not k.startswith("_")} | named)
+        for masked in shown
+    ]
 
 
 def _stale_message(ledger: Ledger, rule: WarningRule, row: dict[str, Any], now: datetime) -> str:
@@ -85,5 +96,12 @@ def _stale_message(ledger: Ledger, rule: WarningRule, row: dict[str, Any], now: 
             strictest = strictest or frequency
             overdue += [f.title for f in held]
     local = updated.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date()
-    return fill(rule.message, {"updated": cn_date(local), "days": (now - updated).days,
-                               "fields": quoted(overdue), "frequency": strictest})
+    return fill(
+        rule.message,
+        {
+            "updated": cn_date(local),
+            "days": (now - updated).days,
+            "fields": quoted(overdue),
+            "frequency": strictest,
+        },
+    )

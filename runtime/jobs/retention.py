@@ -39,8 +39,9 @@ class CleanupResult:
         return f"已删除 {len(self.deleted)} 个过期文件，{self.jobs} 个任务的下载已标记为过期"
 
 
-def clean_up(engine: Engine, folders: dict[str, Path], *, days: int,
-             now: float | None = None) -> CleanupResult:
+def clean_up(
+    engine: Engine, folders: dict[str, Path], *, days: int, now: float | None = None
+) -> CleanupResult:
     """Delete exports and error reports older than `days` days and uploads older than a day."""
     now = time.time() if now is None else now
     result = CleanupResult()
@@ -72,6 +73,7 @@ def _mark_expired(engine: Engine, folders: dict[str, Path]) -> int:
             if gone:
                 changed.append({"job": job_id, "result": {**result, "expired": True}})
         if changed:
-            conn.execute(update(Job).where(Job.id == bindparam("job")).values(result=bindparam("result")),
-                         changed)
+            conn.execute(
+                update(Job).where(Job.id == bindparam("job")).values(result=bindparam("result")), changed
+            )
     return len(changed)

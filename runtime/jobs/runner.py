@@ -163,9 +163,20 @@ class JobContext:
         On RQ it goes on the queue (a worker's work process ends with its job, threads and all);
         otherwise on a thread of its own, or inline where this one ran inline.
         """
-        return submit(self.engine, kind, title, None, func, params, background=self.background,
-                      redis_url=self.redis_url, queue=self.queue, specs_root=str(self.specs.root),
-                      specs=self.specs, folders=self.folders)
+        return submit(
+            self.engine,
+            kind,
+            title,
+            None,
+            func,
+            params,
+            background=self.background,
+            redis_url=self.redis_url,
+            queue=self.queue,
+            specs_root=str(self.specs.root),
+            specs=self.specs,
+            folders=self.folders,
+        )
 
 
 def resolve(name: str) -> Callable[..., dict[str, Any]]:
@@ -201,11 +212,20 @@ def create(engine: Engine, kind: str, title: str, actor_id: int | None) -> int:
     """Create a queued job and return its id (a title longer than the column holds is shortened)."""
     limit = Job.__table__.c.title.type.length
     if len(title) > limit:
-        title = title[:limit - 1] + "…"
+        title = title[: limit - 1] + "…"
     with engine.begin() as conn:
         return conn.execute(
-            insert(Job).values(kind=kind, title=title, status="queued", done=0, total=0,
-                               message="", actor_id=actor_id, created_at=utcnow())
+            insert(Job)
+            .values(
+                kind=kind,
+                title=title,
+                status="queued",
+                done=0,
+                total=0,
+                message="",
+                actor_id=actor_id,
+                created_at=utcnow(),
+            )
             .returning(Job.id)
         ).scalar_one()
 
@@ -230,17 +250,29 @@ def _failure(exc: BaseException) -> str:
     return getattr(exc, "message", None) or f"处理失败：{exc}"
 
 
-def run(engine: Engine, job_id: int, func: str, params: dict[str, Any], *, specs: SpecSet,
-        folders: dict[str, str], redis: Any = None, key: str = "", redis_url: str | None = None,
-        queue: str = DEFAULT_QUEUE, background: bool = True) -> None:
+def run(
+    engine: Engine,
+    job_id: int,
+    func: str,
+    params: dict[str, Any],
+    *,
+    specs: SpecSet,
+    folders: dict[str, str],
+    redis: Any = None,
+    key: str = "",
+    redis_url: str | None = None,
+    queue: str = DEFAULT_QUEUE,
+    background: bool = True,
+) -> None:
     """Run a job now, storing its result, or its failure as a Chinese message."""
     progress = Progress(engine, job_id, key, redis)
     with engine.begin() as conn:
         conn.execute(update(Job).where(Job.id == job_id).values(status="running"))
     stopping: BaseException | None = None
     try:
-        context = JobContext(engine, specs, job_id, progress, folders, redis_url=redis_url, queue=queue,
-                             background=background)
+        context = JobContext(
+            engine, specs, job_id, progress, folders, redis_url=redis_url, queue=queue, background=background
+        )
         result = resolve(func)(context, **params)
         result = json.loads(json.dumps(result))  # what the job row can hold, or a failure now
         _keep_private(result, folders)
@@ -276,10 +308,21 @@ def _keep_private(result: dict[str, Any], folders: dict[str, str]) -> None:
             config.private_file(path)
 
 
-def submit(engine: Engine, kind: str, title: str, actor_id: int | None, func: str,
-           params: dict[str, Any], *, background: bool = True, redis_url: str | None = None,
-           queue: str = DEFAULT_QUEUE, specs_root: str | None = None, specs: SpecSet | None = None,
-           folders: dict[str, str] | None = None) -> int:
+def submit(
+    engine: Engine,
+    kind: str,
+    title: str,
+    actor_id: int | None,
+    func: str,
+    params: dict[str, Any],
+    *,
+    background: bool = True,
+    redis_url: str | None = None,
+    queue: str = DEFAULT_QUEUE,
+    specs_root: str | None = None,
+    specs: SpecSet | None = None,
+    folders: dict[str, str] | None = None,
+) -> int:
     """Create a job running `func(ctx, **params)` and start it; return the job id.
 
     With `redis_url` the job goes on the RQ `queue` (its worker loads the specs from
@@ -341,32 +384,73 @@ def _database_url(engine: Engine) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _enqueue(engine: Engine, job_id: int, func: str, params: dict[str, Any], specs_root: str,
-             folders: dict[str, str], redis_url: str, queue: str, title: str) -> None:
+def _enqueue(
+    engine: Engine,
+    job_id: int,
+    func: str,
+    params: dict[str, Any],
+    specs_root: str,
+    folders: dict[str, str],
+    redis_url: str,
+    queue: str,
+    title: str,
+) -> None:
     """Put the job on the RQ queue; a queue that can't be reached fails the job at once."""
     from redis.exceptions import RedisError
     from rq import Queue
     from rq.serializers import JSONSerializer
 
-    call = {"job_id": job_id, "func": func, "params": params, "database_url": _database_url(engine),
-            "specs_root": specs_root, "folders": folders, "redis_url": redis_url,
-            "key": progress_key(engine, job_id), "queue": queue}
+    call = {
+        "job_id": job_id,
+        "func": func,
+        "params": params,
+        "database_url": _database_url(engine),
+        "specs_root": specs_root,
+        "folders": folders,
+        "redis_url": redis_url,
+        "key": progress_key(engine, job_id),
+        "queue": queue,
+    }
     try:
         Queue(queue, connection=_redis(redis_url), serializer=JSONSerializer).enqueue(
-            perform, kwargs=call, job_timeout=JOB_TIMEOUT, result_ttl=0, failure_ttl=FAILURE_TTL,
-            description=title)
+            perform,
+            kwargs=call,
+            job_timeout=JOB_TIMEOUT,
+            result_ttl=0,
+            failure_ttl=FAILURE_TTL,
+            description=title,
+        )
     except RedisError as exc:
         log.exception("job %s not queued", job_id)
         _finish(engine, job_id, status="failed", message=f"无法提交到后台任务队列（Redis）：{exc}")
 
 
-def perform(job_id: int, func: str, params: dict[str, Any], database_url: str, specs_root: str,
-            folders: dict[str, str], redis_url: str, key: str, queue: str = DEFAULT_QUEUE) -> None:
+def perform(
+    job_id: int,
+    func: str,
+    params: dict[str, Any],
+    database_url: str,
+    specs_root: str,
+    folders: dict[str, str],
+    redis_url: str,
+    key: str,
+    queue: str = DEFAULT_QUEUE,
+) -> None:
     """Run one queued job in an RQ worker, on the database and specs the web process named."""
     engine = make_engine(database_url)
     try:
-        run(engine, job_id, func, params, specs=load_specs(specs_root), folders=folders,
-            redis=_redis(redis_url), key=key, redis_url=redis_url, queue=queue)
+        run(
+            engine,
+            job_id,
+            func,
+            params,
+            specs=load_specs(specs_root),
+            folders=folders,
+            redis=_redis(redis_url),
+            key=key,
+            redis_url=redis_url,
+            queue=queue,
+        )
     finally:
         engine.dispose()
 
@@ -379,9 +463,11 @@ def _horse_killed(job: Any, *_why: Any) -> None:
     engine = make_engine(call["database_url"])
     try:
         with engine.begin() as conn:
-            conn.execute(update(Job).where(Job.id == call["job_id"], Job.status.in_(("queued", "running")))
-                         .values(status="failed", message="后台任务进程意外终止，请重试",
-                                 finished_at=utcnow()))
+            conn.execute(
+                update(Job)
+                .where(Job.id == call["job_id"], Job.status.in_(("queued", "running")))
+                .values(status="failed", message="后台任务进程意外终止，请重试", finished_at=utcnow())
+            )
     finally:
         engine.dispose()
     _redis(call["redis_url"]).delete(call["key"])
@@ -397,8 +483,12 @@ def work(redis_url: str, queue: str = DEFAULT_QUEUE, *, burst: bool = False, for
     from rq.serializers import JSONSerializer
 
     worker_class = Worker if fork else SimpleWorker
-    worker = worker_class([queue], connection=_redis(redis_url), serializer=JSONSerializer,
-                          work_horse_killed_handler=_horse_killed)
+    worker = worker_class(
+        [queue],
+        connection=_redis(redis_url),
+        serializer=JSONSerializer,
+        work_horse_killed_handler=_horse_killed,
+    )
     return worker.work(burst=burst)
 
 

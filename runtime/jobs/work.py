@@ -37,19 +37,31 @@ def _inside(folder: str, name: str) -> Path:
     return Path(folder) / name
 
 
-def import_upload(ctx: JobContext, *, ledger: str, upload: str, filename: str, user_id: int,
-                  max_bytes: int) -> dict[str, Any]:
+def import_upload(
+    ctx: JobContext, *, ledger: str, upload: str, filename: str, user_id: int, max_bytes: int
+) -> dict[str, Any]:
     """Import an uploaded file (`upload` in the upload folder, deleted after) into a ledger."""
     path = _inside(ctx.folders["upload"], upload)
-    options = ImportOptions(limits=replace(config.read_limits("ledger"), max_bytes=max_bytes),
-                            report_rows=config.error_report_rows(),
-                            waiting=lambda: ctx.progress(0, None, WAITING))
+    options = ImportOptions(
+        limits=replace(config.read_limits("ledger"), max_bytes=max_bytes),
+        report_rows=config.error_report_rows(),
+        waiting=lambda: ctx.progress(0, None, WAITING),
+    )
     try:
         data = path.read_bytes()
         with ctx.engine.begin() as conn:
-            result = import_file(conn, ctx.specs, ledger, data, filename, viewer_of(conn, user_id),
-                                 Path(ctx.folders["report"]), max_bytes=max_bytes, progress=ctx.progress,
-                                 options=options)
+            result = import_file(
+                conn,
+                ctx.specs,
+                ledger,
+                data,
+                filename,
+                viewer_of(conn, user_id),
+                Path(ctx.folders["report"]),
+                max_bytes=max_bytes,
+                progress=ctx.progress,
+                options=options,
+            )
     finally:
         path.unlink(missing_ok=True)
     if result.created or result.updated:  # committed: count the ledger's warnings ahead of the page
@@ -57,8 +69,18 @@ def import_upload(ctx: JobContext, *, ledger: str, upload: str, filename: str, u
     return result.as_dict()
 
 
-def export_records(ctx: JobContext, *, ledger: str, fmt: str, target: str, filename: str, user_id: int,
-                   filters: list[list[Any]], search: str = "", **_before: Any) -> dict[str, Any]:
+def export_records(
+    ctx: JobContext,
+    *,
+    ledger: str,
+    fmt: str,
+    target: str,
+    filename: str,
+    user_id: int,
+    filters: list[list[Any]],
+    search: str = "",
+    **_before: Any,
+) -> dict[str, Any]:
     """Export the ledger records a user's table shows (scoped, filtered, masked) to `target`.
 
     The job decides again from the user, whatever its parameters say: who may export at all
@@ -73,16 +95,21 @@ def export_records(ctx: JobContext, *, ledger: str, fmt: str, target: str, filen
         spec = ctx.specs.ledgers[ledger]
         found = searching(spec, search, viewer)
         # Never a filter on a field the user sees masked: its matches would tell the hidden value.
-        shown = tuple((name, value) for name, value in filters
-                      if name in spec.by_name and not is_masked(spec.by_name[name], viewer))
-        query = Query(ledger=spec, scope=viewer.scope, filters=shown, search=found.text,
-                      search_match=found.match)
+        shown = tuple(
+            (name, value)
+            for name, value in filters
+            if name in spec.by_name and not is_masked(spec.by_name[name], viewer)
+        )
+        query = Query(
+            ledger=spec, scope=viewer.scope, filters=shown, search=found.text, search_match=found.match
+        )
         rows = export_ledger(conn, query, viewer, fmt, path, org_names, ctx.progress)
     return {"message": f"已导出 {rows:,} 条记录", "rows": rows, "path": str(path), "filename": filename}
 
 
-def task_workbook(ctx: JobContext, *, task_id: int, target: str, filename: str,
-                  user_id: int) -> dict[str, Any]:
+def task_workbook(
+    ctx: JobContext, *, task_id: int, target: str, filename: str, user_id: int
+) -> dict[str, Any]:
     """Write a task as the pre-filled .xlsx its filler sees to `target` in the export folder."""
     path = _inside(ctx.folders["export"], target)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +118,13 @@ def task_workbook(ctx: JobContext, *, task_id: int, target: str, filename: str,
         version = get_version(session, session.get(Report, task.report_id), task.version)
         spec = load_spec(ctx.specs, version.document)
         total = task.rows_total or None
-        rows = write_task_xlsx(conn, ctx.specs, spec, task, viewer_of(conn, user_id), path,
-                               progress=lambda done: ctx.progress(done, total))
-    return {"message": f"已生成 {rows:,} 行的预填表格", "rows": rows, "path": str(path),
-            "filename": filename}
+        rows = write_task_xlsx(
+            conn,
+            ctx.specs,
+            spec,
+            task,
+            viewer_of(conn, user_id),
+            path,
+            progress=lambda done: ctx.progress(done, total),
+        )
+    return {"message": f"已生成 {rows:,} 行的预填表格", "rows": rows, "path": str(path), "filename": filename}

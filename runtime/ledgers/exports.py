@@ -45,9 +45,15 @@ def _converters(ledger: Ledger, org_names: dict[str, str]) -> dict[str, Callable
     return found
 
 
-def export_ledger(conn: Connection, query: Query, viewer: Viewer, fmt: str, target: Path,
-                  org_names: dict[str, str],
-                  progress: Callable[[int, int | None], None] | None = None) -> int:
+def export_ledger(
+    conn: Connection,
+    query: Query,
+    viewer: Viewer,
+    fmt: str,
+    target: Path,
+    org_names: dict[str, str],
+    progress: Callable[[int, int | None], None] | None = None,
+) -> int:
     """Write every record the query matches to `target`; return the number of rows.
 
     Refused (PermissionError) to the roles that may not export ledgers in bulk (`EXPORT_ROLES`).
@@ -58,8 +64,15 @@ def export_ledger(conn: Connection, query: Query, viewer: Viewer, fmt: str, targ
         return _export(conn, query, viewer, fmt, target, org_names, progress)
 
 
-def _export(conn: Connection, query: Query, viewer: Viewer, fmt: str, target: Path,
-            org_names: dict[str, str], progress: Callable[[int, int | None], None] | None) -> int:
+def _export(
+    conn: Connection,
+    query: Query,
+    viewer: Viewer,
+    fmt: str,
+    target: Path,
+    org_names: dict[str, str],
+    progress: Callable[[int, int | None], None] | None,
+) -> int:
     ledger = query.ledger
     total = count(conn, query)
     if progress:
@@ -83,9 +96,13 @@ def _export(conn: Connection, query: Query, viewer: Viewer, fmt: str, target: Pa
         _write_csv(target, titles, rows)
     else:
         _write_xlsx(target, ledger, titles, rows)
-    record_event(conn, viewer.user_id, "export", ledger.code,
-                 {"format": fmt, "rows": done, "filters": dict(query.filters),
-                  "search": query.search})
+    record_event(
+        conn,
+        viewer.user_id,
+        "export",
+        ledger.code,
+        {"format": fmt, "rows": done, "filters": dict(query.filters), "search": query.search},
+    )
     return done
 
 
@@ -97,18 +114,19 @@ def _write_csv(target: Path, titles: list[str], rows: list[dict[str, Any]]) -> N
         writer.writerows([neutralize(v) for v in row.values()] for row in rows)
 
 
-def _write_xlsx(target: Path, ledger: Ledger, titles: list[str],
-                rows: list[dict[str, Any]]) -> None:
+def _write_xlsx(target: Path, ledger: Ledger, titles: list[str], rows: list[dict[str, Any]]) -> None:
     # Text cells are written as inline strings, never as formulas, so no injection is possible;
     # long codes (ID numbers) stay text and keep every digit.
     sheets = []
     for n, start in enumerate(range(0, max(len(rows), 1), SHEET_ROWS)):
-        chunk = rows[start:start + SHEET_ROWS]
+        chunk = rows[start : start + SHEET_ROWS]
         name = ledger.title if n == 0 else f"{ledger.title}{n + 1}"
         sheets.append((chunk or [dict.fromkeys(titles)], name))
     if len(sheets) == 1:
-        rustpy_xlsxwriter.write_worksheet(sheets[0][0], str(target), sheet_name=sheets[0][1],
-                                          freeze_row=1, bold_headers=True)
+        rustpy_xlsxwriter.write_worksheet(
+            sheets[0][0], str(target), sheet_name=sheets[0][1], freeze_row=1, bold_headers=True
+        )
     else:
-        rustpy_xlsxwriter.write_worksheets([(name, records) for records, name in sheets],
-                                           str(target), bold_headers=True)
+        rustpy_xlsxwriter.write_worksheets(
+            [(name, records) for records, name in sheets], str(target), bold_headers=True
+        )

@@ -35,7 +35,8 @@ def ledger_holdings(conn: Connection, specs: SpecSet, *, fresh: bool = False) ->
     townships = [u.code for u in specs.townships()]
     for ledger in specs.ledgers.values():
         updated = conn.execute(
-            select(func.max(Record.updated_at)).where(Record.ledger == ledger.code)).scalar()
+            select(func.max(Record.updated_at)).where(Record.ledger == ledger.code)
+        ).scalar()
         if updated is None:
             continue  # an empty ledger holds nothing
         rates = fill_rates(conn, ledger.code, ledger.field_names, townships)
@@ -43,8 +44,13 @@ def ledger_holdings(conn: Connection, specs: SpecSet, *, fresh: bool = False) ->
             rate = rates.get(f.name, 0.0)
             if rate > 0 and f.element.code not in holdings:
                 holdings[f.element.code] = Holding(
-                    element=f.element.code, ledger=ledger.code, field=f.name, fill_rate=rate,
-                    updated_at=_naive(updated), update_frequency=f.element.update_frequency)
+                    element=f.element.code,
+                    ledger=ledger.code,
+                    field=f.name,
+                    fill_rate=rate,
+                    updated_at=_naive(updated),
+                    update_frequency=f.element.update_frequency,
+                )
     _cache[key] = (time.monotonic(), holdings)
     return holdings
 
@@ -54,24 +60,33 @@ def spec_holdings(specs: SpecSet) -> dict[str, Holding]:
     holdings: dict[str, Holding] = {}
     for ledger in specs.ledgers.values():
         for f in ledger.fields:
-            holdings.setdefault(f.element.code, Holding(
-                element=f.element.code, ledger=ledger.code, field=f.name,
-                update_frequency=f.element.update_frequency))
+            holdings.setdefault(
+                f.element.code,
+                Holding(
+                    element=f.element.code,
+                    ledger=ledger.code,
+                    field=f.name,
+                    update_frequency=f.element.update_frequency,
+                ),
+            )
     return holdings
 
 
-def fill_rates(conn: Connection, ledger: str, fields: list[str],
-               townships: list[str]) -> dict[str, float]:
+def fill_rates(conn: Connection, ledger: str, fields: list[str], townships: list[str]) -> dict[str, float]:
     """Return field → share of sampled records with a value."""
     filled = dict.fromkeys(fields, 0)
     seen = 0
     for township in townships:
         # The township as a range, not an equality: see ledger_store.page (PostgreSQL would walk
         # the primary key of a large township and filter, 200 ms instead of 0.1).
-        stmt = (select(Record.data)
-                .where(Record.ledger == ledger, Record.township_code >= township,
-                       Record.township_code <= township)
-                .order_by(Record.township_code, Record.id).limit(SAMPLE_PER_TOWNSHIP))
+        stmt = (
+            select(Record.data)
+            .where(
+                Record.ledger == ledger, Record.township_code >= township, Record.township_code <= township
+            )
+            .order_by(Record.township_code, Record.id)
+            .limit(SAMPLE_PER_TOWNSHIP)
+        )
         for (data,) in conn.execute(stmt):
             if isinstance(data, str | bytes):
                 data = orjson.loads(data)
@@ -90,4 +105,3 @@ def forget() -> None:
 def _naive(value: datetime | str) -> datetime:
     """Return a stored time as a naive datetime (SQLite may hand back text)."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value
-

@@ -83,16 +83,22 @@ def parse(job: Job, part: int = 0, parts: int = 1) -> Iterator[Header | Chunk]:
     ledger = job.ledger
     rows = read_table(job.data, job.filename, limits=job.read_limits, measured=True)
     header = find_header(rows, ledger)
-    body = rows[header.row_index + 1:]
-    yield Header(header.row_index, header.columns, list(header.labels),
-                 list(header.unmatched), list(header.ignored), len(body))
+    body = rows[header.row_index + 1 :]
+    yield Header(
+        header.row_index,
+        header.columns,
+        list(header.labels),
+        list(header.unmatched),
+        list(header.ignored),
+        len(body),
+    )
     coercer = RowCoercer(ledger, job.org_units)
     validator = RowValidator(ledger)
     for number, start in enumerate(range(0, len(body), job.chunk)):
         if number % parts != part:
             continue
         chunk = Chunk()
-        for offset, cells in enumerate(body[start:start + job.chunk], start):
+        for offset, cells in enumerate(body[start : start + job.chunk], start):
             record, errors = coercer.coerce(cells, header.columns)
             if not record and not errors:
                 continue  # a blank line (or one with only columns we don't import)
@@ -116,8 +122,9 @@ def _outside(ledger: Ledger, scope: Scope, record: dict[str, Any]) -> bool:
     return bool(scope.village and record.get(ledger.village_field) != scope.village)
 
 
-def parsed(job: Job, *, workers_from_bytes: int = WORKERS_FROM_BYTES,
-           waiting: Callable[[], None] | None = None) -> Iterator[Header | Chunk]:
+def parsed(
+    job: Job, *, workers_from_bytes: int = WORKERS_FROM_BYTES, waiting: Callable[[], None] | None = None
+) -> Iterator[Header | Chunk]:
     """Yield the Header, then the chunks in file order, each key's repeats rejected.
 
     The file is measured against its limits first (ImportRefused past one), and a large one is
@@ -169,8 +176,9 @@ def _without_repeats(job: Job, chunk: Chunk, seen: dict[str, int]) -> Chunk:
             repeats.append((line, first))
     if repeats:
         cells = _cells_of(job, [line for line, _first in repeats])
-        chunk.rejected += [(line, cells[line], {job.ledger.key: f"与第 {first} 行重复"})
-                           for line, first in repeats]
+        chunk.rejected += [
+            (line, cells[line], {job.ledger.key: f"与第 {first} 行重复"}) for line, first in repeats
+        ]
         chunk.rejected.sort(key=lambda item: item[0])
     chunk.valid, chunk.lines = keep, lines
     return chunk

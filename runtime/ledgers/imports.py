@@ -51,8 +51,10 @@ class ImportResult:
 
     def summary(self) -> str:
         """Return a one-line Chinese summary."""
-        text = (f"共 {self.total} 行：新增 {self.created}，更新 {self.updated}，"
-                f"无变化 {self.unchanged}，拒绝 {self.rejected}")
+        text = (
+            f"共 {self.total} 行：新增 {self.created}，更新 {self.updated}，"
+            f"无变化 {self.unchanged}，拒绝 {self.rejected}"
+        )
         return text + ("（拒绝的行及原因见错误报告）" if self.rejected else "")
 
 
@@ -68,10 +70,19 @@ class ImportOptions:
     waiting: Callable[[], None] | None = None
 
 
-def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes, filename: str,
-                viewer: Viewer, report_dir: Path, *, max_bytes: int,
-                progress: Callable[[int, int | None], None] | None = None,
-                options: ImportOptions | None = None) -> ImportResult:
+def import_file(
+    conn: Connection,
+    specs: SpecSet,
+    ledger_code: str,
+    data: bytes,
+    filename: str,
+    viewer: Viewer,
+    report_dir: Path,
+    *,
+    max_bytes: int,
+    progress: Callable[[int, int | None], None] | None = None,
+    options: ImportOptions | None = None,
+) -> ImportResult:
     """Import one uploaded file into a ledger within the caller's transaction.
 
     Raises ImportRefused, before writing anything, for a file that cannot be imported at all.
@@ -80,18 +91,52 @@ def import_file(conn: Connection, specs: SpecSet, ledger_code: str, data: bytes,
     if ledger is None:
         raise ImportRefused(FileProblem.UNKNOWN_LEDGER, ledger=ledger_code)
     with paused_gc():
-        return _import(conn, specs, ledger, data, filename, viewer, report_dir, max_bytes, progress,
-                       options or ImportOptions())
+        return _import(
+            conn,
+            specs,
+            ledger,
+            data,
+            filename,
+            viewer,
+            report_dir,
+            max_bytes,
+            progress,
+            options or ImportOptions(),
+        )
 
 
-def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filename: str,
-            viewer: Viewer, report_dir: Path, max_bytes: int,
-            progress: Callable[[int, int | None], None] | None, options: ImportOptions) -> ImportResult:
-    events = parsed(Job(data, filename, ledger, list(specs.org_units.values()), viewer.scope,
-                         max_bytes, limits=options.limits), waiting=options.waiting)
+def _import(
+    conn: Connection,
+    specs: SpecSet,
+    ledger: Ledger,
+    data: bytes,
+    filename: str,
+    viewer: Viewer,
+    report_dir: Path,
+    max_bytes: int,
+    progress: Callable[[int, int | None], None] | None,
+    options: ImportOptions,
+) -> ImportResult:
+    events = parsed(
+        Job(
+            data,
+            filename,
+            ledger,
+            list(specs.org_units.values()),
+            viewer.scope,
+            max_bytes,
+            limits=options.limits,
+        ),
+        waiting=options.waiting,
+    )
     header = next(events)
-    result = ImportResult(ledger=ledger.code, filename=filename, header_row=header.row_index + 1,
-                          unmatched=header.unmatched, ignored=header.ignored)
+    result = ImportResult(
+        ledger=ledger.code,
+        filename=filename,
+        header_row=header.row_index + 1,
+        unmatched=header.unmatched,
+        ignored=header.ignored,
+    )
     if progress:
         progress(0, header.body_rows)
     prov = Provenance(source="import", source_ref=filename, actor_id=viewer.user_id)
@@ -101,7 +146,7 @@ def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filen
     for chunk in events:
         counts.add(upsert_prepared(conn, ledger, chunk.valid, prov, scope=viewer.scope))
         result.rejected += len(chunk.rejected)
-        rejected.extend(chunk.rejected[:max(options.report_rows - len(rejected), 0)])
+        rejected.extend(chunk.rejected[: max(options.report_rows - len(rejected), 0)])
         result.total += chunk.rows
         done += chunk.rows
         if progress:
@@ -114,12 +159,23 @@ def _import(conn: Connection, specs: SpecSet, ledger: Ledger, data: bytes, filen
     if rejected:
         private_dir(report_dir)
         path = report_dir / f"{Path(filename).stem}-错误报告-{_stamp()}.xlsx"
-        write_error_report(path, header.labels, rejected, {f.name: f.title for f in ledger.fields},
-                           columns=header.columns, more=result.rejected - len(rejected))
+        write_error_report(
+            path,
+            header.labels,
+            rejected,
+            {f.name: f.title for f in ledger.fields},
+            columns=header.columns,
+            more=result.rejected - len(rejected),
+        )
         private_file(path)
         result.report = str(path)
-    record_event(conn, viewer.user_id, "import", ledger.code,
-                 {k: v for k, v in result.as_dict().items() if k not in ("unmatched", "ignored")})
+    record_event(
+        conn,
+        viewer.user_id,
+        "import",
+        ledger.code,
+        {k: v for k, v in result.as_dict().items() if k not in ("unmatched", "ignored")},
+    )
     return result
 
 

@@ -39,9 +39,9 @@ def ensure_statistics(conn: Connection, specs: SpecSet) -> None:
     if conn.dialect.name != "postgresql":
         return
     for name in filter_fields(specs):
-        conn.execute(text(
-            f"CREATE STATISTICS IF NOT EXISTS st_records_{name} "
-            f"ON ((data ->> '{name}')) FROM records"))
+        conn.execute(
+            text(f"CREATE STATISTICS IF NOT EXISTS st_records_{name} ON ((data ->> '{name}')) FROM records")
+        )
 
 
 def analyze(conn: Connection, specs: SpecSet) -> None:

@@ -23,8 +23,7 @@ from runtime.db import is_postgres
 from runtime.models import OrgUnit, Record, RecordVersion, User, utcnow
 from runtime.org_scope import DISTRICT, NOT_YOURS, OutOfScope, Scope, outside
 
-RECORD_COLUMNS = ("ledger", "key", "label", "township_code", "village_code", "data", "version",
-                  "updated_at")
+RECORD_COLUMNS = ("ledger", "key", "label", "township_code", "village_code", "data", "version", "updated_at")
 VERSION_COLUMNS = ("record_id", "version", "old", "new", "source", "source_ref", "actor_id", "at")
 #: Optimistic update: it touches the row only while it still has the version read.
 UPDATE_RECORD = (
@@ -89,22 +88,25 @@ def prepare(ledger: Ledger, data: dict[str, Any]) -> Prepared:
     return key, label, township, village, dumps(data)
 
 
-def bulk_create(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]],
-                prov: Provenance) -> int:
+def bulk_create(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], prov: Provenance) -> int:
     """Insert records that do not exist yet, each with its creating version; return the count."""
     return insert_prepared(conn, ledger, [prepare(ledger, data) for data in rows], prov)
 
 
-def insert_prepared(conn: Connection, ledger: Ledger, rows: list[Prepared],
-                    prov: Provenance) -> int:
+def insert_prepared(conn: Connection, ledger: Ledger, rows: list[Prepared], prov: Provenance) -> int:
     """Insert prepared new records, each with its creating version; return the count."""
     if not rows:
         return 0
     at = db_time(conn, prov.at)
-    ids = insert_with_ids(conn, "records", RECORD_COLUMNS, [
-        (ledger.code, key, label, township, village, doc, 1, at)
-        for key, label, township, village, doc in rows
-    ])
+    ids = insert_with_ids(
+        conn,
+        "records",
+        RECORD_COLUMNS,
+        [
+            (ledger.code, key, label, township, village, doc, 1, at)
+            for key, label, township, village, doc in rows
+        ],
+    )
     _add_creating_versions(conn, ids, prov)
     return len(rows)
 
@@ -115,8 +117,12 @@ def _add_creating_versions(conn: Connection, ids: list[int], prov: Provenance) -
     Sending every document a second time from Python costs as much as the records themselves
     (binding on SQLite, a second COPY stream on PostgreSQL); INSERT … SELECT does not.
     """
-    params = {"source": prov.source, "ref": prov.source_ref, "actor": prov.actor_id,
-              "at": db_time(conn, prov.at)}
+    params = {
+        "source": prov.source,
+        "ref": prov.source_ref,
+        "actor": prov.actor_id,
+        "at": db_time(conn, prov.at),
+    }
     if conn.dialect.name == "postgresql":
         # Ids drawn from the sequence in one call may interleave with another session's.
         where, new = "id = ANY(:ids)", "data::json"
@@ -125,19 +131,25 @@ def _add_creating_versions(conn: Connection, ids: list[int], prov: Provenance) -
         # insert_with_ids: on SQLite the new ids are one contiguous range.
         where, new = "id BETWEEN :first AND :last", "data"
         params.update(first=ids[0], last=ids[-1])
-    conn.execute(text(
-        "INSERT INTO record_versions (record_id, version, old, new, source, source_ref, "
-        f"actor_id, at) SELECT id, 1, NULL, {new}, :source, :ref, :actor, :at "
-        f"FROM records WHERE {where}"), params)
+    conn.execute(
+        text(
+            "INSERT INTO record_versions (record_id, version, old, new, source, source_ref, "
+            f"actor_id, at) SELECT id, 1, NULL, {new}, :source, :ref, :actor, :at "
+            f"FROM records WHERE {where}"
+        ),
+        params,
+    )
 
 
-def _load(conn: Connection, ledger: str,
-          keys: list[str]) -> dict[str, tuple[int, int, dict, str | None, str | None]]:
+def _load(
+    conn: Connection, ledger: str, keys: list[str]
+) -> dict[str, tuple[int, int, dict, str | None, str | None]]:
     found = {}
-    stmt = select(Record.key, Record.id, Record.version, Record.data, Record.township_code,
-                  Record.village_code)
+    stmt = select(
+        Record.key, Record.id, Record.version, Record.data, Record.township_code, Record.village_code
+    )
     for start in range(0, len(keys), CHUNK):
-        part = keys[start:start + CHUNK]
+        part = keys[start : start + CHUNK]
         if conn.dialect.name == "postgresql":
             # One array parameter: PostgreSQL plans `= ANY($1)` at once, where an IN list of
             # 5,000 parameters costs ~60 ms to parse and plan per chunk.
@@ -145,7 +157,8 @@ def _load(conn: Connection, ledger: str,
         else:
             match = Record.key.in_(part)
         for key, rid, version, data, township, village in conn.execute(
-                stmt.where(Record.ledger == ledger, match)):
+            stmt.where(Record.ledger == ledger, match)
+        ):
             found[key] = (rid, version, data, township, village)
     return found
 
@@ -162,8 +175,15 @@ def diff(old: dict[str, Any], changes: dict[str, Any]) -> tuple[dict[str, Any], 
     return before, after
 
 
-def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], prov: Provenance,
-           progress: Callable[[int], None] | None = None, *, scope: Scope) -> UpsertCounts:
+def upsert(
+    conn: Connection,
+    ledger: Ledger,
+    rows: Iterable[dict[str, Any]],
+    prov: Provenance,
+    progress: Callable[[int], None] | None = None,
+    *,
+    scope: Scope,
+) -> UpsertCounts:
     """Create new records and version the changed ones; unchanged rows write nothing.
 
     A value absent from a row leaves the stored value alone (an import never clears a field
@@ -177,8 +197,9 @@ def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], pro
 
     def flush() -> None:
         nonlocal done
-        total.add(upsert_prepared(conn, ledger, [prepare(ledger, r) for r in batch.values()], prov,
-                                  scope=scope))
+        total.add(
+            upsert_prepared(conn, ledger, [prepare(ledger, r) for r in batch.values()], prov, scope=scope)
+        )
         done += len(batch)
         batch.clear()
         if progress:
@@ -194,19 +215,24 @@ def upsert(conn: Connection, ledger: Ledger, rows: Iterable[dict[str, Any]], pro
     return total
 
 
-def upsert_prepared(conn: Connection, ledger: Ledger, rows: list[Prepared],
-                    prov: Provenance, *, scope: Scope) -> UpsertCounts:
+def upsert_prepared(
+    conn: Connection, ledger: Ledger, rows: list[Prepared], prov: Provenance, *, scope: Scope
+) -> UpsertCounts:
     """Upsert one chunk of prepared records with distinct keys (see `upsert`)."""
     by_key = {row[0]: row for row in rows}
     existing = _load(conn, ledger.code, list(by_key))
     if scope.township:
-        _check_scope(conn, ledger, scope,
-                     [(township, village) for _id, _v, _d, township, village in existing.values()],
-                     [{ledger.township_field: row[2], ledger.village_field: row[3]}
-                      for row in by_key.values()])
+        _check_scope(
+            conn,
+            ledger,
+            scope,
+            [(township, village) for _id, _v, _d, township, village in existing.values()],
+            [{ledger.township_field: row[2], ledger.village_field: row[3]} for row in by_key.values()],
+        )
     counts = UpsertCounts()
     counts.created = insert_prepared(
-        conn, ledger, [row for key, row in by_key.items() if key not in existing], prov)
+        conn, ledger, [row for key, row in by_key.items() if key not in existing], prov
+    )
     at = db_time(conn, prov.at)
     updates, versions = [], []
     for key, (rid, version, data, _township, _village) in existing.items():
@@ -217,8 +243,9 @@ def upsert_prepared(conn: Connection, ledger: Ledger, rows: list[Prepared],
         merged = _apply(data, after)
         _key, label, township, village = _columns(ledger, merged)
         updates.append((dumps(merged), label, township, village, version + 1, at, rid, version))
-        versions.append((rid, version + 1, dumps(before), dumps(after), prov.source,
-                         prov.source_ref, prov.actor_id, at))
+        versions.append(
+            (rid, version + 1, dumps(before), dumps(after), prov.source, prov.source_ref, prov.actor_id, at)
+        )
     if updates:
         touched = execute_many(conn, UPDATE_RECORD, updates)
         if touched != len(updates):
@@ -238,8 +265,13 @@ def _apply(data: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _check_scope(conn: Connection, ledger: Ledger, scope: Scope,
-                 old: Iterable[tuple[str | None, str | None]], new: Iterable[dict[str, Any]]) -> None:
+def _check_scope(
+    conn: Connection,
+    ledger: Ledger,
+    scope: Scope,
+    old: Iterable[tuple[str | None, str | None]],
+    new: Iterable[dict[str, Any]],
+) -> None:
     """Refuse (OutOfScope) a write that touches a record outside `scope` or puts one outside it."""
     if not scope.township:
         return
@@ -247,9 +279,16 @@ def _check_scope(conn: Connection, ledger: Ledger, scope: Scope,
         raise OutOfScope({ledger.township_field: NOT_YOURS})
     new = list(new)
     villages = {str(v) for d in new if ledger.village_field and (v := d.get(ledger.village_field))}
-    parents = {code: parent for code, parent in conn.execute(
-        select(OrgUnit.code, OrgUnit.parent_code).where(OrgUnit.code.in_(sorted(villages))))
-    } if villages and not scope.village else {}
+    parents = (
+        {
+            code: parent
+            for code, parent in conn.execute(
+                select(OrgUnit.code, OrgUnit.parent_code).where(OrgUnit.code.in_(sorted(villages)))
+            )
+        }
+        if villages and not scope.village
+        else {}
+    )
     for data in new:
         errors = outside(ledger, scope, data, parents)
         if errors:
@@ -267,8 +306,9 @@ class Change:
     changes: dict[str, Any]
 
 
-def apply_changes(conn: Connection, ledger: Ledger, changes: list[Change], prov: Provenance, *,
-                  scope: Scope) -> tuple[int, list[int]]:
+def apply_changes(
+    conn: Connection, ledger: Ledger, changes: list[Change], prov: Provenance, *, scope: Scope
+) -> tuple[int, list[int]]:
     """Write changes to records still at the version they were read at (compare-and-set).
 
     Return (records updated, ids of records changed by someone else since they were read:
@@ -276,9 +316,13 @@ def apply_changes(conn: Connection, ledger: Ledger, changes: list[Change], prov:
     now). Changes that change nothing write nothing.
     """
     plain = {c.record_id: {k: v for k, v in c.data.items() if not k.startswith("_")} for c in changes}
-    _check_scope(conn, ledger, scope,
-                 [_columns(ledger, plain[c.record_id])[2:] for c in changes],
-                 [_apply(plain[c.record_id], c.changes) for c in changes])
+    _check_scope(
+        conn,
+        ledger,
+        scope,
+        [_columns(ledger, plain[c.record_id])[2:] for c in changes],
+        [_apply(plain[c.record_id], c.changes) for c in changes],
+    )
     at = db_time(conn, prov.at)
     updates, versions, docs = [], {}, {}
     for change in changes:
@@ -289,40 +333,70 @@ def apply_changes(conn: Connection, ledger: Ledger, changes: list[Change], prov:
         merged = _apply(data, after)
         _key, label, township, village = _columns(ledger, merged)
         docs[change.record_id] = dumps(merged)
-        updates.append((docs[change.record_id], label, township, village, change.version + 1, at,
-                        change.record_id, change.version))
-        versions[change.record_id] = (change.record_id, change.version + 1, dumps(before),
-                                      dumps(after), prov.source, prov.source_ref, prov.actor_id, at)
+        updates.append(
+            (
+                docs[change.record_id],
+                label,
+                township,
+                village,
+                change.version + 1,
+                at,
+                change.record_id,
+                change.version,
+            )
+        )
+        versions[change.record_id] = (
+            change.record_id,
+            change.version + 1,
+            dumps(before),
+            dumps(after),
+            prov.source,
+            prov.source_ref,
+            prov.actor_id,
+            at,
+        )
     if not updates:
         return 0, []
     missed: list[int] = []
     if execute_many(conn, UPDATE_RECORD, updates) != len(updates):
         # Rare: find which records moved on. A record holding exactly what this write gave it, at
         # the next version, was written by it (or by someone writing the very same values).
-        now = conn.execute(select(Record.id, Record.version, Record.data)
-                           .where(Record.id.in_(list(versions))))
-        ours = {rid for rid, version, data in now
-                if version == versions[rid][1] and data == orjson.loads(docs[rid])}
+        now = conn.execute(
+            select(Record.id, Record.version, Record.data).where(Record.id.in_(list(versions)))
+        )
+        ours = {
+            rid
+            for rid, version, data in now
+            if version == versions[rid][1] and data == orjson.loads(docs[rid])
+        }
         missed = sorted(set(versions) - ours)
-    insert_rows(conn, "record_versions", VERSION_COLUMNS,
-                [row for rid, row in versions.items() if rid not in missed])
+    insert_rows(
+        conn, "record_versions", VERSION_COLUMNS, [row for rid, row in versions.items() if rid not in missed]
+    )
     return len(versions) - len(missed), missed
 
 
-def update_record(conn: Connection, ledger: Ledger, record_id: int, expected_version: int,
-                  changes: dict[str, Any], prov: Provenance, *, scope: Scope) -> int:
+def update_record(
+    conn: Connection,
+    ledger: Ledger,
+    record_id: int,
+    expected_version: int,
+    changes: dict[str, Any],
+    prov: Provenance,
+    *,
+    scope: Scope,
+) -> int:
     """Apply validated `changes` to one record as a new version; return the record's version.
 
     Raises StaleRecord when someone else changed the record after `expected_version` was read,
     and OutOfScope when the record is, or would be moved, outside the writer's `scope`.
     """
-    row = conn.execute(
-        select(Record.version, Record.data).where(Record.id == record_id)
-    ).one()
+    row = conn.execute(select(Record.version, Record.data).where(Record.id == record_id)).one()
     if row.version != expected_version:
         raise StaleRecord("该记录已被他人修改，请刷新后重试")
-    written, missed = apply_changes(conn, ledger, [Change(record_id, row.version, row.data, changes)],
-                                    prov, scope=scope)
+    written, missed = apply_changes(
+        conn, ledger, [Change(record_id, row.version, row.data, changes)], prov, scope=scope
+    )
     if missed:
         raise StaleRecord("该记录已被他人修改，请刷新后重试")
     return row.version + written
@@ -440,8 +514,14 @@ def _pinned_township(query: Query) -> str | None:
     return next((v for n, v in query.filters if n == query.ledger.township_field), None)
 
 
-def page(conn: Connection, query: Query, *, after: tuple[str, int] | None = None,
-         before: tuple[str, int] | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def page(
+    conn: Connection,
+    query: Query,
+    *,
+    after: tuple[str, int] | None = None,
+    before: tuple[str, int] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
     """Return one page of records in (township, id) order, after or before a position."""
     # Within one township on SQLite the position is just the id: SQLite plans
     # `(township, id) > (t, i)` next to `township = t` as a range over the township plus a sort
@@ -456,17 +536,19 @@ def page(conn: Connection, query: Query, *, after: tuple[str, int] | None = None
     def position(at: tuple[str, int]):
         return at[1] if one_township else tuple_(*at)
 
-    stmt = select(Record.id, Record.key, Record.version, Record.data,
-                  Record.township_code).where(*_where(query, township_as_range=postgres))
+    stmt = select(Record.id, Record.key, Record.version, Record.data, Record.township_code).where(
+        *_where(query, township_as_range=postgres)
+    )
     if before is not None:
-        stmt = stmt.where(order < position(before)).order_by(
-            Record.township_code.desc(), Record.id.desc())
+        stmt = stmt.where(order < position(before)).order_by(Record.township_code.desc(), Record.id.desc())
     else:
         if after is not None:
             stmt = stmt.where(order > position(after))
         stmt = stmt.order_by(Record.township_code, Record.id)
-    rows = [_row(r.id, r.key, r.version, r.data) | {"_township": r.township_code}
-            for r in conn.execute(stmt.limit(limit))]
+    rows = [
+        _row(r.id, r.key, r.version, r.data) | {"_township": r.township_code}
+        for r in conn.execute(stmt.limit(limit))
+    ]
     return rows[::-1] if before is not None else rows
 
 
@@ -498,14 +580,21 @@ def read_all(conn: Connection, query: Query) -> list[dict[str, Any]]:
 def get(conn: Connection, ledger: Ledger, record_id: int) -> dict[str, Any] | None:
     """Return one record of `ledger` by id, with its org-unit columns, or None."""
     row = conn.execute(
-        select(Record.id, Record.key, Record.version, Record.data, Record.township_code,
-               Record.village_code, Record.updated_at)
-        .where(Record.id == record_id, Record.ledger == ledger.code)
+        select(
+            Record.id,
+            Record.key,
+            Record.version,
+            Record.data,
+            Record.township_code,
+            Record.village_code,
+            Record.updated_at,
+        ).where(Record.id == record_id, Record.ledger == ledger.code)
     ).first()
     if row is None:
         return None
     return _row(row.id, row.key, row.version, row.data) | {
-        "_township": row.township_code, "_village": row.village_code,
+        "_township": row.township_code,
+        "_village": row.village_code,
         "_updated_at": row.updated_at,
     }
 
@@ -516,15 +605,14 @@ def get_by_keys(conn: Connection, ledger: Ledger, keys: Iterable[str]) -> dict[s
     if not keys:
         return {}
     stmt = select(Record.id, Record.key, Record.version, Record.data).where(
-        Record.ledger == ledger.code, Record.key.in_(keys))
+        Record.ledger == ledger.code, Record.key.in_(keys)
+    )
     return {r.key: _row(r.id, r.key, r.version, r.data) for r in conn.execute(stmt)}
 
 
 def get_by_key(conn: Connection, ledger: Ledger, key: str) -> dict[str, Any] | None:
     """Return one record of `ledger` by natural key, or None."""
-    rid = conn.execute(
-        select(Record.id).where(Record.ledger == ledger.code, Record.key == key)
-    ).scalar()
+    rid = conn.execute(select(Record.id).where(Record.ledger == ledger.code, Record.key == key)).scalar()
     return None if rid is None else get(conn, ledger, rid)
 
 
@@ -538,9 +626,16 @@ def histories(conn: Connection, record_ids: list[int]) -> dict[int, list[dict[st
     if not record_ids:
         return {}
     stmt = (
-        select(RecordVersion.record_id, RecordVersion.version, RecordVersion.old, RecordVersion.new,
-               RecordVersion.source, RecordVersion.source_ref, RecordVersion.at,
-               User.display_name.label("actor"))
+        select(
+            RecordVersion.record_id,
+            RecordVersion.version,
+            RecordVersion.old,
+            RecordVersion.new,
+            RecordVersion.source,
+            RecordVersion.source_ref,
+            RecordVersion.at,
+            User.display_name.label("actor"),
+        )
         .outerjoin(User, User.id == RecordVersion.actor_id)
         .where(RecordVersion.record_id.in_(record_ids))
         .order_by(RecordVersion.record_id, RecordVersion.version.desc())

@@ -30,11 +30,14 @@ DECISIONS = {
     "return": ("returned", "returned", "admission.return", "退回修改"),
 }
 #: Request status → Chinese.
-REQUEST_LABELS = {"pending": "待审核", "admitted": "已准入", "rejected": "不予准入",
-                  "returned": "已退回"}
+REQUEST_LABELS = {"pending": "待审核", "admitted": "已准入", "rejected": "不予准入", "returned": "已退回"}
 #: Automatic decision → Chinese.
-DECISION_LABELS = {"admit": "建议准入", "review": "需人工研判", "reject": "建议不予准入",
-                   "extract": "建议直接从台账提取"}
+DECISION_LABELS = {
+    "admit": "建议准入",
+    "review": "需人工研判",
+    "reject": "建议不予准入",
+    "extract": "建议直接从台账提取",
+}
 #: Report statuses that make a report live for the overlap rule.
 LIVE = ("submitted", "admitted")
 
@@ -55,11 +58,14 @@ def load_spec(specs: SpecSet, document: dict[str, Any]) -> ReportSpec:
 
 def live_reports(session: Session, specs: SpecSet, *, exclude: int | None, today: date) -> list[LiveReport]:
     """Return the other reports under review or admitted whose deadline has not passed."""
-    stmt = (select(Report, ReportVersion, Department.name)
-            .join(ReportVersion, (ReportVersion.report_id == Report.id)
-                  & (ReportVersion.version == Report.version))
-            .join(Department, Department.id == Report.department_id)
-            .where(Report.status.in_(LIVE)))
+    stmt = (
+        select(Report, ReportVersion, Department.name)
+        .join(
+            ReportVersion, (ReportVersion.report_id == Report.id) & (ReportVersion.version == Report.version)
+        )
+        .join(Department, Department.id == Report.department_id)
+        .where(Report.status.in_(LIVE))
+    )
     if exclude is not None:
         stmt = stmt.where(Report.id != exclude)
     live = []
@@ -71,27 +77,42 @@ def live_reports(session: Session, specs: SpecSet, *, exclude: int | None, today
         if spec.deadline is not None and spec.deadline < today:
             continue
         start = (version.submitted_at or report.created_at).date()
-        live.append(LiveReport(
-            code=spec.code, title=spec.title, department=department, ledger=spec.rows.ledger,
-            frequency=spec.frequency, start=start, end=spec.deadline,
-            elements=frozenset(spec.elements),
-            labels=frozenset(normalize_label(f.title) for f in spec.fields if not f.element)))
+        live.append(
+            LiveReport(
+                code=spec.code,
+                title=spec.title,
+                department=department,
+                ledger=spec.rows.ledger,
+                frequency=spec.frequency,
+                start=start,
+                end=spec.deadline,
+                elements=frozenset(spec.elements),
+                labels=frozenset(normalize_label(f.title) for f in spec.fields if not f.element),
+            )
+        )
     return live
 
 
-def reports_this_month(session: Session, department_id: int, *, exclude: int | None,
-                       today: date) -> int:
+def reports_this_month(session: Session, department_id: int, *, exclude: int | None, today: date) -> int:
     """Return how many other reports the department filed for admission this month."""
     stmt = select(func.count(distinct(AdmissionRequest.report_id))).where(
         AdmissionRequest.department_id == department_id,
-        AdmissionRequest.submitted_at >= local_month_start(today))
+        AdmissionRequest.submitted_at >= local_month_start(today),
+    )
     if exclude is not None:
         stmt = stmt.where(AdmissionRequest.report_id != exclude)
     return session.scalar(stmt) or 0
 
 
-def gatekeeping_context(session: Session, specs: SpecSet, *, department_id: int | None,
-                        report_id: int | None, today: date, remit: frozenset[str] | None = None) -> Context:
+def gatekeeping_context(
+    session: Session,
+    specs: SpecSet,
+    *,
+    department_id: int | None,
+    report_id: int | None,
+    today: date,
+    remit: frozenset[str] | None = None,
+) -> Context:
     """Gather what the admission rules look at: holdings, live reports, the month's filings."""
     return Context(
         today=today,
@@ -100,22 +121,38 @@ def gatekeeping_context(session: Session, specs: SpecSet, *, department_id: int 
         live_reports=live_reports(session, specs, exclude=report_id, today=today),
         department_reports_this_month=(
             reports_this_month(session, department_id, exclude=report_id, today=today)
-            if department_id is not None else 0),
+            if department_id is not None
+            else 0
+        ),
         remit=remit,
     )
 
 
-def check_report_now(session: Session, specs: SpecSet, rules: RuleSet, report: Report,
-                     document: dict[str, Any]) -> Verdict:
+def check_report_now(
+    session: Session, specs: SpecSet, rules: RuleSet, report: Report, document: dict[str, Any]
+) -> Verdict:
     """Run the gatekeeping on a draft without filing it (the builder's preview of the verdict)."""
     spec = load_spec(specs, document)
-    context = gatekeeping_context(session, specs, department_id=report.department_id,
-                                  report_id=report.id, today=local_today(), remit=rules_remit(rules))
+    context = gatekeeping_context(
+        session,
+        specs,
+        department_id=report.department_id,
+        report_id=report.id,
+        today=local_today(),
+        remit=rules_remit(rules),
+    )
     return assess(spec, context, rules)
 
 
-def submit(session: Session, specs: SpecSet, rules: RuleSet, report: Report, actor: Actor,
-           note: str = "", today: date | None = None) -> AdmissionRequest:
+def submit(
+    session: Session,
+    specs: SpecSet,
+    rules: RuleSet,
+    report: Report,
+    actor: Actor,
+    note: str = "",
+    today: date | None = None,
+) -> AdmissionRequest:
     """File the report's current version for admission with the automatic verdict."""
     check_owner(report, actor)
     if report.status not in ("draft", "returned"):
@@ -128,26 +165,45 @@ def submit(session: Session, specs: SpecSet, rules: RuleSet, report: Report, act
     except ReportRefused as refused:
         raise SpecNotReady(refused) from refused
     today = today or local_today()
-    context = gatekeeping_context(session, specs, department_id=report.department_id,
-                                  report_id=report.id, today=today, remit=rules_remit(rules))
+    context = gatekeeping_context(
+        session,
+        specs,
+        department_id=report.department_id,
+        report_id=report.id,
+        today=today,
+        remit=rules_remit(rules),
+    )
     verdict = assess(spec, context, rules)
     now = utcnow()
     version.submitted_at = now
     request = AdmissionRequest(
-        report_id=report.id, version=version.version, department_id=report.department_id,
-        submitted_by=actor.user_id, submitted_at=now, status="pending",
-        verdict_decision=verdict.decision, verdict=verdict_record(verdict, spec), note=note.strip())
+        report_id=report.id,
+        version=version.version,
+        department_id=report.department_id,
+        submitted_by=actor.user_id,
+        submitted_at=now,
+        status="pending",
+        verdict_decision=verdict.decision,
+        verdict=verdict_record(verdict, spec),
+        note=note.strip(),
+    )
     session.add(request)
     report.status = "submitted"
     report.updated_at = now
     session.flush()
-    record_event(session.connection(), actor.user_id, "admission.submit", report.code,
-                 {"version": version.version, "request": request.id, "decision": verdict.decision})
+    record_event(
+        session.connection(),
+        actor.user_id,
+        "admission.submit",
+        report.code,
+        {"version": version.version, "request": request.id, "decision": verdict.decision},
+    )
     return request
 
 
-def decide(session: Session, request: AdmissionRequest, actor: Actor, action: str,
-           reason: str) -> AdmissionRequest:
+def decide(
+    session: Session, request: AdmissionRequest, actor: Actor, action: str, reason: str
+) -> AdmissionRequest:
     """Admit, reject or return a pending request; a reason is required for each."""
     if actor.role not in ("reviewer", "admin"):
         raise ReportError("只有准入审核员可以作出审核结论")
@@ -160,20 +216,32 @@ def decide(session: Session, request: AdmissionRequest, actor: Actor, action: st
         raise ReportError(f"这份申请已处理（{REQUEST_LABELS[request.status]}），不能再次审核")
     blocks = [r for r in request.verdict.get("rules", ()) if r.get("outcome") == "block"]
     if action == "admit" and blocks:
-        raise ReportError("自动检查有阻断项，不能准入：" + "；".join(r["message"] for r in blocks)
-                          + "。请退回修改或不予准入")
+        raise ReportError(
+            "自动检查有阻断项，不能准入："
+            + "；".join(r["message"] for r in blocks)
+            + "。请退回修改或不予准入"
+        )
     status, report_status, audit_action, _verb = DECISIONS[action]
     report = session.get(Report, request.report_id)
     now = utcnow()
     request.status, request.reviewer_id, request.decided_at, request.reason = (
-        status, actor.user_id, now, reason)
+        status,
+        actor.user_id,
+        now,
+        reason,
+    )
     report.status = report_status
     report.updated_at = now
     if action == "admit":
         report.mode = "extract" if request.verdict_decision == "extract" else "dispatch"
     session.flush()
-    record_event(session.connection(), actor.user_id, audit_action, report.code,
-                 {"request": request.id, "version": request.version, "reason": reason})
+    record_event(
+        session.connection(),
+        actor.user_id,
+        audit_action,
+        report.code,
+        {"request": request.id, "version": request.version, "reason": reason},
+    )
     return request
 
 
@@ -182,13 +250,20 @@ def can_dispatch(report: Report) -> bool:
     return report.status == "admitted" and report.mode == "dispatch"
 
 
-def queue(session: Session, *, status: str | None = "pending", department_id: int | None = None,
-          decision: str | None = None) -> list[tuple[AdmissionRequest, Report, str]]:
+def queue(
+    session: Session,
+    *,
+    status: str | None = "pending",
+    department_id: int | None = None,
+    decision: str | None = None,
+) -> list[tuple[AdmissionRequest, Report, str]]:
     """Return (request, report, department name) to review, oldest first."""
-    stmt = (select(AdmissionRequest, Report, Department.name)
-            .join(Report, Report.id == AdmissionRequest.report_id)
-            .join(Department, Department.id == AdmissionRequest.department_id)
-            .order_by(AdmissionRequest.submitted_at, AdmissionRequest.id))
+    stmt = (
+        select(AdmissionRequest, Report, Department.name)
+        .join(Report, Report.id == AdmissionRequest.report_id)
+        .join(Department, Department.id == AdmissionRequest.department_id)
+        .order_by(AdmissionRequest.submitted_at, AdmissionRequest.id)
+    )
     if status:
         stmt = stmt.where(AdmissionRequest.status == status)
     if department_id:
@@ -200,8 +275,13 @@ def queue(session: Session, *, status: str | None = "pending", department_id: in
 
 def requests_of(session: Session, report: Report) -> list[AdmissionRequest]:
     """Return every filing of a report, newest first."""
-    return list(session.scalars(select(AdmissionRequest).where(AdmissionRequest.report_id == report.id)
-                                .order_by(AdmissionRequest.id.desc())))
+    return list(
+        session.scalars(
+            select(AdmissionRequest)
+            .where(AdmissionRequest.report_id == report.id)
+            .order_by(AdmissionRequest.id.desc())
+        )
+    )
 
 
 def rules_remit(rules: RuleSet) -> frozenset[str] | None:
@@ -214,8 +294,10 @@ def verdict_record(verdict: Verdict, spec: ReportSpec | None = None) -> dict[str
     record = verdict.to_json()
     record["rules"] = [_plain(dataclasses.asdict(r)) for r in verdict.rules]
     parents = {f.name: list(f.parents) for f in spec.fields} if spec else {}
-    record["coverage"]["columns"] = [{**_plain(dataclasses.asdict(c)), "parents": parents.get(c.field, [])}
-                                     for c in verdict.coverage.columns]
+    record["coverage"]["columns"] = [
+        {**_plain(dataclasses.asdict(c)), "parents": parents.get(c.field, [])}
+        for c in verdict.coverage.columns
+    ]
     record["overlaps"] = [_plain(dataclasses.asdict(o)) for o in verdict.overlaps]
     return record
 

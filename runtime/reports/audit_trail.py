@@ -37,12 +37,22 @@ class TrailEntry:
 
 def report_trail(session: Session, code: str) -> list[TrailEntry]:
     """Return the report's audit entries, oldest first."""
-    stmt = (select(AuditEntry, User.display_name)
-            .outerjoin(User, User.id == AuditEntry.actor_id)
-            .where(AuditEntry.target == code,
-                   or_(AuditEntry.action.like("report.%"), AuditEntry.action.like("admission.%")))
-            .order_by(AuditEntry.at, AuditEntry.id))
-    return [TrailEntry(at=entry.at, action=entry.action,
-                       label=ACTION_LABELS.get(entry.action, entry.action), actor=name or "",
-                       detail=entry.detail or {})
-            for entry, name in session.execute(stmt)]
+    stmt = (
+        select(AuditEntry, User.display_name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(
+            AuditEntry.target == code,
+            or_(AuditEntry.action.like("report.%"), AuditEntry.action.like("admission.%")),
+        )
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    return [
+        TrailEntry(
+            at=entry.at,
+            action=entry.action,
+            label=ACTION_LABELS.get(entry.action, entry.action),
+            actor=name or "",
+            detail=entry.detail or {},
+        )
+        for entry, name in session.execute(stmt)
+    ]

@@ -100,8 +100,19 @@ def burden(conn: Connection, specs: SpecSet) -> Burden:
             cells[(month, unit)] = UnitMonth(month, unit, name)
         return cells[(month, unit)]
 
-    tasks = list(conn.execute(select(Task.report_id, Task.org_unit_code, Task.dispatched_at,
-                                     Task.submitted_at, Task.state, Task.cells_prefilled, Task.cells_typed)))
+    tasks = list(
+        conn.execute(
+            select(
+                Task.report_id,
+                Task.org_unit_code,
+                Task.dispatched_at,
+                Task.submitted_at,
+                Task.state,
+                Task.cells_prefilled,
+                Task.cells_typed,
+            )
+        )
+    )
     for t in tasks:
         at(month_of(t.dispatched_at), t.org_unit_code).received += 1
         if t.state == "submitted" and t.submitted_at is not None:
@@ -109,9 +120,11 @@ def burden(conn: Connection, specs: SpecSet) -> Burden:
             line.prefilled += t.cells_prefilled
             line.typed += t.cells_typed
             line.waits.append(_hours(t.dispatched_at, t.submitted_at))
-    events = conn.execute(select(AuditEntry.at, AuditEntry.action, AuditEntry.target, AuditEntry.detail)
-                          .where(AuditEntry.action.in_(("report.extract", "summary.open")))
-                          .order_by(AuditEntry.at))
+    events = conn.execute(
+        select(AuditEntry.at, AuditEntry.action, AuditEntry.target, AuditEntry.detail)
+        .where(AuditEntry.action.in_(("report.extract", "summary.open")))
+        .order_by(AuditEntry.at)
+    )
     codes = dict(conn.execute(select(Report.id, Report.code)).all())
     dispatched = {codes.get(t.report_id) for t in tasks}
     opened: dict[str, datetime] = {}
@@ -129,8 +142,12 @@ def burden(conn: Connection, specs: SpecSet) -> Burden:
         elif (detail or {}).get("complete") and target not in opened:
             opened[target] = when
     units = sorted(cells.values(), key=lambda c: (c.month, c.unit))
-    return Burden(units=units, months=_by_month(units), departments=_departments(conn),
-                  summary_hours=_summary_hours(tasks, codes, opened))
+    return Burden(
+        units=units,
+        months=_by_month(units),
+        departments=_departments(conn),
+        summary_hours=_summary_hours(tasks, codes, opened),
+    )
 
 
 def _by_month(units: list[UnitMonth]) -> list[UnitMonth]:
@@ -165,7 +182,8 @@ def _departments(conn: Connection) -> list[DepartmentMonth]:
     names = dict(conn.execute(select(Department.id, Department.name)).all())
     found: dict[tuple[str, str], DepartmentMonth] = {}
     for department_id, submitted_at, status in conn.execute(
-            select(AdmissionRequest.department_id, AdmissionRequest.submitted_at, AdmissionRequest.status)):
+        select(AdmissionRequest.department_id, AdmissionRequest.submitted_at, AdmissionRequest.status)
+    ):
         month = month_of(submitted_at)
         name = names.get(department_id, str(department_id))
         line = found.setdefault((month, name), DepartmentMonth(month, name))

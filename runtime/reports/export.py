@@ -54,12 +54,16 @@ def unit_label(specs: SpecSet, code: str) -> str:
 def masked_fields(specs: SpecSet, spec: ReportSpec, viewer: Viewer) -> dict[int, Field]:
     """Return, by position in the report, the ledger field of each column the viewer sees masked."""
     plan = bindings(spec, specs)
-    return {at: plan[f.name].ledger_field for at, f in enumerate(spec.fields)
-            if f.name in plan and is_masked(plan[f.name].ledger_field, viewer)}
+    return {
+        at: plan[f.name].ledger_field
+        for at, f in enumerate(spec.fields)
+        if f.name in plan and is_masked(plan[f.name].ledger_field, viewer)
+    }
 
 
-def batch_block(batch: ColumnBatch, unit: str, status: str, skip: set[int] | frozenset[int],
-                masks: Mapping[int, Field]) -> Block:
+def batch_block(
+    batch: ColumnBatch, unit: str, status: str, skip: set[int] | frozenset[int], masks: Mapping[int, Field]
+) -> Block:
     """Return a batch of task columns as a block, without the rows of the record ids in `skip`.
 
     The task's values mask the ledger's values only: what the township typed is its own and shown
@@ -79,8 +83,16 @@ def batch_block(batch: ColumnBatch, unit: str, status: str, skip: set[int] | fro
     return Block(unit, columns, status)
 
 
-def added_block(specs: SpecSet, spec: ReportSpec, drafts: Sequence[Any], viewer: Viewer, unit: str,
-                status: str, today: date, masks: Mapping[int, Field]) -> Block | None:
+def added_block(
+    specs: SpecSet,
+    spec: ReportSpec,
+    drafts: Sequence[Any],
+    viewer: Viewer,
+    unit: str,
+    status: str,
+    today: date,
+    masks: Mapping[int, Field],
+) -> Block | None:
     """Return the rows a township added (not yet in the ledger) as a block, or None when there are none."""
     if not drafts:
         return None
@@ -89,13 +101,15 @@ def added_block(specs: SpecSet, spec: ReportSpec, drafts: Sequence[Any], viewer:
     for at, f in enumerate(spec.fields):
         cells = [view.cells[f.name] for view in views]
         field = masks.get(at)
-        columns.append([mask_value(field, c.value) if field is not None and not c.masked else c.value
-                        for c in cells])
+        columns.append(
+            [mask_value(field, c.value) if field is not None and not c.masked else c.value for c in cells]
+        )
     return Block(unit, columns, status)
 
 
-def unit_blocks(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, status: str,
-                today: date) -> Iterator[Block]:
+def unit_blocks(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, status: str, today: date
+) -> Iterator[Block]:
     """Yield the rows of an aggregate report's task (one per org unit, named in the first column)."""
     for row in unit_rows(conn, specs, spec, task, today=today):
         yield Block(unit_label(specs, row.key), [[row.cells[f.name].value] for f in spec.fields], status)
@@ -108,8 +122,16 @@ def rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -
     return count(conn, row_query(spec, specs, task))
 
 
-def task_blocks(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: Sequence[Task], viewer: Viewer, *,
-                with_status: bool, today: date) -> Iterator[Block]:
+def task_blocks(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    tasks: Sequence[Task],
+    viewer: Viewer,
+    *,
+    with_status: bool,
+    today: date,
+) -> Iterator[Block]:
     """Yield the rows of some tasks, task by task, as the viewer sees them; not-applicable rows left out."""
     skipped = _not_applicable(conn, [t.id for t in tasks])
     masks = masked_fields(specs, spec, viewer)
@@ -129,12 +151,20 @@ def task_blocks(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: Seque
             yield block
 
 
-def dispatched_table(conn: Connection, specs: SpecSet, report: Report, viewer: Viewer, *,
-                     include_open: bool = False, today: date | None = None) -> ReportTable:
+def dispatched_table(
+    conn: Connection,
+    specs: SpecSet,
+    report: Report,
+    viewer: Viewer,
+    *,
+    include_open: bool = False,
+    today: date | None = None,
+) -> ReportTable:
     """Return the rows of a dispatched report: its submitted tasks (and, on request, the others)."""
     spec = report_spec(conn, specs, report)
-    everything = conn.execute(select(Task).where(Task.report_id == report.id)
-                              .order_by(Task.org_unit_code)).all()
+    everything = conn.execute(
+        select(Task).where(Task.report_id == report.id).order_by(Task.org_unit_code)
+    ).all()
     if not everything:
         raise ReportError("这份报表还没有下派，没有可导出的汇总数据")
     submitted = sum(t.state == "submitted" for t in everything)
@@ -143,28 +173,51 @@ def dispatched_table(conn: Connection, specs: SpecSet, report: Report, viewer: V
     source += "，含未提交任务的当前数据）" if include_open and submitted < len(everything) else "）"
     day = today or local_today()
     total = sum(rows_total(conn, specs, spec, t) for t in tasks) + _added_count(conn, [t.id for t in tasks])
-    return ReportTable(spec, Heading(report.title, department_name(conn, report), day, source),
-                       task_blocks(conn, specs, spec, tasks, viewer, with_status=include_open, today=day),
-                       total, with_status=include_open, unit_names=unit_names(specs),
-                       org_fields=org_fields(specs, spec))
+    return ReportTable(
+        spec,
+        Heading(report.title, department_name(conn, report), day, source),
+        task_blocks(conn, specs, spec, tasks, viewer, with_status=include_open, today=day),
+        total,
+        with_status=include_open,
+        unit_names=unit_names(specs),
+        org_fields=org_fields(specs, spec),
+    )
 
 
-def export_report(conn: Connection, specs: SpecSet, report: Report, actor: Actor, viewer: Viewer, fmt: str,
-                  target: Path, *, include_open: bool = False, today: date | None = None,
-                  progress: Progress | None = None) -> int:
+def export_report(
+    conn: Connection,
+    specs: SpecSet,
+    report: Report,
+    actor: Actor,
+    viewer: Viewer,
+    fmt: str,
+    target: Path,
+    *,
+    include_open: bool = False,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> int:
     """Write a dispatched report's rows to `target` for its department; audit it; return the rows."""
     check_owner(report, actor)
     table = dispatched_table(conn, specs, report, viewer, include_open=include_open, today=today)
     rows = write_table(table, fmt, target, progress)
-    record_event(conn, actor.user_id, "report.export", report.code,
-                 {"format": fmt, "rows": rows, "include_open": include_open})
+    record_event(
+        conn,
+        actor.user_id,
+        "report.export",
+        report.code,
+        {"format": fmt, "rows": rows, "include_open": include_open},
+    )
     return rows
 
 
 def report_spec(conn: Connection, specs: SpecSet, report: Report) -> ReportSpec:
     """Return the spec of a report's current version (one with a row ledger)."""
-    document = conn.execute(select(ReportVersion.document).where(
-        ReportVersion.report_id == report.id, ReportVersion.version == report.version)).scalar_one()
+    document = conn.execute(
+        select(ReportVersion.document).where(
+            ReportVersion.report_id == report.id, ReportVersion.version == report.version
+        )
+    ).scalar_one()
     spec = load_spec(specs, document)
     if not spec.rows.ledger and not is_aggregate(spec):
         raise ReportError("这份报表没有指定行来源台账，不能按行导出或提取")
@@ -191,10 +244,18 @@ def reader(conn: Connection, user_id: int) -> tuple[Actor, Viewer]:
     user = conn.execute(select(User).where(User.id == user_id)).first()
     if user is None or not user.active:
         raise ReportError("导出人的账号不存在或已停用")
-    unit = (conn.execute(select(OrgUnit).where(OrgUnit.code == user.org_unit_code)).first()
-            if user.org_unit_code else None)
-    viewer = viewer_for(user.id, user.role, user.org_unit_code, unit.level if unit else None,
-                        unit.parent_code if unit else None)
+    unit = (
+        conn.execute(select(OrgUnit).where(OrgUnit.code == user.org_unit_code)).first()
+        if user.org_unit_code
+        else None
+    )
+    viewer = viewer_for(
+        user.id,
+        user.role,
+        user.org_unit_code,
+        unit.level if unit else None,
+        unit.parent_code if unit else None,
+    )
     return Actor(user.id, user.role, user.department_id), viewer
 
 
@@ -213,17 +274,31 @@ def export_file(folder: str | Path, stem: str, fmt: str) -> Path:
     return path / f"{stem}-{uuid.uuid4().hex}.{fmt}"
 
 
-def export_job(ctx: JobContext, *, report_code: str, user_id: int, fmt: str = "xlsx",
-               include_open: bool = False) -> dict[str, Any]:
+def export_job(
+    ctx: JobContext, *, report_code: str, user_id: int, fmt: str = "xlsx", include_open: bool = False
+) -> dict[str, Any]:
     """Job: write a dispatched report's rows for the user; return the file for the job's download link."""
     with ctx.engine.begin() as conn:
         report = load_report(conn, report_code)
         actor, viewer = reader(conn, user_id)
         target = export_file(ctx.folders["export"], f"report-{report.id}", fmt)
-        rows = export_report(conn, ctx.specs, report, actor, viewer, fmt, target,
-                             include_open=include_open, progress=ctx.progress)
-    return {"message": f"已导出 {rows:,} 行汇总数据", "rows": rows, "path": str(target),
-            "filename": f"{report.title}-汇总.{fmt}"}
+        rows = export_report(
+            conn,
+            ctx.specs,
+            report,
+            actor,
+            viewer,
+            fmt,
+            target,
+            include_open=include_open,
+            progress=ctx.progress,
+        )
+    return {
+        "message": f"已导出 {rows:,} 行汇总数据",
+        "rows": rows,
+        "path": str(target),
+        "filename": f"{report.title}-汇总.{fmt}",
+    }
 
 
 def _status(task: Task) -> str:
@@ -237,7 +312,8 @@ def _not_applicable(conn: Connection, task_ids: list[int]) -> dict[int, frozense
         return {}
     found: dict[int, set[int]] = {}
     stmt = select(TaskRow.task_id, TaskRow.record_id).where(
-        TaskRow.task_id.in_(task_ids), TaskRow.status == "not_applicable", TaskRow.record_id.is_not(None))
+        TaskRow.task_id.in_(task_ids), TaskRow.status == "not_applicable", TaskRow.record_id.is_not(None)
+    )
     for task_id, record_id in conn.execute(stmt):
         found.setdefault(task_id, set()).add(record_id)
     return {task_id: frozenset(ids) for task_id, ids in found.items()}
@@ -247,5 +323,8 @@ def _added_count(conn: Connection, task_ids: list[int]) -> int:
     """Return how many rows the tasks' townships added that are not in the ledger yet (one query)."""
     if not task_ids:
         return 0
-    return conn.execute(select(func.count()).where(
-        TaskRow.task_id.in_(task_ids), TaskRow.status == "added", TaskRow.record_id.is_(None))).scalar_one()
+    return conn.execute(
+        select(func.count()).where(
+            TaskRow.task_id.in_(task_ids), TaskRow.status == "added", TaskRow.record_id.is_(None)
+        )
+    ).scalar_one()

@@ -67,8 +67,9 @@ def extraction_units(specs: SpecSet, spec: ReportSpec, viewer: Viewer) -> list[s
     return found
 
 
-def extracted_blocks(conn: Connection, specs: SpecSet, spec: ReportSpec, units: Sequence[str], viewer: Viewer,
-                     today: date) -> Iterator[Block]:
+def extracted_blocks(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, units: Sequence[str], viewer: Viewer, today: date
+) -> Iterator[Block]:
     """Yield the ledger rows of the report's org units, unit by unit, as the viewer may see them."""
     masks = masked_fields(specs, spec, viewer)
     for code in units:
@@ -80,29 +81,50 @@ def extracted_blocks(conn: Connection, specs: SpecSet, spec: ReportSpec, units: 
             yield batch_block(batch, unit, "", frozenset(), masks)
 
 
-def extracted_table(conn: Connection, specs: SpecSet, report: Report, viewer: Viewer, *,
-                    today: date | None = None) -> tuple[ReportTable, list[str]]:
+def extracted_table(
+    conn: Connection, specs: SpecSet, report: Report, viewer: Viewer, *, today: date | None = None
+) -> tuple[ReportTable, list[str]]:
     """Return the report's rows from the ledgers, and the org units they come from."""
     spec = report_spec(conn, specs, report)
     units = extraction_units(specs, spec, viewer)
     day = today or local_today()
     total = sum(rows_total(conn, specs, spec, _undispatched(code)) for code in units)
-    table = ReportTable(spec, Heading(report.title, department_name(conn, report), day, SOURCE),
-                        extracted_blocks(conn, specs, spec, units, viewer, day), total,
-                        unit_names=unit_names(specs), org_fields=org_fields(specs, spec))
+    table = ReportTable(
+        spec,
+        Heading(report.title, department_name(conn, report), day, SOURCE),
+        extracted_blocks(conn, specs, spec, units, viewer, day),
+        total,
+        unit_names=unit_names(specs),
+        org_fields=org_fields(specs, spec),
+    )
     return table, units
 
 
-def extract_report(conn: Connection, specs: SpecSet, report: Report, actor: Actor, viewer: Viewer, fmt: str,
-                   target: Path, *, today: date | None = None, progress: Progress | None = None) -> int:
+def extract_report(
+    conn: Connection,
+    specs: SpecSet,
+    report: Report,
+    actor: Actor,
+    viewer: Viewer,
+    fmt: str,
+    target: Path,
+    *,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> int:
     """Write an admitted report's rows from the ledgers to `target`; audit it; return the rows."""
     check_owner(report, actor)
     if not can_extract(report):
         raise ReportError("只有已准入的报表才能从台账直接提取")
     table, units = extracted_table(conn, specs, report, viewer, today=today)
     rows = write_table(table, fmt, target, progress)
-    record_event(conn, actor.user_id, "report.extract", report.code,
-                 {"format": fmt, "rows": rows, "units": units, "mode": report.mode})
+    record_event(
+        conn,
+        actor.user_id,
+        "report.extract",
+        report.code,
+        {"format": fmt, "rows": rows, "units": units, "mode": report.mode},
+    )
     return rows
 
 
@@ -113,8 +135,12 @@ def extract_job(ctx: JobContext, *, report_code: str, user_id: int, fmt: str = "
         actor, viewer = reader(conn, user_id)
         target = export_file(ctx.folders["export"], f"extract-{report.id}", fmt)
         rows = extract_report(conn, ctx.specs, report, actor, viewer, fmt, target, progress=ctx.progress)
-    return {"message": f"已从台账提取 {rows:,} 行", "rows": rows, "path": str(target),
-            "filename": f"{report.title}-台账提取.{fmt}"}
+    return {
+        "message": f"已从台账提取 {rows:,} 行",
+        "rows": rows,
+        "path": str(target),
+        "filename": f"{report.title}-台账提取.{fmt}",
+    }
 
 
 def _undispatched(code: str) -> Task:

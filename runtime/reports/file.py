@@ -53,8 +53,10 @@ class Heading:
 
     def line(self) -> str:
         """Return the line under the title."""
-        return (f"填报部门：{self.department}　导出日期：{self.day.year}年{self.day.month}月{self.day.day}日"
-                f"　数据来源：{self.source}")
+        return (
+            f"填报部门：{self.department}　导出日期：{self.day.year}年{self.day.month}月{self.day.day}日"
+            f"　数据来源：{self.source}"
+        )
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,14 @@ class ReportTable:
         return [*lead, *(f"{t}（报表）" if t in lead else t for t in titles)]
 
 
-def write_table(table: ReportTable, fmt: str, target: Path, progress: Progress | None = None, *,
-                sheet_rows: int = SHEET_ROWS) -> int:
+def write_table(
+    table: ReportTable,
+    fmt: str,
+    target: Path,
+    progress: Progress | None = None,
+    *,
+    sheet_rows: int = SHEET_ROWS,
+) -> int:
     """Write the table as .xlsx (`sheet_rows` rows a sheet at most) or .csv to `target`; return the rows."""
     if fmt not in FORMATS:
         raise ReportError(f"不支持的格式：{fmt}")
@@ -152,17 +160,27 @@ def _write_xlsx(target: Path, table: ReportTable, records: Iterator[dict[str, An
     if sheets == 1:
         first = next(records, None)
         rustpy_xlsxwriter.write_worksheet(
-            itertools.chain([first or dict.fromkeys(header)], records), str(target), sheet_name=sheet,
-            header_row=HEADING_ROWS, merge_ranges=heading, freeze_row=HEADING_ROWS + 1, bold_headers=True)
+            itertools.chain([first or dict.fromkeys(header)], records),
+            str(target),
+            sheet_name=sheet,
+            header_row=HEADING_ROWS,
+            merge_ranges=heading,
+            freeze_row=HEADING_ROWS + 1,
+            bold_headers=True,
+        )
         return
     names = [sheet if n == 0 else f"{sheet[:28]}{n + 1}" for n in range(sheets)]
     # The last sheet takes whatever is left: `total` is counted before the rows are read, and a row
     # more than counted must not be dropped (a sheet past Excel's limit fails the export instead).
     parts = [itertools.islice(records, sheet_rows if n < sheets - 1 else None) for n in range(sheets)]
     rustpy_xlsxwriter.write_worksheets(
-        list(zip(names, parts, strict=True)), str(target),
-        header_row=dict.fromkeys(names, HEADING_ROWS), merge_ranges=dict.fromkeys(names, heading),
-        freeze_panes={"general": {"row": HEADING_ROWS + 1, "col": 0}}, bold_headers=True)
+        list(zip(names, parts, strict=True)),
+        str(target),
+        header_row=dict.fromkeys(names, HEADING_ROWS),
+        merge_ranges=dict.fromkeys(names, heading),
+        freeze_panes={"general": {"row": HEADING_ROWS + 1, "col": 0}},
+        bold_headers=True,
+    )
 
 
 def _sheet_name(title: str) -> str:

@@ -69,19 +69,37 @@ def create_report(session: Session, actor: Actor, document: dict[str, Any]) -> R
         raise ReportError("只有部门管理员可以新建报表")
     code = document.get("x-report") or next_code(session)
     if not _CODE.match(code):
-        raise ReportError(f"报表编码“{code}”不合规：应以小写字母开头，"
-                          "只含小写字母、数字和下划线，3–60 个字符")
+        raise ReportError(
+            f"报表编码“{code}”不合规：应以小写字母开头，只含小写字母、数字和下划线，3–60 个字符"
+        )
     if session.scalar(select(Report.id).where(Report.code == code)):
         raise ReportError(f"报表编码“{code}”已被使用，请换一个")
     department = session.get(Department, actor.department_id)
     document = {**document, "x-report": code, "x-department": department.code}
-    report = Report(code=code, title=_title(document), department_id=actor.department_id,
-                    status="draft", version=1, ledger=_ledger(document), created_by=actor.user_id,
-                    created_at=utcnow(), updated_at=utcnow())
+    report = Report(
+        code=code,
+        title=_title(document),
+        department_id=actor.department_id,
+        status="draft",
+        version=1,
+        ledger=_ledger(document),
+        created_by=actor.user_id,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
     session.add(report)
     session.flush()
-    session.add(ReportVersion(report_id=report.id, version=1, document=document, edits=0,
-                              created_by=actor.user_id, created_at=utcnow(), updated_at=utcnow()))
+    session.add(
+        ReportVersion(
+            report_id=report.id,
+            version=1,
+            document=document,
+            edits=0,
+            created_by=actor.user_id,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+    )
     session.flush()
     record_event(session.connection(), actor.user_id, "report.create", code, {"title": report.title})
     return report
@@ -89,20 +107,29 @@ def create_report(session: Session, actor: Actor, document: dict[str, Any]) -> R
 
 def latest_version(session: Session, report: Report) -> ReportVersion:
     """Return the report's newest version."""
-    return session.scalar(select(ReportVersion).where(
-        ReportVersion.report_id == report.id, ReportVersion.version == report.version))
+    return session.scalar(
+        select(ReportVersion).where(
+            ReportVersion.report_id == report.id, ReportVersion.version == report.version
+        )
+    )
 
 
 def get_version(session: Session, report: Report, version: int) -> ReportVersion | None:
     """Return one version of a report, or None."""
-    return session.scalar(select(ReportVersion).where(
-        ReportVersion.report_id == report.id, ReportVersion.version == version))
+    return session.scalar(
+        select(ReportVersion).where(ReportVersion.report_id == report.id, ReportVersion.version == version)
+    )
 
 
 def versions(session: Session, report: Report) -> list[ReportVersion]:
     """Return every version of the report, newest first."""
-    return list(session.scalars(select(ReportVersion).where(ReportVersion.report_id == report.id)
-                                .order_by(ReportVersion.version.desc())))
+    return list(
+        session.scalars(
+            select(ReportVersion)
+            .where(ReportVersion.report_id == report.id)
+            .order_by(ReportVersion.version.desc())
+        )
+    )
 
 
 def editable_version(session: Session, report: Report, actor: Actor) -> ReportVersion:
@@ -113,29 +140,42 @@ def editable_version(session: Session, report: Report, actor: Actor) -> ReportVe
     current = latest_version(session, report)
     if current.submitted_at is None:
         return current
-    draft = ReportVersion(report_id=report.id, version=current.version + 1,
-                          document=_bumped(current.document, current.version + 1), edits=0,
-                          created_by=actor.user_id, created_at=utcnow(), updated_at=utcnow())
+    draft = ReportVersion(
+        report_id=report.id,
+        version=current.version + 1,
+        document=_bumped(current.document, current.version + 1),
+        edits=0,
+        created_by=actor.user_id,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
     session.add(draft)
     report.version = draft.version
     report.updated_at = utcnow()
     session.flush()
-    record_event(session.connection(), actor.user_id, "report.revise", report.code,
-                 {"version": draft.version})
+    record_event(
+        session.connection(), actor.user_id, "report.revise", report.code, {"version": draft.version}
+    )
     return draft
 
 
-def save_draft(session: Session, report: Report, actor: Actor, document: dict[str, Any], *,
-               version: int, edits: int) -> ReportVersion:
+def save_draft(
+    session: Session, report: Report, actor: Actor, document: dict[str, Any], *, version: int, edits: int
+) -> ReportVersion:
     """Save `document` as the draft; `version`/`edits` say which state the editor started from."""
     before = report.version
     draft = editable_version(session, report, actor)
     started_new = draft.version != before
     if not started_new and (version, edits) != (draft.version, draft.edits):
-        raise StaleDraft("这份草稿已在别处保存过（可能是另一个窗口），请刷新后再改；"
-                         "你这次的修改没有保存到服务器")
-    document = {**document, "x-report": report.code, "x-version": draft.version,
-                "x-department": draft.document.get("x-department")}
+        raise StaleDraft(
+            "这份草稿已在别处保存过（可能是另一个窗口），请刷新后再改；你这次的修改没有保存到服务器"
+        )
+    document = {
+        **document,
+        "x-report": report.code,
+        "x-version": draft.version,
+        "x-department": draft.document.get("x-department"),
+    }
     draft.document = copy.deepcopy(document)
     # The ORM compares JSON values with ==, which ignores key order: a reorder alone must be written.
     flag_modified(draft, "document")
@@ -148,8 +188,9 @@ def save_draft(session: Session, report: Report, actor: Actor, document: dict[st
     return draft
 
 
-def version_changes(session: Session, report: Report, old: int, new: int,
-                    elements: Mapping[str, Element] | None = None) -> list[Change]:
+def version_changes(
+    session: Session, report: Report, old: int, new: int, elements: Mapping[str, Element] | None = None
+) -> list[Change]:
     """Return what changed between two versions of the report (fields named by `elements`)."""
     before, after = get_version(session, report, old), get_version(session, report, new)
     if before is None or after is None:
@@ -159,8 +200,13 @@ def version_changes(session: Session, report: Report, old: int, new: int,
 
 def department_reports(session: Session, department_id: int) -> list[Report]:
     """Return a department's reports, most recently changed first."""
-    return list(session.scalars(select(Report).where(Report.department_id == department_id)
-                                .order_by(Report.updated_at.desc(), Report.id.desc())))
+    return list(
+        session.scalars(
+            select(Report)
+            .where(Report.department_id == department_id)
+            .order_by(Report.updated_at.desc(), Report.id.desc())
+        )
+    )
 
 
 def status_counts(session: Session, department_id: int | None = None) -> dict[str, int]:

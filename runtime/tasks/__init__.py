@@ -1,1 +1,4 @@
-"""Tasks (任务) of a dispatched report: dispatch, pre-fill, drafts, added rows, workbook, submission, write-back, summary."""
+"""Tasks (任务) of a dispatched report.
+
+Dispatch, pre-fill, drafts, added rows, workbook, submission, write-back, summary.
+"""

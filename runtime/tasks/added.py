@@ -90,20 +90,36 @@ def add_form(spec: ReportSpec, specs: SpecSet, task: Task) -> AddForm | None:
     key = next(f for f in spec.fields if f.name == key_name)
     derivable = FROM_KEY.get(key_element, {})
     derived = [name for name, lf in own.items() if lf.element.code in derivable]
-    asked = [f for f in spec.fields if f is not key and f.name in own and own[f.name].required
-             and f.name not in derived]
+    asked = [
+        f
+        for f in spec.fields
+        if f is not key and f.name in own and own[f.name].required and f.name not in derived
+    ]
     bound = {lf.name for lf in own.values()}
     org = {ledger.township_field, ledger.village_field}
-    extras = [lf for lf in ledger.fields if lf.required and lf.name not in bound and lf.name not in org
-              and lf.element.code not in derivable]
+    extras = [
+        lf
+        for lf in ledger.fields
+        if lf.required and lf.name not in bound and lf.name not in org and lf.element.code not in derivable
+    ]
     scope = task_scope(specs, task)
     villages = [] if scope.village or not ledger.village_field else specs.villages(scope.township)
-    return AddForm(key=key, fields=[key, *asked], extras=extras, villages=villages, derived=derived,
-                   ledger=ledger)
+    return AddForm(
+        key=key, fields=[key, *asked], extras=extras, villages=villages, derived=derived, ledger=ledger
+    )
 
 
-def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-            typed: Mapping[str, str], extra: Mapping[str, str], *, today: date | None = None) -> RowView:
+def add_row(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    typed: Mapping[str, str],
+    extra: Mapping[str, str],
+    *,
+    today: date | None = None,
+) -> RowView:
     """Add a row for a record the ledger lacks; refuse with messages per field, keeping nothing half-made.
 
     `typed` holds report fields (their text as typed), `extra` the ledger-only fields and the
@@ -126,8 +142,11 @@ def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, view
         refused[form.key.name] = errors[form.key.name]
     else:
         key = str(key)
-        found = conn.execute(select(Record.id, Record.township_code, Record.village_code).where(
-            Record.ledger == form.ledger.code, Record.key == key)).first()
+        found = conn.execute(
+            select(Record.id, Record.township_code, Record.village_code).where(
+                Record.ledger == form.ledger.code, Record.key == key
+            )
+        ).first()
         if found is not None:
             return _include(conn, specs, spec, task, viewer, form, found, key, typed, today)
         refused.update(_key_taken(conn, form, task, key))
@@ -138,10 +157,26 @@ def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, view
     values.update(_from_key(spec, specs, form, key, values))
     record.update(_record_from_key(spec, specs, form, key))
     now = utcnow()
-    added_id = insert_new(conn, TaskRow.__table__, {
-        "task_id": task.id, "record_id": None, "row_key": key, "values": values, "base": {},
-        "errors": errors, "status": "added", "record": record, "complete": False, "reason": "",
-        "version": 1, "updated_by": viewer.user_id, "updated_at": now}, ["task_id", "row_key"])
+    added_id = insert_new(
+        conn,
+        TaskRow.__table__,
+        {
+            "task_id": task.id,
+            "record_id": None,
+            "row_key": key,
+            "values": values,
+            "base": {},
+            "errors": errors,
+            "status": "added",
+            "record": record,
+            "complete": False,
+            "reason": "",
+            "version": 1,
+            "updated_by": viewer.user_id,
+            "updated_at": now,
+        },
+        ["task_id", "row_key"],
+    )
     if added_id is None:
         raise AddRefused({form.key.name: "本任务中已经有这一行"})
     _count_new_row(conn, task)
@@ -152,13 +187,20 @@ def add_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, view
 
 def _count_new_row(conn: Connection, task: Task) -> None:
     """Count one more row in the task (rows_total stays 0, not counted yet, until first opened)."""
-    conn.execute(update(Task).where(Task.id == task.id).values(
-        rows_total=case((Task.rows_total > 0, Task.rows_total + 1), else_=0), updated_at=utcnow(),
-        state=case((Task.state == "new", "in_progress"), else_=Task.state)))
+    conn.execute(
+        update(Task)
+        .where(Task.id == task.id)
+        .values(
+            rows_total=case((Task.rows_total > 0, Task.rows_total + 1), else_=0),
+            updated_at=utcnow(),
+            state=case((Task.state == "new", "in_progress"), else_=Task.state),
+        )
+    )
 
 
-def _coerce(validator: ReportRowValidator, spec: ReportSpec,
-            typed: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def _coerce(
+    validator: ReportRowValidator, spec: ReportSpec, typed: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Return the typed report cells as values (invalid ones as typed) and their messages."""
     known = {f.name for f in spec.fields if not f.compute}
     values, errors = {}, {}
@@ -181,8 +223,18 @@ def _key_taken(conn: Connection, form: AddForm, task: Task, key: str) -> dict[st
     return {form.key.name: "本任务中已经有这一行"} if taken is not None else {}
 
 
-def _include(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, form: AddForm,
-             found: Any, key: str, typed: Mapping[str, str], today: date | None) -> RowView:
+def _include(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    form: AddForm,
+    found: Any,
+    key: str,
+    typed: Mapping[str, str],
+    today: date | None,
+) -> RowView:
     """Include a ledger record of the task's org unit that the report's filter left out.
 
     The row is pre-filled from the record like any other, the typed cells fill only its gaps,
@@ -194,30 +246,55 @@ def _include(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, vie
         raise AddRefused({name: OUTSIDE_SCOPE.format(key=form.key.title)})
     if row_view(conn, specs, spec, task, viewer, found.id) is not None:
         raise AddRefused({name: "本任务中已经有这一行，可用表格上方的搜索找到它"})
-    draft = conn.execute(select(TaskRow.id, TaskRow.complete).where(
-        TaskRow.task_id == task.id, TaskRow.row_key == key)).first()
+    draft = conn.execute(
+        select(TaskRow.id, TaskRow.complete).where(TaskRow.task_id == task.id, TaskRow.row_key == key)
+    ).first()
     if draft is not None:  # a draft kept from when the record still matched the filter
         conn.execute(update(TaskRow).where(TaskRow.id == draft.id).values(included=True))
         draft_id, was = draft.id, bool(draft.complete)
     else:
-        draft_id, was = insert_new(conn, TaskRow.__table__, {
-            "task_id": task.id, "record_id": found.id, "row_key": key, "values": {}, "base": {},
-            "errors": {}, "status": "active", "record": None, "included": True, "complete": False,
-            "reason": "", "version": 1, "updated_by": viewer.user_id, "updated_at": utcnow()},
-            ["task_id", "row_key"]), False
+        draft_id, was = (
+            insert_new(
+                conn,
+                TaskRow.__table__,
+                {
+                    "task_id": task.id,
+                    "record_id": found.id,
+                    "row_key": key,
+                    "values": {},
+                    "base": {},
+                    "errors": {},
+                    "status": "active",
+                    "record": None,
+                    "included": True,
+                    "complete": False,
+                    "reason": "",
+                    "version": 1,
+                    "updated_by": viewer.user_id,
+                    "updated_at": utcnow(),
+                },
+                ["task_id", "row_key"],
+            ),
+            False,
+        )
     _count_new_row(conn, task)
     row = row_view(conn, specs, spec, task, viewer, found.id, today=today)
-    gaps = {n: text for n, text in typed.items()
-            if n != name and text.strip() and n in row.cells and row.cells[n].state == "gap"}
+    gaps = {
+        n: text
+        for n, text in typed.items()
+        if n != name and text.strip() and n in row.cells and row.cells[n].state == "gap"
+    }
     if gaps:
-        return save_cells(conn, specs, spec, task, viewer, found.id, gaps,
-                          expected_version=row.draft_version, today=today).row
+        return save_cells(
+            conn, specs, spec, task, viewer, found.id, gaps, expected_version=row.draft_version, today=today
+        ).row
     _keep_complete(conn, task, draft_id, was, row.complete)
     return row
 
 
-def _extras(form: AddForm, extra: Mapping[str, str], task: Task,
-            specs: SpecSet) -> tuple[dict[str, Any], dict[str, str]]:
+def _extras(
+    form: AddForm, extra: Mapping[str, str], task: Task, specs: SpecSet
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Return the ledger-only fields of the new record (village included) and their problems."""
     record, errors = {}, {}
     ledger = form.ledger
@@ -238,28 +315,37 @@ def _extras(form: AddForm, extra: Mapping[str, str], task: Task,
         except CellError as error:
             errors[lf.name] = str(error)
     if not errors:
-        checked = RowValidator(ledger).errors({lf.name: v for lf in form.extras
-                                               if (v := record.get(lf.name)) is not None})
-        errors.update({name: message for name, message in checked.items()
-                       if name in {lf.name for lf in form.extras}})
+        checked = RowValidator(ledger).errors(
+            {lf.name: v for lf in form.extras if (v := record.get(lf.name)) is not None}
+        )
+        errors.update(
+            {name: message for name, message in checked.items() if name in {lf.name for lf in form.extras}}
+        )
     return record, errors
 
 
-def _from_key(spec: ReportSpec, specs: SpecSet, form: AddForm, key: str,
-              values: Mapping[str, Any]) -> dict[str, Any]:
+def _from_key(
+    spec: ReportSpec, specs: SpecSet, form: AddForm, key: str, values: Mapping[str, Any]
+) -> dict[str, Any]:
     """Return the report cells the key determines that the filler left empty."""
     readers = FROM_KEY.get(form.ledger.by_name[form.ledger.key].element.code, {})
     plan = bindings(spec, specs)
-    return {name: readers[plan[name].ledger_field.element.code](key)
-            for name in form.derived if values.get(name) in (None, "")}
+    return {
+        name: readers[plan[name].ledger_field.element.code](key)
+        for name in form.derived
+        if values.get(name) in (None, "")
+    }
 
 
 def _record_from_key(spec: ReportSpec, specs: SpecSet, form: AddForm, key: str) -> dict[str, Any]:
     """Return the new record's fields the key determines that the report does not ask for."""
     readers = FROM_KEY.get(form.ledger.by_name[form.ledger.key].element.code, {})
     bound = {b.ledger_field.name for b in bindings(spec, specs).values() if b.via is None}
-    return {lf.name: readers[lf.element.code](key) for lf in form.ledger.fields
-            if lf.element.code in readers and lf.name not in bound}
+    return {
+        lf.name: readers[lf.element.code](key)
+        for lf in form.ledger.fields
+        if lf.element.code in readers and lf.name not in bound
+    }
 
 
 def new_record(spec: ReportSpec, specs: SpecSet, task: Task, draft: Any) -> dict[str, Any]:
@@ -289,20 +375,30 @@ def record_problems(spec: ReportSpec, specs: SpecSet, task: Task, draft: Any) ->
 
 
 def _draft(conn: Connection, task: Task, added_id: int) -> Any:
-    return conn.execute(select(TaskRow).where(
-        TaskRow.id == added_id, TaskRow.task_id == task.id, TaskRow.status == "added",
-        TaskRow.record_id.is_(None))).first()
+    return conn.execute(
+        select(TaskRow).where(
+            TaskRow.id == added_id,
+            TaskRow.task_id == task.id,
+            TaskRow.status == "added",
+            TaskRow.record_id.is_(None),
+        )
+    ).first()
 
 
 def added_drafts(conn: Connection, task: Task) -> list[Any]:
     """Return the task's added rows not yet in the ledger, in the order they were added."""
-    return list(conn.execute(select(TaskRow).where(
-        TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None))
-        .order_by(TaskRow.id)))
+    return list(
+        conn.execute(
+            select(TaskRow)
+            .where(TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None))
+            .order_by(TaskRow.id)
+        )
+    )
 
 
-def added_view(spec: ReportSpec, specs: SpecSet, draft: Any, viewer: Viewer, *,
-               today: date | None = None) -> RowView:
+def added_view(
+    spec: ReportSpec, specs: SpecSet, draft: Any, viewer: Viewer, *, today: date | None = None
+) -> RowView:
     """Return an added row as the filler sees it (its key masked as the ledger's would be).
 
     Its birth date too, as a year, where the key is masked: the two would make the whole number.
@@ -316,13 +412,15 @@ def added_view(spec: ReportSpec, specs: SpecSet, draft: Any, viewer: Viewer, *,
         value = draft.values.get(f.name)
         binding = plan.get(f.name)
         if binding is not None and binding.ledger_field.name == ledger.key and binding.via is None:
-            cells[f.name] = Cell(mask_value(binding.ledger_field, value) if key_masked else value, "key",
-                                 masked=key_masked)
+            cells[f.name] = Cell(
+                mask_value(binding.ledger_field, value) if key_masked else value, "key", masked=key_masked
+            )
         elif value in (None, "", []) or f.compute:
             cells[f.name] = Cell(None, "gap")
         elif binding is not None and typed_masked(binding.ledger_field, viewer, id_masked=key_masked):
-            cells[f.name] = Cell(mask_value(binding.ledger_field, value), "edited", masked=True,
-                                 error=errors.get(f.name))
+            cells[f.name] = Cell(
+                mask_value(binding.ledger_field, value), "edited", masked=True, error=errors.get(f.name)
+            )
         else:
             cells[f.name] = Cell(value, "edited", error=errors.get(f.name))
     computed = [f for f in spec.fields if f.compute]
@@ -331,18 +429,36 @@ def added_view(spec: ReportSpec, specs: SpecSet, draft: Any, viewer: Viewer, *,
         values = computed_values(spec, known, today=today or date.today())
         for f in computed:  # never a gap, even empty (an age from a masked birth date)
             cells[f.name] = Cell(values.get(f.name), "computed")
-    return RowView(key=draft.row_key, record_id=None, cells=cells, status="added",
-                   draft_version=draft.version, added_id=draft.id)
+    return RowView(
+        key=draft.row_key,
+        record_id=None,
+        cells=cells,
+        status="added",
+        draft_version=draft.version,
+        added_id=draft.id,
+    )
 
 
-def added_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, *,
-               search: str = "", gaps_only: bool = False, today: date | None = None) -> list[RowView]:
+def added_rows(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    *,
+    search: str = "",
+    gaps_only: bool = False,
+    today: date | None = None,
+) -> list[RowView]:
     """Return the task's added rows, matching a search as the ledger's rows do (`masking.searching`)."""
     if not spec.rows.ledger:
         return []
     ledger = specs.ledgers[spec.rows.ledger]
-    labels = [name for name, b in bindings(spec, specs).items()
-              if b.via is None and b.ledger_field.name == ledger.label]
+    labels = [
+        name
+        for name, b in bindings(spec, specs).items()
+        if b.via is None and b.ledger_field.name == ledger.label
+    ]
     searched = searching(ledger, search, viewer)
     rows = []
     for draft in added_drafts(conn, task):
@@ -367,16 +483,33 @@ def _found(searched: Search, draft: Any, labels: list[str]) -> bool:
     return any(text in str(draft.values.get(n) or "") for n in labels)
 
 
-def added_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-              added_id: int, *, today: date | None = None) -> RowView | None:
+def added_row(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    added_id: int,
+    *,
+    today: date | None = None,
+) -> RowView | None:
     """Return one added row of the task, or None."""
     draft = _draft(conn, task, added_id)
     return None if draft is None else added_view(spec, specs, draft, viewer, today=today)
 
 
-def save_added(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-               added_id: int, typed: Mapping[str, str], *, expected_version: int,
-               today: date | None = None) -> SavedRow:
+def save_added(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    added_id: int,
+    typed: Mapping[str, str],
+    *,
+    expected_version: int,
+    today: date | None = None,
+) -> SavedRow:
     """Save cells typed into an added row (its key stays as added: delete the row to change it)."""
     check_open(task, viewer, specs)
     draft = _draft(conn, task, added_id)
@@ -397,9 +530,17 @@ def save_added(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, v
         errors.pop(name, None)
     values.update(typed_values)
     errors.update(typed_errors)
-    done = conn.execute(update(TaskRow).where(TaskRow.id == draft.id, TaskRow.version == draft.version)
-                        .values(values=values, errors=errors, version=draft.version + 1,
-                                updated_by=viewer.user_id, updated_at=utcnow()))
+    done = conn.execute(
+        update(TaskRow)
+        .where(TaskRow.id == draft.id, TaskRow.version == draft.version)
+        .values(
+            values=values,
+            errors=errors,
+            version=draft.version + 1,
+            updated_by=viewer.user_id,
+            updated_at=utcnow(),
+        )
+    )
     if done.rowcount != 1:
         raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改；您输入的内容还在输入框里")
     row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
@@ -407,8 +548,9 @@ def save_added(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, v
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
 
 
-def remove_added(conn: Connection, specs: SpecSet, task: Task, viewer: Viewer, added_id: int, *,
-                 expected_version: int) -> None:
+def remove_added(
+    conn: Connection, specs: SpecSet, task: Task, viewer: Viewer, added_id: int, *, expected_version: int
+) -> None:
     """Delete an added row (before submission: nothing of it reached the ledger)."""
     check_open(task, viewer, specs)
     draft = _draft(conn, task, added_id)
@@ -417,9 +559,15 @@ def remove_added(conn: Connection, specs: SpecSet, task: Task, viewer: Viewer, a
     done = conn.execute(delete(TaskRow).where(TaskRow.id == added_id, TaskRow.version == expected_version))
     if done.rowcount != 1:
         raise StaleRow("这一行刚被别人保存过，请看最新的内容后再删除")
-    conn.execute(update(Task).where(Task.id == task.id).values(
-        rows_total=case((Task.rows_total > 0, Task.rows_total - 1), else_=0),
-        rows_complete=Task.rows_complete - (1 if draft.complete else 0), updated_at=utcnow()))
+    conn.execute(
+        update(Task)
+        .where(Task.id == task.id)
+        .values(
+            rows_total=case((Task.rows_total > 0, Task.rows_total - 1), else_=0),
+            rows_complete=Task.rows_complete - (1 if draft.complete else 0),
+            updated_at=utcnow(),
+        )
+    )
 
 
 def _keep_complete(conn: Connection, task: Task, added_id: int, was: bool, now: bool) -> None:
@@ -427,5 +575,6 @@ def _keep_complete(conn: Connection, task: Task, added_id: int, was: bool, now: 
     if was == now:
         return
     conn.execute(update(TaskRow).where(TaskRow.id == added_id).values(complete=now))
-    conn.execute(update(Task).where(Task.id == task.id)
-                 .values(rows_complete=Task.rows_complete + (1 if now else -1)))
+    conn.execute(
+        update(Task).where(Task.id == task.id).values(rows_complete=Task.rows_complete + (1 if now else -1))
+    )

@@ -69,8 +69,9 @@ def formula_fields(spec: ReportSpec) -> list[ReportField]:
     return [f for f in spec.fields if f.formula is not None]
 
 
-def formula_values(conn: Connection, specs: SpecSet, spec: ReportSpec, scope: Scope,
-                   group: str) -> dict[str, dict[str, Any]]:
+def formula_values(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, scope: Scope, group: str
+) -> dict[str, dict[str, Any]]:
     """Return org unit code → formula field → value over the scope's records, in one query.
 
     `group` is "township" or "village"; units without any matching record are absent (their
@@ -99,8 +100,10 @@ def _aggregate(specs: SpecSet, f: ReportField) -> Any:
     rule = f.formula
     ledger = specs.ledgers[rule.ledger]
     by_element = {lf.element.code: lf.name for lf in ledger.fields}
-    where = and_(Record.ledger == ledger.code,
-                 *(condition(ledger, by_element[c.element], c.op, c.value) for c in rule.where))
+    where = and_(
+        Record.ledger == ledger.code,
+        *(condition(ledger, by_element[c.element], c.op, c.value) for c in rule.where),
+    )
     if rule.op == "count":
         return func.count(case((where, 1)))
     return func.sum(case((where, Record.data[by_element[rule.element]].as_float())))
@@ -129,8 +132,9 @@ def _drafts(conn: Connection, task: Task) -> dict[str, Any]:
     return {row.row_key: row for row in conn.execute(stmt)}
 
 
-def unit_view(spec: ReportSpec, unit: OrgUnit, computed: Mapping[str, Any], draft: Any, *,
-              today: date | None = None) -> RowView:
+def unit_view(
+    spec: ReportSpec, unit: OrgUnit, computed: Mapping[str, Any], draft: Any, *, today: date | None = None
+) -> RowView:
     """Merge an org unit's computed values and the township's corrections into a row."""
     typed = draft.values if draft else {}
     errors = draft.errors if draft else {}
@@ -149,22 +153,39 @@ def unit_view(spec: ReportSpec, unit: OrgUnit, computed: Mapping[str, Any], draf
         for f in computed_fields:
             if values.get(f.name) is not None and cells[f.name].state == "gap":
                 cells[f.name] = Cell(values[f.name], "computed")
-    return RowView(key=unit.code, record_id=None, cells=cells, status=UNIT_STATUS,
-                   draft_version=draft.version if draft else 0, township=unit.parent or unit.code,
-                   label=unit.name)
+    return RowView(
+        key=unit.code,
+        record_id=None,
+        cells=cells,
+        status=UNIT_STATUS,
+        draft_version=draft.version if draft else 0,
+        township=unit.parent or unit.code,
+        label=unit.name,
+    )
 
 
-def unit_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *,
-              only: str | None = None, today: date | None = None) -> list[RowView]:
+def unit_rows(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    *,
+    only: str | None = None,
+    today: date | None = None,
+) -> list[RowView]:
     """Return the task's rows (or the one of org unit `only`), computed and merged with the drafts."""
     values = task_values(conn, specs, spec, task)
     drafts = _drafts(conn, task)
-    return [unit_view(spec, u, values[u.code], drafts.get(u.code), today=today)
-            for u in row_units(specs, spec, task) if only is None or u.code == only]
+    return [
+        unit_view(spec, u, values[u.code], drafts.get(u.code), today=today)
+        for u in row_units(specs, spec, task)
+        if only is None or u.code == only
+    ]
 
 
-def unit_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str, *,
-             today: date | None = None) -> RowView | None:
+def unit_row(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str, *, today: date | None = None
+) -> RowView | None:
     """Return the row a reference ("u" and an org unit code) names, or None when it is not the task's."""
     if ref[:1] != UNIT_PREFIX:
         return None
@@ -180,9 +201,18 @@ def ensure_unit_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
     return total
 
 
-def save_unit_cells(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-                    code: str, typed: Mapping[str, str], *, expected_version: int,
-                    today: date | None = None) -> SavedRow:
+def save_unit_cells(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    code: str,
+    typed: Mapping[str, str],
+    *,
+    expected_version: int,
+    today: date | None = None,
+) -> SavedRow:
     """Save corrections typed into an org unit's row; a value equal to the computed one is no change.
 
     Emptying a formula cell drops the correction: the cell shows the computed value again.
@@ -218,15 +248,17 @@ def save_unit_cells(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Ta
             errors[name] = problem
         else:
             errors.pop(name, None)
-    stored = _store(conn, task, code, None, values, base, errors, draft, viewer,
-                    status=UNIT_STATUS, reason="")
+    stored = _store(
+        conn, task, code, None, values, base, errors, draft, viewer, status=UNIT_STATUS, reason=""
+    )
     row = unit_view(spec, unit, computed, stored, today=today)
     _mark_complete(conn, task, stored, row.complete)
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
 
 
-def merged_units(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *,
-                 today: date) -> list[tuple[OrgUnit, dict[str, Any], int, int]]:
+def merged_units(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *, today: date
+) -> list[tuple[OrgUnit, dict[str, Any], int, int]]:
     """Return each row's (org unit, values in clear, cells computed, cells typed): what a submission holds."""
     values = task_values(conn, specs, spec, task)
     drafts = _drafts(conn, task)
@@ -257,8 +289,9 @@ def units_of(specs: SpecSet, spec: ReportSpec, unit_codes: list[str]) -> list[Or
     return found
 
 
-def merged_tasks(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Task], *,
-                 today: date) -> list[tuple[Task, OrgUnit, dict[str, Any]]]:
+def merged_tasks(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Task], *, today: date
+) -> list[tuple[Task, OrgUnit, dict[str, Any]]]:
     """Return (task, org unit, the row's values in clear) of many tasks: two queries, whatever their number.
 
     For summaries and exports of an aggregate report: the computed values (grouped over the whole
@@ -270,9 +303,13 @@ def merged_tasks(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list
     computed = _district_values(conn, specs, spec, [unit for _task, unit in rows])
     zeros = {f.name: 0 for f in formula_fields(spec)}
     drafts: dict[tuple[int, str], dict[str, Any]] = {
-        (task_id, key): values or {} for task_id, key, values in conn.execute(
+        (task_id, key): values or {}
+        for task_id, key, values in conn.execute(
             select(TaskRow.task_id, TaskRow.row_key, TaskRow.values).where(
-                TaskRow.task_id.in_([t.id for t in tasks]), TaskRow.status == UNIT_STATUS))}
+                TaskRow.task_id.in_([t.id for t in tasks]), TaskRow.status == UNIT_STATUS
+            )
+        )
+    }
     merged = []
     for task, unit in rows:
         row = {**computed.get(unit.code, zeros), **drafts.get((task.id, unit.code), {})}
@@ -281,8 +318,9 @@ def merged_tasks(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list
     return merged
 
 
-def _district_values(conn: Connection, specs: SpecSet, spec: ReportSpec,
-                     units: list[OrgUnit]) -> dict[str, dict[str, Any]]:
+def _district_values(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, units: list[OrgUnit]
+) -> dict[str, dict[str, Any]]:
     """Return the computed values of these org units over the whole district: one query per level needed."""
     computed: dict[str, dict[str, Any]] = {}
     for level in sorted({u.level for u in units}):
@@ -290,8 +328,9 @@ def _district_values(conn: Connection, specs: SpecSet, spec: ReportSpec,
     return computed
 
 
-def extracted_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, unit_codes: list[str], *,
-                   today: date) -> list[tuple[OrgUnit, dict[str, Any]]]:
+def extracted_rows(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, unit_codes: list[str], *, today: date
+) -> list[tuple[OrgUnit, dict[str, Any]]]:
     """Return (org unit, values) of the rows tasks of these units would hold unchanged: direct extraction."""
     units = units_of(specs, spec, unit_codes)
     computed = _district_values(conn, specs, spec, units)

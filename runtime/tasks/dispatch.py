@@ -23,8 +23,13 @@ from runtime.reports.admission import can_dispatch, load_spec
 from runtime.reports.store import Actor, ReportError, check_owner, get_version
 
 #: Task state → what the township sees.
-STATE_LABELS = {"new": "新任务", "in_progress": "填报中", "submitted": "已提交", "returned": "已退回",
-                "overdue": "已逾期"}
+STATE_LABELS = {
+    "new": "新任务",
+    "in_progress": "填报中",
+    "submitted": "已提交",
+    "returned": "已退回",
+    "overdue": "已逾期",
+}
 #: States in which the township may still change the task.
 OPEN_STATES = frozenset({"new", "in_progress", "returned"})
 
@@ -47,8 +52,9 @@ def target_units(specs: SpecSet, spec: ReportSpec, chosen: Sequence[str] | None 
     return list(dict.fromkeys(chosen))
 
 
-def dispatch(session: Session, specs: SpecSet, report: Report, actor: Actor,
-             chosen: Sequence[str] | None = None) -> list[Task]:
+def dispatch(
+    session: Session, specs: SpecSet, report: Report, actor: Actor, chosen: Sequence[str] | None = None
+) -> list[Task]:
     """Create one task per target org unit (again: only the missing ones); return all tasks."""
     check_owner(report, actor)
     if not can_dispatch(report):
@@ -57,16 +63,33 @@ def dispatch(session: Session, specs: SpecSet, report: Report, actor: Actor,
     units = target_units(specs, spec, chosen)
     have = {t.org_unit_code: t for t in session.scalars(select(Task).where(Task.report_id == report.id))}
     now = utcnow()
-    created = [Task(report_id=report.id, version=report.version, org_unit_code=code,
-                    deadline=spec.deadline, state="new", dispatched_by=actor.user_id,
-                    dispatched_at=now, returned_reason="", rows_total=0, rows_complete=0,
-                    updated_at=now)
-               for code in units if code not in have]
+    created = [
+        Task(
+            report_id=report.id,
+            version=report.version,
+            org_unit_code=code,
+            deadline=spec.deadline,
+            state="new",
+            dispatched_by=actor.user_id,
+            dispatched_at=now,
+            returned_reason="",
+            rows_total=0,
+            rows_complete=0,
+            updated_at=now,
+        )
+        for code in units
+        if code not in have
+    ]
     session.add_all(created)
     session.flush()
     if created:
-        record_event(session.connection(), actor.user_id, "task.dispatch", report.code,
-                     {"units": [t.org_unit_code for t in created], "version": report.version})
+        record_event(
+            session.connection(),
+            actor.user_id,
+            "task.dispatch",
+            report.code,
+            {"units": [t.org_unit_code for t in created], "version": report.version},
+        )
     return sorted([*have.values(), *created], key=lambda t: t.org_unit_code)
 
 
@@ -92,10 +115,12 @@ def shown_state(task: Task, today: date) -> str:
 def task_list(session: Session, units: Sequence[str], *, today: date | None = None) -> list[TaskSummary]:
     """Return the tasks of some org units, open ones first, nearest deadline first."""
     today = today or local_today()
-    stmt = (select(Task, Report, OrgUnit.name)
-            .join(Report, Report.id == Task.report_id)
-            .join(OrgUnit, OrgUnit.code == Task.org_unit_code)
-            .where(Task.org_unit_code.in_(list(units))))
+    stmt = (
+        select(Task, Report, OrgUnit.name)
+        .join(Report, Report.id == Task.report_id)
+        .join(OrgUnit, OrgUnit.code == Task.org_unit_code)
+        .where(Task.org_unit_code.in_(list(units)))
+    )
     summaries = []
     for task, report, name in session.execute(stmt):
         percent = round(100 * task.rows_complete / task.rows_total) if task.rows_total else 0

@@ -94,9 +94,18 @@ def _draft(conn: Connection, task_id: int, key: str) -> Any:
     return conn.execute(select(TaskRow).where(TaskRow.task_id == task_id, TaskRow.row_key == key)).first()
 
 
-def save_cells(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-               record_id: int, typed: Mapping[str, str], *, expected_version: int,
-               today: date | None = None) -> SavedRow:
+def save_cells(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    record_id: int,
+    typed: Mapping[str, str],
+    *,
+    expected_version: int,
+    today: date | None = None,
+) -> SavedRow:
     """Save cells the filler typed into one row; return the row and the cells' problems."""
     check_open(task, viewer, specs)
     _check_names(spec, typed)
@@ -108,21 +117,40 @@ def save_cells(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, v
     draft = _draft(conn, task.id, key)
     if (draft.version if draft else 0) != expected_version:
         raise StaleRow(STALE)
-    household = _household(conn, specs, spec, record) if any(
-        plan[name].via for name in typed if name in plan) else {}
+    household = (
+        _household(conn, specs, spec, record) if any(plan[name].via for name in typed if name in plan) else {}
+    )
     org = cell_scope(plan, task_scope(specs, task), specs.org_units)
     typed = _completed(specs, spec, plan, record, viewer, typed)
     values, base, errors = merge_cells(validator, plan, record, household, draft, typed, org=org)
-    stored = _store(conn, task, key, record["_id"], values, base, errors, draft, viewer,
-                    status=draft.status if draft else "active", reason=draft.reason if draft else "")
+    stored = _store(
+        conn,
+        task,
+        key,
+        record["_id"],
+        values,
+        base,
+        errors,
+        draft,
+        viewer,
+        status=draft.status if draft else "active",
+        reason=draft.reason if draft else "",
+    )
     row = _view(conn, specs, spec, task, record, stored, viewer, today)
     _mark_complete(conn, task, stored, row.complete)
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
 
 
-def merge_cells(validator: ReportRowValidator, plan: Mapping[str, Binding], record: Mapping[str, Any],
-                household: Mapping[str, Any], draft: Any, typed: Mapping[str, str], *,
-                org: CellScope | None = None) -> tuple[dict, dict, dict]:
+def merge_cells(
+    validator: ReportRowValidator,
+    plan: Mapping[str, Binding],
+    record: Mapping[str, Any],
+    household: Mapping[str, Any],
+    draft: Any,
+    typed: Mapping[str, str],
+    *,
+    org: CellScope | None = None,
+) -> tuple[dict, dict, dict]:
     """Return the row's draft values, base and errors once the typed cells are put over its draft.
 
     `org`, when given, refuses org-unit values outside the task's scope (kept with the message).
@@ -134,8 +162,9 @@ def merge_cells(validator: ReportRowValidator, plan: Mapping[str, Binding], reco
         value, problem = validator.coerce(name, text)
         problem = problem or validator.cell_error(name, value) or (org.problem(name, value) if org else None)
         binding = plan.get(name)
-        ledger_value = ((household if binding.via else record).get(binding.ledger_field.name)
-                        if binding else None)
+        ledger_value = (
+            (household if binding.via else record).get(binding.ledger_field.name) if binding else None
+        )
         if problem is None and binding is not None and value == ledger_value:
             values.pop(name, None)  # the ledger's own value: no change
             errors.pop(name, None)
@@ -157,26 +186,41 @@ def _check_names(spec: ReportSpec, typed: Mapping[str, str]) -> None:
         raise ReportError(f"报表中没有这些字段：{'、'.join(unknown)}")
 
 
-def _completed(specs: SpecSet, spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str, Any],
-               viewer: Viewer, typed: Mapping[str, str]) -> dict[str, str]:
+def _completed(
+    specs: SpecSet,
+    spec: ReportSpec,
+    plan: Mapping[str, Binding],
+    record: Mapping[str, Any],
+    viewer: Viewer,
+    typed: Mapping[str, str],
+) -> dict[str, str]:
     """Return the typed cells as kept: a certificate number's ID part is the record's own (`completed`)."""
     holder = holder_id(specs.ledgers[spec.rows.ledger], record)
-    return {name: completed(plan[name].ledger_field, text, holder, viewer)
-            if name in plan and not plan[name].via and text else text for name, text in typed.items()}
+    return {
+        name: completed(plan[name].ledger_field, text, holder, viewer)
+        if name in plan and not plan[name].via and text
+        else text
+        for name, text in typed.items()
+    }
 
 
-def _check_replaceable(spec: ReportSpec, plan: Mapping[str, Binding], viewer: Viewer,
-                       typed: Mapping[str, str]) -> None:
+def _check_replaceable(
+    spec: ReportSpec, plan: Mapping[str, Binding], viewer: Viewer, typed: Mapping[str, str]
+) -> None:
     """Refuse cells the viewer sees masked and may not replace (a birth date), whatever is typed.
 
     Such a value must agree with the ID number: accepting the right guess and refusing the others
     would tell the digits the mask hides.
     """
-    fixed = [f.title for f in spec.fields
-             if f.name in typed and f.name in plan and not replaceable(plan[f.name].ledger_field, viewer)]
+    fixed = [
+        f.title
+        for f in spec.fields
+        if f.name in typed and f.name in plan and not replaceable(plan[f.name].ledger_field, viewer)
+    ]
     if fixed:
-        raise ReportError(f"{'、'.join(fixed)}已脱敏，须与公民身份号码一致，不能单独更正；"
-                          "如确有错误请联系数据管理岗")
+        raise ReportError(
+            f"{'、'.join(fixed)}已脱敏，须与公民身份号码一致，不能单独更正；如确有错误请联系数据管理岗"
+        )
 
 
 @dataclass
@@ -190,9 +234,16 @@ class _Unsaved:
     version: int
 
 
-def save_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-              rows: Sequence[tuple[int, Mapping[str, str], int]], *,
-              today: date | None = None) -> list[RowSaved]:
+def save_rows(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    rows: Sequence[tuple[int, Mapping[str, str], int]],
+    *,
+    today: date | None = None,
+) -> list[RowSaved]:
     """Save the typed cells of many rows (record id, cells, draft version read); return each row's outcome.
 
     Each row is saved as `save_cells` saves it, in a few queries per thousand rows instead of
@@ -214,22 +265,32 @@ def save_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, vi
             (later if rows[at][0] in named else now).append(at)
             named.add(rows[at][0])
         for start in range(0, len(now), ROWS_PER_QUERY):
-            chunk = now[start:start + ROWS_PER_QUERY]
-            saved = _save_chunk(conn, specs, spec, task, viewer, [rows[at] for at in chunk], plan, validator,
-                                today)
+            chunk = now[start : start + ROWS_PER_QUERY]
+            saved = _save_chunk(
+                conn, specs, spec, task, viewer, [rows[at] for at in chunk], plan, validator, today
+            )
             outcomes += zip(chunk, saved, strict=True)
         waiting = later
     return [saved for _at, saved in sorted(outcomes, key=lambda pair: pair[0])]
 
 
-def _save_chunk(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-                rows: list[tuple[int, Mapping[str, str], int]], plan: Mapping[str, Binding],
-                validator: ReportRowValidator, today: date | None) -> list[RowSaved]:
+def _save_chunk(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    rows: list[tuple[int, Mapping[str, str], int]],
+    plan: Mapping[str, Binding],
+    validator: ReportRowValidator,
+    today: date | None,
+) -> list[RowSaved]:
     """Save rows of distinct records (at most ROWS_PER_QUERY) in a few queries; return their outcomes."""
     query = replace(row_query(spec, specs, task), ids=tuple(record_id for record_id, _t, _v in rows))
     records = {r["_id"]: r for r in page(conn, query, limit=len(rows))}  # only the task's rows
-    households = (_households(conn, specs, spec, list(records.values()))
-                  if any(b.via for b in plan.values()) else {})
+    households = (
+        _households(conn, specs, spec, list(records.values())) if any(b.via for b in plan.values()) else {}
+    )
     drafts = _drafts(conn, task, [r["_key"] for r in records.values()])
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
     org = cell_scope(plan, task_scope(specs, task), specs.org_units)
@@ -250,18 +311,42 @@ def _save_chunk(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
         values, base, errors = merge_cells(validator, plan, record, household, draft, typed, org=org)
         status, reason = (draft.status, draft.reason) if draft else ("active", "")
         # The row as it will read back: values and errors through JSON, as the database returns them.
-        unsaved = _Unsaved(orjson.loads(orjson.dumps(values)), orjson.loads(orjson.dumps(errors)),
-                           status, reason, expected_version + 1)
-        complete = build_row(spec, plan, record, household, unsaved, {}, viewer, today=today,
-                             masks=masks).complete
-        fields = {"values": values, "base": base, "errors": errors, "status": status, "reason": reason,
-                  "updated_by": viewer.user_id, "updated_at": now, "complete": complete}
+        unsaved = _Unsaved(
+            orjson.loads(orjson.dumps(values)),
+            orjson.loads(orjson.dumps(errors)),
+            status,
+            reason,
+            expected_version + 1,
+        )
+        complete = build_row(
+            spec, plan, record, household, unsaved, {}, viewer, today=today, masks=masks
+        ).complete
+        fields = {
+            "values": values,
+            "base": base,
+            "errors": errors,
+            "status": status,
+            "reason": reason,
+            "updated_by": viewer.user_id,
+            "updated_at": now,
+            "complete": complete,
+        }
         if draft is None:
-            inserts.append({"task_id": task.id, "record_id": record["_id"], "row_key": key, "version": 1,
-                            **fields})
+            inserts.append(
+                {"task_id": task.id, "record_id": record["_id"], "row_key": key, "version": 1, **fields}
+            )
         else:
-            updates.append((key, {"row_id": draft.id, "old_version": draft.version,
-                                  "version": draft.version + 1, **fields}))
+            updates.append(
+                (
+                    key,
+                    {
+                        "row_id": draft.id,
+                        "old_version": draft.version,
+                        "version": draft.version + 1,
+                        **fields,
+                    },
+                )
+            )
         was_complete[key] = (bool(draft.complete) if draft else False, complete)
         outcomes.append(RowSaved(record_id, errors={k: v for k, v in errors.items() if k in typed}))
     written = set(_write_drafts(conn, inserts, updates))
@@ -284,10 +369,22 @@ def _drafts(conn: Connection, task: Task, keys: list[str]) -> dict[str, Any]:
         return {}
     if conn.dialect.name == "sqlite":  # reads before a transaction's first write see later commits
         conn.execute(update(Task).where(Task.id == task.id).values(state=Task.state))
-    stmt = (select(TaskRow.id, TaskRow.row_key, TaskRow.values, TaskRow.base, TaskRow.errors, TaskRow.status,
-                   TaskRow.reason, TaskRow.version, TaskRow.complete)
-            .where(TaskRow.task_id == task.id, TaskRow.row_key.in_(keys))
-            .order_by(TaskRow.id).with_for_update())  # locked in one order by every upload
+    stmt = (
+        select(
+            TaskRow.id,
+            TaskRow.row_key,
+            TaskRow.values,
+            TaskRow.base,
+            TaskRow.errors,
+            TaskRow.status,
+            TaskRow.reason,
+            TaskRow.version,
+            TaskRow.complete,
+        )
+        .where(TaskRow.task_id == task.id, TaskRow.row_key.in_(keys))
+        .order_by(TaskRow.id)
+        .with_for_update()
+    )  # locked in one order by every upload
     return {row.row_key: row for row in conn.execute(stmt)}
 
 
@@ -297,12 +394,16 @@ def _write_drafts(conn: Connection, inserts: list[dict], updates: list[tuple[str
     written = []
     if inserts:
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        stmt = (dialect.insert(table).on_conflict_do_nothing(index_elements=["task_id", "row_key"])
-                .returning(table.c.row_key))
+        stmt = (
+            dialect.insert(table)
+            .on_conflict_do_nothing(index_elements=["task_id", "row_key"])
+            .returning(table.c.row_key)
+        )
         written += conn.execute(stmt, inserts).scalars().all()  # a conflict: saved by someone else
     if updates:
-        stmt = update(table).where(table.c.id == bindparam("row_id"),
-                                   table.c.version == bindparam("old_version"))
+        stmt = update(table).where(
+            table.c.id == bindparam("row_id"), table.c.version == bindparam("old_version")
+        )
         if conn.execute(stmt, [columns for _key, columns in updates]).rowcount != len(updates):
             raise StaleRow(STALE)  # cannot happen: the drafts were locked when read
         written += [key for key, _columns in updates]
@@ -312,24 +413,37 @@ def _write_drafts(conn: Connection, inserts: list[dict], updates: list[tuple[str
 def _after_saves(conn: Connection, task: Task, complete: list[tuple[bool, bool]], now: Any) -> None:
     """Start the task on its first save and count the rows that became (or ceased to be) complete."""
     if task.state == "new":
-        conn.execute(update(Task).where(Task.id == task.id, Task.state == "new")
-                     .values(state="in_progress", updated_at=now))
+        conn.execute(
+            update(Task)
+            .where(Task.id == task.id, Task.state == "new")
+            .values(state="in_progress", updated_at=now)
+        )
     change = sum(after - before for before, after in complete)
     if change:
         conn.execute(update(Task).where(Task.id == task.id).values(rows_complete=Task.rows_complete + change))
 
 
-def _households(conn: Connection, specs: SpecSet, spec: ReportSpec,
-                records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+def _households(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, records: list[dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
     """Return record id → its household record ({} when none), for person rows (one query)."""
     other, key_field = HOUSEHOLD_LINK[spec.rows.ledger]
     found = get_by_keys(conn, specs.ledgers[other], (r.get(key_field) for r in records))
     return {r["_id"]: found.get(r.get(key_field), {}) for r in records}
 
 
-def mark_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-             record_id: int, reason: str | None, *, expected_version: int,
-             today: date | None = None) -> RowView:
+def mark_row(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    record_id: int,
+    reason: str | None,
+    *,
+    expected_version: int,
+    today: date | None = None,
+) -> RowView:
     """Mark a row as not applicable with a reason (or, with None, applicable again)."""
     check_open(task, viewer, specs)
     if reason is not None and not reason.strip():
@@ -339,38 +453,81 @@ def mark_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, vie
     draft = _draft(conn, task.id, key)
     if (draft.version if draft else 0) != expected_version:
         raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改")
-    stored = _store(conn, task, key, record["_id"], dict(draft.values) if draft else {},
-                    dict(draft.base) if draft else {}, dict(draft.errors) if draft else {}, draft, viewer,
-                    status="not_applicable" if reason else "active", reason=(reason or "").strip()[:200])
+    stored = _store(
+        conn,
+        task,
+        key,
+        record["_id"],
+        dict(draft.values) if draft else {},
+        dict(draft.base) if draft else {},
+        dict(draft.errors) if draft else {},
+        draft,
+        viewer,
+        status="not_applicable" if reason else "active",
+        reason=(reason or "").strip()[:200],
+    )
     row = _view(conn, specs, spec, task, record, stored, viewer, today)
     _mark_complete(conn, task, stored, row.complete)
     return row
 
 
-def _store(conn: Connection, task: Task, key: str, record_id: int | None, values: dict, base: dict,
-           errors: dict, draft: Any, viewer: Viewer, *, status: str, reason: str) -> Any:
+def _store(
+    conn: Connection,
+    task: Task,
+    key: str,
+    record_id: int | None,
+    values: dict,
+    base: dict,
+    errors: dict,
+    draft: Any,
+    viewer: Viewer,
+    *,
+    status: str,
+    reason: str,
+) -> Any:
     """Write the draft row, only if it still has the version read (insert: only if still absent)."""
     now = utcnow()
-    fields = {"values": values, "base": base, "errors": errors, "status": status, "reason": reason,
-              "updated_by": viewer.user_id, "updated_at": now}
+    fields = {
+        "values": values,
+        "base": base,
+        "errors": errors,
+        "status": status,
+        "reason": reason,
+        "updated_by": viewer.user_id,
+        "updated_at": now,
+    }
     if draft is None:
         row = {"task_id": task.id, "record_id": record_id, "row_key": key, "version": 1, "complete": False}
         made = insert_new(conn, TaskRow.__table__, {**row, **fields}, ["task_id", "row_key"])
         if made is None:
             raise StaleRow(STALE)
     else:
-        done = conn.execute(update(TaskRow).where(TaskRow.id == draft.id, TaskRow.version == draft.version)
-                            .values(version=draft.version + 1, **fields))
+        done = conn.execute(
+            update(TaskRow)
+            .where(TaskRow.id == draft.id, TaskRow.version == draft.version)
+            .values(version=draft.version + 1, **fields)
+        )
         if done.rowcount != 1:
             raise StaleRow(STALE)
     if task.state == "new":
-        conn.execute(update(Task).where(Task.id == task.id, Task.state == "new")
-                     .values(state="in_progress", updated_at=now))
+        conn.execute(
+            update(Task)
+            .where(Task.id == task.id, Task.state == "new")
+            .values(state="in_progress", updated_at=now)
+        )
     return _draft(conn, task.id, key)
 
 
-def _view(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, record: dict, stored: Any,
-          viewer: Viewer, today: date | None) -> RowView:
+def _view(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    record: dict,
+    stored: Any,
+    viewer: Viewer,
+    today: date | None,
+) -> RowView:
     """Return the row as the filler now sees it."""
     plan = bindings(spec, specs)
     household = _household(conn, specs, spec, record) if any(b.via for b in plan.values()) else {}
@@ -389,5 +546,8 @@ def _mark_complete(conn: Connection, task: Task, stored: Any, complete: bool) ->
     if bool(stored.complete) == complete:
         return
     conn.execute(update(TaskRow).where(TaskRow.id == stored.id).values(complete=complete))
-    conn.execute(update(Task).where(Task.id == task.id)
-                 .values(rows_complete=Task.rows_complete + (1 if complete else -1)))
+    conn.execute(
+        update(Task)
+        .where(Task.id == task.id)
+        .values(rows_complete=Task.rows_complete + (1 if complete else -1))
+    )

@@ -126,8 +126,10 @@ def key_field(spec: ReportSpec, specs: SpecSet) -> str | None:
     if not spec.rows.ledger:
         return None
     key = specs.ledgers[spec.rows.ledger].key
-    return next((name for name, b in bindings(spec, specs).items()
-                 if b.via is None and b.ledger_field.name == key), None)
+    return next(
+        (name for name, b in bindings(spec, specs).items() if b.via is None and b.ledger_field.name == key),
+        None,
+    )
 
 
 def task_scope(specs: SpecSet, task: Task) -> Scope:
@@ -138,8 +140,9 @@ def task_scope(specs: SpecSet, task: Task) -> Scope:
     return Scope(township=unit.code)
 
 
-def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: Search | None = None,
-              gaps_only: bool = False) -> Query:
+def row_query(
+    spec: ReportSpec, specs: SpecSet, task: Task, *, search: Search | None = None, gaps_only: bool = False
+) -> Query:
     """Return the ledger query of a task's rows: its org unit, the report's filter, a search.
 
     The search is as `runtime.masking.searching` allows the viewer: never by more than they see
@@ -149,10 +152,15 @@ def row_query(spec: ReportSpec, specs: SpecSet, task: Task, *, search: Search | 
     by_element = {f.element.code: f.name for f in ledger.fields}
     conditions = tuple((by_element[c.element], c.op, c.value) for c in spec.rows.filter)
     search = search or Search("")
-    return Query(ledger, task_scope(specs, task), conditions=conditions, search=search.text,
-                 search_match=search.match,
-                 where=(gaps_clause(spec, specs, task),) if gaps_only else (),
-                 also=Record.id.in_(included_ids(task.id)) if conditions else None)
+    return Query(
+        ledger,
+        task_scope(specs, task),
+        conditions=conditions,
+        search=search.text,
+        search_match=search.match,
+        where=(gaps_clause(spec, specs, task),) if gaps_only else (),
+        also=Record.id.in_(included_ids(task.id)) if conditions else None,
+    )
 
 
 def included_ids(task_id: int) -> Any:
@@ -160,8 +168,9 @@ def included_ids(task_id: int) -> Any:
 
     Those the township included by hand, and the records made from rows it added.
     """
-    return select(TaskRow.record_id).where(TaskRow.task_id == task_id, TaskRow.included,
-                                           TaskRow.record_id.is_not(None))
+    return select(TaskRow.record_id).where(
+        TaskRow.task_id == task_id, TaskRow.included, TaskRow.record_id.is_not(None)
+    )
 
 
 def gaps_clause(spec: ReportSpec, specs: SpecSet, task: Task) -> Any:
@@ -171,8 +180,9 @@ def gaps_clause(spec: ReportSpec, specs: SpecSet, task: Task) -> Any:
     holds leaves every row something to fill, and one without leaves the rows whose own record
     lacks a bound value.
     """
-    done = select(TaskRow.record_id).where(TaskRow.task_id == task.id, TaskRow.complete,
-                                           TaskRow.record_id.is_not(None))
+    done = select(TaskRow.record_id).where(
+        TaskRow.task_id == task.id, TaskRow.complete, TaskRow.record_id.is_not(None)
+    )
     open_row = Record.id.not_in(done)
     plan = bindings(spec, specs)
     unfillable = [f for f in spec.fields if not f.compute and (f.name not in plan or plan[f.name].via)]
@@ -183,8 +193,16 @@ def gaps_clause(spec: ReportSpec, specs: SpecSet, task: Task) -> Any:
     return and_(open_row, or_(*absent)) if absent else open_row
 
 
-def row_view(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-             record_id: int, *, today: date | None = None) -> RowView | None:
+def row_view(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    record_id: int,
+    *,
+    today: date | None = None,
+) -> RowView | None:
     """Return one row of a task by record id, or None when the record is not one of its rows."""
     records = page(conn, replace(row_query(spec, specs, task), ids=(record_id,)), limit=1)
     rows = rows_of(conn, specs, spec, task, viewer, records, today=today)
@@ -195,19 +213,35 @@ def ensure_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
     """Count a task's rows once (when first opened) and keep the count for the task lists."""
     if task.rows_total:
         return task.rows_total
-    if spec.rows.unit:  # an aggregate report: its rows are org units (runtime.tasks.aggregate imports this module)
+    if (
+        spec.rows.unit
+    ):  # an aggregate report: its rows are org units (runtime.tasks.aggregate imports this module)
         from runtime.tasks.aggregate import ensure_unit_total
+
         return ensure_unit_total(conn, specs, spec, task)
-    added = conn.execute(select(func.count()).where(
-        TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None))).scalar_one()
+    added = conn.execute(
+        select(func.count()).where(
+            TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None)
+        )
+    ).scalar_one()
     total = count(conn, row_query(spec, specs, task)) + added
     conn.execute(update(Task).where(Task.id == task.id).values(rows_total=total))
     return total
 
 
-def task_page(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, *,
-              after: tuple[str, int] | None = None, limit: int = 50, search: str = "",
-              gaps_only: bool = False, today: date | None = None) -> TaskPage:
+def task_page(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    *,
+    after: tuple[str, int] | None = None,
+    limit: int = 50,
+    search: str = "",
+    gaps_only: bool = False,
+    today: date | None = None,
+) -> TaskPage:
     """Return one page of a task's rows, pre-filled and merged with the township's drafts."""
     searched = searching(specs.ledgers[spec.rows.ledger], search, viewer)
     query = row_query(spec, specs, task, search=searched, gaps_only=gaps_only)
@@ -217,26 +251,54 @@ def task_page(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, vi
     return TaskPage(rows=rows, next_after=next_after)
 
 
-def rows_of(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-            records: list[dict[str, Any]], *, today: date | None = None,
-            sources: bool = True) -> list[RowView]:
+def rows_of(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    records: list[dict[str, Any]],
+    *,
+    today: date | None = None,
+    sources: bool = True,
+) -> list[RowView]:
     """Return the rows of some of a task's records: drafts, households and sources read in bulk."""
     ids = [r["_id"] for r in records]
     drafts = _drafts(conn, task.id, ids)
     linked = _linked(conn, specs, specs.ledgers[spec.rows.ledger], records)
-    origins = ({rid: value_sources(versions) for rid, versions in histories(conn, ids).items()}
-               if sources else {})
+    origins = (
+        {rid: value_sources(versions) for rid, versions in histories(conn, ids).items()} if sources else {}
+    )
     plan = bindings(spec, specs)
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
-    return [build_row(spec, plan, record, linked.get(record["_id"], {}), drafts.get(record["_id"]),
-                      origins.get(record["_id"], {}), viewer, today=today, masks=masks)
-            for record in records]
+    return [
+        build_row(
+            spec,
+            plan,
+            record,
+            linked.get(record["_id"], {}),
+            drafts.get(record["_id"]),
+            origins.get(record["_id"], {}),
+            viewer,
+            today=today,
+            masks=masks,
+        )
+        for record in records
+    ]
 
 
-def build_row(spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str, Any],
-              household: Mapping[str, Any], draft: Any, sources: Mapping[str, Mapping],
-              viewer: Viewer, *, today: date | None = None,
-              masks: Mapping[str, bool] | None = None) -> RowView:
+def build_row(
+    spec: ReportSpec,
+    plan: Mapping[str, Binding],
+    record: Mapping[str, Any],
+    household: Mapping[str, Any],
+    draft: Any,
+    sources: Mapping[str, Mapping],
+    viewer: Viewer,
+    *,
+    today: date | None = None,
+    masks: Mapping[str, bool] | None = None,
+) -> RowView:
     """Merge one record, its household, the filler's draft and computed values into a row."""
     typed = draft.values if draft else {}
     errors = draft.errors if draft else {}
@@ -247,8 +309,12 @@ def build_row(spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str
             value = typed[f.name]
             # The row is a person with an ID number (its key): a typed birth date beside it is masked too.
             hidden = binding is not None and typed_masked(binding.ledger_field, viewer, id_masked=True)
-            cells[f.name] = Cell(mask_value(binding.ledger_field, value) if hidden and value else value,
-                                 "edited", masked=hidden and bool(value), error=errors.get(f.name))
+            cells[f.name] = Cell(
+                mask_value(binding.ledger_field, value) if hidden and value else value,
+                "edited",
+                masked=hidden and bool(value),
+                error=errors.get(f.name),
+            )
             continue
         if binding is None:
             cells[f.name] = Cell(None, "gap")
@@ -260,14 +326,23 @@ def build_row(spec: ReportSpec, plan: Mapping[str, Binding], record: Mapping[str
             continue
         masked = masks[f.name] if masks is not None else is_masked(binding.ledger_field, viewer)
         origin = sources.get(binding.ledger_field.name) if not binding.via else None
-        cells[f.name] = Cell(mask_value(binding.ledger_field, value) if masked else value, "prefilled",
-                             masked=masked,
-                             source=SOURCE_LABELS.get(origin["source"]) if origin else None,
-                             at=origin["at"] if origin else None)
+        cells[f.name] = Cell(
+            mask_value(binding.ledger_field, value) if masked else value,
+            "prefilled",
+            masked=masked,
+            source=SOURCE_LABELS.get(origin["source"]) if origin else None,
+            at=origin["at"] if origin else None,
+        )
     _add_computed(spec, cells, today)
-    return RowView(key=record["_key"], record_id=record["_id"], cells=cells,
-                   status=draft.status if draft else "active", reason=draft.reason if draft else "",
-                   draft_version=draft.version if draft else 0, township=record.get("_township"))
+    return RowView(
+        key=record["_key"],
+        record_id=record["_id"],
+        cells=cells,
+        status=draft.status if draft else "active",
+        reason=draft.reason if draft else "",
+        draft_version=draft.version if draft else 0,
+        township=record.get("_township"),
+    )
 
 
 @dataclass(frozen=True)
@@ -282,8 +357,11 @@ class TaskCounts:
 
 def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> TaskCounts:
     """Count a whole task's cells and rows (one pass over its records and drafts)."""
-    if spec.rows.unit:  # an aggregate report: its rows are org units (runtime.tasks.aggregate imports this module)
+    if (
+        spec.rows.unit
+    ):  # an aggregate report: its rows are org units (runtime.tasks.aggregate imports this module)
         from runtime.tasks.aggregate import unit_counts
+
         return TaskCounts(*unit_counts(conn, specs, spec, task))
     plan = bindings(spec, specs)
     columns = [(f.name, plan.get(f.name)) for f in spec.fields if not f.compute]
@@ -310,8 +388,11 @@ def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) 
                     gaps += 1
             to_fill += gaps
             complete += gaps == 0
-    added = conn.execute(select(TaskRow.values, TaskRow.errors).where(
-        TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None)))
+    added = conn.execute(
+        select(TaskRow.values, TaskRow.errors).where(
+            TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None)
+        )
+    )
     for typed, errors in added:  # rows the township added: nothing of them is pre-filled
         rows += 1
         gaps = sum(name in (errors or {}) or typed.get(name) in (None, "", []) for name, _b in columns)
@@ -339,13 +420,15 @@ def _drafts(conn: Connection, task_id: int, record_ids: list[int]) -> dict[int, 
     """Return the drafts (values, errors, status, reason, version) of some records of a task."""
     if not record_ids:
         return {}
-    stmt = select(TaskRow.record_id, TaskRow.values, TaskRow.errors, TaskRow.status, TaskRow.reason,
-                  TaskRow.version).where(TaskRow.task_id == task_id, TaskRow.record_id.in_(record_ids))
+    stmt = select(
+        TaskRow.record_id, TaskRow.values, TaskRow.errors, TaskRow.status, TaskRow.reason, TaskRow.version
+    ).where(TaskRow.task_id == task_id, TaskRow.record_id.in_(record_ids))
     return {row.record_id: row for row in conn.execute(stmt)}
 
 
-def _linked(conn: Connection, specs: SpecSet, ledger: Ledger,
-            records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+def _linked(
+    conn: Connection, specs: SpecSet, ledger: Ledger, records: list[dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
     """Return record id → its household record, for person rows (one query)."""
     link = HOUSEHOLD_LINK.get(ledger.code)
     if not link:

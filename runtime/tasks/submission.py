@@ -81,19 +81,33 @@ class SubmitResult:
     cells: CellCounts = field(default_factory=CellCounts)
 
 
-def merged_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *, today: date,
-                cells: CellCounts | None = None) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+def merged_rows(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    *,
+    today: date,
+    cells: CellCounts | None = None,
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Yield (record, the row's values in clear: ledger values under the drafts, computed) of a task.
 
     `cells`, when given, counts the cells the ledgers filled and those the township typed.
     """
     plan = bindings(spec, specs)
-    drafts = {row.record_id: row for row in conn.execute(
-        select(TaskRow.record_id, TaskRow.values, TaskRow.status).where(TaskRow.task_id == task.id))}
+    drafts = {
+        row.record_id: row
+        for row in conn.execute(
+            select(TaskRow.record_id, TaskRow.values, TaskRow.status).where(TaskRow.task_id == task.id)
+        )
+    }
     link = HOUSEHOLD_LINK.get(spec.rows.ledger)
     for batch in iter_rows(conn, row_query(spec, specs, task)):
-        households = get_by_keys(conn, specs.ledgers[link[0]], (r.get(link[1]) for r in batch)) \
-            if link and any(b.via for b in plan.values()) else {}
+        households = (
+            get_by_keys(conn, specs.ledgers[link[0]], (r.get(link[1]) for r in batch))
+            if link and any(b.via for b in plan.values())
+            else {}
+        )
         for record in batch:
             draft = drafts.get(record["_id"])
             if draft is not None and draft.status == "not_applicable":
@@ -110,14 +124,22 @@ def merged_rows(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
                 cells.typed += len(typed)
             if draft is not None:
                 values.update(draft.values)
-            values.update({k: v for k, v in computed_values(spec, values, today=today).items()
-                           if v is not None})
+            values.update(
+                {k: v for k, v in computed_values(spec, values, today=today).items() if v is not None}
+            )
             yield record, values
 
 
-def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *,
-               today: date | None = None, cells: CellCounts | None = None,
-               totals: Totals | None = None) -> tuple[int, list[RowProblem], int]:
+def check_task(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    *,
+    today: date | None = None,
+    cells: CellCounts | None = None,
+    totals: Totals | None = None,
+) -> tuple[int, list[RowProblem], int]:
     """Validate every row of a task; return (rows, the first problems, the number of problems).
 
     `cells` and `totals`, when given, take the task's cell counts and its rows' totals on the way.
@@ -145,12 +167,18 @@ def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *
         rows += 1
         if cells is not None:
             cells.typed += sum(v not in (None, "", []) for v in draft.values.values())
-        values = {**draft.values, **{k: v for k, v in computed_values(spec, draft.values, today=day).items()
-                                     if v is not None}}
+        values = {
+            **draft.values,
+            **{k: v for k, v in computed_values(spec, draft.values, today=day).items() if v is not None},
+        }
         if totals is not None:
             totals.add_row(values, sums, choices)
-        found = {**record_problems(spec, specs, task, draft), **org.problems(draft.values),
-                 **elsewhere.get(draft.row_key, {}), **validator.errors(values)}
+        found = {
+            **record_problems(spec, specs, task, draft),
+            **org.problems(draft.values),
+            **elsewhere.get(draft.row_key, {}),
+            **validator.errors(values),
+        }
         label = _added_label(spec, specs, draft)
         for name, message in found.items():
             total += 1
@@ -159,8 +187,9 @@ def check_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *
     return rows, problems, total
 
 
-def _held_elsewhere(conn: Connection, specs: SpecSet, spec: ReportSpec, scope: Scope,
-                    drafts: list[Any]) -> dict[str, dict[str, str]]:
+def _held_elsewhere(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, scope: Scope, drafts: list[Any]
+) -> dict[str, dict[str, str]]:
     """Return, by key, the problem of added rows whose key the ledger now holds outside the task's scope.
 
     Such a row cannot become a record (its key is taken) nor change that record (not the task's).
@@ -171,16 +200,32 @@ def _held_elsewhere(conn: Connection, specs: SpecSet, spec: ReportSpec, scope: S
         return {}
     ledger = specs.ledgers[spec.rows.ledger]
     title = ledger.by_name[ledger.key].title
-    held = conn.execute(select(Record.key, Record.township_code, Record.village_code).where(
-        Record.ledger == ledger.code, Record.key.in_(keys)))
-    return {key: {name: f"这个{title}不在您的管辖范围内，不能在本任务中新增；请删除这一行，"
-                        "如有出入请联系数据管理岗核实"}
-            for key, township, village in held if not scope.holds(township, village)}
+    held = conn.execute(
+        select(Record.key, Record.township_code, Record.village_code).where(
+            Record.ledger == ledger.code, Record.key.in_(keys)
+        )
+    )
+    return {
+        key: {
+            name: f"这个{title}不在您的管辖范围内，不能在本任务中新增；请删除这一行，"
+            "如有出入请联系数据管理岗核实"
+        }
+        for key, township, village in held
+        if not scope.holds(township, village)
+    }
 
 
-def _check_units(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task,
-                 validator: ReportRowValidator, titles: dict[str, str], day: date,
-                 cells: CellCounts | None, totals: Totals | None = None) -> tuple[int, list[RowProblem], int]:
+def _check_units(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    validator: ReportRowValidator,
+    titles: dict[str, str],
+    day: date,
+    cells: CellCounts | None,
+    totals: Totals | None = None,
+) -> tuple[int, list[RowProblem], int]:
     """Validate the org-unit rows of an aggregate report's task (computed values under the corrections)."""
     problems, total = [], 0
     merged = merged_units(conn, specs, spec, task, today=day)
@@ -194,8 +239,9 @@ def _check_units(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task,
         for name, message in validator.errors(values).items():
             total += 1
             if len(problems) < LISTED:
-                problems.append(RowProblem(None, name, titles.get(name, name), message, label=unit.name,
-                                           unit=unit.code))
+                problems.append(
+                    RowProblem(None, name, titles.get(name, name), message, label=unit.name, unit=unit.code)
+                )
     return len(merged), problems, total
 
 
@@ -208,8 +254,16 @@ def _added_label(spec: ReportSpec, specs: SpecSet, draft: Any) -> str:
     return "（新增的行）"
 
 
-def submit_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-                report: Report, *, today: date | None = None) -> SubmitResult:
+def submit_task(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    report: Report,
+    *,
+    today: date | None = None,
+) -> SubmitResult:
     """Validate every row, write the filled values back, and mark the task submitted."""
     check_open(task, viewer, specs)
     cells, totals = CellCounts(), Totals()
@@ -218,13 +272,35 @@ def submit_task(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, 
         raise TaskInvalid(problems, total)
     written = write_back(conn, specs, spec, task, viewer.user_id, report.code)
     now = utcnow()
-    conn.execute(update(Task).where(Task.id == task.id).values(
-        state="submitted", submitted_at=now, submitted_by=viewer.user_id, updated_at=now,
-        rows_total=rows, cells_prefilled=cells.prefilled, cells_typed=cells.typed, totals=totals.to_json()))
-    record_event(conn, viewer.user_id, "task.submit", report.code,
-                 {"task": task.id, "unit": task.org_unit_code, "rows": rows,
-                  "written": written.records, "conflicts": written.conflicts,
-                  "prefilled": cells.prefilled, "typed": cells.typed})
+    conn.execute(
+        update(Task)
+        .where(Task.id == task.id)
+        .values(
+            state="submitted",
+            submitted_at=now,
+            submitted_by=viewer.user_id,
+            updated_at=now,
+            rows_total=rows,
+            cells_prefilled=cells.prefilled,
+            cells_typed=cells.typed,
+            totals=totals.to_json(),
+        )
+    )
+    record_event(
+        conn,
+        viewer.user_id,
+        "task.submit",
+        report.code,
+        {
+            "task": task.id,
+            "unit": task.org_unit_code,
+            "rows": rows,
+            "written": written.records,
+            "conflicts": written.conflicts,
+            "prefilled": cells.prefilled,
+            "typed": cells.typed,
+        },
+    )
     return SubmitResult(rows=rows, written=written, cells=cells)
 
 
@@ -236,7 +312,15 @@ def return_task(conn: Connection, task: Task, report: Report, actor: Actor, reas
         raise ReportError("请写明退回的原因，镇街会看到它")
     if task.state != "submitted":
         raise ReportError("只有已提交的任务才能退回")
-    conn.execute(update(Task).where(Task.id == task.id).values(
-        state="returned", returned_reason=reason, updated_at=utcnow()))
-    record_event(conn, actor.user_id, "task.return", report.code,
-                 {"task": task.id, "unit": task.org_unit_code, "reason": reason})
+    conn.execute(
+        update(Task)
+        .where(Task.id == task.id)
+        .values(state="returned", returned_reason=reason, updated_at=utcnow())
+    )
+    record_event(
+        conn,
+        actor.user_id,
+        "task.return",
+        report.code,
+        {"task": task.id, "unit": task.org_unit_code, "reason": reason},
+    )

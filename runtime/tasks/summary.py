@@ -90,20 +90,40 @@ def summary_fields(spec: ReportSpec, specs: SpecSet) -> tuple[list[Measure], lis
     return measures(spec, specs.elements, linked), choice_fields(spec, specs.elements, linked)
 
 
-def summarize(conn: Connection, specs: SpecSet, spec: ReportSpec, report: Report, *, live: bool = False,
-              by: str | None = None, unit: str | None = None) -> Summary:
+def summarize(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    report: Report,
+    *,
+    live: bool = False,
+    by: str | None = None,
+    unit: str | None = None,
+) -> Summary:
     """Return the summary of a dispatched report over its submitted tasks (and, if `live`, the rest).
 
     `by` names a choice field to pivot by; `unit` narrows everything to one org unit's task.
     """
-    tasks = list(conn.execute(select(Task.id, Task.org_unit_code, Task.state, Task.totals)
-                              .where(Task.report_id == report.id).order_by(Task.org_unit_code)))
+    tasks = list(
+        conn.execute(
+            select(Task.id, Task.org_unit_code, Task.state, Task.totals)
+            .where(Task.report_id == report.id)
+            .order_by(Task.org_unit_code)
+        )
+    )
     shown = [t for t in tasks if (live or t.state == "submitted") and unit in (None, t.org_unit_code)]
     sums, choices = summary_fields(spec, specs)
     pivot_field = next((f for f in choices if f.name == by), None)
-    summary = Summary(measures=sums, choices=choices, by_unit=[], total=Line("", "合计"),
-                      pivot_field=pivot_field, submitted=sum(t.state == "submitted" for t in tasks),
-                      tasks=len(tasks), live=live)
+    summary = Summary(
+        measures=sums,
+        choices=choices,
+        by_unit=[],
+        total=Line("", "合计"),
+        pivot_field=pivot_field,
+        submitted=sum(t.state == "submitted" for t in tasks),
+        tasks=len(tasks),
+        live=live,
+    )
     if not shown:
         return summary
     kept = {t.id: Totals.from_json(t.totals) for t in shown if t.state == "submitted" and t.totals}
@@ -117,8 +137,9 @@ def summarize(conn: Connection, specs: SpecSet, spec: ReportSpec, report: Report
         units, pivot = _read_live(conn, specs, spec, read, sums, pivot_field)
     for t in shown:
         part = kept[t.id].whole if t.id in kept else units.get(t.org_unit_code, Part())
-        summary.by_unit.append(_line(t.org_unit_code, specs.org_units[t.org_unit_code].name, part, sums,
-                                     t.state))
+        summary.by_unit.append(
+            _line(t.org_unit_code, specs.org_units[t.org_unit_code].name, part, sums, t.state)
+        )
         if pivot_field is not None and t.id in kept:
             for value, kept_part in kept[t.id].by.get(pivot_field.name, {}).items():
                 pivot.setdefault(value, Part()).add(kept_part)
@@ -134,18 +155,21 @@ class _Unit:
     state: str = "extract"
 
 
-def summarize_extraction(conn: Connection, specs: SpecSet, spec: ReportSpec, units: list[str], *,
-                         by: str | None = None) -> Summary:
+def summarize_extraction(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, units: list[str], *, by: str | None = None
+) -> Summary:
     """Return the summary of a report answered from the ledgers: its units' records, nothing typed."""
     sums, choices = summary_fields(spec, specs)
     pivot_field = next((f for f in choices if f.name == by), None)
-    summary = Summary(measures=sums, choices=choices, by_unit=[], total=Line("", "合计"),
-                      pivot_field=pivot_field)
+    summary = Summary(
+        measures=sums, choices=choices, by_unit=[], total=Line("", "合计"), pivot_field=pivot_field
+    )
     if not units or not spec.rows.ledger:
         return summary
     found, pivot = _read_live(conn, specs, spec, [_Unit(code) for code in units], sums, pivot_field)
-    summary.by_unit = [_line(code, specs.org_units[code].name, found.get(code, Part()), sums, "extract")
-                       for code in units]
+    summary.by_unit = [
+        _line(code, specs.org_units[code].name, found.get(code, Part()), sums, "extract") for code in units
+    ]
     return _finish(summary, pivot, specs)
 
 
@@ -157,14 +181,21 @@ def _finish(summary: Summary, pivot: dict[str, Part], specs: SpecSet) -> Summary
     summary.total = _line("", "合计", whole, summary.measures)
     if summary.pivot_field is not None:
         summary.pivot_multi = is_multi(summary.pivot_field, specs.elements)
-        summary.pivot = sorted((_line(v, v, part, summary.measures) for v, part in pivot.items()),
-                               key=lambda line: _order(summary.pivot_field, specs, line.code))
+        summary.pivot = sorted(
+            (_line(v, v, part, summary.measures) for v, part in pivot.items()),
+            key=lambda line: _order(summary.pivot_field, specs, line.code),
+        )
     return summary
 
 
 def _line(code: str, name: str, part: Part, sums: list[Measure], state: str = "") -> Line:
-    return Line(code=code, label=name, rows=part.rows, state=state,
-                sums={m.name: part.sums.get(m.name, 0.0) for m in sums})
+    return Line(
+        code=code,
+        label=name,
+        rows=part.rows,
+        state=state,
+        sums={m.name: part.sums.get(m.name, 0.0) for m in sums},
+    )
 
 
 def _order(f: ReportField, specs: SpecSet, value: str) -> tuple[int, str]:
@@ -175,8 +206,14 @@ def _order(f: ReportField, specs: SpecSet, value: str) -> tuple[int, str]:
     return (listed.index(value) if value in listed else len(listed), value)
 
 
-def _read_units(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any], sums: list[Measure],
-                pivot_field: ReportField | None) -> tuple[dict[str, Part], dict[str, Part]]:
+def _read_units(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    tasks: list[Any],
+    sums: list[Measure],
+    pivot_field: ReportField | None,
+) -> tuple[dict[str, Part], dict[str, Part]]:
     """Read the current totals of an aggregate report's tasks: their org-unit rows, corrections over."""
     choices = [pivot_field] if pivot_field is not None else []
     units: dict[str, Totals] = {}
@@ -190,7 +227,11 @@ def _read_units(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[
 
 
 def _read_live(
-    conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any], sums: list[Measure],
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    tasks: list[Any],
+    sums: list[Measure],
     pivot_field: ReportField | None,
 ) -> tuple[dict[str, Part], dict[str, Part]]:
     """Read the current totals of some tasks by org unit, from their records and drafts.
@@ -217,8 +258,15 @@ def _read_live(
     return units, pivot
 
 
-def _grouped(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any], column: Any,
-             sums: list[Measure], pivot_field: ReportField | None) -> Select:
+def _grouped(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    tasks: list[Any],
+    column: Any,
+    sums: list[Measure],
+    pivot_field: ReportField | None,
+) -> Select:
     """Return the query of (org unit, choice value, rows, sums…) over some tasks' rows.
 
     Each row's values are computed once in an inner query, then grouped. On SQLite the inner
@@ -229,15 +277,20 @@ def _grouped(conn: Connection, specs: SpecSet, spec: ReportSpec, tasks: list[Any
     values = _values(conn, specs, spec, draft, sums, pivot_field)
     choice = values[pivot_field.name] if pivot_field is not None else null()
     measured = (values[m.name].label(f"m{i}") for i, m in enumerate(sums))
-    inner = _rows(specs, spec, tasks, draft).add_columns(column.label("unit"), choice.label("choice"),
-                                                         *measured)
+    inner = _rows(specs, spec, tasks, draft).add_columns(
+        column.label("unit"), choice.label("choice"), *measured
+    )
     if pivot_field is not None and conn.dialect.name == "sqlite":
         rows = inner.cte("live_rows").prefix_with("MATERIALIZED")
     else:
         rows = inner.subquery("live_rows")
     groups = [rows.c.unit, rows.c.choice] if pivot_field is not None else [rows.c.unit]
-    return select(rows.c.unit, rows.c.choice if pivot_field is not None else null(), func.count(),
-                  *(func.sum(rows.c[f"m{i}"]) for i in range(len(sums)))).group_by(*groups)
+    return select(
+        rows.c.unit,
+        rows.c.choice if pivot_field is not None else null(),
+        func.count(),
+        *(func.sum(rows.c[f"m{i}"]) for i in range(len(sums))),
+    ).group_by(*groups)
 
 
 def _labels(value: Any, multi: bool) -> list[str]:
@@ -250,15 +303,24 @@ def _labels(value: Any, multi: bool) -> list[str]:
     return labels(value)
 
 
-def _add_added(conn: Connection, tasks: list[Any], sums: list[Measure],
-               pivot_field: ReportField | None, units: dict[str, Part], pivot: dict[str, Part]) -> None:
+def _add_added(
+    conn: Connection,
+    tasks: list[Any],
+    sums: list[Measure],
+    pivot_field: ReportField | None,
+    units: dict[str, Part],
+    pivot: dict[str, Part],
+) -> None:
     """Add the rows the tasks' townships added (not in the ledger yet) to the live totals."""
     unit_of = {t.id: t.org_unit_code for t in tasks if t.id is not None}
     if not unit_of:
         return
     choices = [pivot_field] if pivot_field is not None else []
-    for task_id, typed in conn.execute(select(TaskRow.task_id, TaskRow.values).where(
-            TaskRow.task_id.in_(unit_of), TaskRow.status == "added", TaskRow.record_id.is_(None))):
+    for task_id, typed in conn.execute(
+        select(TaskRow.task_id, TaskRow.values).where(
+            TaskRow.task_id.in_(unit_of), TaskRow.status == "added", TaskRow.record_id.is_(None)
+        )
+    ):
         row = Totals()
         row.add_row(typed, sums, choices)
         units.setdefault(unit_of[task_id], Part()).add(row.whole)
@@ -286,21 +348,36 @@ def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Sel
     if not task_of:  # an extraction: nothing typed
         joined = Record.__table__.outerjoin(draft, false())
     elif len(task_of) == 1:
-        joined = Record.__table__.outerjoin(draft, and_(draft.record_id == Record.id,
-                                                        draft.task_id == next(iter(task_of.values()))))
+        joined = Record.__table__.outerjoin(
+            draft, and_(draft.record_id == Record.id, draft.task_id == next(iter(task_of.values())))
+        )
     else:
-        joined = Record.__table__.outerjoin(draft, and_(draft.record_id == Record.id,
-                                                        draft.task_id == case(task_of, value=column)))
+        joined = Record.__table__.outerjoin(
+            draft, and_(draft.record_id == Record.id, draft.task_id == case(task_of, value=column))
+        )
     matching = [condition(ledger, by_element[c.element], c.op, c.value) for c in spec.rows.filter]
     if matching and task_of:  # rows a task included by hand stay in it whatever the filter says
         matching = [or_(and_(*matching), draft.included.is_(True))]
-    return select().select_from(joined).where(
-        Record.ledger == ledger.code, column.in_([t.org_unit_code for t in tasks]), *matching,
-        or_(draft.status.is_(None), draft.status != "not_applicable"))
+    return (
+        select()
+        .select_from(joined)
+        .where(
+            Record.ledger == ledger.code,
+            column.in_([t.org_unit_code for t in tasks]),
+            *matching,
+            or_(draft.status.is_(None), draft.status != "not_applicable"),
+        )
+    )
 
 
-def _values(conn: Connection, specs: SpecSet, spec: ReportSpec, draft: Any, sums: list[Measure],
-            pivot_field: ReportField | None) -> dict[str, Any]:
+def _values(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    draft: Any,
+    sums: list[Measure],
+    pivot_field: ReportField | None,
+) -> dict[str, Any]:
     """Return field → its SQL value in a row (the township's draft over the record's ledger value).
 
     Only the fields summed or pivoted by: each JSON member read is a parse of the document.
@@ -320,8 +397,9 @@ def _values(conn: Connection, specs: SpecSet, spec: ReportSpec, draft: Any, sums
         if binding is None or binding.via:
             found[f.name] = typed
         else:
-            found[f.name] = func.coalesce(typed, reader(Record.data, binding.ledger_field.name, postgres,
-                                                         jsonb=True))
+            found[f.name] = func.coalesce(
+                typed, reader(Record.data, binding.ledger_field.name, postgres, jsonb=True)
+            )
     return found
 
 
@@ -332,8 +410,9 @@ def _number(column: Any, key: str, postgres: bool, *, jsonb: bool) -> Any:
         kind = func.jsonb_typeof(member) if jsonb else func.json_typeof(member)
         return case((kind == "number", cast(column.op("->>")(literal(key)), Float)), else_=None)
     path = f'$."{key}"'
-    return case((func.json_type(column, path).in_(("integer", "real")), func.json_extract(column, path)),
-                else_=None)
+    return case(
+        (func.json_type(column, path).in_(("integer", "real")), func.json_extract(column, path)), else_=None
+    )
 
 
 def _text(column: Any, key: str, postgres: bool, *, jsonb: bool) -> Any:

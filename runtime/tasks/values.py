@@ -50,9 +50,17 @@ class _Draft:
     version: int
 
 
-def iter_task_columns(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, *,
-                      ids: Sequence[int] | None = None, today: date | None = None,
-                      batch: int = 5000) -> Iterator[ColumnBatch]:
+def iter_task_columns(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    *,
+    ids: Sequence[int] | None = None,
+    today: date | None = None,
+    batch: int = 5000,
+) -> Iterator[ColumnBatch]:
     """Yield the ledger rows of a task (all, or those of some record ids) as batches of columns.
 
     Reads the task's drafts in one query, then each batch of records and (only when the report
@@ -64,24 +72,40 @@ def iter_task_columns(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
     plan = bindings(spec, specs)
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
     # Rows are persons keyed by their ID number: a birth date typed beside it stays masked too.
-    hidden = {at: plan[f.name].ledger_field for at, f in enumerate(spec.fields)
-              if f.name in plan and typed_masked(plan[f.name].ledger_field, viewer, id_masked=True)}
+    hidden = {
+        at: plan[f.name].ledger_field
+        for at, f in enumerate(spec.fields)
+        if f.name in plan and typed_masked(plan[f.name].ledger_field, viewer, id_masked=True)
+    }
     ledger = specs.ledgers[spec.rows.ledger]
     linked = any(b.via for b in plan.values())
     drafts = _drafts(conn, task.id)
     day = today or date.today()
     query = row_query(spec, specs, task)
-    queries = [query] if ids is None else [replace(query, ids=tuple(ids[at:at + IDS_PER_QUERY]))
-                                           for at in range(0, len(ids), IDS_PER_QUERY)]
+    queries = (
+        [query]
+        if ids is None
+        else [
+            replace(query, ids=tuple(ids[at : at + IDS_PER_QUERY]))
+            for at in range(0, len(ids), IDS_PER_QUERY)
+        ]
+    )
     for one in queries:
         for records in iter_rows(conn, one, batch=batch):
             households = _households(conn, specs, ledger, records) if linked else []
             yield _columns(spec, plan, masks, records, households, drafts, day, hidden)
 
 
-def _columns(spec: ReportSpec, plan: Mapping[str, Binding], masks: Mapping[str, bool],
-             records: list[dict[str, Any]], households: list[Mapping[str, Any]],
-             drafts: Mapping[int, _Draft], day: date, hidden: Mapping[int, Field]) -> ColumnBatch:
+def _columns(
+    spec: ReportSpec,
+    plan: Mapping[str, Binding],
+    masks: Mapping[str, bool],
+    records: list[dict[str, Any]],
+    households: list[Mapping[str, Any]],
+    drafts: Mapping[int, _Draft],
+    day: date,
+    hidden: Mapping[int, Field],
+) -> ColumnBatch:
     """Merge one batch of records, their households and drafts into columns, then compute."""
     ids = [r["_id"] for r in records]
     size = len(ids)
@@ -110,8 +134,15 @@ def _columns(spec: ReportSpec, plan: Mapping[str, Binding], masks: Mapping[str, 
     return ColumnBatch(ids, columns, masked, versions)
 
 
-def _put_drafts(spec: ReportSpec, ids: list[int], drafts: Mapping[int, _Draft], columns: list[list[Any]],
-                known: list[list[Any]], masked: list[set[int]], hidden: Mapping[int, Field]) -> list[int]:
+def _put_drafts(
+    spec: ReportSpec,
+    ids: list[int],
+    drafts: Mapping[int, _Draft],
+    columns: list[list[Any]],
+    known: list[list[Any]],
+    masked: list[set[int]],
+    hidden: Mapping[int, Field],
+) -> list[int]:
     """Put what the township typed over the ledger values (in clear, but for the columns in `hidden`).
 
     Return each row's draft version.
@@ -166,12 +197,14 @@ def _named(rule: Mapping[str, Any]) -> set[str]:
 def _drafts(conn: Connection, task_id: int) -> dict[int, _Draft]:
     """Return record id → the township's draft (typed values, version) of a task's ledger rows (one query)."""
     stmt = select(TaskRow.record_id, TaskRow.values, TaskRow.version).where(
-        TaskRow.task_id == task_id, TaskRow.record_id.is_not(None))
+        TaskRow.task_id == task_id, TaskRow.record_id.is_not(None)
+    )
     return {record_id: _Draft(values or {}, version) for record_id, values, version in conn.execute(stmt)}
 
 
-def _households(conn: Connection, specs: SpecSet, ledger: Ledger,
-                records: list[dict[str, Any]]) -> list[Mapping[str, Any]]:
+def _households(
+    conn: Connection, specs: SpecSet, ledger: Ledger, records: list[dict[str, Any]]
+) -> list[Mapping[str, Any]]:
     """Return each record's household record ({} when none), for person rows (one query)."""
     link = HOUSEHOLD_LINK.get(ledger.code)
     if not link:

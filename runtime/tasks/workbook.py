@@ -87,13 +87,23 @@ def shown_column(values: list[Any]) -> list[Any]:
         return values
     if kinds <= _TEXT and _FORMULA_FIRST.isdisjoint(map(itemgetter(0), filter(None, values))):
         return values
-    return [shown(v) if v.__class__ in (bool, list) or (v.__class__ is str and v.startswith(FORMULA_START))
-            else v for v in values]
+    return [
+        shown(v) if v.__class__ in (bool, list) or (v.__class__ is str and v.startswith(FORMULA_START)) else v
+        for v in values
+    ]
 
 
-def write_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-                    target: Path, *, today: date | None = None,
-                    progress: Callable[[int], None] | None = None) -> int:
+def write_task_xlsx(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    target: Path,
+    *,
+    today: date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Write every row of the task, pre-filled as the viewer sees it, to `target`; return rows."""
     if is_aggregate(spec):
         return _write_units(conn, specs, spec, task, viewer, target, today=today)
@@ -102,21 +112,29 @@ def write_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Ta
     with paused_gc():
         for batch in iter_task_columns(conn, specs, spec, task, viewer, today=today):
             columns = map(shown_column, batch.columns)
-            rows += [dict(zip(header, row, strict=True))
-                     for row in zip(batch.ids, batch.versions, *columns, strict=True)]
+            rows += [
+                dict(zip(header, row, strict=True))
+                for row in zip(batch.ids, batch.versions, *columns, strict=True)
+            ]
             if progress:
                 progress(len(rows))
         for added in added_rows(conn, specs, spec, task, viewer, today=today):  # last, as few as they are
             values = (shown(added.cells[f.name].value) for f in spec.fields)
             rows.append(dict(zip(header, (added.ref, added.draft_version, *values), strict=True)))
-    sheet = (spec.title[:28] or "任务")
-    chunks = [rows[i:i + SHEET_ROWS] for i in range(0, max(len(rows), 1), SHEET_ROWS)]
+    sheet = spec.title[:28] or "任务"
+    chunks = [rows[i : i + SHEET_ROWS] for i in range(0, max(len(rows), 1), SHEET_ROWS)]
     if len(chunks) == 1:
-        rustpy_xlsxwriter.write_worksheet(chunks[0] or [dict.fromkeys(header)], str(target),
-                                          sheet_name=sheet, freeze_row=1, bold_headers=True)
+        rustpy_xlsxwriter.write_worksheet(
+            chunks[0] or [dict.fromkeys(header)],
+            str(target),
+            sheet_name=sheet,
+            freeze_row=1,
+            bold_headers=True,
+        )
     else:
-        rustpy_xlsxwriter.write_worksheets([(f"{sheet}{n + 1}", c) for n, c in enumerate(chunks)],
-                                           str(target), bold_headers=True)
+        rustpy_xlsxwriter.write_worksheets(
+            [(f"{sheet}{n + 1}", c) for n, c in enumerate(chunks)], str(target), bold_headers=True
+        )
     record_event(conn, viewer.user_id, "task.download", str(task.id), {"rows": len(rows)})
     return len(rows)
 
@@ -145,17 +163,29 @@ class UploadResult:
         return sum(1 for line in self.lines if line.outcome == outcome)
 
 
-def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-                   data: bytes, filename: str, *, max_bytes: int,
-                   today: date | None = None) -> UploadResult:
+def read_task_xlsx(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    data: bytes,
+    filename: str,
+    *,
+    max_bytes: int,
+    today: date | None = None,
+) -> UploadResult:
     """Save the cells of an uploaded task workbook that differ from the task's current rows."""
     check_open(task, viewer, specs)
     table = read_table(data, filename, limits=upload_limits(spec, task, max_bytes))
     header_at, columns = _header(table, spec)
-    versions = _versions(table[header_at], table[header_at + 1:], header_at)
+    versions = _versions(table[header_at], table[header_at + 1 :], header_at)
     result = UploadResult()
-    body = [(n, row) for n, row in enumerate(table[header_at + 1:], start=header_at + 2)
-            if any(c not in (None, "") for c in row)]
+    body = [
+        (n, row)
+        for n, row in enumerate(table[header_at + 1 :], start=header_at + 2)
+        if any(c not in (None, "") for c in row)
+    ]
     if is_aggregate(spec):
         _read_units(conn, specs, spec, task, viewer, body, columns, result, today)
         counts = {k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}
@@ -165,16 +195,20 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
     current = _current(conn, specs, spec, task, viewer, [i for i in ids.values() if i], today)
     position = {f.name: i for i, f in enumerate(spec.fields)}
     # File column → field position, for the fields a filler fills (computed ones are the system's).
-    editable = {index: position[name] for index, name in columns.items()
-                if not spec.fields[position[name]].compute}
+    editable = {
+        index: position[name] for index, name in columns.items() if not spec.fields[position[name]].compute
+    }
     added = {r.ref: r for r in added_rows(conn, specs, spec, task, viewer, today=today)}
     changed: list[tuple[int, dict[str, Any], int]] = []  # (record id, cells, version): saved together
     waiting: list[int] = []  # their lines in the result
     for n, row in body:
         ref = str(row[0]).strip() if row and row[0] is not None else ""
         if ref[:1] == "n":  # a row the township added in the grid
-            result.lines.append(_save_added_line(conn, specs, spec, task, viewer, n, row, added.get(ref),
-                                                 editable, today, versions.get(n)))
+            result.lines.append(
+                _save_added_line(
+                    conn, specs, spec, task, viewer, n, row, added.get(ref), editable, today, versions.get(n)
+                )
+            )
             continue
         record_id = ids[n]
         found = current.get(record_id)
@@ -185,8 +219,11 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
         typed = {}
         for index, i in editable.items():
             text = row[index] if index < len(row) else None
-            if (_unchanged(text, shown_columns[i][at]) or at in batch.masked[i]
-                    or _same(text, batch.columns[i][at])):
+            if (
+                _unchanged(text, shown_columns[i][at])
+                or at in batch.masked[i]
+                or _same(text, batch.columns[i][at])
+            ):
                 continue
             typed[spec.fields[i].name] = "" if text is None else text
         if not typed:
@@ -201,8 +238,13 @@ def read_task_xlsx(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Tas
     outcomes = save_rows(conn, specs, spec, task, viewer, changed, today=today)
     for at, saved in zip(waiting, outcomes, strict=True):
         result.lines[at] = _saved_line(result.lines[at].line, saved)
-    record_event(conn, viewer.user_id, "task.upload", str(task.id),
-                 {"file": filename, **{k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}})
+    record_event(
+        conn,
+        viewer.user_id,
+        "task.upload",
+        str(task.id),
+        {"file": filename, **{k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}},
+    )
     return result
 
 
@@ -236,9 +278,19 @@ def _saved_line(n: int, saved: RowSaved) -> UploadLine:
     return UploadLine(n, saved.record_id, "errors" if saved.errors else "saved", errors=saved.errors, ref=ref)
 
 
-def _save_added_line(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer, n: int,
-                     row: list[Any], view: RowView | None, editable: dict[int, int],
-                     today: date | None, version: int | None) -> UploadLine:
+def _save_added_line(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    n: int,
+    row: list[Any],
+    view: RowView | None,
+    editable: dict[int, int],
+    today: date | None,
+    version: int | None,
+) -> UploadLine:
     """Save the changed cells of a row the township added; return its outcome."""
     if view is None:
         return UploadLine(n, None, "unknown", "这一新增的行已被删除，或不属于本任务，已跳过")
@@ -255,52 +307,105 @@ def _save_added_line(conn: Connection, specs: SpecSet, spec: ReportSpec, task: T
     if version is not None and version != view.draft_version:
         return UploadLine(n, None, "stale", CHANGED_SINCE, ref=view.ref)
     try:
-        saved = save_added(conn, specs, spec, task, viewer, view.added_id, typed,
-                           expected_version=view.draft_version, today=today)
+        saved = save_added(
+            conn,
+            specs,
+            spec,
+            task,
+            viewer,
+            view.added_id,
+            typed,
+            expected_version=view.draft_version,
+            today=today,
+        )
     except StaleRow as exc:
         return UploadLine(n, None, "stale", str(exc), ref=view.ref)
     return UploadLine(n, None, "errors" if saved.errors else "saved", errors=saved.errors, ref=view.ref)
 
 
-def _write_units(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-                 target: Path, *, today: date | None = None) -> int:
+def _write_units(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    target: Path,
+    *,
+    today: date | None = None,
+) -> int:
     """Write an aggregate report's task: one line per org unit, its name beside its reference."""
     header = [ROW_COLUMN, UNIT_COLUMN, *column_titles(spec)]
-    rows = [dict(zip(header, (row.ref, row.label, *(shown(row.cells[f.name].value) for f in spec.fields)),
-                     strict=True)) for row in unit_rows(conn, specs, spec, task, today=today)]
-    rustpy_xlsxwriter.write_worksheet(rows or [dict.fromkeys(header)], str(target),
-                                      sheet_name=spec.title[:28] or "任务", freeze_row=1, bold_headers=True)
+    rows = [
+        dict(
+            zip(
+                header,
+                (row.ref, row.label, *(shown(row.cells[f.name].value) for f in spec.fields)),
+                strict=True,
+            )
+        )
+        for row in unit_rows(conn, specs, spec, task, today=today)
+    ]
+    rustpy_xlsxwriter.write_worksheet(
+        rows or [dict.fromkeys(header)],
+        str(target),
+        sheet_name=spec.title[:28] or "任务",
+        freeze_row=1,
+        bold_headers=True,
+    )
     record_event(conn, viewer.user_id, "task.download", str(task.id), {"rows": len(rows)})
     return len(rows)
 
 
-def _read_units(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-                body: list[tuple[int, list[Any]]], columns: dict[int, str], result: UploadResult,
-                today: date | None) -> None:
+def _read_units(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    body: list[tuple[int, list[Any]]],
+    columns: dict[int, str],
+    result: UploadResult,
+    today: date | None,
+) -> None:
     """Save the corrected cells of an aggregate report's workbook, line by line, into `result`."""
     current = {row.ref: row for row in unit_rows(conn, specs, spec, task, today=today)}
-    editable = {index: name for index, name in columns.items()
-                if not next(f for f in spec.fields if f.name == name).compute}
+    editable = {
+        index: name
+        for index, name in columns.items()
+        if not next(f for f in spec.fields if f.name == name).compute
+    }
     for n, line in body:
         ref = str(line[0]).strip() if line and line[0] is not None else ""
         row = current.get(ref) if ref[:1] == UNIT_PREFIX else None
         if row is None:
             result.lines.append(UploadLine(n, None, "unknown", "系统编号不属于本任务的行，已跳过"))
             continue
-        typed = {name: "" if (text := line[index] if index < len(line) else None) is None else text
-                 for index, name in editable.items()
-                 if not _same(line[index] if index < len(line) else None, row.cells[name].value)}
+        typed = {
+            name: "" if (text := line[index] if index < len(line) else None) is None else text
+            for index, name in editable.items()
+            if not _same(line[index] if index < len(line) else None, row.cells[name].value)
+        }
         if not typed:
             result.lines.append(UploadLine(n, None, "unchanged", ref=ref))
             continue
         try:
-            saved = save_unit_cells(conn, specs, spec, task, viewer, row.key, typed,
-                                    expected_version=row.draft_version, today=today)
+            saved = save_unit_cells(
+                conn,
+                specs,
+                spec,
+                task,
+                viewer,
+                row.key,
+                typed,
+                expected_version=row.draft_version,
+                today=today,
+            )
         except StaleRow as exc:
             result.lines.append(UploadLine(n, None, "stale", str(exc), ref=ref))
             continue
-        result.lines.append(UploadLine(n, None, "errors" if saved.errors else "saved", errors=saved.errors,
-                                       ref=ref))
+        result.lines.append(
+            UploadLine(n, None, "errors" if saved.errors else "saved", errors=saved.errors, ref=ref)
+        )
 
 
 def _header(table: list[list[Any]], spec: ReportSpec) -> tuple[int, dict[int, str]]:
@@ -313,8 +418,15 @@ def _header(table: list[list[Any]], spec: ReportSpec) -> tuple[int, dict[int, st
     raise ReportError(f"这不是本任务下载的表格：找不到“{ROW_COLUMN}”列。请先下载预填表格，在其中填写后再上传")
 
 
-def _current(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, viewer: Viewer,
-             ids: list[int], today: date | None) -> dict[int, tuple[ColumnBatch, list[list[Any]], int]]:
+def _current(
+    conn: Connection,
+    specs: SpecSet,
+    spec: ReportSpec,
+    task: Task,
+    viewer: Viewer,
+    ids: list[int],
+    today: date | None,
+) -> dict[int, tuple[ColumnBatch, list[list[Any]], int]]:
     """Return record id → (its batch, the batch's columns as shown, its position), for the ids of the task."""
     found = {}
     with paused_gc():
@@ -344,4 +456,3 @@ def _same(text: Any, value: Any) -> bool:
     if isinstance(text, float) and text.is_integer():
         text = int(text)
     return str(text).strip() == str(shown_value).strip()
-

@@ -118,8 +118,9 @@ class _Pending:
     records: dict[int, dict[str, Any]] = field(default_factory=dict)
     offers: dict[int, list[_Offer]] = field(default_factory=dict)
 
-    def offer(self, record: dict[str, Any], target: str, value: Any, base: Any,
-              row: tuple[int, str] | None = None) -> None:
+    def offer(
+        self, record: dict[str, Any], target: str, value: Any, base: Any, row: tuple[int, str] | None = None
+    ) -> None:
         """Offer a value for a record's field (decided when the write-back applies)."""
         self.records.setdefault(record["_id"], record)
         self.offers.setdefault(record["_id"], []).append(_Offer(target, value, base, row))
@@ -145,8 +146,9 @@ def source_ref(report_code: str, task: Task) -> str:
     return f"{report_code}#task-{task.id}"
 
 
-def write_back(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, actor_id: int | None,
-               report_code: str) -> WritebackResult:
+def write_back(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, actor_id: int | None, report_code: str
+) -> WritebackResult:
     """Write the task's filled values into the ledgers; record conflicts instead of overwriting."""
     if not spec.rows.ledger:
         return WritebackResult()
@@ -159,16 +161,22 @@ def plan(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> Plan
     scope = task_scope(specs, task)
     flowing = {name: b for name, b in bindings(spec, specs).items() if b.report_field.writeback}
     # The key names the record: a different key is another record, never a correction of this one.
-    own = {name: b.ledger_field.name for name, b in flowing.items()
-           if b.via is None and b.ledger_field.name != ledger.key}
+    own = {
+        name: b.ledger_field.name
+        for name, b in flowing.items()
+        if b.via is None and b.ledger_field.name != ledger.key
+    }
     linked = {name: b.ledger_field.name for name, b in flowing.items() if b.via}
     link = HOUSEHOLD_LINK.get(ledger.code)
     households = _Pending(specs.ledgers[link[0]]) if link and linked else None
     found = Plan(task, scope, _Pending(ledger), households)
     for drafts in _drafts(conn, task.id):
         current = _records(conn, Record.id.in_([d.record_id for d in drafts]))
-        homes = _by_keys(conn, households.ledger, (r.get(link[1]) for r in current.values())) \
-            if households else {}
+        homes = (
+            _by_keys(conn, households.ledger, (r.get(link[1]) for r in current.values()))
+            if households
+            else {}
+        )
         for draft in drafts:
             record = current.get(draft.record_id)
             if record is None or not _within(scope, record):
@@ -184,8 +192,9 @@ def plan(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> Plan
     return found
 
 
-def _plan_added(conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan,
-                linked: dict[str, str], link: Any) -> None:
+def _plan_added(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan, linked: dict[str, str], link: Any
+) -> None:
     """Gather the records the rows the township added make (or the values they offer).
 
     A key the ledger gained since the row was added (an import) is not duplicated: the row's
@@ -212,8 +221,9 @@ def _plan_added(conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan,
                     found.households.offer(home, linked[name], value, None)
 
 
-def apply(conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan, actor_id: int | None,
-          report_code: str) -> WritebackResult:
+def apply(
+    conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan, actor_id: int | None, report_code: str
+) -> WritebackResult:
     """Write a planned write-back: records still as read, conflicts for the keeper, the rows added."""
     result = WritebackResult()
     task = found.task
@@ -250,8 +260,11 @@ def _settle(conn: Connection, pending: _Pending, prov: Provenance, scope: Scope)
     settled = _Settled()
     decisions = {rid: decide(pending.records[rid], offers) for rid, offers in pending.offers.items()}
     for _round in range(ROUNDS):
-        changes = [Change(rid, pending.records[rid]["_version"], pending.records[rid], d.changes)
-                   for rid, d in decisions.items() if d.changes]
+        changes = [
+            Change(rid, pending.records[rid]["_version"], pending.records[rid], d.changes)
+            for rid, d in decisions.items()
+            if d.changes
+        ]
         written, missed = apply_changes(conn, pending.ledger, changes, prov, scope=scope)
         settled.written += written
         again = set(missed)
@@ -269,22 +282,33 @@ def _done(settled: _Settled, pending: _Pending, rid: int, decision: _Decision) -
     settled.agreed += decision.agreed
     settled.unchanged += not decision.changes and not decision.conflicts
     for target, (base, ledger_value, value) in decision.conflicts.items():
-        settled.conflicts.append({"record_id": rid, "ledger": pending.ledger.code, "field": target,
-                                  "base_value": base, "ledger_value": ledger_value,
-                                  "township_value": value})
+        settled.conflicts.append(
+            {
+                "record_id": rid,
+                "ledger": pending.ledger.code,
+                "field": target,
+                "base_value": base,
+                "ledger_value": ledger_value,
+                "township_value": value,
+            }
+        )
 
 
-def _keep_conflicts(conn: Connection, task: Task, found: list[dict[str, Any]],
-                    actor_id: int | None) -> int:
+def _keep_conflicts(conn: Connection, task: Task, found: list[dict[str, Any]], actor_id: int | None) -> int:
     """Open the task's new conflicts, give its open ones the values submitted last; return how many.
 
     An open conflict this submission no longer raises (the township now gives the ledger's value,
     or none) is withdrawn: resolving it would apply a value the township no longer submits.
     """
     now = utcnow()
-    standing = {(c.record_id, c.field): c for c in conn.execute(
-        select(WritebackConflict).where(and_(WritebackConflict.task_id == task.id,
-                                             WritebackConflict.status == "open")))}
+    standing = {
+        (c.record_id, c.field): c
+        for c in conn.execute(
+            select(WritebackConflict).where(
+                and_(WritebackConflict.task_id == task.id, WritebackConflict.status == "open")
+            )
+        )
+    }
     standing_ids = {pair: c.id for pair, c in standing.items()}
     new, changed = [], []
     for conflict in found:
@@ -292,31 +316,57 @@ def _keep_conflicts(conn: Connection, task: Task, found: list[dict[str, Any]],
         if old is None:
             new.append({**conflict, "task_id": task.id, "status": "open", "created_at": now})
         elif (old.township_value, old.ledger_value, old.base_value) != (
-                conflict["township_value"], conflict["ledger_value"], conflict["base_value"]):
-            changed.append({"conflict_id": old.id, "township": conflict["township_value"],
-                            "ledger_now": conflict["ledger_value"], "base": conflict["base_value"]})
+            conflict["township_value"],
+            conflict["ledger_value"],
+            conflict["base_value"],
+        ):
+            changed.append(
+                {
+                    "conflict_id": old.id,
+                    "township": conflict["township_value"],
+                    "ledger_now": conflict["ledger_value"],
+                    "base": conflict["base_value"],
+                }
+            )
     json_type = WritebackConflict.__table__.c.township_value.type
     if changed:
-        done = conn.execute(update(WritebackConflict).where(
-            WritebackConflict.id == bindparam("conflict_id"), WritebackConflict.status == "open").values(
-            township_value=bindparam("township", type_=json_type),
-            ledger_value=bindparam("ledger_now", type_=json_type),
-            base_value=bindparam("base", type_=json_type), created_at=now), changed)
+        done = conn.execute(
+            update(WritebackConflict)
+            .where(WritebackConflict.id == bindparam("conflict_id"), WritebackConflict.status == "open")
+            .values(
+                township_value=bindparam("township", type_=json_type),
+                ledger_value=bindparam("ledger_now", type_=json_type),
+                base_value=bindparam("base", type_=json_type),
+                created_at=now,
+            ),
+            changed,
+        )
         if done.rowcount != len(changed):  # a keeper settled some meanwhile: these values are new
-            still = set(conn.execute(select(WritebackConflict.id).where(
-                WritebackConflict.id.in_([c["conflict_id"] for c in changed]),
-                WritebackConflict.status == "open")).scalars())
+            still = set(
+                conn.execute(
+                    select(WritebackConflict.id).where(
+                        WritebackConflict.id.in_([c["conflict_id"] for c in changed]),
+                        WritebackConflict.status == "open",
+                    )
+                ).scalars()
+            )
             settled = {c["conflict_id"] for c in changed} - still
-            new += [{**conflict, "task_id": task.id, "status": "open", "created_at": now}
-                    for conflict in found if standing_ids.get(
-                        (conflict["record_id"], conflict["field"])) in settled]
+            new += [
+                {**conflict, "task_id": task.id, "status": "open", "created_at": now}
+                for conflict in found
+                if standing_ids.get((conflict["record_id"], conflict["field"])) in settled
+            ]
     if new:
         conn.execute(insert(WritebackConflict), new)
     if standing:
-        conn.execute(update(WritebackConflict).where(
-            WritebackConflict.id.in_([c.id for c in standing.values()]),
-            WritebackConflict.status == "open").values(
-            status="withdrawn", resolved_by=actor_id, resolved_at=now))
+        conn.execute(
+            update(WritebackConflict)
+            .where(
+                WritebackConflict.id.in_([c.id for c in standing.values()]),
+                WritebackConflict.status == "open",
+            )
+            .values(status="withdrawn", resolved_by=actor_id, resolved_at=now)
+        )
     return len(found)
 
 
@@ -329,9 +379,12 @@ def _follow_bases(conn: Connection, bases: dict[int, dict[str, Any]], agreed: li
             if bases[row_id].get(name) != offer.value:
                 moved.setdefault(row_id, dict(bases[row_id]))[name] = offer.value
     if moved:
-        conn.execute(update(TaskRow).where(TaskRow.id == bindparam("row_id")).values(
-            base=bindparam("given", type_=TaskRow.__table__.c.base.type)),
-            [{"row_id": row_id, "given": base} for row_id, base in moved.items()])
+        conn.execute(
+            update(TaskRow)
+            .where(TaskRow.id == bindparam("row_id"))
+            .values(base=bindparam("given", type_=TaskRow.__table__.c.base.type)),
+            [{"row_id": row_id, "given": base} for row_id, base in moved.items()],
+        )
 
 
 def _link_added(conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan) -> None:
@@ -341,15 +394,27 @@ def _link_added(conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan)
     says of the record; its base is what the record was given.
     """
     drafts = found.added
-    ids = {key: r["_id"] for key, r in get_by_keys(conn, found.rows.ledger,
-                                                    (d.row_key for d in drafts)).items()}
+    ids = {
+        key: r["_id"] for key, r in get_by_keys(conn, found.rows.ledger, (d.row_key for d in drafts)).items()
+    }
     plan_ = bindings(spec, specs)
-    conn.execute(update(TaskRow).where(TaskRow.id == bindparam("row_id")).values(
-        record_id=bindparam("rid"), included=True,
-        base=bindparam("given", type_=TaskRow.__table__.c.base.type)), [
-        {"row_id": d.id, "rid": ids[d.row_key],
-         "given": {name: v for name, v in d.values.items() if name in plan_ and not plan_[name].via}}
-        for d in drafts])
+    conn.execute(
+        update(TaskRow)
+        .where(TaskRow.id == bindparam("row_id"))
+        .values(
+            record_id=bindparam("rid"),
+            included=True,
+            base=bindparam("given", type_=TaskRow.__table__.c.base.type),
+        ),
+        [
+            {
+                "row_id": d.id,
+                "rid": ids[d.row_key],
+                "given": {name: v for name, v in d.values.items() if name in plan_ and not plan_[name].via},
+            }
+            for d in drafts
+        ],
+    )
 
 
 def _filled(draft: Any, targets: dict[str, str]) -> Iterator[tuple[str, Any]]:
@@ -364,10 +429,17 @@ def _drafts(conn: Connection, task_id: int) -> Iterator[list[Any]]:
     """Yield the task's drafts of ledger rows that apply, in batches (keyset on id)."""
     after = 0
     while True:
-        stmt = (select(TaskRow.id, TaskRow.record_id, TaskRow.values, TaskRow.base, TaskRow.errors)
-                .where(TaskRow.task_id == task_id, TaskRow.id > after, TaskRow.record_id.is_not(None),
-                       TaskRow.status != "not_applicable")
-                .order_by(TaskRow.id).limit(BATCH))
+        stmt = (
+            select(TaskRow.id, TaskRow.record_id, TaskRow.values, TaskRow.base, TaskRow.errors)
+            .where(
+                TaskRow.task_id == task_id,
+                TaskRow.id > after,
+                TaskRow.record_id.is_not(None),
+                TaskRow.status != "not_applicable",
+            )
+            .order_by(TaskRow.id)
+            .limit(BATCH)
+        )
         rows = list(conn.execute(stmt))
         if not rows:
             return
@@ -377,11 +449,20 @@ def _drafts(conn: Connection, task_id: int) -> Iterator[list[Any]]:
 
 def _records(conn: Connection, where: Any) -> dict[int, dict[str, Any]]:
     """Return the records matching `where` as read now: data, id, key, version, org unit (one query)."""
-    stmt = select(Record.id, Record.key, Record.version, Record.data, Record.township_code,
-                  Record.village_code).where(where)
-    return {r.id: {**r.data, "_id": r.id, "_key": r.key, "_version": r.version,
-                   "_township": r.township_code, "_village": r.village_code}
-            for r in conn.execute(stmt)}
+    stmt = select(
+        Record.id, Record.key, Record.version, Record.data, Record.township_code, Record.village_code
+    ).where(where)
+    return {
+        r.id: {
+            **r.data,
+            "_id": r.id,
+            "_key": r.key,
+            "_version": r.version,
+            "_township": r.township_code,
+            "_village": r.village_code,
+        }
+        for r in conn.execute(stmt)
+    }
 
 
 def _by_keys(conn: Connection, ledger: Ledger, keys: Any) -> dict[str, dict[str, Any]]:
@@ -415,9 +496,11 @@ def resolve_conflict(conn: Connection, specs: SpecSet, conflict_id: int, actor_i
     if conflict is None or conflict.status != "open":
         raise ValueError("这条冲突不存在或已处理")
     status = "took_township" if take else "kept_ledger"
-    settled = conn.execute(update(WritebackConflict).where(
-        WritebackConflict.id == conflict_id, WritebackConflict.status == "open").values(
-        status=status, resolved_by=actor_id, resolved_at=utcnow()))
+    settled = conn.execute(
+        update(WritebackConflict)
+        .where(WritebackConflict.id == conflict_id, WritebackConflict.status == "open")
+        .values(status=status, resolved_by=actor_id, resolved_at=utcnow())
+    )
     if settled.rowcount != 1:
         raise ValueError("这条冲突不存在或已处理")
     if take:
@@ -425,6 +508,11 @@ def resolve_conflict(conn: Connection, specs: SpecSet, conflict_id: int, actor_i
         task = conn.execute(select(Task).where(Task.id == conflict.task_id)).one()
         code = conn.execute(select(Report.code).where(Report.id == task.report_id)).scalar_one()
         record = conn.execute(select(Record.key).where(Record.id == conflict.record_id)).scalar_one()
-        upsert(conn, ledger, [{ledger.key: record, conflict.field: conflict.township_value}],
-               Provenance("writeback", source_ref(code, task), actor_id), scope=DISTRICT)
+        upsert(
+            conn,
+            ledger,
+            [{ledger.key: record, conflict.field: conflict.township_value}],
+            Provenance("writeback", source_ref(code, task), actor_id),
+            scope=DISTRICT,
+        )
     return status

@@ -24,12 +24,15 @@ def test_check_char_is_computed_from_the_weights():
     assert id_check_char("11010519491231002") == "X"
 
 
-@pytest.mark.parametrize("value, message", [
-    ("11010519491231002Y", "前17位应为数字"),
-    ("110105194912310021", "校验位错误"),
-    ("1101051949123100", "应为18位"),
-    ("110105194913310021", "出生日期无效"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("11010519491231002Y", "前17位应为数字"),
+        ("110105194912310021", "校验位错误"),
+        ("1101051949123100", "应为18位"),
+        ("110105194913310021", "出生日期无效"),
+    ],
+)
 def test_invalid_id_numbers_say_why(value, message):
     assert message in id_problem(value)
 
@@ -39,11 +42,14 @@ def test_published_uscc_is_valid():
     assert uscc_check_char("91350100M000100Y4") == "3"
 
 
-@pytest.mark.parametrize("value, message", [
-    ("91350100M000100Y44", "校验位错误"),
-    ("91350100M0001O0Y43", "非法字符“O”"),
-    ("91350100M000100Y4", "应为18位"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("91350100M000100Y44", "校验位错误"),
+        ("91350100M0001O0Y43", "非法字符“O”"),
+        ("91350100M000100Y4", "应为18位"),
+    ],
+)
 def test_invalid_uscc_says_why(value, message):
     assert message in uscc_problem(value)
 

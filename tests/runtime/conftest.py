@@ -35,6 +35,7 @@ def zhongshanlu_task(district, specs, admit_sample, actor_of):
             task_id = next(t.id for t in tasks if t.org_unit_code == ZHONGSHANLU)
             filler = session.scalar(select(User.id).where(User.username == "zhongshanlu"))
         return task_id, Viewer(filler, "township", township=ZHONGSHANLU)
+
     return make
 
 
@@ -49,7 +50,11 @@ def load_task(specs):
     def load(conn, task_id):
         task = conn.execute(select(Task).where(Task.id == task_id)).one()
         report = conn.execute(select(Report).where(Report.id == task.report_id)).one()
-        document = conn.execute(select(ReportVersion.document).where(
-            ReportVersion.report_id == task.report_id, ReportVersion.version == task.version)).scalar_one()
+        document = conn.execute(
+            select(ReportVersion.document).where(
+                ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
+            )
+        ).scalar_one()
         return task, report, load_spec(specs, document)
+
     return load

@@ -71,9 +71,17 @@ def test_warnings_refresh_counts_and_keeps_the_warnings(cli_env, capsys):
     main(["init", "--quiet"])
     specs = load_specs(config.specs_path())
     engine = make_engine(config.database_url())
-    parcel = {"parcel_code": "5001180010010000001", "location": "1号地块", "township_code": "500118001",
-              "village_code": "500118001001", "contractor_name": "李四", "contract_area_mu": 250.0,
-              "is_transferred": True, "transfer_area_mu": 250.0, "rent_arrears": 100.0}
+    parcel = {
+        "parcel_code": "5001180010010000001",
+        "location": "1号地块",
+        "township_code": "500118001",
+        "village_code": "500118001001",
+        "contractor_name": "李四",
+        "contract_area_mu": 250.0,
+        "is_transferred": True,
+        "transfer_area_mu": 250.0,
+        "rent_arrears": 100.0,
+    }
     with engine.begin() as conn:
         upsert(conn, specs.ledgers["land"], [parcel], Provenance("import"), scope=DISTRICT)
     assert yibiaotong(["warnings-refresh", "--ledger", "land"]) == 0
@@ -81,8 +89,12 @@ def test_warnings_refresh_counts_and_keeps_the_warnings(cli_env, capsys):
     with engine.connect() as conn:
         kept = dict(conn.execute(select(WarningCount.rule, WarningCount.counts)).all())
     engine.dispose()
-    assert set(kept) == {"land_rent_arrears", "land_large_transfer", "land_contractor_id_check_digit",
-                         "land_stale"}
+    assert set(kept) == {
+        "land_rent_arrears",
+        "land_large_transfer",
+        "land_contractor_id_check_digit",
+        "land_stale",
+    }
     assert kept["land_large_transfer"] == [["500118001", "500118001001", 1]]
     assert yibiaotong(["warnings-refresh"]) == 0
     assert yibiaotong(["warnings-refresh", "--ledger", "lands"]) == 2
@@ -158,8 +170,17 @@ def test_cleanup_deletes_expired_files_and_nightly_runs_it_with_the_warnings(cli
         os.utime(path, (week_ago, week_ago))
     engine = make_engine(config.database_url())
     with engine.begin() as conn:
-        conn.execute(insert(Job).values(kind="export", title="导出", status="done", done=0, total=0,
-                                        message="", result={"path": str(old), "filename": "人员.csv"}))
+        conn.execute(
+            insert(Job).values(
+                kind="export",
+                title="导出",
+                status="done",
+                done=0,
+                total=0,
+                message="",
+                result={"path": str(old), "filename": "人员.csv"},
+            )
+        )
     assert main(["cleanup"]) == 0
     assert "已删除 2 个过期文件，1 个任务的下载已标记为过期" in capsys.readouterr().out
     assert not old.exists() and not report.exists() and new.exists()

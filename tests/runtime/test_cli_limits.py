@@ -20,20 +20,31 @@ CEILING = 1536 * 1024 * 1024
 
 def _run(args: list[str], env: dict[str, str], ceiling: int | None = CEILING) -> subprocess.CompletedProcess:
     """Run `yibiaotong args` in a child process, its memory capped at `ceiling` bytes."""
+
     def cap() -> None:
         if ceiling:
             resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
 
-    return subprocess.run([sys.executable, "-m", "web.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300, preexec_fn=cap)
+    return subprocess.run(
+        [sys.executable, "-m", "web.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=cap,
+    )
 
 
 @pytest.fixture
 def env(tmp_path):
     """The environment of a command on an instance folder and a SQLite database of its own."""
     values = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    values.update(YIBIAOTONG_INSTANCE=str(tmp_path / "instance"), PYTHONPATH=str(ROOT),
-                  DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    values.update(
+        YIBIAOTONG_INSTANCE=str(tmp_path / "instance"),
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+    )
     return values
 
 
@@ -71,8 +82,9 @@ def test_deeply_nested_json_is_answered_in_chinese(env, tmp_path):
 
 
 def test_a_missing_file_or_an_unreachable_database_is_answered_in_chinese(env, tmp_path):
-    assert_refused(_run(["import-ledger", "person", str(tmp_path / "无.csv")], env, ceiling=None),
-                               "文件不存在")
+    assert_refused(
+        _run(["import-ledger", "person", str(tmp_path / "无.csv")], env, ceiling=None), "文件不存在"
+    )
     assert_refused(_run(["analyze", str(tmp_path / "无.xlsx")], env, ceiling=None), "文件不存在")
     table = tmp_path / "a.csv"
     table.write_text("姓名\n张三\n", encoding="utf-8")

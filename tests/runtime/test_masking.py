@@ -40,14 +40,21 @@ def test_each_kind_keeps_only_what_the_rule_allows():
     assert mask_address("重庆市永川区来苏镇观音井村3组45号") == "重庆市永川区来苏镇观音井村***"
 
 
-@pytest.mark.parametrize("viewer, name, address", [
-    (TOWNSHIP, "张三丰", "重庆市永川区中山路街道萱花社区人民大道12号"),
-    (KEEPER, "张三丰", "重庆市永川区中山路街道萱花社区人民大道12号"),
-    (DEPARTMENT, "张**", "重庆市永川区中山路街道萱花社区人民大道***"),
-])
+@pytest.mark.parametrize(
+    "viewer, name, address",
+    [
+        (TOWNSHIP, "张三丰", "重庆市永川区中山路街道萱花社区人民大道12号"),
+        (KEEPER, "张三丰", "重庆市永川区中山路街道萱花社区人民大道12号"),
+        (DEPARTMENT, "张**", "重庆市永川区中山路街道萱花社区人民大道***"),
+    ],
+)
 def test_present_masks_by_sensitivity_and_role(specs, make_person, viewer, name, address):
-    row = make_person(name="张三丰", phone="13812345678", bank_account="6222020200112233445",
-                      household_address="重庆市永川区中山路街道萱花社区人民大道12号")
+    row = make_person(
+        name="张三丰",
+        phone="13812345678",
+        bank_account="6222020200112233445",
+        household_address="重庆市永川区中山路街道萱花社区人民大道12号",
+    )
     shown = present(specs.ledgers["person"], [row], viewer)[0]
     assert shown["id_number"] == mask_id(row["id_number"]), "ID numbers are masked for everyone"
     assert shown["phone"] == "138****5678"
@@ -71,12 +78,16 @@ def test_reveal_is_audited_and_refused_to_other_roles(engine, specs, make_person
 
 
 @pytest.mark.parametrize("viewer", [TOWNSHIP, DEPARTMENT, KEEPER])
-def test_beside_a_masked_id_number_a_birth_date_shows_its_year_and_a_certificate_nothing(specs, make_person,
-                                                                                      viewer):
+def test_beside_a_masked_id_number_a_birth_date_shows_its_year_and_a_certificate_nothing(
+    specs, make_person, viewer
+):
     """The rule of runtime.masking: the ID's last 4 and the birth year cannot make the whole number."""
     ledger = specs.ledgers["person"]
-    row = make_person(birth_date="1966-07-14", id_number=make_id_number("19660714", 611),
-                      disability_cert_no=make_id_number("19660714", 611) + "42")
+    row = make_person(
+        birth_date="1966-07-14",
+        id_number=make_id_number("19660714", 611),
+        disability_cert_no=make_id_number("19660714", 611) + "42",
+    )
     shown = present(ledger, [row], viewer)[0]
     assert shown["id_number"] == "*" * 14 + row["id_number"][-4:]
     assert shown["birth_date"] == "1966年"
@@ -95,17 +106,20 @@ def test_a_birth_date_masked_may_not_be_typed_over_other_masked_values_may(specs
     assert replaceable(persons.by_name["name"], DEPARTMENT)
 
 
-@pytest.mark.parametrize(("viewer", "text", "match", "notice"), [
-    (DEPARTMENT, "郑强", "none", "姓名对您脱敏，不能按姓名查找"),
-    (DEPARTMENT, "郑", "none", "姓名对您脱敏，不能按姓名查找"),
-    (TOWNSHIP, "郑强", "prefix", ""),
-    (TOWNSHIP, "500118196607146116", "none", "公民身份号码对您脱敏，只能按末 4 位查找"),
-    (TOWNSHIP, "5001181966", "none", "公民身份号码对您脱敏，只能按末 4 位查找"),
-    (TOWNSHIP, "611x", "suffix", "公民身份号码对您脱敏，已按末 4 位查找"),
-    (DEPARTMENT, "6116", "suffix", "公民身份号码对您脱敏，已按末 4 位查找"),
-    (KEEPER, "500118196607146116", "exact", ""),
-    (KEEPER, "5001181966", "none", "按公民身份号码查找请输入完整的号码，或只输入末 4 位"),
-])
+@pytest.mark.parametrize(
+    ("viewer", "text", "match", "notice"),
+    [
+        (DEPARTMENT, "郑强", "none", "姓名对您脱敏，不能按姓名查找"),
+        (DEPARTMENT, "郑", "none", "姓名对您脱敏，不能按姓名查找"),
+        (TOWNSHIP, "郑强", "prefix", ""),
+        (TOWNSHIP, "500118196607146116", "none", "公民身份号码对您脱敏，只能按末 4 位查找"),
+        (TOWNSHIP, "5001181966", "none", "公民身份号码对您脱敏，只能按末 4 位查找"),
+        (TOWNSHIP, "611x", "suffix", "公民身份号码对您脱敏，已按末 4 位查找"),
+        (DEPARTMENT, "6116", "suffix", "公民身份号码对您脱敏，已按末 4 位查找"),
+        (KEEPER, "500118196607146116", "exact", ""),
+        (KEEPER, "5001181966", "none", "按公民身份号码查找请输入完整的号码，或只输入末 4 位"),
+    ],
+)
 def test_a_viewer_searches_only_by_what_they_see(specs, viewer, text, match, notice):
     found = searching(specs.ledgers["person"], text, viewer)
     assert (found.match, found.notice) == (match, notice)
@@ -121,6 +135,10 @@ def test_households_are_searched_by_their_number_and_masked_heads_not_by_name(sp
 def test_every_id_number_kind_is_as_sensitive_as_the_birth_dates_it_protects(specs):
     """`birth_date` masking follows ID_SENSITIVITY: every ID-number element must have that level."""
     kinds = [e for e in specs.elements.values() if e.mask == "id_number"]
-    assert {e.code for e in kinds} == {"person.id_number", "household.head_id_number",
-                                       "house.owner_id_number", "land.contractor_id_number"}
+    assert {e.code for e in kinds} == {
+        "person.id_number",
+        "household.head_id_number",
+        "house.owner_id_number",
+        "land.contractor_id_number",
+    }
     assert {e.sensitivity for e in kinds} == {ID_SENSITIVITY}

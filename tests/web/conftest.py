@@ -37,11 +37,17 @@ def serve(tmp_path):
     running = []
 
     def start(url: str) -> str:
-        app = create_app({
-            "DATABASE_URL": url, "SECRET_KEY": "browser-test", "JOBS_IN_BACKGROUND": True, "REDIS_URL": None,
-            "EXPORT_DIR": str(tmp_path / "exports"), "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "REPORT_DIR": str(tmp_path / "reports"),
-        })
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "browser-test",
+                "JOBS_IN_BACKGROUND": True,
+                "REDIS_URL": None,
+                "EXPORT_DIR": str(tmp_path / "exports"),
+                "UPLOAD_DIR": str(tmp_path / "uploads"),
+                "REPORT_DIR": str(tmp_path / "reports"),
+            }
+        )
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -63,9 +69,17 @@ def browser():
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"])
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -73,12 +87,14 @@ def browser():
 @pytest.fixture
 def sign_in():
     """Return a function logging a Playwright page in through the form and waiting for the landing."""
+
     def sign_in(page, base: str, username: str, lands_on: str) -> None:
         page.goto(base + "/login")
         page.fill("#username", username)
         page.fill("#password", "yibiaotong")
         page.click("button[type=submit]")
         page.wait_for_url(base + lands_on)
+
     return sign_in
 
 
@@ -125,8 +141,14 @@ def find_record():
     """Return a function giving the id of the first record of a ledger matching conditions."""
     from runtime.models import Record
 
-    def find(engine, ledger: str, *, township: str | None = None,
-             not_township: str | None = None, has: str | None = None) -> int:
+    def find(
+        engine,
+        ledger: str,
+        *,
+        township: str | None = None,
+        not_township: str | None = None,
+        has: str | None = None,
+    ) -> int:
         stmt = select(Record.id, Record.data).where(Record.ledger == ledger).order_by(Record.id)
         if township:
             stmt = stmt.where(Record.township_code == township)
@@ -139,6 +161,7 @@ def find_record():
                 if has is None or data.get(has) not in (None, ""):
                     return rid
         raise LookupError(f"no {ledger} record with {township=} {not_township=} {has=}")
+
     return find
 
 
@@ -172,10 +195,12 @@ class _FormReader(HTMLParser):
 @pytest.fixture
 def form_values():
     """Return a function reading the submittable values of a page's form."""
+
     def read(html: str) -> dict[str, str]:
         reader = _FormReader()
         reader.feed(html)
         return reader.values
+
     return read
 
 
@@ -190,6 +215,7 @@ def admit_report(admit_sample):
         forget()
         with Session(engine) as session, session.begin():
             return admit_sample(session, sample, username, **overrides).code
+
     return admit
 
 
@@ -218,4 +244,5 @@ def township_task(browser, engine, specs, serve, admit_report, sign_in):
         page.click("table.task-list a")
         page.wait_for_selector("table.task-grid")
         return page, base, code, errors
+
     return open_task

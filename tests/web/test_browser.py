@@ -36,8 +36,7 @@ def _record_ids(page) -> list[int]:
     return [int(h.rsplit("/", 1)[1]) for h in hrefs]
 
 
-def test_township_user_browses_searches_and_opens_a_record(browser, live_url, seeded_engine,
-                                                           specs):
+def test_township_user_browses_searches_and_opens_a_record(browser, live_url, seeded_engine, specs):
     """The table holds only 中山路街道's rows with masked IDs; search and a record work."""
     page = browser.new_page()
     errors: list[str] = []
@@ -50,12 +49,12 @@ def test_township_user_browses_searches_and_opens_a_record(browser, live_url, se
     # the Content Security Policy refuses.
     page.wait_for_function(
         "() => document.querySelector('#records .count') && "
-        "!document.querySelector('#records .count').classList.contains('is-loading')")
+        "!document.querySelector('#records .count').classList.contains('is-loading')"
+    )
 
     ids = _record_ids(page)
     with seeded_engine.connect() as conn:
-        townships = set(conn.execute(select(Record.township_code).where(
-            Record.id.in_(ids))).scalars())
+        townships = set(conn.execute(select(Record.township_code).where(Record.id.in_(ids))).scalars())
     assert len(ids) == 50 and townships == {ZHONGSHANLU}
     villages = {u.name for u in specs.villages(ZHONGSHANLU)}
     assert set(page.locator("td[data-label='所属村（社区）']").all_inner_texts()) <= villages
@@ -67,14 +66,17 @@ def test_township_user_browses_searches_and_opens_a_record(browser, live_url, se
     page.wait_for_url(re.compile(r"q="))
     page.wait_for_function(
         "prefix => [...document.querySelectorAll(\"td[data-label='姓名']\")]"
-        ".every(td => td.innerText.trim().startsWith(prefix))", arg=name[:2])
+        ".every(td => td.innerText.trim().startsWith(prefix))",
+        arg=name[:2],
+    )
     names = page.locator("td[data-label='姓名']").all_inner_texts()
     assert name in [n.strip() for n in names]
 
     page.select_option("select[name=gender]", "女")
     page.wait_for_url(re.compile(r"gender="))
     page.wait_for_function(
-        "() => [...document.querySelectorAll(\"td[data-label='性别']\")].every(td => td.innerText === '女')")
+        "() => [...document.querySelectorAll(\"td[data-label='性别']\")].every(td => td.innerText === '女')"
+    )
 
     page.fill("input[name=q]", "")
     page.wait_for_function("() => !location.search.includes('q=%')")
@@ -96,19 +98,21 @@ def test_phone_width_has_no_horizontal_overflow(browser, live_url, tmp_path):
     context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2)
     page = context.new_page()
     _login(page, live_url, "zhongshanlu")
-    for path, shot in (("/ledgers/person", "yibiaotong-375-table.png"),
-                       ("/ledgers", "yibiaotong-375-ledgers.png")):
+    for path, shot in (
+        ("/ledgers/person", "yibiaotong-375-table.png"),
+        ("/ledgers", "yibiaotong-375-ledgers.png"),
+    ):
         page.goto(live_url + path)
         page.wait_for_load_state("networkidle")
         overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"{path} overflows by {overflow}px"
         page.screenshot(path=str(tmp_path / shot))
     page.goto(live_url + "/ledgers/person")
     page.locator("table.records td.key a").first.click()
     page.wait_for_selector("#history")
-    assert page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     page.screenshot(path=str(tmp_path / "yibiaotong-375-record.png"), full_page=False)
     first_row = page.locator("table.records tr, table.fields tbody tr").first.bounding_box()
     assert first_row is None or first_row["width"] <= 375

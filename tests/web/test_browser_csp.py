@@ -14,9 +14,15 @@ from runtime.tasks.dispatch import dispatch
 pytestmark = pytest.mark.browser
 
 #: (username, landing page) of one user of each role.
-ROLES = [("admin", "/ledgers"), ("keeper", "/ledgers"), ("canlian", "/reports/"),
-         ("reviewer", "/review/"), ("zhongshanlu", "/tasks/"), ("wangge", "/tasks/"),
-         ("leader", "/dashboard/")]
+ROLES = [
+    ("admin", "/ledgers"),
+    ("keeper", "/ledgers"),
+    ("canlian", "/reports/"),
+    ("reviewer", "/review/"),
+    ("zhongshanlu", "/tasks/"),
+    ("wangge", "/tasks/"),
+    ("leader", "/dashboard/"),
+]
 
 
 @pytest.fixture
@@ -27,8 +33,9 @@ def district(engine, specs, admit_report, actor_of):
     with Session(engine) as session, session.begin():
         report = session.scalar(select(Report).where(Report.code == code))
         dispatch(session, specs, report, actor_of(session, "canlian"))
-        task = session.scalar(select(Task.id).where(Task.report_id == report.id,
-                                                    Task.org_unit_code == "500118001"))
+        task = session.scalar(
+            select(Task.id).where(Task.report_id == report.id, Task.org_unit_code == "500118001")
+        )
     return code, task
 
 
@@ -71,10 +78,14 @@ def test_every_role_s_main_pages_run_under_the_csp(browser, engine, serve, distr
     """Each role's landing page and navigation, the record, task, summary and dashboard pages."""
     code, task = district
     base = serve(engine.url.render_as_string(hide_password=False))
-    extra = {"keeper": [f"/ledgers/person/records/{find_record(engine, 'person', has='id_number')}",
-                        "/ledgers/person"],
-             "canlian": [f"/reports/{code}/", f"/reports/{code}/summary"],
-             "zhongshanlu": [f"/tasks/{task}"]}
+    extra = {
+        "keeper": [
+            f"/ledgers/person/records/{find_record(engine, 'person', has='id_number')}",
+            "/ledgers/person",
+        ],
+        "canlian": [f"/reports/{code}/", f"/reports/{code}/summary"],
+        "zhongshanlu": [f"/tasks/{task}"],
+    }
     seen = []
     for username, landing in ROLES:
         watched = Watched(browser, base)
@@ -87,16 +98,19 @@ def test_every_role_s_main_pages_run_under_the_csp(browser, engine, serve, distr
     assert {"/dashboard/", f"/reports/{code}/summary", f"/tasks/{task}", "/warnings/"} <= set(seen)
 
 
-def test_charts_autosubmit_and_the_reveal_button_work_without_inline_script(browser, engine, serve,
-                                                                             district, find_record):
+def test_charts_autosubmit_and_the_reveal_button_work_without_inline_script(
+    browser, engine, serve, district, find_record
+):
     """Chart.js draws, a changed select or checkbox submits its form, a revealed value's button goes."""
     code, task = district
     base = serve(engine.url.render_as_string(hide_password=False))
 
     leader = Watched(browser, base)
     leader.sign_in("leader", "/dashboard/")
-    leader.page.wait_for_function("() => window.Chart && document.querySelector('canvas') "
-                                  "&& Chart.getChart(document.querySelector('canvas'))")
+    leader.page.wait_for_function(
+        "() => window.Chart && document.querySelector('canvas') "
+        "&& Chart.getChart(document.querySelector('canvas'))"
+    )
     options = leader.page.eval_on_selector_all("#month option", "els => els.map(e => e.value)")
     if len(options) > 1:
         with leader.page.expect_navigation():

@@ -22,8 +22,9 @@ def _token(client, path: str) -> str:
 
 def _login(client, username="keeper") -> None:
     token = _token(client, "/login")
-    response = client.post("/login", data={"username": username, "password": "yibiaotong",
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": username, "password": "yibiaotong", "csrf_token": token}
+    )
     assert response.status_code == 302
 
 

@@ -20,13 +20,44 @@ from runtime.models import AdmissionRequest, Job, Record, Report, Task
 HUGE = "99999999999999999999"  # past 2**64
 ROLES = ("admin", "keeper", "canlian", "reviewer", "zhongshanlu", "wangge")
 #: Every query parameter a view reads (and some filters), each tried with the malformed values.
-PARAMS = ("after", "before", "row", "record", "department", "from", "to", "q", "month", "status",
-          "decision", "township", "village", "gaps", "measure", "live", "now", "ledger", "next",
-          "gender", "unit", "fmt")
+PARAMS = (
+    "after",
+    "before",
+    "row",
+    "record",
+    "department",
+    "from",
+    "to",
+    "q",
+    "month",
+    "status",
+    "decision",
+    "township",
+    "village",
+    "gaps",
+    "measure",
+    "live",
+    "now",
+    "ledger",
+    "next",
+    "gender",
+    "unit",
+    "fmt",
+)
 #: Values past 64 bits and shapes the cursors and row references take, with digits Python's int()
 #: reads but str.isdigit() alone does not vouch for ("²" is a digit to isdigit, not to int).
-MALFORMED = (HUGE, f"500118001:{HUGE}", f"500118001.{HUGE}", f"n{HUGE}", "²", "500118001:²", "n²",
-             "-1", "1e400", str(2**63))
+MALFORMED = (
+    HUGE,
+    f"500118001:{HUGE}",
+    f"500118001.{HUGE}",
+    f"n{HUGE}",
+    "²",
+    "500118001:²",
+    "n²",
+    "-1",
+    "1e400",
+    str(2**63),
+)
 CHINESE_PAGES = ("页面不存在", "请求无效", "无权访问", "请先登录")
 
 
@@ -50,8 +81,9 @@ def walked(fresh_app, engine, specs, admit_report, actor_of):
     with engine.connect() as conn:
         ids = {
             "task_id": conn.scalar(select(Task.id).where(Task.org_unit_code == "500118001")),
-            "record_id": conn.scalar(select(Record.id).where(Record.ledger == "person",
-                                                             Record.village_code == "500118001001")),
+            "record_id": conn.scalar(
+                select(Record.id).where(Record.ledger == "person", Record.village_code == "500118001001")
+            ),
             "job_id": conn.scalar(select(Job.id)),
             "request_id": conn.scalar(select(AdmissionRequest.id)),
         }
@@ -66,14 +98,19 @@ def _urls(app, report: str, rule: str, ids: dict[str, int], *, real: bool) -> li
         if "GET" not in r.methods or r.endpoint == "static":
             continue
         # A row reference names a record, or an added row ("n" and its id).
-        for ref in ([str(ids["record_id"])] if real else [HUGE, f"n{HUGE}", "²", "n²"]):
+        for ref in [str(ids["record_id"])] if real else [HUGE, f"n{HUGE}", "²", "n²"]:
             url = r.rule
             for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", r.rule):
                 if converter == "int":
                     value = str(ids[name]) if real else HUGE
                 elif name == "code":
-                    value = ("person" if r.rule.startswith("/ledgers") else
-                             rule if r.rule.startswith("/warnings") else report)
+                    value = (
+                        "person"
+                        if r.rule.startswith("/ledgers")
+                        else rule
+                        if r.rule.startswith("/warnings")
+                        else report
+                    )
                 elif name in ("township", "unit"):
                     value = "500118001"
                 elif name == "ref":
@@ -139,7 +176,8 @@ def test_control_characters_are_refused_at_the_edge(walked):
 
 
 def test_a_control_character_in_a_form_or_json_is_refused_but_tabs_and_newlines_are_text(
-        fresh_client, fresh_auth, engine, find_record):
+    fresh_client, fresh_auth, engine, find_record
+):
     fresh_auth.login("keeper")
     person = find_record(engine, "person", township="500118001")
     url = f"/ledgers/person/records/{person}/edit"
@@ -149,8 +187,11 @@ def test_a_control_character_in_a_form_or_json_is_refused_but_tabs_and_newlines_
     assert response.status_code == 400 and "请求无效" in response.get_data(as_text=True)
     assert fresh_client.post(url, json={"occupation": "木\x00匠"}).status_code == 400
     assert fresh_client.post(url, data="[" * 50_000, content_type="application/json").status_code == 400
-    upload = fresh_client.post("/ledgers/person/import", data={"file": (io.BytesIO(b"x"), "a\x00.csv")},
-                               content_type="multipart/form-data")
+    upload = fresh_client.post(
+        "/ledgers/person/import",
+        data={"file": (io.BytesIO(b"x"), "a\x00.csv")},
+        content_type="multipart/form-data",
+    )
     assert upload.status_code == 400
     kept = fresh_client.post(url, data={"version": str(before), "occupation": "木匠\r\n\t"})
     assert kept.status_code == 302
@@ -158,11 +199,21 @@ def test_a_control_character_in_a_form_or_json_is_refused_but_tabs_and_newlines_
         assert conn.scalar(select(Record.version).where(Record.id == person)) == before + 1
 
 
-@pytest.mark.parametrize("columns", [
-    "{not json", "[" * 100_000, "{}", "[]", "[1, 2]", '[{"label": ["姓名"]}]', '[{"label": ""}]',
-    '[{"label": "姓名", "parents": "户主"}]', '[{"label": "姓名", "element": ["person.name"]}]',
-    '[{"label": "姓名", "parents": ["一", "二", "三", "四"]}]',
-])
+@pytest.mark.parametrize(
+    "columns",
+    [
+        "{not json",
+        "[" * 100_000,
+        "{}",
+        "[]",
+        "[1, 2]",
+        '[{"label": ["姓名"]}]',
+        '[{"label": ""}]',
+        '[{"label": "姓名", "parents": "户主"}]',
+        '[{"label": "姓名", "element": ["person.name"]}]',
+        '[{"label": "姓名", "parents": ["一", "二", "三", "四"]}]',
+    ],
+)
 def test_a_malformed_template_confirmation_is_refused_in_chinese(web, engine, columns):
     client, auth = web
     auth.login("canlian")
@@ -181,8 +232,19 @@ def test_a_template_confirmation_keeps_the_upload_limits(web, engine):
     response = client.post("/reports/import/confirm", data={"columns": wide, "title": "表"})
     assert response.status_code == 400
     assert "超过了 500 列的上限" in response.get_data(as_text=True)
-    odd = json.dumps([{"label": "姓名", "confidence": "很高", "proposal": "no.such", "samples": "x",
-                       "candidates": [["person.name"]], "letter": "ABCDE"}], ensure_ascii=False)
+    odd = json.dumps(
+        [
+            {
+                "label": "姓名",
+                "confidence": "很高",
+                "proposal": "no.such",
+                "samples": "x",
+                "candidates": [["person.name"]],
+                "letter": "ABCDE",
+            }
+        ],
+        ensure_ascii=False,
+    )
     response = client.post("/reports/import/confirm", data={"columns": odd, "title": "表" * 101})
     assert response.status_code == 422
     assert "报表名称最长 100 个字符" in response.get_data(as_text=True)

@@ -67,7 +67,7 @@ def _table(client) -> tuple[list[Seen], list[int]]:
     seen, ids, url = [], [], "/ledgers/person"
     while url:
         page = client.get(url).get_data(as_text=True)
-        body = page[page.index("<tbody>"):page.index("</tbody>")] if "<tbody>" in page else ""
+        body = page[page.index("<tbody>") : page.index("</tbody>")] if "<tbody>" in page else ""
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
             rid = int(re.search(r"/ledgers/person/records/(\d+)", row).group(1))
             seen.append(("table", str(rid), _cells(row, "data-label")))
@@ -100,8 +100,10 @@ def _csv(data: bytes, source: str) -> list[Seen]:
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     at = next(n for n, row in enumerate(rows) if ID_LABELS & {_leaf(c) for c in row})
     header = [_leaf(c) for c in rows[at]]
-    return [(source, None, {label: {value} for label, value in zip(header, row, strict=False)})
-            for row in rows[at + 1:]]
+    return [
+        (source, None, {label: {value} for label, value in zip(header, row, strict=False)})
+        for row in rows[at + 1 :]
+    ]
 
 
 def _leaf(title: str) -> str:
@@ -114,8 +116,10 @@ def _xlsx(data: bytes, source: str) -> list[Seen]:
     rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     at = next(n for n, row in enumerate(rows) if ID_LABELS & {_leaf(c) for c in row})
     header = [_leaf(c) for c in rows[at]]
-    return [(source, row[0], {label: {value} for label, value in zip(header, row, strict=False)})
-            for row in rows[at + 1:]]
+    return [
+        (source, row[0], {label: {value} for label, value in zip(header, row, strict=False)})
+        for row in rows[at + 1 :]
+    ]
 
 
 def _grid(client, task_id: int) -> list[Seen]:
@@ -134,10 +138,13 @@ def _drilldown(client, code: str, unit: str) -> list[Seen]:
     """A department's drill-down into one township: its rows, then each row's own page."""
     page = client.get(f"/reports/{code}/summary/{unit}").get_data(as_text=True)
     rows = page.index('class="records cards summary-rows"')
-    body = page[page.index("<tbody>", rows):page.index("</tbody>", rows)]
+    body = page[page.index("<tbody>", rows) : page.index("</tbody>", rows)]
     link = rf"/reports/{code}/summary/{unit}/rows/(\w+)"
-    seen: list[Seen] = [("drill-down", re.search(link, row).group(1), _cells(row, "data-label"))
-                        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S) if re.search(link, row)]
+    seen: list[Seen] = [
+        ("drill-down", re.search(link, row).group(1), _cells(row, "data-label"))
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+        if re.search(link, row)
+    ]
     for ref in re.findall(link, page)[:3]:
         one = client.get(f"/reports/{code}/summary/{unit}/rows/{ref}").get_data(as_text=True)
         fields: dict[str, set[str]] = defaultdict(set)
@@ -174,12 +181,19 @@ def candidates(masked: str, shown: dict[str, set[str]], codes: list[str], age_da
     known = {i: c for i, c in enumerate(masked) if c != "*"}
     fits = [c for c in codes if all(known.get(i, ch) == ch for i, ch in enumerate(c))]
     born = _days(_values(shown, BIRTH_LABELS), _values(shown, AGE_LABELS), age_day)
-    days = [d for d in (b.strftime("%Y%m%d") for b in born)
-            if all(known.get(6 + i, ch) == ch for i, ch in enumerate(d))]
+    days = [
+        d
+        for d in (b.strftime("%Y%m%d") for b in born)
+        if all(known.get(6 + i, ch) == ch for i, ch in enumerate(d))
+    ]
     genders = _values(shown, GENDER_LABELS)
-    seqs = [f"{n:03d}" for n in range(1000)
-            if all(known.get(14 + i, ch) == ch for i, ch in enumerate(f"{n:03d}"))
-            and not ("男" in genders and n % 2 == 0) and not ("女" in genders and n % 2 == 1)]
+    seqs = [
+        f"{n:03d}"
+        for n in range(1000)
+        if all(known.get(14 + i, ch) == ch for i, ch in enumerate(f"{n:03d}"))
+        and not ("男" in genders and n % 2 == 0)
+        and not ("女" in genders and n % 2 == 1)
+    ]
     found = 0
     for code in fits:
         for day in days:
@@ -227,8 +241,10 @@ def attempt(seen: list[Seen], codes: list[str], age_day: date | None) -> list[st
             if "*" not in masked:
                 broken.append(f"{sources}: ID number {masked} in clear")
             elif candidates(masked, everything, codes, age_day) < 2:
-                broken.append(f"{sources}: {masked} with {sorted(_values(everything, BIRTH_LABELS))} "
-                              "rebuilds to one ID number")
+                broken.append(
+                    f"{sources}: {masked} with {sorted(_values(everything, BIRTH_LABELS))} "
+                    "rebuilds to one ID number"
+                )
     return broken
 
 
@@ -256,8 +272,14 @@ def _login(client, username: str) -> None:
 def test_no_role_can_rebuild_a_masked_id_number_from_what_it_receives(demo, engine):
     with engine.connect() as conn:
         keys = conn.scalars(select(Record.key).where(Record.ledger == "person")).all()
-        certs = {rid for rid, data in conn.execute(select(Record.id, Record.data).where(
-            Record.ledger == "person", Record.data["disability_cert_no"].as_string().is_not(None)))}
+        certs = {
+            rid
+            for rid, data in conn.execute(
+                select(Record.id, Record.data).where(
+                    Record.ledger == "person", Record.data["disability_cert_no"].as_string().is_not(None)
+                )
+            )
+        }
         survey = select(Report.id).where(Report.code == SURVEY).scalar_subquery()
         tasks = dict(conn.execute(select(Task.org_unit_code, Task.id).where(Task.report_id == survey)).all())
         deadline = conn.execute(select(Task.deadline).where(Task.id == tasks[LAISU])).scalar_one()
@@ -277,29 +299,46 @@ def test_no_role_can_rebuild_a_masked_id_number_from_what_it_receives(demo, engi
         received[username] = seen
     _login(client, "laisu")
     key = make_id_number("19661231", 731)  # a person the ledger lacks, added in the grid
-    added = client.post(f"/tasks/{tasks[LAISU]}/added", data={
-        "id_number": key, "name": "新登记", "r:household_no": "5001181089999", "r:relation_to_head": "户主",
-        "r:village_code": next(v for v in _villages(demo) if v.startswith(LAISU))})
+    added = client.post(
+        f"/tasks/{tasks[LAISU]}/added",
+        data={
+            "id_number": key,
+            "name": "新登记",
+            "r:household_no": "5001181089999",
+            "r:relation_to_head": "户主",
+            "r:village_code": next(v for v in _villages(demo) if v.startswith(LAISU)),
+        },
+    )
     assert added.status_code == 302, "the new row was added"
     received["laisu"] += _grid(client, tasks[LAISU])
     received["laisu"] += _xlsx(_job_file(client, client.post(f"/tasks/{tasks[LAISU]}/download")), "task xlsx")
     _login(client, "canlian")
     for unit in SUBMITTED:
         received["canlian"] += _drilldown(client, SURVEY, unit)
-    received["canlian"] += _csv(_job_file(client, client.post(f"/report-data/{SURVEY}/export", data={
-        "fmt": "csv", "include_open": "1"})), "summary export")
+    received["canlian"] += _csv(
+        _job_file(
+            client, client.post(f"/report-data/{SURVEY}/export", data={"fmt": "csv", "include_open": "1"})
+        ),
+        "summary export",
+    )
     _login(client, "tuiyi")
-    received["tuiyi"] += _csv(_job_file(client, client.post(f"/report-data/{EXTRACTED}/extract",
-                                                            data={"fmt": "csv"})), "extraction")
+    received["tuiyi"] += _csv(
+        _job_file(client, client.post(f"/report-data/{EXTRACTED}/extract", data={"fmt": "csv"})), "extraction"
+    )
 
     broken = {username: attempt(seen, codes, deadline) for username, seen in received.items()}
     rebuilt = {u: [line for line in b if "rebuilds" in line or "in clear" in line] for u, b in broken.items()}
     assert rebuilt == dict.fromkeys(received, []), {u: (len(b), b[:2]) for u, b in rebuilt.items() if b}
     assert broken == dict.fromkeys(received, []), {u: (len(b), b[:2]) for u, b in broken.items() if b}
     # The attack had something to work with: every source showed ID numbers beside birth dates.
-    dated = {username: {source for source, _ref, shown in seen
-                        if _values(shown, ID_LABELS) and _values(shown, BIRTH_LABELS)}
-             for username, seen in received.items()}
+    dated = {
+        username: {
+            source
+            for source, _ref, shown in seen
+            if _values(shown, ID_LABELS) and _values(shown, BIRTH_LABELS)
+        }
+        for username, seen in received.items()
+    }
     assert all({"table", "record"} <= sources for sources in dated.values()), dated
     assert all("export" in dated[u] for u in ("minzheng", "canlian", "tuiyi", "laisu", "wangge")), dated
     assert {"grid", "task xlsx"} <= dated["laisu"] and "extraction" in dated["tuiyi"], dated

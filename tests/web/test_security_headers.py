@@ -9,8 +9,10 @@ import pytest
 
 from tests.conftest import close_app
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+)
 WEB = Path(__file__).resolve().parents[2] / "web"
 
 
@@ -40,13 +42,22 @@ def test_behind_https_cookies_are_secure_and_hsts_is_sent(seeded_url, tmp_path):
     """With HTTPS on (YIBIAOTONG_HTTPS=1), the session and remember cookies are Secure; HSTS is sent."""
     from web import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": seeded_url, "SECRET_KEY": "test",
-                      "WTF_CSRF_ENABLED": False, "REDIS_URL": None, "HTTPS": True})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": seeded_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+            "HTTPS": True,
+        }
+    )
     try:
         assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
         client = app.test_client()
-        response = client.post("/login", data={"username": "keeper", "password": "yibiaotong"},
-                               base_url="https://localhost")
+        response = client.post(
+            "/login", data={"username": "keeper", "password": "yibiaotong"}, base_url="https://localhost"
+        )
         cookie = response.headers["Set-Cookie"]
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
         assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
@@ -58,14 +69,30 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one(seeded_url, tmp_
     """With YIBIAOTONG_PROXIES=1 the throttle and the audit see the address the proxy saw."""
     from web import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": seeded_url, "SECRET_KEY": "test",
-                      "WTF_CSRF_ENABLED": False, "REDIS_URL": None, "PROXIES": 1,
-                      "LOGIN_LIMIT_ADDRESS": "1 per 15 minutes"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": seeded_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+            "PROXIES": 1,
+            "LOGIN_LIMIT_ADDRESS": "1 per 15 minutes",
+        }
+    )
     try:
+
         def attempt(forwarded, password="wrong"):
-            return app.test_client().post(
-                "/login", data={"username": "niemand", "password": password},
-                headers={"X-Forwarded-For": forwarded}).status_code
+            return (
+                app.test_client()
+                .post(
+                    "/login",
+                    data={"username": "niemand", "password": password},
+                    headers={"X-Forwarded-For": forwarded},
+                )
+                .status_code
+            )
+
         assert attempt("10.1.1.1") == 200
         assert attempt("10.1.1.1") == 429
         assert attempt("10.1.1.2") == 200, "another client behind the same proxy"

@@ -16,9 +16,17 @@ def test_times_are_shown_in_beijing_time():
     assert local_time(None) == ""
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    (1150000, "1,150,000"), (0, "0"), (12.5, "12.5"), (3.0, "3"), (None, ""), ("x", "x"),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1150000, "1,150,000"),
+        (0, "0"),
+        (12.5, "12.5"),
+        (3.0, "3"),
+        (None, ""),
+        ("x", "x"),
+    ],
+)
 def test_numbers_get_thousands_separators(value, shown):
     """Counts read easily."""
     assert thousands(value) == shown
@@ -37,18 +45,21 @@ def test_translation_hook_fills_parameters():
     assert _("共 %(n)s 条", n=3) == "共 3 条"
 
 
-@pytest.mark.parametrize(("username", "visible", "hidden"), [
-    ("keeper", ["台账", "导入"], []),
-    ("admin", ["台账", "导入"], []),
-    ("zhongshanlu", ["台账"], ["导入"]),
-    ("minzheng", ["台账"], ["导入"]),
-    ("leader", ["台账"], ["导入"]),
-])
+@pytest.mark.parametrize(
+    ("username", "visible", "hidden"),
+    [
+        ("keeper", ["台账", "导入"], []),
+        ("admin", ["台账", "导入"], []),
+        ("zhongshanlu", ["台账"], ["导入"]),
+        ("minzheng", ["台账"], ["导入"]),
+        ("leader", ["台账"], ["导入"]),
+    ],
+)
 def test_navigation_depends_on_role(client, auth, username, visible, hidden):
     """Only keepers and admins see the import entry."""
     auth.login(username)
     page = client.get("/ledgers").get_data(as_text=True)
-    nav = page[page.index('class="mainnav"'):page.index("</nav>")]
+    nav = page[page.index('class="mainnav"') : page.index("</nav>")]
     for label in visible:
         assert f">{label}</a>" in nav
     for label in hidden:
@@ -73,8 +84,11 @@ def test_too_large_upload_is_refused_in_chinese(app, client, auth):
     """An upload over the size limit gets a Chinese 413 page."""
     app.config["MAX_CONTENT_LENGTH"] = 2048
     auth.login("keeper")
-    response = client.post("/ledgers/person/import", data={"file": (__import__("io").BytesIO(
-        b"x" * 10_000), "big.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        "/ledgers/person/import",
+        data={"file": (__import__("io").BytesIO(b"x" * 10_000), "big.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413
     assert "文件太大" in response.get_data(as_text=True)
 

@@ -34,12 +34,18 @@ def init_app(app: Flask) -> None:
     for name in ("LOGIN_LIMIT_ACCOUNT", "LOGIN_LIMIT_ADDRESS"):
         _limit(app.config[name])  # a malformed limit stops the start, not a login
     limiter = Limiter(
-        get_remote_address, storage_uri=app.config.get("REDIS_URL") or "memory://",
+        get_remote_address,
+        storage_uri=app.config.get("REDIS_URL") or "memory://",
         # The deployment's queue name keeps two deployments on one Redis apart.
-        storage_options={"key_prefix": f"{app.config.get('JOBS_QUEUE') or 'yibiaotong'}:login",
-                         "wrap_exceptions": True, "socket_timeout": 2, "socket_connect_timeout": 2},
+        storage_options={
+            "key_prefix": f"{app.config.get('JOBS_QUEUE') or 'yibiaotong'}:login",
+            "wrap_exceptions": True,
+            "socket_timeout": 2,
+            "socket_connect_timeout": 2,
+        },
         # A moving window: the lock lasts until the oldest counted failure is a window old.
-        strategy="moving-window")
+        strategy="moving-window",
+    )
     limiter.init_app(app)
     app.extensions["login_throttle"] = {
         "limiter": limiter,
@@ -55,8 +61,10 @@ def _limit(text: str) -> RateLimitItem:
 
 def _checks(username: str) -> list[tuple[RateLimitItem, str, str]]:
     account = username.strip().casefold()[:64] or "-"
-    return [(_limit(current_app.config["LOGIN_LIMIT_ACCOUNT"]), "account", account),
-            (_limit(current_app.config["LOGIN_LIMIT_ADDRESS"]), "address", request.remote_addr or "-")]
+    return [
+        (_limit(current_app.config["LOGIN_LIMIT_ACCOUNT"]), "account", account),
+        (_limit(current_app.config["LOGIN_LIMIT_ADDRESS"]), "address", request.remote_addr or "-"),
+    ]
 
 
 def _run(action):
@@ -71,16 +79,23 @@ def _run(action):
 
 def refused_minutes(username: str) -> int | None:
     """Return in how many minutes `username`, or this client's address, may try again; None: now."""
+
     def check(strategy: RateLimiter) -> int | None:
-        waits = [strategy.get_window_stats(item, *keys).reset_time - time.time()
-                 for item, *keys in _checks(username) if not strategy.test(item, *keys)]
+        waits = [
+            strategy.get_window_stats(item, *keys).reset_time - time.time()
+            for item, *keys in _checks(username)
+            if not strategy.test(item, *keys)
+        ]
         return max(1, math.ceil(max(waits) / 60)) if waits else None
+
     return _run(check)
 
 
 def count_failure(username: str) -> None:
     """Count one failed login against `username` and against this client's address."""
+
     def hit(strategy: RateLimiter) -> None:
         for item, *keys in _checks(username):
             strategy.hit(item, *keys)
+
     _run(hit)

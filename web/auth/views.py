@@ -71,13 +71,19 @@ class CurrentUser(UserMixin):
         self.org_unit_name = unit.name if unit else "永川区"
         self.department_id = user.department_id
         self.viewer: Viewer = viewer_for(
-            user.id, user.role, user.org_unit_code,
-            unit.level if unit else None, unit.parent_code if unit else None)
+            user.id,
+            user.role,
+            user.org_unit_code,
+            unit.level if unit else None,
+            unit.parent_code if unit else None,
+        )
 
 
 def _lifetime() -> Lifetime:
-    return Lifetime(idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
-                    absolute=timedelta(hours=current_app.config["SESSION_MAX_HOURS"]))
+    return Lifetime(
+        idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+        absolute=timedelta(hours=current_app.config["SESSION_MAX_HOURS"]),
+    )
 
 
 @login_manager.user_loader
@@ -106,15 +112,15 @@ def _unauthorized():
     if request.headers.get("HX-Request"):
         response = make_response("", 401)
         response.headers["HX-Redirect"] = login_url(
-            "auth.login", request.headers.get("HX-Current-URL") or request.url)
+            "auth.login", request.headers.get("HX-Current-URL") or request.url
+        )
         return response
     return redirect(login_url("auth.login", request.url))
 
 
 def current_actor() -> Actor:
     """Return the logged-in user as the actor of report operations."""
-    return Actor(user_id=current_user.id, role=current_user.role,
-                 department_id=current_user.department_id)
+    return Actor(user_id=current_user.id, role=current_user.role, department_id=current_user.department_id)
 
 
 def init_app(app: Flask) -> None:
@@ -133,6 +139,7 @@ def init_app(app: Flask) -> None:
 
 def roles_required(*roles: str):
     """Allow a view only to users with one of `roles` (403 otherwise)."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -141,7 +148,9 @@ def roles_required(*roles: str):
             if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator
 
 
@@ -167,8 +176,14 @@ def safe_next(target: str | None) -> str | None:
     between two slashes or a slash and a backslash would leave the site: any control
     character, invisible character or backslash refuses the target.
     """
-    if (not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//")
-            or "\\" in target or not target.isprintable()):
+    if (
+        not target
+        or len(target) > 2000
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not target.isprintable()
+    ):
         return None
     parts = urlsplit(target)
     return None if parts.scheme or parts.netloc else target
@@ -180,9 +195,17 @@ def _throttled(minutes: int) -> str:
 
 def _audit_failure(username: str, reason: str, action: str = "login_failed") -> None:
     """Put a refused login on record: the name tried, from where, why (never the password)."""
-    record_event(database.session().connection(), None, action, username[:60],
-                 {"reason": reason, "address": request.remote_addr or "",
-                  "user_agent": request.user_agent.string[:200]})
+    record_event(
+        database.session().connection(),
+        None,
+        action,
+        username[:60],
+        {
+            "reason": reason,
+            "address": request.remote_addr or "",
+            "user_agent": request.user_agent.string[:200],
+        },
+    )
 
 
 def _start_session(user: User) -> None:
@@ -192,7 +215,8 @@ def _start_session(user: User) -> None:
     session.clear()
     g.pop("csrf_token", None)
     session[SESSION_TOKEN] = login_sessions.open_session(
-        db, user.id, _lifetime(), request.remote_addr or "", request.user_agent.string)
+        db, user.id, _lifetime(), request.remote_addr or "", request.user_agent.string
+    )
     unit = db.get(OrgUnit, user.org_unit_code) if user.org_unit_code else None
     login_user(CurrentUser(user, unit))
 
@@ -212,8 +236,9 @@ def login():
     user = db.scalar(select(User).where(User.username == username))
     if not check_password(user, form.password.data):
         login_throttle.count_failure(username)
-        _audit_failure(username, "unknown_user" if user is None
-                       else "inactive" if not user.active else "wrong_password")
+        _audit_failure(
+            username, "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
+        )
         form.password.errors.append("用户名或密码错误")
         return render_template("login.html", form=form)
     _start_session(user)

@@ -32,20 +32,26 @@ def index():
     figures = burden(database.session().connection(), database.specs())
     month = _month(figures)
     return render_template(
-        "dashboard/index.html", figures=figures, month=month,
+        "dashboard/index.html",
+        figures=figures,
+        month=month,
         current=next((m for m in figures.months if m.month == month), None),
         units=[u for u in figures.units if u.month == month],
         departments=[d for d in figures.departments if d.month == month],
-        chart=_chart(figures))
+        chart=_chart(figures),
+    )
 
 
 def _chart(figures: Burden) -> dict[str, Any]:
     """Return what the charts draw: per month received vs extracted, and the pre-fill rate."""
-    return {"months": [m.month for m in figures.months],
-            "received": [m.received for m in figures.months],
-            "extracted": [m.extracted for m in figures.months],
-            "rate": [round(100 * m.prefill_rate, 1) if m.prefill_rate is not None else None
-                     for m in figures.months]}
+    return {
+        "months": [m.month for m in figures.months],
+        "received": [m.received for m in figures.months],
+        "extracted": [m.extracted for m in figures.months],
+        "rate": [
+            round(100 * m.prefill_rate, 1) if m.prefill_rate is not None else None for m in figures.months
+        ],
+    }
 
 
 def _hours(value: float | None) -> str:
@@ -64,11 +70,22 @@ def export():
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(["月份", "镇街", "收到报表", "改由台账提取", "预填格数", "填写格数", "预填率",
-                     "提交中位用时（小时）"])
+    writer.writerow(
+        ["月份", "镇街", "收到报表", "改由台账提取", "预填格数", "填写格数", "预填率", "提交中位用时（小时）"]
+    )
     for line in [*figures.months, *figures.units]:
-        writer.writerow([line.month, neutralize(line.name), line.received, line.extracted, line.prefilled,
-                         line.typed, _rate(line), _hours(line.median_hours)])
+        writer.writerow(
+            [
+                line.month,
+                neutralize(line.name),
+                line.received,
+                line.extracted,
+                line.prefilled,
+                line.typed,
+                _rate(line),
+                _hours(line.median_hours),
+            ]
+        )
     writer.writerow([])
     writer.writerow(["月份", "部门", "提交准入申请", "准入", "不予准入", "退回修改"])
     for d in figures.departments:
@@ -77,5 +94,8 @@ def export():
     writer.writerow(["下派月份", "下派到部门看到完整汇总的中位用时（小时）"])
     for month, hours in figures.summary_hours.items():
         writer.writerow([month, _hours(hours)])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=burden.csv"})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=burden.csv"},
+    )

@@ -42,8 +42,12 @@ def index():
     specs = database.specs()
     # Counts not kept yet, or kept before the ledger changed, load row by row: the page comes at once.
     counts = tally(_conn(), specs, rules(), current_user.viewer, cached_only=True)
-    return render_template("warnings/index.html", tally=counts, ledgers=_ledger_titles(),
-                           district=current_user.viewer.scope.township is None)
+    return render_template(
+        "warnings/index.html",
+        tally=counts,
+        ledgers=_ledger_titles(),
+        district=current_user.viewer.scope.township is None,
+    )
 
 
 @bp.get("/rows/<code>")
@@ -76,8 +80,13 @@ def records(code: str, township: str):
         found = matches(_conn(), specs, rule, township, current_user.viewer, after=after, limit=PAGE_SIZE)
     except PermissionError:
         abort(404)
-    context = {"rule": rule, "unit": unit, "ledger": specs.ledgers[rule.ledger], "page": found,
-               "after": after}
+    context = {
+        "rule": rule,
+        "unit": unit,
+        "ledger": specs.ledgers[rule.ledger],
+        "page": found,
+        "after": after,
+    }
     if htmx and not htmx.history_restore_request:
         return render_template("warnings/_rows.html", **context)
     return render_template("warnings/records.html", **context)

@@ -26,10 +26,19 @@ def submit(kind: str, title: str, func: str, params: dict[str, Any]) -> int:
     if params.get("upload"):  # the uploaded file waits for its job: its owner alone may read it
         runtime_config.private_file(upload_dir() / params["upload"])
     return runtime_jobs.submit(
-        database.engine(), kind, title, current_user.id, func, params,
-        background=config["JOBS_IN_BACKGROUND"], redis_url=config.get("REDIS_URL"),
-        queue=config.get("JOBS_QUEUE") or runtime_jobs.DEFAULT_QUEUE, specs_root=config["SPECS_PATH"],
-        specs=database.specs(), folders=folders())
+        database.engine(),
+        kind,
+        title,
+        current_user.id,
+        func,
+        params,
+        background=config["JOBS_IN_BACKGROUND"],
+        redis_url=config.get("REDIS_URL"),
+        queue=config.get("JOBS_QUEUE") or runtime_jobs.DEFAULT_QUEUE,
+        specs_root=config["SPECS_PATH"],
+        specs=database.specs(),
+        folders=folders(),
+    )
 
 
 def folders() -> dict[str, str]:
@@ -52,15 +61,23 @@ def _own_job(job_id: int) -> Job:
 def job_state(job: Job) -> dict[str, Any]:
     done, total = job.done, job.total
     running = job.status in ("queued", "running")
-    now = (runtime_jobs.live(database.engine(), job.id, current_app.config.get("REDIS_URL"))
-           if running else None)
+    now = (
+        runtime_jobs.live(database.engine(), job.id, current_app.config.get("REDIS_URL")) if running else None
+    )
     if now is not None:
         done, total = now[0], now[1] or total
     percent = min(100, int(done * 100 / total)) if total else (100 if not running else 0)
-    note = (runtime_jobs.note(database.engine(), job.id, current_app.config.get("REDIS_URL"))
-            if running else None)
-    return {"running": running, "done": done, "total": total, "percent": percent, "note": note,
-            "expired": bool((job.result or {}).get("expired"))}
+    note = (
+        runtime_jobs.note(database.engine(), job.id, current_app.config.get("REDIS_URL")) if running else None
+    )
+    return {
+        "running": running,
+        "done": done,
+        "total": total,
+        "percent": percent,
+        "note": note,
+        "expired": bool((job.result or {}).get("expired")),
+    }
 
 
 def export_dir() -> Path:
@@ -80,7 +97,8 @@ def upload_dir() -> Path:
 
 def _folder(setting: str, name: str) -> Path:
     return runtime_config.private_dir(
-        Path(current_app.config.get(setting) or Path(current_app.instance_path) / name))
+        Path(current_app.config.get(setting) or Path(current_app.instance_path) / name)
+    )
 
 
 @bp.get("/<int:job_id>")
@@ -123,6 +141,4 @@ def download(job_id: int):
     """Download the file an export job wrote."""
     job = _own_job(job_id)
     path = _file(job, "export", "path", export_dir())
-    return send_file(path, as_attachment=True,
-                     download_name=job.result.get("filename") or path.name)
-
+    return send_file(path, as_attachment=True, download_name=job.result.get("filename") or path.name)

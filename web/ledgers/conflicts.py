@@ -27,12 +27,17 @@ def index():
     specs = database.specs()
     conflicts = open_conflicts(conn)
     # The report, org unit and record label of every conflict, in one query.
-    context = {row.id: row for row in conn.execute(
-        select(WritebackConflict.id, Report.title, OrgUnit.name, Record.label)
-        .join(Task, Task.id == WritebackConflict.task_id).join(Report, Report.id == Task.report_id)
-        .join(OrgUnit, OrgUnit.code == Task.org_unit_code)
-        .join(Record, Record.id == WritebackConflict.record_id)
-        .where(WritebackConflict.id.in_([c.id for c in conflicts])))}
+    context = {
+        row.id: row
+        for row in conn.execute(
+            select(WritebackConflict.id, Report.title, OrgUnit.name, Record.label)
+            .join(Task, Task.id == WritebackConflict.task_id)
+            .join(Report, Report.id == Task.report_id)
+            .join(OrgUnit, OrgUnit.code == Task.org_unit_code)
+            .join(Record, Record.id == WritebackConflict.record_id)
+            .where(WritebackConflict.id.in_([c.id for c in conflicts]))
+        )
+    }
     items = []
     for c in conflicts:
         ledger = specs.ledgers[c.ledger]
@@ -43,9 +48,19 @@ def index():
             return mask_value(field, value) if masked else value
 
         row = context[c.id]
-        items.append({"conflict": c, "ledger": ledger, "field": field, "report": row.title,
-                      "unit": row.name, "label": row.label, "base": show(c.base_value),
-                      "ledger_value": show(c.ledger_value), "township": show(c.township_value)})
+        items.append(
+            {
+                "conflict": c,
+                "ledger": ledger,
+                "field": field,
+                "report": row.title,
+                "unit": row.name,
+                "label": row.label,
+                "base": show(c.base_value),
+                "ledger_value": show(c.ledger_value),
+                "township": show(c.township_value),
+            }
+        )
     return render_template("ledgers/conflicts.html", items=items)
 
 
@@ -55,8 +70,9 @@ def resolve(conflict_id: int):
     """Take the township's value into the ledger, or keep the ledger's value."""
     take = request.form.get("take") == "township"
     try:
-        status = resolve_conflict(database.session().connection(), database.specs(), conflict_id,
-                                  current_user.id, take)
+        status = resolve_conflict(
+            database.session().connection(), database.specs(), conflict_id, current_user.id, take
+        )
     except (ValueError, StaleRecord) as exc:
         database.session().rollback()
         flash(str(exc), "error")

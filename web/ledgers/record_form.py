@@ -36,8 +36,13 @@ WIDGETS = {
 #: Why a masked value that must agree with the key (a birth date) cannot be changed on its own.
 FIXED = "%(title)s已脱敏，它须与%(key)s一致，不能单独修改"
 #: JSON Schema type → widget, for fields without choices, org level or a known format.
-WIDGET_BY_TYPE = {"string": "text", "integer": "integer", "number": "number",
-                  "boolean": "boolean", "array": "list"}
+WIDGET_BY_TYPE = {
+    "string": "text",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "array": "list",
+}
 WIDGET_BY_FORMAT = {"date": "date"}
 
 
@@ -100,9 +105,13 @@ class FormField:
         return [(str(v), label) for v, label in choices(self.field.schema)]
 
 
-def build(ledger: Ledger, shown: dict[str, Any], viewer: Viewer,
-          typed: Mapping[str, str] | None = None,
-          errors: Mapping[str, str] | None = None) -> list[FormField]:
+def build(
+    ledger: Ledger,
+    shown: dict[str, Any],
+    viewer: Viewer,
+    typed: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> list[FormField]:
     """Return the form rows of a record: masked values as hints, typed input kept over stored.
 
     The key cannot be changed, nor a masked value that must agree with the key (a birth date):
@@ -117,15 +126,21 @@ def build(ledger: Ledger, shown: dict[str, Any], viewer: Viewer,
         text = "" if masked else as_text(value)
         if typed is not None and field.name in typed:
             text = typed[field.name]
-        rows.append(FormField(
-            field=field, widget=widget_for(field), value=text,
-            error=(errors or {}).get(field.name, ""),
-            masked=as_text(value) if masked else None,
-            readonly=field.name == ledger.key or fixed,
-            note=_("（唯一标识，不能修改）") if field.name == ledger.key
-            else _("（已脱敏，须与%(key)s一致，不能单独修改）", key=ledger.by_name[ledger.key].title)
-            if fixed else "",
-        ))
+        rows.append(
+            FormField(
+                field=field,
+                widget=widget_for(field),
+                value=text,
+                error=(errors or {}).get(field.name, ""),
+                masked=as_text(value) if masked else None,
+                readonly=field.name == ledger.key or fixed,
+                note=_("（唯一标识，不能修改）")
+                if field.name == ledger.key
+                else _("（已脱敏，须与%(key)s一致，不能单独修改）", key=ledger.by_name[ledger.key].title)
+                if fixed
+                else "",
+            )
+        )
     return rows
 
 
@@ -134,8 +149,14 @@ def editable(ledger: Ledger) -> list[Field]:
     return [f for f in ledger.fields if f.name != ledger.key]
 
 
-def parse(ledger: Ledger, specs: SpecSet, stored: dict[str, Any], form: Mapping[str, str],
-          viewer: Viewer, only: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+def parse(
+    ledger: Ledger,
+    specs: SpecSet,
+    stored: dict[str, Any],
+    form: Mapping[str, str],
+    viewer: Viewer,
+    only: str | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Return (changes, errors by field) of what the user typed into the form.
 
     A field absent from the form is left alone; an empty masked field keeps its stored value

@@ -26,8 +26,7 @@ PREFERRED_COLUMNS = {
     "person": ("gender", "birth_date", "phone", "assistance_type", "disability_category"),
     "household": ("head_id_number", "size", "phone", "poverty_status"),
     "house": ("owner_name", "structure", "floor_area", "usage", "safety_level"),
-    "land": ("contractor_name", "contract_area_mu", "land_use", "is_transferred",
-             "transfer_form"),
+    "land": ("contractor_name", "contract_area_mu", "land_use", "is_transferred", "transfer_form"),
     "enterprise": ("legal_rep", "industry", "entity_type", "status", "phone"),
 }
 #: The choice fields each standard ledger is most often filtered by.
@@ -50,8 +49,7 @@ def choices(schema: Mapping[str, Any]) -> list[tuple[Any, str]]:
         return [(v, str(v)) for v in schema["enum"] if v is not None]
     for keyword in ("oneOf", "anyOf"):
         if keyword in schema:
-            return [(o["const"], str(o.get("title", o["const"])))
-                    for o in schema[keyword] if "const" in o]
+            return [(o["const"], str(o.get("title", o["const"]))) for o in schema[keyword] if "const" in o]
     return []
 
 
@@ -120,9 +118,14 @@ def filter_fields(ledger: Ledger, viewer: Viewer) -> list[Field]:
     """
     names = [n for n in PREFERRED_FILTERS.get(ledger.code, ()) if n in ledger.by_name]
     names += [f.name for f in ledger.fields if f.name not in names]
-    picked = [ledger.by_name[n] for n in names
-              if not _is_org(ledger, n) and n != ledger.key and _filterable(ledger.by_name[n])
-              and not is_masked(ledger.by_name[n], viewer)]
+    picked = [
+        ledger.by_name[n]
+        for n in names
+        if not _is_org(ledger, n)
+        and n != ledger.key
+        and _filterable(ledger.by_name[n])
+        and not is_masked(ledger.by_name[n], viewer)
+    ]
     return picked[:FILTER_COUNT]
 
 
@@ -159,8 +162,7 @@ def cursor(row: dict[str, Any]) -> str:
     return f"{row['_township']}:{row['_id']}"
 
 
-def read_request(args: Mapping[str, str], ledger: Ledger, specs: SpecSet,
-                 viewer: Viewer) -> TableRequest:
+def read_request(args: Mapping[str, str], ledger: Ledger, specs: SpecSet, viewer: Viewer) -> TableRequest:
     """Read filters, search and page position from the query string; drop unknown values."""
     filters: list[tuple[str, Any]] = []
     selected: dict[str, str] = {}
@@ -171,9 +173,13 @@ def read_request(args: Mapping[str, str], ledger: Ledger, specs: SpecSet,
         selected["township"] = township
     village = args.get("village", "")
     chosen_township = selected.get("township") or viewer.scope.township
-    if (ledger.village_field and village in units and units[village].level == "village"
-            # a village left over from the previously chosen township is dropped, not ANDed
-            and (not chosen_township or units[village].parent == chosen_township)):
+    if (
+        ledger.village_field
+        and village in units
+        and units[village].level == "village"
+        # a village left over from the previously chosen township is dropped, not ANDed
+        and (not chosen_township or units[village].parent == chosen_township)
+    ):
         filters.append((ledger.village_field, village))
         selected["village"] = village
     for field in filter_fields(ledger, viewer):
@@ -192,10 +198,16 @@ def read_request(args: Mapping[str, str], ledger: Ledger, specs: SpecSet,
     if search:
         selected["q"] = search
     found = searching(ledger, search, viewer)
-    query = Query(ledger=ledger, scope=viewer.scope, filters=tuple(filters), search=found.text,
-                  search_match=found.match)
-    return TableRequest(query=query, selected=selected, after=_cursor(args.get("after")),
-                        before=_cursor(args.get("before")), notice=found.notice)
+    query = Query(
+        ledger=ledger, scope=viewer.scope, filters=tuple(filters), search=found.text, search_match=found.match
+    )
+    return TableRequest(
+        query=query,
+        selected=selected,
+        after=_cursor(args.get("after")),
+        before=_cursor(args.get("before")),
+        notice=found.notice,
+    )
 
 
 def townships_for(viewer: Viewer, specs: SpecSet) -> list[OrgUnit]:

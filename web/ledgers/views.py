@@ -111,8 +111,10 @@ def _table_page(ledger: Ledger, req: record_table.TableRequest) -> dict[str, Any
     shown = present(ledger, rows, viewer)
     return {
         "columns": cols,
-        "rows": [{"id": r["_id"], "cells": [record_table.display(c, r.get(c.name), units)
-                                            for c in cols]} for r in shown],
+        "rows": [
+            {"id": r["_id"], "cells": [record_table.display(c, r.get(c.name), units) for c in cols]}
+            for r in shown
+        ],
         "prev": record_table.cursor(rows[0]) if rows and has_prev else None,
         "next": record_table.cursor(rows[-1]) if rows and has_next else None,
     }
@@ -125,20 +127,29 @@ def table(code: str):
     specs = database.specs()
     viewer = current_user.viewer
     req = record_table.read_request(request.args, ledger, specs, viewer)
-    context = {"ledger": ledger, "selected": req.selected, "notice": req.notice,
-               "can_export": viewer.can_export, **_table_page(ledger, req)}
+    context = {
+        "ledger": ledger,
+        "selected": req.selected,
+        "notice": req.notice,
+        "can_export": viewer.can_export,
+        **_table_page(ledger, req),
+    }
     if _fragment():
         # Push a clean address (no empty filters) for the back button and for sharing.
-        position = {"after": request.args["after"]} if req.after else (
-            {"before": request.args["before"]} if req.before else {})
+        position = (
+            {"after": request.args["after"]}
+            if req.after
+            else ({"before": request.args["before"]} if req.before else {})
+        )
         clean = url_for("ledgers.table", code=code, **req.selected, **position)
-        return make_response(render_template("ledgers/_records.html", oob_notice=True, **context),
-                             push_url=clean if request.headers.get("HX-Target") == "records"
-                             else None)
+        return make_response(
+            render_template("ledgers/_records.html", oob_notice=True, **context),
+            push_url=clean if request.headers.get("HX-Target") == "records" else None,
+        )
     return render_template(
-        "ledgers/table.html", **context,
-        filters=[(f, record_table.filter_options(f))
-                 for f in record_table.filter_fields(ledger, viewer)],
+        "ledgers/table.html",
+        **context,
+        filters=[(f, record_table.filter_options(f)) for f in record_table.filter_fields(ledger, viewer)],
         townships=record_table.townships_for(viewer, specs),
         villages=record_table.villages_for(viewer, specs, req.selected.get("township")),
         search_hint=search_hint(ledger, viewer),
@@ -162,8 +173,9 @@ def villages(code: str):
         abort(404)
     township = request.args.get("township") or request.args.get(ledger.township_field)
     units = record_table.villages_for(current_user.viewer, database.specs(), township)
-    return render_template("ledgers/_village_options.html", villages=units,
-                           selected_village=request.args.get("village", ""))
+    return render_template(
+        "ledgers/_village_options.html", villages=units, selected_village=request.args.get("village", "")
+    )
 
 
 # --- one record ------------------------------------------------------------------------------
@@ -184,16 +196,26 @@ def _changes(ledger: Ledger, rec: dict[str, Any], version: dict[str, Any]) -> li
         field = ledger.by_name.get(name)
         if field is None:  # a field the spec no longer has
             continue
-        out.append({"title": field.title,
-                    "old": record_table.display(field, old.get(name), units),
-                    "new": record_table.display(field, new.get(name), units)})
+        out.append(
+            {
+                "title": field.title,
+                "old": record_table.display(field, old.get(name), units),
+                "new": record_table.display(field, new.get(name), units),
+            }
+        )
     return out
 
 
 def _versions(ledger: Ledger, rec: dict[str, Any], versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [v | {"changes": _changes(ledger, rec, v), "created": v["old"] is None,
-                 "source_label": SOURCE_LABELS.get(v["source"], v["source"])}
-            for v in versions]
+    return [
+        v
+        | {
+            "changes": _changes(ledger, rec, v),
+            "created": v["old"] is None,
+            "source_label": SOURCE_LABELS.get(v["source"], v["source"]),
+        }
+        for v in versions
+    ]
 
 
 @bp.get("/<code>/records/<int:record_id>")
@@ -207,17 +229,26 @@ def record(code: str, record_id: int):
     shown = present(ledger, [rec], viewer)[0]
     masked = masked_names(ledger, viewer, rec)
     units = database.specs().org_units
-    fields = [{
-        "field": f,
-        "value": record_table.display(f, shown.get(f.name), units),
-        "masked": f.name in masked and shown.get(f.name) not in (None, ""),
-        "source": sources.get(f.name),
-    } for f in ledger.fields]
-    return render_template("ledgers/record.html", ledger=ledger, record=rec, fields=fields,
-                           title=record_table.display(ledger.by_name[ledger.label],
-                                                      shown.get(ledger.label), units),
-                           versions=_versions(ledger, rec, versions), source_labels=SOURCE_LABELS,
-                           can_reveal=viewer.can_reveal, can_edit=viewer.can_edit_records)
+    fields = [
+        {
+            "field": f,
+            "value": record_table.display(f, shown.get(f.name), units),
+            "masked": f.name in masked and shown.get(f.name) not in (None, ""),
+            "source": sources.get(f.name),
+        }
+        for f in ledger.fields
+    ]
+    return render_template(
+        "ledgers/record.html",
+        ledger=ledger,
+        record=rec,
+        fields=fields,
+        title=record_table.display(ledger.by_name[ledger.label], shown.get(ledger.label), units),
+        versions=_versions(ledger, rec, versions),
+        source_labels=SOURCE_LABELS,
+        can_reveal=viewer.can_reveal,
+        can_edit=viewer.can_edit_records,
+    )
 
 
 @bp.post("/<code>/records/<int:record_id>/reveal/<name>")
@@ -240,8 +271,17 @@ def reveal_value(code: str, record_id: int, name: str):
 # --- edit ------------------------------------------------------------------------------------
 
 
-def _edit_page(ledger: Ledger, rec: dict[str, Any], version: int, status: int = 200, *,
-               typed=None, errors=None, message: str = "", newer=()):
+def _edit_page(
+    ledger: Ledger,
+    rec: dict[str, Any],
+    version: int,
+    status: int = 200,
+    *,
+    typed=None,
+    errors=None,
+    message: str = "",
+    newer=(),
+):
     shown = present(ledger, [rec], current_user.viewer)[0]
     rows = record_form.build(ledger, shown, current_user.viewer, typed, errors)
     key_field = ledger.by_name[ledger.key]
@@ -250,12 +290,16 @@ def _edit_page(ledger: Ledger, rec: dict[str, Any], version: int, status: int = 
     scope = current_user.viewer.scope
     # A writer bound to an org unit is offered only her own (the store refuses any other anyway).
     return render_template(
-        "ledgers/edit.html", ledger=ledger, record=rec, rows=rows, version=version,
-        message=message, newer=newer,
+        "ledgers/edit.html",
+        ledger=ledger,
+        record=rec,
+        rows=rows,
+        version=version,
+        message=message,
+        newer=newer,
         key_value=record_table.display(key_field, shown.get(ledger.key), units),
         title=record_table.display(ledger.by_name[ledger.label], shown.get(ledger.label), units),
-        township_villages=[v for v in specs.villages(rec["_township"])
-                           if scope.village in (None, v.code)],
+        township_villages=[v for v in specs.villages(rec["_township"]) if scope.village in (None, v.code)],
         townships=[t for t in specs.townships() if scope.township in (None, t.code)],
     ), status
 
@@ -274,21 +318,46 @@ def edit(code: str, record_id: int):
     viewer = current_user.viewer
     changes, errors = record_form.parse(ledger, database.specs(), rec, request.form, viewer)
     if errors:
-        return _edit_page(ledger, rec, version, 422, typed=request.form, errors=errors,
-                          message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(errors)))
+        return _edit_page(
+            ledger,
+            rec,
+            version,
+            422,
+            typed=request.form,
+            errors=errors,
+            message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(errors)),
+        )
     try:
-        update_record(_conn(), ledger, record_id, version, changes,
-                      Provenance(source=viewer.edit_source, actor_id=current_user.id),
-                      scope=viewer.scope)
+        update_record(
+            _conn(),
+            ledger,
+            record_id,
+            version,
+            changes,
+            Provenance(source=viewer.edit_source, actor_id=current_user.id),
+            scope=viewer.scope,
+        )
     except OutOfScope as refused:
-        return _edit_page(ledger, rec, version, 422, typed=request.form, errors=refused.errors,
-                          message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(refused.errors)))
+        return _edit_page(
+            ledger,
+            rec,
+            version,
+            422,
+            typed=request.form,
+            errors=refused.errors,
+            message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(refused.errors)),
+        )
     except StaleRecord:
-        newer = [v for v in _versions(ledger, rec, history(_conn(), record_id))
-                 if v["version"] > version]
-        return _edit_page(ledger, rec, rec["_version"], 409, typed=request.form, newer=newer,
-                          message=_("该记录已被他人修改。您填写的内容已保留；请对照下方最新的修改，"
-                                    "确认后再次保存。"))
+        newer = [v for v in _versions(ledger, rec, history(_conn(), record_id)) if v["version"] > version]
+        return _edit_page(
+            ledger,
+            rec,
+            rec["_version"],
+            409,
+            typed=request.form,
+            newer=newer,
+            message=_("该记录已被他人修改。您填写的内容已保留；请对照下方最新的修改，确认后再次保存。"),
+        )
     flash(_("已保存"))
     return redirect(url_for("ledgers.record", code=code, record_id=record_id))
 
@@ -301,8 +370,7 @@ def check_field(code: str, record_id: int, name: str):
     if name not in ledger.by_name:
         abort(404)
     rec = _record(ledger, record_id)
-    errors = record_form.parse(ledger, database.specs(), rec, request.form,
-                               current_user.viewer, only=name)[1]
+    errors = record_form.parse(ledger, database.specs(), rec, request.form, current_user.viewer, only=name)[1]
     return render_template("ledgers/_field_error.html", name=name, error=errors.get(name, ""))
 
 
@@ -313,16 +381,16 @@ def check_field(code: str, record_id: int, name: str):
 @keepers_only
 def import_index():
     """List the ledgers a keeper can import into."""
-    return render_template("ledgers/import_index.html",
-                           ledgers=record_table.ordered(database.specs().ledgers.values()))
+    return render_template(
+        "ledgers/import_index.html", ledgers=record_table.ordered(database.specs().ledgers.values())
+    )
 
 
 def _job_response(job_id: int):
     """Answer a started job: its progress fragment for htmx, else a redirect to its page."""
     if _fragment():
         job = jobs.load(job_id)
-        return make_response(render_template("jobs/_job.html", job=job,
-                                             state=jobs.job_state(job)))
+        return make_response(render_template("jobs/_job.html", job=job, state=jobs.job_state(job)))
     return redirect(url_for("jobs.show", job_id=job_id))
 
 
@@ -335,8 +403,7 @@ def import_upload(code: str):
         return render_template("ledgers/import.html", ledger=ledger)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("ledgers/import.html", ledger=ledger,
-                               error=_("请选择要导入的文件")), 422
+        return render_template("ledgers/import.html", ledger=ledger, error=_("请选择要导入的文件")), 422
     filename = Path(upload.filename.replace("\\", "/")).name
     folder = jobs.upload_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -345,8 +412,13 @@ def import_upload(code: str):
         upload.save(folder / stored)
     finally:
         upload.close()  # a large upload is spooled to a temporary file: free it now, not at exit
-    params = {"ledger": ledger.code, "upload": stored, "filename": filename, "user_id": current_user.id,
-              "max_bytes": current_app.config["MAX_UPLOAD_BYTES"]}
+    params = {
+        "ledger": ledger.code,
+        "upload": stored,
+        "filename": filename,
+        "user_id": current_user.id,
+        "max_bytes": current_app.config["MAX_UPLOAD_BYTES"],
+    }
     title = _("导入%(ledger)s：%(file)s", ledger=ledger.title, file=filename)
     return _job_response(jobs.submit("import", title, "runtime.jobs.work:import_upload", params))
 
@@ -361,8 +433,14 @@ def export(code: str):
         abort(400)
     specs = database.specs()
     query = record_table.read_request(request.form, ledger, specs, current_user.viewer).query
-    params = {"ledger": ledger.code, "fmt": fmt, "target": f"{ledger.code}-{uuid.uuid4().hex}.{fmt}",
-              "filename": f"{ledger.title}-{local_time(utcnow(), '%Y%m%d%H%M')}.{fmt}",
-              "user_id": current_user.id, "filters": query.filters, "search": query.search}
+    params = {
+        "ledger": ledger.code,
+        "fmt": fmt,
+        "target": f"{ledger.code}-{uuid.uuid4().hex}.{fmt}",
+        "filename": f"{ledger.title}-{local_time(utcnow(), '%Y%m%d%H%M')}.{fmt}",
+        "user_id": current_user.id,
+        "filters": query.filters,
+        "search": query.search,
+    }
     title = _("导出%(ledger)s（%(fmt)s）", ledger=ledger.title, fmt=fmt.upper())
     return _job_response(jobs.submit("export", title, "runtime.jobs.work:export_records", params))

@@ -70,11 +70,15 @@ def _url(endpoint: str, **values: Any) -> str | None:
 def _conditions(form: MultiDict, prefix: str) -> tuple[ConditionDraft, ...]:
     """Return the conditions posted as `<prefix><i>-element`, `-op`, `-value` (row filter or formula)."""
     pattern = re.compile(rf"^{re.escape(prefix)}(\d+)-op$")
+
     def get(i: int, key: str, default: str = "") -> str:
         """Return one posted setting of condition `i`."""
         return form.get(f"{prefix}{i}-{key}", default)
-    return tuple(ConditionDraft(element=get(i, "element"), op=get(i, "op", "present"), value=get(i, "value"))
-                 for i in _indices(form, pattern))
+
+    return tuple(
+        ConditionDraft(element=get(i, "element"), op=get(i, "op", "present"), value=get(i, "value"))
+        for i in _indices(form, pattern)
+    )
 
 
 def _formula(form: MultiDict, prefix: str) -> FormulaDraft | None:
@@ -91,12 +95,24 @@ def _formula(form: MultiDict, prefix: str) -> FormulaDraft | None:
 def _field_draft(form: MultiDict, prefix: str, name: str) -> FieldDraft:
     def get(key: str) -> str:
         return form.get(f"{prefix}{key}", "")
+
     return FieldDraft(
-        name=name, title=get("title"), element=get("element") or None, kind=get("kind"),
-        required=bool(get("required")), writeback=bool(get("writeback")), help=get("help"),
-        widget=get("widget"), options=get("options"), minimum=get("minimum"), maximum=get("maximum"),
-        min_length=get("min_length"), max_length=get("max_length"), parents=get("parents"),
-        formula=_formula(form, prefix))
+        name=name,
+        title=get("title"),
+        element=get("element") or None,
+        kind=get("kind"),
+        required=bool(get("required")),
+        writeback=bool(get("writeback")),
+        help=get("help"),
+        widget=get("widget"),
+        options=get("options"),
+        minimum=get("minimum"),
+        maximum=get("maximum"),
+        min_length=get("min_length"),
+        max_length=get("max_length"),
+        parents=get("parents"),
+        formula=_formula(form, prefix),
+    )
 
 
 def _indices(form: MultiDict, pattern: re.Pattern[str]) -> list[int]:
@@ -114,12 +130,20 @@ def read_form(form: MultiDict) -> tuple[ReportDraft, FieldDraft]:
             fields.append(_field_draft(form, f"f-{i}-", name))
     unit = form.get("unit", "")
     draft = ReportDraft(
-        title=form.get("title", ""), purpose=form.get("purpose", ""), basis=form.get("basis", ""),
-        description=form.get("description", ""), frequency=form.get("frequency", "once"),
-        deadline=form.get("deadline", ""), all_targets=form.get("targets_mode") != "some",
-        targets=tuple(form.getlist("targets")), justification=form.get("justification", ""),
-        ledger=form.get("ledger", ""), conditions=_conditions(form, "c-"), fields=tuple(fields),
-        unit=unit if unit in ROW_UNITS else "")
+        title=form.get("title", ""),
+        purpose=form.get("purpose", ""),
+        basis=form.get("basis", ""),
+        description=form.get("description", ""),
+        frequency=form.get("frequency", "once"),
+        deadline=form.get("deadline", ""),
+        all_targets=form.get("targets_mode") != "some",
+        targets=tuple(form.getlist("targets")),
+        justification=form.get("justification", ""),
+        ledger=form.get("ledger", ""),
+        conditions=_conditions(form, "c-"),
+        fields=tuple(fields),
+        unit=unit if unit in ROW_UNITS else "",
+    )
     return draft, _field_draft(form, "new-", "")
 
 
@@ -217,10 +241,22 @@ def _holdings() -> dict[str, Holding]:
     return ledger_holdings(database.session().connection(), database.specs())
 
 
-def _render(report: Report, current: ReportVersion, draft: ReportDraft, *, status: int = 200,
-            new: FieldDraft | None = None, problems: Mapping[str, str] | None = None,
-            new_problems: Mapping[str, str] | None = None, message: str = "", notice: str = "",
-            saved: bool = False, changes=(), focus: str = "", query: str | None = None):
+def _render(
+    report: Report,
+    current: ReportVersion,
+    draft: ReportDraft,
+    *,
+    status: int = 200,
+    new: FieldDraft | None = None,
+    problems: Mapping[str, str] | None = None,
+    new_problems: Mapping[str, str] | None = None,
+    message: str = "",
+    notice: str = "",
+    saved: bool = False,
+    changes=(),
+    focus: str = "",
+    query: str | None = None,
+):
     """Render the editor page, or only its fragment for htmx."""
     specs = database.specs()
     document, _problems = apply_draft(current.document, draft, specs.elements)
@@ -228,21 +264,39 @@ def _render(report: Report, current: ReportVersion, draft: ReportDraft, *, statu
     holdings = _holdings()
     query = request.values.get("q", "") if query is None else query
     context = ctx.editor_context(
-        specs, draft, document, findings, holdings, problems or {}, query,
-        [f.element for f in draft.fields if f.element])
+        specs,
+        draft,
+        document,
+        findings,
+        holdings,
+        problems or {},
+        query,
+        [f.element for f in draft.fields if f.element],
+    )
     readonly = report.status not in EDITABLE
     if readonly and not message:
         message = _("报表当前状态为“%(s)s”，只能查看，不能修改。", s=STATUS_LABELS[report.status])
     context.update(
-        report=report, version=current.version, edits=current.edits, readonly=readonly,
-        status_label=STATUS_LABELS[report.status], new=new or FieldDraft(name=""),
-        new_problems=new_problems or {}, message=message, notice=notice, changes=changes,
+        report=report,
+        version=current.version,
+        edits=current.edits,
+        readonly=readonly,
+        status_label=STATUS_LABELS[report.status],
+        new=new or FieldDraft(name=""),
+        new_problems=new_problems or {},
+        message=message,
+        notice=notice,
+        changes=changes,
         saved_at=local_time(current.updated_at, "%H:%M") if current.edits else "",
-        just_saved=saved, focus=focus, kinds=KINDS,
+        just_saved=saved,
+        focus=focus,
+        kinds=KINDS,
         edit_url=url_for("editor.edit", code=report.code),
         preview_url=url_for("editor.preview", code=report.code),
         catalog_url=url_for("editor.catalog", code=report.code),
-        overview_url=_url("reports.overview", code=report.code), index_url=_url("reports.index"))
+        overview_url=_url("reports.overview", code=report.code),
+        index_url=_url("reports.index"),
+    )
     template = "reports/_editor.html" if _fragment() else "reports/edit.html"
     return render_template(template, **context), status
 
@@ -250,8 +304,9 @@ def _render(report: Report, current: ReportVersion, draft: ReportDraft, *, statu
 def same_document(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Tell whether two report documents are the same, including the order of their fields."""
     order = orjson.OPT_SORT_KEYS
-    return (orjson.dumps(a, option=order) == orjson.dumps(b, option=order)
-            and list(a.get("properties") or ()) == list(b.get("properties") or ()))
+    return orjson.dumps(a, option=order) == orjson.dumps(b, option=order) and list(
+        a.get("properties") or ()
+    ) == list(b.get("properties") or ())
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
@@ -273,10 +328,21 @@ def edit(code: str):
     out = act(action, draft, new)
     document, problems = apply_draft(current.document, out.draft, database.specs().elements)
     if problems or out.refused:
-        message = out.refused or _("有 %(n)s 处填写有误，改正后才能保存。页面上的内容都还在，尚未保存。",
-                                   n=len(problems))
-        return _render(report, current, out.draft, status=422, new=out.new, problems=problems,
-                       new_problems=out.new_problems, message=message, notice=out.notice, focus=out.focus)
+        message = out.refused or _(
+            "有 %(n)s 处填写有误，改正后才能保存。页面上的内容都还在，尚未保存。", n=len(problems)
+        )
+        return _render(
+            report,
+            current,
+            out.draft,
+            status=422,
+            new=out.new,
+            problems=problems,
+            new_problems=out.new_problems,
+            message=message,
+            notice=out.notice,
+            focus=out.focus,
+        )
     saved = False
     if not same_document(document, current.document) or (version, edits) != (current.version, current.edits):
         try:
@@ -284,11 +350,19 @@ def edit(code: str):
         except StaleDraft:
             fresh = latest_version(db, report)
             return _render(
-                report, fresh, out.draft, status=409, new=out.new, focus=out.focus,
+                report,
+                fresh,
+                out.draft,
+                status=409,
+                new=out.new,
+                focus=out.focus,
                 changes=diff_reports(fresh.document, document),
-                message=_("这份草稿在您打开之后已在别处（可能是另一个窗口或同事）保存过，您这次的修改尚未保存。"
-                          "您填写的内容都还在下方；请对照下面列出的不同之处，确认后再点“保存草稿”，"
-                          "将以本页内容为准。"))
+                message=_(
+                    "这份草稿在您打开之后已在别处（可能是另一个窗口或同事）保存过，您这次的修改尚未保存。"
+                    "您填写的内容都还在下方；请对照下面列出的不同之处，确认后再点“保存草稿”，"
+                    "将以本页内容为准。"
+                ),
+            )
         saved = True
     if not _fragment():
         if out.notice:
@@ -324,6 +398,7 @@ def catalog(code: str):
     """Return the catalog search results for the picker."""
     load_owned(code)
     have = [v for k, v in request.args.items() if re.match(r"^f-\d+-element$", k) and v]
-    context = ctx.catalog_context(database.specs(), request.args.get("q", ""),
-                                    request.args.get("ledger", ""), _holdings(), have)
+    context = ctx.catalog_context(
+        database.specs(), request.args.get("q", ""), request.args.get("ledger", ""), _holdings(), have
+    )
     return render_template("reports/_catalog.html", **context)

@@ -30,13 +30,28 @@ from web.ledgers.record_table import ordered
 from web.site import _, local_time
 
 #: Sensitivity level → Chinese label (form_specs/README.md).
-SENSITIVITY_LABELS = {"public": "公开", "internal": "内部", "personal": "个人信息",
-                      "sensitive": "敏感个人信息", "secret": "机密"}
+SENSITIVITY_LABELS = {
+    "public": "公开",
+    "internal": "内部",
+    "personal": "个人信息",
+    "sensitive": "敏感个人信息",
+    "secret": "机密",
+}
 #: Levels that need a stated justification.
 SENSITIVE = frozenset({"sensitive", "secret"})
 #: Metadata keys findings may point at; anything else goes to the top of the editor.
-META_PLACES = ("title", "x-purpose", "x-basis", "description", "x-frequency", "x-deadline", "x-targets",
-               "x-justification", "x-rows", "properties")
+META_PLACES = (
+    "title",
+    "x-purpose",
+    "x-basis",
+    "description",
+    "x-frequency",
+    "x-deadline",
+    "x-targets",
+    "x-justification",
+    "x-rows",
+    "properties",
+)
 CATALOG_LIMIT = 20
 
 
@@ -68,10 +83,12 @@ class Freshness:
         """Describe the holding of `element` (frequency from the catalog when not held)."""
         if holding is None:
             return cls(frequency=element.update_frequency)
-        return cls(ledger=ledger_title(specs, holding.ledger),
-                   fill=f"{holding.fill_rate:.0%}" if holding.fill_rate is not None else "",
-                   updated=local_time(holding.updated_at, "%Y-%m-%d") if holding.updated_at else "",
-                   frequency=holding.update_frequency or element.update_frequency)
+        return cls(
+            ledger=ledger_title(specs, holding.ledger),
+            fill=f"{holding.fill_rate:.0%}" if holding.fill_rate is not None else "",
+            updated=local_time(holding.updated_at, "%Y-%m-%d") if holding.updated_at else "",
+            frequency=holding.update_frequency or element.update_frequency,
+        )
 
 
 @dataclass
@@ -132,8 +149,11 @@ def formula_sentence(specs: SpecSet, rule: Any) -> str:
     """Return an `x-formula` as a sentence (“土地台账中 是否流转 等于 是 的记录数”), "" if unfinished."""
     if not isinstance(rule, Mapping):
         return ""
-    where = tuple(Condition(c["element"], c.get("op", "present"), c.get("value"))
-                  for c in rule.get("where") or () if isinstance(c, Mapping) and "element" in c)
+    where = tuple(
+        Condition(c["element"], c.get("op", "present"), c.get("value"))
+        for c in rule.get("where") or ()
+        if isinstance(c, Mapping) and "element" in c
+    )
     if rule.get("count"):
         formula = Formula("count", str(rule["count"]), None, where)
     elif rule.get("sum"):
@@ -145,9 +165,14 @@ def formula_sentence(specs: SpecSet, rule: Any) -> str:
     return describe_formula(formula, specs.elements, specs.ledgers)
 
 
-def _field_rows(specs: SpecSet, draft: ReportDraft, document: Mapping[str, Any],
-                holdings: Mapping[str, Holding], problems: Mapping[str, str],
-                notes: Mapping[str, list[str]]) -> list[FieldRow]:
+def _field_rows(
+    specs: SpecSet,
+    draft: ReportDraft,
+    document: Mapping[str, Any],
+    holdings: Mapping[str, Holding],
+    problems: Mapping[str, str],
+    notes: Mapping[str, list[str]],
+) -> list[FieldRow]:
     rows = []
     props = document.get("properties") if isinstance(document.get("properties"), Mapping) else {}
     for i, d in enumerate(draft.fields):
@@ -156,55 +181,106 @@ def _field_rows(specs: SpecSet, draft: ReportDraft, document: Mapping[str, Any],
         kind = "" if d.element else d.effective_kind
         formula = d.formula if not d.element else None
         rule = (props.get(d.name) or {}).get("x-formula") if formula else None
-        rows.append(FieldRow(
-            index=i, draft=d, title=field_title(d, specs.elements), element=element,
-            fresh=Freshness.of(specs, element, holdings.get(element.code)) if element else None,
-            widgets=[(w, WIDGET_LABELS[w]) for w in widgets_for(kind, element.schema if element else None)],
-            problems={p[len(prefix):]: m for p, m in problems.items() if p.startswith(prefix)},
-            findings=notes.get(f"field:{d.name}", []), kind=kind,
-            formula_text=formula_sentence(specs, rule),
-            formula_fields=ledger_fields(specs, formula_ledger(formula)) if formula else []))
+        rows.append(
+            FieldRow(
+                index=i,
+                draft=d,
+                title=field_title(d, specs.elements),
+                element=element,
+                fresh=Freshness.of(specs, element, holdings.get(element.code)) if element else None,
+                widgets=[
+                    (w, WIDGET_LABELS[w]) for w in widgets_for(kind, element.schema if element else None)
+                ],
+                problems={p[len(prefix) :]: m for p, m in problems.items() if p.startswith(prefix)},
+                findings=notes.get(f"field:{d.name}", []),
+                kind=kind,
+                formula_text=formula_sentence(specs, rule),
+                formula_fields=ledger_fields(specs, formula_ledger(formula)) if formula else [],
+            )
+        )
     return rows
 
 
 def _formula_choices(specs: SpecSet, unit: str) -> dict[str, Any]:
     """Return the pickers of a formula: ledgers to count, numeric ledger elements to sum (by ledger)."""
     ledgers = ordered(specs.ledgers.values())
-    counted = [(lg.code, lg.title + (_("（无所属村（社区），只能按镇街汇总）")
-                                     if unit == "village" and not lg.village_field else ""))
-               for lg in ledgers]
-    summed = [(lg.title, [(f.element.code, f.title) for f in lg.fields
-                          if f.element.schema.get("type") in ("number", "integer")]) for lg in ledgers]
-    return {"formula_ops": FORMULA_OPS, "counted_ledgers": counted,
-            "summed_elements": [(title, options) for title, options in summed if options],
-            "summed_codes": {code for _title, options in summed for code, _name in options}}
+    counted = [
+        (
+            lg.code,
+            lg.title
+            + (
+                _("（无所属村（社区），只能按镇街汇总）")
+                if unit == "village" and not lg.village_field
+                else ""
+            ),
+        )
+        for lg in ledgers
+    ]
+    summed = [
+        (
+            lg.title,
+            [
+                (f.element.code, f.title)
+                for f in lg.fields
+                if f.element.schema.get("type") in ("number", "integer")
+            ],
+        )
+        for lg in ledgers
+    ]
+    return {
+        "formula_ops": FORMULA_OPS,
+        "counted_ledgers": counted,
+        "summed_elements": [(title, options) for title, options in summed if options],
+        "summed_codes": {code for _title, options in summed for code, _name in options},
+    }
 
 
 def _conditions(specs: SpecSet, draft: ReportDraft, document: Mapping[str, Any]) -> list[str]:
     """Return the saved row filter as sentences (“残疾等级 不为空”)."""
     rows = document.get("x-rows") or {}
-    return [describe_condition(Condition(c["element"], c["op"], c.get("value")), specs.elements)
-            for c in rows.get("filter") or () if c.get("element") in specs.elements]
+    return [
+        describe_condition(Condition(c["element"], c["op"], c.get("value")), specs.elements)
+        for c in rows.get("filter") or ()
+        if c.get("element") in specs.elements
+    ]
 
 
-def editor_context(specs: SpecSet, draft: ReportDraft, document: Mapping[str, Any],
-                   findings: Sequence[SpecFinding], holdings: Mapping[str, Holding],
-                   problems: Mapping[str, str], query: str, have: Sequence[str]) -> dict[str, Any]:
+def editor_context(
+    specs: SpecSet,
+    draft: ReportDraft,
+    document: Mapping[str, Any],
+    findings: Sequence[SpecFinding],
+    holdings: Mapping[str, Holding],
+    problems: Mapping[str, str],
+    query: str,
+    have: Sequence[str],
+) -> dict[str, Any]:
     """Return what `reports/_editor.html` needs besides the report itself."""
     names = [d.name for d in draft.fields]
     notes = findings_by_place(findings, names)
-    sensitive = [specs.elements[d.element].name for d in draft.fields
-                 if d.element in specs.elements and specs.elements[d.element].sensitivity in SENSITIVE]
+    sensitive = [
+        specs.elements[d.element].name
+        for d in draft.fields
+        if d.element in specs.elements and specs.elements[d.element].sensitivity in SENSITIVE
+    ]
     return {
-        "draft": draft, "rows": _field_rows(specs, draft, document, holdings, problems, notes),
-        "notes": notes, "problems": problems,
+        "draft": draft,
+        "rows": _field_rows(specs, draft, document, holdings, problems, notes),
+        "notes": notes,
+        "problems": problems,
         "ledgers": [(lg.code, lg.title) for lg in ordered(specs.ledgers.values())],
-        "ledger_fields": ledger_fields(specs, draft.ledger), "row_units": ROW_UNITS,
-        "aggregate": bool(draft.unit), **_formula_choices(specs, draft.unit),
+        "ledger_fields": ledger_fields(specs, draft.ledger),
+        "row_units": ROW_UNITS,
+        "aggregate": bool(draft.unit),
+        **_formula_choices(specs, draft.unit),
         "condition_texts": _conditions(specs, draft, document),
         "filter_problems": any(p.startswith("x-rows/") for p in problems),
-        "townships": specs.townships(), "frequencies": FREQUENCIES, "filter_ops": FILTER_OPS,
-        "kinds": KINDS, "sensitive": sensitive, "sensitivity_labels": SENSITIVITY_LABELS,
+        "townships": specs.townships(),
+        "frequencies": FREQUENCIES,
+        "filter_ops": FILTER_OPS,
+        "kinds": KINDS,
+        "sensitive": sensitive,
+        "sensitivity_labels": SENSITIVITY_LABELS,
         "finding_count": len(findings),
         **catalog_context(specs, query, draft.ledger, holdings, have),
         **preview_context(specs, document),
@@ -230,8 +306,9 @@ def _alias_hits(element: Element, query: str) -> list[str]:
     return [a for a in element.aliases if q in a.lower() or a.lower() in q][:3]
 
 
-def catalog_context(specs: SpecSet, query: str, ledger: str, holdings: Mapping[str, Holding],
-                    have: Sequence[str]) -> dict[str, Any]:
+def catalog_context(
+    specs: SpecSet, query: str, ledger: str, holdings: Mapping[str, Holding], have: Sequence[str]
+) -> dict[str, Any]:
     """Return the picker's hits grouped by the ledger that holds them (the row ledger first)."""
     query = query.strip()[:100]
     if query:
@@ -247,13 +324,21 @@ def catalog_context(specs: SpecSet, query: str, ledger: str, holdings: Mapping[s
             continue
         holding = holdings.get(code)
         key = holding.ledger if holding else element.group
-        groups.setdefault(key, []).append(CatalogHit(
-            element=element, fresh=Freshness.of(specs, element, holding),
-            aliases=_alias_hits(element, query), added=code in have,
-            sensitivity=SENSITIVITY_LABELS.get(element.sensitivity, element.sensitivity)))
+        groups.setdefault(key, []).append(
+            CatalogHit(
+                element=element,
+                fresh=Freshness.of(specs, element, holding),
+                aliases=_alias_hits(element, query),
+                added=code in have,
+                sensitivity=SENSITIVITY_LABELS.get(element.sensitivity, element.sensitivity),
+            )
+        )
     order = sorted(groups, key=lambda k: (k != ledger, list(groups).index(k)))
-    return {"query": query, "browse": not query and bool(codes),
-            "catalog_groups": [(ledger_title(specs, k), groups[k]) for k in order]}
+    return {
+        "query": query,
+        "browse": not query and bool(codes),
+        "catalog_groups": [(ledger_title(specs, k), groups[k]) for k in order],
+    }
 
 
 def preview_context(specs: SpecSet, document: Mapping[str, Any]) -> dict[str, Any]:
@@ -261,10 +346,16 @@ def preview_context(specs: SpecSet, document: Mapping[str, Any]) -> dict[str, An
     rows = document.get("x-rows") or {}
     ledger = rows.get("ledger")
     props = document.get("properties") if isinstance(document.get("properties"), Mapping) else {}
-    formulas = [(str(p.get("title") or name), formula_sentence(specs, p.get("x-formula")))
-                for name, p in props.items() if isinstance(p, Mapping) and "x-formula" in p]
-    filters = [describe_condition(Condition(c["element"], c["op"], c.get("value")), specs.elements)
-               for c in rows.get("filter") or () if isinstance(c, Mapping) and "element" in c]
+    formulas = [
+        (str(p.get("title") or name), formula_sentence(specs, p.get("x-formula")))
+        for name, p in props.items()
+        if isinstance(p, Mapping) and "x-formula" in p
+    ]
+    filters = [
+        describe_condition(Condition(c["element"], c["op"], c.get("value")), specs.elements)
+        for c in rows.get("filter") or ()
+        if isinstance(c, Mapping) and "element" in c
+    ]
     targets = document.get("x-targets") or []
     units = specs.org_units
     return {

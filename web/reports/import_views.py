@@ -70,20 +70,36 @@ def import_template():
     template, error = _read(request.files.get("file"))
     ledger = request.form.get("ledger") or None
     if template is None:
-        return render_template("reports/import.html", ledgers=specs.ledgers, error=error,
-                               accept=_ACCEPT), 422
+        return render_template("reports/import.html", ledgers=specs.ledgers, error=error, accept=_ACCEPT), 422
     ledger = ledger if ledger in specs.ledgers else None
     result = match_template(template, matcher_for(specs.elements), ledger)
     columns = [
-        {"label": m.label, "parents": list(m.parents), "kind": m.kind, "element": m.element,
-         "value_type": m.value_type, "letter": c.letter, "samples": [str(s) for s in c.samples[:3]],
-         "confidence": m.confidence, "reason": m.reason, "proposal": m.proposal,
-         "candidates": [cand.element for cand in m.candidates], "subject": m.subject}
+        {
+            "label": m.label,
+            "parents": list(m.parents),
+            "kind": m.kind,
+            "element": m.element,
+            "value_type": m.value_type,
+            "letter": c.letter,
+            "samples": [str(s) for s in c.samples[:3]],
+            "confidence": m.confidence,
+            "reason": m.reason,
+            "proposal": m.proposal,
+            "candidates": [cand.element for cand in m.candidates],
+            "subject": m.subject,
+        }
         for c, m in zip(template.columns, result.fields, strict=True)
     ]
-    return render_template("reports/import_review.html", template=template, columns=columns,
-                           ledger=result.ledger, ledgers=specs.ledgers, elements=specs.elements,
-                           payload=json.dumps(columns, ensure_ascii=False), errors={})
+    return render_template(
+        "reports/import_review.html",
+        template=template,
+        columns=columns,
+        ledger=result.ledger,
+        ledgers=specs.ledgers,
+        elements=specs.elements,
+        payload=json.dumps(columns, ensure_ascii=False),
+        errors={},
+    )
 
 
 def _text(value: Any, limit: int) -> str | None:
@@ -115,7 +131,8 @@ def _posted_column(item: Any, elements: Mapping[str, Any]) -> dict[str, Any] | N
     samples = [s[:100] for s in samples[:3] if isinstance(s, str)] if isinstance(samples, list) else []
     candidates = [c for c in candidates if _element(c, elements)] if isinstance(candidates, list) else []
     return {
-        "label": label, "parents": parents,
+        "label": label,
+        "parents": parents,
         "kind": "layout" if item.get("kind") == "layout" else "data",
         "element": _element(item.get("element"), elements),
         "proposal": _element(item.get("proposal"), elements),
@@ -143,8 +160,11 @@ def _posted_columns(text: str) -> tuple[list[dict[str, Any]] | None, str]:
     if not isinstance(posted, list) or not posted:
         return None, malformed
     if len(posted) > MAX_COLUMNS:
-        return None, _("模板有 %(n)s 列，超过了 %(limit)s 列的上限；请把模板拆分成几张表分别导入",
-                       n=f"{len(posted):,}", limit=MAX_COLUMNS)
+        return None, _(
+            "模板有 %(n)s 列，超过了 %(limit)s 列的上限；请把模板拆分成几张表分别导入",
+            n=f"{len(posted):,}",
+            limit=MAX_COLUMNS,
+        )
     columns = [_posted_column(item, database.specs().elements) for item in posted]
     return (None, malformed) if None in columns else (columns, "")
 
@@ -155,8 +175,9 @@ def confirm_import():
     specs = database.specs()
     columns, refused = _posted_columns(request.form.get("columns", ""))
     if columns is None:
-        return render_template("reports/import.html", ledgers=specs.ledgers, error=refused,
-                               accept=_ACCEPT), 400
+        return render_template(
+            "reports/import.html", ledgers=specs.ledgers, error=refused, accept=_ACCEPT
+        ), 400
     title = request.form.get("title", "").strip()
     ledger = request.form.get("ledger") or None
     ledger = ledger if ledger in specs.ledgers else None
@@ -169,11 +190,19 @@ def confirm_import():
             element = ""
         if element and kind == "data":
             if element in seen:
-                errors[f"bind-{index}"] = _("“%(a)s”和“%(b)s”绑定了同一个数据元，请只保留一个",
-                                            a=seen[element], b=column["label"])
+                errors[f"bind-{index}"] = _(
+                    "“%(a)s”和“%(b)s”绑定了同一个数据元，请只保留一个", a=seen[element], b=column["label"]
+                )
             seen[element] = column["label"]
-        chosen.append(DraftColumn(label=column["label"], parents=tuple(column.get("parents") or ()),
-                                  kind=kind, element=element or None, value_type=column.get("value_type")))
+        chosen.append(
+            DraftColumn(
+                label=column["label"],
+                parents=tuple(column.get("parents") or ()),
+                kind=kind,
+                element=element or None,
+                value_type=column.get("value_type"),
+            )
+        )
         column["element"], column["kind"] = element or None, kind
     if not title:
         errors["title"] = _("请填写报表名称")
@@ -181,23 +210,34 @@ def confirm_import():
         errors["title"] = _("报表名称最长 %(n)s 个字符", n=MAX_TITLE)
     if errors:
         return render_template(
-            "reports/import_review.html", template={"title": title, "filename": request.form.get("filename")},
-            columns=columns, ledger=ledger, ledgers=specs.ledgers, elements=specs.elements,
-            payload=json.dumps(columns, ensure_ascii=False), errors=errors), 422
+            "reports/import_review.html",
+            template={"title": title, "filename": request.form.get("filename")},
+            columns=columns,
+            ledger=ledger,
+            ledgers=specs.ledgers,
+            elements=specs.elements,
+            payload=json.dumps(columns, ensure_ascii=False),
+            errors=errors,
+        ), 422
     db = database.session()
     department = db.get(Department, current_user.department_id) if current_user.department_id else None
     if department is None:
         flash(_("只有部门管理员可以新建报表"), "error")
         return redirect(url_for("reports.index"))
-    document = draft_document(title, ledger, chosen, specs.elements, code=next_code(db),
-                              department=department.code)
+    document = draft_document(
+        title, ledger, chosen, specs.elements, code=next_code(db), department=department.code
+    )
     try:
         report = create_report(db, current_actor(), document)
     except ReportError as exc:
         flash(str(exc), "error")
         return redirect(url_for("report_import.import_template"))
-    flash(_("已由模板生成报表草稿，共 %(n)s 个字段；请补充目的、依据和截止日期后提交审核",
-            n=len(document["properties"])))
+    flash(
+        _(
+            "已由模板生成报表草稿，共 %(n)s 个字段；请补充目的、依据和截止日期后提交审核",
+            n=len(document["properties"]),
+        )
+    )
     return redirect(url_for("editor.edit", code=report.code))
 
 
@@ -206,8 +246,9 @@ def consolidate_templates():
     """Upload several templates and show the deduplicated union of their fields."""
     specs = database.specs()
     if request.method == "GET":
-        return render_template("reports/consolidate.html", result=None, errors=[], accept=_ACCEPT,
-                               ledgers=specs.ledgers)
+        return render_template(
+            "reports/consolidate.html", result=None, errors=[], accept=_ACCEPT, ledgers=specs.ledgers
+        )
     uploads = [f for f in request.files.getlist("files") if f and f.filename][:MAX_TEMPLATES]
     templates, errors = [], []
     for upload in uploads:
@@ -221,7 +262,14 @@ def consolidate_templates():
     result = None
     if templates:
         ledger = request.form.get("ledger") or None
-        result = consolidate(templates, matcher_for(specs.elements),
-                             ledger=ledger if ledger in specs.ledgers else None)
-    return render_template("reports/consolidate.html", result=result, errors=errors, accept=_ACCEPT,
-                           ledgers=specs.ledgers, elements=specs.elements), (200 if result else 422)
+        result = consolidate(
+            templates, matcher_for(specs.elements), ledger=ledger if ledger in specs.ledgers else None
+        )
+    return render_template(
+        "reports/consolidate.html",
+        result=result,
+        errors=errors,
+        accept=_ACCEPT,
+        ledgers=specs.ledgers,
+        elements=specs.elements,
+    ), (200 if result else 422)

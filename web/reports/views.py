@@ -56,9 +56,12 @@ def _require_author():
 
 @bp.app_context_processor
 def _labels():
-    return {"STATUS_LABELS": STATUS_LABELS, "REQUEST_LABELS": REQUEST_LABELS,
-            "DECISION_LABELS": DECISION_LABELS,
-            "ledger_titles": {code: lg.title for code, lg in database.specs().ledgers.items()}}
+    return {
+        "STATUS_LABELS": STATUS_LABELS,
+        "REQUEST_LABELS": REQUEST_LABELS,
+        "DECISION_LABELS": DECISION_LABELS,
+        "ledger_titles": {code: lg.title for code, lg in database.specs().ledgers.items()},
+    }
 
 
 def load_owned(code: str) -> Report:
@@ -103,8 +106,9 @@ def new():
                 document = {**samples[sample].document, "title": title, "x-report": code, "x-version": 1}
             else:
                 ledger = request.form.get("ledger") or None
-                document = blank_document(code, title, department.code,
-                                          ledger=ledger if ledger in specs.ledgers else None)
+                document = blank_document(
+                    code, title, department.code, ledger=ledger if ledger in specs.ledgers else None
+                )
             try:
                 report = create_report(db, current_actor(), document)
             except ReportError as exc:
@@ -112,8 +116,9 @@ def new():
             else:
                 flash(_("已新建报表“%(t)s”，请添加字段", t=report.title))
                 return redirect(url_for("editor.edit", code=report.code))
-    return render_template("reports/new.html", samples=samples, ledgers=specs.ledgers,
-                           errors=errors, form=request.form)
+    return render_template(
+        "reports/new.html", samples=samples, ledgers=specs.ledgers, errors=errors, form=request.form
+    )
 
 
 @bp.get("/<code>/")
@@ -132,11 +137,19 @@ def overview(code: str):
         except ReportRefused as refused:
             problems = [f.message for f in refused.findings]
     return render_template(
-        "reports/overview.html", report=report, draft=draft, requests=filed, latest=latest,
-        precheck=precheck, precheck_json=verdict_record(precheck, precheck_spec) if precheck else None,
-        problems=problems, versions=versions(db, report),
-        trail=report_trail(db, report.code), editable=report.status in EDITABLE,
-        dispatch=dispatch_panel(db, database.specs(), report))
+        "reports/overview.html",
+        report=report,
+        draft=draft,
+        requests=filed,
+        latest=latest,
+        precheck=precheck,
+        precheck_json=verdict_record(precheck, precheck_spec) if precheck else None,
+        problems=problems,
+        versions=versions(db, report),
+        trail=report_trail(db, report.code),
+        editable=report.status in EDITABLE,
+        dispatch=dispatch_panel(db, database.specs(), report),
+    )
 
 
 @bp.post("/<code>/submit")
@@ -145,16 +158,22 @@ def submit_report(code: str):
     report = load_owned(code)
     db = database.session()
     try:
-        filed = submit(db, database.specs(), database.rules(), report, current_actor(),
-                       note=request.form.get("note", ""))
+        filed = submit(
+            db, database.specs(), database.rules(), report, current_actor(), note=request.form.get("note", "")
+        )
     except SpecNotReady as exc:
         flash(str(exc), "error")
         return redirect(url_for("reports.overview", code=code))
     except ReportError as exc:
         flash(str(exc), "error")
         return redirect(url_for("reports.overview", code=code))
-    flash(_("已提交准入审核（第 %(v)s 版），自动检查结论：%(d)s", v=filed.version,
-            d=DECISION_LABELS[filed.verdict_decision]))
+    flash(
+        _(
+            "已提交准入审核（第 %(v)s 版），自动检查结论：%(d)s",
+            v=filed.version,
+            d=DECISION_LABELS[filed.verdict_decision],
+        )
+    )
     return redirect(url_for("reports.overview", code=code))
 
 

@@ -17,8 +17,13 @@ from web.edge import int_arg
 bp = Blueprint("review", __name__, template_folder="templates", url_prefix="/review")
 reviewers_only = roles_required("reviewer", "admin")
 #: Queue filter → request status.
-STATUS_FILTERS = {"pending": "待审核", "admitted": "已准入", "returned": "已退回", "rejected": "不予准入",
-                  "": "全部"}
+STATUS_FILTERS = {
+    "pending": "待审核",
+    "admitted": "已准入",
+    "returned": "已退回",
+    "rejected": "不予准入",
+    "": "全部",
+}
 
 
 @bp.get("/")
@@ -32,8 +37,15 @@ def index():
     decision = request.args.get("decision") or None
     rows = queue(db, status=status or None, department_id=department, decision=decision)
     departments = list(db.scalars(select(Department).order_by(Department.id)))
-    return render_template("review/index.html", rows=rows, status=status, department=department,
-                           decision=decision, departments=departments, status_filters=STATUS_FILTERS)
+    return render_template(
+        "review/index.html",
+        rows=rows,
+        status=status,
+        department=department,
+        decision=decision,
+        departments=departments,
+        status_filters=STATUS_FILTERS,
+    )
 
 
 def _request(request_id: int) -> tuple[AdmissionRequest, Report]:
@@ -56,18 +68,31 @@ def detail(request_id: int, errors: dict[str, str] | None = None, form=None):
     except ReportRefused:
         spec = None
     earlier = [r for r in requests_of(db, report) if r.id < filed.id]
-    changes = version_changes(db, report, earlier[0].version, filed.version,
-                              database.specs().elements) \
-        if earlier and earlier[0].version != filed.version else None
+    changes = (
+        version_changes(db, report, earlier[0].version, filed.version, database.specs().elements)
+        if earlier and earlier[0].version != filed.version
+        else None
+    )
     names = dict(db.execute(select(User.id, User.display_name)).all())
     return render_template(
-        "review/request.html", filed=filed, report=report, spec=spec, document=version.document,
-        department=db.get(Department, filed.department_id), earlier=earlier, changes=changes,
-        names=names, trail=report_trail(db, report.code), errors=errors or {}, form=form or {},
-        decisions=DECISIONS, frequencies=FREQUENCIES,
-        describe=lambda c: describe_condition(c, database.specs().elements), row_units=ROW_UNITS,
-        formula=lambda f: describe_formula(f, database.specs().elements, database.specs().ledgers)), \
-        (422 if errors else 200)
+        "review/request.html",
+        filed=filed,
+        report=report,
+        spec=spec,
+        document=version.document,
+        department=db.get(Department, filed.department_id),
+        earlier=earlier,
+        changes=changes,
+        names=names,
+        trail=report_trail(db, report.code),
+        errors=errors or {},
+        form=form or {},
+        decisions=DECISIONS,
+        frequencies=FREQUENCIES,
+        describe=lambda c: describe_condition(c, database.specs().elements),
+        row_units=ROW_UNITS,
+        formula=lambda f: describe_formula(f, database.specs().elements, database.specs().ledgers),
+    ), (422 if errors else 200)
 
 
 @bp.post("/<int:request_id>/decide")
@@ -80,8 +105,9 @@ def decide(request_id: int):
     action = request.form.get("action", "")
     reason = request.form.get("reason", "")
     if action not in DECISIONS:
-        return detail(request_id, errors={"action": "请选择审核结论：准入、退回修改或不予准入"},
-                      form=request.form)
+        return detail(
+            request_id, errors={"action": "请选择审核结论：准入、退回修改或不予准入"}, form=request.form
+        )
     try:
         decide_request(database.session(), filed, current_actor(), action, reason)
     except ReportError as exc:

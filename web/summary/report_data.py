@@ -36,8 +36,12 @@ def export(code: str):
     if not dispatched:
         flash(_("这份报表还没有下派，没有可导出的汇总数据"), "error")
         return redirect(url_for("reports.overview", code=code))
-    params = {"report_code": report.code, "user_id": current_user.id, "fmt": _format(),
-              "include_open": request.form.get("include_open") == "1"}
+    params = {
+        "report_code": report.code,
+        "user_id": current_user.id,
+        "fmt": _format(),
+        "include_open": request.form.get("include_open") == "1",
+    }
     title = _("导出汇总数据：%(t)s", t=report.title[:180])
     job_id = jobs.submit("export", title, "runtime.reports.export:export_job", params)
     return redirect(url_for("jobs.show", job_id=job_id))

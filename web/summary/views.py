@@ -58,12 +58,18 @@ def _extracted(report: Report):
     spec = admitted_spec(db, specs, report)
     units = extraction_units(specs, spec, current_user.viewer)
     # Pending: no units read, only the fields the options offer.
-    summary = summarize_extraction(db.connection(), specs, spec, [] if _pending() else units,
-                                   by=_pivot(spec, specs))
+    summary = summarize_extraction(
+        db.connection(), specs, spec, [] if _pending() else units, by=_pivot(spec, specs)
+    )
     if _pending():
         return _render(report, spec, summary, live=False, extracted=True, pending=True)
-    record_event(db.connection(), current_user.id, "report.extract", report.code,
-                 {"mode": "summary", "rows": summary.total.rows, "units": units})
+    record_event(
+        db.connection(),
+        current_user.id,
+        "report.extract",
+        report.code,
+        {"mode": "summary", "rows": summary.total.rows, "units": units},
+    )
     return _render(report, spec, summary, live=False, extracted=True)
 
 
@@ -79,11 +85,21 @@ def show(code: str):
     conn = database.session().connection()
     specs = database.specs()
     if live and _pending():  # the submitted tasks' kept totals only: the page comes at once
-        return _render(report, spec, summarize(conn, specs, spec, report, by=_pivot(spec, specs)), live=True,
-                       pending=True)
+        return _render(
+            report,
+            spec,
+            summarize(conn, specs, spec, report, by=_pivot(spec, specs)),
+            live=True,
+            pending=True,
+        )
     summary = summarize(conn, specs, spec, report, live=live, by=_pivot(spec, specs))
-    record_event(conn, current_user.id, "summary.open", report.code,
-                 {"complete": summary.submitted == summary.tasks, "live": live})
+    record_event(
+        conn,
+        current_user.id,
+        "summary.open",
+        report.code,
+        {"complete": summary.submitted == summary.tasks, "live": live},
+    )
     return _render(report, spec, summary, live=live)
 
 
@@ -96,14 +112,25 @@ def _pending() -> bool:
     return not htmx and request.args.get("now") != "1"
 
 
-def _render(report: Report, spec: Any, summary: Summary, *, live: bool, extracted: bool = False,
-            pending: bool = False):
+def _render(
+    report: Report, spec: Any, summary: Summary, *, live: bool, extracted: bool = False, pending: bool = False
+):
     """Render the summary page, or only its figures for htmx."""
-    measure = next((m for m in summary.measures if m.name == request.args.get("measure")),
-                   summary.measures[0] if summary.measures else None)
-    context = {"report": report, "spec": spec, "summary": summary, "live": live, "extracted": extracted,
-               "pending": pending, "measure": measure, "chart": _chart_data(summary, measure),
-               "states": STATE_LABELS}
+    measure = next(
+        (m for m in summary.measures if m.name == request.args.get("measure")),
+        summary.measures[0] if summary.measures else None,
+    )
+    context = {
+        "report": report,
+        "spec": spec,
+        "summary": summary,
+        "live": live,
+        "extracted": extracted,
+        "pending": pending,
+        "measure": measure,
+        "chart": _chart_data(summary, measure),
+        "states": STATE_LABELS,
+    }
     if htmx and not htmx.history_restore_request:
         return render_template("summary/_results.html", **context)
     return render_template("summary/show.html", **context)
@@ -126,7 +153,8 @@ def _chart_data(summary: Summary, measure: Any) -> dict[str, Any]:
 
 def _task(report: Report, unit: str) -> Task:
     task = database.session().scalar(
-        select(Task).where(Task.report_id == report.id, Task.org_unit_code == unit))
+        select(Task).where(Task.report_id == report.id, Task.org_unit_code == unit)
+    )
     if task is None:
         abort(404)
     return task
@@ -148,8 +176,16 @@ def unit_rows(code: str, unit: str):
     page = task_page(conn, specs, spec, task, current_user.viewer, after=position, limit=PAGE_SIZE)
     if position is None:
         page.rows[:0] = added_rows(conn, specs, spec, task, current_user.viewer)
-    return render_template("summary/unit.html", report=report, spec=spec, task=task, summary=summary,
-                           page=page, unit_name=specs.org_units[unit].name, states=STATE_LABELS)
+    return render_template(
+        "summary/unit.html",
+        report=report,
+        spec=spec,
+        task=task,
+        summary=summary,
+        page=page,
+        unit_name=specs.org_units[unit].name,
+        states=STATE_LABELS,
+    )
 
 
 @bp.get("/<code>/summary/<unit>/rows/<ref>")
@@ -170,6 +206,13 @@ def row(code: str, unit: str, ref: str):
         found = None
     if found is None:
         abort(404)
-    return render_template("summary/row.html", report=report, spec=spec, task=task, row=found,
-                           page=TaskPage(rows=[found]), unit_name=specs.org_units[unit].name,
-                           states=STATE_LABELS)
+    return render_template(
+        "summary/row.html",
+        report=report,
+        spec=spec,
+        task=task,
+        row=found,
+        page=TaskPage(rows=[found]),
+        unit_name=specs.org_units[unit].name,
+        states=STATE_LABELS,
+    )

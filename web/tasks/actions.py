@@ -34,10 +34,16 @@ def submit(task_id: int):
     try:
         result = submit_task(conn, database.specs(), spec, task, current_user.viewer, report)
     except TaskInvalid as refused:
-        labels = dict(conn.execute(select(Record.id, Record.label).where(
-            Record.id.in_({p.record_id for p in refused.problems if p.record_id}))).all())
-        return render_template("tasks/refused.html", task=task, report=report, refused=refused,
-                               labels=labels), 422
+        labels = dict(
+            conn.execute(
+                select(Record.id, Record.label).where(
+                    Record.id.in_({p.record_id for p in refused.problems if p.record_id})
+                )
+            ).all()
+        )
+        return render_template(
+            "tasks/refused.html", task=task, report=report, refused=refused, labels=labels
+        ), 422
     except (ReportError, OutOfScope, StaleRecord) as exc:
         database.session().rollback()  # nothing of a refused submission stays, not even part of it
         flash(str(exc), "error")
@@ -46,8 +52,11 @@ def submit(task_id: int):
     if changed:  # count their warnings ahead of the page, once the write-back is committed
         database.session().commit()
         jobs.submit("warnings", _("重新统计预警"), REFRESH_JOB, {"ledgers": changed})
-    message = _("已提交：%(rows)s 行；%(n)s 条台账记录已更新", rows=f"{result.rows:,}",
-                n=f"{result.written.records:,}")
+    message = _(
+        "已提交：%(rows)s 行；%(n)s 条台账记录已更新",
+        rows=f"{result.rows:,}",
+        n=f"{result.written.records:,}",
+    )
     if result.written.conflicts:
         message += _("；%(c)s 处与台账的新值不一致，已交数据管理岗核定", c=result.written.conflicts)
     flash(message)
@@ -66,10 +75,15 @@ def download(task_id: int):
     """Write the task as a pre-filled .xlsx in the background, with progress and a download link."""
     task, report, spec = _load(task_id)
     unit = database.specs().org_units[task.org_unit_code].name
-    params = {"task_id": task.id, "target": f"task-{task.id}-{uuid.uuid4().hex}.xlsx",
-              "filename": f"{report.title}-{unit}.xlsx", "user_id": current_user.id}
-    job_id = jobs.submit("export", _("下载预填表格：%(t)s", t=report.title), "runtime.jobs.work:task_workbook",
-                         params)
+    params = {
+        "task_id": task.id,
+        "target": f"task-{task.id}-{uuid.uuid4().hex}.xlsx",
+        "filename": f"{report.title}-{unit}.xlsx",
+        "user_id": current_user.id,
+    }
+    job_id = jobs.submit(
+        "export", _("下载预填表格：%(t)s", t=report.title), "runtime.jobs.work:task_workbook", params
+    )
     return redirect(url_for("jobs.show", job_id=job_id))
 
 
@@ -84,14 +98,23 @@ def upload(task_id: int):
         return redirect(url_for("tasks.grid", task_id=task_id))
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     try:
-        result = read_task_xlsx(database.session().connection(), database.specs(), spec, task,
-                                current_user.viewer, file.read(limit + 1), file.filename, max_bytes=limit)
+        result = read_task_xlsx(
+            database.session().connection(),
+            database.specs(),
+            spec,
+            task,
+            current_user.viewer,
+            file.read(limit + 1),
+            file.filename,
+            max_bytes=limit,
+        )
     except (ReportError, ImportRefused) as exc:
         flash(getattr(exc, "message", None) or str(exc), "error")
         return redirect(url_for("tasks.grid", task_id=task_id))
     titles = {f.name: f.title for f in spec.fields}
-    return render_template("tasks/uploaded.html", task=task, report=report, result=result,
-                           titles=titles, filename=file.filename)
+    return render_template(
+        "tasks/uploaded.html", task=task, report=report, result=result, titles=titles, filename=file.filename
+    )
 
 
 @bp.post("/<int:task_id>/return")

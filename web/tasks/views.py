@@ -77,8 +77,11 @@ def _units() -> list[str]:
     if viewer.village:
         return [viewer.village]
     if viewer.township:
-        return [u.code for u in specs.org_units.values()
-                if u.code == viewer.township or u.parent == viewer.township]
+        return [
+            u.code
+            for u in specs.org_units.values()
+            if u.code == viewer.township or u.parent == viewer.township
+        ]
     return list(specs.org_units)
 
 
@@ -112,8 +115,10 @@ def _row_of(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref:
 
 def _typed() -> dict[str, str]:
     """Return the cells a request saves: field → the text typed (choices joined by 、)."""
-    return {name: "、".join(v for v in request.form.getlist(name) if v.strip())
-            for name in request.form.getlist("_field")}
+    return {
+        name: "、".join(v for v in request.form.getlist(name) if v.strip())
+        for name in request.form.getlist("_field")
+    }
 
 
 @bp.get("/")
@@ -146,22 +151,45 @@ def grid(task_id: int):
         rows = unit_rows(conn, database.specs(), spec, task)
         page = TaskPage(rows=[r for r in rows if not (gaps_only and r.complete)])
     else:
-        page = task_page(conn, database.specs(), spec, task, current_user.viewer,
-                         after=after, limit=PAGE_SIZE, search=search, gaps_only=gaps_only)
+        page = task_page(
+            conn,
+            database.specs(),
+            spec,
+            task,
+            current_user.viewer,
+            after=after,
+            limit=PAGE_SIZE,
+            search=search,
+            gaps_only=gaps_only,
+        )
         if after is None:  # rows the township added come first
-            page.rows[:0] = added_rows(conn, database.specs(), spec, task, current_user.viewer,
-                                       search=search, gaps_only=gaps_only)
+            page.rows[:0] = added_rows(
+                conn, database.specs(), spec, task, current_user.viewer, search=search, gaps_only=gaps_only
+            )
     cells = [c for row in page.rows for c in row.cells.values()]
-    counts = {"rows": len(page.rows), "complete": sum(r.complete for r in page.rows),
-              "prefilled": sum(c.state == "prefilled" for c in cells),
-              "gaps": sum(c.state == "gap" or bool(c.error) for c in cells)}
+    counts = {
+        "rows": len(page.rows),
+        "complete": sum(r.complete for r in page.rows),
+        "prefilled": sum(c.state == "prefilled" for c in cells),
+        "gaps": sum(c.state == "gap" or bool(c.error) for c in cells),
+    }
     today = local_today()
     return render_template(
-        "tasks/grid.html", task=task, report=report, spec=spec, page=page, counts=counts,
-        q=request.args.get("q", ""), notice=notice, search_hint=hint, state=shown_state(task, today),
+        "tasks/grid.html",
+        task=task,
+        report=report,
+        spec=spec,
+        page=page,
+        counts=counts,
+        q=request.args.get("q", ""),
+        notice=notice,
+        search_hint=hint,
+        state=shown_state(task, today),
         days_left=(task.deadline - today).days if task.deadline else None,
-        unit_name=database.specs().org_units[task.org_unit_code].name, **_grid_context(task, spec),
-        **_add_context(task, spec))
+        unit_name=database.specs().org_units[task.org_unit_code].name,
+        **_grid_context(task, spec),
+        **_add_context(task, spec),
+    )
 
 
 def _grid_context(task: Task, spec: ReportSpec) -> dict[str, Any]:
@@ -170,9 +198,16 @@ def _grid_context(task: Task, spec: ReportSpec) -> dict[str, Any]:
     plan = bindings(spec, database.specs())
     # Masked values that must agree with the ID number: no 更正 box (see runtime.masking.replaceable).
     fixed = {name for name, b in plan.items() if not replaceable(b.ledger_field, current_user.viewer)}
-    return {"fields": spec.fields, "views": views, "editable": task.state in OPEN_STATES, "fixed": fixed,
-            "reasons": NOT_APPLICABLE_REASONS, "groups": _groups(spec),
-            "key_name": key_field(spec, database.specs()), "aggregate": is_aggregate(spec)}
+    return {
+        "fields": spec.fields,
+        "views": views,
+        "editable": task.state in OPEN_STATES,
+        "fixed": fixed,
+        "reasons": NOT_APPLICABLE_REASONS,
+        "groups": _groups(spec),
+        "key_name": key_field(spec, database.specs()),
+        "aggregate": is_aggregate(spec),
+    }
 
 
 def _add_context(task: Task, spec: ReportSpec, **state: Any) -> dict[str, Any]:
@@ -186,13 +221,27 @@ def _add_context(task: Task, spec: ReportSpec, **state: Any) -> dict[str, Any]:
     extra_views = [dataclasses.replace(ledger_field_view(f), required=False) for f in adding.extras]
     if adding.villages:
         villages = tuple((v.code, v.name) for v in adding.villages)
-        extra_views.insert(0, FieldView(name=ledger.village_field, title=_("所在村（社区）"), widget="select",
-                                        required=False, options=villages))
-    return {"adding": adding, "add_views": [field_view(f) for f in adding.fields], "extra_views": extra_views,
-            "typed": state.get("typed", {}), "extra": state.get("extra", {}),
-            "add_errors": state.get("errors", {}), "add_message": state.get("message", ""),
-            "add_open": state.get("open", False),
-            "derived_titles": [f.title for f in spec.fields if f.name in adding.derived]}
+        extra_views.insert(
+            0,
+            FieldView(
+                name=ledger.village_field,
+                title=_("所在村（社区）"),
+                widget="select",
+                required=False,
+                options=villages,
+            ),
+        )
+    return {
+        "adding": adding,
+        "add_views": [field_view(f) for f in adding.fields],
+        "extra_views": extra_views,
+        "typed": state.get("typed", {}),
+        "extra": state.get("extra", {}),
+        "add_errors": state.get("errors", {}),
+        "add_message": state.get("message", ""),
+        "add_open": state.get("open", False),
+        "derived_titles": [f.title for f in spec.fields if f.name in adding.derived],
+    }
 
 
 def _groups(spec: ReportSpec) -> list[tuple[str, int]]:
@@ -218,8 +267,9 @@ def _render_row(task: Task, spec: ReportSpec, row: RowView, message: str = "", *
     """Render one whole row (a grid row or a phone card) in place of the row the request came from."""
     view = _view()
     template = "tasks/_card.html" if view == "c" else "tasks/_row.html"
-    html = render_template(template, task=task, spec=spec, row=row, message=message,
-                           **_grid_context(task, spec))
+    html = render_template(
+        template, task=task, spec=spec, row=row, message=message, **_grid_context(task, spec)
+    )
     response = make_response(html, retarget=f"#row-{view}{row.ref}", reswap="outerHTML")
     response.status_code = status
     return response
@@ -260,25 +310,39 @@ def save_row(task_id: int, ref: str):
     added = _added_id(ref)
     try:
         if added is not None:
-            saved = save_added(conn, specs, spec, task, current_user.viewer, added, typed,
-                               expected_version=version)
+            saved = save_added(
+                conn, specs, spec, task, current_user.viewer, added, typed, expected_version=version
+            )
         elif ref[:1] == UNIT_PREFIX and is_aggregate(spec):
-            saved = save_unit_cells(conn, specs, spec, task, current_user.viewer, ref[1:], typed,
-                                    expected_version=version)
+            saved = save_unit_cells(
+                conn, specs, spec, task, current_user.viewer, ref[1:], typed, expected_version=version
+            )
         else:
-            saved = save_cells(conn, specs, spec, task, current_user.viewer, _record_id(ref), typed,
-                               expected_version=version)
+            saved = save_cells(
+                conn, specs, spec, task, current_user.viewer, _record_id(ref), typed, expected_version=version
+            )
     except StaleRow as exc:
         row = _row_of(conn, specs, spec, task, ref)
         # Keep what the filler typed in its input, with the reason it was not saved next to it.
-        row.cells.update({name: dataclasses.replace(row.cells[name], value=text, state="unsaved",
-                                                    error=str(exc))
-                          for name, text in typed.items() if name in row.cells})
+        row.cells.update(
+            {
+                name: dataclasses.replace(row.cells[name], value=text, state="unsaved", error=str(exc))
+                for name, text in typed.items()
+                if name in row.cells
+            }
+        )
         return _render_row(task, spec, row, str(exc), status=409)
     except ReportError as exc:
         return _render_row(task, spec, _row_of(conn, specs, spec, task, ref), str(exc), status=409)
-    return render_template("tasks/_saved.html", task=task, spec=spec, row=saved.row, saved=typed,
-                           view=_view(), **_grid_context(task, spec))
+    return render_template(
+        "tasks/_saved.html",
+        task=task,
+        spec=spec,
+        row=saved.row,
+        saved=typed,
+        view=_view(),
+        **_grid_context(task, spec),
+    )
 
 
 @bp.post("/<int:task_id>/rows/<ref>/mark")
@@ -295,8 +359,16 @@ def mark(task_id: int, ref: str):
         if reason == "other":
             reason = request.form.get("other", "")
     try:
-        row = mark_row(conn, specs, spec, task, current_user.viewer, record_id, reason,
-                       expected_version=int_arg("_version", 0, values=request.form))
+        row = mark_row(
+            conn,
+            specs,
+            spec,
+            task,
+            current_user.viewer,
+            record_id,
+            reason,
+            expected_version=int_arg("_version", 0, values=request.form),
+        )
     except ReportError as exc:
         return _render_row(task, spec, _row_of(conn, specs, spec, task, ref), str(exc), status=409)
     return _render_row(task, spec, row)
@@ -307,20 +379,27 @@ def mark(task_id: int, ref: str):
 def add(task_id: int):
     """Add a row for a record the ledger lacks; refused: the form again, with a message at each field."""
     task, _report, spec = _load(task_id)
-    typed = {f.name: "、".join(v for v in request.form.getlist(f.name) if v.strip())
-             for f in spec.fields if f.name in request.form}
+    typed = {
+        f.name: "、".join(v for v in request.form.getlist(f.name) if v.strip())
+        for f in spec.fields
+        if f.name in request.form
+    }
     extra = {name[2:]: value for name, value in request.form.items() if name.startswith("r:")}
     try:
-        row = add_row(database.session().connection(), database.specs(), spec, task, current_user.viewer,
-                      typed, extra)
+        row = add_row(
+            database.session().connection(), database.specs(), spec, task, current_user.viewer, typed, extra
+        )
     except AddRefused as refused:
-        return _add_answer(task, spec, None, 422, typed=typed, extra=extra, errors=refused.errors,
-                           message=str(refused))
+        return _add_answer(
+            task, spec, None, 422, typed=typed, extra=extra, errors=refused.errors, message=str(refused)
+        )
     except ReportError as exc:
         return _add_answer(task, spec, None, 409, typed=typed, extra=extra, message=str(exc))
     if row.added_id is None:  # the key was of a record of the task's own org unit: included
-        message = _("本辖区台账中已有这个%(key)s，已把这条记录加入本表并从台账带出信息；"
-                    "请在表格最上面补全其余各项。", key=add_form(spec, database.specs(), task).key.title)
+        message = _(
+            "本辖区台账中已有这个%(key)s，已把这条记录加入本表并从台账带出信息；请在表格最上面补全其余各项。",
+            key=add_form(spec, database.specs(), task).key.title,
+        )
     else:
         message = _("已新增这一行；请在表格最上面补全其余各项，提交任务时写入台账。")
     return _add_answer(task, spec, row, 200, message=message)
@@ -334,8 +413,14 @@ def _add_answer(task: Task, spec: ReportSpec, row: RowView | None, status: int, 
     if not request.headers.get("HX-Request"):
         flash(state.get("message", ""), "error" if row is None else "info")
         return redirect(url_for("tasks.grid", task_id=task.id, row=row.ref if row else None))
-    html = render_template("tasks/_add.html", task=task, spec=spec, row=row, **_grid_context(task, spec),
-                           **_add_context(task, spec, open=True, **state))
+    html = render_template(
+        "tasks/_add.html",
+        task=task,
+        spec=spec,
+        row=row,
+        **_grid_context(task, spec),
+        **_add_context(task, spec, open=True, **state),
+    )
     return html, status
 
 
@@ -349,8 +434,14 @@ def remove(task_id: int, ref: str):
         abort(404)
     conn = database.session().connection()
     try:
-        remove_added(conn, database.specs(), task, current_user.viewer, added,
-                     expected_version=int_arg("_version", 0, values=request.form))
+        remove_added(
+            conn,
+            database.specs(),
+            task,
+            current_user.viewer,
+            added,
+            expected_version=int_arg("_version", 0, values=request.form),
+        )
     except ReportError as exc:
         return _render_row(task, spec, _row_of(conn, database.specs(), spec, task, ref), str(exc), status=409)
     return render_template("tasks/_removed.html", ref=ref)
@@ -371,8 +462,11 @@ def dispatch_panel(session: Session, specs: SpecSet, report: Report) -> dict[str
     have = {s.task.org_unit_code for s in tasks}
     units = [specs.org_units[c] for c in target_units(specs, admitted_spec(session, specs, report))]
     states = Counter(s.state for s in tasks)
-    return {"tasks": tasks, "remaining": [u for u in units if u.code not in have],
-            "states": [(state, states[state]) for state in STATE_LABELS if states[state]]}
+    return {
+        "tasks": tasks,
+        "remaining": [u for u in units if u.code not in have],
+        "states": [(state, states[state]) for state in STATE_LABELS if states[state]],
+    }
 
 
 @bp.post("/dispatch/<code>")

@@ -32,17 +32,40 @@ from builder.reports.form import widgets_for
 from builder.reports.spec import FREQUENCIES
 
 __all__ = [
-    "KINDS", "ConditionDraft", "EditRefused", "FieldDraft", "FormulaDraft",
-    "ReportDraft", "add_custom", "add_element", "apply_draft", "draft_from_document", "field_draft",
-    "field_property", "kind_of", "move", "option_list", "parent_list", "remove", "unique_name",
+    "KINDS",
+    "ConditionDraft",
+    "EditRefused",
+    "FieldDraft",
+    "FormulaDraft",
+    "ReportDraft",
+    "add_custom",
+    "add_element",
+    "apply_draft",
+    "draft_from_document",
+    "field_draft",
+    "field_property",
+    "kind_of",
+    "move",
+    "option_list",
+    "parent_list",
+    "remove",
+    "unique_name",
 ]
 
 #: Custom field kind → Chinese label, in the order the editor offers them.
-KINDS = {"text": "文本", "number": "数字", "integer": "整数", "date": "日期",
-         "choice": "单选", "multi": "多选", "yesno": "是/否"}
+KINDS = {
+    "text": "文本",
+    "number": "数字",
+    "integer": "整数",
+    "date": "日期",
+    "choice": "单选",
+    "multi": "多选",
+    "yesno": "是/否",
+}
 #: Keywords the editor writes for a custom field (others, e.g. `pattern`, are kept as they were).
-_CUSTOM_KEYWORDS = frozenset({"type", "format", "enum", "items", "uniqueItems", "minimum", "maximum",
-                              "minLength", "maxLength"})
+_CUSTOM_KEYWORDS = frozenset(
+    {"type", "format", "enum", "items", "uniqueItems", "minimum", "maximum", "minLength", "maxLength"}
+)
 _DISPLAY_KEYWORDS = frozenset({"title", "x-widget", "x-help", "x-parents", "x-writeback"})
 MAX_OPTIONS = 200
 MAX_PARENTS = 3
@@ -140,13 +163,21 @@ def field_draft(name: str, prop: Mapping[str, Any], required: bool) -> FieldDraf
     if formula and kind == formula_kind(formula):
         kind = ""  # the type follows the formula until the admin picks another
     return FieldDraft(
-        name=name, title=str(prop.get("title", "")), element=element, kind=kind, required=required,
+        name=name,
+        title=str(prop.get("title", "")),
+        element=element,
+        kind=kind,
+        required=required,
         writeback=bool(prop.get("x-writeback", True)) if element else False,
-        help=str(prop.get("x-help", "")), widget=str(prop.get("x-widget", "")),
+        help=str(prop.get("x-help", "")),
+        widget=str(prop.get("x-widget", "")),
         options="\n".join(value_text(o) for o in options if o is not None) if not element else "",
-        minimum=value_text(prop.get("minimum")), maximum=value_text(prop.get("maximum")),
-        min_length=value_text(prop.get("minLength")), max_length=value_text(prop.get("maxLength")),
-        parents=" / ".join(str(p) for p in parents if isinstance(parents, list)), formula=formula,
+        minimum=value_text(prop.get("minimum")),
+        maximum=value_text(prop.get("maximum")),
+        min_length=value_text(prop.get("minLength")),
+        max_length=value_text(prop.get("maxLength")),
+        parents=" / ".join(str(p) for p in parents if isinstance(parents, list)),
+        formula=formula,
     )
 
 
@@ -157,12 +188,18 @@ def draft_from_document(document: Mapping[str, Any]) -> ReportDraft:
     props = document.get("properties") if isinstance(document.get("properties"), Mapping) else {}
     targets = tuple(str(t) for t in document.get("x-targets") or ())
     return ReportDraft(
-        title=str(document.get("title", "")), purpose=str(document.get("x-purpose", "")),
-        basis=str(document.get("x-basis", "")), description=str(document.get("description", "")),
-        frequency=str(document.get("x-frequency", "once")), deadline=str(document.get("x-deadline", "")),
-        all_targets=not targets, targets=targets,
-        justification=str(document.get("x-justification", "")), ledger=rows.get("ledger") or "",
-        conditions=condition_drafts(rows.get("filter")), unit=str(rows.get("unit") or ""),
+        title=str(document.get("title", "")),
+        purpose=str(document.get("x-purpose", "")),
+        basis=str(document.get("x-basis", "")),
+        description=str(document.get("description", "")),
+        frequency=str(document.get("x-frequency", "once")),
+        deadline=str(document.get("x-deadline", "")),
+        all_targets=not targets,
+        targets=targets,
+        justification=str(document.get("x-justification", "")),
+        ledger=rows.get("ledger") or "",
+        conditions=condition_drafts(rows.get("filter")),
+        unit=str(rows.get("unit") or ""),
         fields=tuple(field_draft(n, p, n in required) for n, p in props.items() if isinstance(p, Mapping)),
     )
 
@@ -231,8 +268,9 @@ def _custom_schema(d: FieldDraft, at: str, problems: dict[str, str]) -> dict[str
     return schema
 
 
-def field_property(d: FieldDraft, base: Mapping[str, Any] | None,
-                   elements: Mapping[str, Element]) -> tuple[dict[str, Any], dict[str, str]]:
+def field_property(
+    d: FieldDraft, base: Mapping[str, Any] | None, elements: Mapping[str, Element]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Return the spec property of a field draft and its input problems (path → message).
 
     Keywords the editor does not show (a `pattern`, a `description`) are kept from `base`.
@@ -241,10 +279,12 @@ def field_property(d: FieldDraft, base: Mapping[str, Any] | None,
     problems: dict[str, str] = {}
     formula = d.formula if not d.element else None
     d = replace(d, kind=d.effective_kind)
-    keep = (_DISPLAY_KEYWORDS | (_CUSTOM_KEYWORDS if d.kind in KINDS else frozenset())
-            | ({"x-formula"} if formula else frozenset()))
-    prop = {k: copy.deepcopy(v) for k, v in (base or {}).items()
-            if k not in keep and k != "x-element"}
+    keep = (
+        _DISPLAY_KEYWORDS
+        | (_CUSTOM_KEYWORDS if d.kind in KINDS else frozenset())
+        | ({"x-formula"} if formula else frozenset())
+    )
+    prop = {k: copy.deepcopy(v) for k, v in (base or {}).items() if k not in keep and k != "x-element"}
     title = d.title.strip()
     element = elements.get(d.element) if d.element else None
     if d.element:
@@ -283,8 +323,9 @@ def field_property(d: FieldDraft, base: Mapping[str, Any] | None,
     return prop, problems
 
 
-def apply_draft(document: Mapping[str, Any], draft: ReportDraft,
-                elements: Mapping[str, Element]) -> tuple[dict[str, Any], dict[str, str]]:
+def apply_draft(
+    document: Mapping[str, Any], draft: ReportDraft, elements: Mapping[str, Element]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Return `document` with the draft applied, and the input problems (path → message).
 
     The document is complete even when there are problems (unparsable values are left out), so
@@ -298,8 +339,12 @@ def apply_draft(document: Mapping[str, Any], draft: ReportDraft,
     elif len(title) > 100:
         problems["title"] = "报表名称最长 100 个字"
     doc["title"] = title
-    for key, value in (("x-purpose", draft.purpose), ("x-basis", draft.basis),
-                       ("x-justification", draft.justification), ("description", draft.description)):
+    for key, value in (
+        ("x-purpose", draft.purpose),
+        ("x-basis", draft.basis),
+        ("x-justification", draft.justification),
+        ("description", draft.description),
+    ):
         if value.strip() or key in ("x-purpose", "x-basis") or doc.get(key) == "":
             doc[key] = value.strip()  # a key the document holds empty stays, so it comes back as it was
         else:
@@ -320,8 +365,9 @@ def apply_draft(document: Mapping[str, Any], draft: ReportDraft,
     if draft.unit:  # an aggregate report: one row per org unit, its figures in the fields' formulas
         doc["x-rows"] = {"unit": draft.unit}
     else:
-        conditions, found = conditions_document(draft.conditions if draft.ledger else (), elements,
-                                                "x-rows/filter")
+        conditions, found = conditions_document(
+            draft.conditions if draft.ledger else (), elements, "x-rows/filter"
+        )
         problems.update(found)
         doc["x-rows"] = {"ledger": draft.ledger or None, "filter": conditions}
     old = doc.get("properties") if isinstance(doc.get("properties"), Mapping) else {}
@@ -360,16 +406,23 @@ def add_element(fields: Sequence[FieldDraft], element: Element, ledger: str | No
     return [*fields, FieldDraft(name=name, element=element.code, writeback=True)]
 
 
-def add_custom(fields: Sequence[FieldDraft], new: FieldDraft,
-               elements: Mapping[str, Element]) -> tuple[list[FieldDraft], dict[str, str]]:
+def add_custom(
+    fields: Sequence[FieldDraft], new: FieldDraft, elements: Mapping[str, Element]
+) -> tuple[list[FieldDraft], dict[str, str]]:
     """Return the fields with a custom field appended, or the unchanged fields and its problems.
 
     The problems of `new` are keyed by the setting (``title``, ``enum``, ``maximum`` …). A field
     with a formula takes its type from the formula and, unless a minimum was typed, minimum 0.
     """
     if new.formula is not None:
-        new = replace(new, kind="", options="", min_length="", max_length="",
-                      minimum=new.minimum if new.minimum.strip() else "0")
+        new = replace(
+            new,
+            kind="",
+            options="",
+            min_length="",
+            max_length="",
+            minimum=new.minimum if new.minimum.strip() else "0",
+        )
     elif new.kind not in KINDS:
         return list(fields), {"kind": "请选择字段类型"}
     used = {f.name for f in fields}

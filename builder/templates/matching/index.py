@@ -54,14 +54,14 @@ class Hit:
     element: str
     score: float
     key: Key
-    how: str               # exact, short, subject, role, caption, fuzzy, suffix, ledger
+    how: str  # exact, short, subject, role, caption, fuzzy, suffix, ledger
     similarity: float = 1.0
-    note: str = ""         # the caption, subject word or ledger the lookup used
+    note: str = ""  # the caption, subject word or ledger the lookup used
 
 
 def _grams(text: str) -> set[str]:
     """Return the character bigrams of a text (the text itself when one character long)."""
-    return {text[i:i + 2] for i in range(len(text) - 1)} or {text}
+    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
 
 
 _GROUPS = ("person", "household", "land", "house", "enterprise")
@@ -160,7 +160,9 @@ class CatalogIndex:
             found = process.extract(label.rem, list(rems), scorer=fuzz.ratio, limit=limit, score_cutoff=55)
             hits = [
                 Hit(key.element, FUZZY_WEIGHT * score / 100, key, "fuzzy", score / 100)
-                for text, score, _ in found if text != label.rem for key in rems[text]
+                for text, score, _ in found
+                if text != label.rem
+                for key in rems[text]
             ]
             return best_per_element(hits)[:limit]
         texts = {label.short, label.rem} if label.stripped else {label.short}

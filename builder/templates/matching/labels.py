@@ -19,32 +19,98 @@ from builder.tabular.headers import normalize_label
 
 #: Spelling → canonical role of a person other than the row's subject, longest spelling first.
 ROLE_SPELLINGS: dict[str, str] = {
-    "法定监护人": "监护人", "监护人": "监护人", "家长": "家长",
-    "法定代理人": "法定代理人", "委托代理人": "代理人", "代理人": "代理人",
-    "父母": "父母", "父亲": "父亲", "爸爸": "父亲", "父": "父亲", "母亲": "母亲", "妈妈": "母亲",
-    "母": "母亲", "配偶": "配偶", "妻子": "妻子", "丈夫": "丈夫", "子女": "子女", "儿子": "儿子",
-    "女儿": "女儿", "外祖父": "外祖父", "外祖母": "外祖母", "祖父": "祖父", "祖母": "祖母",
-    "爷爷": "祖父", "奶奶": "祖母", "外公": "外祖父", "外婆": "外祖母",
-    "紧急联系人": "紧急联系人", "紧急联系": "紧急联系人", "联系人": "联系人", "赡养人": "赡养人",
+    "法定监护人": "监护人",
+    "监护人": "监护人",
+    "家长": "家长",
+    "法定代理人": "法定代理人",
+    "委托代理人": "代理人",
+    "代理人": "代理人",
+    "父母": "父母",
+    "父亲": "父亲",
+    "爸爸": "父亲",
+    "父": "父亲",
+    "母亲": "母亲",
+    "妈妈": "母亲",
+    "母": "母亲",
+    "配偶": "配偶",
+    "妻子": "妻子",
+    "丈夫": "丈夫",
+    "子女": "子女",
+    "儿子": "儿子",
+    "女儿": "女儿",
+    "外祖父": "外祖父",
+    "外祖母": "外祖母",
+    "祖父": "祖父",
+    "祖母": "祖母",
+    "爷爷": "祖父",
+    "奶奶": "祖母",
+    "外公": "外祖父",
+    "外婆": "外祖母",
+    "紧急联系人": "紧急联系人",
+    "紧急联系": "紧急联系人",
+    "联系人": "联系人",
+    "赡养人": "赡养人",
     "抚养人": "抚养人",
-    "扶养人": "扶养人", "经办人": "经办人", "共同申请人": "共同申请人", "担保人": "担保人",
-    "证明人": "证明人", "户主": "户主",
+    "扶养人": "扶养人",
+    "经办人": "经办人",
+    "共同申请人": "共同申请人",
+    "担保人": "担保人",
+    "证明人": "证明人",
+    "户主": "户主",
     # The person a land or house row is about: the contractor, the owner.
-    "承包方代表": "承包方", "承包户主": "承包方", "承包方": "承包方", "承包户": "承包方",
-    "承包人": "承包方", "承包农户": "承包方", "流出方": "承包方",
-    "房屋所有权人": "产权人", "所有权人": "产权人", "产权人": "产权人", "房主": "产权人",
-    "屋主": "产权人", "权利人": "产权人", "业主": "产权人",
-    "法定代表人": "法定代表人", "法人代表": "法定代表人",
+    "承包方代表": "承包方",
+    "承包户主": "承包方",
+    "承包方": "承包方",
+    "承包户": "承包方",
+    "承包人": "承包方",
+    "承包农户": "承包方",
+    "流出方": "承包方",
+    "房屋所有权人": "产权人",
+    "所有权人": "产权人",
+    "产权人": "产权人",
+    "房主": "产权人",
+    "屋主": "产权人",
+    "权利人": "产权人",
+    "业主": "产权人",
+    "法定代表人": "法定代表人",
+    "法人代表": "法定代表人",
     # The other party of a land transfer.
-    "流入方": "流入方", "受让方": "流入方", "承租方": "流入方", "转入方": "流入方",
+    "流入方": "流入方",
+    "受让方": "流入方",
+    "承租方": "流入方",
+    "转入方": "流入方",
 }
 _ROLE_AT_START = re.compile("|".join(map(re.escape, sorted(ROLE_SPELLINGS, key=len, reverse=True))))
 
 #: Words naming the row's own subject; stripped before lookup (“申请人身份证号” → “身份证号”).
 SUBJECT_WORDS = (
-    "被监护人", "被救助人", "救助对象", "服务对象", "保障对象", "帮扶对象", "户籍人员", "家庭成员",
-    "困难群众", "申请人", "申报人", "受助人", "参保人", "残疾人", "退役军人", "本人", "个人",
-    "对象", "居民", "村民", "群众", "人员", "成员", "老人", "学生", "儿童", "患者",
+    "被监护人",
+    "被救助人",
+    "救助对象",
+    "服务对象",
+    "保障对象",
+    "帮扶对象",
+    "户籍人员",
+    "家庭成员",
+    "困难群众",
+    "申请人",
+    "申报人",
+    "受助人",
+    "参保人",
+    "残疾人",
+    "退役军人",
+    "本人",
+    "个人",
+    "对象",
+    "居民",
+    "村民",
+    "群众",
+    "人员",
+    "成员",
+    "老人",
+    "学生",
+    "儿童",
+    "患者",
 )
 _SUBJECT_AT_START = re.compile("|".join(map(re.escape, sorted(SUBJECT_WORDS, key=len, reverse=True))))
 
@@ -64,16 +130,47 @@ _SLASH_UNIT = re.compile(r"[/／]\s*(?:单位[:：]?)?([^/／]{1,5})$")
 
 #: Unit spellings → (dimension, unit); two units of one dimension contradict each other.
 UNITS: dict[str, tuple[str, str]] = {
-    "亩": ("area", "亩"), "平方米": ("area", "平方米"), "平米": ("area", "平方米"),
-    "m2": ("area", "平方米"), "m^2": ("area", "平方米"), "平方": ("area", "平方米"),
-    "元": ("money", "元"), "万元": ("money", "万元"), "人": ("count", "人"), "户": ("count", "户"),
-    "元/亩": ("price", "元/亩"), "元/亩·年": ("price", "元/亩"), "元/亩/年": ("price", "元/亩"),
+    "亩": ("area", "亩"),
+    "平方米": ("area", "平方米"),
+    "平米": ("area", "平方米"),
+    "m2": ("area", "平方米"),
+    "m^2": ("area", "平方米"),
+    "平方": ("area", "平方米"),
+    "元": ("money", "元"),
+    "万元": ("money", "万元"),
+    "人": ("count", "人"),
+    "户": ("count", "户"),
+    "元/亩": ("price", "元/亩"),
+    "元/亩·年": ("price", "元/亩"),
+    "元/亩/年": ("price", "元/亩"),
 }
 
-_LAYOUT_EXACT = frozenset({
-    "序号", "序", "行号", "顺序号", "no", "no.", "操作", "审核", "审批", "复核", "审核人", "审批人",
-    "复核人", "核实人", "核查人", "填表人", "填报人", "录入人", "走访人", "调查人", "统计人", "经办人",
-})
+_LAYOUT_EXACT = frozenset(
+    {
+        "序号",
+        "序",
+        "行号",
+        "顺序号",
+        "no",
+        "no.",
+        "操作",
+        "审核",
+        "审批",
+        "复核",
+        "审核人",
+        "审批人",
+        "复核人",
+        "核实人",
+        "核查人",
+        "填表人",
+        "填报人",
+        "录入人",
+        "走访人",
+        "调查人",
+        "统计人",
+        "经办人",
+    }
+)
 _LAYOUT_WORDS = ("签字", "签名", "签章", "盖章", "手印", "捺印", "指印")
 _LAYOUT_TAIL = re.compile(r"(?:意见|(?:审核|审批|复核|核实|签字|签名|填表|填报|录入)(?:日期|时间))$")
 
@@ -82,14 +179,14 @@ _LAYOUT_TAIL = re.compile(r"(?:意见|(?:审核|审批|复核|核实|签字|签�
 class Label:
     """A label taken apart: comparable forms, unit, the person it is about and what it asks."""
 
-    text: str                  # the label as written (caption role prepended when inherited)
-    short: str                 # comparable form without bracketed words
-    full: str                  # comparable form keeping bracketed words
+    text: str  # the label as written (caption role prepended when inherited)
+    short: str  # comparable form without bracketed words
+    full: str  # comparable form keeping bracketed words
     unit: tuple[str, str] | None
-    role: str | None           # canonical role of another person; None for the row's subject
-    role_word: str             # the role as spelled in the label ("" when none)
-    rem: str                   # what the label asks of that person (short form, no role word)
-    stripped: str              # subject word removed from `rem` ("" when none)
+    role: str | None  # canonical role of another person; None for the row's subject
+    role_word: str  # the role as spelled in the label ("" when none)
+    rem: str  # what the label asks of that person (short form, no role word)
+    stripped: str  # subject word removed from `rem` ("" when none)
 
 
 def _comparable(text: str) -> str:
@@ -138,13 +235,13 @@ def split_role(short: str) -> tuple[str | None, str, str, str]:
     rem, stripped = short, ""
     subject = _SUBJECT_AT_START.match(rem)
     if subject and len(rem) > subject.end():
-        word, tail = subject.group(), rem[subject.end():]
+        word, tail = subject.group(), rem[subject.end() :]
         if _NUMBERED.match(tail):  # 成员1姓名: the first of several other persons
             return "家庭成员", word, _NUMBERED.sub("", tail) or "姓名", ""
         rem, stripped = tail, word
     role = _ROLE_AT_START.match(rem)
     if role:
-        tail = _NUMBERED.sub("", rem[role.end():])
+        tail = _NUMBERED.sub("", rem[role.end() :])
         return ROLE_SPELLINGS[role.group()], role.group(), tail or "姓名", stripped
     return None, "", rem, stripped
 
@@ -153,11 +250,11 @@ def split_role(short: str) -> tuple[str | None, str, str, str]:
 class Captions:
     """What the group captions above a column say about it."""
 
-    role_word: str = ""        # “父亲” from “父亲信息”: the column is that person's
+    role_word: str = ""  # “父亲” from “父亲信息”: the column is that person's
     role_caption: str = ""
-    qualifier: str = ""        # “流转” from “流转情况”: prefixed to the leaf for a second lookup
+    qualifier: str = ""  # “流转” from “流转情况”: prefixed to the leaf for a second lookup
     qualifier_caption: str = ""
-    layout_caption: str = ""   # “村委会审核意见”: everything below is layout
+    layout_caption: str = ""  # “村委会审核意见”: everything below is layout
 
 
 def caption_context(parents: Sequence[str]) -> Captions:

@@ -36,8 +36,15 @@ from builder.templates.matching.reasons import (
 from builder.templates.sample_types import VETO, column_shape, compatibility, infer_type
 
 __all__ = [
-    "BIND_THRESHOLD", "PROPOSE_THRESHOLD", "Candidate", "Column", "FieldMatch", "MatchResult",
-    "Matcher", "infer_type", "is_layout",
+    "BIND_THRESHOLD",
+    "PROPOSE_THRESHOLD",
+    "Candidate",
+    "Column",
+    "FieldMatch",
+    "MatchResult",
+    "Matcher",
+    "infer_type",
+    "is_layout",
 ]
 
 BIND_THRESHOLD = 0.8
@@ -254,8 +261,9 @@ class Matcher:
             if supported:
                 final += _NEIGHBOUR_BONUS
             scored.append(_Scored(hit, round(min(final, 1.0), 4), rank, supported, notes))
-        scored.sort(key=lambda s: (-s.final, s.rank, not s.supported, group_order(s.hit.element),
-                                   s.hit.element))
+        scored.sort(
+            key=lambda s: (-s.final, s.rank, not s.supported, group_order(s.hit.element), s.hit.element)
+        )
         unique: dict[str, _Scored] = {}
         for s in scored:
             unique.setdefault(s.hit.element, s)
@@ -280,7 +288,7 @@ class Matcher:
         """Decide every column in order; an element goes to the first column that binds it."""
         taken: dict[str, _Column] = {}
         fields: list[FieldMatch] = []
-        previous: tuple[str | None, str, _Column | None] = (None, "", None)   # role, word, column
+        previous: tuple[str | None, str, _Column | None] = (None, "", None)  # role, word, column
         for work in read:
             if work.layout:
                 fields.append(self._layout(work))
@@ -311,30 +319,47 @@ class Matcher:
             Candidate(s.hit.element, round(s.final, 2), self._reason(work, s)) for s in viable[:5]
         )
         base = dict(
-            label=work.column.label, parents=tuple(work.column.parents), kind="data",
-            candidates=candidates, value_type=infer_type(work.column.samples), subject=other,
+            label=work.column.label,
+            parents=tuple(work.column.parents),
+            kind="data",
+            candidates=candidates,
+            value_type=infer_type(work.column.samples),
+            subject=other,
         )
         if not viable or viable[0].final < PROPOSE_THRESHOLD:
             reason = self._no_match_reason(work, viable, other)
-            return FieldMatch(element=None, confidence=round(viable[0].final, 2) if viable else 0.0,
-                              reason=reason, proposal=None, **base)
+            return FieldMatch(
+                element=None,
+                confidence=round(viable[0].final, 2) if viable else 0.0,
+                reason=reason,
+                proposal=None,
+                **base,
+            )
         best = viable[0]
         rival = next(
-            (s for s in viable[1:] if s.rank == best.rank and s.supported == best.supported
-             and s.final >= best.final - _AMBIGUOUS_GAP), None,
+            (
+                s
+                for s in viable[1:]
+                if s.rank == best.rank
+                and s.supported == best.supported
+                and s.final >= best.final - _AMBIGUOUS_GAP
+            ),
+            None,
         )
         reason = self._reason(work, best)
         confidence = round(best.final, 2)
         if rival is None and best.final >= BIND_THRESHOLD:
-            return FieldMatch(element=best.hit.element, confidence=confidence, reason=reason,
-                              proposal=None, **base)
+            return FieldMatch(
+                element=best.hit.element, confidence=confidence, reason=reason, proposal=None, **base
+            )
         if rival is not None:
             reason += "；" + ambiguity_note(self.elements[rival.hit.element])
             confidence = min(confidence, round(BIND_THRESHOLD - 0.01, 2))
         else:
             reason += "，低于绑定阈值，仅作建议"
-        return FieldMatch(element=None, confidence=confidence, reason=reason,
-                          proposal=best.hit.element, **base)
+        return FieldMatch(
+            element=None, confidence=confidence, reason=reason, proposal=best.hit.element, **base
+        )
 
     def _no_match_reason(self, work: _Column, viable: list[_Scored], other: str | None) -> str:
         """Explain why a column gets neither a binding nor a proposal."""
@@ -355,39 +380,70 @@ class Matcher:
             parts.append(f"相邻列属于{GROUP_TITLES.get(element.group, element.group)}")
         return "；".join(parts)
 
-    def _duplicate(self, work: _Column, verdict: FieldMatch, taken: dict[str, _Column],
-                   previous: tuple[str | None, str, _Column | None], ledger: str | None) -> FieldMatch:
+    def _duplicate(
+        self,
+        work: _Column,
+        verdict: FieldMatch,
+        taken: dict[str, _Column],
+        previous: tuple[str | None, str, _Column | None],
+        ledger: str | None,
+    ) -> FieldMatch:
         """Resolve a column that would bind an element an earlier column already holds."""
         element = self.elements[verdict.element or ""]
         first = taken[element.code]
         role, word, before = previous
         if role and before is not None and work.role is None:
             own = work.label
-            label = replace(own, role=role, role_word=word, short=word + own.short, full=word + own.full,
-                            rem=own.short, stripped="")
+            label = replace(
+                own,
+                role=role,
+                role_word=word,
+                short=word + own.short,
+                full=word + own.full,
+                rem=own.short,
+                stripped="",
+            )
             hits = self.index.exact(label) or self.index.fuzzy(label)
-            trial = _Column(work.index, work.column, label, role=label.role, role_word=word,
-                            shape=work.shape)
+            trial = _Column(work.index, work.column, label, role=label.role, role_word=word, shape=work.shape)
             self._weigh(trial, best_per_element(hits))
             scored = self._score(trial, ledger, set())
             intro = inherited_reason(before, first, element, role, label.rem)
             if scored and scored[0].final >= BIND_THRESHOLD and scored[0].hit.element not in taken:
                 best = scored[0]
                 return FieldMatch(
-                    label=work.column.label, parents=tuple(work.column.parents),
-                    element=best.hit.element, confidence=round(best.final * _INHERITED, 2),
-                    reason=intro + "；" + self._reason(trial, best), kind="data", proposal=None,
-                    candidates=verdict.candidates, value_type=verdict.value_type, subject=role,
+                    label=work.column.label,
+                    parents=tuple(work.column.parents),
+                    element=best.hit.element,
+                    confidence=round(best.final * _INHERITED, 2),
+                    reason=intro + "；" + self._reason(trial, best),
+                    kind="data",
+                    proposal=None,
+                    candidates=verdict.candidates,
+                    value_type=verdict.value_type,
+                    subject=role,
                 )
             return FieldMatch(
-                label=work.column.label, parents=tuple(work.column.parents), element=None,
-                confidence=0.0, reason=intro + "，不是本行对象的，不能绑定到本人的数据元",
-                kind="data", proposal=None, candidates=(), value_type=verdict.value_type, subject=role,
+                label=work.column.label,
+                parents=tuple(work.column.parents),
+                element=None,
+                confidence=0.0,
+                reason=intro + "，不是本行对象的，不能绑定到本人的数据元",
+                kind="data",
+                proposal=None,
+                candidates=(),
+                value_type=verdict.value_type,
+                subject=role,
             )
         return FieldMatch(
-            label=verdict.label, parents=verdict.parents, element=None, confidence=verdict.confidence,
-            reason=duplicate_reason(first.index, first.column.label, element), kind="data",
-            proposal=verdict.element, candidates=verdict.candidates, value_type=verdict.value_type,
+            label=verdict.label,
+            parents=verdict.parents,
+            element=None,
+            confidence=verdict.confidence,
+            reason=duplicate_reason(first.index, first.column.label, element),
+            kind="data",
+            proposal=verdict.element,
+            candidates=verdict.candidates,
+            value_type=verdict.value_type,
             subject=verdict.subject,
         )
 
@@ -395,7 +451,14 @@ class Matcher:
     def _layout(work: _Column) -> FieldMatch:
         """Return the verdict for a layout column."""
         return FieldMatch(
-            label=work.column.label, parents=tuple(work.column.parents), element=None, confidence=1.0,
-            reason=work.layout, kind="layout", proposal=None, candidates=(),
-            value_type=infer_type(work.column.samples), subject=None,
+            label=work.column.label,
+            parents=tuple(work.column.parents),
+            element=None,
+            confidence=1.0,
+            reason=work.layout,
+            kind="layout",
+            proposal=None,
+            candidates=(),
+            value_type=infer_type(work.column.samples),
+            subject=None,
         )

@@ -11,7 +11,10 @@ from builder.templates.matching.labels import LEDGER_SUBJECT_ROLE, parse_label
 
 #: Catalog group → the ledger's Chinese title (the ledger code equals the group).
 GROUP_TITLES = {
-    "person": "人口台账", "household": "家庭台账", "house": "房屋台账", "land": "土地承包与流转台账",
+    "person": "人口台账",
+    "household": "家庭台账",
+    "house": "房屋台账",
+    "land": "土地承包与流转台账",
     "enterprise": "市场主体台账",
 }
 _ROW_NUMBERS = frozenset({"序号", "序", "行号", "顺序号", "no", "no."})
@@ -43,7 +46,7 @@ def hit_reason(hit: Hit, element: Element, *, caption: str = "") -> str:
             "role": f"本列是{hit.key.label.role}的信息，",
             "caption": f"结合上级表头“{hit.note}”，",
             "ledger": f"本表每行对应一位{LEDGER_SUBJECT_ROLE.get(hit.note, '')}"
-                      f"（{GROUP_TITLES.get(hit.note, hit.note)}），",
+            f"（{GROUP_TITLES.get(hit.note, hit.note)}），",
         }.get(hit.how, "")
         text = f"{prefix}与{target}一致"
     if caption:

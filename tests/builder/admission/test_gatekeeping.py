@@ -23,9 +23,18 @@ from builder.admission.gatekeeping import (
 from builder.reports.spec import ReportField, ReportSpec, RowSource
 
 TODAY = date(2026, 11, 29)  # a Sunday
-PERSON = ("person.name", "person.id_number", "person.gender", "person.birth_date",
-          "person.disability_category", "person.disability_grade", "person.household_address",
-          "person.village_code", "person.health_status", "person.education")
+PERSON = (
+    "person.name",
+    "person.id_number",
+    "person.gender",
+    "person.birth_date",
+    "person.disability_category",
+    "person.disability_grade",
+    "person.household_address",
+    "person.village_code",
+    "person.health_status",
+    "person.education",
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +52,17 @@ def custom(title: str, name: str | None = None) -> ReportField:
 
 def report(fields, **kw) -> ReportSpec:
     values = dict(
-        code="disability_rehab_2026", title="残疾人康复需求调查表", version=1, department="canlian",
+        code="disability_rehab_2026",
+        title="残疾人康复需求调查表",
+        version=1,
+        department="canlian",
         purpose="掌握全区持证残疾人的康复需求，制定2027年康复服务计划",
-        basis="《中华人民共和国残疾人保障法》第十五条", frequency="once", deadline=date(2026, 12, 18),
-        targets=(), rows=RowSource("person"), fields=tuple(fields),
+        basis="《中华人民共和国残疾人保障法》第十五条",
+        frequency="once",
+        deadline=date(2026, 12, 18),
+        targets=(),
+        rows=RowSource("person"),
+        fields=tuple(fields),
     )
     values.update(kw)
     return ReportSpec(**values)
@@ -57,8 +73,12 @@ def held(*codes: str, **kw) -> dict[str, Holding]:
 
 
 def context(specs, holdings=None, **kw) -> Context:
-    return Context(today=kw.pop("today", TODAY), elements=specs.elements,
-                   holdings=held(*PERSON) if holdings is None else holdings, **kw)
+    return Context(
+        today=kw.pop("today", TODAY),
+        elements=specs.elements,
+        holdings=held(*PERSON) if holdings is None else holdings,
+        **kw,
+    )
 
 
 def result(verdict, rule_id):
@@ -82,9 +102,14 @@ def only(rules: RuleSet, *ids: str) -> RuleSet:
 
 def survey(specs) -> list[ReportField]:
     """Four held person fields and two custom ones: 67% held, nothing sensitive."""
-    return [*(bound(specs, c) for c in ("person.name", "person.gender", "person.disability_category",
-                                        "person.disability_grade")),
-            custom("康复需求"), custom("已接受的康复服务")]
+    return [
+        *(
+            bound(specs, c)
+            for c in ("person.name", "person.gender", "person.disability_category", "person.disability_grade")
+        ),
+        custom("康复需求"),
+        custom("已接受的康复服务"),
+    ]
 
 
 # ---------------------------------------------------------------- the rules file
@@ -93,9 +118,17 @@ def survey(specs) -> list[ReportField]:
 def test_the_shipped_rules_load_and_pass_the_checks(specs, rules):
     assert check_rules(specs.root) == []
     assert {r.id for r in rules.rules} >= {
-        "basis_required", "purpose_required", "deadline_working_days", "department_quota", "max_fields",
-        "ledger_coverage", "live_report_overlap", "sensitive_justification", "recurring_to_ledger",
-        "township_remit"}
+        "basis_required",
+        "purpose_required",
+        "deadline_working_days",
+        "department_quota",
+        "max_fields",
+        "ledger_coverage",
+        "live_report_overlap",
+        "sensitive_justification",
+        "recurring_to_ledger",
+        "township_remit",
+    }
     by_id = {r.id: r for r in rules.rules}
     assert by_id["deadline_working_days"].params["min_days"] == 5
     assert by_id["department_quota"].params["per_month"] == 2
@@ -107,8 +140,14 @@ def test_the_shipped_rules_load_and_pass_the_checks(specs, rules):
     assert rules.remit is not None and {"person.*", "land.*", "enterprise.employees"} <= rules.remit
     assert "enterprise.annual_revenue" not in rules.remit
     assert {date(2026, 2, 15), date(2026, 2, 23), date(2026, 10, 7), date(2027, 1, 1)} <= rules.holidays
-    assert rules.workdays == {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9),
-                              date(2026, 9, 20), date(2026, 10, 10)}
+    assert rules.workdays == {
+        date(2026, 1, 4),
+        date(2026, 2, 14),
+        date(2026, 2, 28),
+        date(2026, 5, 9),
+        date(2026, 9, 20),
+        date(2026, 10, 10),
+    }
     assert len(rules.holidays) == 34
 
 
@@ -130,7 +169,7 @@ def test_check_rules_finds_the_problems_of_a_broken_copy(specs, tmp_path):
     doc["workdays"].append({"name": "误填", "date": "2026-12-01"})
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     problems = "\n".join(check_rules(root))
-    assert "（deadline_working_days）: 参数 min_days 的值 \"五\" 应为 0 到 10000 之间的整数" in problems
+    assert '（deadline_working_days）: 参数 min_days 的值 "五" 应为 0 到 10000 之间的整数' in problems
     assert "rules/0（basis_required）: 级别“extract”不适用于本规则" in problems
     assert "占位符 {basis.__class__} 未知" in problems
     assert "未知参数 maximum" in problems
@@ -166,18 +205,21 @@ def test_check_rules_reports_meta_schema_errors_and_unknown_remit_entries(specs,
 # ---------------------------------------------------------------- working days
 
 
-@pytest.mark.parametrize(("start", "end", "expected"), [
-    (date(2026, 12, 4), date(2026, 12, 6), 0),      # Friday → Sunday: the weekend is off
-    (date(2026, 12, 4), date(2026, 12, 7), 1),      # … to Monday
-    (date(2026, 9, 30), date(2026, 10, 9), 2),      # 国庆 1–7 off: only 8 and 9 count
-    (date(2026, 9, 30), date(2026, 10, 10), 3),     # Saturday 10 October is a make-up workday
-    (date(2026, 9, 18), date(2026, 9, 21), 2),      # Sunday 20 September is a make-up workday
-    (date(2026, 2, 13), date(2026, 2, 24), 2),      # 14 Feb (Sat, make-up) and 24 Feb; 春节 15–23 off
-    (date(2026, 12, 31), date(2027, 1, 4), 1),      # 元旦 2027 off, Monday counts
-    (date(2026, 12, 18), date(2026, 12, 18), 0),
-    (date(2026, 12, 18), date(2026, 12, 1), 0),     # an end before the start counts nothing
-    (date(2025, 12, 31), date(2026, 12, 31), 248),  # 261 weekdays − 19 holiday weekdays + 6 make-up days
-])
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (date(2026, 12, 4), date(2026, 12, 6), 0),  # Friday → Sunday: the weekend is off
+        (date(2026, 12, 4), date(2026, 12, 7), 1),  # … to Monday
+        (date(2026, 9, 30), date(2026, 10, 9), 2),  # 国庆 1–7 off: only 8 and 9 count
+        (date(2026, 9, 30), date(2026, 10, 10), 3),  # Saturday 10 October is a make-up workday
+        (date(2026, 9, 18), date(2026, 9, 21), 2),  # Sunday 20 September is a make-up workday
+        (date(2026, 2, 13), date(2026, 2, 24), 2),  # 14 Feb (Sat, make-up) and 24 Feb; 春节 15–23 off
+        (date(2026, 12, 31), date(2027, 1, 4), 1),  # 元旦 2027 off, Monday counts
+        (date(2026, 12, 18), date(2026, 12, 18), 0),
+        (date(2026, 12, 18), date(2026, 12, 1), 0),  # an end before the start counts nothing
+        (date(2025, 12, 31), date(2026, 12, 31), 248),  # 261 weekdays − 19 holiday weekdays + 6 make-up days
+    ],
+)
 def test_working_days_follow_the_2026_calendar(rules, start, end, expected):
     assert working_days(start, end, rules) == expected
 
@@ -200,23 +242,32 @@ def test_basis_and_purpose_are_required(specs, rules, field_name):
     verdict = assess(report(survey(specs), **{field_name: "  "}), context(specs), rules)
     assert result(verdict, rule_id).outcome == "block" and verdict.decision == "reject"
     assert "至少 4 个字" in result(verdict, rule_id).message
-    assert result(assess(report(survey(specs), **{field_name: "文件"}), context(specs), rules),
-                  rule_id).outcome == "block"
+    assert (
+        result(assess(report(survey(specs), **{field_name: "文件"}), context(specs), rules), rule_id).outcome
+        == "block"
+    )
     passed = result(assess(report(survey(specs)), context(specs), rules), rule_id)
     assert passed.outcome == "pass"
-    assert passed.message in ("已写明依据：《中华人民共和国残疾人保障法》第十五条",
-                              "已说明用途：掌握全区持证残疾人的康复需求，制定2027年康复服务计划")
+    assert passed.message in (
+        "已写明依据：《中华人民共和国残疾人保障法》第十五条",
+        "已说明用途：掌握全区持证残疾人的康复需求，制定2027年康复服务计划",
+    )
 
 
 def test_deadline_must_leave_five_working_days(specs, rules):
-    short = result(assess(report(survey(specs), deadline=date(2026, 12, 3)), context(specs), rules),
-                   "deadline_working_days")
+    short = result(
+        assess(report(survey(specs), deadline=date(2026, 12, 3)), context(specs), rules),
+        "deadline_working_days",
+    )
     assert short.outcome == "block"
     assert short.message == (
         "截止日期 2026年12月3日 距今天（2026年11月29日）只有 4 个工作日，少于规定的 5 个工作日："
-        "请把截止日期改到 2026年12月4日 或以后，给镇街留足填报时间")
-    enough = result(assess(report(survey(specs), deadline=date(2026, 12, 4)), context(specs), rules),
-                    "deadline_working_days")
+        "请把截止日期改到 2026年12月4日 或以后，给镇街留足填报时间"
+    )
+    enough = result(
+        assess(report(survey(specs), deadline=date(2026, 12, 4)), context(specs), rules),
+        "deadline_working_days",
+    )
     assert enough.outcome == "pass"
     assert enough.message == "截止日期 2026年12月4日，距今 5 个工作日（不少于 5 个）"
 
@@ -234,15 +285,20 @@ def test_a_missing_deadline_blocks_with_its_own_message(specs, rules):
     missing = result(verdict, "deadline_working_days")
     assert missing.outcome == "block"
     assert missing.message == (
-        "未设置截止日期：请设置填报截止日期，并至少给镇街留出 5 个工作日，即不早于 2026年12月4日")
+        "未设置截止日期：请设置填报截止日期，并至少给镇街留出 5 个工作日，即不早于 2026年12月4日"
+    )
 
 
 def test_department_quota_counts_the_other_reports_of_the_month(specs, rules):
-    one = result(assess(report(survey(specs)), context(specs, department_reports_this_month=1), rules),
-                 "department_quota")
+    one = result(
+        assess(report(survey(specs)), context(specs, department_reports_this_month=1), rules),
+        "department_quota",
+    )
     assert one.outcome == "pass" and "已提交 1 张" in one.message
-    two = result(assess(report(survey(specs)), context(specs, department_reports_this_month=2), rules),
-                 "department_quota")
+    two = result(
+        assess(report(survey(specs)), context(specs, department_reports_this_month=2), rules),
+        "department_quota",
+    )
     assert two.outcome == "block" and "已提交 2 张" in two.message and "最多 2 张" in two.message
 
 
@@ -283,12 +339,14 @@ def test_sensitive_fields_need_a_justification(specs, rules):
 
 
 def test_a_recurring_report_is_proposed_as_ledger_fields(specs, rules):
-    monthly = result(assess(report(survey(specs), frequency="monthly"), context(specs), rules),
-                     "recurring_to_ledger")
+    monthly = result(
+        assess(report(survey(specs), frequency="monthly"), context(specs), rules), "recurring_to_ledger"
+    )
     assert monthly.outcome == "warn"
     assert "每月填报" in monthly.message and "“康复需求”、“已接受的康复服务”" in monthly.message
-    all_bound = report([bound(specs, "person.name"), bound(specs, "person.disability_grade")],
-                       frequency="yearly")
+    all_bound = report(
+        [bound(specs, "person.name"), bound(specs, "person.disability_grade")], frequency="yearly"
+    )
     message = result(assess(all_bound, context(specs), rules), "recurring_to_ledger").message
     assert "每年填报" in message and "所有字段都已绑定数据元" in message
     once = result(assess(report(survey(specs)), context(specs), rules), "recurring_to_ledger")
@@ -296,15 +354,19 @@ def test_a_recurring_report_is_proposed_as_ledger_fields(specs, rules):
 
 
 def test_township_remit_with_the_shipped_list(specs, rules):
-    fields = [bound(specs, "enterprise.name"), bound(specs, "enterprise.employees"),
-              bound(specs, "enterprise.annual_revenue")]
+    fields = [
+        bound(specs, "enterprise.name"),
+        bound(specs, "enterprise.employees"),
+        bound(specs, "enterprise.annual_revenue"),
+    ]
     spec = report(fields, rows=RowSource("enterprise"))
     remit = result(assess(spec, context(specs), rules), "township_remit")
     assert remit.outcome == "block"
     assert "《镇街履职事项清单（示例）》以外的数据：“上年营业收入（万元）”（区税务局）" in remit.message
     assert "从业人数" not in remit.message
-    inside = result(assess(report(fields[:2], rows=RowSource("enterprise")), context(specs), rules),
-                    "township_remit")
+    inside = result(
+        assess(report(fields[:2], rows=RowSource("enterprise")), context(specs), rules), "township_remit"
+    )
     assert inside.outcome == "pass"
     assert inside.message == "绑定数据元的字段均在《镇街履职事项清单（示例）》范围内"
 
@@ -324,12 +386,12 @@ def test_township_remit_without_a_configured_list(specs, rules):
     remit = result(assess(spec, context(specs), unconfigured), "township_remit")
     assert (remit.outcome, remit.message) == ("pass", "未配置镇街履职事项清单，本项不作检查")
     # A list the caller configured (e.g. in the database) is used even when the file names none …
-    given = result(assess(spec, context(specs, remit=frozenset({"person.*"})), unconfigured),
-                   "township_remit")
+    given = result(
+        assess(spec, context(specs, remit=frozenset({"person.*"})), unconfigured), "township_remit"
+    )
     assert given.outcome == "block" and "“上年营业收入（万元）”" in given.message
     # … and an inline list in the rules file works too.
-    inline = with_rule(unconfigured, "township_remit",
-                       params={"remit": ["enterprise.*"], "unbound": "warn"})
+    inline = with_rule(unconfigured, "township_remit", params={"remit": ["enterprise.*"], "unbound": "warn"})
     assert inline.remit == {"enterprise.*"}
     assert result(assess(spec, context(specs), inline), "township_remit").outcome == "warn"
 
@@ -338,9 +400,17 @@ def test_township_remit_without_a_configured_list(specs, rules):
 
 
 def live(code="visit_2026", **kw) -> LiveReport:
-    values = dict(code=code, title="困难残疾人走访登记表", department="区民政局", ledger="person",
-                  frequency="once", start=date(2026, 11, 20), end=date(2026, 12, 25),
-                  elements=frozenset(), labels=frozenset())
+    values = dict(
+        code=code,
+        title="困难残疾人走访登记表",
+        department="区民政局",
+        ledger="person",
+        frequency="once",
+        start=date(2026, 11, 20),
+        end=date(2026, 12, 25),
+        elements=frozenset(),
+        labels=frozenset(),
+    )
     values.update(kw)
     return LiveReport(**values)
 
@@ -361,19 +431,23 @@ def test_sixty_percent_shared_with_a_live_report_of_the_same_period_blocks(specs
     assert blocked.outcome == "block" and verdict.decision == "reject"
     assert "有 6 个（60%）与区民政局正在使用的报表“困难残疾人走访登记表”（visit_2026）重复" in blocked.message
     five = live(elements=frozenset(PERSON[:5]))
-    passed = result(assess(report(ten_fields(specs)), context(specs, live_reports=[five]), rules),
-                    "live_report_overlap")
+    passed = result(
+        assess(report(ten_fields(specs)), context(specs, live_reports=[five]), rules), "live_report_overlap"
+    )
     assert passed.outcome == "pass" and "重复 50%，未达到 60%" in passed.message
 
 
-@pytest.mark.parametrize(("changes", "same"), [
-    ({"ledger": "household"}, False),                                             # another ledger
-    ({"start": date(2027, 1, 5), "end": date(2027, 1, 30)}, False),              # starts after our deadline
-    ({"start": date(2027, 1, 5), "end": None}, False),
-    ({"start": date(2026, 1, 1), "end": date(2026, 11, 28)}, False),             # ended yesterday
-    ({"start": date(2026, 1, 1), "end": date(2026, 11, 28), "frequency": "monthly"}, True),  # open-ended
-    ({"start": date(2026, 12, 18), "end": date(2027, 1, 30)}, True),             # touches our deadline
-])
+@pytest.mark.parametrize(
+    ("changes", "same"),
+    [
+        ({"ledger": "household"}, False),  # another ledger
+        ({"start": date(2027, 1, 5), "end": date(2027, 1, 30)}, False),  # starts after our deadline
+        ({"start": date(2027, 1, 5), "end": None}, False),
+        ({"start": date(2026, 1, 1), "end": date(2026, 11, 28)}, False),  # ended yesterday
+        ({"start": date(2026, 1, 1), "end": date(2026, 11, 28), "frequency": "monthly"}, True),  # open-ended
+        ({"start": date(2026, 12, 18), "end": date(2027, 1, 30)}, True),  # touches our deadline
+    ],
+)
 def test_same_period_needs_the_same_ledger_and_overlapping_periods(specs, rules, changes, same):
     other = live(elements=frozenset(PERSON[:7]), **changes)
     verdict = assess(report(ten_fields(specs)), context(specs, live_reports=[other]), rules)
@@ -391,15 +465,18 @@ def test_a_recurring_report_runs_open_ended_and_reports_without_a_ledger_compare
 
 
 def test_every_overlap_is_listed_highest_first(specs, rules):
-    reports = [live("a_low", elements=frozenset(PERSON[:1])),
-               live("b_high", elements=frozenset(PERSON[:3]), ledger="household"),
-               live("c_none", elements=frozenset({"land.parcel_code"})),
-               live("disability_rehab_2026", elements=frozenset(PERSON))]  # this report's own earlier version
+    reports = [
+        live("a_low", elements=frozenset(PERSON[:1])),
+        live("b_high", elements=frozenset(PERSON[:3]), ledger="household"),
+        live("c_none", elements=frozenset({"land.parcel_code"})),
+        live("disability_rehab_2026", elements=frozenset(PERSON)),
+    ]  # this report's own earlier version
     verdict = assess(report(ten_fields(specs)), context(specs, live_reports=reports), rules)
     listed = [(o.report, o.shared, o.ratio) for o in verdict.overlaps]
     assert listed == [("b_high", 3, 0.3), ("a_low", 1, 0.1)]
     assert result(verdict, "live_report_overlap").message == (
-        "同期在用报表中与本表重复最多的是区民政局的“困难残疾人走访登记表”，重复 10%，未达到 60%")
+        "同期在用报表中与本表重复最多的是区民政局的“困难残疾人走访登记表”，重复 10%，未达到 60%"
+    )
     alone = result(assess(report(ten_fields(specs)), context(specs), rules), "live_report_overlap")
     assert alone.message == "没有取自同一台账、时段重叠且字段重复的在用报表"
 
@@ -420,7 +497,12 @@ def test_coverage_per_column_copies_fill_rate_and_freshness(specs, rules):
     coverage = assess(report(fields), context(specs, holdings), rules).coverage
     name, phone, needs = coverage.columns
     assert (name.held, name.ledger, name.fill_rate, name.updated_at, name.update_frequency) == (
-        True, "person", 0.998, updated, "每日")
+        True,
+        "person",
+        0.998,
+        updated,
+        "每日",
+    )
     assert (phone.held, phone.ledger, phone.fill_rate, phone.update_frequency) == (False, None, None, "按需")
     assert (needs.field, needs.label, needs.element, needs.held) == ("康复需求", "康复需求", None, False)
     assert (coverage.data_fields, coverage.bound, coverage.ratio) == (3, 1, 0.3333)
@@ -429,11 +511,14 @@ def test_coverage_per_column_copies_fill_rate_and_freshness(specs, rules):
     assert result(empty, "ledger_coverage").outcome == "pass"
 
 
-@pytest.mark.parametrize(("changes", "decision"), [
-    ({"basis": "", "frequency": "monthly"}, "reject"),  # block beats extract and warn
-    ({"frequency": "monthly"}, "extract"),                # extract beats warn
-    ({}, "extract"),
-])
+@pytest.mark.parametrize(
+    ("changes", "decision"),
+    [
+        ({"basis": "", "frequency": "monthly"}, "reject"),  # block beats extract and warn
+        ({"frequency": "monthly"}, "extract"),  # extract beats warn
+        ({}, "extract"),
+    ],
+)
 def test_decision_precedence_with_a_held_report(specs, rules, changes, decision):
     held_report = report([bound(specs, c) for c in PERSON], justification="核对残疾人身份", **changes)
     verdict = assess(held_report, context(specs), rules)
@@ -463,16 +548,19 @@ def test_disabled_and_unknown_rules_are_left_out(specs, rules):
 
 def test_to_json_has_exactly_the_cli_contract_shape(specs, rules):
     other = live(elements=frozenset(PERSON[:2]))
-    verdict = assess(report(ten_fields(specs)), context(specs, live_reports=[other]),
-                     only(rules, "max_fields"))
+    verdict = assess(
+        report(ten_fields(specs)), context(specs, live_reports=[other]), only(rules, "max_fields")
+    )
     data = verdict.to_json()
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
     assert list(data) == ["coverage", "rules", "overlaps", "decision"]
     assert data["coverage"] == {"data_fields": 10, "bound": 7, "ratio": 0.7}
     assert data["rules"] == [
-        {"id": "max_fields", "outcome": "pass", "message": "本表有 10 个数据字段（上限 40 个）"}]
+        {"id": "max_fields", "outcome": "pass", "message": "本表有 10 个数据字段（上限 40 个）"}
+    ]
     assert data["overlaps"] == [
-        {"report": "visit_2026", "title": "困难残疾人走访登记表", "shared": 2, "ratio": 0.2}]
+        {"report": "visit_2026", "title": "困难残疾人走访登记表", "shared": 2, "ratio": 0.2}
+    ]
     assert data["decision"] == "admit"
 
 

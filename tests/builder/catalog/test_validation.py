@@ -42,11 +42,14 @@ def test_disability_certificate_must_agree_with_the_person(validate, make_person
     assert "残疾等级与残疾人证号第20位（二级）不一致" == validate(row)["disability_grade"]
 
 
-@pytest.mark.parametrize("ledger, field, value, message", [
-    ("household", "size", 0, "「家庭人口数」必须是1到30之间的整数"),
-    ("land", "transfer_area_mu", -1, "「流转面积（亩）」必须"),
-    ("enterprise", "uscc", "91350100M000100Y44", "统一社会信用代码校验位错误"),
-])
+@pytest.mark.parametrize(
+    "ledger, field, value, message",
+    [
+        ("household", "size", 0, "「家庭人口数」必须是1到30之间的整数"),
+        ("land", "transfer_area_mu", -1, "「流转面积（亩）」必须"),
+        ("enterprise", "uscc", "91350100M000100Y44", "统一社会信用代码校验位错误"),
+    ],
+)
 def test_ranges_and_codes_have_chinese_messages(specs, ledger, field, value, message):
     errors = RowValidator(specs.ledgers[ledger]).errors({field: value})
     assert errors[field].startswith(message)

@@ -26,23 +26,45 @@ from builder.reports.spec import check_report, load_report
 
 def _doc(**overrides):
     doc = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema", "title": "康复需求调查表",
-        "type": "object", "x-report": "rehab_2026", "x-version": 1, "x-department": "canlian",
-        "x-purpose": "安排年度康复服务", "x-basis": "《残疾人保障法》第十五条",
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "康复需求调查表",
+        "type": "object",
+        "x-report": "rehab_2026",
+        "x-version": 1,
+        "x-department": "canlian",
+        "x-purpose": "安排年度康复服务",
+        "x-basis": "《残疾人保障法》第十五条",
         "x-rows": {"ledger": "person", "filter": [{"element": "person.disability_grade", "op": "present"}]},
-        "x-frequency": "once", "x-deadline": "2026-12-20", "x-targets": [],
+        "x-frequency": "once",
+        "x-deadline": "2026-12-20",
+        "x-targets": [],
         "properties": {
             "name": {"x-element": "person.name"},
             "grade": {"x-element": "person.disability_grade", "title": "等级", "x-writeback": False},
-            "need": {"title": "康复需求", "type": "string", "enum": ["辅具适配", "康复训练"],
-                     "x-widget": "radio", "x-parents": ["服务需求"], "x-help": "只选一项"},
+            "need": {
+                "title": "康复需求",
+                "type": "string",
+                "enum": ["辅具适配", "康复训练"],
+                "x-widget": "radio",
+                "x-parents": ["服务需求"],
+                "x-help": "只选一项",
+            },
             "times": {"title": "训练次数", "type": "integer", "minimum": 0, "maximum": 365},
-            "aids": {"title": "已有辅具", "type": "array", "uniqueItems": True,
-                     "items": {"type": "string", "enum": ["轮椅", "助听器"]}},
+            "aids": {
+                "title": "已有辅具",
+                "type": "array",
+                "uniqueItems": True,
+                "items": {"type": "string", "enum": ["轮椅", "助听器"]},
+            },
             "visited": {"title": "是否入户", "type": "boolean"},
             "day": {"title": "走访日期", "type": "string", "format": "date"},
-            "note": {"title": "备注", "type": "string", "minLength": 2, "maxLength": 200,
-                     "x-widget": "textarea"},
+            "note": {
+                "title": "备注",
+                "type": "string",
+                "minLength": 2,
+                "maxLength": 200,
+                "x-widget": "textarea",
+            },
         },
         "required": ["name", "need"],
     }
@@ -63,16 +85,26 @@ def test_a_document_survives_the_round_trip_through_the_editor(specs):
     assert check_report(again, specs.elements, specs.ledgers, specs.org_units) == []
 
 
-@pytest.mark.parametrize(("kind", "settings", "schema"), [
-    ("text", {"min_length": "2", "max_length": "50"}, {"type": "string", "minLength": 2, "maxLength": 50}),
-    ("number", {"minimum": "0", "maximum": "99.5"}, {"type": "number", "minimum": 0, "maximum": 99.5}),
-    ("integer", {"minimum": "1", "maximum": "10"}, {"type": "integer", "minimum": 1, "maximum": 10}),
-    ("date", {}, {"type": "string", "format": "date"}),
-    ("choice", {"options": "有\n无\n不清楚"}, {"type": "string", "enum": ["有", "无", "不清楚"]}),
-    ("multi", {"options": "轮椅、拐杖"},
-     {"type": "array", "items": {"type": "string", "enum": ["轮椅", "拐杖"]}, "uniqueItems": True}),
-    ("yesno", {}, {"type": "boolean"}),
-])
+@pytest.mark.parametrize(
+    ("kind", "settings", "schema"),
+    [
+        (
+            "text",
+            {"min_length": "2", "max_length": "50"},
+            {"type": "string", "minLength": 2, "maxLength": 50},
+        ),
+        ("number", {"minimum": "0", "maximum": "99.5"}, {"type": "number", "minimum": 0, "maximum": 99.5}),
+        ("integer", {"minimum": "1", "maximum": "10"}, {"type": "integer", "minimum": 1, "maximum": 10}),
+        ("date", {}, {"type": "string", "format": "date"}),
+        ("choice", {"options": "有\n无\n不清楚"}, {"type": "string", "enum": ["有", "无", "不清楚"]}),
+        (
+            "multi",
+            {"options": "轮椅、拐杖"},
+            {"type": "array", "items": {"type": "string", "enum": ["轮椅", "拐杖"]}, "uniqueItems": True},
+        ),
+        ("yesno", {}, {"type": "boolean"}),
+    ],
+)
 def test_each_custom_kind_makes_its_schema(specs, kind, settings, schema):
     """A custom field of every kind becomes the JSON Schema a township form is checked against."""
     new = FieldDraft(name="", title="  新字段 ", kind=kind, required=True, help="按实际填写", **settings)
@@ -80,32 +112,51 @@ def test_each_custom_kind_makes_its_schema(specs, kind, settings, schema):
     assert problems == {}
     added = fields[-1]
     assert added.name == "c9" and added.element is None
-    doc, problems = apply_draft(_doc(), replace(draft_from_document(_doc()), fields=tuple(fields)),
-                                specs.elements)
+    doc, problems = apply_draft(
+        _doc(), replace(draft_from_document(_doc()), fields=tuple(fields)), specs.elements
+    )
     assert problems == {}
     assert doc["properties"]["c9"] == {"title": "新字段", **schema, "x-help": "按实际填写"}
     assert "c9" in doc["required"]
     assert check_report(doc, specs.elements, specs.ledgers, specs.org_units) == []
 
 
-@pytest.mark.parametrize(("new", "problems"), [
-    (FieldDraft(name="", title=" ", kind="text"), {"title": "请填写字段名称"}),
-    (FieldDraft(name="", title="需求", kind="choice", options="只有一个"),
-     {"enum": "单选、多选字段至少要有两个选项，每行写一个"}),
-    (FieldDraft(name="", title="需求", kind="multi", options="甲\n乙\n甲"), {"enum": "选项“甲”重复了"}),
-    (FieldDraft(name="", title="人数", kind="integer", minimum="1.5"),
-     {"minimum": "“最小值”应填整数，现在是“1.5”"}),
-    (FieldDraft(name="", title="金额", kind="number", maximum="十"),
-     {"maximum": "“最大值”应填数字，现在是“十”"}),
-    (FieldDraft(name="", title="金额", kind="number", minimum="nan"),
-     {"minimum": "“最小值”应填数字，现在是“nan”"}),
-    (FieldDraft(name="", title="金额", kind="number", minimum="5", maximum="1"),
-     {"maximum": "最大值不能小于最小值"}),
-    (FieldDraft(name="", title="说明", kind="text", max_length="0"), {"maxLength": "“最多字数”不能小于 1"}),
-    (FieldDraft(name="", title="说明", kind="text", min_length="9", max_length="3"),
-     {"maxLength": "最多字数不能小于最少字数"}),
-    (FieldDraft(name="", title="说明", kind="picture"), {"kind": "请选择字段类型"}),
-])
+@pytest.mark.parametrize(
+    ("new", "problems"),
+    [
+        (FieldDraft(name="", title=" ", kind="text"), {"title": "请填写字段名称"}),
+        (
+            FieldDraft(name="", title="需求", kind="choice", options="只有一个"),
+            {"enum": "单选、多选字段至少要有两个选项，每行写一个"},
+        ),
+        (FieldDraft(name="", title="需求", kind="multi", options="甲\n乙\n甲"), {"enum": "选项“甲”重复了"}),
+        (
+            FieldDraft(name="", title="人数", kind="integer", minimum="1.5"),
+            {"minimum": "“最小值”应填整数，现在是“1.5”"},
+        ),
+        (
+            FieldDraft(name="", title="金额", kind="number", maximum="十"),
+            {"maximum": "“最大值”应填数字，现在是“十”"},
+        ),
+        (
+            FieldDraft(name="", title="金额", kind="number", minimum="nan"),
+            {"minimum": "“最小值”应填数字，现在是“nan”"},
+        ),
+        (
+            FieldDraft(name="", title="金额", kind="number", minimum="5", maximum="1"),
+            {"maximum": "最大值不能小于最小值"},
+        ),
+        (
+            FieldDraft(name="", title="说明", kind="text", max_length="0"),
+            {"maxLength": "“最多字数”不能小于 1"},
+        ),
+        (
+            FieldDraft(name="", title="说明", kind="text", min_length="9", max_length="3"),
+            {"maxLength": "最多字数不能小于最少字数"},
+        ),
+        (FieldDraft(name="", title="说明", kind="picture"), {"kind": "请选择字段类型"}),
+    ],
+)
 def test_a_custom_field_with_problems_is_not_added(specs, new, problems):
     """What cannot become a valid field is refused with the message next to the setting."""
     fields = draft_from_document(_doc()).fields
@@ -121,10 +172,15 @@ def test_catalog_elements_get_a_unique_property_name(specs):
     fields = add_element(fields, specs.elements["household.head_name"], "person")
     fields = add_element(fields, specs.elements["household.size"], None)
     assert [f.name for f in fields] == [
-        "head_name", "disability_grade", "household_head_name", "household_size"]
+        "head_name",
+        "disability_grade",
+        "household_head_name",
+        "household_size",
+    ]
     assert fields[1] == FieldDraft(name="disability_grade", element="person.disability_grade", writeback=True)
-    clash = add_element([FieldDraft(name="household_head_name", kind="text")],
-                        specs.elements["household.head_name"], "person")
+    clash = add_element(
+        [FieldDraft(name="household_head_name", kind="text")], specs.elements["household.head_name"], "person"
+    )
     assert clash[-1].name == "household_head_name_2"
     with pytest.raises(EditRefused, match="“残疾等级”已在报表中"):
         add_element(fields, specs.elements["person.disability_grade"], "person")
@@ -147,14 +203,27 @@ def test_bound_fields_keep_only_what_differs_from_the_element(specs):
     """The element's own name is no title override; writeback is written only when turned off."""
     draft = FieldDraft(name="name", title="姓名", element="person.name", writeback=True, widget="text")
     assert field_property(draft, None, specs.elements) == ({"x-element": "person.name"}, {})
-    draft = FieldDraft(name="name", title="申请人", element="person.name", writeback=False,
-                       widget="textarea", parents="申请人信息 / 基本", help="与身份证一致")
+    draft = FieldDraft(
+        name="name",
+        title="申请人",
+        element="person.name",
+        writeback=False,
+        widget="textarea",
+        parents="申请人信息 / 基本",
+        help="与身份证一致",
+    )
     base = {"x-element": "person.name", "description": "保留"}
     prop, problems = field_property(draft, base, specs.elements)
     assert problems == {}
-    assert prop == {"x-element": "person.name", "description": "保留", "title": "申请人",
-                    "x-writeback": False, "x-widget": "textarea", "x-help": "与身份证一致",
-                    "x-parents": ["申请人信息", "基本"]}
+    assert prop == {
+        "x-element": "person.name",
+        "description": "保留",
+        "title": "申请人",
+        "x-writeback": False,
+        "x-widget": "textarea",
+        "x-help": "与身份证一致",
+        "x-parents": ["申请人信息", "基本"],
+    }
 
 
 def test_a_widget_the_kind_cannot_use_is_dropped_and_captions_are_limited(specs):
@@ -178,19 +247,36 @@ def test_a_hand_written_field_keeps_the_keywords_the_editor_does_not_show(specs)
 def test_metadata_is_applied_and_checked(specs):
     """Title, dates, targets and frequency: the typed text becomes spec keywords or a problem."""
     base = draft_from_document(_doc())
-    draft = replace(base, title=" 新名称 ", purpose="核实", basis="", frequency="monthly",
-                    deadline="2026-12-31", all_targets=False, targets=("500118001", "500118002"),
-                    justification="需核对身份", description="按户填写")
+    draft = replace(
+        base,
+        title=" 新名称 ",
+        purpose="核实",
+        basis="",
+        frequency="monthly",
+        deadline="2026-12-31",
+        all_targets=False,
+        targets=("500118001", "500118002"),
+        justification="需核对身份",
+        description="按户填写",
+    )
     doc, problems = apply_draft(_doc(), draft, specs.elements)
     assert problems == {}
     assert (doc["title"], doc["x-purpose"], doc["x-basis"], doc["x-frequency"], doc["x-deadline"]) == (
-        "新名称", "核实", "", "monthly", "2026-12-31")
+        "新名称",
+        "核实",
+        "",
+        "monthly",
+        "2026-12-31",
+    )
     assert doc["x-targets"] == ["500118001", "500118002"]
     assert (doc["x-justification"], doc["description"]) == ("需核对身份", "按户填写")
     bad = replace(base, title="", deadline="12月20日", all_targets=False, targets=(), frequency="daily")
     doc, problems = apply_draft(_doc(), bad, specs.elements)
-    assert problems == {"title": "请填写报表名称", "x-deadline": "截止日期应写成 YYYY-MM-DD，如 2026-12-20",
-                        "x-targets": "请至少选择一个镇街，或选“全部镇街”"}
+    assert problems == {
+        "title": "请填写报表名称",
+        "x-deadline": "截止日期应写成 YYYY-MM-DD，如 2026-12-20",
+        "x-targets": "请至少选择一个镇街，或选“全部镇街”",
+    }
     assert doc["x-frequency"] == "once" and "x-deadline" not in doc
 
 
@@ -211,16 +297,26 @@ def test_filter_values_are_typed_by_their_element(specs):
         {"element": "person.gender", "op": "ne", "value": "男"},
         {"element": "person.disability_category", "op": "absent"},
     ]
-    land = replace(base, ledger="land", conditions=(
-        ConditionDraft("land.transfer_area_mu", "gt", "1.5"),
-        ConditionDraft("land.contract_area_mu", "lt", "两亩"),
-        ConditionDraft("land.land_use", "eq", " "), ConditionDraft("", "present")))
+    land = replace(
+        base,
+        ledger="land",
+        conditions=(
+            ConditionDraft("land.transfer_area_mu", "gt", "1.5"),
+            ConditionDraft("land.contract_area_mu", "lt", "两亩"),
+            ConditionDraft("land.land_use", "eq", " "),
+            ConditionDraft("", "present"),
+        ),
+    )
     doc, problems = apply_draft(_doc(), land, specs.elements)
-    assert doc["x-rows"] == {"ledger": "land", "filter": [
-        {"element": "land.transfer_area_mu", "op": "gt", "value": 1.5}]}
-    assert problems == {"x-rows/filter/1/value": "“比较的值”应填数字，现在是“两亩”",
-                        "x-rows/filter/2/value": "请填写比较的值",
-                        "x-rows/filter/3/element": "请选择筛选的数据项"}
+    assert doc["x-rows"] == {
+        "ledger": "land",
+        "filter": [{"element": "land.transfer_area_mu", "op": "gt", "value": 1.5}],
+    }
+    assert problems == {
+        "x-rows/filter/1/value": "“比较的值”应填数字，现在是“两亩”",
+        "x-rows/filter/2/value": "请填写比较的值",
+        "x-rows/filter/3/element": "请选择筛选的数据项",
+    }
     none = replace(base, ledger="")
     assert apply_draft(_doc(), none, specs.elements)[0]["x-rows"] == {"ledger": None, "filter": []}
 
@@ -255,9 +351,13 @@ def test_the_township_form_view_of_each_field(specs):
 
 def test_an_unfinished_document_still_previews(specs):
     """A field without a type, an unknown element or a wrong widget still shows something."""
-    doc = _doc(properties={"a": {"title": "甲"}, "b": {"x-element": "person.nope"},
-                           "c": {"title": "丙", "type": "string", "format": "date",
-                                 "x-widget": "checkboxes"}})
+    doc = _doc(
+        properties={
+            "a": {"title": "甲"},
+            "b": {"x-element": "person.nope"},
+            "c": {"title": "丙", "type": "string", "format": "date", "x-widget": "checkboxes"},
+        }
+    )
     views = preview_fields(doc, specs.elements)
     assert [(v.title, v.widget) for v in views] == [("甲", "text"), ("b", "text"), ("丙", "date")]
 
@@ -270,5 +370,6 @@ def test_an_aggregate_report_keeps_its_unit_rows_and_formulas_through_the_editor
     assert problems == {}
     assert edited["x-rows"] == document["x-rows"] and "unit" in edited["x-rows"]
     assert {n: p.get("x-formula") for n, p in edited["properties"].items()} == {
-        n: p.get("x-formula") for n, p in document["properties"].items()}
+        n: p.get("x-formula") for n, p in document["properties"].items()
+    }
     assert load_report(edited, specs.elements, specs.ledgers, specs.org_units).aggregate

@@ -28,8 +28,13 @@ from builder.reports.spec import (
 def small(**extra):
     """A minimal valid report: one bound field, one custom single choice."""
     doc = {
-        "title": "测试报表", "type": "object", "x-report": "test_report", "x-version": 1,
-        "x-department": "canlian", "x-purpose": "测试用途", "x-basis": "《残疾人保障法》第十一条",
+        "title": "测试报表",
+        "type": "object",
+        "x-report": "test_report",
+        "x-version": 1,
+        "x-department": "canlian",
+        "x-purpose": "测试用途",
+        "x-basis": "《残疾人保障法》第十一条",
         "x-rows": {"ledger": "person", "filter": [{"element": "person.disability_grade", "op": "present"}]},
         "properties": {
             "name": {"x-element": "person.name"},
@@ -82,32 +87,65 @@ def _filter(condition):
     return lambda d: d["x-rows"]["filter"].append(condition)
 
 
-@pytest.mark.parametrize(("mutate", "code", "path", "words"), [
-    (_drop("title"), "meta_required", "title", "报表规格缺少“名称”"),
-    (_drop("x-basis"), "meta_required", "x-basis", "缺少“政策依据”"),
-    (_set(x_report="Bad Code"), "meta_pattern", "x-report", "报表编码只能由小写英文字母"),
-    (_set(x_version=0), "meta_minimum", "x-version", "版本号不能小于 1"),
-    (_set(x_frequency="daily"), "meta_enum", "x-frequency", "填报频次只能是"),
-    (_set(x_deadline="2026/12/20"), "meta_pattern", "x-deadline", "YYYY-MM-DD"),
-    (_set(x_targets=["5001181"]), "meta_pattern", "x-targets/0", "9 位镇街代码"),
-    (_set(x_colour="red"), "meta_additionalProperties", "", "“x-colour”"),
-    (_set(properties={}), "meta_minProperties", "properties", "报表至少需要一个字段"),
-    (_prop("Name", title="姓名", type="string"), "meta_property_name", "properties/Name",
-     "字段名“Name”不合规"),
-    (_prop("name", type="integer"), "meta_additionalProperties", "properties/name", "类型和格式由数据元决定"),
-    (_prop("extra", title="补充"), "meta_required", "properties/extra/type", "字段“补充”缺少“类型”"),
-    (_prop("extra", title="补充", type="object"), "meta_enum", "properties/extra/type", "类型只能是"),
-    (_prop("needs", **{"x-writeback": True}), "meta_const", "properties/needs/x-writeback", "不能回流"),
-    (_prop("needs", **{"x-widget": "slider"}), "meta_enum", "properties/needs/x-widget", "显示控件只能是"),
-    (_filter({"element": "person.gender", "op": "present", "value": "男"}), "meta_not", "x-rows/filter/1",
-     "不需要 value"),
-    (_filter({"element": "person.gender", "op": "eq"}), "meta_required", "x-rows/filter/1/value",
-     "第 2 个筛选条件缺少“取值”"),
-    (_filter({"element": "person.gender", "op": "in", "value": "男"}), "meta_type", "x-rows/filter/1/value",
-     "应为列表"),
-    (_filter({"element": "person.gender", "op": "like", "value": "男"}), "meta_enum", "x-rows/filter/1/op",
-     "运算只能是"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "code", "path", "words"),
+    [
+        (_drop("title"), "meta_required", "title", "报表规格缺少“名称”"),
+        (_drop("x-basis"), "meta_required", "x-basis", "缺少“政策依据”"),
+        (_set(x_report="Bad Code"), "meta_pattern", "x-report", "报表编码只能由小写英文字母"),
+        (_set(x_version=0), "meta_minimum", "x-version", "版本号不能小于 1"),
+        (_set(x_frequency="daily"), "meta_enum", "x-frequency", "填报频次只能是"),
+        (_set(x_deadline="2026/12/20"), "meta_pattern", "x-deadline", "YYYY-MM-DD"),
+        (_set(x_targets=["5001181"]), "meta_pattern", "x-targets/0", "9 位镇街代码"),
+        (_set(x_colour="red"), "meta_additionalProperties", "", "“x-colour”"),
+        (_set(properties={}), "meta_minProperties", "properties", "报表至少需要一个字段"),
+        (
+            _prop("Name", title="姓名", type="string"),
+            "meta_property_name",
+            "properties/Name",
+            "字段名“Name”不合规",
+        ),
+        (
+            _prop("name", type="integer"),
+            "meta_additionalProperties",
+            "properties/name",
+            "类型和格式由数据元决定",
+        ),
+        (_prop("extra", title="补充"), "meta_required", "properties/extra/type", "字段“补充”缺少“类型”"),
+        (_prop("extra", title="补充", type="object"), "meta_enum", "properties/extra/type", "类型只能是"),
+        (_prop("needs", **{"x-writeback": True}), "meta_const", "properties/needs/x-writeback", "不能回流"),
+        (
+            _prop("needs", **{"x-widget": "slider"}),
+            "meta_enum",
+            "properties/needs/x-widget",
+            "显示控件只能是",
+        ),
+        (
+            _filter({"element": "person.gender", "op": "present", "value": "男"}),
+            "meta_not",
+            "x-rows/filter/1",
+            "不需要 value",
+        ),
+        (
+            _filter({"element": "person.gender", "op": "eq"}),
+            "meta_required",
+            "x-rows/filter/1/value",
+            "第 2 个筛选条件缺少“取值”",
+        ),
+        (
+            _filter({"element": "person.gender", "op": "in", "value": "男"}),
+            "meta_type",
+            "x-rows/filter/1/value",
+            "应为列表",
+        ),
+        (
+            _filter({"element": "person.gender", "op": "like", "value": "男"}),
+            "meta_enum",
+            "x-rows/filter/1/op",
+            "运算只能是",
+        ),
+    ],
+)
 def test_the_meta_schema_refuses_with_chinese_messages(specs, mutate, code, path, words):
     doc = small()
     mutate(doc)
@@ -119,12 +157,15 @@ def test_the_meta_schema_refuses_with_chinese_messages(specs, mutate, code, path
 # --- unsafe specs -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("key", "value", "code"), [
-    ("$ref", "https://example.com/schema.json", "remote_ref"),
-    ("$ref", "other.json#/defs/x", "remote_ref"),
-    ("$dynamicRef", "http://10.0.0.1/meta", "remote_ref"),
-    ("$id", "https://example.com/report", "remote_id"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "code"),
+    [
+        ("$ref", "https://example.com/schema.json", "remote_ref"),
+        ("$ref", "other.json#/defs/x", "remote_ref"),
+        ("$dynamicRef", "http://10.0.0.1/meta", "remote_ref"),
+        ("$id", "https://example.com/report", "remote_id"),
+    ],
+)
 def test_remote_references_are_refused_first(specs, key, value, code):
     doc = with_field("extra", {"title": "补充", "type": "string", key: value}, x_report="BAD")
     found = findings(doc, specs)
@@ -136,34 +177,37 @@ def test_local_references_and_our_own_ids_are_safe():
     assert check_safety({"$id": "urn:yibiaotong:report:x", "a": {"$ref": "#/$defs/b"}}) == []
 
 
-@pytest.mark.parametrize(("pattern", "code"), [
-    (r"^(a+)+$", "regex_nested_quantifier"),
-    (r"^(a*)*$", "regex_nested_quantifier"),
-    (r"^(\d+)*$", "regex_nested_quantifier"),
-    (r"^(a?)*$", "regex_nested_quantifier"),
-    (r"^(?:[a-z]+|\d+)*$", "regex_nested_quantifier"),
-    (r"(.*a){20}", "regex_nested_quantifier"),
-    (r"^(_[a-z]+[a-z]*)*$", "regex_nested_quantifier"),
-    (r"^(a|)*$", "regex_nested_quantifier"),
-    (r"^(a|a)*$", "regex_overlapping_alternation"),
-    (r"^(a|ab)*$", "regex_overlapping_alternation"),
-    (r"^(\d|\w)+$", "regex_overlapping_alternation"),
-    (r"^(?:x(?:1|12))+$", "regex_overlapping_alternation"),
-    (r"^(a)\1$", "regex_backreference"),
-    (r"^(?:a)\k<n>$", "regex_backreference"),
-    (r"^(?=\d)\w+$", "regex_lookaround"),
-    (r"^(?!0)\d+$", "regex_lookaround"),
-    (r"(?<=a)b", "regex_lookaround"),
-    (r"(?<!a)b", "regex_lookaround"),
-    ("a" * 501, "regex_too_long"),
-    (r"^\d{1001}$", "regex_large_repeat"),
-    (r"^(\d+$", "regex_invalid"),
-    (r"^[a-z$", "regex_invalid"),
-    (r"^\p{Han}+$", "regex_invalid"),
-    (r"^a{,5}$", "regex_invalid"),
-    (r"^(?P<n>a)$", "regex_invalid"),
-    (r"*a", "regex_invalid"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "code"),
+    [
+        (r"^(a+)+$", "regex_nested_quantifier"),
+        (r"^(a*)*$", "regex_nested_quantifier"),
+        (r"^(\d+)*$", "regex_nested_quantifier"),
+        (r"^(a?)*$", "regex_nested_quantifier"),
+        (r"^(?:[a-z]+|\d+)*$", "regex_nested_quantifier"),
+        (r"(.*a){20}", "regex_nested_quantifier"),
+        (r"^(_[a-z]+[a-z]*)*$", "regex_nested_quantifier"),
+        (r"^(a|)*$", "regex_nested_quantifier"),
+        (r"^(a|a)*$", "regex_overlapping_alternation"),
+        (r"^(a|ab)*$", "regex_overlapping_alternation"),
+        (r"^(\d|\w)+$", "regex_overlapping_alternation"),
+        (r"^(?:x(?:1|12))+$", "regex_overlapping_alternation"),
+        (r"^(a)\1$", "regex_backreference"),
+        (r"^(?:a)\k<n>$", "regex_backreference"),
+        (r"^(?=\d)\w+$", "regex_lookaround"),
+        (r"^(?!0)\d+$", "regex_lookaround"),
+        (r"(?<=a)b", "regex_lookaround"),
+        (r"(?<!a)b", "regex_lookaround"),
+        ("a" * 501, "regex_too_long"),
+        (r"^\d{1001}$", "regex_large_repeat"),
+        (r"^(\d+$", "regex_invalid"),
+        (r"^[a-z$", "regex_invalid"),
+        (r"^\p{Han}+$", "regex_invalid"),
+        (r"^a{,5}$", "regex_invalid"),
+        (r"^(?P<n>a)$", "regex_invalid"),
+        (r"*a", "regex_invalid"),
+    ],
+)
 def test_dangerous_or_broken_patterns_are_refused(specs, pattern, code):
     assert regex_problem(pattern).code == code
     doc = with_field("code", {"title": "编码", "type": "string", "pattern": pattern})
@@ -172,17 +216,20 @@ def test_dangerous_or_broken_patterns_are_refused(specs, pattern, code):
     assert "正则表达式" in found[0].message
 
 
-@pytest.mark.parametrize("pattern", [
-    r"^\d{6}$",
-    r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
-    r"^500118\d{3}$",
-    r"^[a-z]+(?:_[a-z]+)*$",
-    r"^(\d+,)*\d+$",
-    r"^(\d{1,3}\.){3}\d{1,3}$",
-    r"^[\u4e00-\u9fa5]{2,4}$",
-    r"^[A-Z]{2}\d{4}(-\d{2})?$",
-    r"^\s*\S.*$",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^\d{6}$",
+        r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
+        r"^500118\d{3}$",
+        r"^[a-z]+(?:_[a-z]+)*$",
+        r"^(\d+,)*\d+$",
+        r"^(\d{1,3}\.){3}\d{1,3}$",
+        r"^[\u4e00-\u9fa5]{2,4}$",
+        r"^[A-Z]{2}\d{4}(-\d{2})?$",
+        r"^\s*\S.*$",
+    ],
+)
 def test_ordinary_patterns_pass(specs, pattern):
     assert regex_problem(pattern) is None
     assert findings(with_field("code", {"title": "编码", "type": "string", "pattern": pattern}), specs) == []
@@ -209,13 +256,20 @@ def _deep(doc):
         node = node["x"]
 
 
-@pytest.mark.parametrize(("mutate", "code", "path"), [
-    (_many_fields, "too_many_properties", "properties"),
-    (_prop("needs", enum=[f"选项{i}" for i in range(1001)]), "too_many_options", "properties/needs/enum"),
-    (_prop("note", title="说明", type="string", maxLength=100_001), "too_large", "properties/note/maxLength"),
-    (_set(x_purpose="很" * 10_001), "string_too_long", "x-purpose"),
-    (_deep, "too_deep", "properties/needs/x/x/x/x/x/x"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "code", "path"),
+    [
+        (_many_fields, "too_many_properties", "properties"),
+        (_prop("needs", enum=[f"选项{i}" for i in range(1001)]), "too_many_options", "properties/needs/enum"),
+        (
+            _prop("note", title="说明", type="string", maxLength=100_001),
+            "too_large",
+            "properties/note/maxLength",
+        ),
+        (_set(x_purpose="很" * 10_001), "string_too_long", "x-purpose"),
+        (_deep, "too_deep", "properties/needs/x/x/x/x/x/x"),
+    ],
+)
 def test_absurd_sizes_are_refused(specs, mutate, code, path):
     doc = small()
     mutate(doc)
@@ -246,45 +300,108 @@ def test_json_text_is_accepted_and_broken_json_explained(specs):
 # --- references ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("mutate", "code", "path", "words"), [
-    (_prop("name", **{"x-element": "person.nickname"}), "unknown_element", "properties/name/x-element",
-     "person.nickname 不在数据元目录中"),
-    (_prop("name2", title="姓名（复核）", **{"x-element": "person.name"}), "duplicate_element",
-     "properties/name2/x-element", "同一个数据元“姓名”"),
-    (_prop("grade", enum=["一级", "五级"], **{"x-element": "person.disability_grade"}),
-     "enum_outside_element", "properties/grade/enum", "五级 不在数据元“残疾等级”的值集"),
-    (_prop("name", maxLength=80), "widens_element", "properties/name/maxLength", "只能收窄取值范围"),
-    (_prop("name", minimum=1), "keyword_not_applicable", "properties/name/minimum", "不是数字"),
-    (_prop("needs", minimum=1), "keyword_not_applicable", "properties/needs/minimum", "不能设置最小值"),
-    (_prop("needs", enum=["有", 2]), "enum_type_mismatch", "properties/needs/enum",
-     "2 与字段类型（文字）不符"),
-    (_prop("count", title="人数", type="integer", minimum=5, maximum=1), "empty_range",
-     "properties/count/minimum", "没有任何值能填"),
-    (_prop("aids", title="辅具", type="array", uniqueItems=True), "options_missing", "properties/aids/items",
-     "items.enum"),
-    (_prop("needs", **{"x-widget": "checkboxes"}), "widget_mismatch", "properties/needs/x-widget",
-     "单选字段，不能用“复选框”"),
-    (_prop("name", **{"x-widget": "yesno"}), "widget_mismatch", "properties/name/x-widget",
-     "字段“姓名”是文本字段"),
-    (_prop("other", title="康复需求", type="string"), "duplicate_title", "properties/other/title",
-     "镇街无法区分"),
-    (_set(required=["name", "phone"]), "unknown_required", "required/1", "phone 不在字段列表中"),
-    (_set(x_rows={"ledger": "people"}), "unknown_ledger", "x-rows/ledger", "people 不存在"),
-    (_set(x_rows={"ledger": None, "filter": [{"element": "person.name", "op": "present"}]}),
-     "filter_without_ledger", "x-rows/filter", "不能设置筛选条件"),
-    (_filter({"element": "household.size", "op": "gt", "value": 3}), "filter_outside_ledger",
-     "x-rows/filter/1/element", "不是台账 person 的字段"),
-    (_filter({"element": "person.gender", "op": "in", "value": ["男", "男性"]}), "filter_value_invalid",
-     "x-rows/filter/1/value", "男性 不是“性别”可以取的值，可选：男、女"),
-    (_filter({"element": "person.is_veteran", "op": "eq", "value": "是"}), "filter_value_invalid",
-     "x-rows/filter/1/value", "“是否退役军人”"),
-    (_filter({"element": "person.birth_date", "op": "lt", "value": "1960-02-30"}), "filter_value_invalid",
-     "x-rows/filter/1/value", "1960-02-30"),
-    (_filter({"element": "person.gender", "op": "gt", "value": "男"}), "filter_op_mismatch",
-     "x-rows/filter/1/op", "不能比较大小"),
-    (_set(x_deadline="2026-02-30"), "invalid_deadline", "x-deadline", "不是真实存在的日期"),
-    (_set(x_targets=["500118001", "500118999"]), "unknown_target", "x-targets/1", "500118999 不存在"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "code", "path", "words"),
+    [
+        (
+            _prop("name", **{"x-element": "person.nickname"}),
+            "unknown_element",
+            "properties/name/x-element",
+            "person.nickname 不在数据元目录中",
+        ),
+        (
+            _prop("name2", title="姓名（复核）", **{"x-element": "person.name"}),
+            "duplicate_element",
+            "properties/name2/x-element",
+            "同一个数据元“姓名”",
+        ),
+        (
+            _prop("grade", enum=["一级", "五级"], **{"x-element": "person.disability_grade"}),
+            "enum_outside_element",
+            "properties/grade/enum",
+            "五级 不在数据元“残疾等级”的值集",
+        ),
+        (_prop("name", maxLength=80), "widens_element", "properties/name/maxLength", "只能收窄取值范围"),
+        (_prop("name", minimum=1), "keyword_not_applicable", "properties/name/minimum", "不是数字"),
+        (_prop("needs", minimum=1), "keyword_not_applicable", "properties/needs/minimum", "不能设置最小值"),
+        (
+            _prop("needs", enum=["有", 2]),
+            "enum_type_mismatch",
+            "properties/needs/enum",
+            "2 与字段类型（文字）不符",
+        ),
+        (
+            _prop("count", title="人数", type="integer", minimum=5, maximum=1),
+            "empty_range",
+            "properties/count/minimum",
+            "没有任何值能填",
+        ),
+        (
+            _prop("aids", title="辅具", type="array", uniqueItems=True),
+            "options_missing",
+            "properties/aids/items",
+            "items.enum",
+        ),
+        (
+            _prop("needs", **{"x-widget": "checkboxes"}),
+            "widget_mismatch",
+            "properties/needs/x-widget",
+            "单选字段，不能用“复选框”",
+        ),
+        (
+            _prop("name", **{"x-widget": "yesno"}),
+            "widget_mismatch",
+            "properties/name/x-widget",
+            "字段“姓名”是文本字段",
+        ),
+        (
+            _prop("other", title="康复需求", type="string"),
+            "duplicate_title",
+            "properties/other/title",
+            "镇街无法区分",
+        ),
+        (_set(required=["name", "phone"]), "unknown_required", "required/1", "phone 不在字段列表中"),
+        (_set(x_rows={"ledger": "people"}), "unknown_ledger", "x-rows/ledger", "people 不存在"),
+        (
+            _set(x_rows={"ledger": None, "filter": [{"element": "person.name", "op": "present"}]}),
+            "filter_without_ledger",
+            "x-rows/filter",
+            "不能设置筛选条件",
+        ),
+        (
+            _filter({"element": "household.size", "op": "gt", "value": 3}),
+            "filter_outside_ledger",
+            "x-rows/filter/1/element",
+            "不是台账 person 的字段",
+        ),
+        (
+            _filter({"element": "person.gender", "op": "in", "value": ["男", "男性"]}),
+            "filter_value_invalid",
+            "x-rows/filter/1/value",
+            "男性 不是“性别”可以取的值，可选：男、女",
+        ),
+        (
+            _filter({"element": "person.is_veteran", "op": "eq", "value": "是"}),
+            "filter_value_invalid",
+            "x-rows/filter/1/value",
+            "“是否退役军人”",
+        ),
+        (
+            _filter({"element": "person.birth_date", "op": "lt", "value": "1960-02-30"}),
+            "filter_value_invalid",
+            "x-rows/filter/1/value",
+            "1960-02-30",
+        ),
+        (
+            _filter({"element": "person.gender", "op": "gt", "value": "男"}),
+            "filter_op_mismatch",
+            "x-rows/filter/1/op",
+            "不能比较大小",
+        ),
+        (_set(x_deadline="2026-02-30"), "invalid_deadline", "x-deadline", "不是真实存在的日期"),
+        (_set(x_targets=["500118001", "500118999"]), "unknown_target", "x-targets/1", "500118999 不存在"),
+    ],
+)
 def test_references_are_checked(specs, mutate, code, path, words):
     doc = small()
     mutate(doc)
@@ -294,35 +411,53 @@ def test_references_are_checked(specs, mutate, code, path, words):
 
 
 def test_targets_must_be_townships_or_villages(specs):
-    units = {"500118000": OrgUnit("500118000", "测试区", "district", None),
-             "500118001": OrgUnit("500118001", "中山路街道", "township", "500118000")}
+    units = {
+        "500118000": OrgUnit("500118000", "测试区", "district", None),
+        "500118001": OrgUnit("500118001", "中山路街道", "township", "500118000"),
+    }
     doc = small(**{"x-targets": ["500118001", "500118000"]})
     assert codes(doc, specs, org_units=units) == ["target_level"]
     assert codes(doc, specs, org_units=None) == []  # nothing to check them against
 
 
-@pytest.mark.parametrize("prop", [
-    {"x-element": "person.disability_grade", "enum": ["一级", "二级"]},
-    {"x-element": "land.transfer_area_mu", "exclusiveMinimum": 0, "maximum": 500},
-    {"x-element": "person.guardian_name", "maxLength": 20, "minLength": 2, "title": "法定监护人姓名"},
-    {"x-element": "person.gender", "x-widget": "radio"},
-    {"x-element": "person.is_veteran", "x-widget": "yesno"},
-    {"title": "人数", "type": "integer", "minimum": 0, "maximum": 30, "x-widget": "number"},
-    {"title": "走访日期", "type": "string", "format": "date", "x-widget": "date"},
-    {"title": "辅具", "type": "array", "items": {"type": "string", "enum": ["轮椅", "助听器"]},
-     "uniqueItems": True, "minItems": 1, "x-widget": "checkboxes"},
-])
+@pytest.mark.parametrize(
+    "prop",
+    [
+        {"x-element": "person.disability_grade", "enum": ["一级", "二级"]},
+        {"x-element": "land.transfer_area_mu", "exclusiveMinimum": 0, "maximum": 500},
+        {"x-element": "person.guardian_name", "maxLength": 20, "minLength": 2, "title": "法定监护人姓名"},
+        {"x-element": "person.gender", "x-widget": "radio"},
+        {"x-element": "person.is_veteran", "x-widget": "yesno"},
+        {"title": "人数", "type": "integer", "minimum": 0, "maximum": 30, "x-widget": "number"},
+        {"title": "走访日期", "type": "string", "format": "date", "x-widget": "date"},
+        {
+            "title": "辅具",
+            "type": "array",
+            "items": {"type": "string", "enum": ["轮椅", "助听器"]},
+            "uniqueItems": True,
+            "minItems": 1,
+            "x-widget": "checkboxes",
+        },
+    ],
+)
 def test_narrowing_and_fitting_widgets_pass(specs, prop):
     assert findings(with_field("extra", prop), specs) == []
 
 
 def test_filters_on_the_row_ledgers_own_fields_pass(specs):
-    doc = small(**{"x-rows": {"ledger": "person", "filter": [
-        {"element": "person.assistance_type", "op": "in", "value": ["低保", "特困"]},
-        {"element": "person.birth_date", "op": "lte", "value": "1966-12-31"},
-        {"element": "person.is_veteran", "op": "ne", "value": True},
-        {"element": "person.guardian_name", "op": "absent"},
-    ]}})
+    doc = small(
+        **{
+            "x-rows": {
+                "ledger": "person",
+                "filter": [
+                    {"element": "person.assistance_type", "op": "in", "value": ["低保", "特困"]},
+                    {"element": "person.birth_date", "op": "lte", "value": "1966-12-31"},
+                    {"element": "person.is_veteran", "op": "ne", "value": True},
+                    {"element": "person.guardian_name", "op": "absent"},
+                ],
+            }
+        }
+    )
     assert findings(doc, specs) == []
 
 
@@ -335,8 +470,12 @@ def test_loading_merges_element_schemas_and_drops_x_keywords(specs):
         "name": {"x-element": "person.name", "x-writeback": False, "x-parents": ["基本信息"]},
         "gender": {"x-element": "person.gender", "title": "性别（本人）", "x-widget": "radio"},
         "grade": {"x-element": "person.disability_grade", "enum": ["一级", "二级"], "x-help": "以证为准"},
-        "needs": {"title": "康复需求", "type": "array", "x-widget": "checkboxes",
-                  "items": {"type": "string", "enum": ["康复训练", "无"]}},
+        "needs": {
+            "title": "康复需求",
+            "type": "array",
+            "x-widget": "checkboxes",
+            "items": {"type": "string", "enum": ["康复训练", "无"]},
+        },
     }
     doc["required"] = ["name", "needs"]
     spec = load_report(doc, specs.elements, specs.ledgers, specs.org_units)
@@ -381,13 +520,16 @@ def test_default_widgets_follow_the_type():
     assert default_widget({"type": "integer"}) == "number"
 
 
-@pytest.mark.parametrize(("condition", "text"), [
-    (Condition("person.disability_grade", "present"), "残疾等级 不为空"),
-    (Condition("land.is_transferred", "eq", True), "是否流转 等于 是"),
-    (Condition("person.assistance_type", "in", ["低保", "特困"]), "救助类别 属于 低保、特困"),
-    (Condition("person.birth_date", "lt", "1960-01-01"), "出生日期 小于 1960-01-01"),
-    (Condition("person.nickname", "ne", "x"), "person.nickname 不等于 x"),
-])
+@pytest.mark.parametrize(
+    ("condition", "text"),
+    [
+        (Condition("person.disability_grade", "present"), "残疾等级 不为空"),
+        (Condition("land.is_transferred", "eq", True), "是否流转 等于 是"),
+        (Condition("person.assistance_type", "in", ["低保", "特困"]), "救助类别 属于 低保、特困"),
+        (Condition("person.birth_date", "lt", "1960-01-01"), "出生日期 小于 1960-01-01"),
+        (Condition("person.nickname", "ne", "x"), "person.nickname 不等于 x"),
+    ],
+)
 def test_describe_condition(specs, condition, text):
     assert describe_condition(condition, specs.elements) == text
 
@@ -402,9 +544,13 @@ def samples(specs):
 
 def test_every_sample_report_loads(samples):
     departments = {code: spec.department for code, spec in samples.items()}
-    assert departments == {"disability_survey": "canlian", "land_transfer_check": "nongye",
-                           "land_transfer_summary": "nongye", "low_income_review": "minzheng",
-                           "veteran_roster": "tuiyi"}
+    assert departments == {
+        "disability_survey": "canlian",
+        "land_transfer_check": "nongye",
+        "land_transfer_summary": "nongye",
+        "low_income_review": "minzheng",
+        "veteran_roster": "tuiyi",
+    }
     for spec in samples.values():
         Draft202012Validator.check_schema(spec.row_schema())
         assert spec.purpose and spec.basis and spec.deadline and spec.deadline.year in (2026, 2027)
@@ -425,10 +571,19 @@ def test_the_veteran_roster_asks_only_for_what_the_person_ledger_holds(samples, 
 
 def test_a_sample_row_validates_against_the_row_schema(samples):
     spec = samples["disability_survey"]
-    row = {"name": "张三", "id_number": "500118199001011234", "gender": "男", "birth_date": "1990-01-01",
-           "disability_grade": "二级", "phone": "13812345678", "rehab_needs": ["康复训练", "辅助器具适配"],
-           "needs_assistive_device": True, "employment_intent": "有就业意愿", "monthly_income": 1800.5,
-           "survey_date": "2026-11-20"}
+    row = {
+        "name": "张三",
+        "id_number": "500118199001011234",
+        "gender": "男",
+        "birth_date": "1990-01-01",
+        "disability_grade": "二级",
+        "phone": "13812345678",
+        "rehab_needs": ["康复训练", "辅助器具适配"],
+        "needs_assistive_device": True,
+        "employment_intent": "有就业意愿",
+        "monthly_income": 1800.5,
+        "survey_date": "2026-11-20",
+    }
     validator = Draft202012Validator(spec.row_schema())
     assert list(validator.iter_errors(row)) == []
     bad = dict(row, disability_grade="五级", rehab_needs=["买房"], monthly_income=-1, nickname="三儿")

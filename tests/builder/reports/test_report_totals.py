@@ -4,11 +4,13 @@ from builder.reports.spec import load_report, load_reports
 from builder.reports.totals import EMPTY, Totals, choice_fields, is_multi, label, measures, options
 
 FIELDS = {
-    "properties": {"name": {"x-element": "person.name"},
-                   "category": {"x-element": "person.disability_category"},
-                   "subsidy": {"title": "补贴金额", "type": "number"},
-                   "people": {"title": "人口", "type": "integer"},
-                   "visited": {"title": "是否已走访", "type": "boolean"}},
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "category": {"x-element": "person.disability_category"},
+        "subsidy": {"title": "补贴金额", "type": "number"},
+        "people": {"title": "人口", "type": "integer"},
+        "visited": {"title": "是否已走访", "type": "boolean"},
+    },
 }
 
 
@@ -32,10 +34,18 @@ def test_totals_add_rows_break_down_by_choices_and_survive_json(specs):
 
 def test_a_multiple_choice_counts_a_row_under_each_option_it_holds(specs):
     base = load_reports(specs.root, specs)["disability_survey"].document
-    needs = {"title": "需求", "type": "array", "uniqueItems": True,
-             "items": {"type": "string", "enum": ["康复", "辅具", "就业"]}}
-    document = {**base, "properties": {**FIELDS["properties"], "needs": needs}, "required": ["name"],
-                "x-rows": {"ledger": "person"}}
+    needs = {
+        "title": "需求",
+        "type": "array",
+        "uniqueItems": True,
+        "items": {"type": "string", "enum": ["康复", "辅具", "就业"]},
+    }
+    document = {
+        **base,
+        "properties": {**FIELDS["properties"], "needs": needs},
+        "required": ["name"],
+        "x-rows": {"ledger": "person"},
+    }
     spec = load_report(document, specs.elements)
     sums, choices = measures(spec, specs.elements), choice_fields(spec, specs.elements)
     multi = next(f for f in choices if f.name == "needs")

@@ -19,8 +19,14 @@ NEEDS = ["医疗康复", "康复训练", "心理疏导", "无"]
 def document(**extra):
     """A report whose field names differ from the person ledger's, plus custom fields of every kind."""
     doc = {
-        "title": "测试报表", "type": "object", "x-report": "test_rows", "x-version": 1,
-        "x-department": "canlian", "x-purpose": "测试", "x-basis": "测试", "x-deadline": "2026-12-20",
+        "title": "测试报表",
+        "type": "object",
+        "x-report": "test_rows",
+        "x-version": 1,
+        "x-department": "canlian",
+        "x-purpose": "测试",
+        "x-basis": "测试",
+        "x-deadline": "2026-12-20",
         "x-rows": {"ledger": "person", "filter": []},
         "properties": {
             "xm": {"x-element": "person.name", "maxLength": 20},
@@ -32,10 +38,18 @@ def document(**extra):
             "cjdj": {"x-element": "person.disability_grade"},
             "dh": {"x-element": "person.phone"},
             "nl": {"title": "年龄", "type": "integer", "minimum": 0, "maximum": 150},
-            "zsnl": {"title": "周岁年龄", "type": "integer",
-                     "x-compute": {"op": "age", "from": "csrq", "on": "deadline"}},
-            "needs": {"title": "康复需求", "type": "array", "uniqueItems": True, "minItems": 1,
-                      "items": {"type": "string", "enum": NEEDS}},
+            "zsnl": {
+                "title": "周岁年龄",
+                "type": "integer",
+                "x-compute": {"op": "age", "from": "csrq", "on": "deadline"},
+            },
+            "needs": {
+                "title": "康复需求",
+                "type": "array",
+                "uniqueItems": True,
+                "minItems": 1,
+                "items": {"type": "string", "enum": NEEDS},
+            },
             "device": {"title": "是否需要辅具", "type": "boolean"},
             "intent": {"title": "就业意愿", "type": "string", "enum": ["有就业意愿", "无就业意愿"]},
             "income": {"title": "月收入（元）", "type": "number", "minimum": 0, "maximum": 1000000},
@@ -59,37 +73,61 @@ def validator(spec, specs):
 
 
 def good(**values):
-    row = {"xm": "张三", "sfzh": ID, "xb": "男", "csrq": "1985-03-15", "needs": ["康复训练"],
-           "survey": "2026-11-20"}
+    row = {
+        "xm": "张三",
+        "sfzh": ID,
+        "xb": "男",
+        "csrq": "1985-03-15",
+        "needs": ["康复训练"],
+        "survey": "2026-11-20",
+    }
     row.update(values)
     return {k: v for k, v in row.items() if v is not ...}
 
 
 # --- errors(): every error of every field, one message each ---------------------------------------
 
+
 def test_a_valid_row_has_no_errors(validator):
     assert validator.errors(good()) == {}
-    assert validator.errors(good(dh="13812345678", nl=40, device=False, intent="有就业意愿",
-                                 income=1800.5, remarks="无", czh=ID + "42", cjlb="肢体", cjdj="二级")) == {}
+    assert (
+        validator.errors(
+            good(
+                dh="13812345678",
+                nl=40,
+                device=False,
+                intent="有就业意愿",
+                income=1800.5,
+                remarks="无",
+                czh=ID + "42",
+                cjlb="肢体",
+                cjdj="二级",
+            )
+        )
+        == {}
+    )
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("sfzh", ID[:17] + ("0" if ID[17] != "0" else "1"), "公民身份号码校验位错误"),
-    ("sfzh", ID[:17], "公民身份号码应为18位，实际为17位"),
-    ("nl", 151, "必须是0到150之间的整数"),
-    ("nl", 1.5, "应为整数"),
-    ("nl", "四十", "应为整数"),
-    ("income", -1, "必须是0到1000000之间的数"),
-    ("intent", "随便", "“随便”不在可选范围内，请从有就业意愿、无就业意愿中选择"),
-    ("xb", "男性", "“男性”不在可选范围内，请从男、女、未知的性别、未说明的性别中选择"),
-    ("needs", ["买房"], "“买房”不在可选范围内，请从医疗康复、康复训练、心理疏导、无中选择"),
-    ("needs", ["无", "无"], "选项不能重复"),
-    ("device", "是", "应为是/否"),
-    ("dh", "12345", "格式不正确：“12345”"),
-    ("xm", "张" * 21, "最多20个字"),
-    ("survey", "2026-02-30", "日期无效：“2026-02-30”，应为 YYYY-MM-DD 格式的真实日期"),
-    ("czh", ID + "82", "残疾人证号第19位应为残疾类别代码1–7"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("sfzh", ID[:17] + ("0" if ID[17] != "0" else "1"), "公民身份号码校验位错误"),
+        ("sfzh", ID[:17], "公民身份号码应为18位，实际为17位"),
+        ("nl", 151, "必须是0到150之间的整数"),
+        ("nl", 1.5, "应为整数"),
+        ("nl", "四十", "应为整数"),
+        ("income", -1, "必须是0到1000000之间的数"),
+        ("intent", "随便", "“随便”不在可选范围内，请从有就业意愿、无就业意愿中选择"),
+        ("xb", "男性", "“男性”不在可选范围内，请从男、女、未知的性别、未说明的性别中选择"),
+        ("needs", ["买房"], "“买房”不在可选范围内，请从医疗康复、康复训练、心理疏导、无中选择"),
+        ("needs", ["无", "无"], "选项不能重复"),
+        ("device", "是", "应为是/否"),
+        ("dh", "12345", "格式不正确：“12345”"),
+        ("xm", "张" * 21, "最多20个字"),
+        ("survey", "2026-02-30", "日期无效：“2026-02-30”，应为 YYYY-MM-DD 格式的真实日期"),
+        ("czh", ID + "82", "残疾人证号第19位应为残疾类别代码1–7"),
+    ],
+)
 def test_each_kind_of_error_has_its_chinese_message(validator, field, value, message):
     assert validator.errors(good(**{field: value})) == {field: message}
 
@@ -97,8 +135,11 @@ def test_each_kind_of_error_has_its_chinese_message(validator, field, value, mes
 def test_every_field_in_error_is_reported_at_once(validator):
     row = good(nl=200, intent="x", income="abc", remarks="太长了" * 5, nickname="三儿", survey=None)
     assert validator.errors(row) == {
-        "nl": "必须是0到150之间的整数", "intent": "“x”不在可选范围内，请从有就业意愿、无就业意愿中选择",
-        "income": "应为数字", "remarks": "最多10个字", "nickname": "报表中没有字段“nickname”",
+        "nl": "必须是0到150之间的整数",
+        "intent": "“x”不在可选范围内，请从有就业意愿、无就业意愿中选择",
+        "income": "应为数字",
+        "remarks": "最多10个字",
+        "nickname": "报表中没有字段“nickname”",
         "survey": REQUIRED,
     }
 
@@ -116,7 +157,8 @@ def test_optional_fields_may_be_empty_in_any_form(validator, empty):
 
 def test_id_number_must_agree_with_birth_date_and_gender_under_the_reports_own_names(validator):
     assert validator.errors(good(csrq="1985-03-16")) == {
-        "csrq": "出生日期1985-03-16与公民身份号码中的出生日期不一致"}, "the ID number's digits are not quoted"
+        "csrq": "出生日期1985-03-16与公民身份号码中的出生日期不一致"
+    }, "the ID number's digits are not quoted"
     assert validator.errors(good(xb="女")) == {"xb": "性别“女”与公民身份号码第17位（男）不一致"}
 
 
@@ -128,7 +170,8 @@ def test_a_broken_id_number_is_not_compared_with_other_fields(validator):
 def test_disability_certificate_must_agree_with_id_category_and_grade(validator):
     assert validator.errors(good(czh=ID + "42", cjlb="肢体", cjdj="二级")) == {}
     assert validator.errors(good(czh=ID + "42", cjlb="肢体", cjdj="三级")) == {
-        "cjdj": "残疾等级与残疾人证号第20位（二级）不一致"}
+        "cjdj": "残疾等级与残疾人证号第20位（二级）不一致"
+    }
     other = make_id_number("19850315", 125)
     assert validator.errors(good(czh=other + "42")) == {"czh": "残疾人证号前18位与本人公民身份号码不一致"}
 
@@ -151,78 +194,99 @@ def test_computed_fields_are_never_checked(validator):
 def test_rows_may_be_any_mapping(validator):
     class Row(dict):
         pass
+
     assert validator.errors(Row(good(nl=151))) == {"nl": "必须是0到150之间的整数"}
 
 
 # --- cell_error(): one cell alone, for the grid's on-blur check --------------------------------
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("nl", 151, "必须是0到150之间的整数"),
-    ("nl", 40, None),
-    ("sfzh", ID, None),
-    ("sfzh", ID[:17] + "Y", "公民身份号码前17位应为数字，末位为数字或X"),
-    ("needs", ["买房", "无"], "“买房”不在可选范围内，请从医疗康复、康复训练、心理疏导、无中选择"),
-    ("needs", [], REQUIRED),
-    ("xm", "", REQUIRED),
-    ("dh", "", None),
-    ("intent", None, None),
-    ("survey", "2026-11-31", "日期无效：“2026-11-31”，应为 YYYY-MM-DD 格式的真实日期"),
-    ("xb", "女", None),  # alone: no comparison with the ID number
-    ("nope", 1, "报表中没有字段“nope”"),
-])
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("nl", 151, "必须是0到150之间的整数"),
+        ("nl", 40, None),
+        ("sfzh", ID, None),
+        ("sfzh", ID[:17] + "Y", "公民身份号码前17位应为数字，末位为数字或X"),
+        ("needs", ["买房", "无"], "“买房”不在可选范围内，请从医疗康复、康复训练、心理疏导、无中选择"),
+        ("needs", [], REQUIRED),
+        ("xm", "", REQUIRED),
+        ("dh", "", None),
+        ("intent", None, None),
+        ("survey", "2026-11-31", "日期无效：“2026-11-31”，应为 YYYY-MM-DD 格式的真实日期"),
+        ("xb", "女", None),  # alone: no comparison with the ID number
+        ("nope", 1, "报表中没有字段“nope”"),
+    ],
+)
 def test_cell_error_checks_one_cell(validator, field, value, message):
     assert validator.cell_error(field, value) == message
 
 
 # --- coerce(): what the filler typed or pasted → the field's JSON value ---------------------------
 
-@pytest.mark.parametrize(("field", "text", "value"), [
-    ("nl", "４０", 40),
-    ("nl", " 40 ", 40),
-    ("nl", "40岁", 40),
-    ("income", "1,234.5", 1234.5),
-    ("income", "１，２３４", 1234.0),
-    ("income", "1800元", 1800.0),
-    ("survey", "2026.1.2", "2026-01-02"),
-    ("survey", "2026/01/02", "2026-01-02"),
-    ("survey", "2026年1月2日", "2026-01-02"),
-    ("survey", "20260102", "2026-01-02"),
-    ("survey", "46024", "2026-01-02"),  # Excel serial
-    ("survey", 46024, "2026-01-02"),
-    ("device", "是", True), ("device", "√", True), ("device", "✓", True), ("device", "Y", True),
-    ("device", "1", True), ("device", "否", False), ("device", "n", False), ("device", "0", False),
-    ("intent", "无就业意愿", "无就业意愿"),
-    ("intent", " 无就业意愿\n", "无就业意愿"),
-    ("xb", "1", "男"), ("xb", "2", "女"), ("xb", "女性", "女"),
-    ("cjdj", "3", "三级"), ("cjlb", "4", "肢体"),
-    ("needs", "医疗康复、心理疏导", ["医疗康复", "心理疏导"]),
-    ("needs", "医疗康复,康复训练，心理疏导;无；医疗康复", ["医疗康复", "康复训练", "心理疏导", "无"]),
-    ("needs", "康复训练\n医疗康复\r\n", ["康复训练", "医疗康复"]),
-    ("sfzh", f" {ID[:6]} {ID[6:]} ", ID),
-    ("sfzh", ID[:17].translate(str.maketrans("0123456789", "０１２３４５６７８９")) + ID[17], ID),
-    ("xm", "  张  三 ", "张三"),
-    ("xm", " Li  Lei\n", "Li Lei"),
-    ("remarks", "  ", None),
-    ("nl", "", None),
-    ("needs", "、", None),
-])
+
+@pytest.mark.parametrize(
+    ("field", "text", "value"),
+    [
+        ("nl", "４０", 40),
+        ("nl", " 40 ", 40),
+        ("nl", "40岁", 40),
+        ("income", "1,234.5", 1234.5),
+        ("income", "１，２３４", 1234.0),
+        ("income", "1800元", 1800.0),
+        ("survey", "2026.1.2", "2026-01-02"),
+        ("survey", "2026/01/02", "2026-01-02"),
+        ("survey", "2026年1月2日", "2026-01-02"),
+        ("survey", "20260102", "2026-01-02"),
+        ("survey", "46024", "2026-01-02"),  # Excel serial
+        ("survey", 46024, "2026-01-02"),
+        ("device", "是", True),
+        ("device", "√", True),
+        ("device", "✓", True),
+        ("device", "Y", True),
+        ("device", "1", True),
+        ("device", "否", False),
+        ("device", "n", False),
+        ("device", "0", False),
+        ("intent", "无就业意愿", "无就业意愿"),
+        ("intent", " 无就业意愿\n", "无就业意愿"),
+        ("xb", "1", "男"),
+        ("xb", "2", "女"),
+        ("xb", "女性", "女"),
+        ("cjdj", "3", "三级"),
+        ("cjlb", "4", "肢体"),
+        ("needs", "医疗康复、心理疏导", ["医疗康复", "心理疏导"]),
+        ("needs", "医疗康复,康复训练，心理疏导;无；医疗康复", ["医疗康复", "康复训练", "心理疏导", "无"]),
+        ("needs", "康复训练\n医疗康复\r\n", ["康复训练", "医疗康复"]),
+        ("sfzh", f" {ID[:6]} {ID[6:]} ", ID),
+        ("sfzh", ID[:17].translate(str.maketrans("0123456789", "０１２３４５６７８９")) + ID[17], ID),
+        ("xm", "  张  三 ", "张三"),
+        ("xm", " Li  Lei\n", "Li Lei"),
+        ("remarks", "  ", None),
+        ("nl", "", None),
+        ("needs", "、", None),
+    ],
+)
 def test_coerce_turns_typed_text_into_the_fields_value(validator, field, text, value):
     assert validator.coerce(field, text) == (value, None)
 
 
-@pytest.mark.parametrize(("field", "text", "words"), [
-    ("nl", "四十", "应为整数，实际为“四十”"),
-    ("nl", "40.5", "应为整数"),
-    ("income", "一千", "应为数字"),
-    ("survey", "下周一", "日期格式无法识别"),
-    ("survey", "2026.2.30", "日期无效"),
-    ("device", "也许", "应填“是”或“否”"),
-    ("intent", "随便", "“随便”不在可选范围内，请从有就业意愿、无就业意愿中选择"),
-    ("xb", "5", "“5”不在可选范围内，请从男、女"),
-    ("needs", "医疗康复、买房", "“买房”不在可选范围内，请从医疗康复"),
-    ("sfzh", "5.00118198503E+17", "身份证号被 Excel 存成了数字"),
-    ("nope", "x", "报表中没有字段“nope”"),
-])
+@pytest.mark.parametrize(
+    ("field", "text", "words"),
+    [
+        ("nl", "四十", "应为整数，实际为“四十”"),
+        ("nl", "40.5", "应为整数"),
+        ("income", "一千", "应为数字"),
+        ("survey", "下周一", "日期格式无法识别"),
+        ("survey", "2026.2.30", "日期无效"),
+        ("device", "也许", "应填“是”或“否”"),
+        ("intent", "随便", "“随便”不在可选范围内，请从有就业意愿、无就业意愿中选择"),
+        ("xb", "5", "“5”不在可选范围内，请从男、女"),
+        ("needs", "医疗康复、买房", "“买房”不在可选范围内，请从医疗康复"),
+        ("sfzh", "5.00118198503E+17", "身份证号被 Excel 存成了数字"),
+        ("nope", "x", "报表中没有字段“nope”"),
+    ],
+)
 def test_coerce_keeps_the_text_when_it_cannot_be_read(validator, field, text, words):
     value, message = validator.coerce(field, text)
     assert value == text
@@ -250,9 +314,13 @@ MISTAKES = [
     ({"intent": "随便"}, {"intent": "“随便”不在可选范围内，请从有就业意愿、无就业意愿中选择"}),
     ({"survey": None}, {"survey": REQUIRED}),
     ({"income": "abc", "remarks": "一二三四五六七八九十一"}, {"income": "应为数字", "remarks": "最多10个字"}),
-    ({"needs": ["买房"], "cjdj": "三级", "czh": ID + "42", "cjlb": "肢体"},
-     {"needs": "“买房”不在可选范围内，请从医疗康复、康复训练、心理疏导、无中选择",
-      "cjdj": "残疾等级与残疾人证号第20位（二级）不一致"}),
+    (
+        {"needs": ["买房"], "cjdj": "三级", "czh": ID + "42", "cjlb": "肢体"},
+        {
+            "needs": "“买房”不在可选范围内，请从医疗康复、康复训练、心理疏导、无中选择",
+            "cjdj": "残疾等级与残疾人证号第20位（二级）不一致",
+        },
+    ),
 ]
 
 
@@ -261,8 +329,11 @@ def test_a_thousand_rows_each_get_exactly_their_errors(validator):
     rows, expected = [], []
     for _ in range(1000):
         change, errors = rng.choice(MISTAKES) if rng.random() < 0.3 else MISTAKES[0]
-        base = {"nl": rng.randrange(0, 151), "income": round(rng.uniform(0, 9000), 2),
-                "device": rng.random() < 0.5}
+        base = {
+            "nl": rng.randrange(0, 151),
+            "income": round(rng.uniform(0, 9000), 2),
+            "device": rng.random() < 0.5,
+        }
         rows.append(good(**{**base, **change}))
         expected.append(errors)
     assert [validator.errors(row) for row in rows] == expected
@@ -271,17 +342,21 @@ def test_a_thousand_rows_each_get_exactly_their_errors(validator):
 
 # --- computed values ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("born", "day", "age"), [
-    ("1985-03-15", "2026-12-20", 41),
-    ("1985-12-20", "2026-12-20", 41),
-    ("1985-12-21", "2026-12-20", 40),
-    ("2000-02-29", "2025-02-28", 24),  # a leap-day birthday comes on 1 March in common years
-    ("2000-02-29", "2025-03-01", 25),
-    ("2000-02-29", "2024-02-28", 23),
-    ("2000-02-29", "2024-02-29", 24),
-    ("2026-12-20", "2026-12-20", 0),
-    ("2026-12-21", "2026-12-20", None),  # not yet born
-])
+
+@pytest.mark.parametrize(
+    ("born", "day", "age"),
+    [
+        ("1985-03-15", "2026-12-20", 41),
+        ("1985-12-20", "2026-12-20", 41),
+        ("1985-12-21", "2026-12-20", 40),
+        ("2000-02-29", "2025-02-28", 24),  # a leap-day birthday comes on 1 March in common years
+        ("2000-02-29", "2025-03-01", 25),
+        ("2000-02-29", "2024-02-28", 23),
+        ("2000-02-29", "2024-02-29", 24),
+        ("2026-12-20", "2026-12-20", 0),
+        ("2026-12-21", "2026-12-20", None),  # not yet born
+    ],
+)
 def test_age_in_whole_years(born, day, age):
     assert age_on(date.fromisoformat(born), date.fromisoformat(day)) == age
 
@@ -317,14 +392,24 @@ def computing(specs, props):
 
 
 def test_year_of_and_sum(specs):
-    spec = computing(specs, {
-        "wage": {"title": "工资", "type": "integer"},
-        "pension": {"title": "养老金", "type": "integer"},
-        "year": {"title": "出生年份", "type": "integer", "x-compute": {"op": "year_of", "from": "csrq"}},
-        "total": {"title": "合计", "type": "integer", "x-compute": {"op": "sum", "of": ["wage", "pension"]}},
-        "all_income": {"title": "总收入", "type": "number",
-                       "x-compute": {"op": "sum", "of": ["income", "wage", "pension"]}},
-    })
+    spec = computing(
+        specs,
+        {
+            "wage": {"title": "工资", "type": "integer"},
+            "pension": {"title": "养老金", "type": "integer"},
+            "year": {"title": "出生年份", "type": "integer", "x-compute": {"op": "year_of", "from": "csrq"}},
+            "total": {
+                "title": "合计",
+                "type": "integer",
+                "x-compute": {"op": "sum", "of": ["wage", "pension"]},
+            },
+            "all_income": {
+                "title": "总收入",
+                "type": "number",
+                "x-compute": {"op": "sum", "of": ["income", "wage", "pension"]},
+            },
+        },
+    )
     today = date(2026, 1, 1)
     values = computed_values(spec, good(wage=1200, pension=300, income=10.5), today=today)
     assert values == {"zsnl": 41, "year": 1985, "total": 1500, "all_income": 1510.5}
@@ -350,6 +435,7 @@ def test_the_sample_survey_computes_age_on_its_deadline(specs):
 
 # --- checks of x-compute in the spec language ---------------------------------------------------------
 
+
 def findings(specs, props, required=None):
     doc = document()
     doc["properties"].update(props)
@@ -358,24 +444,71 @@ def findings(specs, props, required=None):
     return [(f.code, f.path, f.message) for f in check_report(doc, specs.elements, specs.ledgers)]
 
 
-@pytest.mark.parametrize(("props", "code", "path", "words"), [
-    ({"a": {"title": "甲", "type": "integer", "x-compute": {"op": "age", "from": "nothing", "on": "today"}}},
-     "compute_unknown_field", "properties/a/x-compute/from", "引用了字段 nothing"),
-    ({"a": {"title": "甲", "type": "integer", "x-compute": {"op": "age", "from": "xm", "on": "today"}}},
-     "compute_source_type", "properties/a/x-compute/from", "字段“姓名”计算周岁年龄，但它不是日期字段"),
-    ({"a": {"title": "甲", "type": "string", "x-compute": {"op": "year_of", "from": "csrq"}}},
-     "compute_type_mismatch", "properties/a/type", "类型应为 integer"),
-    ({"a": {"title": "甲", "type": "number", "x-compute": {"op": "sum", "of": ["income", "xm"]}}},
-     "compute_source_type", "properties/a/x-compute/of/1", "不是数字字段"),
-    ({"a": {"title": "甲", "type": "integer", "x-compute": {"op": "sum", "of": ["income", "nl"]}}},
-     "compute_source_type", "properties/a/x-compute/of/0", "可以有小数"),
-    ({"a": {"title": "甲", "type": "boolean", "x-compute": {"op": "sum", "of": ["income", "nl"]}}},
-     "compute_type_mismatch", "properties/a/type", "合计"),
-    ({"a": {"title": "甲", "type": "integer", "x-compute": {"op": "sum", "of": ["a", "nl"]}}},
-     "compute_unknown_field", "properties/a/x-compute/of/0", "不能引用它自己"),
-    ({"a": {"title": "甲", "type": "integer", "x-compute": {"op": "sum", "of": ["zsnl", "nl"]}}},
-     "compute_chain", "properties/a/x-compute/of/0", "不能引用另一个计算字段"),
-])
+@pytest.mark.parametrize(
+    ("props", "code", "path", "words"),
+    [
+        (
+            {
+                "a": {
+                    "title": "甲",
+                    "type": "integer",
+                    "x-compute": {"op": "age", "from": "nothing", "on": "today"},
+                }
+            },
+            "compute_unknown_field",
+            "properties/a/x-compute/from",
+            "引用了字段 nothing",
+        ),
+        (
+            {
+                "a": {
+                    "title": "甲",
+                    "type": "integer",
+                    "x-compute": {"op": "age", "from": "xm", "on": "today"},
+                }
+            },
+            "compute_source_type",
+            "properties/a/x-compute/from",
+            "字段“姓名”计算周岁年龄，但它不是日期字段",
+        ),
+        (
+            {"a": {"title": "甲", "type": "string", "x-compute": {"op": "year_of", "from": "csrq"}}},
+            "compute_type_mismatch",
+            "properties/a/type",
+            "类型应为 integer",
+        ),
+        (
+            {"a": {"title": "甲", "type": "number", "x-compute": {"op": "sum", "of": ["income", "xm"]}}},
+            "compute_source_type",
+            "properties/a/x-compute/of/1",
+            "不是数字字段",
+        ),
+        (
+            {"a": {"title": "甲", "type": "integer", "x-compute": {"op": "sum", "of": ["income", "nl"]}}},
+            "compute_source_type",
+            "properties/a/x-compute/of/0",
+            "可以有小数",
+        ),
+        (
+            {"a": {"title": "甲", "type": "boolean", "x-compute": {"op": "sum", "of": ["income", "nl"]}}},
+            "compute_type_mismatch",
+            "properties/a/type",
+            "合计",
+        ),
+        (
+            {"a": {"title": "甲", "type": "integer", "x-compute": {"op": "sum", "of": ["a", "nl"]}}},
+            "compute_unknown_field",
+            "properties/a/x-compute/of/0",
+            "不能引用它自己",
+        ),
+        (
+            {"a": {"title": "甲", "type": "integer", "x-compute": {"op": "sum", "of": ["zsnl", "nl"]}}},
+            "compute_chain",
+            "properties/a/x-compute/of/0",
+            "不能引用另一个计算字段",
+        ),
+    ],
+)
 def test_computed_fields_must_read_existing_fields_of_the_right_type(specs, props, code, path, words):
     found = findings(specs, props)
     assert [(c, p) for c, p, _ in found] == [(code, path)]
@@ -388,14 +521,17 @@ def test_a_computed_field_cannot_be_required(specs):
     assert found == [("computed_required", "required/1", message)]
 
 
-@pytest.mark.parametrize(("rule", "path"), [
-    ({"op": "age", "from": "csrq"}, "properties/zsnl/x-compute/on"),
-    ({"op": "age", "from": "csrq", "on": "tomorrow"}, "properties/zsnl/x-compute/on"),
-    ({"op": "median", "of": ["nl", "income"]}, "properties/zsnl/x-compute/op"),
-    ({"op": "sum", "of": ["nl"]}, "properties/zsnl/x-compute/of"),
-    ({"op": "year_of", "from": "csrq", "on": "today"}, "properties/zsnl/x-compute"),
-    ({"op": "age", "from": "csrq", "on": "today", "round": True}, "properties/zsnl/x-compute"),
-])
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        ({"op": "age", "from": "csrq"}, "properties/zsnl/x-compute/on"),
+        ({"op": "age", "from": "csrq", "on": "tomorrow"}, "properties/zsnl/x-compute/on"),
+        ({"op": "median", "of": ["nl", "income"]}, "properties/zsnl/x-compute/op"),
+        ({"op": "sum", "of": ["nl"]}, "properties/zsnl/x-compute/of"),
+        ({"op": "year_of", "from": "csrq", "on": "today"}, "properties/zsnl/x-compute"),
+        ({"op": "age", "from": "csrq", "on": "today", "round": True}, "properties/zsnl/x-compute"),
+    ],
+)
 def test_the_meta_schema_refuses_malformed_computations(specs, rule, path):
     found = findings(specs, {"zsnl": {"title": "周岁年龄", "type": "integer", "x-compute": rule}})
     assert path in [p for _, p, _ in found]
@@ -411,6 +547,7 @@ def test_a_bound_field_cannot_be_computed(specs):
 
 
 # --- the benchmark's rows are what it says ----------------------------------------------------------
+
 
 def test_the_benchmark_report_has_28_fields_and_5_percent_invalid_rows(specs):
     from bench.runtime_bench import person_report, validation_rows

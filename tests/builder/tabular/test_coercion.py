@@ -10,11 +10,17 @@ from builder.catalog.specs import Element, OrgUnit, build_ledger
 from builder.tabular.coercion import RowCoercer, parse_date
 
 LOST = "身份证号被 Excel 存成了数字，后几位已丢失，请将该列设为文本后重新录入"
-GENDER = {"type": "string", "enum": ["男", "女", "未知的性别", "未说明的性别"],
-          "x-codes": {"0": "未知的性别", "1": "男", "2": "女", "9": "未说明的性别"},
-          "x-synonyms": {"男性": "男"}}
-GRADE = {"type": "string", "enum": ["一级", "二级", "三级", "四级"],
-         "x-codes": {"1": "一级", "2": "二级", "3": "三级", "4": "四级"}}
+GENDER = {
+    "type": "string",
+    "enum": ["男", "女", "未知的性别", "未说明的性别"],
+    "x-codes": {"0": "未知的性别", "1": "男", "2": "女", "9": "未说明的性别"},
+    "x-synonyms": {"男性": "男"},
+}
+GRADE = {
+    "type": "string",
+    "enum": ["一级", "二级", "三级", "四级"],
+    "x-codes": {"1": "一级", "2": "二级", "3": "三级", "4": "四级"},
+}
 INDUSTRY = {"type": "string", "enum": ["A 农、林、牧、渔业", "B 采矿业", "C 制造业"]}
 
 # The spec under test: (property, standard name, schema, org level).
@@ -54,12 +60,15 @@ UNITS = [
 def coercer():
     """A coercer for the inline ledger and the small org-unit tree."""
     elements = {
-        f"p.{name}": Element(code=f"p.{name}", name=title, schema=schema,
-                             sensitivity="internal", org_level=level)
+        f"p.{name}": Element(
+            code=f"p.{name}", name=title, schema=schema, sensitivity="internal", org_level=level
+        )
         for name, title, schema, level in FIELDS
     }
     document = {
-        "title": "测试台账", "x-ledger": "p", "x-key": "id_number",
+        "title": "测试台账",
+        "x-ledger": "p",
+        "x-key": "id_number",
         "x-org-unit": {"township": "township_code", "village": "village_code"},
         "properties": {code.split(".")[1]: {"x-element": code} for code in elements},
     }
@@ -78,8 +87,7 @@ def one(coercer):
 
 
 def test_empty_cells_are_omitted(coercer):
-    record, errors = coercer.coerce(["", None, "  ", "张三"], {0: "name", 1: "size", 2: "gender",
-                                                             3: "name"})
+    record, errors = coercer.coerce(["", None, "  ", "张三"], {0: "name", 1: "size", 2: "gender", 3: "name"})
     assert (record, errors) == ({"name": "张三"}, {})
 
 
@@ -161,9 +169,7 @@ def test_impossible_dates_are_errors(one, cell, message):
 
 def test_repeated_invalid_date_reports_every_time(coercer):
     for _ in range(3):
-        assert coercer.coerce(["2023-02-30"], {0: "birth_date"})[1] == {
-            "birth_date": "日期无效：2023-02-30"
-        }
+        assert coercer.coerce(["2023-02-30"], {0: "birth_date"})[1] == {"birth_date": "日期无效：2023-02-30"}
 
 
 @pytest.mark.parametrize(
@@ -203,10 +209,26 @@ def test_number_errors(one, field, cell, message):
 @pytest.mark.parametrize(
     ("cell", "value"),
     [
-        ("是", True), ("否", False), ("√", True), ("✓", True), ("✔", True), ("×", False),
-        ("Y", True), ("n", False), ("YES", True), ("no", False), ("True", True),
-        ("false", False), ("1", True), (0, False), (1.0, True), ("有", True), ("无", False),
-        (True, True), (False, False), (" 是 ", True),
+        ("是", True),
+        ("否", False),
+        ("√", True),
+        ("✓", True),
+        ("✔", True),
+        ("×", False),
+        ("Y", True),
+        ("n", False),
+        ("YES", True),
+        ("no", False),
+        ("True", True),
+        ("false", False),
+        ("1", True),
+        (0, False),
+        (1.0, True),
+        ("有", True),
+        ("无", False),
+        (True, True),
+        (False, False),
+        (" 是 ", True),
     ],
 )
 def test_booleans(one, cell, value):
@@ -247,7 +269,8 @@ def test_choices_by_label_code_and_variant(one, field, cell, value):
 
 def test_choice_out_of_range_lists_the_options(one):
     assert one("gender", "不详") == (
-        None, "「性别」的值“不详”不在可选范围内：男、女、未知的性别、未说明的性别"
+        None,
+        "「性别」的值“不详”不在可选范围内：男、女、未知的性别、未说明的性别",
     )
     assert one("gender", True)[1].startswith("「性别」的值“True”")
 
@@ -290,15 +313,45 @@ def test_org_unit_errors(coercer, cells, field, message):
 
 
 def test_a_whole_row(coercer):
-    cells = ["  张三 ", "50011819900101123X", "1", "汉", 32874.0, "√", "5", "中山路街道", "萱花社区",
-             "C", 13800138000.0, "序号列之外的备注"]
-    columns = {0: "name", 1: "id_number", 2: "gender", 3: "ethnicity", 4: "birth_date",
-               5: "veteran", 6: "size", 7: "township_code", 8: "village_code", 9: "industry",
-               10: "phone"}
+    cells = [
+        "  张三 ",
+        "50011819900101123X",
+        "1",
+        "汉",
+        32874.0,
+        "√",
+        "5",
+        "中山路街道",
+        "萱花社区",
+        "C",
+        13800138000.0,
+        "序号列之外的备注",
+    ]
+    columns = {
+        0: "name",
+        1: "id_number",
+        2: "gender",
+        3: "ethnicity",
+        4: "birth_date",
+        5: "veteran",
+        6: "size",
+        7: "township_code",
+        8: "village_code",
+        9: "industry",
+        10: "phone",
+    }
     record, errors = coercer.coerce(cells, columns)
     assert errors == {}
     assert record == {
-        "name": "张三", "id_number": "50011819900101123X", "gender": "男", "ethnicity": "汉族",
-        "birth_date": "1990-01-01", "veteran": True, "size": 5, "township_code": "500118001",
-        "village_code": "500118001003", "industry": "C 制造业", "phone": "13800138000",
+        "name": "张三",
+        "id_number": "50011819900101123X",
+        "gender": "男",
+        "ethnicity": "汉族",
+        "birth_date": "1990-01-01",
+        "veteran": True,
+        "size": 5,
+        "township_code": "500118001",
+        "village_code": "500118001003",
+        "industry": "C 制造业",
+        "phone": "13800138000",
     }

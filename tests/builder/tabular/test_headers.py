@@ -25,13 +25,15 @@ ELEMENTS = [
 def ledger():
     """A person-like ledger keyed by 公民身份号码."""
     elements = {
-        code: Element(code=code, name=name, schema=schema, sensitivity="internal",
-                      aliases=tuple(aliases))
+        code: Element(code=code, name=name, schema=schema, sensitivity="internal", aliases=tuple(aliases))
         for code, name, aliases, schema in ELEMENTS
     }
     document = {
-        "title": "人口台账", "x-ledger": "p", "x-key": "id_number",
-        "x-org-unit": {"township": "name"}, "required": ["id_number", "name"],
+        "title": "人口台账",
+        "x-ledger": "p",
+        "x-key": "id_number",
+        "x-org-unit": {"township": "name"},
+        "required": ["id_number", "name"],
         "properties": {code.split(".")[1]: {"x-element": code} for code in elements},
     }
     return build_ledger(document, elements)
@@ -92,7 +94,11 @@ def test_two_level_header_with_group_captions(ledger):
     match = find_header(rows, ledger)
     assert match.row_index == 2
     assert match.columns == {
-        1: "id_number", 2: "name", 3: "gender", 4: "transfer_start", 5: "transfer_end",
+        1: "id_number",
+        2: "name",
+        3: "gender",
+        4: "transfer_start",
+        5: "transfer_end",
     }
     assert match.ignored == ["序号"]
 

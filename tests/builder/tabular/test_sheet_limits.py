@@ -52,8 +52,9 @@ def test_an_xls_whose_sheets_span_the_whole_grid_is_refused():
 
 
 def test_repeated_ods_rows_count_as_often_as_they_repeat():
-    cell = ('<table:table-cell table:number-columns-repeated="1000" office:value-type="float" '
-            'office:value="1"/>')
+    cell = (
+        '<table:table-cell table:number-columns-repeated="1000" office:value-type="float" office:value="1"/>'
+    )
     row = f'<table:table-row table:number-rows-repeated="100000">{cell}</table:table-row>'
     data = bombs.ods(bombs.ods_table(row))
     assert _refused(data, "r.ods").problem is FileProblem.TOO_MANY_CELLS
@@ -61,8 +62,10 @@ def test_repeated_ods_rows_count_as_often_as_they_repeat():
 
 def test_the_empty_rows_libreoffice_writes_after_a_table_are_not_counted():
     value = '<table:table-cell office:value-type="string"><text:p>张三</text:p></table:table-cell>'
-    tail = ('<table:table-row table:number-rows-repeated="1048570">'
-            '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>')
+    tail = (
+        '<table:table-row table:number-rows-repeated="1048570">'
+        '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+    )
     data = bombs.ods(bombs.ods_table(f"<table:table-row>{value}</table:table-row>{tail}"))
     rows = read_table(data, "o.ods")
     assert rows == [["张三"]]
@@ -124,9 +127,14 @@ def test_one_large_parse_at_a_time_the_next_waits_or_is_refused():
 def test_a_sheet_the_relationships_put_elsewhere_is_measured_too():
     """calamine finds worksheets through the workbook's relationships: so does the measure."""
     rels = bombs.WORKBOOK_RELS.replace("worksheets/sheet1.xml", "../media/pic.png")
-    corners = (b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c>'
-               b"</row>")
-    data = bombs.zip_file({"[Content_Types].xml": bombs.CONTENT_TYPES, "_rels/.rels": bombs.RELS,
-                           "xl/workbook.xml": bombs.WORKBOOK, "xl/_rels/workbook.xml.rels": rels,
-                           "media/pic.png": bombs.SHEET_HEAD + corners + bombs.SHEET_TAIL})
+    corners = b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    data = bombs.zip_file(
+        {
+            "[Content_Types].xml": bombs.CONTENT_TYPES,
+            "_rels/.rels": bombs.RELS,
+            "xl/workbook.xml": bombs.WORKBOOK,
+            "xl/_rels/workbook.xml.rels": rels,
+            "media/pic.png": bombs.SHEET_HEAD + corners + bombs.SHEET_TAIL,
+        }
+    )
     assert _refused(data, "藏.xlsx").problem is FileProblem.TOO_MANY_COLUMNS

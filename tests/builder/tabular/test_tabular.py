@@ -117,7 +117,11 @@ def test_merged_two_level_header_reads_as_one_header_row(specs):
     header = find_header(rows, specs.ledgers["person"])
     assert header.row_index == 1
     assert header.columns == {
-        1: "id_number", 2: "name", 3: "gender", 4: "township_code", 5: "village_code",
+        1: "id_number",
+        2: "name",
+        3: "gender",
+        4: "township_code",
+        5: "village_code",
     }
     assert header.ignored == ["序号"]
 
@@ -147,8 +151,7 @@ def test_workbook_under_a_csv_name_is_read_as_a_workbook():
         ("姓名,公民身份号码\r\n".encode("gb18030"), "a.xlsx", FileProblem.NOT_SPREADSHEET),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "photo.csv", FileProblem.NOT_SPREADSHEET),
         (b"name,id\r\n\x00\x01\x02\x03binary", "a.csv", FileProblem.NOT_SPREADSHEET),
-        (b"<html><table><tr><td>1</td></tr></table></html>", "export.xls",
-         FileProblem.HTML_DISGUISED),
+        (b"<html><table><tr><td>1</td></tr></table></html>", "export.xls", FileProblem.HTML_DISGUISED),
         (b"%PDF-1.7 ...", "report.pdf", FileProblem.UNSUPPORTED_TYPE),
         (b"PK\x03\x04 a word file", "a.docx", FileProblem.UNSUPPORTED_TYPE),
     ],
@@ -211,10 +214,16 @@ def test_person_file_end_to_end_on_the_standard_specs(specs):
 def test_error_report_keeps_cells_and_gives_reasons(tmp_path):
     labels = ["序号", "姓名", "公民身份号码", "性别", "备注"]
     rejected = [
-        (5, [1, "张三", "500118199001011235", "男", "=HYPERLINK(\"http://x\")"],
-         {"id_number": "公民身份号码校验位错误", "gender": "「性别」的值“男”不在可选范围内：女"}),
-        (7, [2, "@SUM(A1)", "0500118199001011234", "", "+1-2", "多余"],
-         {"name": "最多50个字", "id_number": "应为18位"}),
+        (
+            5,
+            [1, "张三", "500118199001011235", "男", '=HYPERLINK("http://x")'],
+            {"id_number": "公民身份号码校验位错误", "gender": "「性别」的值“男”不在可选范围内：女"},
+        ),
+        (
+            7,
+            [2, "@SUM(A1)", "0500118199001011234", "", "+1-2", "多余"],
+            {"name": "最多50个字", "id_number": "应为18位"},
+        ),
         (9, ["3", "王五"], {"_row": "与第 5 行重复"}),
     ]
     titles = {"id_number": "公民身份号码", "gender": "性别", "name": "姓名"}
@@ -225,10 +234,24 @@ def test_error_report_keeps_cells_and_gives_reasons(tmp_path):
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert values[0][0] == "导入错误报告"
     assert values[1] == ["原行号", *labels, "错误原因"]
-    assert values[2] == [5, 1, "张三", "500118199001011235", "男", "=HYPERLINK(\"http://x\")",
-                         "公民身份号码校验位错误；「性别」的值“男”不在可选范围内：女"]
-    assert values[3] == [7, 2, "@SUM(A1)", "0500118199001011234", None, "+1-2",
-                         "姓名：最多50个字；公民身份号码：应为18位"]
+    assert values[2] == [
+        5,
+        1,
+        "张三",
+        "500118199001011235",
+        "男",
+        '=HYPERLINK("http://x")',
+        "公民身份号码校验位错误；「性别」的值“男”不在可选范围内：女",
+    ]
+    assert values[3] == [
+        7,
+        2,
+        "@SUM(A1)",
+        "0500118199001011234",
+        None,
+        "+1-2",
+        "姓名：最多50个字；公民身份号码：应为18位",
+    ]
     assert values[4] == [9, "3", "王五", None, None, None, "与第 5 行重复"]
     formula_like = sheet.cell(row=3, column=6)
     assert formula_like.data_type == "s"
@@ -241,8 +264,13 @@ def test_error_report_keeps_cells_and_gives_reasons(tmp_path):
 
 def test_error_report_to_a_stream_with_the_header_columns():
     stream = io.BytesIO()
-    write_error_report(stream, ["身份证号", "姓名"], [(3, ["1", "x"], {"id_number": "位数不对"})],
-                       {"id_number": "公民身份号码"}, columns={0: "id_number", 1: "name"})
+    write_error_report(
+        stream,
+        ["身份证号", "姓名"],
+        [(3, ["1", "x"], {"id_number": "位数不对"})],
+        {"id_number": "公民身份号码"},
+        columns={0: "id_number", 1: "name"},
+    )
     sheet = openpyxl.load_workbook(io.BytesIO(stream.getvalue())).active
     assert sheet.cell(row=3, column=4).value == "公民身份号码：位数不对"
     assert sheet.cell(row=3, column=2).fill.fgColor.rgb.endswith("FFC7CE")

@@ -16,11 +16,22 @@ def _csv(title: str, header: str, row: str) -> bytes:
 
 @pytest.fixture
 def templates():
-    rehab = read_template(_csv("残疾人康复需求摸底表",
-                               "序号,姓名,公民身份证号,手机号码,康复需求,是否需要辅具",
-                               "1,张三,500118199001011234,13800000000,康复训练,是"), "康复摸底.csv")
-    aids = read_template(_csv("辅助器具适配登记表", "序号,残疾人姓名,身份证号码,康复 需求,辅具名称",
-                              "1,李四,500118199202021234,辅助器具,轮椅"), "辅具登记.csv")
+    rehab = read_template(
+        _csv(
+            "残疾人康复需求摸底表",
+            "序号,姓名,公民身份证号,手机号码,康复需求,是否需要辅具",
+            "1,张三,500118199001011234,13800000000,康复训练,是",
+        ),
+        "康复摸底.csv",
+    )
+    aids = read_template(
+        _csv(
+            "辅助器具适配登记表",
+            "序号,残疾人姓名,身份证号码,康复 需求,辅具名称",
+            "1,李四,500118199202021234,辅助器具,轮椅",
+        ),
+        "辅具登记.csv",
+    )
     roster = read_template(sample_templates()[DISABILITY], DISABILITY)
     return [rehab, aids, roster]
 
@@ -51,10 +62,13 @@ def test_fields_no_element_covers_become_a_proposed_ledger_extension(templates, 
 
 
 def test_templates_of_no_known_ledger_propose_a_new_ledger(specs):
-    odd = read_template(_csv("志愿服务活动登记", "活动名称,服务时长（小时）,志愿者人数", "敬老,3.5,12"),
-                        "志愿.csv")
+    odd = read_template(
+        _csv("志愿服务活动登记", "活动名称,服务时长（小时）,志愿者人数", "敬老,3.5,12"), "志愿.csv"
+    )
     result = consolidate([odd], matcher_for(specs.elements))
     assert result.proposal_is_new and result.ledger is None
     assert [(p.code, p.name, p.type) for p in result.proposed] == [
-        ("new_ledger.ext_1", "活动名称", "string"), ("new_ledger.ext_2", "服务时长（小时）", "number"),
-        ("new_ledger.ext_3", "志愿者人数", "integer")]
+        ("new_ledger.ext_1", "活动名称", "string"),
+        ("new_ledger.ext_2", "服务时长（小时）", "number"),
+        ("new_ledger.ext_3", "志愿者人数", "integer"),
+    ]

@@ -104,24 +104,53 @@ def test_alias_reason_names_the_standard_name_and_the_alias(matcher):
 
 def test_several_persons_in_one_row(matcher):
     labels = [
-        "序号", "申请人姓名", "身份证号码", "联系电话", "监护人姓名", "监护人联系电话", "父亲姓名",
-        "父亲身份证号", "母亲姓名", "母亲身份证号码", "外婆出生日期", "户主姓名", "户主身份证号",
-        "家庭人口", "家庭住址", "本人签字",
+        "序号",
+        "申请人姓名",
+        "身份证号码",
+        "联系电话",
+        "监护人姓名",
+        "监护人联系电话",
+        "父亲姓名",
+        "父亲身份证号",
+        "母亲姓名",
+        "母亲身份证号码",
+        "外婆出生日期",
+        "户主姓名",
+        "户主身份证号",
+        "家庭人口",
+        "家庭住址",
+        "本人签字",
     ]
     fields = match(matcher, labels)
     by_label = {f.label: f for f in fields}
     assert bound(fields) == {
-        "序号": None, "申请人姓名": "person.name", "身份证号码": "person.id_number",
-        "联系电话": "person.phone", "监护人姓名": "person.guardian_name",
-        "监护人联系电话": "person.guardian_phone", "父亲姓名": None, "父亲身份证号": None,
-        "母亲姓名": None, "母亲身份证号码": None, "外婆出生日期": None,
-        "户主姓名": "household.head_name", "户主身份证号": "household.head_id_number",
-        "家庭人口": "household.size", "家庭住址": "household.address", "本人签字": None,
+        "序号": None,
+        "申请人姓名": "person.name",
+        "身份证号码": "person.id_number",
+        "联系电话": "person.phone",
+        "监护人姓名": "person.guardian_name",
+        "监护人联系电话": "person.guardian_phone",
+        "父亲姓名": None,
+        "父亲身份证号": None,
+        "母亲姓名": None,
+        "母亲身份证号码": None,
+        "外婆出生日期": None,
+        "户主姓名": "household.head_name",
+        "户主身份证号": "household.head_id_number",
+        "家庭人口": "household.size",
+        "家庭住址": "household.address",
+        "本人签字": None,
     }
     subjects = {f.label: f.subject for f in fields if f.subject}
     assert subjects == {
-        "监护人姓名": "监护人", "监护人联系电话": "监护人", "父亲姓名": "父亲", "父亲身份证号": "父亲",
-        "母亲姓名": "母亲", "母亲身份证号码": "母亲", "外婆出生日期": "外祖母", "户主姓名": "户主",
+        "监护人姓名": "监护人",
+        "监护人联系电话": "监护人",
+        "父亲姓名": "父亲",
+        "父亲身份证号": "父亲",
+        "母亲姓名": "母亲",
+        "母亲身份证号码": "母亲",
+        "外婆出生日期": "外祖母",
+        "户主姓名": "户主",
         "户主身份证号": "户主",
     }
     father = by_label["父亲身份证号"]
@@ -132,15 +161,23 @@ def test_several_persons_in_one_row(matcher):
 
 def test_person_captions_over_leaf_columns(matcher):
     columns = [
-        Column("姓名", ("申请人信息",)), Column("身份证号", ("申请人信息",)),
-        Column("姓名", ("父亲信息",)), Column("身份证号", ("父亲信息",)),
-        Column("姓名", ("监护人（法定代理人）情况",)), Column("联系电话", ("监护人（法定代理人）情况",)),
+        Column("姓名", ("申请人信息",)),
+        Column("身份证号", ("申请人信息",)),
+        Column("姓名", ("父亲信息",)),
+        Column("身份证号", ("父亲信息",)),
+        Column("姓名", ("监护人（法定代理人）情况",)),
+        Column("联系电话", ("监护人（法定代理人）情况",)),
         Column("姓名", ("户主信息",)),
     ]
     fields = matcher.match(columns, ledger="person").fields
     assert [f.element for f in fields] == [
-        "person.name", "person.id_number", None, None, "person.guardian_name",
-        "person.guardian_phone", "household.head_name",
+        "person.name",
+        "person.id_number",
+        None,
+        None,
+        "person.guardian_name",
+        "person.guardian_phone",
+        "household.head_name",
     ]
     assert [f.subject for f in fields] == [None, None, "父亲", "父亲", "监护人", "监护人", "户主"]
     assert "上级表头“父亲信息”" in fields[3].reason
@@ -153,11 +190,23 @@ def test_person_captions_over_leaf_columns(matcher):
 @pytest.mark.parametrize(
     ("label", "role"),
     [
-        ("父亲姓名", "父亲"), ("父身份证号", "父亲"), ("母亲联系电话", "母亲"), ("配偶姓名", "配偶"),
-        ("妻子身份证号码", "妻子"), ("丈夫出生日期", "丈夫"), ("子女1姓名", "子女"), ("爷爷姓名", "祖父"),
-        ("奶奶身份证号", "祖母"), ("外公联系电话", "外祖父"), ("紧急联系人电话", "紧急联系人"),
-        ("联系人手机号", "联系人"), ("法定代理人身份证号", "法定代理人"), ("赡养人姓名", "赡养人"),
-        ("共同申请人身份证号", "共同申请人"), ("联系电话（母亲）", "母亲"), ("成员2身份证号", "家庭成员"),
+        ("父亲姓名", "父亲"),
+        ("父身份证号", "父亲"),
+        ("母亲联系电话", "母亲"),
+        ("配偶姓名", "配偶"),
+        ("妻子身份证号码", "妻子"),
+        ("丈夫出生日期", "丈夫"),
+        ("子女1姓名", "子女"),
+        ("爷爷姓名", "祖父"),
+        ("奶奶身份证号", "祖母"),
+        ("外公联系电话", "外祖父"),
+        ("紧急联系人电话", "紧急联系人"),
+        ("联系人手机号", "联系人"),
+        ("法定代理人身份证号", "法定代理人"),
+        ("赡养人姓名", "赡养人"),
+        ("共同申请人身份证号", "共同申请人"),
+        ("联系电话（母亲）", "母亲"),
+        ("成员2身份证号", "家庭成员"),
     ],
 )
 def test_another_persons_column_never_takes_the_subjects_element(matcher, label, role):
@@ -181,7 +230,10 @@ def test_other_persons_reason_with_an_inline_catalog():
 def test_bare_phone_after_the_guardian_belongs_to_the_guardian(matcher):
     fields = match(matcher, ["姓名", "联系电话", "监护人姓名", "联系电话"])
     assert [f.element for f in fields] == [
-        "person.name", "person.phone", "person.guardian_name", "person.guardian_phone",
+        "person.name",
+        "person.phone",
+        "person.guardian_name",
+        "person.guardian_phone",
     ]
     assert fields[3].subject == "监护人"
     assert "紧跟在第3列“监护人姓名”之后" in fields[3].reason
@@ -315,7 +367,10 @@ def test_area_follows_its_neighbours(matcher, neighbour, element):
 def test_land_rows_read_plain_person_columns_as_the_contractor(matcher):
     fields = match(matcher, ["承包户姓名", "身份证号码", "地块编码", "流入方身份证号"], "land")
     assert [f.element for f in fields] == [
-        "land.contractor_name", "land.contractor_id_number", "land.parcel_code", None,
+        "land.contractor_name",
+        "land.contractor_id_number",
+        "land.parcel_code",
+        None,
     ]
     assert fields[1].subject is None and "承包方" in fields[1].reason
     assert fields[3].subject == "流入方"
@@ -323,8 +378,10 @@ def test_land_rows_read_plain_person_columns_as_the_contractor(matcher):
 
 @pytest.mark.parametrize(
     ("ledger", "expected"),
-    [("household", ["household.head_name", "household.head_id_number", "household.phone"]),
-     ("house", ["house.owner_name", "house.owner_id_number", None])],
+    [
+        ("household", ["household.head_name", "household.head_id_number", "household.phone"]),
+        ("house", ["house.owner_name", "house.owner_id_number", None]),
+    ],
 )
 def test_person_columns_of_household_and_house_rows_are_their_own_person(matcher, ledger, expected):
     fields = match(matcher, ["姓名", "身份证号", "联系电话"], ledger)
@@ -334,20 +391,37 @@ def test_person_columns_of_household_and_house_rows_are_their_own_person(matcher
 
 def test_captions_qualify_leaf_columns(matcher):
     columns = [
-        Column("地块编码"), Column("面积", ("流转情况",)),
-        Column("起", ("流转期限",)), Column("止", ("流转期限",)),
+        Column("地块编码"),
+        Column("面积", ("流转情况",)),
+        Column("起", ("流转期限",)),
+        Column("止", ("流转期限",)),
     ]
     fields = matcher.match(columns, ledger="land").fields
     assert [f.element for f in fields] == [
-        "land.parcel_code", "land.transfer_area_mu", "land.transfer_start", "land.transfer_end",
+        "land.parcel_code",
+        "land.transfer_area_mu",
+        "land.transfer_start",
+        "land.transfer_end",
     ]
     assert "结合上级表头“流转情况”" in fields[1].reason
 
 
 @pytest.mark.parametrize(
     "label",
-    ["序号", "签字", "本人签字", "签名", "户主签名（手印）", "盖章", "审核意见", "审批意见", "村委会意见",
-     "镇（街道）审核意见", "填表人", "审核日期"],
+    [
+        "序号",
+        "签字",
+        "本人签字",
+        "签名",
+        "户主签名（手印）",
+        "盖章",
+        "审核意见",
+        "审批意见",
+        "村委会意见",
+        "镇（街道）审核意见",
+        "填表人",
+        "审核日期",
+    ],
 )
 def test_layout_labels(matcher, label):
     assert is_layout(label)
@@ -397,9 +471,14 @@ def test_fields_keep_column_order_labels_and_parents(matcher):
 
 @pytest.mark.parametrize(
     ("query", "first"),
-    [("身份证", "person.id_number"), ("手机", "person.phone"), ("学历", "person.education"),
-     ("person.gender", "person.gender"), ("统一代码", "enterprise.uscc"),
-     ("流转面", "land.transfer_area_mu")],
+    [
+        ("身份证", "person.id_number"),
+        ("手机", "person.phone"),
+        ("学历", "person.education"),
+        ("person.gender", "person.gender"),
+        ("统一代码", "enterprise.uscc"),
+        ("流转面", "land.transfer_area_mu"),
+    ],
 )
 def test_search_finds_by_name_alias_or_code(matcher, query, first):
     results = matcher.search(query)

@@ -88,12 +88,16 @@ def test_title_sharing_its_row_with_the_unit_and_a_dated_title():
 
 
 def test_header_cells_merged_down_over_two_rows_for_height():
-    data = xlsx([[TITLE], ["姓名", "性别", "出生日期"], [], ["张三", "男", dt.date(1990, 1, 2)]],
-                merges=["A1:C1", "A2:A3", "B2:B3", "C2:C3"])
+    data = xlsx(
+        [[TITLE], ["姓名", "性别", "出生日期"], [], ["张三", "男", dt.date(1990, 1, 2)]],
+        merges=["A1:C1", "A2:A3", "B2:B3", "C2:C3"],
+    )
     template = read_template(data, "t.xlsx")
     assert template.header_rows == (2, 3)
     assert [(c.label, c.parents, c.samples) for c in template.columns] == [
-        ("姓名", (), ("张三",)), ("性别", (), ("男",)), ("出生日期", (), (dt.date(1990, 1, 2),)),
+        ("姓名", (), ("张三",)),
+        ("性别", (), ("男",)),
+        ("出生日期", (), (dt.date(1990, 1, 2),)),
     ]
 
 
@@ -167,13 +171,18 @@ def test_three_level_header():
 
 def test_leaf_merged_across_two_columns_is_one_column_with_samples_from_both():
     data = xlsx(
-        [["姓名", "家庭住址", None, "联系电话"], ["张三", "永川区中山路", None, "13800000000"],
-         ["李四", None, "永川区胜利路", "13900000000"]],
+        [
+            ["姓名", "家庭住址", None, "联系电话"],
+            ["张三", "永川区中山路", None, "13800000000"],
+            ["李四", None, "永川区胜利路", "13900000000"],
+        ],
         merges=["B1:C1"],
     )
     template = read_template(data, "t.xlsx")
     assert [(c.letter, c.label) for c in template.columns] == [
-        ("A", "姓名"), ("B", "家庭住址"), ("D", "联系电话"),
+        ("A", "姓名"),
+        ("B", "家庭住址"),
+        ("D", "联系电话"),
     ]
     assert template.columns[1].samples == ("永川区中山路", "永川区胜利路")
     # A row of text under the merged leaf is data, not a second header row.
@@ -184,23 +193,44 @@ def test_leaf_merged_across_two_columns_is_one_column_with_samples_from_both():
 
 
 def test_leaves_written_in_the_lower_row_under_a_merged_caption():
-    data = xlsx([[TITLE], [None, None, "父亲", None], ["序号", "姓名", "姓名", "身份证号"],
-                 [1, "刘子涵", "刘明", "500118198403023017"]], merges=["C2:D2"])
+    data = xlsx(
+        [
+            [TITLE],
+            [None, None, "父亲", None],
+            ["序号", "姓名", "姓名", "身份证号"],
+            [1, "刘子涵", "刘明", "500118198403023017"],
+        ],
+        merges=["C2:D2"],
+    )
     template = read_template(data, "t.xlsx")
     assert (template.title, template.header_rows) == (TITLE, (2, 3))
     assert [(c.label, c.parents) for c in template.columns] == [
-        ("序号", ()), ("姓名", ()), ("姓名", ("父亲",)), ("身份证号", ("父亲",)),
+        ("序号", ()),
+        ("姓名", ()),
+        ("姓名", ("父亲",)),
+        ("身份证号", ("父亲",)),
     ]
 
 
 @pytest.mark.parametrize(
     ("label", "layout"),
     [
-        ("序号", True), ("序 号", True), ("本人签字", True), ("户主签字确认", True),
-        ("申请人签名（手印）", True), ("村（社区）意见", True), ("镇街审核意见", True),
-        ("民政部门审批意见", True), ("审核人", True), ("经办人签章", True),
-        ("姓名", False), ("群众意见建议", False), ("复核结论", False), ("家庭医生签约情况", False),
-        ("是否签订流转合同", False), ("残疾人证号", False),
+        ("序号", True),
+        ("序 号", True),
+        ("本人签字", True),
+        ("户主签字确认", True),
+        ("申请人签名（手印）", True),
+        ("村（社区）意见", True),
+        ("镇街审核意见", True),
+        ("民政部门审批意见", True),
+        ("审核人", True),
+        ("经办人签章", True),
+        ("姓名", False),
+        ("群众意见建议", False),
+        ("复核结论", False),
+        ("家庭医生签约情况", False),
+        ("是否签订流转合同", False),
+        ("残疾人证号", False),
     ],
 )
 def test_layout_columns(label, layout):
@@ -211,8 +241,17 @@ def test_layout_columns(label, layout):
 def test_samples_keep_their_types_and_stop_at_five():
     rows = [["姓名", "公民身份号码", "家庭人口", "承包面积（亩）", "出生日期", "是否退役军人", "登记时间"]]
     for n in range(7):
-        rows.append([f"村民{n}", f"50011819900101{n:03d}X", n + 1, 2.5 + n, dt.date(1990, 1, n + 1),
-                     n % 2 == 0, dt.datetime(2024, 5, 1, 9, 30)])
+        rows.append(
+            [
+                f"村民{n}",
+                f"50011819900101{n:03d}X",
+                n + 1,
+                2.5 + n,
+                dt.date(1990, 1, n + 1),
+                n % 2 == 0,
+                dt.datetime(2024, 5, 1, 9, 30),
+            ]
+        )
     rows.append(["王五", 500118199001011234, None, None, dt.datetime(1990, 1, 2), None, None])
     template = read_template(xlsx(rows), "t.xlsx")
     samples = {c.label: c.samples for c in template.columns}
@@ -248,14 +287,24 @@ def test_footer_is_not_taken_as_data_and_becomes_notes():
     template = read_template(data, "t.xlsx")
     assert [c.samples for c in template.columns] == [(1,), ("张三",), (3,), ()]
     assert template.notes == [
-        "填表人： 审核人：", "填表说明：", "1. 身份证号码填写18位；", "2. 家庭人口填写户籍人口数。",
+        "填表人： 审核人：",
+        "填表说明：",
+        "1. 身份证号码填写18位；",
+        "2. 家庭人口填写户籍人口数。",
         "2 不是数据 99",
     ]
 
 
 def test_dates_written_as_text_are_data_but_a_blank_date_line_is_footer():
-    data = xlsx([["姓名", "出生年月日"], ["张三", "1990年1月2日"], ["李四", "1985年3月15日"],
-                 ["填表人：", "日期：    年   月   日"], ["王五", "2000年1月1日"]])
+    data = xlsx(
+        [
+            ["姓名", "出生年月日"],
+            ["张三", "1990年1月2日"],
+            ["李四", "1985年3月15日"],
+            ["填表人：", "日期：    年   月   日"],
+            ["王五", "2000年1月1日"],
+        ]
+    )
     template = read_template(data, "t.xlsx")
     assert template.columns[1].samples == ("1990年1月2日", "1985年3月15日")
     assert template.notes == ["填表人： 日期： 年 月 日", "王五 2000年1月1日"]
@@ -278,7 +327,9 @@ def test_empty_template_has_columns_without_samples():
     data = xlsx([[TITLE], [UNIT], ["序号", "姓名", "本人签字"], [None, None, None]], merges=["A1:C1"])
     template = read_template(data, "t.xlsx")
     assert [(c.label, c.samples, c.layout) for c in template.columns] == [
-        ("序号", (), True), ("姓名", (), False), ("本人签字", (), True),
+        ("序号", (), True),
+        ("姓名", (), False),
+        ("本人签字", (), True),
     ]
     assert template.notes == []
 
@@ -293,8 +344,9 @@ def test_header_is_looked_for_on_the_next_sheet_after_an_instructions_sheet():
 
 def test_a_hidden_sheet_is_read_only_after_the_visible_ones():
     lists = [["补贴类别", "代码"], ["困难残疾人生活补贴", "1"]]
-    data = xlsx([[TITLE], ["姓名", "联系电话"], ["张三", "13800000000"]], sheets={"字典": lists},
-                hidden={"字典"})
+    data = xlsx(
+        [[TITLE], ["姓名", "联系电话"], ["张三", "13800000000"]], sheets={"字典": lists}, hidden={"字典"}
+    )
     template = read_template(data, "t.xlsx")
     assert (template.sheet, template.title) == ("模板", TITLE)
 
@@ -336,10 +388,18 @@ def test_csv_title_row_is_not_taken_for_a_caption():
         (b"", "模板.xlsx", FileProblem.FILE_EMPTY, "是空的"),
         (b"%PDF-1.7 ...", "模板.pdf", FileProblem.UNSUPPORTED_TYPE, "不支持“.pdf”"),
         (b"PK\x03\x04 a word file", "模板.docx", FileProblem.UNSUPPORTED_TYPE, "不支持“.docx”"),
-        (b"<html><table><tr><td>1</td></tr></table></html>", "模板.xls", FileProblem.HTML_DISGUISED,
-         "实际上是网页"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "EncryptedPackage".encode("utf-16-le"),
-         "模板.xlsx", FileProblem.ENCRYPTED, "设有打开密码"),
+        (
+            b"<html><table><tr><td>1</td></tr></table></html>",
+            "模板.xls",
+            FileProblem.HTML_DISGUISED,
+            "实际上是网页",
+        ),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "EncryptedPackage".encode("utf-16-le"),
+            "模板.xlsx",
+            FileProblem.ENCRYPTED,
+            "设有打开密码",
+        ),
     ],
 )
 def test_files_that_are_not_templates_are_refused(data, filename, problem, words):
@@ -391,12 +451,21 @@ def test_disability_roster_sample_reads_back():
     assert template.unit_line.startswith("填报单位（盖章）：") and "填报日期" in template.unit_line
     assert template.header_rows == (3, 4)
     labels = [(c.label, c.parents) for c in template.columns]
-    assert labels[:5] == [("序号", ()), ("姓名", ()), ("身份证号码", ()), ("性别", ()),
-                          ("出生年月(yyyy.mm)", ())]
+    assert labels[:5] == [
+        ("序号", ()),
+        ("姓名", ()),
+        ("身份证号码", ()),
+        ("性别", ()),
+        ("出生年月(yyyy.mm)", ()),
+    ]
     assert ("户主姓名", ()) in labels and ("家庭人口", ()) in labels and ("家庭住址", ()) in labels
     assert ("监护人电话", ()) in labels
-    assert labels[15:19] == [("姓名", ("父亲",)), ("身份证号", ("父亲",)), ("姓名", ("母亲",)),
-                             ("身份证号", ("母亲",))]
+    assert labels[15:19] == [
+        ("姓名", ("父亲",)),
+        ("身份证号", ("父亲",)),
+        ("姓名", ("母亲",)),
+        ("身份证号", ("母亲",)),
+    ]
     layout = [c.label for c in template.columns if c.layout]
     assert layout == ["序号", "本人签字", "村（社区）意见"]
     by_label = {c.label: c for c in template.columns if not c.parents}
@@ -427,7 +496,10 @@ def test_low_income_sample_reads_back_without_its_total_row():
     assert size.samples == (3, 2, 1)
     assert [c.label for c in template.columns if c.layout] == ["序号", "户主签字", "镇街审核意见"]
     assert [c.label for c in template.columns if c.parents == ("家庭收入情况（元/年）",)] == [
-        "工资性收入", "经营净收入", "财产净收入", "转移净收入",
+        "工资性收入",
+        "经营净收入",
+        "财产净收入",
+        "转移净收入",
     ]
 
 

@@ -20,8 +20,9 @@ def test_no_two_users_share_a_password_hash(engine):
 def test_set_password_checks_the_new_one_and_keeps_it_salted(engine):
     """A short password is refused; two users given the same one still get different hashes."""
     with Session(engine) as session, session.begin():
-        keeper, admin = (session.scalar(select(User).where(User.username == name))
-                         for name in ("keeper", "admin"))
+        keeper, admin = (
+            session.scalar(select(User).where(User.username == name)) for name in ("keeper", "admin")
+        )
         with pytest.raises(PasswordRefused) as refused:
             set_password(session, keeper, "kurz")
         assert refused.value.field == "new" and refused.value.message == "新密码至少需要 8 个字符"

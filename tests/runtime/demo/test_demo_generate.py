@@ -72,6 +72,7 @@ def small_specs(tmp_path) -> SpecSet:
 
 # -- the interface ---------------------------------------------------------------------------
 
+
 def test_scales_target_the_documented_person_counts():
     assert SCALES == {"tiny": 600, "demo": 20_000, "district": 1_150_000}
 
@@ -107,8 +108,11 @@ def test_persons_are_shared_by_township_population(specs, demo):
 def test_a_catalog_without_a_label_the_generator_needs_is_refused(tmp_path):
     specs = small_specs(tmp_path)
     specs.elements["person.hukou_type"] = Element(
-        code="person.hukou_type", name="户口性质", sensitivity="internal",
-        schema={"type": "string", "enum": ["农业", "非农业"]})
+        code="person.hukou_type",
+        name="户口性质",
+        sensitivity="internal",
+        schema={"type": "string", "enum": ["农业", "非农业"]},
+    )
     with pytest.raises(ValueError, match="居民"):
         next(generate(specs, "tiny"))
 
@@ -128,22 +132,27 @@ def test_works_on_a_small_spec_set_without_a_catalog(tmp_path):
 
 # -- determinism -------------------------------------------------------------------------------
 
+
 def test_same_seed_gives_the_same_records_and_another_seed_others(specs):
     assert digest(specs) == digest(specs)
     assert digest(specs) != digest(specs, seed=7)
 
 
 def test_output_does_not_depend_on_the_string_hash_seed(specs):
-    code = ("import sys; sys.path.insert(0, 'tests/runtime/demo'); "
-            "from builder.catalog.specs import load_specs; from test_demo_generate import digest; "
-            "print(digest(load_specs('form_specs')))")
+    code = (
+        "import sys; sys.path.insert(0, 'tests/runtime/demo'); "
+        "from builder.catalog.specs import load_specs; from test_demo_generate import digest; "
+        "print(digest(load_specs('form_specs')))"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env,
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == digest(specs)
 
 
 # -- persons -----------------------------------------------------------------------------------
+
 
 def test_id_numbers_are_valid_unique_and_agree_with_birth_date_and_gender(tiny):
     persons = tiny["person"]
@@ -170,13 +179,11 @@ def test_disability_certificates_agree_with_id_category_and_grade(tiny, demo):
             assert DISABILITY_CATEGORY_DIGITS[cert[18]] == p["disability_category"]
             assert DISABILITY_GRADE_DIGITS[cert[19]] == p["disability_grade"]
             assert p["health_status"] == "残疾"
-        assert not any("disability_category" in p and "disability_cert_no" not in p
-                       for p in persons)
+        assert not any("disability_category" in p and "disability_cert_no" not in p for p in persons)
     assert 0.02 < sum("disability_cert_no" in p for p in tiny["person"]) / len(tiny["person"]) < 0.12
     share = sum("disability_cert_no" in p for p in demo["person"]) / len(demo["person"])
     assert 0.05 < share < 0.07
-    categories = Counter(p["disability_category"] for p in demo["person"]
-                         if "disability_category" in p)
+    categories = Counter(p["disability_category"] for p in demo["person"] if "disability_category" in p)
     assert categories.most_common(1)[0][0] == "肢体"
 
 
@@ -195,19 +202,21 @@ def test_minors_and_people_with_intellectual_or_mental_disability_have_guardians
     for p in tiny["person"]:
         by_household[p["household_no"]].append(p)
     for p in tiny["person"]:
-        needs = (p["birth_date"] > "2008-11-01"
-                 or p.get("disability_category") in ("智力", "精神"))
+        needs = p["birth_date"] > "2008-11-01" or p.get("disability_category") in ("智力", "精神")
         if not needs or p["residence_status"] == "死亡":
             continue
         assert p.get("guardian_name"), p
-        adults = {m["name"] for m in by_household[p["household_no"]]
-                  if m["birth_date"] <= "2008-11-01" and m is not p
-                  and m["residence_status"] in ("在册", "外出")}
+        adults = {
+            m["name"]
+            for m in by_household[p["household_no"]]
+            if m["birth_date"] <= "2008-11-01" and m is not p and m["residence_status"] in ("在册", "外出")
+        }
         if adults:
             assert p["guardian_name"] in adults
 
 
 # -- households --------------------------------------------------------------------------------
+
 
 def test_every_household_has_one_head_and_its_size_is_its_members(tiny):
     members = defaultdict(list)
@@ -220,8 +229,7 @@ def test_every_household_has_one_head_and_its_size_is_its_members(tiny):
         assert len(heads) == 1
         head, household = heads[0], households[number]
         assert household["size"] == len(people)
-        assert (household["head_name"], household["head_id_number"]) == (
-            head["name"], head["id_number"])
+        assert (household["head_name"], household["head_id_number"]) == (head["name"], head["id_number"])
         assert household["address"] == head["household_address"]
         assert people[0] is head
         for p in people:
@@ -246,9 +254,17 @@ def test_household_numbers_and_house_codes_are_unique(tiny):
 
 # -- land and enterprises -------------------------------------------------------------------
 
-TRANSFER_FIELDS = {"transferee_name", "transferee_type", "transfer_area_mu", "transfer_form",
-                   "transfer_start", "transfer_end", "transfer_price", "rent_arrears",
-                   "contract_no"}
+TRANSFER_FIELDS = {
+    "transferee_name",
+    "transferee_type",
+    "transfer_area_mu",
+    "transfer_form",
+    "transfer_start",
+    "transfer_end",
+    "transfer_price",
+    "rent_arrears",
+    "contract_no",
+}
 
 
 def test_land_transfer_fields_appear_only_on_transferred_parcels(tiny, demo):
@@ -285,12 +301,17 @@ def test_credit_codes_are_valid_unique_and_typed(tiny):
 
 # -- every record is valid against its ledger ------------------------------------------------
 
+
 def _format_checker() -> FormatChecker:
     checker = FormatChecker()
-    for name, problem in (("gb11643", id_problem), ("gb32100", uscc_problem),
-                          ("disability-cert", disability_cert_problem)):
-        checker.checks(name)(lambda value, problem=problem: not isinstance(value, str)
-                             or problem(value) is None)
+    for name, problem in (
+        ("gb11643", id_problem),
+        ("gb32100", uscc_problem),
+        ("disability-cert", disability_cert_problem),
+    ):
+        checker.checks(name)(
+            lambda value, problem=problem: not isinstance(value, str) or problem(value) is None
+        )
     return checker
 
 

@@ -18,7 +18,8 @@ def test_demo_reports_cover_every_step_and_are_created_once(engine, specs):
         states = {r.code: (r.status, r.mode) for r in session.scalars(select(Report))}
         reasons = [r.reason for r in session.scalars(select(AdmissionRequest)) if r.reason]
     assert sorted(states.values(), key=str) == sorted(
-        [("admitted", "dispatch"), ("returned", None), ("submitted", None), ("admitted", "extract")], key=str)
+        [("admitted", "dispatch"), ("returned", None), ("submitted", None), ("admitted", "extract")], key=str
+    )
     assert len(reasons) == 3
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Task)) == 23

@@ -52,14 +52,29 @@ def store(engine, specs, ledger: str, rows: list[dict], at: datetime | None = No
 
 def land(n: int, village: str = ZS_V, **fields) -> dict:
     """Return a land parcel of `village`; keyword arguments add or override fields."""
-    return {"parcel_code": f"{village}{n:07d}", "location": f"{n}号地块", "township_code": village[:9],
-            "village_code": village, "contractor_name": "李四", "contract_area_mu": 5.0, **fields}
+    return {
+        "parcel_code": f"{village}{n:07d}",
+        "location": f"{n}号地块",
+        "township_code": village[:9],
+        "village_code": village,
+        "contractor_name": "李四",
+        "contract_area_mu": 5.0,
+        **fields,
+    }
 
 
 def transfer(n: int, area: float, arrears: float, village: str = ZS_V) -> dict:
     """Return a transferred parcel."""
-    return land(n, village, is_transferred=True, transferee_name="永川丰收农业有限公司",
-                transfer_area_mu=area, contract_area_mu=area, transfer_price=600, rent_arrears=arrears)
+    return land(
+        n,
+        village,
+        is_transferred=True,
+        transferee_name="永川丰收农业有限公司",
+        transfer_area_mu=area,
+        contract_area_mu=area,
+        transfer_price=600,
+        rent_arrears=arrears,
+    )
 
 
 def codes_of(engine, specs, rule_set: WarningRuleSet, township: str, viewer=KEEPER, now=None):
@@ -77,8 +92,17 @@ def counts(engine, specs, rule_set: WarningRuleSet, viewer=KEEPER, now=None) -> 
 
 
 def test_rent_arrears_flags_transferred_parcels_owing_rent(engine, specs, rules):
-    store(engine, specs, "land", [transfer(1, 12.5, 1800.0), transfer(2, 30, 0),
-                                  land(3, rent_arrears=500.0), transfer(4, 8, 90.0, SL_V)])
+    store(
+        engine,
+        specs,
+        "land",
+        [
+            transfer(1, 12.5, 1800.0),
+            transfer(2, 30, 0),
+            land(3, rent_arrears=500.0),
+            transfer(4, 8, 90.0, SL_V),
+        ],
+    )
     rule = only(rules, "land_rent_arrears")
     assert counts(engine, specs, rule) == {ZS: 1, SL: 1}
     rows = codes_of(engine, specs, rule, ZS)
@@ -91,20 +115,33 @@ def test_large_transfer_threshold_is_inclusive_and_a_parameter(engine, specs, ru
     shipped = only(rules, "land_large_transfer")
     assert [r["key"] for r in codes_of(engine, specs, shipped, ZS)] == [f"{ZS_V}0000001"]
     assert "达到 200 亩的预警线" in codes_of(engine, specs, shipped, ZS)[0]["message"]
-    lowered = [dict(c, value=150) if c["field"] == "transfer_area_mu" else c
-               for c in shipped.rules[0].params["conditions"]]
+    lowered = [
+        dict(c, value=150) if c["field"] == "transfer_area_mu" else c
+        for c in shipped.rules[0].params["conditions"]
+    ]
     from builder.early_warnings.rules import Condition
-    rule = dataclasses.replace(shipped.rules[0], code="land_large_150", conditions=tuple(
-        Condition(c["field"], c["op"], c.get("value"), c.get("name")) for c in lowered))
+
+    rule = dataclasses.replace(
+        shipped.rules[0],
+        code="land_large_150",
+        conditions=tuple(Condition(c["field"], c["op"], c.get("value"), c.get("name")) for c in lowered),
+    )
     assert counts(engine, specs, WarningRuleSet("t", (rule,))) == {ZS: 2}
 
 
 def test_invalid_id_numbers_are_flagged_and_valid_ones_are_not(engine, specs, rules, make_person):
     good = make_person()
     bad_key = good["id_number"][:17] + ("0" if good["id_number"][17] != "0" else "1")
-    store(engine, specs, "person", [good, make_person(id_number=bad_key),
-                                    make_person(id_number="50011819850315123", township_code=SL,
-                                                village_code=SL_V)])
+    store(
+        engine,
+        specs,
+        "person",
+        [
+            good,
+            make_person(id_number=bad_key),
+            make_person(id_number="50011819850315123", township_code=SL, village_code=SL_V),
+        ],
+    )
     rule = only(rules, "person_id_check_digit")
     assert counts(engine, specs, rule) == {ZS: 1, SL: 1}
     rows = codes_of(engine, specs, rule, ZS)
@@ -117,9 +154,15 @@ def test_invalid_credit_codes_are_flagged(engine, specs, rules):
     first17 = "91500118MA5U7XQ1P"
     valid = first17 + uscc_check_char(first17)
     wrong = first17 + ("0" if valid[-1] != "0" else "1")
-    store(engine, specs, "enterprise", [
-        {"uscc": valid, "name": "永川甲公司", "township_code": ZS},
-        {"uscc": wrong, "name": "永川乙公司", "township_code": ZS}])
+    store(
+        engine,
+        specs,
+        "enterprise",
+        [
+            {"uscc": valid, "name": "永川甲公司", "township_code": ZS},
+            {"uscc": wrong, "name": "永川乙公司", "township_code": ZS},
+        ],
+    )
     rows = codes_of(engine, specs, only(rules, "enterprise_uscc_check_digit"), ZS)
     assert [r["label"] for r in rows] == ["永川乙公司"]
     assert "统一社会信用代码校验位错误" in rows[0]["message"]
@@ -133,8 +176,15 @@ def test_check_digit_results_follow_later_edits(engine, specs, rules, make_perso
     assert counts(engine, specs, rule) == {ZS: 1}
     with engine.begin() as conn:
         record = conn.execute(Record.__table__.select().where(Record.ledger == "person")).one()
-        update_record(conn, specs.ledgers["person"], record.id, record.version,
-                      {"disability_cert_no": cert}, Provenance("edit"), scope=DISTRICT)
+        update_record(
+            conn,
+            specs.ledgers["person"],
+            record.id,
+            record.version,
+            {"disability_cert_no": cert},
+            Provenance("edit"),
+            scope=DISTRICT,
+        )
     assert counts(engine, specs, rule) == {}
     store(engine, specs, "person", [make_person(disability_cert_no=12345)])  # a number from an old system
     assert counts(engine, specs, rule) == {ZS: 1}
@@ -144,12 +194,26 @@ def test_a_household_head_registered_in_two_townships_is_a_duplicate(engine, spe
     twice, once, local = (make_id_number("19600101", s) for s in (11, 13, 15))
 
     def household(no: str, head: str, village: str) -> dict:
-        return {"household_no": no, "head_name": "王五", "head_id_number": head,
-                "township_code": village[:9], "village_code": village}
+        return {
+            "household_no": no,
+            "head_name": "王五",
+            "head_id_number": head,
+            "township_code": village[:9],
+            "village_code": village,
+        }
 
-    store(engine, specs, "household", [
-        household("H1", twice, ZS_V), household("H2", twice, SL_V), household("H3", once, ZS_V),
-        household("H4", local, ZS_V), household("H5", local, "500118001002")])
+    store(
+        engine,
+        specs,
+        "household",
+        [
+            household("H1", twice, ZS_V),
+            household("H2", twice, SL_V),
+            household("H3", once, ZS_V),
+            household("H4", local, ZS_V),
+            household("H5", local, "500118001002"),
+        ],
+    )
     rule = only(rules, "household_head_duplicate")
     assert counts(engine, specs, rule) == {ZS: 1, SL: 1}, "the same township twice is not across townships"
     rows = codes_of(engine, specs, rule, ZS)
@@ -161,15 +225,16 @@ def test_a_household_head_registered_in_two_townships_is_a_duplicate(engine, spe
     assert "胜利路街道" not in township[0]["message"]
 
 
-def test_stale_records_are_those_holding_a_field_overdue_for_its_frequency(engine, specs, rules,
-                                                                         make_person):
-    old, fresh, synced = (make_person(health_status="健康"), make_person(health_status="一般"),
-                          make_person())
+def test_stale_records_are_those_holding_a_field_overdue_for_its_frequency(engine, specs, rules, make_person):
+    old, fresh, synced = (make_person(health_status="健康"), make_person(health_status="一般"), make_person())
     store(engine, specs, "person", [old, fresh, synced])
     with engine.begin() as conn:
         for person, days in ((old, 101), (fresh, 20), (synced, 400)):
-            conn.execute(update(Record).where(Record.key == person["id_number"])
-                         .values(updated_at=NOW - timedelta(days=days)))
+            conn.execute(
+                update(Record)
+                .where(Record.key == person["id_number"])
+                .values(updated_at=NOW - timedelta(days=days))
+            )
     rule = only(rules, "person_stale")
     assert counts(engine, specs, rule, now=NOW) == {ZS: 1}, "户籍系统 fields are kept by their sync"
     rows = codes_of(engine, specs, rule, ZS, now=NOW)
@@ -209,8 +274,9 @@ def test_check_specs_reports_a_broken_warning_rule(tmp_path, capsys):
     root = tmp_path / "form_specs"
     shutil.copytree(SPECS_ROOT, root)
     path = root / "warnings" / "rules.json"
-    path.write_text(path.read_text(encoding="utf-8").replace('"ledger": "land"', '"ledger": "lands"', 1),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"ledger": "land"', '"ledger": "lands"', 1), encoding="utf-8"
+    )
     assert main(["check-specs", str(root)]) == 1
     expected = "warnings/rules.json: rules/0（land_rent_arrears）/ledger: 未知的台账“lands”"
     assert expected in capsys.readouterr().out
@@ -264,8 +330,9 @@ def test_counts_are_kept_and_another_process_reads_them_without_counting(engine,
     # Another process: no record lists in memory; a record moved by direct SQL, updated_at untouched.
     warnings.forget()
     with engine.begin() as conn:
-        conn.execute(update(Record).where(Record.township_code == SL)
-                     .values(township_code=ZS, village_code=ZS_V))
+        conn.execute(
+            update(Record).where(Record.township_code == SL).values(township_code=ZS, village_code=ZS_V)
+        )
     later: list[warnings.Tally] = []
     sent = statements_of(engine, lambda: later.append(kept_tally(engine, specs, rules)))
     assert len(sent) == 2, "the ledgers' marks and the kept counts: one statement each, all rules"
@@ -298,13 +365,18 @@ def test_kept_counts_of_an_edited_rule_are_never_shown(engine, specs, rules):
     lowered = WarningRuleSet("t", (build_rules(document).get("land_large_transfer"),))
     assert kept_tally(engine, specs, lowered, cached_only=True).counts == {}, "pending, not the old count"
     assert kept_tally(engine, specs, lowered).counts["land_large_transfer"] == {ZS: 2}
-    assert kept_tally(engine, specs, shipped, cached_only=True).counts == {}, \
+    assert kept_tally(engine, specs, shipped, cached_only=True).counts == {}, (
         "and back: the shipped threshold's counts were replaced"
+    )
 
 
 def test_a_township_sees_only_its_own_part_of_kept_counts(engine, specs, rules):
-    store(engine, specs, "land", [transfer(1, 250, 100.0), transfer(2, 260, 100.0, SL_V),
-                                  transfer(3, 270, 100.0, "500118001002")])
+    store(
+        engine,
+        specs,
+        "land",
+        [transfer(1, 250, 100.0), transfer(2, 260, 100.0, SL_V), transfer(3, 270, 100.0, "500118001002")],
+    )
     rule = only(rules, "land_large_transfer")
     assert kept_tally(engine, specs, rule).counts["land_large_transfer"] == {ZS: 2, SL: 1}
     warnings.forget()
@@ -317,8 +389,16 @@ def test_a_township_sees_only_its_own_part_of_kept_counts(engine, specs, rules):
 
 def refresh(engine, specs, ledgers: list[str] | None) -> int:
     """Run the refresh job inline, as other job tests do; return its id."""
-    return jobs.submit(engine, "warnings", "重新统计预警", None, warnings.REFRESH_JOB, {"ledgers": ledgers},
-                       background=False, specs=specs)
+    return jobs.submit(
+        engine,
+        "warnings",
+        "重新统计预警",
+        None,
+        warnings.REFRESH_JOB,
+        {"ledgers": ledgers},
+        background=False,
+        specs=specs,
+    )
 
 
 def test_the_refresh_job_counts_a_ledgers_rules_ahead(engine, specs, rules, make_person):

@@ -26,10 +26,16 @@ def count_to(ctx: jobs.JobContext, *, n: int, redis_url: str | None, pairs: list
             seen["live"] = jobs.live(ctx.engine, ctx.job_id, redis_url)
             seen["here"] = jobs.live(ctx.engine, ctx.job_id)
             with ctx.engine.connect() as conn:
-                seen["row"] = list(conn.execute(
-                    select(Job.status, Job.done, Job.total).where(Job.id == ctx.job_id)).one())
-    return {"message": f"数到 {n}", "seen": seen, "pairs": pairs, "ledgers": sorted(ctx.specs.ledgers),
-            "folders": ctx.folders}
+                seen["row"] = list(
+                    conn.execute(select(Job.status, Job.done, Job.total).where(Job.id == ctx.job_id)).one()
+                )
+    return {
+        "message": f"数到 {n}",
+        "seen": seen,
+        "pairs": pairs,
+        "ledgers": sorted(ctx.specs.ledgers),
+        "folders": ctx.folders,
+    }
 
 
 class Refused(Exception):
@@ -58,8 +64,9 @@ def fail(ctx: jobs.JobContext, *, why: str) -> dict:
 
 def chain(ctx: jobs.JobContext, *, n: int) -> dict:
     """Start another job, counting to n, the way this one runs."""
-    follow = ctx.then("export", "接着数", f"{__name__}:count_to", {"n": n, "redis_url": ctx.redis_url,
-                                                                   "pairs": []})
+    follow = ctx.then(
+        "export", "接着数", f"{__name__}:count_to", {"n": n, "redis_url": ctx.redis_url, "pairs": []}
+    )
     return {"message": "已接着开始", "next": follow}
 
 
@@ -68,8 +75,18 @@ def chain(ctx: jobs.JobContext, *, n: int) -> dict:
 
 def _submit(engine, mode, rq_queue, name, params, actor_id=None, **options):
     redis_url, queue = rq_queue if mode == "rq" else (None, jobs.DEFAULT_QUEUE)
-    return jobs.submit(engine, "export", "测试任务", actor_id, f"{__name__}:{name}", params,
-                       background=mode == "thread", redis_url=redis_url, queue=queue, **options)
+    return jobs.submit(
+        engine,
+        "export",
+        "测试任务",
+        actor_id,
+        f"{__name__}:{name}",
+        params,
+        background=mode == "thread",
+        redis_url=redis_url,
+        queue=queue,
+        **options,
+    )
 
 
 def _finish(engine, mode, rq_queue, job_id) -> Job:
@@ -98,9 +115,14 @@ def test_a_job_runs_its_function_with_progress_and_stores_the_result(engine, mod
     """The named function gets the specs, the folders and JSON parameters; its dict is the result."""
     mode, rq_queue = mode
     redis_url = rq_queue[0] if rq_queue else None
-    job_id = _submit(engine, mode, rq_queue, "count_to",
-                     {"n": 10, "redis_url": redis_url, "pairs": (("sex", "女"), ("age", 3))},
-                     folders={"export": str(tmp_path / "exports")})
+    job_id = _submit(
+        engine,
+        mode,
+        rq_queue,
+        "count_to",
+        {"n": 10, "redis_url": redis_url, "pairs": (("sex", "女"), ("age", 3))},
+        folders={"export": str(tmp_path / "exports")},
+    )
     job = _finish(engine, mode, rq_queue, job_id)
     assert (job.status, job.message) == ("done", "数到 10")
     assert job.finished_at is not None
@@ -118,13 +140,16 @@ def test_a_job_runs_its_function_with_progress_and_stores_the_result(engine, mod
     assert jobs.live(engine, job_id, redis_url) is None, "no progress is left once the job ended"
 
 
-@pytest.mark.parametrize("why, message", [
-    ("bad row", "处理失败：第 3 行数据有误"),
-    ("refused", "文件不是表格"),
-    ("unstorable", "处理失败：Object of type PosixPath is not JSON serializable"),
-    ("memory", "处理失败：服务器内存不足（文件过大或过于复杂）；请拆分成几个文件后重试"),
-    ("panic", "处理失败：文件无法读取（读取组件内部错误）；请用 Excel 或 WPS 另存为 .xlsx 后重试"),
-])
+@pytest.mark.parametrize(
+    "why, message",
+    [
+        ("bad row", "处理失败：第 3 行数据有误"),
+        ("refused", "文件不是表格"),
+        ("unstorable", "处理失败：Object of type PosixPath is not JSON serializable"),
+        ("memory", "处理失败：服务器内存不足（文件过大或过于复杂）；请拆分成几个文件后重试"),
+        ("panic", "处理失败：文件无法读取（读取组件内部错误）；请用 Excel 或 WPS 另存为 .xlsx 后重试"),
+    ],
+)
 def test_a_failing_job_ends_failed_with_a_chinese_message(engine, mode, why, message):
     """Whatever the function raises (or a result the row can't hold), the job ends failed, saying why."""
     mode, rq_queue = mode
@@ -140,10 +165,13 @@ def _jobs(engine) -> int:
         return conn.execute(select(func.count()).select_from(Job)).scalar_one()
 
 
-@pytest.mark.parametrize("name, params, error", [
-    ("no_such_function", {}, ValueError),
-    ("count_to", {"n": 1, "redis_url": None, "pairs": [Path("/tmp")]}, TypeError),
-])
+@pytest.mark.parametrize(
+    "name, params, error",
+    [
+        ("no_such_function", {}, ValueError),
+        ("count_to", {"n": 1, "redis_url": None, "pairs": [Path("/tmp")]}, TypeError),
+    ],
+)
 def test_a_bad_name_or_parameters_fail_at_submit_without_a_job(engine, name, params, error):
     """An unknown function or parameters a worker could not receive fail at once; no job is made."""
     with pytest.raises(error):
@@ -155,8 +183,9 @@ def test_a_bad_name_or_parameters_fail_at_submit_without_a_job(engine, name, par
 
 def test_an_unreachable_queue_fails_the_job_at_once(engine):
     """With Redis down the job does not wait forever as queued: it fails, saying why."""
-    job_id = jobs.submit(engine, "export", "测试", None, f"{__name__}:fail", {"why": "x"},
-                         redis_url="redis://127.0.0.1:1/0")
+    job_id = jobs.submit(
+        engine, "export", "测试", None, f"{__name__}:fail", {"why": "x"}, redis_url="redis://127.0.0.1:1/0"
+    )
     job = jobs.get(engine, job_id)
     assert job.status == "failed" and job.message.startswith("无法提交到后台任务队列（Redis）")
 
@@ -172,8 +201,16 @@ def test_the_worker_command_runs_queued_jobs(engine, rq_queue, monkeypatch, caps
     assert main(["worker", "--burst", "--no-fork"]) == 1
     assert "无法连接 Redis" in capsys.readouterr().err
     url, queue = rq_queue
-    job_id = jobs.submit(engine, "export", "测试", None, f"{__name__}:count_to",
-                         {"n": 4, "redis_url": url, "pairs": []}, redis_url=url, queue=queue)
+    job_id = jobs.submit(
+        engine,
+        "export",
+        "测试",
+        None,
+        f"{__name__}:count_to",
+        {"n": 4, "redis_url": url, "pairs": []},
+        redis_url=url,
+        queue=queue,
+    )
     monkeypatch.setenv("REDIS_URL", url)
     assert main(["worker", "--burst", "--no-fork", "--queue", queue]) == 0
     assert jobs.get(engine, job_id).status == "done"

@@ -15,9 +15,11 @@ from runtime.org_scope import DISTRICT
 
 @pytest.fixture
 def stored(engine, specs, make_person):
-    rows = [make_person(occupation="=HYPERLINK(\"http://x\")", phone="13812345678"),
-            make_person(township_code="500118108", village_code="500118108001"),
-            make_person(is_veteran=True)]
+    rows = [
+        make_person(occupation='=HYPERLINK("http://x")', phone="13812345678"),
+        make_person(township_code="500118108", village_code="500118108001"),
+        make_person(is_veteran=True),
+    ]
     with engine.begin() as conn:
         upsert(conn, specs.ledgers["person"], rows, Provenance("seed"), scope=DISTRICT)
     return rows
@@ -32,8 +34,7 @@ def test_xlsx_export_is_masked_scoped_and_keeps_text(engine, specs, stored, name
     viewer = Viewer(3, "township", township="500118001")
     target = tmp_path / "out.xlsx"
     with engine.begin() as conn:
-        n = export_ledger(conn, Query(specs.ledgers["person"], viewer.scope), viewer, "xlsx",
-                          target, names)
+        n = export_ledger(conn, Query(specs.ledgers["person"], viewer.scope), viewer, "xlsx", target, names)
     sheet = openpyxl.load_workbook(target).active
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
@@ -55,12 +56,13 @@ def test_csv_export_filters_and_defuses_formulas(engine, specs, stored, names, t
     target = tmp_path / "out.csv"
     ledger = specs.ledgers["person"]
     with engine.begin() as conn:
-        n = export_ledger(conn, Query(ledger, filters=(("township_code", "500118001"),)),
-                          viewer, "csv", target, names)
+        n = export_ledger(
+            conn, Query(ledger, filters=(("township_code", "500118001"),)), viewer, "csv", target, names
+        )
     with open(target, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert n == 2
     occupation = rows[0].index("职业")
-    assert rows[1][occupation] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][occupation] == '\'=HYPERLINK("http://x")'
     assert all(re.fullmatch(r"\*{14}[\dX]{4}", r[rows[0].index("公民身份号码")]) for r in rows[1:])
     assert all(re.fullmatch(r"\d{4}年", r[rows[0].index("出生日期")]) for r in rows[1:]), "beside a masked ID"

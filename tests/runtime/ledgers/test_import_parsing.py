@@ -17,8 +17,18 @@ def sheet(people):
     writer = csv.writer(out)
     writer.writerow(HEADER)
     for p in people:
-        writer.writerow([p["id_number"], p["name"], p["gender"], p["birth_date"], "中山路街道",
-                         p["village_code"], p["household_no"], p["relation_to_head"]])
+        writer.writerow(
+            [
+                p["id_number"],
+                p["name"],
+                p["gender"],
+                p["birth_date"],
+                "中山路街道",
+                p["village_code"],
+                p["household_no"],
+                p["relation_to_head"],
+            ]
+        )
     return out.getvalue().encode("utf-8")
 
 
@@ -33,10 +43,17 @@ def collect(job, workers_from_bytes):
 
 def test_workers_parse_like_one_process_and_catch_repeats_across_chunks(specs, make_person):
     people = [make_person() for _ in range(7)]
-    people.insert(5, dict(people[1]))          # line 7 repeats line 3, two chunks later
+    people.insert(5, dict(people[1]))  # line 7 repeats line 3, two chunks later
     people.insert(2, make_person(gender="雄"))  # an invalid row
-    job = Job(sheet(people), "p.csv", specs.ledgers["person"], list(specs.org_units.values()),
-              Scope(), max_bytes=10_000_000, chunk=2)
+    job = Job(
+        sheet(people),
+        "p.csv",
+        specs.ledgers["person"],
+        list(specs.org_units.values()),
+        Scope(),
+        max_bytes=10_000_000,
+        chunk=2,
+    )
     in_process = collect(job, workers_from_bytes=10**9)
     in_workers = collect(job, workers_from_bytes=0)
     assert in_workers == in_process
@@ -47,7 +64,8 @@ def test_workers_parse_like_one_process_and_catch_repeats_across_chunks(specs, m
 
 
 def test_a_bad_file_is_refused_from_a_worker_too(specs):
-    job = Job(b"%PDF-1.4 not a sheet" * 10, "x.pdf", specs.ledgers["person"], [], Scope(),
-              max_bytes=10_000_000)
+    job = Job(
+        b"%PDF-1.4 not a sheet" * 10, "x.pdf", specs.ledgers["person"], [], Scope(), max_bytes=10_000_000
+    )
     with pytest.raises(ImportRefused):
         list(parsed(job, workers_from_bytes=0))

@@ -14,16 +14,35 @@ from runtime.ledgers.store import Query, get_by_key, history, read_all
 from runtime.models import Record, RecordVersion
 
 KEEPER = Viewer(2, "keeper")
-HEADER = ["序号", "身份证号码", "姓名", "性别", "出生年月", "所属镇街", "所属村（社区）", "户编号",
-          "与户主关系", "手机号码", "文化程度"]
+HEADER = [
+    "序号",
+    "身份证号码",
+    "姓名",
+    "性别",
+    "出生年月",
+    "所属镇街",
+    "所属村（社区）",
+    "户编号",
+    "与户主关系",
+    "手机号码",
+    "文化程度",
+]
 
 
 def person_cells(person, **over):
     """One spreadsheet row the way a township types it."""
-    cells = {"身份证号码": person["id_number"], "姓名": person["name"], "性别": person["gender"],
-             "出生年月": person["birth_date"].replace("-", "."), "所属镇街": "中山路街道",
-             "所属村（社区）": person["village_code"], "户编号": person["household_no"],
-             "与户主关系": person["relation_to_head"], "手机号码": "", "文化程度": "本科"}
+    cells = {
+        "身份证号码": person["id_number"],
+        "姓名": person["name"],
+        "性别": person["gender"],
+        "出生年月": person["birth_date"].replace("-", "."),
+        "所属镇街": "中山路街道",
+        "所属村（社区）": person["village_code"],
+        "户编号": person["household_no"],
+        "与户主关系": person["relation_to_head"],
+        "手机号码": "",
+        "文化程度": "本科",
+    }
     cells.update(over)
     return cells
 
@@ -42,8 +61,9 @@ def csv_bytes(rows, encoding="gb18030", preamble=True):
 
 def run(engine, specs, data, filename, tmp_path, ledger="person", max_bytes=10_000_000):
     with engine.begin() as conn:
-        return import_file(conn, specs, ledger, data, filename, KEEPER, tmp_path / "reports",
-                           max_bytes=max_bytes)
+        return import_file(
+            conn, specs, ledger, data, filename, KEEPER, tmp_path / "reports", max_bytes=max_bytes
+        )
 
 
 def count_rows(engine, model):
@@ -77,9 +97,12 @@ def test_reimporting_the_same_file_changes_nothing(engine, specs, make_person, t
 def test_a_mixed_file_imports_the_good_rows_and_reports_the_bad(engine, specs, make_person, tmp_path):
     good, bad_check, bad_gender = make_person(), make_person(), make_person()
     broken_id = bad_check["id_number"][:17] + ("1" if bad_check["id_number"][17] != "1" else "2")
-    rows = [person_cells(good), person_cells(bad_check, 身份证号码=broken_id),
-            person_cells(bad_gender, 性别="雄"),
-            person_cells(make_person(), 身份证号码="5.00118198503151E+17")]
+    rows = [
+        person_cells(good),
+        person_cells(bad_check, 身份证号码=broken_id),
+        person_cells(bad_gender, 性别="雄"),
+        person_cells(make_person(), 身份证号码="5.00118198503151E+17"),
+    ]
     result = run(engine, specs, csv_bytes(rows, encoding="utf-8-sig"), "mixed.csv", tmp_path)
     assert (result.total, result.created, result.rejected) == (4, 1, 3)
     sheet = openpyxl.load_workbook(result.report).active
@@ -106,15 +129,19 @@ def test_an_xlsx_file_imports(engine, specs, make_person, tmp_path):
     assert (result.created, result.rejected) == (1, 0)
 
 
-@pytest.mark.parametrize("data, filename, ledger, words", [
-    (b"%PDF-1.4 not a sheet", "人口.pdf", "person", "不支持"),
-    (b"PK\x03\x04 broken zip", "人口.xlsx", "person", ""),
-    (b"", "empty.csv", "person", "空"),
-    ("姓名,年龄\n张三,30\n".encode(), "noheader.csv", "person", "表头"),
-    ("身份证号码\n".encode(), "x.csv", "pets", "pets"),
-])
-def test_a_bad_file_is_refused_in_chinese_and_writes_nothing(engine, specs, tmp_path, data,
-                                                             filename, ledger, words):
+@pytest.mark.parametrize(
+    "data, filename, ledger, words",
+    [
+        (b"%PDF-1.4 not a sheet", "人口.pdf", "person", "不支持"),
+        (b"PK\x03\x04 broken zip", "人口.xlsx", "person", ""),
+        (b"", "empty.csv", "person", "空"),
+        ("姓名,年龄\n张三,30\n".encode(), "noheader.csv", "person", "表头"),
+        ("身份证号码\n".encode(), "x.csv", "pets", "pets"),
+    ],
+)
+def test_a_bad_file_is_refused_in_chinese_and_writes_nothing(
+    engine, specs, tmp_path, data, filename, ledger, words
+):
     with pytest.raises(ImportRefused) as refused:
         run(engine, specs, data, filename, tmp_path, ledger=ledger)
     assert words in refused.value.message
@@ -134,9 +161,16 @@ def test_a_township_user_cannot_import_another_townships_rows(engine, specs, mak
     own, other = make_person(), make_person()
     rows = [person_cells(own), person_cells(other, 所属镇街="来苏镇", **{"所属村（社区）": "500118108001"})]
     with engine.begin() as conn:
-        result = import_file(conn, specs, "person", csv_bytes(rows), "t.csv",
-                             Viewer(5, "township", township="500118001"), tmp_path,
-                             max_bytes=10_000_000)
+        result = import_file(
+            conn,
+            specs,
+            "person",
+            csv_bytes(rows),
+            "t.csv",
+            Viewer(5, "township", township="500118001"),
+            tmp_path,
+            max_bytes=10_000_000,
+        )
     assert (result.created, result.rejected) == (1, 1)
     sheet = openpyxl.load_workbook(result.report).active
     assert any("辖区" in str(v) for row in sheet.iter_rows(values_only=True) for v in row)
@@ -154,12 +188,25 @@ def test_a_large_import_waits_its_turn_and_says_so(engine, specs, make_person, t
     uploads = tmp_path / "uploads"
     uploads.mkdir()
     (uploads / "u.csv").write_bytes(csv_bytes([person_cells(make_person())]))
-    params = {"ledger": "person", "upload": "u.csv", "filename": "人员.csv", "user_id": KEEPER.user_id,
-              "max_bytes": 10 * 1024 * 1024}
+    params = {
+        "ledger": "person",
+        "upload": "u.csv",
+        "filename": "人员.csv",
+        "user_id": KEEPER.user_id,
+        "max_bytes": 10 * 1024 * 1024,
+    }
     folders = {"upload": str(uploads), "report": str(tmp_path / "reports")}
     with one_large_parse(10, "另一个.xlsx", ReadLimits(large_cells=1)):  # this thread reads a large file
-        job_id = jobs.submit(engine, "import", "导入", KEEPER.user_id, "runtime.jobs.work:import_upload",
-                             params, specs=specs, folders=folders)
+        job_id = jobs.submit(
+            engine,
+            "import",
+            "导入",
+            KEEPER.user_id,
+            "runtime.jobs.work:import_upload",
+            params,
+            specs=specs,
+            folders=folders,
+        )
         deadline = time.monotonic() + 30
         while jobs.note(engine, job_id) != WAITING and time.monotonic() < deadline:
             time.sleep(0.02)

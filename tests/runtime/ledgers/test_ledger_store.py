@@ -37,7 +37,8 @@ def test_upsert_creates_records_each_with_a_creating_version(engine, persons, ma
     assert record["phone"] == "13800000000"
     assert record["_version"] == 1
     assert [(v["version"], v["old"], v["source"], v["source_ref"]) for v in versions] == [
-        (1, None, "import", "a.csv")]
+        (1, None, "import", "a.csv")
+    ]
     assert versions[0]["new"]["phone"] == "13800000000"
 
 
@@ -80,8 +81,10 @@ def test_edit_with_a_stale_version_is_refused(engine, persons, make_person):
         upsert(conn, persons, [row], Provenance("seed"), scope=DISTRICT)
         rid = get_by_key(conn, persons, row["id_number"])["_id"]
     with engine.begin() as conn:
-        assert update_record(conn, persons, rid, 1, {"phone": "13700000000"},
-                             Provenance("edit"), scope=DISTRICT) == 2
+        assert (
+            update_record(conn, persons, rid, 1, {"phone": "13700000000"}, Provenance("edit"), scope=DISTRICT)
+            == 2
+        )
     with engine.begin() as conn, pytest.raises(StaleRecord):
         update_record(conn, persons, rid, 1, {"phone": "13600000000"}, Provenance("edit"), scope=DISTRICT)
     with engine.begin() as conn:
@@ -107,48 +110,100 @@ def test_a_scoped_writer_keeps_records_in_her_org_units(engine, persons, make_pe
     village, township = Scope(ZS, ZS_V), Scope(ZS)
     refused = [
         (village, mine, {"village_code": ZS_V2}, {"village_code": MOVED_VILLAGE}),
-        (village, mine, {"township_code": SL, "village_code": SL_V},
-         {"township_code": MOVED_TOWNSHIP, "village_code": MOVED_VILLAGE}),
-        (township, mine, {"township_code": SL, "village_code": SL_V},
-         {"township_code": MOVED_TOWNSHIP, "village_code": FOREIGN_VILLAGE}),
+        (
+            village,
+            mine,
+            {"township_code": SL, "village_code": SL_V},
+            {"township_code": MOVED_TOWNSHIP, "village_code": MOVED_VILLAGE},
+        ),
+        (
+            township,
+            mine,
+            {"township_code": SL, "village_code": SL_V},
+            {"township_code": MOVED_TOWNSHIP, "village_code": FOREIGN_VILLAGE},
+        ),
         (township, mine, {"village_code": SL_V}, {"village_code": FOREIGN_VILLAGE}),
         (township, theirs, {"phone": "13700000000"}, {"township_code": NOT_YOURS}),
     ]
     for scope, person, changes, errors in refused:
         with engine.begin() as conn, pytest.raises(OutOfScope) as caught:
-            update_record(conn, persons, ids[person["id_number"]], 1, changes, Provenance("visit"),
-                          scope=scope)
+            update_record(
+                conn, persons, ids[person["id_number"]], 1, changes, Provenance("visit"), scope=scope
+            )
         assert caught.value.errors == errors
         with engine.begin() as conn, pytest.raises(OutOfScope):  # the bulk path says the same
-            upsert(conn, persons, [{"id_number": person["id_number"], **changes}], Provenance("writeback"),
-                   scope=scope)
+            upsert(
+                conn,
+                persons,
+                [{"id_number": person["id_number"], **changes}],
+                Provenance("writeback"),
+                scope=scope,
+            )
     with engine.begin() as conn, pytest.raises(OutOfScope):  # nor does it make records elsewhere
-        upsert(conn, persons, [make_person(township_code=SL, village_code=SL_V)], Provenance("writeback"),
-               scope=township)
+        upsert(
+            conn,
+            persons,
+            [make_person(township_code=SL, village_code=SL_V)],
+            Provenance("writeback"),
+            scope=township,
+        )
     with engine.connect() as conn:
         assert [get_by_key(conn, persons, p["id_number"])["_version"] for p in (mine, theirs)] == [1, 1]
         assert count(conn, Query(persons)) == 2
     with engine.begin() as conn:
-        assert update_record(conn, persons, ids[mine["id_number"]], 1, {"phone": "13700000000"},
-                             Provenance("visit"), scope=village) == 2
-        assert update_record(conn, persons, ids[mine["id_number"]], 2, {"village_code": ZS_V2},
-                             Provenance("edit"), scope=township) == 3
-        assert update_record(conn, persons, ids[mine["id_number"]], 3,
-                             {"township_code": SL, "village_code": SL_V}, Provenance("edit"),
-                             scope=DISTRICT) == 4
+        assert (
+            update_record(
+                conn,
+                persons,
+                ids[mine["id_number"]],
+                1,
+                {"phone": "13700000000"},
+                Provenance("visit"),
+                scope=village,
+            )
+            == 2
+        )
+        assert (
+            update_record(
+                conn,
+                persons,
+                ids[mine["id_number"]],
+                2,
+                {"village_code": ZS_V2},
+                Provenance("edit"),
+                scope=township,
+            )
+            == 3
+        )
+        assert (
+            update_record(
+                conn,
+                persons,
+                ids[mine["id_number"]],
+                3,
+                {"township_code": SL, "village_code": SL_V},
+                Provenance("edit"),
+                scope=DISTRICT,
+            )
+            == 4
+        )
         assert get_by_key(conn, persons, mine["id_number"])["_township"] == SL
 
 
 def test_reads_are_scoped_and_filtered(engine, persons, make_person):
-    rows = [make_person(), make_person(gender="女", birth_date="1985-03-15"),
-            make_person(township_code="500118108", village_code="500118108001")]
+    rows = [
+        make_person(),
+        make_person(gender="女", birth_date="1985-03-15"),
+        make_person(township_code="500118108", village_code="500118108001"),
+    ]
     rows[1]["id_number"] = rows[1]["id_number"][:16] + "2" + rows[1]["id_number"][17:]
     with engine.begin() as conn:
         upsert(conn, persons, rows, Provenance("seed"), scope=DISTRICT)
     with engine.connect() as conn:
         own = page(conn, Query(persons, Scope(township="500118001")))
-        other = page(conn, Query(persons, Scope(township="500118001"),
-                                 filters=(("township_code", "500118108"),)))
+        other = page(
+            conn, Query(persons, Scope(township="500118001"), filters=(("township_code", "500118108"),))
+        )
         women = count(conn, Query(persons, filters=(("gender", "女"),)))
         by_name = page(conn, Query(persons, search=rows[2]["name"]))
         counts = ledger_counts(conn, Scope(township="500118108"))
@@ -173,22 +228,30 @@ def test_keyset_pages_cover_every_record_once(engine, persons, make_person):
     assert [r["_key"] for r in back] == seen[-4:-1]
 
 
-@pytest.mark.parametrize(("condition", "expected"), [
-    (("phone", "present", None), {"a", "b"}),
-    (("phone", "absent", None), {"c"}),
-    (("disability_grade", "eq", "一级"), {"a"}),
-    (("disability_grade", "ne", "一级"), {"b", "c"}),
-    (("disability_grade", "in", ["一级", "二级"]), {"a", "b"}),
-    (("disability_grade", "not_in", ["一级"]), {"b", "c"}),
-    (("is_veteran", "eq", True), {"b"}),
-    (("birth_date", "gte", "1990-01-01"), {"b", "c"}),
-    (("birth_date", "lt", "1990-01-01"), {"a"}),
-])
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (("phone", "present", None), {"a", "b"}),
+        (("phone", "absent", None), {"c"}),
+        (("disability_grade", "eq", "一级"), {"a"}),
+        (("disability_grade", "ne", "一级"), {"b", "c"}),
+        (("disability_grade", "in", ["一级", "二级"]), {"a", "b"}),
+        (("disability_grade", "not_in", ["一级"]), {"b", "c"}),
+        (("is_veteran", "eq", True), {"b"}),
+        (("birth_date", "gte", "1990-01-01"), {"b", "c"}),
+        (("birth_date", "lt", "1990-01-01"), {"a"}),
+    ],
+)
 def test_report_filter_conditions(engine, persons, make_person, condition, expected):
     rows = {
         "a": make_person(phone="13800000001", disability_grade="一级", birth_date="1985-03-15"),
-        "b": make_person(phone="13800000002", disability_grade="二级", is_veteran=True,
-                         birth_date="1995-03-15", id_number=None),
+        "b": make_person(
+            phone="13800000002",
+            disability_grade="二级",
+            is_veteran=True,
+            birth_date="1995-03-15",
+            id_number=None,
+        ),
         "c": make_person(birth_date="2001-03-15", id_number=None, is_veteran=False),
     }
     from builder.checkdigits import id_check_char

@@ -8,8 +8,14 @@ from runtime.ledgers.statistics import filter_fields
 
 def test_filter_fields_are_the_choice_and_yes_no_fields(specs):
     names = filter_fields(specs)
-    assert {"gender", "assistance_type", "disability_category", "is_transferred",
-            "safety_level", "status"} <= set(names)
+    assert {
+        "gender",
+        "assistance_type",
+        "disability_category",
+        "is_transferred",
+        "safety_level",
+        "status",
+    } <= set(names)
     assert "township_code" not in names and "name" not in names and "id_number" not in names
 
 
@@ -21,7 +27,12 @@ def test_seeding_leaves_statistics_the_planner_can_use(engine, specs):
         assert {"ix_records_label", "ix_records_scope"} <= indexed
         return
     with engine.connect() as conn:
-        made = set(conn.execute(text(
-            "SELECT s.stxname FROM pg_statistic_ext s JOIN pg_statistic_ext_data d "
-            "ON d.stxoid = s.oid WHERE d.stxdexpr IS NOT NULL")).scalars())
+        made = set(
+            conn.execute(
+                text(
+                    "SELECT s.stxname FROM pg_statistic_ext s JOIN pg_statistic_ext_data d "
+                    "ON d.stxoid = s.oid WHERE d.stxdexpr IS NOT NULL"
+                )
+            ).scalars()
+        )
     assert {f"st_records_{name}" for name in filter_fields(specs)} <= made

@@ -5,7 +5,6 @@ import io
 import openpyxl
 import pytest
 from sqlalchemy import select, update
-from tests.runtime.ledgers.test_imports import csv_bytes, person_cells
 
 from runtime.access import Viewer
 from runtime.ledgers.imports import import_file
@@ -18,6 +17,7 @@ from runtime.tasks.prefill import task_page
 from runtime.tasks.submission import TaskInvalid, submit_task
 from runtime.tasks.workbook import column_titles, read_task_xlsx, write_task_xlsx
 from tests.conftest import make_id_number
+from tests.runtime.ledgers.test_imports import csv_bytes, person_cells
 
 ZS, SL = "500118001", "500118002"
 ZS_V2, SL_V = "500118001002", "500118002001"
@@ -52,10 +52,13 @@ def _org(district, specs, record_id):
     return record["township_code"], record["village_code"]
 
 
-@pytest.mark.parametrize(("typed", "field", "message"), [
-    ({"village_code": SL_V}, "village_code", FOREIGN_VILLAGE),
-    ({"township_code": SL}, "township_code", MOVED_TOWNSHIP),
-])
+@pytest.mark.parametrize(
+    ("typed", "field", "message"),
+    [
+        ({"village_code": SL_V}, "village_code", FOREIGN_VILLAGE),
+        ({"township_code": SL}, "township_code", MOVED_TOWNSHIP),
+    ],
+)
 def test_a_cell_cannot_move_a_row_out_of_the_task(district, specs, load_task, roster, typed, field, message):
     """The grid keeps the value with its message; it never reaches the ledger."""
     task_id, filler, record_id, _village = roster
@@ -77,12 +80,17 @@ def test_a_stored_draft_outside_the_task_cannot_be_submitted(district, specs, lo
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
         save_cells(conn, specs, spec, task, filler, record_id, {"visited": "是"}, expected_version=0)
-        conn.execute(update(TaskRow).where(TaskRow.task_id == task_id, TaskRow.record_id == record_id)
-                     .values(values={"visited": True, "township_code": SL, "village_code": SL_V}))
+        conn.execute(
+            update(TaskRow)
+            .where(TaskRow.task_id == task_id, TaskRow.record_id == record_id)
+            .values(values={"visited": True, "township_code": SL, "village_code": SL_V})
+        )
         with pytest.raises(TaskInvalid) as refused:
             submit_task(conn, specs, spec, task, filler, report)
         assert {p.field: p.message for p in refused.value.problems} == {
-            "township_code": MOVED_TOWNSHIP, "village_code": FOREIGN_VILLAGE}
+            "township_code": MOVED_TOWNSHIP,
+            "village_code": FOREIGN_VILLAGE,
+        }
     assert _org(district, specs, record_id) == (ZS, _village)
 
 
@@ -91,8 +99,12 @@ def test_a_village_of_the_township_is_a_move_the_township_may_make(district, spe
     other = ZS_V2 if village != ZS_V2 else "500118001003"
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        assert save_cells(conn, specs, spec, task, filler, record_id, {"village_code": other},
-                          expected_version=0).errors == {}
+        assert (
+            save_cells(
+                conn, specs, spec, task, filler, record_id, {"village_code": other}, expected_version=0
+            ).errors
+            == {}
+        )
         submit_task(conn, specs, spec, task, filler, report)
     assert _org(district, specs, record_id) == (ZS, other)
 
@@ -111,8 +123,9 @@ def test_an_uploaded_workbook_cannot_move_rows_out_of_the_task(district, specs, 
     book.save(data)
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        result = read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx",
-                                max_bytes=10**7)
+        result = read_task_xlsx(
+            conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx", max_bytes=10**7
+        )
     [line] = [line for line in result.lines if line.outcome != "unchanged"]
     assert (line.outcome, line.errors) == ("errors", {"village_code": FOREIGN_VILLAGE})
 
@@ -129,12 +142,20 @@ def test_an_added_row_of_another_township_is_refused(district, specs, load_task,
             add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记", **typed}, extra)
         assert refused.value.errors["village_code"] == FOREIGN_VILLAGE
         with pytest.raises(AddRefused) as refused:  # nor as the record's own village
-            add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记"},
-                    extra | {"village_code": SL_V})
+            add_row(
+                conn,
+                specs,
+                spec,
+                task,
+                filler,
+                {"id_number": key, "name": "新登记"},
+                extra | {"village_code": SL_V},
+            )
         assert "village_code" in refused.value.errors
         row = add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记"}, extra)
-        saved = save_added(conn, specs, spec, task, filler, row.added_id, {"village_code": SL_V},
-                           expected_version=1)
+        saved = save_added(
+            conn, specs, spec, task, filler, row.added_id, {"village_code": SL_V}, expected_version=1
+        )
         assert saved.errors == {"village_code": FOREIGN_VILLAGE}
         assert conn.execute(select(Record.id).where(Record.key == key)).first() is None
 
@@ -144,15 +165,25 @@ def test_a_keepers_import_moves_records_between_townships(engine, specs, make_pe
     person = make_person()
     keeper, township = Viewer(2, "keeper"), Viewer(5, "township", township=SL)
     with engine.begin() as conn:
-        import_file(conn, specs, "person", csv_bytes([person_cells(person)]), "a.csv", keeper, tmp_path,
-                    max_bytes=10**7)
+        import_file(
+            conn,
+            specs,
+            "person",
+            csv_bytes([person_cells(person)]),
+            "a.csv",
+            keeper,
+            tmp_path,
+            max_bytes=10**7,
+        )
     moved = person_cells(person, 所属镇街="胜利路街道", **{"所属村（社区）": SL_V})
     with engine.begin() as conn, pytest.raises(OutOfScope):
         import_file(conn, specs, "person", csv_bytes([moved]), "b.csv", township, tmp_path, max_bytes=10**7)
     with engine.begin() as conn:
-        result = import_file(conn, specs, "person", csv_bytes([moved]), "c.csv", keeper, tmp_path,
-                             max_bytes=10**7)
+        result = import_file(
+            conn, specs, "person", csv_bytes([moved]), "c.csv", keeper, tmp_path, max_bytes=10**7
+        )
         assert result.updated == 1
-        record = conn.execute(select(Record.township_code, Record.village_code)
-                              .where(Record.key == person["id_number"])).one()
+        record = conn.execute(
+            select(Record.township_code, Record.village_code).where(Record.key == person["id_number"])
+        ).one()
     assert tuple(record) == (SL, SL_V)

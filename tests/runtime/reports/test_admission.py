@@ -50,7 +50,10 @@ def make_doc(title="残疾人康复需求调查表", fields=None, **meta):
     }
     doc = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": title, "type": "object", "x-version": 1, "x-department": "canlian",
+        "title": title,
+        "type": "object",
+        "x-version": 1,
+        "x-department": "canlian",
         "x-purpose": "掌握残疾人康复需求，安排年度康复服务",
         "x-basis": "《残疾人保障法》第十五条",
         "x-rows": {"ledger": "person", "filter": []},
@@ -118,11 +121,14 @@ def test_return_revise_resubmit_admit_with_reasons_and_a_trail(session, rules, s
     decide(session, first, reviewer, "return", "请补充联系电话字段")
     assert (first.status, report.status) == ("returned", "returned")
 
-    revised = make_doc(fields={
-        "name": {"x-element": "person.name"},
-        "need": {"title": "康复需求", "type": "string", "enum": ["康复训练", "辅助器具", "无"]},
-        "phone": {"x-element": "person.phone"},
-    }, justification="核实康复服务对象需电话联系")
+    revised = make_doc(
+        fields={
+            "name": {"x-element": "person.name"},
+            "need": {"title": "康复需求", "type": "string", "enum": ["康复训练", "辅助器具", "无"]},
+            "phone": {"x-element": "person.phone"},
+        },
+        justification="核实康复服务对象需电话联系",
+    )
     save_draft(session, report, canlian, revised, version=1, edits=0)
     assert report.version == 2 and [v.version for v in versions(session, report)] == [2, 1]
     messages = [c.message for c in version_changes(session, report, 1, 2, specs.elements)]
@@ -138,9 +144,12 @@ def test_return_revise_resubmit_admit_with_reasons_and_a_trail(session, rules, s
         decide(session, second, reviewer, "reject", "再审一次")
     steps = [(e.action, e.detail.get("reason")) for e in report_trail(session, report.code)]
     assert steps == [
-        ("report.create", None), ("admission.submit", None),
-        ("admission.return", "请补充联系电话字段"), ("report.revise", None),
-        ("admission.submit", None), ("admission.admit", "依据充分，字段精简"),
+        ("report.create", None),
+        ("admission.submit", None),
+        ("admission.return", "请补充联系电话字段"),
+        ("report.revise", None),
+        ("admission.submit", None),
+        ("admission.admit", "依据充分，字段精简"),
     ]
 
 
@@ -157,15 +166,26 @@ def test_a_request_with_a_blocking_rule_cannot_be_admitted(session, rules, specs
 
 def test_a_report_the_ledgers_cover_is_decided_extract(session, rules, specs, make_person):
     with session.begin():
-        upsert(session.connection(), specs.ledgers["person"],
-               [make_person(is_veteran=True) for _ in range(5)], Provenance("import", "t.csv"),
-               scope=DISTRICT)
+        upsert(
+            session.connection(),
+            specs.ledgers["person"],
+            [make_person(is_veteran=True) for _ in range(5)],
+            Provenance("import", "t.csv"),
+            scope=DISTRICT,
+        )
     forget()
     canlian, reviewer = _actor(session, "canlian"), _actor(session, "reviewer")
-    report = create_report(session, canlian, make_doc(fields={
-        "name": {"x-element": "person.name"}, "gender": {"x-element": "person.gender"},
-        "birth": {"x-element": "person.birth_date"},
-    }))
+    report = create_report(
+        session,
+        canlian,
+        make_doc(
+            fields={
+                "name": {"x-element": "person.name"},
+                "gender": {"x-element": "person.gender"},
+                "birth": {"x-element": "person.birth_date"},
+            }
+        ),
+    )
     filed = submit(session, specs, rules, report, canlian)
     coverage = filed.verdict["coverage"]
     assert (coverage["data_fields"], coverage["bound"], coverage["ratio"]) == (3, 3, 1.0)
@@ -190,8 +210,11 @@ def test_the_monthly_quota_counts_the_departments_other_reports(session, rules, 
     canlian = _actor(session, "canlian")
     outcomes = []
     for n, label in enumerate(["甲", "乙", "丙"]):
-        report = create_report(session, canlian, make_doc(
-            title=f"报表{label}", fields={f"q{n}": {"title": f"问题{label}", "type": "string"}}))
+        report = create_report(
+            session,
+            canlian,
+            make_doc(title=f"报表{label}", fields={f"q{n}": {"title": f"问题{label}", "type": "string"}}),
+        )
         filed = submit(session, specs, rules, report, canlian)
         outcomes.append(next(r["outcome"] for r in filed.verdict["rules"] if r["id"] == "department_quota"))
     assert outcomes == ["pass", "pass", "block"]

@@ -14,9 +14,14 @@ from runtime.reports.store import create_report
 from runtime.tasks.dispatch import dispatch
 
 ZHONGSHANLU, SHENGLILU = "500118001", "500118002"
-REPORT = {"properties": {"name": {"x-element": "person.name"},
-                         "visited": {"title": "是否已走访", "type": "boolean"}},
-          "required": ["name"], "x-justification": "核对走访情况"}
+REPORT = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "visited": {"title": "是否已走访", "type": "boolean"},
+    },
+    "required": ["name"],
+    "x-justification": "核对走访情况",
+}
 
 
 def _utc(text: str) -> datetime:
@@ -32,40 +37,89 @@ def scripted(district, specs, admit_sample, actor_of):
         report = admit_sample(session, **REPORT)
         dispatch(session, specs, report, actor_of(session, "canlian"))
         minzheng = actor_of(session, "minzheng")
-        other = create_report(session, minzheng, {**report_document(specs), "x-report": "minzheng_visits",
-                                                  "x-department": "minzheng"})
-        decide(session, submit(session, specs, load_rules(specs.root), other, minzheng),
-               actor_of(session, "reviewer"), "reject", "与已有报表重复")
+        other = create_report(
+            session,
+            minzheng,
+            {**report_document(specs), "x-report": "minzheng_visits", "x-department": "minzheng"},
+        )
+        decide(
+            session,
+            submit(session, specs, load_rules(specs.root), other, minzheng),
+            actor_of(session, "reviewer"),
+            "reject",
+            "与已有报表重复",
+        )
         code = report.code
     with district.begin() as conn:
         conn.execute(update(Task).values(dispatched_at=_utc("2026-10-10 02:00")))
-        conn.execute(update(Task).where(Task.org_unit_code == ZHONGSHANLU).values(
-            state="submitted", submitted_at=_utc("2026-10-11 02:00"), cells_prefilled=80, cells_typed=20))
+        conn.execute(
+            update(Task)
+            .where(Task.org_unit_code == ZHONGSHANLU)
+            .values(
+                state="submitted", submitted_at=_utc("2026-10-11 02:00"), cells_prefilled=80, cells_typed=20
+            )
+        )
         # 17:00 UTC on 31 October is 01:00 on 1 November in Yongchuan.
-        conn.execute(update(Task).where(Task.org_unit_code == SHENGLILU).values(
-            state="submitted", submitted_at=_utc("2026-10-31 17:00"), cells_prefilled=30, cells_typed=30))
+        conn.execute(
+            update(Task)
+            .where(Task.org_unit_code == SHENGLILU)
+            .values(
+                state="submitted", submitted_at=_utc("2026-10-31 17:00"), cells_prefilled=30, cells_typed=30
+            )
+        )
         conn.execute(update(AdmissionRequest).values(submitted_at=_utc("2026-10-05 02:00")))
-        conn.execute(insert(AuditEntry), [
-            {"at": _utc("2026-11-05 02:00"), "action": "report.extract", "target": "R-x",
-             "detail": {"units": [ZHONGSHANLU], "rows": 10}},
-            {"at": _utc("2026-11-06 02:00"), "action": "report.extract", "target": "R-x",
-             "detail": {"units": [ZHONGSHANLU], "rows": 10, "format": "csv"}},
-            {"at": _utc("2026-11-06 03:00"), "action": "report.extract", "target": code,
-             "detail": {"units": [ZHONGSHANLU], "rows": 10}},
-            {"at": _utc("2026-10-12 02:00"), "action": "summary.open", "target": code,
-             "detail": {"complete": False, "live": False}},
-            {"at": _utc("2026-11-02 02:00"), "action": "summary.open", "target": code,
-             "detail": {"complete": True, "live": False}},
-            {"at": _utc("2026-11-03 02:00"), "action": "summary.open", "target": code,
-             "detail": {"complete": True, "live": False}}])
+        conn.execute(
+            insert(AuditEntry),
+            [
+                {
+                    "at": _utc("2026-11-05 02:00"),
+                    "action": "report.extract",
+                    "target": "R-x",
+                    "detail": {"units": [ZHONGSHANLU], "rows": 10},
+                },
+                {
+                    "at": _utc("2026-11-06 02:00"),
+                    "action": "report.extract",
+                    "target": "R-x",
+                    "detail": {"units": [ZHONGSHANLU], "rows": 10, "format": "csv"},
+                },
+                {
+                    "at": _utc("2026-11-06 03:00"),
+                    "action": "report.extract",
+                    "target": code,
+                    "detail": {"units": [ZHONGSHANLU], "rows": 10},
+                },
+                {
+                    "at": _utc("2026-10-12 02:00"),
+                    "action": "summary.open",
+                    "target": code,
+                    "detail": {"complete": False, "live": False},
+                },
+                {
+                    "at": _utc("2026-11-02 02:00"),
+                    "action": "summary.open",
+                    "target": code,
+                    "detail": {"complete": True, "live": False},
+                },
+                {
+                    "at": _utc("2026-11-03 02:00"),
+                    "action": "summary.open",
+                    "target": code,
+                    "detail": {"complete": True, "live": False},
+                },
+            ],
+        )
     return code
 
 
 def report_document(specs):
     from builder.reports.spec import load_reports
 
-    return {**load_reports(specs.root, specs)["disability_survey"].document, **REPORT,
-            "x-deadline": "2026-12-31"}
+    return {
+        **load_reports(specs.root, specs)["disability_survey"].document,
+        **REPORT,
+        "x-deadline": "2026-12-31",
+    }
 
 
 def test_months_are_local_calendar_months():

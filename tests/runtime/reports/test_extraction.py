@@ -34,10 +34,12 @@ def _sheet(path):
     return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
 
 
-@pytest.mark.parametrize(("sample", "author"), [("disability_survey", "canlian"),
-                                                ("low_income_review", "minzheng")])
-def test_extraction_equals_the_unchanged_tasks_row_for_row(district, specs, admit_sample, actor_of, load_task,
-                                                          sample, author, tmp_path):
+@pytest.mark.parametrize(
+    ("sample", "author"), [("disability_survey", "canlian"), ("low_income_review", "minzheng")]
+)
+def test_extraction_equals_the_unchanged_tasks_row_for_row(
+    district, specs, admit_sample, actor_of, load_task, sample, author, tmp_path
+):
     """Masking, household-bound and computed fields: the page's rows of every task, for the department."""
     with Session(district) as session, session.begin():
         report = admit_sample(session, sample, author)
@@ -61,26 +63,34 @@ def test_extraction_equals_the_unchanged_tasks_row_for_row(district, specs, admi
     extracted = _extract(district, specs, code, author, tmp_path / "x.xlsx")
     with Session(district) as session, session.begin():
         report = session.scalar(select(Report).where(Report.code == code))
-        live = export_report(session.connection(), specs, report, actor, viewer, "xlsx", tmp_path / "d.xlsx",
-                             include_open=True)
+        live = export_report(
+            session.connection(), specs, report, actor, viewer, "xlsx", tmp_path / "d.xlsx", include_open=True
+        )
     by_extraction, by_tasks = _sheet(tmp_path / "x.xlsx"), _sheet(tmp_path / "d.xlsx")
     assert extracted == live == len(expected)
     assert by_extraction[0][0] == by_tasks[0][0]
     assert by_extraction[1][0].endswith(f"数据来源：{SOURCE}")
     status = by_tasks[2].index(STATUS_COLUMN)
-    assert by_extraction[2:] == [line[:status] + line[status + 1:] for line in by_tasks[2:]]
+    assert by_extraction[2:] == [line[:status] + line[status + 1 :] for line in by_tasks[2:]]
 
 
-def test_an_extract_decided_report_is_masked_scoped_to_its_targets_and_audited(district, specs, admit_sample,
-                                                                               tmp_path):
+def test_an_extract_decided_report_is_masked_scoped_to_its_targets_and_audited(
+    district, specs, admit_sample, tmp_path
+):
     with Session(district) as session, session.begin():
         report = admit_sample(session, "veteran_roster", "tuiyi", **{"x-targets": [ZHONGSHANLU]})
         code = report.code
     rows = _extract(district, specs, code, "tuiyi", tmp_path / "v.xlsx")
     sheet = _sheet(tmp_path / "v.xlsx")
     with district.connect() as conn:
-        spec_titles = column_titles(extracted_table(conn, specs, conn.execute(
-            select(Report).where(Report.code == code)).one(), Viewer(None, "department"))[0].spec)
+        spec_titles = column_titles(
+            extracted_table(
+                conn,
+                specs,
+                conn.execute(select(Report).where(Report.code == code)).one(),
+                Viewer(None, "department"),
+            )[0].spec
+        )
         entry = conn.execute(select(AuditEntry).where(AuditEntry.action == "report.extract")).one()
         dispatched = conn.scalar(select(Task.id).limit(1))
     assert sheet[2] == [UNIT_COLUMN, *spec_titles]
@@ -95,8 +105,9 @@ def test_an_extract_decided_report_is_masked_scoped_to_its_targets_and_audited(d
 def test_only_the_owning_department_extracts_an_admitted_report(district, specs, admit_sample, tmp_path):
     with Session(district) as session, session.begin():
         code = admit_sample(session, "veteran_roster", "tuiyi").code
-        draft = create_report(session, _reader(session, "tuiyi")[0],
-                              {"title": "草稿", "type": "object", "properties": {}}).code
+        draft = create_report(
+            session, _reader(session, "tuiyi")[0], {"title": "草稿", "type": "object", "properties": {}}
+        ).code
     with pytest.raises(ReportError, match="所属部门"):
         _extract(district, specs, code, "minzheng", tmp_path / "a.xlsx")
     with pytest.raises(ReportError, match="已准入"):
@@ -116,8 +127,9 @@ def test_csv_extraction_has_the_header_and_rows_only(district, specs, admit_samp
     assert table[0][0] == UNIT_COLUMN and len(table) == rows + 1 > 1
 
 
-def test_an_aggregate_report_is_extracted_one_row_per_org_unit(district, specs, admit_sample, actor_of,
-                                                               load_task, tmp_path):
+def test_an_aggregate_report_is_extracted_one_row_per_org_unit(
+    district, specs, admit_sample, actor_of, load_task, tmp_path
+):
     """Counts and sums per township, as the dispatched tasks compute them before any correction."""
     from runtime.tasks.aggregate import unit_rows
 

@@ -24,17 +24,22 @@ from tests.conftest import make_id_number
 
 ZHONGSHANLU = "500118001"
 #: A small person report: masked names and ID numbers, a township, a free-text note; submittable as it is.
-KEYED = {"properties": {"name": {"x-element": "person.name"}, "id_number": {"x-element": "person.id_number"},
-                        "gender": {"x-element": "person.gender"},
-                        "birth_date": {"x-element": "person.birth_date"},
-                        "phone": {"x-element": "person.phone"},
-                        "township_code": {"x-element": "person.township_code"},
-                        "note": {"title": "备注", "type": "string", "maxLength": 200},
-                        "visited": {"title": "是否已走访", "type": "boolean"}},
-         "required": ["name"], "x-justification": "电话回访核实，身份证号用于比对",
-         "x-rows": {"ledger": "person",
-                    "filter": [{"element": "person.is_veteran", "op": "eq", "value": False}]}}
-INJECTION = "=HYPERLINK(\"http://evil\",\"点我\")"
+KEYED = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "id_number": {"x-element": "person.id_number"},
+        "gender": {"x-element": "person.gender"},
+        "birth_date": {"x-element": "person.birth_date"},
+        "phone": {"x-element": "person.phone"},
+        "township_code": {"x-element": "person.township_code"},
+        "note": {"title": "备注", "type": "string", "maxLength": 200},
+        "visited": {"title": "是否已走访", "type": "boolean"},
+    },
+    "required": ["name"],
+    "x-justification": "电话回访核实，身份证号用于比对",
+    "x-rows": {"ledger": "person", "filter": [{"element": "person.is_veteran", "op": "eq", "value": False}]},
+}
+INJECTION = '=HYPERLINK("http://evil","点我")'
 
 
 @pytest.fixture
@@ -53,13 +58,27 @@ def filled(district, specs, admit_sample, actor_of, load_task):
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
         typed, dropped = task_page(conn, specs, spec, task, filler, limit=2).rows
-        save_cells(conn, specs, spec, task, filler, typed.record_id,
-                   {"note": INJECTION, "name": "改名字"}, expected_version=0)
+        save_cells(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            typed.record_id,
+            {"note": INJECTION, "name": "改名字"},
+            expected_version=0,
+        )
         mark_row(conn, specs, spec, task, filler, dropped.record_id, "已迁出", expected_version=0)
         village = specs.villages(ZHONGSHANLU)[0].code
-        add_row(conn, specs, spec, task, filler,
-                {"id_number": make_id_number("19900101", 777), "name": "新登记"},
-                {"village_code": village, "household_no": "5001180019999", "relation_to_head": "户主"})
+        add_row(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            {"id_number": make_id_number("19900101", 777), "name": "新登记"},
+            {"village_code": village, "household_no": "5001180019999", "relation_to_head": "户主"},
+        )
     return code, task_id, typed.record_id, dropped.record_id, filler
 
 
@@ -69,9 +88,11 @@ def _export(engine, specs, code, username, tmp_path, fmt="xlsx", **kw):
         report = session.scalar(select(Report).where(Report.code == code))
         user = session.scalar(select(User).where(User.username == username))
         from runtime.reports.store import Actor
+
         actor = Actor(user.id, user.role, user.department_id)
-        rows = export_report(session.connection(), specs, report, actor, Viewer(user.id, user.role), fmt,
-                             target, **kw)
+        rows = export_report(
+            session.connection(), specs, report, actor, Viewer(user.id, user.role), fmt, target, **kw
+        )
     return rows, target
 
 
@@ -115,12 +136,15 @@ def test_open_tasks_live_rows_are_marked_masked_and_defused(district, specs, fil
     assert typed_line["所属镇街"] == "中山路街道", "org-unit codes are named"
     [added] = [line for line in lines if line["姓名"] == "新**"]
     assert added[UNIT_COLUMN] == "中山路街道" and added["公民身份号码"].startswith("*" * 14)
-    assert all(line["姓名"] is None or line["姓名"] == "" or "*" in line["姓名"] or len(line["姓名"]) == 1
-               for line in lines)
+    assert all(
+        line["姓名"] is None or line["姓名"] == "" or "*" in line["姓名"] or len(line["姓名"]) == 1
+        for line in lines
+    )
 
 
-def test_only_submitted_tasks_by_default_with_the_added_row_written_back(district, specs, filled, tmp_path,
-                                                                        load_task):
+def test_only_submitted_tasks_by_default_with_the_added_row_written_back(
+    district, specs, filled, tmp_path, load_task
+):
     code, task_id, _typed_id, _dropped_id, filler = filled
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)

@@ -9,8 +9,14 @@ from runtime.reports.file import STATUS_COLUMN, UNIT_COLUMN, Block, Heading, Rep
 
 #: A small report: an org unit field, a yes/no, a multiple choice and a free text.
 DOCUMENT = {
-    "title": "测试报表", "type": "object", "x-report": "file_test", "x-version": 1, "x-department": "canlian",
-    "x-purpose": "测试", "x-basis": "测试", "x-rows": {"ledger": "person", "filter": []},
+    "title": "测试报表",
+    "type": "object",
+    "x-report": "file_test",
+    "x-version": 1,
+    "x-department": "canlian",
+    "x-purpose": "测试",
+    "x-basis": "测试",
+    "x-rows": {"ledger": "person", "filter": []},
     "properties": {
         "township": {"x-element": "person.township_code"},
         "visited": {"title": "是否已走访", "type": "boolean"},
@@ -23,8 +29,15 @@ DOCUMENT = {
 def _table(specs, blocks, total, **kw):
     spec = load_report(DOCUMENT, specs.elements, specs.ledgers)
     names = {code: unit.name for code, unit in specs.org_units.items()}
-    return ReportTable(spec, Heading("测试报表", "区残联", date(2026, 11, 29), "台账直接提取"), blocks, total,
-                       unit_names=names, org_fields=frozenset({"township"}), **kw)
+    return ReportTable(
+        spec,
+        Heading("测试报表", "区残联", date(2026, 11, 29), "台账直接提取"),
+        blocks,
+        total,
+        unit_names=names,
+        org_fields=frozenset({"township"}),
+        **kw,
+    )
 
 
 def test_cells_are_shown_as_people_read_them_and_defused(specs, tmp_path):
@@ -39,11 +52,18 @@ def test_cells_are_shown_as_people_read_them_and_defused(specs, tmp_path):
 
 
 def test_a_table_larger_than_a_sheet_goes_on_to_further_sheets(specs, tmp_path):
-    blocks = [Block("中山路街道", [[None] * 4, [False] * 4, [[]] * 4, [f"第{n}行" for n in range(4)]]),
-              Block("南大街街道", [[None] * 3, [None] * 3, [None] * 3, ["+x", "@y", "-z"]])]
+    blocks = [
+        Block("中山路街道", [[None] * 4, [False] * 4, [[]] * 4, [f"第{n}行" for n in range(4)]]),
+        Block("南大街街道", [[None] * 3, [None] * 3, [None] * 3, ["+x", "@y", "-z"]]),
+    ]
     progress = []
-    rows = write_table(_table(specs, blocks, 7), "xlsx", tmp_path / "t.xlsx",
-                       lambda done, total: progress.append((done, total)), sheet_rows=3)
+    rows = write_table(
+        _table(specs, blocks, 7),
+        "xlsx",
+        tmp_path / "t.xlsx",
+        lambda done, total: progress.append((done, total)),
+        sheet_rows=3,
+    )
     book = CalamineWorkbook.from_path(str(tmp_path / "t.xlsx"))
     sheets = [book.get_sheet_by_name(n).to_python() for n in book.sheet_names]
     assert rows == 7 and len(sheets) == 3 and book.sheet_names[1] == "测试报表2"

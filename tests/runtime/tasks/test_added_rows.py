@@ -25,8 +25,13 @@ from tests.conftest import make_id_number
 
 ZHONGSHANLU = "500118001"
 #: The disability survey's answers a new person's row needs besides the key.
-ANSWERS = {"name": "新登记", "disability_grade": "二级", "rehab_needs": "康复训练",
-           "needs_assistive_device": "否", "survey_date": "2026-11-20"}
+ANSWERS = {
+    "name": "新登记",
+    "disability_grade": "二级",
+    "rehab_needs": "康复训练",
+    "needs_assistive_device": "否",
+    "survey_date": "2026-11-20",
+}
 
 
 @pytest.fixture
@@ -40,8 +45,12 @@ def _village(specs):
 
 
 def _extra(specs, **over):
-    return {"village_code": _village(specs), "household_no": "5001180019999", "relation_to_head": "户主",
-            **over}
+    return {
+        "village_code": _village(specs),
+        "household_no": "5001180019999",
+        "relation_to_head": "户主",
+        **over,
+    }
 
 
 def test_the_add_form_asks_the_key_what_a_record_needs_and_a_village(load_task, district, specs, survey):
@@ -58,12 +67,23 @@ def test_the_add_form_asks_the_key_what_a_record_needs_and_a_village(load_task, 
 
 def test_a_report_without_the_ledger_key_cannot_add_rows(load_task, district, specs, admit_sample, actor_of):
     with Session(district) as session, session.begin():
-        report = admit_sample(session, **{
-            "properties": {"name": {"x-element": "person.name"}, "phone": {"x-element": "person.phone"},
-                           "visited": {"title": "是否已走访", "type": "boolean"}},
-            "required": ["name"], "x-justification": "电话回访核实"})
-        task = next(t for t in dispatch(session, specs, report, actor_of(session, "canlian"))
-                    if t.org_unit_code == ZHONGSHANLU)
+        report = admit_sample(
+            session,
+            **{
+                "properties": {
+                    "name": {"x-element": "person.name"},
+                    "phone": {"x-element": "person.phone"},
+                    "visited": {"title": "是否已走访", "type": "boolean"},
+                },
+                "required": ["name"],
+                "x-justification": "电话回访核实",
+            },
+        )
+        task = next(
+            t
+            for t in dispatch(session, specs, report, actor_of(session, "canlian"))
+            if t.org_unit_code == ZHONGSHANLU
+        )
         spec = load_task(session.connection(), task.id)[2]
         assert add_form(spec, specs, task) is None
         filler = Viewer(None, "township", township=ZHONGSHANLU)
@@ -71,15 +91,19 @@ def test_a_report_without_the_ledger_key_cannot_add_rows(load_task, district, sp
             add_row(session.connection(), specs, spec, task, filler, {"name": "某人"}, {})
 
 
-@pytest.mark.parametrize(("key", "extra", "field", "message"), [
-    ("110101199001011234", {}, "id_number", "校验"),
-    ("", {}, "id_number", "请填写"),
-    (make_id_number("19800101", 911), {"household_no": ""}, "household_no", "户编号"),
-    (make_id_number("19800101", 911), {"relation_to_head": "邻居"}, "relation_to_head", "户主"),
-    (make_id_number("19800101", 911), {"village_code": "500118999999"}, "village_code", "村"),
-])
-def test_adding_refuses_a_bad_key_or_record_field_and_keeps_nothing(load_task, district, specs, survey, key,
-                                                                     extra, field, message):
+@pytest.mark.parametrize(
+    ("key", "extra", "field", "message"),
+    [
+        ("110101199001011234", {}, "id_number", "校验"),
+        ("", {}, "id_number", "请填写"),
+        (make_id_number("19800101", 911), {"household_no": ""}, "household_no", "户编号"),
+        (make_id_number("19800101", 911), {"relation_to_head": "邻居"}, "relation_to_head", "户主"),
+        (make_id_number("19800101", 911), {"village_code": "500118999999"}, "village_code", "村"),
+    ],
+)
+def test_adding_refuses_a_bad_key_or_record_field_and_keeps_nothing(
+    load_task, district, specs, survey, key, extra, field, message
+):
     task_id, filler = survey
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
@@ -93,16 +117,18 @@ def test_adding_refuses_a_key_the_ledger_already_holds_anywhere(load_task, distr
     task_id, filler = survey
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        elsewhere = conn.execute(select(Record.key).where(Record.ledger == "person",
-                                                          Record.township_code != ZHONGSHANLU)).first()[0]
+        elsewhere = conn.execute(
+            select(Record.key).where(Record.ledger == "person", Record.township_code != ZHONGSHANLU)
+        ).first()[0]
         with pytest.raises(AddRefused) as refused:
             add_row(conn, specs, spec, task, filler, {"id_number": elsewhere, **ANSWERS}, _extra(specs))
         assert "不在您的辖区" in refused.value.errors["id_number"]
         assert elsewhere[:6] not in refused.value.errors["id_number"], "nothing of the other record shows"
 
 
-def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(load_task, district, specs,
-                                                                            survey, actor_of):
+def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(
+    load_task, district, specs, survey, actor_of
+):
     task_id, filler = survey
     key = make_id_number("19850607", 912)  # even: female
     persons = specs.ledgers["person"]
@@ -113,8 +139,9 @@ def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(load
         assert (row.status, row.record_id, row.ref) == ("added", None, f"n{row.added_id}")
         assert row.cells["gender"].value == "女" and row.cells["birth_date"].value == "1985年"
         assert row.cells["birth_date"].masked, "beside the masked key, the date shows its year only"
-        assert (row.cells["age"].value, row.cells["age"].state) == (None, "computed"), \
+        assert (row.cells["age"].value, row.cells["age"].state) == (None, "computed"), (
             "an age would tell more of the date than its year; nobody fills it (no gap)"
+        )
         assert row.cells["id_number"].masked and key not in str(row.cells["id_number"].value)
         assert "disability_grade" in row.gaps
         with pytest.raises(AddRefused, match="新增"):
@@ -131,16 +158,39 @@ def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(load
         assert {p.field for p in mine} >= {"disability_grade", "survey_date"}
         assert all(p.ref == row.ref and p.label == "新登记（新增）" for p in mine)
         with pytest.raises(ReportError, match="不能修改"):
-            save_added(conn, specs, spec, task, filler, row.added_id, {"id_number": key},
-                       expected_version=row.draft_version)
+            save_added(
+                conn,
+                specs,
+                spec,
+                task,
+                filler,
+                row.added_id,
+                {"id_number": key},
+                expected_version=row.draft_version,
+            )
         with pytest.raises(StaleRow):
             save_added(conn, specs, spec, task, filler, row.added_id, {"remarks": "x"}, expected_version=0)
-        saved = save_added(conn, specs, spec, task, filler, row.added_id,
-                           {**{k: v for k, v in ANSWERS.items() if k != "name"}, "phone": "1380000"},
-                           expected_version=row.draft_version)
+        saved = save_added(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            row.added_id,
+            {**{k: v for k, v in ANSWERS.items() if k != "name"}, "phone": "1380000"},
+            expected_version=row.draft_version,
+        )
         assert saved.errors.keys() == {"phone"}, "kept as typed, with its message"
-        saved = save_added(conn, specs, spec, task, filler, row.added_id, {"phone": "13800001234"},
-                           expected_version=saved.row.draft_version)
+        saved = save_added(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            row.added_id,
+            {"phone": "13800001234"},
+            expected_version=saved.row.draft_version,
+        )
         assert not {"phone", "disability_grade", "survey_date"} & set(saved.row.gaps)
 
     # The rest of the task is filled by marking every other row not applicable: it is small.
@@ -150,9 +200,14 @@ def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(load
         result = submit_task(conn, specs, spec, task, filler, report)
         assert result.written.created == 1
         record = get_by_key(conn, persons, key)
-        assert (record["name"], record["gender"], record["household_no"], record["village_code"],
-                record["disability_grade"], record["phone"]) == (
-            "新登记", "女", "5001180019999", _village(specs), "二级", "13800001234")
+        assert (
+            record["name"],
+            record["gender"],
+            record["household_no"],
+            record["village_code"],
+            record["disability_grade"],
+            record["phone"],
+        ) == ("新登记", "女", "5001180019999", _village(specs), "二级", "13800001234")
         created = history(conn, record["_id"])[-1]
         assert (created["source"], created["source_ref"]) == ("writeback", f"{report.code}#task-{task_id}")
         linked = conn.execute(select(TaskRow).where(TaskRow.row_key == key)).one()
@@ -176,8 +231,9 @@ def _fill_everything(conn, specs, spec, task, filler):
     from runtime.tasks.drafts import mark_row
 
     for row in task_page(conn, specs, spec, task, filler, limit=500).rows:
-        mark_row(conn, specs, spec, task, filler, row.record_id, "不符合条件",
-                 expected_version=row.draft_version)
+        mark_row(
+            conn, specs, spec, task, filler, row.record_id, "不符合条件", expected_version=row.draft_version
+        )
 
 
 def test_an_added_key_imported_meanwhile_is_not_duplicated(load_task, district, specs, survey, make_person):
@@ -186,11 +242,24 @@ def test_an_added_key_imported_meanwhile_is_not_duplicated(load_task, district, 
     key = make_id_number("19700303", 915)
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        row = add_row(conn, specs, spec, task, filler, {"id_number": key, **ANSWERS, "phone": "13800001234"},
-                      _extra(specs))
+        row = add_row(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            {"id_number": key, **ANSWERS, "phone": "13800001234"},
+            _extra(specs),
+        )
         assert "phone" not in row.gaps
-        imported = make_person(id_number=key, name="导入名", gender="男", birth_date="1970-03-03",
-                               township_code=ZHONGSHANLU, village_code=_village(specs))
+        imported = make_person(
+            id_number=key,
+            name="导入名",
+            gender="男",
+            birth_date="1970-03-03",
+            township_code=ZHONGSHANLU,
+            village_code=_village(specs),
+        )
         upsert(conn, persons, [imported], Provenance("import", "户籍同步"), scope=DISTRICT)
         _fill_everything(conn, specs, spec, task, filler)
         result = submit_task(conn, specs, spec, task, filler, report)
@@ -219,16 +288,24 @@ def test_a_removed_added_row_is_gone_and_counts_follow(load_task, district, spec
 
 def test_household_fields_flow_into_the_household_record(load_task, district, specs, admit_sample, actor_of):
     report_fields = {
-        "properties": {"name": {"x-element": "person.name"},
-                       "home_phone": {"x-element": "household.phone"},
-                       "address": {"x-element": "household.address", "x-writeback": False},
-                       "visited": {"title": "是否已走访", "type": "boolean"}},
-        "required": ["name"], "x-justification": "核实家庭联系方式", "x-rows": {"ledger": "person"}}
+        "properties": {
+            "name": {"x-element": "person.name"},
+            "home_phone": {"x-element": "household.phone"},
+            "address": {"x-element": "household.address", "x-writeback": False},
+            "visited": {"title": "是否已走访", "type": "boolean"},
+        },
+        "required": ["name"],
+        "x-justification": "核实家庭联系方式",
+        "x-rows": {"ledger": "person"},
+    }
     households = specs.ledgers["household"]
     with Session(district) as session, session.begin():
         report = admit_sample(session, **report_fields)
-        task = next(t for t in dispatch(session, specs, report, actor_of(session, "canlian"))
-                    if t.org_unit_code == ZHONGSHANLU)
+        task = next(
+            t
+            for t in dispatch(session, specs, report, actor_of(session, "canlian"))
+            if t.org_unit_code == ZHONGSHANLU
+        )
         filler = Viewer(None, "township", township=ZHONGSHANLU)
         task_id = task.id
     with district.begin() as conn:
@@ -240,12 +317,36 @@ def test_household_fields_flow_into_the_household_record(load_task, district, sp
             by_home.setdefault(get(conn, persons, r.record_id)["household_no"], []).append(r)
         pair = next(members for members in by_home.values() if len(members) >= 2)
         single = next(members[0] for members in by_home.values() if len(members) == 1)
-        save_cells(conn, specs, spec, task, filler, single.record_id,
-                   {"home_phone": "13911112222", "address": "别处"}, expected_version=0)
-        save_cells(conn, specs, spec, task, filler, pair[0].record_id, {"home_phone": "13933334444"},
-                   expected_version=0)
-        save_cells(conn, specs, spec, task, filler, pair[1].record_id, {"home_phone": "13955556666"},
-                   expected_version=0)
+        save_cells(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            single.record_id,
+            {"home_phone": "13911112222", "address": "别处"},
+            expected_version=0,
+        )
+        save_cells(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            pair[0].record_id,
+            {"home_phone": "13933334444"},
+            expected_version=0,
+        )
+        save_cells(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            pair[1].record_id,
+            {"home_phone": "13955556666"},
+            expected_version=0,
+        )
         result = submit_task(conn, specs, spec, task, filler, report)
         assert result.written.households == 2
         number = get(conn, persons, single.record_id)["household_no"]
@@ -254,8 +355,9 @@ def test_household_fields_flow_into_the_household_record(load_task, district, sp
         assert home.get("address") != "别处", "x-writeback false stays in the report"
         newest = history(conn, home["_id"])[0]
         assert (newest["source"], newest["new"]) == ("writeback", {"phone": "13911112222"})
-        disagreed = conn.execute(select(WritebackConflict).where(
-            WritebackConflict.ledger == "household")).one()
+        disagreed = conn.execute(
+            select(WritebackConflict).where(WritebackConflict.ledger == "household")
+        ).one()
         assert (disagreed.ledger_value, disagreed.township_value) == ("13933334444", "13955556666")
 
 
@@ -276,12 +378,20 @@ def test_a_village_task_adds_rows_to_its_own_village(load_task, district, specs,
         assert draft.record["village_code"] == village
 
 
-def test_a_report_without_gender_or_birth_date_still_makes_a_complete_record(load_task, district, specs,
-                                                                             zhongshanlu_task):
-    task_id, filler = zhongshanlu_task(**{
-        "properties": {"name": {"x-element": "person.name"}, "id_number": {"x-element": "person.id_number"},
-                       "visited": {"title": "是否已走访", "type": "boolean"}},
-        "required": ["name"], "x-justification": "核对走访情况"})
+def test_a_report_without_gender_or_birth_date_still_makes_a_complete_record(
+    load_task, district, specs, zhongshanlu_task
+):
+    task_id, filler = zhongshanlu_task(
+        **{
+            "properties": {
+                "name": {"x-element": "person.name"},
+                "id_number": {"x-element": "person.id_number"},
+                "visited": {"title": "是否已走访", "type": "boolean"},
+            },
+            "required": ["name"],
+            "x-justification": "核对走访情况",
+        }
+    )
     key = make_id_number("19791111", 917)
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
@@ -296,9 +406,15 @@ def test_a_report_without_gender_or_birth_date_still_makes_a_complete_record(loa
 def _left_out(conn, specs, township=ZHONGSHANLU, village=None):
     """Return a person of a township (or village) the disability survey's filter leaves out: no grade."""
     persons = specs.ledgers["person"]
-    ids = conn.execute(select(Record.id).where(
-        Record.ledger == "person", Record.township_code == township,
-        *([Record.village_code == village] if village else [])).order_by(Record.id)).scalars()
+    ids = conn.execute(
+        select(Record.id)
+        .where(
+            Record.ledger == "person",
+            Record.township_code == township,
+            *([Record.village_code == village] if village else []),
+        )
+        .order_by(Record.id)
+    ).scalars()
     return next(r for r in (get(conn, persons, i) for i in ids) if not r.get("disability_grade"))
 
 
@@ -311,22 +427,34 @@ def test_a_person_the_filter_left_out_is_included_pre_filled_and_stays(load_task
         task, report, spec = load_task(conn, task_id)
         total = ensure_rows_total(conn, specs, spec, task)
         person = _left_out(conn, specs)
-        row = add_row(conn, specs, spec, task, filler,
-                      {"id_number": person["_key"], "name": "另一个名字", "disability_grade": "二级"}, {})
+        row = add_row(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            {"id_number": person["_key"], "name": "另一个名字", "disability_grade": "二级"},
+            {},
+        )
         assert (row.status, row.record_id, row.added_id) == ("active", person["_id"], None)
-        assert (row.cells["name"].value, row.cells["name"].state) == (person["name"], "prefilled"), \
+        assert (row.cells["name"].value, row.cells["name"].state) == (person["name"], "prefilled"), (
             "the ledger's value stays; typing fills gaps only"
+        )
         grade = row.cells["disability_grade"]
         assert (grade.value, grade.state) == ("二级", "edited")
-        assert get(conn, specs.ledgers["person"], person["_id"]).get("disability_grade") is None, \
+        assert get(conn, specs.ledgers["person"], person["_id"]).get("disability_grade") is None, (
             "the ledger changes only at write-back"
+        )
         assert task_counts(conn, specs, spec, task).rows == total + 1
         assert conn.execute(select(Task.rows_total).where(Task.id == task_id)).scalar_one() == total + 1
         found = task_page(conn, specs, spec, task, filler, search=person["name"]).rows
         assert person["_id"] in [r.record_id for r in found], "a row of the task though the filter misses it"
         assert summarize(conn, specs, spec, report, live=True, unit=ZHONGSHANLU).total.rows == total + 1
-        in_task = next(r for r in task_page(conn, specs, spec, task, filler, limit=5).rows
-                       if r.record_id != person["_id"])
+        in_task = next(
+            r
+            for r in task_page(conn, specs, spec, task, filler, limit=5).rows
+            if r.record_id != person["_id"]
+        )
         for key in (person["_key"], get(conn, specs.ledgers["person"], in_task.record_id)["_key"]):
             with pytest.raises(AddRefused) as refused:
                 add_row(conn, specs, spec, task, filler, {"id_number": key}, {})
@@ -336,11 +464,20 @@ def test_a_person_the_filter_left_out_is_included_pre_filled_and_stays(load_task
         task, report, spec = load_task(conn, task_id)
         for other in task_page(conn, specs, spec, task, filler, limit=500).rows:
             if other.record_id != person["_id"]:
-                mark_row(conn, specs, spec, task, filler, other.record_id, "不符合条件",
-                         expected_version=other.draft_version)
+                mark_row(
+                    conn,
+                    specs,
+                    spec,
+                    task,
+                    filler,
+                    other.record_id,
+                    "不符合条件",
+                    expected_version=other.draft_version,
+                )
         answers = {"rehab_needs": "康复训练", "needs_assistive_device": "否", "survey_date": "2026-11-20"}
-        saved = save_cells(conn, specs, spec, task, filler, person["_id"], answers,
-                           expected_version=row.draft_version)
+        saved = save_cells(
+            conn, specs, spec, task, filler, person["_id"], answers, expected_version=row.draft_version
+        )
         assert saved.errors == {}
         result = submit_task(conn, specs, spec, task, filler, report)
         assert result.written.created == 0 and result.written.records == 1
@@ -349,8 +486,9 @@ def test_a_person_the_filter_left_out_is_included_pre_filled_and_stays(load_task
         assert history(conn, person["_id"])[0]["source"] == "writeback"
 
 
-def test_a_village_task_includes_only_its_own_villages_records(load_task, district, specs, admit_sample,
-                                                                actor_of):
+def test_a_village_task_includes_only_its_own_villages_records(
+    load_task, district, specs, admit_sample, actor_of
+):
     village, other_village = (v.code for v in specs.villages(ZHONGSHANLU)[:2])
     with Session(district) as session, session.begin():
         report = admit_sample(session, **{"x-targets": [village]})

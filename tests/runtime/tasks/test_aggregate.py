@@ -33,9 +33,15 @@ Q1, Q2, J1 = "500118100001", "500118100002", "500118101001"
 
 def parcel(n: int, village: str, **fields):
     """Return a land record of `village` (parcel codes by village and number)."""
-    return {"parcel_code": f"{village}00{n:05d}", "location": f"{village}第{n}块",
-            "township_code": village[:9],
-            "village_code": village, "contractor_name": f"李{n}", "contract_area_mu": 8.0, **fields}
+    return {
+        "parcel_code": f"{village}00{n:05d}",
+        "location": f"{village}第{n}块",
+        "township_code": village[:9],
+        "village_code": village,
+        "contractor_name": f"李{n}",
+        "contract_area_mu": 8.0,
+        **fields,
+    }
 
 
 #: The fixed ledger: what each figure must be is counted by hand in the tests.
@@ -51,11 +57,13 @@ LAND = [
 @pytest.fixture
 def ledger(engine, specs, make_person):
     """The fresh database with the fixed land parcels and a few persons with disabilities."""
-    people = [make_person(township_code=QINGFENG, village_code=Q1, disability_category="肢体"),
-              make_person(township_code=QINGFENG, village_code=Q2, disability_category="肢体"),
-              make_person(township_code=QINGFENG, village_code=Q2, disability_category="视力"),
-              make_person(township_code=QINGFENG, village_code=Q1),
-              make_person(township_code=JINLONG, village_code=J1, disability_category="肢体")]
+    people = [
+        make_person(township_code=QINGFENG, village_code=Q1, disability_category="肢体"),
+        make_person(township_code=QINGFENG, village_code=Q2, disability_category="肢体"),
+        make_person(township_code=QINGFENG, village_code=Q2, disability_category="视力"),
+        make_person(township_code=QINGFENG, village_code=Q1),
+        make_person(township_code=JINLONG, village_code=J1, disability_category="肢体"),
+    ]
     with engine.begin() as conn:
         upsert(conn, specs.ledgers["land"], LAND, Provenance("import", "land.csv"), scope=DISTRICT)
         upsert(conn, specs.ledgers["person"], people, Provenance("import", "person.csv"), scope=DISTRICT)
@@ -65,6 +73,7 @@ def ledger(engine, specs, make_person):
 @pytest.fixture
 def aggregate_task(ledger, specs, admit_sample, actor_of, load_task):
     """Return a function: admit the land summary (overrides), dispatch it; (task id of a township, filler)."""
+
     def make(township=QINGFENG, **overrides):
         with Session(ledger) as session, session.begin():
             report = admit_sample(session, "land_transfer_summary", "nongye", **overrides)
@@ -73,6 +82,7 @@ def aggregate_task(ledger, specs, admit_sample, actor_of, load_task):
             task_id = next(t.id for t in tasks if t.org_unit_code == township)
             filler = session.scalar(select(User.id).where(User.username == "qingfeng"))
         return task_id, Viewer(filler, "township", township=township)
+
     return make
 
 
@@ -87,9 +97,20 @@ def test_township_row_counts_and_sums_its_own_records(ledger, specs, aggregate_t
         [row] = unit_rows(conn, specs, spec, task)
     assert (row.ref, row.label, row.status) == ("u500118100", "青峰镇", "unit")
     assert _cells(row) == {
-        "transferred_parcels": 3, "transferred_area": 17.75, "rent_area": 13.5, "subcontract_area": 0,
-        "shares_area": 4.25, "swap_area": 0, "sale_area": 0, "other_area": 0, "rent_parcels": 2,
-        "shares_parcels": 1, "arrears_parcels": 1, "arrears_amount": 200, "remarks": None}
+        "transferred_parcels": 3,
+        "transferred_area": 17.75,
+        "rent_area": 13.5,
+        "subcontract_area": 0,
+        "shares_area": 4.25,
+        "swap_area": 0,
+        "sale_area": 0,
+        "other_area": 0,
+        "rent_parcels": 2,
+        "shares_parcels": 1,
+        "arrears_parcels": 1,
+        "arrears_amount": 200,
+        "remarks": None,
+    }
     assert row.cells["rent_area"].state == "prefilled" and row.cells["rent_area"].source == "台账汇总"
     assert row.cells["remarks"].state == "gap" and row.gaps == ["remarks"]
 
@@ -101,7 +122,10 @@ def test_another_township_sees_only_its_records(ledger, specs, aggregate_task, l
         [row] = unit_rows(conn, specs, spec, task)
     assert row.key == JINLONG
     assert {k: row.cells[k].value for k in ("transferred_parcels", "transferred_area", "arrears_amount")} == {
-        "transferred_parcels": 1, "transferred_area": 100, "arrears_amount": 50}
+        "transferred_parcels": 1,
+        "transferred_area": 100,
+        "arrears_amount": 50,
+    }
 
 
 def test_rows_by_village_group_the_township_records(ledger, specs, aggregate_task, load_task):
@@ -120,14 +144,30 @@ def test_rows_by_village_group_the_township_records(ledger, specs, aggregate_tas
 
 def test_person_counts_by_disability_category_in_one_query(ledger, specs, aggregate_task, load_task):
     properties = {
-        "limb": {"title": "肢体残疾人数", "type": "integer", "x-formula": {
-            "count": "person", "where": [{"element": "person.disability_category", "op": "eq",
-                                          "value": "肢体"}]}},
-        "sight_or_limb": {"title": "视力或肢体", "type": "integer", "x-formula": {
-            "count": "person", "where": [{"element": "person.disability_category", "op": "in",
-                                          "value": ["视力", "肢体"]}]}},
-        "none": {"title": "无残疾类别", "type": "integer", "x-formula": {
-            "count": "person", "where": [{"element": "person.disability_category", "op": "absent"}]}},
+        "limb": {
+            "title": "肢体残疾人数",
+            "type": "integer",
+            "x-formula": {
+                "count": "person",
+                "where": [{"element": "person.disability_category", "op": "eq", "value": "肢体"}],
+            },
+        },
+        "sight_or_limb": {
+            "title": "视力或肢体",
+            "type": "integer",
+            "x-formula": {
+                "count": "person",
+                "where": [{"element": "person.disability_category", "op": "in", "value": ["视力", "肢体"]}],
+            },
+        },
+        "none": {
+            "title": "无残疾类别",
+            "type": "integer",
+            "x-formula": {
+                "count": "person",
+                "where": [{"element": "person.disability_category", "op": "absent"}],
+            },
+        },
         "area": {"title": "流转面积", "type": "number", "x-formula": {"sum": "land.transfer_area_mu"}},
     }
     task_id, _viewer = aggregate_task(properties=properties, required=[])
@@ -147,8 +187,16 @@ def test_a_correction_is_a_draft_over_the_computed_value(ledger, specs, aggregat
     task_id, viewer = aggregate_task()
     with ledger.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        saved = save_unit_cells(conn, specs, spec, task, viewer, QINGFENG,
-                                {"rent_area": "12", "remarks": "3号地块已收回"}, expected_version=0)
+        saved = save_unit_cells(
+            conn,
+            specs,
+            spec,
+            task,
+            viewer,
+            QINGFENG,
+            {"rent_area": "12", "remarks": "3号地块已收回"},
+            expected_version=0,
+        )
         assert saved.errors == {}
         cell = saved.row.cells["rent_area"]
         assert (cell.value, cell.state) == (12, "edited") and saved.row.complete
@@ -156,13 +204,16 @@ def test_a_correction_is_a_draft_over_the_computed_value(ledger, specs, aggregat
         assert (draft.row_key, draft.record_id, draft.status) == (QINGFENG, None, "unit")
         assert draft.base == {"rent_area": 13.5}, "the computed value the filler corrected"
         with pytest.raises(StaleRow):
-            save_unit_cells(conn, specs, spec, task, viewer, QINGFENG, {"rent_area": "11"},
-                            expected_version=0)
-        bad = save_unit_cells(conn, specs, spec, task, viewer, QINGFENG, {"sale_area": "很多"},
-                              expected_version=1)
+            save_unit_cells(
+                conn, specs, spec, task, viewer, QINGFENG, {"rent_area": "11"}, expected_version=0
+            )
+        bad = save_unit_cells(
+            conn, specs, spec, task, viewer, QINGFENG, {"sale_area": "很多"}, expected_version=1
+        )
         assert "sale_area" in bad.errors and bad.row.cells["sale_area"].value == "很多"
-        back = save_unit_cells(conn, specs, spec, task, viewer, QINGFENG, {"sale_area": "0", "rent_area": ""},
-                               expected_version=2)
+        back = save_unit_cells(
+            conn, specs, spec, task, viewer, QINGFENG, {"sale_area": "0", "rent_area": ""}, expected_version=2
+        )
         assert back.errors == {}
         assert (back.row.cells["rent_area"].value, back.row.cells["rent_area"].state) == (13.5, "prefilled")
         assert conn.execute(select(TaskRow.values)).scalar_one() == {"remarks": "3号地块已收回"}
@@ -179,14 +230,16 @@ def test_submission_validates_unit_rows_and_writes_nothing_back(ledger, specs, a
     with ledger.begin() as conn:
         task, report, spec = load_task(conn, task_id)
         versions = conn.execute(select(func.count()).select_from(RecordVersion)).scalar_one()
-        save_unit_cells(conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "-3"},
-                        expected_version=0)
+        save_unit_cells(
+            conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "-3"}, expected_version=0
+        )
         with pytest.raises(TaskInvalid) as refused:
             submit_task(conn, specs, spec, task, viewer, report)
         [problem] = refused.value.problems
         assert (problem.ref, problem.label, problem.field) == ("u500118100", "青峰镇", "transferred_area")
-        save_unit_cells(conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "18"},
-                        expected_version=1)
+        save_unit_cells(
+            conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "18"}, expected_version=1
+        )
         result = submit_task(conn, specs, spec, task, viewer, report)
         assert result.rows == 1 and result.written.records == 0
         assert (result.cells.prefilled, result.cells.typed) == (11, 1)
@@ -194,8 +247,9 @@ def test_submission_validates_unit_rows_and_writes_nothing_back(ledger, specs, a
         assert conn.execute(select(func.count()).select_from(RecordVersion)).scalar_one() == versions
 
 
-def test_task_workbook_goes_out_and_comes_back_by_org_unit(ledger, specs, aggregate_task, load_task,
-                                                         tmp_path: Path):
+def test_task_workbook_goes_out_and_comes_back_by_org_unit(
+    ledger, specs, aggregate_task, load_task, tmp_path: Path
+):
     import openpyxl
 
     task_id, viewer = aggregate_task()
@@ -204,8 +258,12 @@ def test_task_workbook_goes_out_and_comes_back_by_org_unit(ledger, specs, aggreg
         task, _report, spec = load_task(conn, task_id)
         assert write_task_xlsx(conn, specs, spec, task, viewer, target) == 1
         table = read_table(target.read_bytes(), "task.xlsx", max_bytes=10_000_000)
-        assert table[0][:4] == [ROW_COLUMN, "单位名称", "流转总体情况·流转地块数",
-                                "流转总体情况·流转面积合计（亩）"]
+        assert table[0][:4] == [
+            ROW_COLUMN,
+            "单位名称",
+            "流转总体情况·流转地块数",
+            "流转总体情况·流转面积合计（亩）",
+        ]
         assert table[1][:4] == ["u500118100", "青峰镇", 3, 17.75]
         book = openpyxl.load_workbook(target)
         sheet = book.active
@@ -213,8 +271,9 @@ def test_task_workbook_goes_out_and_comes_back_by_org_unit(ledger, specs, aggreg
         sheet.cell(row=2, column=15, value="与实地核对后改正")
         sheet.append(["u500118101", "金龙镇"])
         book.save(target)
-        result = read_task_xlsx(conn, specs, spec, task, viewer, target.read_bytes(), "task.xlsx",
-                                max_bytes=10_000_000)
+        result = read_task_xlsx(
+            conn, specs, spec, task, viewer, target.read_bytes(), "task.xlsx", max_bytes=10_000_000
+        )
         assert [line.outcome for line in result.lines] == ["saved", "unknown"]
         [row] = unit_rows(conn, specs, spec, task)
         assert row.cells["transferred_area"].value == 20 and row.cells["remarks"].value == "与实地核对后改正"
@@ -226,17 +285,22 @@ def test_task_workbook_goes_out_and_comes_back_by_org_unit(ledger, specs, aggreg
 def test_values_follow_the_ledger_until_corrected(ledger, specs, aggregate_task, load_task):
     task_id, _viewer = aggregate_task()
     with ledger.begin() as conn:
-        upsert(conn, specs.ledgers["land"], [parcel(6, Q2, is_transferred=True, transfer_form="转包",
-                                                    transfer_area_mu=2.5)], Provenance("visit"),
-               scope=DISTRICT)
+        upsert(
+            conn,
+            specs.ledgers["land"],
+            [parcel(6, Q2, is_transferred=True, transfer_form="转包", transfer_area_mu=2.5)],
+            Provenance("visit"),
+            scope=DISTRICT,
+        )
         task, _report, spec = load_task(conn, task_id)
         values = task_values(conn, specs, spec, task)[QINGFENG]
     names = ("transferred_parcels", "transferred_area", "subcontract_area")
     assert [values[k] for k in names] == [4, 20.25, 2.5]
 
 
-def test_many_tasks_merge_in_two_queries_and_extraction_is_the_unchanged_rows(ledger, specs, aggregate_task,
-                                                                              load_task):
+def test_many_tasks_merge_in_two_queries_and_extraction_is_the_unchanged_rows(
+    ledger, specs, aggregate_task, load_task
+):
     task_id, viewer = aggregate_task()
     with ledger.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
@@ -268,8 +332,9 @@ def test_the_summary_adds_up_unit_rows_live_and_as_submitted(ledger, specs, aggr
         lines = {line.code: line for line in live.by_unit}
         assert (lines[QINGFENG].rows, lines[QINGFENG].sums["transferred_area"]) == (1, 17.75)
         assert lines[JINLONG].sums["transferred_area"] == 100.0 and live.total.sums["rent_parcels"] == 3
-        save_unit_cells(conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "18"},
-                        expected_version=0)
+        save_unit_cells(
+            conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "18"}, expected_version=0
+        )
         submit_task(conn, specs, spec, task, viewer, report)
         submitted = summarize(conn, specs, spec, report)
     assert [(line.code, line.sums["transferred_area"]) for line in submitted.by_unit] == [(QINGFENG, 18.0)]

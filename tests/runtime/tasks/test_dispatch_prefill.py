@@ -42,8 +42,12 @@ def test_dispatch_to_a_chosen_set_and_the_refusals(district, specs, admit_sample
         assert [t.org_unit_code for t in tasks] == ["500118100", "500118101"]
         with pytest.raises(ReportError, match="所属部门"):
             dispatch(session, specs, report, actor_of(session, "canlian"))
-        draft = create_report(session, nongye, load_reports(specs.root, specs)["land_transfer_check"].document
-                              | {"x-report": "another_land_check"})
+        draft = create_report(
+            session,
+            nongye,
+            load_reports(specs.root, specs)["land_transfer_check"].document
+            | {"x-report": "another_land_check"},
+        )
         with pytest.raises(ReportError, match="已准入"):
             dispatch(session, specs, draft, nongye)
 
@@ -61,20 +65,26 @@ def test_task_lists_show_state_progress_and_overdue(district, specs, admit_sampl
         assert late[0].state == "overdue"
 
 
-def test_a_task_holds_its_townships_matching_records_prefilled_and_masked(district, specs, admit_sample,
-                                                                           actor_of):
+def test_a_task_holds_its_townships_matching_records_prefilled_and_masked(
+    district, specs, admit_sample, actor_of
+):
     with Session(district) as session, session.begin():
         report = admit_sample(session)
-        task = next(t for t in dispatch(session, specs, report, actor_of(session, "canlian"))
-                    if t.org_unit_code == ZHONGSHANLU)
+        task = next(
+            t
+            for t in dispatch(session, specs, report, actor_of(session, "canlian"))
+            if t.org_unit_code == ZHONGSHANLU
+        )
         task_id = task.id
     viewer = Viewer(None, "township", township=ZHONGSHANLU)
     with district.connect() as conn:
         task = conn.execute(select(Task).where(Task.id == task_id)).one()
         spec = _spec(conn, specs, task)
         persons = specs.ledgers["person"]
-        expected = count(conn, Query(persons, Scope(township=ZHONGSHANLU),
-                                     conditions=(("disability_grade", "present", None),)))
+        expected = count(
+            conn,
+            Query(persons, Scope(township=ZHONGSHANLU), conditions=(("disability_grade", "present", None),)),
+        )
         rows, after = [], None
         while True:
             found = task_page(conn, specs, spec, task, viewer, after=after, limit=20)
@@ -98,7 +108,8 @@ def test_a_task_holds_its_townships_matching_records_prefilled_and_masked(distri
     born = row.cells["birth_date"]
     assert born.masked and born.value == person["birth_date"][:4] + "年", "beside a masked ID: the year"
     assert (row.cells["age"].value, row.cells["age"].state) == (None, "computed"), (
-        "computed from what is seen: an age on the deadline would tell which side of it the birthday falls")
+        "computed from what is seen: an age on the deadline would tell which side of it the birthday falls"
+    )
     customs = [f.name for f in spec.fields if not f.element and not f.compute]
     assert customs and all(row.cells[name].state == "gap" for name in customs)
     assert not row.complete
@@ -107,15 +118,29 @@ def test_a_task_holds_its_townships_matching_records_prefilled_and_masked(distri
 def test_a_draft_goes_over_the_ledger_value(district, specs, admit_sample, actor_of):
     with Session(district) as session, session.begin():
         report = admit_sample(session)
-        task = next(t for t in dispatch(session, specs, report, actor_of(session, "canlian"))
-                    if t.org_unit_code == ZHONGSHANLU)
+        task = next(
+            t
+            for t in dispatch(session, specs, report, actor_of(session, "canlian"))
+            if t.org_unit_code == ZHONGSHANLU
+        )
         spec = _spec(session.connection(), specs, task)
         viewer = Viewer(None, "township", township=ZHONGSHANLU)
         first = task_page(session.connection(), specs, spec, task, viewer, limit=1).rows[0]
-        session.add(TaskRow(task_id=task.id, record_id=first.record_id, row_key=first.key,
-                            values={"phone": "1380000000"}, base={"phone": None},
-                            errors={"phone": "联系电话格式不对"}, status="active", reason="",
-                            complete=False, version=3, updated_at=utcnow()))
+        session.add(
+            TaskRow(
+                task_id=task.id,
+                record_id=first.record_id,
+                row_key=first.key,
+                values={"phone": "1380000000"},
+                base={"phone": None},
+                errors={"phone": "联系电话格式不对"},
+                status="active",
+                reason="",
+                complete=False,
+                version=3,
+                updated_at=utcnow(),
+            )
+        )
         session.flush()
         again = task_page(session.connection(), specs, spec, task, viewer, limit=1).rows[0]
     phone = again.cells["phone"]
@@ -123,22 +148,30 @@ def test_a_draft_goes_over_the_ledger_value(district, specs, admit_sample, actor
     assert again.draft_version == 3 and "phone" in again.gaps
 
 
-def test_person_rows_take_household_values_through_the_household_number(district, specs, admit_sample,
-                                                                         actor_of):
+def test_person_rows_take_household_values_through_the_household_number(
+    district, specs, admit_sample, actor_of
+):
     with Session(district) as session, session.begin():
-        report = admit_sample(session, "low_income_review", "minzheng",
-                           **{"x-frequency": "once"})
-        task = next(t for t in dispatch(session, specs, report, actor_of(session, "minzheng"))
-                    if t.org_unit_code == ZHONGSHANLU)
+        report = admit_sample(session, "low_income_review", "minzheng", **{"x-frequency": "once"})
+        task = next(
+            t
+            for t in dispatch(session, specs, report, actor_of(session, "minzheng"))
+            if t.org_unit_code == ZHONGSHANLU
+        )
         spec = _spec(session.connection(), specs, task)
-        rows = task_page(session.connection(), specs, spec, task,
-                         Viewer(None, "township", township=ZHONGSHANLU), limit=5).rows
+        rows = task_page(
+            session.connection(), specs, spec, task, Viewer(None, "township", township=ZHONGSHANLU), limit=5
+        ).rows
         household_fields = [f.name for f in spec.fields if (f.element or "").startswith("household.")]
         assert rows and household_fields
-        person = _data(session.scalar(select(Record.data).where(
-            Record.ledger == "person", Record.key == rows[0].key)))
-        household = _data(session.scalar(select(Record.data).where(
-            Record.ledger == "household", Record.key == person["household_no"])))
+        person = _data(
+            session.scalar(select(Record.data).where(Record.ledger == "person", Record.key == rows[0].key))
+        )
+        household = _data(
+            session.scalar(
+                select(Record.data).where(Record.ledger == "household", Record.key == person["household_no"])
+            )
+        )
     binding = next(f for f in spec.fields if f.name in household_fields and f.element == "household.size")
     assert rows[0].cells[binding.name].value == household["size"]
 
@@ -151,7 +184,9 @@ def _spec(conn, specs, task):
     from runtime.models import ReportVersion
     from runtime.reports.admission import load_spec
 
-    document = conn.execute(select(ReportVersion.document).where(
-        ReportVersion.report_id == task.report_id, ReportVersion.version == task.version)).scalar_one()
+    document = conn.execute(
+        select(ReportVersion.document).where(
+            ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
+        )
+    ).scalar_one()
     return load_spec(specs, document)
-

@@ -40,9 +40,16 @@ def test_changed_values_flow_back_with_provenance_once(load_task, district, spec
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
         row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
-        save_cells(conn, specs, spec, task, filler, row.record_id,
-                   {"phone": "13700001111", "guardian_phone": "13700002222", "visited": "是"},
-                   expected_version=0)
+        save_cells(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            row.record_id,
+            {"phone": "13700001111", "guardian_phone": "13700002222", "visited": "是"},
+            expected_version=0,
+        )
         result = submit_task(conn, specs, spec, task, filler, report)
         assert (result.written.records, result.written.conflicts) == (1, 0) and result.rows > 0
         assert result.cells.typed == 3, "phone, guardian phone and visited were typed"
@@ -54,7 +61,10 @@ def test_changed_values_flow_back_with_provenance_once(load_task, district, spec
         assert record.get("guardian_phone") != "13700002222", "x-writeback false stays in the report"
         newest = history(conn, row.record_id)[0]
         assert (newest["source"], newest["source_ref"], newest["new"]) == (
-            "writeback", f"{code}#task-{task_id}", {"phone": "13700001111"})
+            "writeback",
+            f"{code}#task-{task_id}",
+            {"phone": "13700001111"},
+        )
         assert conn.execute(select(Task.state).where(Task.id == task_id)).scalar_one() == "submitted"
     with Session(district) as session, session.begin():
         task, report, spec = load_task(session.connection(), task_id)
@@ -76,18 +86,30 @@ def test_a_newer_ledger_value_is_not_overwritten_but_recorded(load_task, distric
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
         row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
-        save_cells(conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"},
-                   expected_version=0)
+        save_cells(
+            conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"}, expected_version=0
+        )
         # Meanwhile a ledger import changes the same phone.
         record = get(conn, persons, row.record_id)
-        update_record(conn, persons, row.record_id, record["_version"], {"phone": "13911112222"},
-                      Provenance("import", "民政系统.xlsx"), scope=DISTRICT)
+        update_record(
+            conn,
+            persons,
+            row.record_id,
+            record["_version"],
+            {"phone": "13911112222"},
+            Provenance("import", "民政系统.xlsx"),
+            scope=DISTRICT,
+        )
         result = submit_task(conn, specs, spec, task, filler, report)
         assert (result.written.records, result.written.conflicts) == (0, 1)
         assert get(conn, persons, row.record_id)["phone"] == "13911112222"
         conflict = conn.execute(select(WritebackConflict)).one()
         assert (conflict.field, conflict.ledger_value, conflict.township_value, conflict.status) == (
-            "phone", "13911112222", "13700001111", "open")
+            "phone",
+            "13911112222",
+            "13700001111",
+            "open",
+        )
         assert conflict.base_value == record["phone"]
 
 
@@ -96,8 +118,7 @@ def test_a_task_with_bad_cells_cannot_be_submitted(load_task, district, specs, s
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
         rows = task_page(conn, specs, spec, task, filler, limit=2).rows
-        save_cells(conn, specs, spec, task, filler, rows[1].record_id, {"phone": "12345"},
-                   expected_version=0)
+        save_cells(conn, specs, spec, task, filler, rows[1].record_id, {"phone": "12345"}, expected_version=0)
         with pytest.raises(TaskInvalid) as refused:
             submit_task(conn, specs, spec, task, filler, report)
         assert refused.value.total == 1
@@ -115,11 +136,19 @@ def test_the_keeper_settles_a_conflict_either_way(load_task, district, specs, se
         task, report, spec = load_task(conn, task_id)
         rows = task_page(conn, specs, spec, task, filler, limit=2).rows
         for row in rows:
-            save_cells(conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"},
-                       expected_version=0)
+            save_cells(
+                conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"}, expected_version=0
+            )
             record = get(conn, persons, row.record_id)
-            update_record(conn, persons, row.record_id, record["_version"], {"phone": "13911112222"},
-                          Provenance("import", "民政系统.xlsx"), scope=DISTRICT)
+            update_record(
+                conn,
+                persons,
+                row.record_id,
+                record["_version"],
+                {"phone": "13911112222"},
+                Provenance("import", "民政系统.xlsx"),
+                scope=DISTRICT,
+            )
         assert submit_task(conn, specs, spec, task, filler, report).written.conflicts == 2
         first, second = conn.execute(select(WritebackConflict.id).order_by(WritebackConflict.id)).scalars()
         keeper = conn.execute(select(User.id).where(User.username == "keeper")).scalar_one()

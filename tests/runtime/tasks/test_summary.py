@@ -19,14 +19,23 @@ from runtime.tasks.summary import EMPTY, summarize
 from tests.conftest import make_id_number
 
 #: Persons with a disability: category from the ledger, a subsidy and a yes/no typed by townships.
-REPORT = {"properties": {"id_number": {"x-element": "person.id_number"},
-                         "name": {"x-element": "person.name"},
-                         "disability_category": {"x-element": "person.disability_category"},
-                         "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0},
-                         "visited": {"title": "是否已走访", "type": "boolean"},
-                         "needs": {"title": "服务需求", "type": "array", "uniqueItems": True,
-                                   "items": {"type": "string", "enum": ["康复", "辅具", "就业"]}}},
-          "required": ["name"], "x-justification": "核对补贴发放"}
+REPORT = {
+    "properties": {
+        "id_number": {"x-element": "person.id_number"},
+        "name": {"x-element": "person.name"},
+        "disability_category": {"x-element": "person.disability_category"},
+        "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0},
+        "visited": {"title": "是否已走访", "type": "boolean"},
+        "needs": {
+            "title": "服务需求",
+            "type": "array",
+            "uniqueItems": True,
+            "items": {"type": "string", "enum": ["康复", "辅具", "就业"]},
+        },
+    },
+    "required": ["name"],
+    "x-justification": "核对补贴发放",
+}
 UNITS = ("500118001", "500118002", "500118003")
 
 
@@ -36,8 +45,10 @@ def report(district, specs, admit_sample, actor_of, load_task):
     with Session(district) as session, session.begin():
         made = admit_sample(session, **REPORT)
         tasks = {t.org_unit_code: t.id for t in dispatch(session, specs, made, actor_of(session, "canlian"))}
-        fillers = {code: session.scalar(select(User.id).where(User.org_unit_code == code,
-                                                              User.role == "township")) for code in UNITS}
+        fillers = {
+            code: session.scalar(select(User.id).where(User.org_unit_code == code, User.role == "township"))
+            for code in UNITS
+        }
     with district.begin() as conn:
         for n, code in enumerate(UNITS):
             task, report_row, spec = load_task(conn, tasks[code])
@@ -76,7 +87,8 @@ def test_summary_totals_equal_the_submitted_rows(district, specs, report, load_t
     assert {line.code: line.rows for line in summary.by_unit} == dict(rows)
     assert {line.code: line.sums["subsidy"] for line in summary.by_unit} == pytest.approx(dict(subsidy))
     assert summary.total.rows == sum(rows.values()) and summary.total.sums["subsidy"] == pytest.approx(
-        sum(subsidy.values()))
+        sum(subsidy.values())
+    )
     assert {line.code: line.rows for line in summary.pivot} == dict(categories)
     assert sum(line.rows for line in summary.pivot) == summary.total.rows
     assert [m.name for m in summary.measures] == ["subsidy"]
@@ -114,12 +126,22 @@ def test_a_submitted_township_stays_as_submitted_when_the_ledger_changes(distric
     with district.begin() as conn:
         task, report_row, spec = load_task(conn, report[UNITS[0]])
         before = summarize(conn, specs, spec, report_row, by="disability_category")
-        record_id = next(r.record_id for r in task_page(conn, specs, spec, task,
-                                                         Viewer(None, "keeper"), limit=1).rows)
+        record_id = next(
+            r.record_id for r in task_page(conn, specs, spec, task, Viewer(None, "keeper"), limit=1).rows
+        )
         record = get(conn, persons, record_id)
-        upsert(conn, persons, [{"id_number": record["_key"], "disability_category": "多重"
-                                if record.get("disability_category") != "多重" else "视力"}],
-               Provenance("import", "残联系统同步"), scope=DISTRICT)
+        upsert(
+            conn,
+            persons,
+            [
+                {
+                    "id_number": record["_key"],
+                    "disability_category": "多重" if record.get("disability_category") != "多重" else "视力",
+                }
+            ],
+            Provenance("import", "残联系统同步"),
+            scope=DISTRICT,
+        )
         after = summarize(conn, specs, spec, report_row, by="disability_category")
     assert [(ln.code, ln.rows) for ln in after.pivot] == [(ln.code, ln.rows) for ln in before.pivot]
 
@@ -131,10 +153,19 @@ def test_a_row_a_township_added_counts_live_as_it_will_when_submitted(district, 
         task, report_row, spec = load_task(conn, report[unit])
         filler = Viewer(task.dispatched_by, "township", township=unit)
         before = summarize(conn, specs, spec, report_row, live=True, unit=unit, by="disability_category")
-        add_row(conn, specs, spec, task, filler,
-                {"id_number": make_id_number("19800101", 777), "name": "新登记", "subsidy": "777"},
-                {"village_code": specs.villages(unit)[0].code, "household_no": "5001180039999",
-                 "relation_to_head": "户主"})
+        add_row(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            {"id_number": make_id_number("19800101", 777), "name": "新登记", "subsidy": "777"},
+            {
+                "village_code": specs.villages(unit)[0].code,
+                "household_no": "5001180039999",
+                "relation_to_head": "户主",
+            },
+        )
         live = summarize(conn, specs, spec, report_row, live=True, unit=unit, by="disability_category")
         task, report_row, spec = load_task(conn, report[unit])
         submit_task(conn, specs, spec, task, filler, report_row)
@@ -146,7 +177,8 @@ def test_a_row_a_township_added_counts_live_as_it_will_when_submitted(district, 
     assert kept.by_unit[0].state == "submitted"
     assert (kept.total.rows, kept.total.sums) == (live.total.rows, live.total.sums)
     assert [(ln.code, ln.rows, ln.sums) for ln in kept.pivot] == [
-        (ln.code, ln.rows, ln.sums) for ln in live.pivot]
+        (ln.code, ln.rows, ln.sums) for ln in live.pivot
+    ]
 
 
 def test_a_village_task_live_holds_its_village_rows(district, specs, admit_sample, actor_of, load_task):
@@ -180,4 +212,5 @@ def test_a_multiple_choice_pivots_each_option_live_as_when_submitted(district, s
     assert [line.code for line in live.pivot] == [c for c in ("康复", "辅具", "就业", EMPTY) if c in expected]
     assert sum(line.rows for line in live.pivot) > live.total.rows, "a row with two needs counts twice"
     assert [(ln.code, ln.rows, ln.sums) for ln in kept.pivot] == [
-        (ln.code, ln.rows, ln.sums) for ln in live.pivot]
+        (ln.code, ln.rows, ln.sums) for ln in live.pivot
+    ]

@@ -32,8 +32,11 @@ def task(district, specs, admit_sample, actor_of):
 
 def _load(conn, specs, task_id):
     task = conn.execute(select(Task).where(Task.id == task_id)).one()
-    document = conn.execute(select(ReportVersion.document).where(
-        ReportVersion.report_id == task.report_id, ReportVersion.version == task.version)).scalar_one()
+    document = conn.execute(
+        select(ReportVersion.document).where(
+            ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
+        )
+    ).scalar_one()
     return task, load_spec(specs, document)
 
 
@@ -46,18 +49,30 @@ def test_cells_are_saved_as_typed_with_their_messages(engine, specs, task):
     with engine.begin() as conn:
         t, spec, row = _first_row(conn, specs, task)
         custom = next(f for f in spec.fields if f.name == "monthly_income")
-        saved = save_cells(conn, specs, spec, t, FILLER, row.record_id,
-                           {custom.name: "一千", "guardian_phone": "13912345678"}, expected_version=0)
+        saved = save_cells(
+            conn,
+            specs,
+            spec,
+            t,
+            FILLER,
+            row.record_id,
+            {custom.name: "一千", "guardian_phone": "13912345678"},
+            expected_version=0,
+        )
         assert saved.errors.keys() == {custom.name}
         assert saved.row.cells[custom.name].value == "一千", "invalid input is kept as typed"
         assert saved.row.cells["guardian_phone"].value == "13912345678"
         assert saved.row.cells["guardian_phone"].state == "edited"
-        fixed = save_cells(conn, specs, spec, t, FILLER, row.record_id, {custom.name: "1,200"},
-                           expected_version=1)
+        fixed = save_cells(
+            conn, specs, spec, t, FILLER, row.record_id, {custom.name: "1,200"}, expected_version=1
+        )
         assert fixed.errors == {} and fixed.row.cells[custom.name].value == 1200
         draft = conn.execute(select(TaskRow).where(TaskRow.task_id == task)).one()
-        assert (draft.version, draft.errors, draft.base["guardian_phone"]) == (2, {}, row.cells[
-            "guardian_phone"].value if row.cells["guardian_phone"].state == "prefilled" else None)
+        assert (draft.version, draft.errors, draft.base["guardian_phone"]) == (
+            2,
+            {},
+            row.cells["guardian_phone"].value if row.cells["guardian_phone"].state == "prefilled" else None,
+        )
         assert conn.execute(select(Task.state).where(Task.id == task)).scalar_one() == "in_progress"
 
 
@@ -65,8 +80,9 @@ def test_typing_the_ledgers_own_value_is_no_change(engine, specs, task):
     with engine.begin() as conn:
         t, spec, row = _first_row(conn, specs, task)
         grade = row.cells["disability_grade"].value
-        saved = save_cells(conn, specs, spec, t, FILLER, row.record_id, {"disability_grade": grade},
-                           expected_version=0)
+        saved = save_cells(
+            conn, specs, spec, t, FILLER, row.record_id, {"disability_grade": grade}, expected_version=0
+        )
         assert saved.row.cells["disability_grade"].state == "prefilled"
         assert conn.execute(select(TaskRow.values).where(TaskRow.task_id == task)).scalar_one() == {}
 
@@ -74,8 +90,16 @@ def test_typing_the_ledgers_own_value_is_no_change(engine, specs, task):
 def test_a_stale_save_is_refused(engine, specs, task):
     with engine.begin() as conn:
         t, spec, row = _first_row(conn, specs, task)
-        save_cells(conn, specs, spec, t, FILLER, row.record_id, {"rehab_needs": "康复训练、心理疏导"},
-                   expected_version=0)
+        save_cells(
+            conn,
+            specs,
+            spec,
+            t,
+            FILLER,
+            row.record_id,
+            {"rehab_needs": "康复训练、心理疏导"},
+            expected_version=0,
+        )
         with pytest.raises(StaleRow, match="别人保存"):
             save_cells(conn, specs, spec, t, FILLER, row.record_id, {"rehab_needs": "无"}, expected_version=0)
 
@@ -84,8 +108,16 @@ def test_other_townships_and_closed_tasks_are_refused(engine, specs, task):
     with engine.begin() as conn:
         t, spec, row = _first_row(conn, specs, task)
         with pytest.raises(ReportError, match="辖区"):
-            save_cells(conn, specs, spec, t, Viewer(None, "township", township="500118115"),
-                       row.record_id, {"rehab_needs": "无"}, expected_version=0)
+            save_cells(
+                conn,
+                specs,
+                spec,
+                t,
+                Viewer(None, "township", township="500118115"),
+                row.record_id,
+                {"rehab_needs": "无"},
+                expected_version=0,
+            )
         conn.execute(Task.__table__.update().where(Task.id == task).values(state="submitted"))
         t, spec = _load(conn, specs, task)
         with pytest.raises(ReportError, match="已提交"):
@@ -129,8 +161,16 @@ def _race(engine, specs, task, record_id, version):
             with engine.connect() as conn, conn.begin():
                 t, spec = _load(conn, specs, task)
                 barrier.wait()
-                save_cells(conn, specs, spec, t, FILLER, record_id, {"monthly_income": text},
-                           expected_version=version)
+                save_cells(
+                    conn,
+                    specs,
+                    spec,
+                    t,
+                    FILLER,
+                    record_id,
+                    {"monthly_income": text},
+                    expected_version=version,
+                )
             outcomes.append("saved")
         except StaleRow:
             outcomes.append("refused")
@@ -159,9 +199,15 @@ def test_only_rows_with_gaps_of_a_report_the_ledgers_could_fill(engine, specs, t
 
     with engine.connect() as conn:
         t, spec = _load(conn, specs, task)
-        bound_only = load_report({**spec.document, "properties": {
-            "name": {"x-element": "person.name"}, "phone": {"x-element": "person.phone"}},
-            "required": []}, specs.elements, specs.ledgers)
+        bound_only = load_report(
+            {
+                **spec.document,
+                "properties": {"name": {"x-element": "person.name"}, "phone": {"x-element": "person.phone"}},
+                "required": [],
+            },
+            specs.elements,
+            specs.ledgers,
+        )
         rows = task_page(conn, specs, bound_only, t, FILLER, limit=500).rows
         gaps = task_page(conn, specs, bound_only, t, FILLER, limit=500, gaps_only=True).rows
     without_phone = [r.record_id for r in rows if r.cells["phone"].state == "gap"]
@@ -176,17 +222,25 @@ def test_whole_task_counters_follow_the_drafts(engine, specs, task):
         t, spec = _load(conn, specs, task)
         rows = task_page(conn, specs, spec, t, FILLER, limit=500).rows
         before = task_counts(conn, specs, spec, t)
-        cells = [c for r in rows for name, c in r.cells.items()
-                 if not next(f for f in spec.fields if f.name == name).compute]
+        cells = [
+            c
+            for r in rows
+            for name, c in r.cells.items()
+            if not next(f for f in spec.fields if f.name == name).compute
+        ]
         assert (before.rows, before.complete) == (len(rows), 0)
         assert before.prefilled == sum(c.state == "prefilled" for c in cells)
         assert before.to_fill == sum(c.state == "gap" for c in cells)
         mark_row(conn, specs, spec, t, FILLER, rows[0].record_id, "已迁出", expected_version=0)
-        save_cells(conn, specs, spec, t, FILLER, rows[1].record_id, {"monthly_income": "900"},
-                   expected_version=0)
+        save_cells(
+            conn, specs, spec, t, FILLER, rows[1].record_id, {"monthly_income": "900"}, expected_version=0
+        )
         after = task_counts(conn, specs, spec, t)
-    first_gaps = sum(c.state == "gap" for n, c in rows[0].cells.items()
-                     if not next(f for f in spec.fields if f.name == n).compute)
+    first_gaps = sum(
+        c.state == "gap"
+        for n, c in rows[0].cells.items()
+        if not next(f for f in spec.fields if f.name == n).compute
+    )
     assert after.complete == 1
     assert after.to_fill == before.to_fill - first_gaps - 1
 
@@ -199,8 +253,9 @@ def test_a_masked_birth_date_cannot_be_typed_over_right_or_wrong(engine, specs, 
         answers = set()
         for day in (person["birth_date"], "1990-01-01"):
             with pytest.raises(ReportError) as refused:
-                save_cells(conn, specs, spec, t, FILLER, row.record_id, {"birth_date": day},
-                           expected_version=0)
+                save_cells(
+                    conn, specs, spec, t, FILLER, row.record_id, {"birth_date": day}, expected_version=0
+                )
             answers.add(str(refused.value))
         assert len(answers) == 1 and "已脱敏" in answers.pop()
         assert conn.execute(select(TaskRow.id).where(TaskRow.task_id == task)).first() is None
@@ -213,8 +268,9 @@ def test_a_typed_certificate_number_takes_its_id_part_from_the_record(engine, sp
         person = get(conn, specs.ledgers["person"], row.record_id)
         digits = "11" if not str(person.get("disability_cert_no")).endswith("11") else "12"
         guess = make_id_number("19010101", 1) + digits  # a wrong ID part: ignored, not checked
-        saved = save_cells(conn, specs, spec, t, FILLER, row.record_id, {"disability_cert_no": guess},
-                           expected_version=0)
+        saved = save_cells(
+            conn, specs, spec, t, FILLER, row.record_id, {"disability_cert_no": guess}, expected_version=0
+        )
         cell = saved.row.cells["disability_cert_no"]
         assert saved.errors == {} and cell.masked and cell.value == "*" * 20, "masked, even to its typist"
         draft = conn.execute(select(TaskRow.values).where(TaskRow.task_id == task)).scalar_one()

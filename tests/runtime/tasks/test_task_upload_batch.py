@@ -27,6 +27,7 @@ EVERYONE = {"ledger": "person", "filter": []}
 @pytest.fixture
 def make_task(district, specs, admit_sample, actor_of):
     """Return a function: admit and dispatch a sample; 中山路街道's task id and its filler."""
+
     def make(sample="disability_survey", author="canlian"):
         with Session(district) as session, session.begin():
             report = admit_sample(session, sample, username=author)
@@ -34,28 +35,49 @@ def make_task(district, specs, admit_sample, actor_of):
             task_id = next(t.id for t in tasks if t.org_unit_code == ZHONGSHANLU)
             filler = session.scalar(select(User.id).where(User.username == "zhongshanlu"))
         return task_id, Viewer(filler, "township", township=ZHONGSHANLU)
+
     return make
 
 
 #: A report of fields the ledger holds only: a row whose cells all have values is complete.
-BOUND_ONLY = {"properties": {"name": {"x-element": "person.name"}, "phone": {"x-element": "person.phone"},
-                             "guardian_name": {"x-element": "person.guardian_name"}}, "required": []}
+BOUND_ONLY = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "phone": {"x-element": "person.phone"},
+        "guardian_name": {"x-element": "person.guardian_name"},
+    },
+    "required": [],
+}
 
 
 def _load(conn, specs, task_id, **overrides):
     """Return the task and its spec, widened to every person of the township (and overridden)."""
     task = conn.execute(select(Task).where(Task.id == task_id)).one()
-    document = conn.execute(select(ReportVersion.document).where(
-        ReportVersion.report_id == task.report_id, ReportVersion.version == task.version)).scalar_one()
+    document = conn.execute(
+        select(ReportVersion.document).where(
+            ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
+        )
+    ).scalar_one()
     document = {**load_spec(specs, document).document, "x-rows": EVERYONE, **overrides}
     return task, load_report(document, specs.elements, specs.ledgers)
 
 
 def _state(conn, task_id):
     """Return every draft of the task and the task's state and count of complete rows."""
-    drafts = {r.row_key: (r.record_id, r.values, r.base, r.errors, r.status, r.reason, r.version, r.complete,
-                          r.updated_by)
-              for r in conn.execute(select(TaskRow).where(TaskRow.task_id == task_id))}
+    drafts = {
+        r.row_key: (
+            r.record_id,
+            r.values,
+            r.base,
+            r.errors,
+            r.status,
+            r.reason,
+            r.version,
+            r.complete,
+            r.updated_by,
+        )
+        for r in conn.execute(select(TaskRow).where(TaskRow.task_id == task_id))
+    }
     task = conn.execute(select(Task.state, Task.rows_complete).where(Task.id == task_id)).one()
     return drafts, tuple(task)
 
@@ -75,11 +97,18 @@ def _one_by_one(conn, specs, spec, task, viewer, rows):
     return outcomes
 
 
-@pytest.mark.parametrize(("sample", "author", "overrides"), [
-    ("disability_survey", "canlian", {}), ("low_income_review", "minzheng", {}),
-    ("disability_survey", "canlian", BOUND_ONLY)], ids=["person", "household-bound", "rows complete"])
-def test_saving_rows_together_stores_what_saving_them_one_by_one_stores(district, specs, make_task, sample,
-                                                                         author, overrides):
+@pytest.mark.parametrize(
+    ("sample", "author", "overrides"),
+    [
+        ("disability_survey", "canlian", {}),
+        ("low_income_review", "minzheng", {}),
+        ("disability_survey", "canlian", BOUND_ONLY),
+    ],
+    ids=["person", "household-bound", "rows complete"],
+)
+def test_saving_rows_together_stores_what_saving_them_one_by_one_stores(
+    district, specs, make_task, sample, author, overrides
+):
     """New and existing drafts, invalid values, the ledger's own values, household values, stale rows."""
     task_id, filler = make_task(sample, author)
     with district.begin() as conn:  # drafts some rows already have: a value, an error, a row not applicable
@@ -89,8 +118,9 @@ def test_saving_rows_together_stores_what_saving_them_one_by_one_stores(district
         save_cells(conn, specs, spec, task, filler, rows[0].record_id, {free: "早先填的"}, expected_version=0)
         save_cells(conn, specs, spec, task, filler, rows[1].record_id, {"phone": "123"}, expected_version=0)
         mark_row(conn, specs, spec, task, filler, rows[2].record_id, "已迁出", expected_version=0)
-        save_cells(conn, specs, spec, task, filler, rows[3].record_id, {free: "别人刚存的"},
-                   expected_version=0)
+        save_cells(
+            conn, specs, spec, task, filler, rows[3].record_id, {free: "别人刚存的"}, expected_version=0
+        )
     household = [f.name for f in spec.fields if f.name in ("address", "household_size")]
     typed = []
     for at, row in enumerate(rows[:24]):
@@ -158,25 +188,45 @@ def _upload(district, specs, task_id, filler, tmp_path, changes):
     return data.getvalue()
 
 
-def test_an_upload_reports_each_row_and_refuses_a_row_saved_meanwhile(district, specs, make_task, tmp_path,
-                                                                     monkeypatch):
+def test_an_upload_reports_each_row_and_refuses_a_row_saved_meanwhile(
+    district, specs, make_task, tmp_path, monkeypatch
+):
     import runtime.tasks.workbook
 
     task_id, filler = make_task("low_income_review", "minzheng")
     with district.connect() as conn:
         task, spec = _load(conn, specs, task_id)
         rows = task_page(conn, specs, spec, task, filler, limit=10).rows
-    data = _upload(district, specs, task_id, filler, tmp_path, {
-        0: {"household_size": 7}, 1: {"household_size": "很多"}, 3: {"household_size": 8},
-        4: {"address": "胜利路1号"}, 5: {"#": 999_999_999}})
+    data = _upload(
+        district,
+        specs,
+        task_id,
+        filler,
+        tmp_path,
+        {
+            0: {"household_size": 7},
+            1: {"household_size": "很多"},
+            3: {"household_size": 8},
+            4: {"address": "胜利路1号"},
+            5: {"#": 999_999_999},
+        },
+    )
     save_rows_now = runtime.tasks.workbook.save_rows
 
     def someone_saves_row_3_first(*args, **kwargs):
         """Save row 3 from another connection after the upload read the rows' versions."""
         with district.begin() as other:
             task, spec = _load(other, specs, task_id)
-            save_cells(other, specs, spec, task, filler, rows[3].record_id, {"household_size": "9"},
-                       expected_version=0)
+            save_cells(
+                other,
+                specs,
+                spec,
+                task,
+                filler,
+                rows[3].record_id,
+                {"household_size": "9"},
+                expected_version=0,
+            )
         return save_rows_now(*args, **kwargs)
 
     monkeypatch.setattr(runtime.tasks.workbook, "save_rows", someone_saves_row_3_first)
@@ -191,7 +241,8 @@ def test_an_upload_reports_each_row_and_refuses_a_row_saved_meanwhile(district, 
     assert "household_size" in lines[1].errors and lines[1].ref == str(rows[1].record_id)
     assert drafts[rows[0].record_id].values == {"household_size": 7}
     assert drafts[rows[0].record_id].base == {"household_size": rows[0].cells["household_size"].value}, (
-        "the household's value, as seen")
+        "the household's value, as seen"
+    )
     assert drafts[rows[1].record_id].values == {"household_size": "很多"}, "kept as typed"
     assert drafts[rows[1].record_id].errors.keys() == {"household_size"}
     assert drafts[rows[3].record_id].values == {"household_size": 9}, "nothing of the stale row is written"
@@ -201,8 +252,9 @@ def test_an_upload_reports_each_row_and_refuses_a_row_saved_meanwhile(district, 
 
 
 @pytest.mark.parametrize("again", [False, True], ids=["new drafts", "existing drafts"])
-def test_an_uploads_queries_do_not_grow_with_its_rows(district, specs, make_task, make_person, tmp_path,
-                                                      again):
+def test_an_uploads_queries_do_not_grow_with_its_rows(
+    district, specs, make_task, make_person, tmp_path, again
+):
     task_id, filler = make_task()
     with district.begin() as conn:
         bulk_create(conn, specs.ledgers["person"], [make_person() for _ in range(210)], Provenance("seed"))

@@ -49,8 +49,11 @@ def _upload(conn, specs, task_id, filler, book):
 
 def _load(conn, specs, task_id):
     task = conn.execute(select(Task).where(Task.id == task_id)).one()
-    document = conn.execute(select(ReportVersion.document).where(
-        ReportVersion.report_id == task.report_id, ReportVersion.version == task.version)).scalar_one()
+    document = conn.execute(
+        select(ReportVersion.document).where(
+            ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
+        )
+    ).scalar_one()
     return task, load_spec(specs, document)
 
 
@@ -78,8 +81,9 @@ def test_the_files_fast_path_shows_what_the_page_shows(district, specs, setup):
     with district.begin() as conn:
         task, spec = _load(conn, specs, task_id)
         first = task_page(conn, specs, spec, task, filler, limit=5).rows
-        save_cells(conn, specs, spec, task, filler, first[1].record_id, {"monthly_income": "800"},
-                   expected_version=0)
+        save_cells(
+            conn, specs, spec, task, filler, first[1].record_id, {"monthly_income": "800"}, expected_version=0
+        )
         pages = task_page(conn, specs, spec, task, filler, limit=5).rows
         batch = next(iter_task_columns(conn, specs, spec, task, filler))
     assert batch.ids[:5] == [row.record_id for row in pages]
@@ -87,8 +91,9 @@ def test_the_files_fast_path_shows_what_the_page_shows(district, specs, setup):
         assert [column[at] for column in batch.columns] == [row.cells[f.name].value for f in spec.fields]
 
 
-@pytest.mark.parametrize(("sample", "author"), [("disability_survey", "canlian"),
-                                                ("low_income_review", "minzheng")])
+@pytest.mark.parametrize(
+    ("sample", "author"), [("disability_survey", "canlian"), ("low_income_review", "minzheng")]
+)
 def test_the_fast_path_matches_every_page_row(district, specs, admit_sample, actor_of, sample, author):
     """Drafts, masking, household-bound fields and computed fields, on every row of the task."""
     from runtime.ledgers.store import count
@@ -100,8 +105,10 @@ def test_the_fast_path_matches_every_page_row(district, specs, admit_sample, act
         report = admit_sample(session, sample, username=author)
         task_ids = [t.id for t in dispatch(session, specs, report, actor_of(session, author))]
     with district.begin() as conn:
-        largest = max((_load(conn, specs, i) for i in task_ids),
-                      key=lambda ts: count(conn, row_query(ts[1], specs, ts[0])))
+        largest = max(
+            (_load(conn, specs, i) for i in task_ids),
+            key=lambda ts: count(conn, row_query(ts[1], specs, ts[0])),
+        )
         task, spec = largest
         filler = Viewer(None, "township", township=task.org_unit_code)
         rows = task_page(conn, specs, spec, task, filler, limit=10_000).rows
@@ -169,8 +176,15 @@ def test_an_added_row_goes_out_last_and_comes_back_by_its_reference(district, sp
     with district.begin() as conn:
         task, spec = _load(conn, specs, task_id)
         village = specs.villages(ZHONGSHANLU)[0].code
-        row = add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记"},
-                      {"village_code": village, "household_no": "5001180019999", "relation_to_head": "户主"})
+        row = add_row(
+            conn,
+            specs,
+            spec,
+            task,
+            filler,
+            {"id_number": key, "name": "新登记"},
+            {"village_code": village, "household_no": "5001180019999", "relation_to_head": "户主"},
+        )
         rows = write_task_xlsx(conn, specs, spec, task, filler, target)
     book = openpyxl.load_workbook(target)
     sheet = book.active
@@ -190,8 +204,9 @@ def test_an_added_row_goes_out_last_and_comes_back_by_its_reference(district, sp
         assert draft.row_key == key and draft.values["id_number"] == key, "the key stays as added"
 
 
-def test_a_row_changed_on_the_web_after_the_download_is_not_overwritten_by_the_file(district, specs, setup,
-                                                                                    tmp_path):
+def test_a_row_changed_on_the_web_after_the_download_is_not_overwritten_by_the_file(
+    district, specs, setup, tmp_path
+):
     from runtime.tasks.drafts import save_cells
 
     task_id, filler = setup
@@ -206,8 +221,9 @@ def test_a_row_changed_on_the_web_after_the_download_is_not_overwritten_by_the_f
     with district.begin() as conn:
         result = _upload(conn, specs, task_id, filler, book)
         outcomes = {line.record_id: line for line in result.lines}
-        drafts = {r.record_id: r.values
-                  for r in conn.execute(select(TaskRow).where(TaskRow.task_id == task_id))}
+        drafts = {
+            r.record_id: r.values for r in conn.execute(select(TaskRow).where(TaskRow.task_id == task_id))
+        }
     assert outcomes[first].outcome == "stale" and "网页上修改过" in outcomes[first].message
     assert drafts[first] == {"monthly_income": 800}, "the web's newer value stays"
     assert outcomes[second].outcome == "saved" and drafts[second] == {"monthly_income": 1600}

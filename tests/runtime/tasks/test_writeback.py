@@ -38,8 +38,12 @@ def _type(district, specs, load_task, task_id, filler, record_id, phone):
     """Type a phone number into the row, as the filler does in the grid."""
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        version = conn.execute(select(TaskRow.version).where(
-            TaskRow.task_id == task_id, TaskRow.record_id == record_id)).scalar() or 0
+        version = (
+            conn.execute(
+                select(TaskRow.version).where(TaskRow.task_id == task_id, TaskRow.record_id == record_id)
+            ).scalar()
+            or 0
+        )
         save_cells(conn, specs, spec, task, filler, record_id, {"phone": phone}, expected_version=version)
 
 
@@ -48,8 +52,15 @@ def _import(district, specs, record_id, phone):
     persons = specs.ledgers["person"]
     with district.begin() as conn:
         record = get(conn, persons, record_id)
-        update_record(conn, persons, record_id, record["_version"], {"phone": phone},
-                      Provenance("import", "民政系统.xlsx"), scope=DISTRICT)
+        update_record(
+            conn,
+            persons,
+            record_id,
+            record["_version"],
+            {"phone": phone},
+            Provenance("import", "民政系统.xlsx"),
+            scope=DISTRICT,
+        )
 
 
 def _submit(district, specs, load_task, task_id, filler):
@@ -66,9 +77,14 @@ def _return(district, load_task, actor_of, task_id):
 
 def _conflicts(district):
     with district.connect() as conn:
-        return conn.execute(select(WritebackConflict.id, WritebackConflict.township_value,
-                                   WritebackConflict.ledger_value, WritebackConflict.status)
-                            .order_by(WritebackConflict.id)).all()
+        return conn.execute(
+            select(
+                WritebackConflict.id,
+                WritebackConflict.township_value,
+                WritebackConflict.ledger_value,
+                WritebackConflict.status,
+            ).order_by(WritebackConflict.id)
+        ).all()
 
 
 def _phone(district, specs, record_id):
@@ -83,7 +99,8 @@ def _resolve(district, specs, conflict_id, take=True):
 
 
 def test_a_resubmitted_value_replaces_the_one_in_its_open_conflict(
-        district, specs, load_task, actor_of, task):
+    district, specs, load_task, actor_of, task
+):
     """Submit T0 against a newer ledger value, get it returned, resubmit T7: the keeper applies T7."""
     task_id, filler, record_id = task
     _type(district, specs, load_task, task_id, filler, record_id, T0)
@@ -102,7 +119,8 @@ def test_a_resubmitted_value_replaces_the_one_in_its_open_conflict(
 
 
 def test_a_resubmission_that_drops_its_value_withdraws_the_conflict(
-        district, specs, load_task, actor_of, task):
+    district, specs, load_task, actor_of, task
+):
     """Resubmitting the ledger's own value asks for nothing: the open conflict is withdrawn."""
     task_id, filler, record_id = task
     _type(district, specs, load_task, task_id, filler, record_id, T0)
@@ -119,7 +137,8 @@ def test_a_resubmission_that_drops_its_value_withdraws_the_conflict(
 
 
 def test_a_resubmission_corrects_the_value_its_first_submission_wrote(
-        district, specs, load_task, actor_of, task):
+    district, specs, load_task, actor_of, task
+):
     """T0 written, the task returned, T7 resubmitted: T7 is written (no conflict with its own T0)."""
     task_id, filler, record_id = task
     _type(district, specs, load_task, task_id, filler, record_id, T0)
@@ -135,7 +154,8 @@ def test_a_resubmission_corrects_the_value_its_first_submission_wrote(
 
 
 def test_a_change_committed_between_the_check_and_the_update_becomes_a_conflict(
-        district, specs, load_task, task):
+    district, specs, load_task, task
+):
     """The write-back decides on one connection; an import commits on another; nothing is overwritten."""
     task_id, filler, record_id = task
     _type(district, specs, load_task, task_id, filler, record_id, T0)

@@ -54,8 +54,11 @@ def test_htmx_requests_carry_the_csrf_token(client, auth):
     """The body passes the CSRF token to every htmx request; htmx is served locally."""
     auth.login("keeper")
     page = client.get("/ledgers").get_data(as_text=True)
-    assert re.search(r"<body hx-headers='\{&#34;X-CSRFToken&#34;: &#34;[^&]+&#34;\}'|"
-                     r"<body hx-headers='\{\"X-CSRFToken\": \"[^\"]+\"\}'", page)
+    assert re.search(
+        r"<body hx-headers='\{&#34;X-CSRFToken&#34;: &#34;[^&]+&#34;\}'|"
+        r"<body hx-headers='\{\"X-CSRFToken\": \"[^\"]+\"\}'",
+        page,
+    )
     assert '<script src="/static/htmx.min.js"' in page
     assert "cdn" not in page.lower()
     with client.get("/static/htmx.min.js") as script:

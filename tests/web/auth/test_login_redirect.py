@@ -6,27 +6,27 @@ import pytest
 
 #: `next` values as they stand in the query string (already percent-encoded where shown).
 REFUSED = [
-    "/%09/evil/x",          # a tab the browser drops: //evil/x
-    "/%0a/evil",            # a newline in the Location header
+    "/%09/evil/x",  # a tab the browser drops: //evil/x
+    "/%0a/evil",  # a newline in the Location header
     "/%0d%0aSet-Cookie:x=1",
     "/%00/evil",
     "%09//evil",
     "/%7f/evil",
-    "%5C%5Cevil",           # \\evil
-    "/%5Cevil",             # /\evil
+    "%5C%5Cevil",  # \\evil
+    "/%5Cevil",  # /\evil
     "%5C/evil",
     "https://evil",
     "https:%2F%2Fevil",
     "//evil",
     "///evil",
-    "/%2F%2Fevil",          # decodes to ///evil
+    "/%2F%2Fevil",  # decodes to ///evil
     "%2F%2Fevil",
     "javascript:alert(1)",
     "http:/evil",
     "evil/x",
     "%20//evil",
-    "/%E3%80%80/evil",      # an ideographic space
-    "/%E2%80%AE/evil",      # a right-to-left override
+    "/%E3%80%80/evil",  # an ideographic space
+    "/%E2%80%AE/evil",  # a right-to-left override
     "",
 ]
 
@@ -52,8 +52,9 @@ def test_login_ignores_a_next_that_leaves_the_site(client, target):
 
 def test_login_follows_a_next_of_this_site(client):
     """A path of this site with its query is where the user goes after logging in."""
-    response = client.post("/login?next=%2Ftasks%2F3%3Frow%3D5",
-                           data={"username": "zhongshanlu", "password": "yibiaotong"})
+    response = client.post(
+        "/login?next=%2Ftasks%2F3%3Frow%3D5", data={"username": "zhongshanlu", "password": "yibiaotong"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/tasks/3?row=5"
 

@@ -20,8 +20,9 @@ def _record_and_reveal(client, rid: int) -> tuple[int, int]:
     return page.status_code, reveal.status_code
 
 
-def test_a_cookie_saved_before_logout_opens_nothing_after_it(fresh_app, fresh_client, fresh_auth, engine,
-                                                             find_record):
+def test_a_cookie_saved_before_logout_opens_nothing_after_it(
+    fresh_app, fresh_client, fresh_auth, engine, find_record
+):
     """Replaying the session cookie of a logged-out user reads no record and reveals no ID."""
     rid = find_record(engine, "person", has="id_number")
     fresh_auth.login("keeper")
@@ -37,8 +38,9 @@ def test_a_cookie_saved_before_logout_opens_nothing_after_it(fresh_app, fresh_cl
         assert reveal.status_code == 302 and reveal.headers["Location"].startswith("/login")
 
 
-def test_a_remember_me_cookie_does_not_bring_an_ended_session_back(fresh_app, fresh_client, fresh_auth,
-                                                                   engine, find_record):
+def test_a_remember_me_cookie_does_not_bring_an_ended_session_back(
+    fresh_app, fresh_client, fresh_auth, engine, find_record
+):
     """Flask-Login's remember cookie, even a valid one, logs no one in without a live session."""
     rid = find_record(engine, "person")
     fresh_auth.login("keeper")
@@ -89,8 +91,11 @@ def test_the_lifetimes_are_settings(fresh_app, fresh_client, fresh_auth, engine)
     assert fresh_client.get("/ledgers").status_code == 302
     fresh_auth.login("keeper")
     with engine.begin() as conn:
-        conn.execute(update(LoginSession).where(LoginSession.revoked_at.is_(None))
-                     .values(created_at=utcnow() - timedelta(minutes=61)))
+        conn.execute(
+            update(LoginSession)
+            .where(LoginSession.revoked_at.is_(None))
+            .values(created_at=utcnow() - timedelta(minutes=61))
+        )
     assert fresh_client.get("/ledgers").status_code == 302
 
 
@@ -133,8 +138,10 @@ def test_the_session_cookie_holds_no_token_the_database_could_give(fresh_client,
 
 
 def _change(client, current="yibiaotong", new="neues-passwort-1", repeat=None):
-    return client.post("/account/password",
-                       data={"current": current, "new": new, "repeat": new if repeat is None else repeat})
+    return client.post(
+        "/account/password",
+        data={"current": current, "new": new, "repeat": new if repeat is None else repeat},
+    )
 
 
 def test_a_password_change_ends_every_other_login(fresh_app, fresh_client, fresh_auth, engine):
@@ -178,8 +185,10 @@ def test_a_refused_password_change_says_why_next_to_the_field(fresh_client, fres
     assert "请输入当前密码" in page and "请输入新密码" in page and "请再次输入新密码" in page
     assert fresh_client.get("/ledgers").status_code == 200, "a refused change logs no one out"
     with engine.connect() as conn:
-        assert conn.scalar(select(AuditEntry.detail).where(
-            AuditEntry.action == "password_change_failed")) is not None
+        assert (
+            conn.scalar(select(AuditEntry.detail).where(AuditEntry.action == "password_change_failed"))
+            is not None
+        )
 
 
 def test_the_password_page_needs_a_login(client):
@@ -191,8 +200,10 @@ def test_an_htmx_request_of_an_ended_session_sends_the_whole_page_to_login(fresh
     """Not the login form swapped into a fragment: htmx is told to go to the login page."""
     fresh_auth.login("keeper")
     fresh_auth.logout()
-    response = fresh_client.get("/ledgers/person", headers={
-        "HX-Request": "true", "HX-Current-URL": "http://localhost/ledgers/person?q=%E5%BC%A0"})
+    response = fresh_client.get(
+        "/ledgers/person",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/ledgers/person?q=%E5%BC%A0"},
+    )
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == "/login?next=%2Fledgers%2Fperson%3Fq%3D%25E5%25BC%25A0"
     response = fresh_client.get("/ledgers/person")

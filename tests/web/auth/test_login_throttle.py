@@ -49,8 +49,11 @@ def test_failures_from_one_address_lock_it_for_every_account(web, blank_app):
         assert auth.login(username, "wrong").status_code == 200
     assert auth.login("nongye").status_code == 429
     elsewhere = blank_app.test_client()
-    response = elsewhere.post("/login", data={"username": "nongye", "password": "yibiaotong"},
-                              environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    response = elsewhere.post(
+        "/login",
+        data={"username": "nongye", "password": "yibiaotong"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert response.status_code == 302
 
 
@@ -76,11 +79,15 @@ def test_failed_logins_are_on_record_without_the_password(web, blank_app, engine
     auth.login("leader")
     auth.login("keeper", "geheim-3")
     with engine.connect() as conn:
-        entries = conn.execute(select(AuditEntry).where(AuditEntry.action == "login_failed")
-                               .order_by(AuditEntry.id)).all()
+        entries = conn.execute(
+            select(AuditEntry).where(AuditEntry.action == "login_failed").order_by(AuditEntry.id)
+        ).all()
     assert [(e.target, e.detail["reason"]) for e in entries] == [
-        ("keeper", "wrong_password"), ("niemand", "unknown_user"), ("leader", "inactive"),
-        ("keeper", "throttled")]
+        ("keeper", "wrong_password"),
+        ("niemand", "unknown_user"),
+        ("leader", "inactive"),
+        ("keeper", "throttled"),
+    ]
     assert {e.detail["address"] for e in entries} == {"127.0.0.1"}
     assert not any("geheim" in str(tuple(e)) for e in entries)
     assert client.get("/ledgers").status_code == 302, "an inactive user is not let in"
@@ -121,9 +128,17 @@ def redis_app(engine, rq_queue, tmp_path):
     def make():
         from web import create_app
 
-        app = create_app({"TESTING": True, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-                          "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False, "JOBS_IN_BACKGROUND": False,
-                          "REDIS_URL": url, "JOBS_QUEUE": queue})
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+                "SECRET_KEY": "test",
+                "WTF_CSRF_ENABLED": False,
+                "JOBS_IN_BACKGROUND": False,
+                "REDIS_URL": url,
+                "JOBS_QUEUE": queue,
+            }
+        )
         apps.append(app)
         return app
 
@@ -143,7 +158,8 @@ def test_with_redis_every_process_counts_the_same_failures(redis_app):
     make, url, queue = redis_app
     first, second = make(), make()
     assert first.extensions["login_throttle"]["limiter"].storage is not (
-        second.extensions["login_throttle"]["limiter"].storage)
+        second.extensions["login_throttle"]["limiter"].storage
+    )
     for n in range(5):
         response = first.test_client().post("/login", data={"username": "keeper", "password": f"w{n}"})
         assert response.status_code == 200
@@ -158,13 +174,21 @@ def test_without_its_redis_the_throttle_counts_in_memory(engine, caplog):
     """Redis gone: logins go on, throttled per process, and the log says why."""
     from web import create_app
 
-    app = create_app({"TESTING": True, "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-                      "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False, "JOBS_IN_BACKGROUND": False,
-                      "REDIS_URL": "redis://127.0.0.1:1/0"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "JOBS_IN_BACKGROUND": False,
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+        }
+    )
     try:
         client = app.test_client()
-        codes = [client.post("/login", data={"username": "keeper", "password": "w"}).status_code
-                 for _ in range(6)]
+        codes = [
+            client.post("/login", data={"username": "keeper", "password": "w"}).status_code for _ in range(6)
+        ]
         assert codes == [200] * 5 + [429]
         assert "登录限流的存储不可用" in caplog.text
         response = client.post("/login", data={"username": "canlian", "password": "yibiaotong"})

@@ -9,13 +9,19 @@ from sqlalchemy import select
 from runtime.models import Task
 
 ZHONGSHANLU = "500118001"
-SMALL = {"properties": {"name": {"x-element": "person.name"},
-                        "visited": {"title": "是否已走访", "type": "boolean"}},
-         "required": ["name"], "x-justification": "核对走访情况"}
+SMALL = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "visited": {"title": "是否已走访", "type": "boolean"},
+    },
+    "required": ["name"],
+    "x-justification": "核对走访情况",
+}
 
 
-def test_a_submission_shows_on_the_dashboard_and_in_its_export(fresh_client, fresh_auth, engine,
-                                                               admit_report):
+def test_a_submission_shows_on_the_dashboard_and_in_its_export(
+    fresh_client, fresh_auth, engine, admit_report
+):
     code = admit_report(engine, **SMALL)
     fresh_auth.login("canlian")
     fresh_client.post(f"/tasks/dispatch/{code}", data={"scope": "chosen", "unit": [ZHONGSHANLU]})
@@ -24,8 +30,11 @@ def test_a_submission_shows_on_the_dashboard_and_in_its_export(fresh_client, fre
         task_id = conn.scalar(select(Task.id))
     grid = fresh_client.get(f"/tasks/{task_id}").get_data(as_text=True)
     rid = re.search(r'id="row-g(\d+)"', grid).group(1)
-    fresh_client.post(f"/tasks/{task_id}/rows/{rid}", headers={"HX-Request": "true"},
-                      data={"_field": ["visited"], "_version": "0", "visited": "是"})
+    fresh_client.post(
+        f"/tasks/{task_id}/rows/{rid}",
+        headers={"HX-Request": "true"},
+        data={"_field": ["visited"], "_version": "0", "visited": "是"},
+    )
     assert fresh_client.post(f"/tasks/{task_id}/submit").status_code == 302
     with engine.connect() as conn:
         prefilled, rows = conn.execute(select(Task.cells_prefilled, Task.rows_total)).one()

@@ -18,10 +18,18 @@ ZS_V, SL_V = "500118001001", "500118002001"
 
 def transfer(n: int, village: str, area: float = 20.0, arrears: float = 300.0) -> dict:
     """Return a transferred parcel of `village` owing rent."""
-    return {"parcel_code": f"{village}{n:07d}", "location": f"{n}号地块", "township_code": village[:9],
-            "village_code": village, "contractor_name": "李四", "contract_area_mu": area,
-            "is_transferred": True, "transferee_name": "永川丰收农业有限公司",
-            "transfer_area_mu": area, "rent_arrears": arrears}
+    return {
+        "parcel_code": f"{village}{n:07d}",
+        "location": f"{n}号地块",
+        "township_code": village[:9],
+        "village_code": village,
+        "contractor_name": "李四",
+        "contract_area_mu": area,
+        "is_transferred": True,
+        "transferee_name": "永川丰收农业有限公司",
+        "transfer_area_mu": area,
+        "rent_arrears": arrears,
+    }
 
 
 def store(engine, specs, ledger: str, rows: list[dict]) -> None:
@@ -33,8 +41,10 @@ def store(engine, specs, ledger: str, rows: list[dict]) -> None:
 def cells(page: str, rule: str) -> dict[str, str]:
     """Return the count cells of one rule's row: township name → shown text."""
     row = re.search(rf'<tr id="rule-{rule}"[^>]*>(.*?)</tr>', page, re.S).group(1)
-    return {label: re.sub(r"<[^>]+>", "", text).strip()
-            for label, text in re.findall(r'<td data-label="([^"]+)" class="num">(.*?)</td>', row, re.S)}
+    return {
+        label: re.sub(r"<[^>]+>", "", text).strip()
+        for label, text in re.findall(r'<td data-label="([^"]+)" class="num">(.*?)</td>', row, re.S)
+    }
 
 
 def counted(client) -> str:
@@ -46,10 +56,18 @@ def counted(client) -> str:
     return client.get("/warnings/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("username", "status"), [
-    ("keeper", 200), ("admin", 200), ("leader", 200), ("zhongshanlu", 200), ("wangge", 200),
-    ("canlian", 403), ("reviewer", 403),
-])
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        ("keeper", 200),
+        ("admin", 200),
+        ("leader", 200),
+        ("zhongshanlu", 200),
+        ("wangge", 200),
+        ("canlian", 403),
+        ("reviewer", 403),
+    ],
+)
 def test_who_may_open_the_warnings(client, auth, username, status):
     auth.login(username)
     assert client.get("/warnings/").status_code == status
@@ -133,8 +151,9 @@ def test_counts_not_computed_yet_load_row_by_row(web, engine, specs):
     assert 'hx-get="/warnings/rows/land_rent_arrears"' not in again, "a computed rule is shown at once"
     assert cells(again, "land_rent_arrears")["中山路街道"] == "1"
     store(engine, specs, "land", [transfer(2, ZS_V)])
-    assert 'hx-get="/warnings/rows/land_rent_arrears"' in client.get("/warnings/").get_data(as_text=True), \
+    assert 'hx-get="/warnings/rows/land_rent_arrears"' in client.get("/warnings/").get_data(as_text=True), (
         "a changed ledger is counted again"
+    )
     assert client.get("/warnings/rows/no_such_rule").status_code == 404
 
 

@@ -17,9 +17,15 @@ from runtime.models import AuditEntry, Job, Record, Task, User
 ZHONGSHANLU = "500118001"
 MASKED_ID = re.compile(r"^\*{14}[\dX]{4}$")
 #: A report over every person of the township (as in test_task_actions).
-SMALL = {"properties": {"name": {"x-element": "person.name"}, "phone": {"x-element": "person.phone"},
-                        "visited": {"title": "是否已走访", "type": "boolean"}},
-         "required": ["name"], "x-justification": "电话回访核实"}
+SMALL = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "phone": {"x-element": "person.phone"},
+        "visited": {"title": "是否已走访", "type": "boolean"},
+    },
+    "required": ["name"],
+    "x-justification": "电话回访核实",
+}
 
 
 @pytest.fixture
@@ -38,8 +44,11 @@ def _status(engine, job_id) -> str:
 def test_an_export_waits_for_the_worker_then_downloads(rq_app, fresh_client, fresh_auth, engine):
     """The export is queued (the page polls), a worker runs it, the filtered masked file downloads."""
     fresh_auth.login("keeper")
-    response = fresh_client.post("/ledgers/person/export", headers={"HX-Request": "true"},
-                                 data={"fmt": "xlsx", "gender": "女", "township": ZHONGSHANLU})
+    response = fresh_client.post(
+        "/ledgers/person/export",
+        headers={"HX-Request": "true"},
+        data={"fmt": "xlsx", "gender": "女", "township": ZHONGSHANLU},
+    )
     fragment = response.get_data(as_text=True)
     job_id = int(re.search(r'id="job-(\d+)"', fragment).group(1))
     assert _status(engine, job_id) == "queued"
@@ -54,25 +63,36 @@ def test_an_export_waits_for_the_worker_then_downloads(rq_app, fresh_client, fre
     rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
     with engine.connect() as conn:
-        women = conn.execute(select(func.count()).where(
-            Record.ledger == "person", Record.township_code == ZHONGSHANLU,
-            Record.data["gender"].as_string() == "女")).scalar_one()
+        women = conn.execute(
+            select(func.count()).where(
+                Record.ledger == "person",
+                Record.township_code == ZHONGSHANLU,
+                Record.data["gender"].as_string() == "女",
+            )
+        ).scalar_one()
     assert len(body) == women > 0
     assert {r[header.index("性别")] for r in body} == {"女"}
     assert all(MASKED_ID.match(r[header.index("公民身份号码")]) for r in body)
     with engine.connect() as conn:
-        audited = conn.execute(select(User.username, AuditEntry.detail).join(
-            User, User.id == AuditEntry.actor_id).where(AuditEntry.action == "export")).all()
+        audited = conn.execute(
+            select(User.username, AuditEntry.detail)
+            .join(User, User.id == AuditEntry.actor_id)
+            .where(AuditEntry.action == "export")
+        ).all()
     assert [(who, detail["rows"], detail["filters"]["gender"]) for who, detail in audited] == [
-        ("keeper", women, "女")]
+        ("keeper", women, "女")
+    ]
 
 
 def _csv() -> bytes:
     first17 = "500118" + "19900102" + "011"
-    return "\n".join([
-        "姓名,身份证号,性别,出生日期,所属镇街,所属村（社区）,户编号,与户主关系",
-        f"张三,{first17 + id_check_char(first17)},男,1990-01-02,中山路街道,萱花社区,5001180019990001,户主",
-    ]).encode("utf-8")
+    return "\n".join(
+        [
+            "姓名,身份证号,性别,出生日期,所属镇街,所属村（社区）,户编号,与户主关系",
+            f"张三,{first17 + id_check_char(first17)},男,1990-01-02,中山路街道,萱花社区,"
+            "5001180019990001,户主",
+        ]
+    ).encode("utf-8")
 
 
 def test_an_import_hands_its_upload_to_the_worker(rq_app, fresh_app, fresh_client, fresh_auth, engine):
@@ -80,8 +100,11 @@ def test_an_import_hands_its_upload_to_the_worker(rq_app, fresh_app, fresh_clien
     fresh_auth.login("keeper")
     with engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(Record)).scalar_one()
-    response = fresh_client.post("/ledgers/person/import", content_type="multipart/form-data",
-                                 data={"file": (io.BytesIO(_csv()), "一户.csv")})
+    response = fresh_client.post(
+        "/ledgers/person/import",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(_csv()), "一户.csv")},
+    )
     job_url = response.headers["Location"]
     uploads = list((Path(fresh_app.config["UPLOAD_DIR"])).iterdir())
     assert len(uploads) == 1 and "正在准备" in fresh_client.get(job_url).get_data(as_text=True)

@@ -30,33 +30,51 @@ def _actor(session, username):
 def _conflict(engine, specs) -> int:
     """Make one conflict: a township changes a phone the ledger changed meanwhile."""
     with Session(engine) as session, session.begin():
-        document = {**load_reports(specs.root, specs)["disability_survey"].document,
-                    "x-deadline": (local_today() + timedelta(days=20)).isoformat(),
-                    "properties": {"name": {"x-element": "person.name"},
-                                   "phone": {"x-element": "person.phone"},
-                                   "visited": {"title": "是否已走访", "type": "boolean"}},
-                    "required": ["name"]}
+        document = {
+            **load_reports(specs.root, specs)["disability_survey"].document,
+            "x-deadline": (local_today() + timedelta(days=20)).isoformat(),
+            "properties": {
+                "name": {"x-element": "person.name"},
+                "phone": {"x-element": "person.phone"},
+                "visited": {"title": "是否已走访", "type": "boolean"},
+            },
+            "required": ["name"],
+        }
         canlian = _actor(session, "canlian")
         report = create_report(session, canlian, document)
-        decide(session, submit(session, specs, load_rules(specs.root), report, canlian),
-               _actor(session, "reviewer"), "admit", "同意")
+        decide(
+            session,
+            submit(session, specs, load_rules(specs.root), report, canlian),
+            _actor(session, "reviewer"),
+            "admit",
+            "同意",
+        )
         task = next(t for t in dispatch(session, specs, report, canlian) if t.org_unit_code == ZHONGSHANLU)
         spec = load_spec(specs, document | {"x-report": report.code})
         filler = Viewer(_actor(session, "zhongshanlu").user_id, "township", township=ZHONGSHANLU)
         conn = session.connection()
         row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
-        save_cells(conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"},
-                   expected_version=0)
+        save_cells(
+            conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"}, expected_version=0
+        )
         persons = specs.ledgers["person"]
         record = get(conn, persons, row.record_id)
-        update_record(conn, persons, row.record_id, record["_version"], {"phone": "13911112222"},
-                      Provenance("import", "民政系统.xlsx"), scope=DISTRICT)
+        update_record(
+            conn,
+            persons,
+            row.record_id,
+            record["_version"],
+            {"phone": "13911112222"},
+            Provenance("import", "民政系统.xlsx"),
+            scope=DISTRICT,
+        )
         submit_task(conn, specs, spec, task, filler, report)
         return row.record_id
 
 
 def test_the_keeper_sees_the_conflict_masked_and_takes_the_townships_value(
-        fresh_app, fresh_client, fresh_auth, engine, specs):
+    fresh_app, fresh_client, fresh_auth, engine, specs
+):
     record_id = _conflict(engine, specs)
     fresh_auth.login("keeper")
     page = fresh_client.get("/ledgers/conflicts/").get_data(as_text=True)

@@ -37,8 +37,9 @@ def test_csv_export_is_scoped_and_masked(fresh_client, fresh_auth, engine):
     assert ".csv" in disposition
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     with engine.connect() as conn:
-        expected = conn.execute(select(func.count()).where(
-            Record.ledger == "person", Record.township_code == ZHONGSHANLU)).scalar_one()
+        expected = conn.execute(
+            select(func.count()).where(Record.ledger == "person", Record.township_code == ZHONGSHANLU)
+        ).scalar_one()
     assert len(rows) == expected
     assert {r["所属镇街"] for r in rows} == {"中山路街道"}
     assert all(MASKED_ID.match(r["公民身份号码"]) for r in rows)
@@ -52,8 +53,11 @@ def test_xlsx_export_keeps_the_filters(fresh_client, fresh_auth):
     fresh_auth.login("keeper")
     page = fresh_client.get("/ledgers/person?gender=女&township=500118001").get_data(as_text=True)
     assert '<input type="hidden" name="gender" value="女">' in page
-    response = fresh_client.post("/ledgers/person/export", data={
-        "fmt": "xlsx", "gender": "女", "township": ZHONGSHANLU}, headers={"HX-Request": "true"})
+    response = fresh_client.post(
+        "/ledgers/person/export",
+        data={"fmt": "xlsx", "gender": "女", "township": ZHONGSHANLU},
+        headers={"HX-Request": "true"},
+    )
     fragment = response.get_data(as_text=True)
     assert "<html" not in fragment
     job_id = re.search(r'id="job-(\d+)"', fragment).group(1)
@@ -93,8 +97,11 @@ def test_an_expired_export_is_deleted_and_its_page_says_so(fresh_app, fresh_clie
     exports = Path(fresh_app.config["EXPORT_DIR"])
     (path,) = exports.iterdir()
     assert path.stat().st_mode & 0o777 == 0o600, "an export holds personal data: its owner's alone"
-    folders = {"export": exports, "report": Path(fresh_app.config["REPORT_DIR"]),
-               "upload": Path(fresh_app.config["UPLOAD_DIR"])}
+    folders = {
+        "export": exports,
+        "report": Path(fresh_app.config["REPORT_DIR"]),
+        "upload": Path(fresh_app.config["UPLOAD_DIR"]),
+    }
     assert clean_up(engine, folders, days=7).deleted == [], "a fresh export stays"
     week_ago = time.time() - 8 * 24 * 3600
     os.utime(path, (week_ago, week_ago))
@@ -131,10 +138,25 @@ def test_an_export_job_of_a_reviewer_does_not_run(engine, specs, tmp_path):
 
     with engine.connect() as conn:
         reviewer = conn.execute(select(User.id).where(User.username == "reviewer")).scalar_one()
-    job_id = jobs.submit(engine, "export", "导出", reviewer, "runtime.jobs.work:export_records", {
-        "ledger": "person", "fmt": "csv", "target": "crafted.csv", "filename": "x.csv",
-        "user_id": reviewer, "filters": [], "search": ""}, background=False, specs=specs,
-        folders={"export": str(tmp_path)})
+    job_id = jobs.submit(
+        engine,
+        "export",
+        "导出",
+        reviewer,
+        "runtime.jobs.work:export_records",
+        {
+            "ledger": "person",
+            "fmt": "csv",
+            "target": "crafted.csv",
+            "filename": "x.csv",
+            "user_id": reviewer,
+            "filters": [],
+            "search": "",
+        },
+        background=False,
+        specs=specs,
+        folders={"export": str(tmp_path)},
+    )
     with engine.connect() as conn:
         job = conn.execute(select(Job).where(Job.id == job_id)).one()
     assert job.status == "failed" and "不能批量导出台账" in job.message

@@ -21,12 +21,14 @@ def _id(birth: str, seq: str) -> str:
 
 
 GOOD_1, GOOD_2 = _id("19900102", "011"), _id("19850305", "022")
-CSV = "\n".join([
-    "序号,姓名,身份证号,性别,出生日期,所属镇街,所属村（社区）,户编号,与户主关系,联系电话,备注栏",
-    f"1,张三,{GOOD_1},男,1990-01-02,中山路街道,萱花社区,5001180019990001,户主,13812345678,",
-    f"2,李四,{GOOD_2},女,1985.3.5,中山路街道,萱花社区,5001180019990001,配偶,,",
-    "3,王五,12345,男,1985-03-05,中山路街道,萱花社区,5001180019990002,户主,,",
-]).encode("utf-8")
+CSV = "\n".join(
+    [
+        "序号,姓名,身份证号,性别,出生日期,所属镇街,所属村（社区）,户编号,与户主关系,联系电话,备注栏",
+        f"1,张三,{GOOD_1},男,1990-01-02,中山路街道,萱花社区,5001180019990001,户主,13812345678,",
+        f"2,李四,{GOOD_2},女,1985.3.5,中山路街道,萱花社区,5001180019990001,配偶,,",
+        "3,王五,12345,男,1985-03-05,中山路街道,萱花社区,5001180019990002,户主,,",
+    ]
+).encode("utf-8")
 
 
 def _count(engine) -> int:
@@ -35,8 +37,12 @@ def _count(engine) -> int:
 
 
 def _upload(client, data: bytes, filename: str, **kw):
-    return client.post("/ledgers/person/import", data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data", **kw)
+    return client.post(
+        "/ledgers/person/import",
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+        **kw,
+    )
 
 
 def test_upload_page_accepts_spreadsheets(fresh_client, fresh_auth):
@@ -47,8 +53,7 @@ def test_upload_page_accepts_spreadsheets(fresh_client, fresh_auth):
     assert "导入人口台账" in page
 
 
-def test_csv_import_creates_records_and_the_error_report_downloads(
-        fresh_client, fresh_auth, engine):
+def test_csv_import_creates_records_and_the_error_report_downloads(fresh_client, fresh_auth, engine):
     """Good rows become records (source 台账导入); the bad row is in the downloadable report."""
     fresh_auth.login("keeper")
     before = _count(engine)
@@ -61,9 +66,11 @@ def test_csv_import_creates_records_and_the_error_report_downloads(
     assert "备注栏" in page  # the column nothing matched is named
     assert _count(engine) == before + 2
     with engine.connect() as conn:
-        sources = conn.execute(select(RecordVersion.source, RecordVersion.source_ref)
-                               .join(Record, Record.id == RecordVersion.record_id)
-                               .where(Record.key.in_([GOOD_1, GOOD_2]))).all()
+        sources = conn.execute(
+            select(RecordVersion.source, RecordVersion.source_ref)
+            .join(Record, Record.id == RecordVersion.record_id)
+            .where(Record.key.in_([GOOD_1, GOOD_2]))
+        ).all()
     assert sorted(sources) == [("import", "中山路人口.csv")] * 2
 
     with fresh_client.get(job_url + "/report") as report:
@@ -85,13 +92,17 @@ def test_import_job_is_private_to_its_user(fresh_client, fresh_auth):
     assert fresh_client.get(job_url + "/report").status_code == 404
 
 
-@pytest.mark.parametrize(("data", "filename", "message"), [
-    (b"%PDF-1.4 not a table", "名单.pdf", "不支持"),
-    (b"\x00\x01\x02 this is no workbook", "名单.xlsx", "不是"),
-    (b"", "empty.csv", "是空的"),
-])
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (b"%PDF-1.4 not a table", "名单.pdf", "不支持"),
+        (b"\x00\x01\x02 this is no workbook", "名单.xlsx", "不是"),
+        (b"", "empty.csv", "是空的"),
+    ],
+)
 def test_non_spreadsheet_is_refused_in_chinese_and_writes_nothing(
-        fresh_client, fresh_auth, engine, data, filename, message):
+    fresh_client, fresh_auth, engine, data, filename, message
+):
     """A file that is not a table fails the job with the Chinese reason; no record changes."""
     fresh_auth.login("keeper")
     before = _count(engine)
@@ -106,8 +117,7 @@ def test_non_spreadsheet_is_refused_in_chinese_and_writes_nothing(
 def test_upload_without_a_file_asks_for_one(fresh_client, fresh_auth):
     """Submitting the form empty says what is missing."""
     fresh_auth.login("keeper")
-    response = fresh_client.post("/ledgers/person/import", data={},
-                                 content_type="multipart/form-data")
+    response = fresh_client.post("/ledgers/person/import", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "请选择要导入的文件" in response.get_data(as_text=True)
 
@@ -122,8 +132,7 @@ def test_background_import_shows_progress_until_done(fresh_app, fresh_client, fr
     deadline = time.monotonic() + 30
     while 'hx-trigger="every 500ms"' in text and time.monotonic() < deadline:
         time.sleep(0.05)
-        text = fresh_client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"}).get_data(
-            as_text=True)
+        text = fresh_client.get(f"/jobs/{job_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'hx-trigger="every 500ms"' not in text
     assert "新增 2" in text
 
@@ -131,14 +140,18 @@ def test_background_import_shows_progress_until_done(fresh_app, fresh_client, fr
 # --- hostile files, the error report's cap, private files ---------------------------------------
 
 
-@pytest.mark.parametrize(("build", "filename", "message"), [
-    (lambda: bombs.cell_bomb(100), "人员.xlsx", "超过了 4,000,000 个的上限"),
-    (bombs.corner_bomb, "人员.xlsx", "超过了 2,000 列的上限"),
-    (bombs.xls_corners, "人员.xls", "超过了 4,000,000 个的上限"),
-    (lambda: b"1\n" * 200_000, "人员.csv", "超过了 100,000 个的上限"),
-])
+@pytest.mark.parametrize(
+    ("build", "filename", "message"),
+    [
+        (lambda: bombs.cell_bomb(100), "人员.xlsx", "超过了 4,000,000 个的上限"),
+        (bombs.corner_bomb, "人员.xlsx", "超过了 2,000 列的上限"),
+        (bombs.xls_corners, "人员.xls", "超过了 4,000,000 个的上限"),
+        (lambda: b"1\n" * 200_000, "人员.csv", "超过了 100,000 个的上限"),
+    ],
+)
 def test_a_decompression_bomb_fails_the_job_in_chinese_and_writes_nothing(
-        fresh_app, fresh_client, fresh_auth, engine, monkeypatch, build, filename, message):
+    fresh_app, fresh_client, fresh_auth, engine, monkeypatch, build, filename, message
+):
     """A small file that would take gigabytes to parse is refused before it is parsed."""
     if filename.endswith(".csv"):  # millions of tiny rows: here fewer, under a lower limit
         monkeypatch.setenv("IMPORT_MAX_CELLS", "100000")
@@ -154,7 +167,8 @@ def test_a_decompression_bomb_fails_the_job_in_chinese_and_writes_nothing(
 
 
 def test_the_error_report_lists_the_first_rows_and_counts_the_rest(
-        fresh_app, fresh_client, fresh_auth, engine, monkeypatch):
+    fresh_app, fresh_client, fresh_auth, engine, monkeypatch
+):
     """A file of many bad rows gets a report of the first N, then a line saying how many more."""
     monkeypatch.setenv("ERROR_REPORT_MAX_ROWS", "4")
     fresh_auth.login("keeper")

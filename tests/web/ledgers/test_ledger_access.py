@@ -14,11 +14,20 @@ LAISU = "500118108"
 RECORD_LINK = re.compile(r'href="/ledgers/person/records/(\d+)"')
 
 
-@pytest.mark.parametrize("url", [
-    "/ledgers", "/ledgers/person", "/ledgers/person/count", "/ledgers/person/records/1",
-    "/ledgers/person/records/1/edit", "/ledgers/import", "/ledgers/person/import", "/jobs/1",
-    "/jobs/1/download",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ledgers",
+        "/ledgers/person",
+        "/ledgers/person/count",
+        "/ledgers/person/records/1",
+        "/ledgers/person/records/1/edit",
+        "/ledgers/import",
+        "/ledgers/person/import",
+        "/jobs/1",
+        "/jobs/1/download",
+    ],
+)
 def test_anonymous_users_are_sent_to_login(client, url):
     """Every ledger and job page needs a login."""
     response = client.get(url)
@@ -39,16 +48,21 @@ KEEPER_ONLY = [
 
 @pytest.mark.parametrize("username", ["zhongshanlu", "wangge", "minzheng", "reviewer", "leader"])
 @pytest.mark.parametrize(("method", "url"), KEEPER_ONLY)
-def test_only_keepers_edit_import_and_reveal(client, auth, seeded_engine, find_record,
-                                             username, method, url):
+def test_only_keepers_edit_import_and_reveal(client, auth, seeded_engine, find_record, username, method, url):
     """Everyone else gets 403 on edit, import and reveal (a grid worker edits only her village)."""
     rid = find_record(seeded_engine, "person", township=ZHONGSHANLU)
     edits = "/edit" in url or "/check/" in url
     if username == "wangge" and edits:
         with seeded_engine.connect() as conn:  # a record of another village of her township
-            rid = conn.execute(select(Record.id).where(
-                Record.ledger == "person", Record.township_code == ZHONGSHANLU,
-                Record.village_code != "500118001001").limit(1)).scalar_one()
+            rid = conn.execute(
+                select(Record.id)
+                .where(
+                    Record.ledger == "person",
+                    Record.township_code == ZHONGSHANLU,
+                    Record.village_code != "500118001001",
+                )
+                .limit(1)
+            ).scalar_one()
     auth.login(username)
     response = getattr(client, method)(url.format(id=rid), data={"version": "1"})
     assert response.status_code == (404 if username == "wangge" and edits else 403)
@@ -64,8 +78,7 @@ def test_keepers_open_edit_and_import(client, auth, seeded_engine, find_record, 
     assert client.get("/ledgers/import").status_code == 200
 
 
-def test_township_user_cannot_open_another_townships_record(client, auth, seeded_engine,
-                                                             find_record):
+def test_township_user_cannot_open_another_townships_record(client, auth, seeded_engine, find_record):
     """A record of another township is "not found", exactly like one that does not exist."""
     own = find_record(seeded_engine, "person", township=ZHONGSHANLU)
     other = find_record(seeded_engine, "person", not_township=ZHONGSHANLU)
@@ -80,8 +93,7 @@ def test_township_user_cannot_open_another_townships_record(client, auth, seeded
 
 def _townships_of(engine, ids):
     with engine.connect() as conn:
-        return set(conn.execute(
-            select(Record.township_code).where(Record.id.in_(ids))).scalars())
+        return set(conn.execute(select(Record.township_code).where(Record.id.in_(ids))).scalars())
 
 
 def _all_ids(client, url):
@@ -100,8 +112,9 @@ def test_table_lists_only_the_users_township(client, auth, seeded_engine):
     auth.login("zhongshanlu")
     ids = _all_ids(client, "/ledgers/person")
     with seeded_engine.connect() as conn:
-        expected = conn.execute(select(func.count()).where(
-            Record.ledger == "person", Record.township_code == ZHONGSHANLU)).scalar_one()
+        expected = conn.execute(
+            select(func.count()).where(Record.ledger == "person", Record.township_code == ZHONGSHANLU)
+        ).scalar_one()
     assert len(ids) == len(set(ids)) == expected
     assert _townships_of(seeded_engine, ids) == {ZHONGSHANLU}
 
@@ -129,8 +142,7 @@ def test_village_user_sees_only_the_village(client, auth, seeded_engine):
     auth.login("wangge")
     ids = _all_ids(client, "/ledgers/person")
     with seeded_engine.connect() as conn:
-        villages = set(conn.execute(
-            select(Record.village_code).where(Record.id.in_(ids))).scalars())
+        villages = set(conn.execute(select(Record.village_code).where(Record.id.in_(ids))).scalars())
     assert ids and villages == {ZHONGSHANLU + "001"}
 
 
@@ -146,10 +158,10 @@ def test_district_user_can_filter_by_township(client, auth, seeded_engine):
 def test_ledger_list_counts_within_scope(client, auth, seeded_engine):
     """The ledger list shows how many records the viewer may see."""
     with seeded_engine.connect() as conn:
-        own = conn.execute(select(func.count()).where(
-            Record.ledger == "person", Record.township_code == ZHONGSHANLU)).scalar_one()
-        everyone = conn.execute(select(func.count()).where(
-            Record.ledger == "person")).scalar_one()
+        own = conn.execute(
+            select(func.count()).where(Record.ledger == "person", Record.township_code == ZHONGSHANLU)
+        ).scalar_one()
+        everyone = conn.execute(select(func.count()).where(Record.ledger == "person")).scalar_one()
     auth.login("zhongshanlu")
     assert f"<strong>{own:,}</strong>" in client.get("/ledgers").get_data(as_text=True)
     auth.login("leader")

@@ -52,7 +52,8 @@ def test_department_users_see_only_the_first_character_of_names(client, auth):
 
 @pytest.mark.parametrize("username", ["zhongshanlu", "keeper", "minzheng", "admin"])
 def test_record_page_and_history_never_show_clear_sensitive_values(
-        client, auth, seeded_engine, find_record, username):
+    client, auth, seeded_engine, find_record, username
+):
     """Neither the fields nor the version history hold the clear ID number or phone."""
     rid = find_record(seeded_engine, "person", township=ZHONGSHANLU, has="phone")
     data = _data(seeded_engine, rid)
@@ -75,8 +76,9 @@ def test_search_results_are_masked_too(client, auth, seeded_engine, find_record,
     rid = find_record(seeded_engine, "person", township=ZHONGSHANLU)
     id_number = _data(seeded_engine, rid)["id_number"]
     auth.login(username)
-    fragment = client.get(f"/ledgers/person?q={id_number[-4:]}",
-                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    fragment = client.get(f"/ledgers/person?q={id_number[-4:]}", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert "<html" not in fragment
     ids = _cells(fragment, "公民身份号码")
     assert "*" * 14 + id_number[-4:] in ids and all(i.endswith(id_number[-4:]) for i in ids)
@@ -84,14 +86,14 @@ def test_search_results_are_masked_too(client, auth, seeded_engine, find_record,
 
 
 @pytest.mark.parametrize("username", ["keeper", "zhongshanlu"])
-def test_a_masked_value_cannot_be_searched_by_prefix(client, auth, seeded_engine, find_record,
-                                                    username):
+def test_a_masked_value_cannot_be_searched_by_prefix(client, auth, seeded_engine, find_record, username):
     """Prefix searches on a masked value would reveal it digit by digit: they find nothing."""
     rid = find_record(seeded_engine, "person", township=ZHONGSHANLU)
     id_number = _data(seeded_engine, rid)["id_number"]
     auth.login(username)
-    fragment = client.get(f"/ledgers/person?q={id_number[:12]}",
-                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    fragment = client.get(f"/ledgers/person?q={id_number[:12]}", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert _cells(fragment, "公民身份号码") == []
 
 

@@ -19,8 +19,11 @@ HX = {"HX-Request": "true"}
 def _person(engine, township: str = ZHONGSHANLU) -> dict:
     """Return the first person of a township whose name is also the start of no other's."""
     with engine.connect() as conn:
-        rows = conn.execute(select(Record.id, Record.key, Record.label, Record.data).where(
-            Record.ledger == "person", Record.township_code == township).order_by(Record.id)).all()
+        rows = conn.execute(
+            select(Record.id, Record.key, Record.label, Record.data)
+            .where(Record.ledger == "person", Record.township_code == township)
+            .order_by(Record.id)
+        ).all()
         labels = conn.scalars(select(Record.label).where(Record.ledger == "person")).all()
     rid, key, label, data = next(r for r in rows if sum(x.startswith(r.label) for x in labels) == 1)
     return {"_id": rid, "_key": key, "name": label, **(json.loads(data) if isinstance(data, str) else data)}
@@ -86,8 +89,9 @@ def survey_task(fresh_client, fresh_auth, engine, admit_report):
         return conn.scalar(select(Task.id).where(Task.org_unit_code == ZHONGSHANLU))
 
 
-def test_adding_another_townships_person_says_only_not_in_your_area(fresh_client, fresh_auth, fresh_app,
-                                                                   engine, survey_task):
+def test_adding_another_townships_person_says_only_not_in_your_area(
+    fresh_client, fresh_auth, fresh_app, engine, survey_task
+):
     from web import database
 
     elsewhere = _person(engine, LAISU)["_key"]

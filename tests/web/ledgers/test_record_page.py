@@ -23,7 +23,7 @@ def test_record_page_shows_fields_sources_and_history(client, auth, seeded_engin
     assert "2026-11-01 16:00" in page
     assert 'id="v-township_code">中山路街道<' in page  # org units by name, not code
     assert re.search(r'id="v-village_code">[^<0-9]+<', page)
-    history = page[page.index('id="history"'):]
+    history = page[page.index('id="history"') :]
     assert "第 1 版" in history and "新建记录" in history
 
 
@@ -34,16 +34,20 @@ def test_keeper_reveals_a_value_and_it_is_audited(fresh_client, fresh_auth, engi
         data = conn.execute(select(Record.data, Record.key).where(Record.id == rid)).one()
     id_number = (json.loads(data[0]) if isinstance(data[0], str) else data[0])["id_number"]
     fresh_auth.login("keeper")
-    response = fresh_client.post(f"/ledgers/person/records/{rid}/reveal/id_number",
-                                 headers={"HX-Request": "true"})
+    response = fresh_client.post(
+        f"/ledgers/person/records/{rid}/reveal/id_number", headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
-    assert re.fullmatch(r'<span class="value revealed"[^>]*>' + id_number + r"</span>\s*",
-                        response.get_data(as_text=True))
+    assert re.fullmatch(
+        r'<span class="value revealed"[^>]*>' + id_number + r"</span>\s*", response.get_data(as_text=True)
+    )
     with engine.connect() as conn:
-        entries = conn.execute(select(AuditEntry.action, AuditEntry.target, AuditEntry.detail)
-                               .where(AuditEntry.action == "reveal")).all()
-    assert [(e.target, e.detail) for e in entries] == [
-        (f"person/{data.key}", {"field": "id_number"})]
+        entries = conn.execute(
+            select(AuditEntry.action, AuditEntry.target, AuditEntry.detail).where(
+                AuditEntry.action == "reveal"
+            )
+        ).all()
+    assert [(e.target, e.detail) for e in entries] == [(f"person/{data.key}", {"field": "id_number"})]
 
 
 def test_reveal_of_unknown_field_is_404(fresh_client, fresh_auth, engine, find_record):

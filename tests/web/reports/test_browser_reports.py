@@ -34,8 +34,9 @@ def _binding(page, label: str):
     return page.locator(f'tr.binding[data-label="{label}"] select')
 
 
-def test_department_imports_submits_is_returned_revises_and_is_admitted(browser, blank_url, engine,
-                                                                           tmp_path, sign_in):
+def test_department_imports_submits_is_returned_revises_and_is_admitted(
+    browser, blank_url, engine, tmp_path, sign_in
+):
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -82,8 +83,10 @@ def test_department_imports_submits_is_returned_revises_and_is_admitted(browser,
     assert "请写明依据、用途和截止日期" in page.inner_text("#decision")
     page.click("text=编辑报表")
     page.fill("#m-purpose", "核定2027年度困难残疾人生活补贴和重度残疾人护理补贴发放对象")
-    page.fill("#m-basis", "《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》"
-                          "（国发〔2015〕52号）")
+    page.fill(
+        "#m-basis",
+        "《国务院关于全面建立困难残疾人生活补贴和重度残疾人护理补贴制度的意见》（国发〔2015〕52号）",
+    )
     page.fill("#m-deadline", (local_today() + timedelta(days=30)).isoformat())
     page.fill("#m-justification", "核对补贴对象身份、发放时电话联系本人或监护人，数据仅用于补贴审核")
     page.click(".form-actions button[value=save]")
@@ -112,8 +115,11 @@ def test_department_imports_submits_is_returned_revises_and_is_admitted(browser,
 
     with Session(engine) as session:
         report = session.scalar(select(Report).where(Report.code == code))
-        document = session.scalar(select(ReportVersion.document).where(
-            ReportVersion.report_id == report.id, ReportVersion.version == 2))
+        document = session.scalar(
+            select(ReportVersion.document).where(
+                ReportVersion.report_id == report.id, ReportVersion.version == 2
+            )
+        )
     assert (report.status, report.version, report.mode) == ("admitted", 2, "dispatch")
     bound = [p.get("x-element") for p in document["properties"].values()]
     assert "person.current_address" in bound and "person.household_address" not in bound

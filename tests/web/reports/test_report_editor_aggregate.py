@@ -6,9 +6,9 @@ import json
 import re
 
 import pytest
-from tests.web.reports.test_report_editor import _create, _editor_values, _stored
 
 from tests.conftest import SPECS_ROOT
+from tests.web.reports.test_report_editor import _create, _editor_values, _stored
 
 SAMPLE = json.loads((SPECS_ROOT / "reports" / "land_transfer_summary.json").read_text(encoding="utf-8"))
 TRANSFERRED = {"element": "land.is_transferred", "op": "eq", "value": True}

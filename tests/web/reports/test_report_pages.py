@@ -16,12 +16,18 @@ from runtime.models import AdmissionRequest, Report, ReportVersion
 
 def _doc(title="康复需求调查表", basis="《残疾人保障法》第十五条"):
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, "type": "object",
-        "x-version": 1, "x-department": "canlian", "x-purpose": "安排年度康复服务", "x-basis": basis,
-        "x-rows": {"ledger": "person", "filter": []}, "x-frequency": "once",
-        "x-deadline": (local_today() + timedelta(days=30)).isoformat(), "x-targets": [],
-        "properties": {"name": {"x-element": "person.name"},
-                       "need": {"title": "康复需求", "type": "string"}},
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        "type": "object",
+        "x-version": 1,
+        "x-department": "canlian",
+        "x-purpose": "安排年度康复服务",
+        "x-basis": basis,
+        "x-rows": {"ledger": "person", "filter": []},
+        "x-frequency": "once",
+        "x-deadline": (local_today() + timedelta(days=30)).isoformat(),
+        "x-targets": [],
+        "properties": {"name": {"x-element": "person.name"}, "need": {"title": "康复需求", "type": "string"}},
         "required": [],
     }
 
@@ -36,11 +42,19 @@ def _create(engine, username="canlian", **kw) -> str:
         return report.code
 
 
-@pytest.mark.parametrize(("username", "path", "status"), [
-    ("laisu", "/reports/", 403), ("reviewer", "/reports/", 403), ("laisu", "/review/", 403),
-    ("canlian", "/review/", 403), ("canlian", "/reports/", 200), ("reviewer", "/review/", 200),
-    ("admin", "/review/", 200), ("canlian", "/reports/import", 200),
-])
+@pytest.mark.parametrize(
+    ("username", "path", "status"),
+    [
+        ("laisu", "/reports/", 403),
+        ("reviewer", "/reports/", 403),
+        ("laisu", "/review/", 403),
+        ("canlian", "/review/", 403),
+        ("canlian", "/reports/", 200),
+        ("reviewer", "/review/", 200),
+        ("admin", "/review/", 200),
+        ("canlian", "/reports/import", 200),
+    ],
+)
 def test_pages_are_for_their_roles(web, username, path, status):
     client, auth = web
     auth.login(username)
@@ -74,12 +88,20 @@ def test_importing_a_template_proposes_bindings_and_the_admin_changes_one(web, e
     client, auth = web
     auth.login("canlian")
     name, data = next((n, d) for n, d in sample_templates().items() if "残疾" in n)
-    page = client.post("/reports/import", data={"file": (io.BytesIO(data), name), "ledger": ""},
-                       content_type="multipart/form-data")
+    page = client.post(
+        "/reports/import",
+        data={"file": (io.BytesIO(data), name), "ledger": ""},
+        content_type="multipart/form-data",
+    )
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "确认字段绑定" in html
-    columns = json.loads(re.search(r'name="columns" value="([^"]*)"', html).group(1)
-                         .replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&"))
+    columns = json.loads(
+        re.search(r'name="columns" value="([^"]*)"', html)
+        .group(1)
+        .replace("&#34;", '"')
+        .replace("&quot;", '"')
+        .replace("&amp;", "&")
+    )
     labels = [c["label"] for c in columns]
     form = {"columns": json.dumps(columns, ensure_ascii=False), "title": "补贴申请汇总", "ledger": "person"}
     for i, column in enumerate(columns):
@@ -101,11 +123,20 @@ def test_importing_a_template_proposes_bindings_and_the_admin_changes_one(web, e
 def test_binding_two_columns_to_one_element_is_refused_next_to_the_column(web):
     client, auth = web
     auth.login("canlian")
-    columns = [{"label": "姓名", "parents": [], "kind": "data", "element": "person.name"},
-               {"label": "申请人姓名", "parents": [], "kind": "data", "element": None}]
-    page = client.post("/reports/import/confirm", data={
-        "columns": json.dumps(columns), "title": "表", "ledger": "person",
-        "bind-0": "person.name", "bind-1": "person.name"})
+    columns = [
+        {"label": "姓名", "parents": [], "kind": "data", "element": "person.name"},
+        {"label": "申请人姓名", "parents": [], "kind": "data", "element": None},
+    ]
+    page = client.post(
+        "/reports/import/confirm",
+        data={
+            "columns": json.dumps(columns),
+            "title": "表",
+            "ledger": "person",
+            "bind-0": "person.name",
+            "bind-1": "person.name",
+        },
+    )
     assert page.status_code == 422
     assert "绑定了同一个数据元" in page.get_data(as_text=True)
 
@@ -146,8 +177,9 @@ def test_consolidating_templates_shows_the_union_and_the_proposed_extension(web)
     client, auth = web
     auth.login("minzheng")
     files = [(io.BytesIO(data), name) for name, data in sample_templates().items()]
-    page = client.post("/reports/consolidate", data={"files": files, "ledger": ""},
-                       content_type="multipart/form-data")
+    page = client.post(
+        "/reports/consolidate", data={"files": files, "ledger": ""}, content_type="multipart/form-data"
+    )
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "3 张模板共要" in html and "建议扩展" in html
@@ -174,11 +206,20 @@ def test_a_bomb_uploaded_as_a_template_is_refused_in_chinese(web):
 
     client, auth = web
     auth.login("canlian")
-    for data, name in ((bombs.cell_bomb(40), "模板.xlsx"), (bombs.corner_bomb(), "模板.xlsx"),
-                       (bombs.xls_corners(), "模板.xls")):
-        page = client.post("/reports/import", data={"file": (io.BytesIO(data), name), "ledger": ""},
-                           content_type="multipart/form-data")
+    for data, name in (
+        (bombs.cell_bomb(40), "模板.xlsx"),
+        (bombs.corner_bomb(), "模板.xlsx"),
+        (bombs.xls_corners(), "模板.xls"),
+    ):
+        page = client.post(
+            "/reports/import",
+            data={"file": (io.BytesIO(data), name), "ledger": ""},
+            content_type="multipart/form-data",
+        )
         assert page.status_code == 422 and "的上限" in page.get_data(as_text=True)
-        page = client.post("/reports/consolidate", data={"files": [(io.BytesIO(data), name)]},
-                           content_type="multipart/form-data")
+        page = client.post(
+            "/reports/consolidate",
+            data={"files": [(io.BytesIO(data), name)]},
+            content_type="multipart/form-data",
+        )
         assert page.status_code == 422 and "的上限" in page.get_data(as_text=True)

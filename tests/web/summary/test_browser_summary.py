@@ -19,10 +19,15 @@ from runtime.tasks.submission import submit_task
 
 pytestmark = pytest.mark.browser
 UNITS = ("500118001", "500118002", "500118003")
-REPORT = {"properties": {"name": {"x-element": "person.name"},
-                         "disability_category": {"x-element": "person.disability_category"},
-                         "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0}},
-          "required": ["name"], "x-justification": "核对补贴发放"}
+REPORT = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "disability_category": {"x-element": "person.disability_category"},
+        "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0},
+    },
+    "required": ["name"],
+    "x-justification": "核对补贴发放",
+}
 
 
 def _submit_three(engine, specs, code, actor_of) -> tuple[int, float]:
@@ -34,25 +39,37 @@ def _submit_three(engine, specs, code, actor_of) -> tuple[int, float]:
     with engine.begin() as conn:
         report = conn.execute(select(Report).where(Report.code == code)).one()
         for n, unit in enumerate(UNITS):
-            task = conn.execute(select(Task).where(Task.report_id == report.id,
-                                                   Task.org_unit_code == unit)).one()
-            document = conn.scalar(select(ReportVersion.document).where(
-                ReportVersion.report_id == report.id, ReportVersion.version == task.version))
+            task = conn.execute(
+                select(Task).where(Task.report_id == report.id, Task.org_unit_code == unit)
+            ).one()
+            document = conn.scalar(
+                select(ReportVersion.document).where(
+                    ReportVersion.report_id == report.id, ReportVersion.version == task.version
+                )
+            )
             spec = load_spec(specs, document)
             filler = conn.scalar(select(User.id).where(User.org_unit_code == unit, User.role == "township"))
             viewer = Viewer(filler, "township", township=unit)
             for i, row in enumerate(task_page(conn, specs, spec, task, viewer, limit=3).rows):
                 amount = 100 * (n + 1) + i
-                save_cells(conn, specs, spec, task, viewer, row.record_id, {"subsidy": str(amount)},
-                           expected_version=0)
+                save_cells(
+                    conn,
+                    specs,
+                    spec,
+                    task,
+                    viewer,
+                    row.record_id,
+                    {"subsidy": str(amount)},
+                    expected_version=0,
+                )
                 subsidy += amount
             rows += submit_task(conn, specs, spec, task, viewer, report).rows
     return rows, subsidy
 
 
-def test_department_opens_the_summary_sees_a_chart_and_downloads_the_xlsx(browser, engine, specs, serve,
-                                                                          admit_report, sign_in, actor_of,
-                                                                          tmp_path):
+def test_department_opens_the_summary_sees_a_chart_and_downloads_the_xlsx(
+    browser, engine, specs, serve, admit_report, sign_in, actor_of, tmp_path
+):
     seed(engine, specs, "tiny", 7)
     code = admit_report(engine, **REPORT)
     rows, subsidy = _submit_three(engine, specs, code, actor_of)
@@ -84,7 +101,7 @@ def test_department_opens_the_summary_sees_a_chart_and_downloads_the_xlsx(browse
     above = [str(c) for row in values[:header_at] for c in row if c]
     assert any("残疾" in c for c in above), "a title row names the report"
     header = [str(c) for c in values[header_at]]
-    body = [row for row in values[header_at + 1:] if any(c not in (None, "") for c in row)]
+    body = [row for row in values[header_at + 1 :] if any(c not in (None, "") for c in row)]
     assert len(body) == rows
     column = header.index("补贴金额（元）")
     assert sum(float(r[column]) for r in body if r[column] not in (None, "")) == subsidy
@@ -93,7 +110,9 @@ def test_department_opens_the_summary_sees_a_chart_and_downloads_the_xlsx(browse
     page.goto(f"{base}/reports/{code}/summary")
     page.check("input[name=live]")
     page.locator(".summary-table").first.filter(has_text="未提交，实时数据").wait_for()
-    page.wait_for_function("() => (Chart.getChart(document.getElementById('chart-units'))"
-                           "|| {data: {labels: []}}).data.labels.length === 23")
+    page.wait_for_function(
+        "() => (Chart.getChart(document.getElementById('chart-units'))"
+        "|| {data: {labels: []}}).data.labels.length === 23"
+    )
     assert page.locator("#summary-results[aria-busy]").count() == 0
     assert errors == []

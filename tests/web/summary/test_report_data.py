@@ -26,14 +26,16 @@ def _download(client, response):
     return data, disposition
 
 
-def test_an_extract_decided_report_is_downloaded_from_the_ledgers(fresh_client, fresh_auth, engine,
-                                                                   admit_report):
+def test_an_extract_decided_report_is_downloaded_from_the_ledgers(
+    fresh_client, fresh_auth, engine, admit_report
+):
     code = admit_report(engine, "veteran_roster", "tuiyi")
     fresh_auth.login("tuiyi")
     overview = fresh_client.get(f"/reports/{code}/").get_data(as_text=True)
     assert "从台账提取并下载 .xlsx" in overview and "下载汇总数据" not in overview
-    data, disposition = _download(fresh_client, fresh_client.post(f"/report-data/{code}/extract",
-                                                                   data={"fmt": "xlsx"}))
+    data, disposition = _download(
+        fresh_client, fresh_client.post(f"/report-data/{code}/extract", data={"fmt": "xlsx"})
+    )
     assert "%E5%8F%B0%E8%B4%A6%E6%8F%90%E5%8F%96.xlsx" in disposition  # 台账提取.xlsx
     sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).active
     lines = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -45,19 +47,24 @@ def test_an_extract_decided_report_is_downloaded_from_the_ledgers(fresh_client, 
         assert conn.scalar(select(AuditEntry.target).where(AuditEntry.action == "report.extract")) == code
 
 
-def test_a_dispatched_report_downloads_its_summary_with_open_tasks_marked(fresh_client, fresh_auth, engine,
-                                                                         admit_report):
+def test_a_dispatched_report_downloads_its_summary_with_open_tasks_marked(
+    fresh_client, fresh_auth, engine, admit_report
+):
     code = admit_report(engine)
     fresh_auth.login("canlian")
     fresh_client.post(f"/tasks/dispatch/{code}", data={"scope": "chosen", "unit": [ZHONGSHANLU]})
     overview = fresh_client.get(f"/reports/{code}/").get_data(as_text=True)
     assert "下载汇总数据 .xlsx" in overview and "include_open" in overview
-    submitted_only, _name = _download(fresh_client, fresh_client.post(f"/report-data/{code}/export",
-                                                                      data={"fmt": "xlsx"}))
-    assert len(CalamineWorkbook.from_filelike(io.BytesIO(submitted_only)).get_sheet_by_index(0)
-               .to_python()) == 3, "nothing submitted yet: the heading and the header only"
-    data, _name = _download(fresh_client, fresh_client.post(f"/report-data/{code}/export",
-                                                            data={"fmt": "csv", "include_open": "1"}))
+    submitted_only, _name = _download(
+        fresh_client, fresh_client.post(f"/report-data/{code}/export", data={"fmt": "xlsx"})
+    )
+    assert (
+        len(CalamineWorkbook.from_filelike(io.BytesIO(submitted_only)).get_sheet_by_index(0).to_python()) == 3
+    ), "nothing submitted yet: the heading and the header only"
+    data, _name = _download(
+        fresh_client,
+        fresh_client.post(f"/report-data/{code}/export", data={"fmt": "csv", "include_open": "1"}),
+    )
     text = data.decode("utf-8-sig")
     header, first = text.splitlines()[:2]
     assert header.startswith("镇街,状态,") and first.startswith("中山路街道,未提交")
@@ -72,8 +79,9 @@ def test_no_one_else_may_export_or_extract(fresh_client, fresh_auth, engine, adm
     assert fresh_client.post("/report-data/nosuch/extract").status_code in (403, 404)
 
 
-def test_an_extraction_runs_on_a_worker_when_the_app_has_a_queue(fresh_app, fresh_client, fresh_auth, engine,
-                                                                  admit_report, rq_queue):
+def test_an_extraction_runs_on_a_worker_when_the_app_has_a_queue(
+    fresh_app, fresh_client, fresh_auth, engine, admit_report, rq_queue
+):
     from runtime.jobs import runner as jobs
     from runtime.models import Job
 

@@ -9,11 +9,16 @@ from sqlalchemy import func, select
 from runtime.models import AuditEntry, Record, Task
 
 ZHONGSHANLU, SHENGLILU = "500118001", "500118002"
-REPORT = {"properties": {"name": {"x-element": "person.name"},
-                         "id_number": {"x-element": "person.id_number"},
-                         "disability_category": {"x-element": "person.disability_category"},
-                         "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0}},
-          "required": ["name"], "x-justification": "核对补贴发放"}
+REPORT = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "id_number": {"x-element": "person.id_number"},
+        "disability_category": {"x-element": "person.disability_category"},
+        "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0},
+    },
+    "required": ["name"],
+    "x-justification": "核对补贴发放",
+}
 
 
 @pytest.fixture
@@ -27,8 +32,11 @@ def summed(fresh_client, fresh_auth, engine, admit_report):
         task_id = conn.scalar(select(Task.id).where(Task.org_unit_code == ZHONGSHANLU))
     grid = fresh_client.get(f"/tasks/{task_id}").get_data(as_text=True)
     rid = re.search(r'id="row-g(\d+)"', grid).group(1)
-    fresh_client.post(f"/tasks/{task_id}/rows/{rid}", headers={"HX-Request": "true"},
-                      data={"_field": ["subsidy"], "_version": "0", "subsidy": "250"})
+    fresh_client.post(
+        f"/tasks/{task_id}/rows/{rid}",
+        headers={"HX-Request": "true"},
+        data={"_field": ["subsidy"], "_version": "0", "subsidy": "250"},
+    )
     assert fresh_client.post(f"/tasks/{task_id}/submit").status_code == 302
     fresh_auth.login("canlian")
     return code, task_id
@@ -49,8 +57,9 @@ def test_the_summary_shows_submitted_totals_charts_and_a_pivot(fresh_client, eng
     shell = fresh_client.get(f"/reports/{code}/summary", query_string={"live": "1"}).get_data(as_text=True)
     assert "正在从台账汇总" in shell and "胜利路街道" not in shell, "a live summary reads every row: later"
     assert re.search(r'hx-get="/reports/[^"]+/summary\?live=1"[^>]*hx-trigger="load"', shell)
-    live = fresh_client.get(f"/reports/{code}/summary", query_string={"live": "1"},
-                            headers={"HX-Request": "true"}).get_data(as_text=True)
+    live = fresh_client.get(
+        f"/reports/{code}/summary", query_string={"live": "1"}, headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
     assert "胜利路街道" in live and "未提交，实时数据" in live
     assert "<html" not in live and 'id="summary-data"' in live, "the figures alone"
     waited = fresh_client.get(f"/reports/{code}/summary", query_string={"live": "1", "now": "1"})
@@ -65,10 +74,11 @@ def test_drill_down_to_a_township_and_a_row_shows_masked_values(fresh_client, en
     page = fresh_client.get(f"/reports/{code}/summary/{ZHONGSHANLU}").get_data(as_text=True)
     assert "本镇街合计" in page and ">250<" in page
     with engine.connect() as conn:
-        keys = conn.scalars(select(Record.key).where(Record.ledger == "person",
-                                                     Record.township_code == ZHONGSHANLU)).all()
+        keys = conn.scalars(
+            select(Record.key).where(Record.ledger == "person", Record.township_code == ZHONGSHANLU)
+        ).all()
     assert not [k for k in keys if k in page], "ID numbers are masked for the department"
-    ref = re.search(rf'/reports/{code}/summary/{ZHONGSHANLU}/rows/(\d+)', page).group(1)
+    ref = re.search(rf"/reports/{code}/summary/{ZHONGSHANLU}/rows/(\d+)", page).group(1)
     one = fresh_client.get(f"/reports/{code}/summary/{ZHONGSHANLU}/rows/{ref}")
     assert one.status_code == 200 and "公民身份号码" in one.get_data(as_text=True)
 
@@ -81,8 +91,9 @@ def test_another_department_and_townships_cannot_open_the_summary(fresh_client, 
     assert fresh_client.get(f"/reports/{code}/summary").status_code == 403
 
 
-def test_a_report_answered_from_the_ledgers_has_the_same_summary_without_townships(fresh_client, fresh_auth,
-                                                                                    engine, admit_report):
+def test_a_report_answered_from_the_ledgers_has_the_same_summary_without_townships(
+    fresh_client, fresh_auth, engine, admit_report
+):
     code = admit_report(engine, **REPORT)
     fresh_auth.login("canlian")
     overview = fresh_client.get(f"/reports/{code}/").get_data(as_text=True)
@@ -91,14 +102,21 @@ def test_a_report_answered_from_the_ledgers_has_the_same_summary_without_townshi
     assert "台账直接提取（未下派镇街）" in shell and "包含未提交镇街" not in shell
     assert "正在从台账汇总" in shell and 'id="summary-data"' not in shell
     with engine.connect() as conn:
-        assert conn.scalars(select(AuditEntry.id).where(AuditEntry.action == "report.extract")).all() == [], \
+        assert conn.scalars(select(AuditEntry.id).where(AuditEntry.action == "report.extract")).all() == [], (
             "nothing read yet"
+        )
     html = fresh_client.get(f"/reports/{code}/summary", headers={"HX-Request": "true"}).get_data(as_text=True)
     with engine.connect() as conn:
         assert conn.scalars(select(Task.id)).all() == [], "nothing was dispatched"
-        persons = conn.scalar(select(func.count()).select_from(Record).where(
-            Record.ledger == "person", Record.data["disability_grade"].as_string().is_not(None),
-            Record.data["disability_grade"].as_string() != ""))
+        persons = conn.scalar(
+            select(func.count())
+            .select_from(Record)
+            .where(
+                Record.ledger == "person",
+                Record.data["disability_grade"].as_string().is_not(None),
+                Record.data["disability_grade"].as_string() != "",
+            )
+        )
         events = conn.scalars(select(AuditEntry.detail).where(AuditEntry.action == "report.extract")).all()
     data = json.loads(re.search(r'id="summary-data">(.+?)</script>', html, re.S).group(1))
     assert sum(data["rows"]) == persons and len(data["units"]) == 23

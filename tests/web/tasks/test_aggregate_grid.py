@@ -29,8 +29,9 @@ def _cell(html: str, field: str) -> str:
     return re.search(rf'name="{field}" value="([^"]*)"', block).group(1)
 
 
-def test_grid_shows_the_township_row_computed_from_the_ledgers(fresh_client, engine, specs, summary_task,
-                                                                load_task_spec):
+def test_grid_shows_the_township_row_computed_from_the_ledgers(
+    fresh_client, engine, specs, summary_task, load_task_spec
+):
     html = fresh_client.get(f"/tasks/{summary_task}").get_data(as_text=True)
     assert f'id="row-gu{QINGFENG}"' in html and "青峰镇" in html and "汇总报表" in html
     assert "新增一行" not in html and "标记不适用" not in html
@@ -46,18 +47,22 @@ def test_grid_shows_the_township_row_computed_from_the_ledgers(fresh_client, eng
 
 
 def test_a_correction_is_saved_shown_and_submitted(fresh_client, engine, summary_task):
-    answer = fresh_client.post(f"/tasks/{summary_task}/rows/u{QINGFENG}",
-                               data={"_field": ["rent_parcels"], "_version": "0", "rent_parcels": "9"},
-                               headers={"HX-Request": "true"})
+    answer = fresh_client.post(
+        f"/tasks/{summary_task}/rows/u{QINGFENG}",
+        data={"_field": ["rent_parcels"], "_version": "0", "rent_parcels": "9"},
+        headers={"HX-Request": "true"},
+    )
     assert answer.status_code == 200 and "cell-edited" in answer.get_data(as_text=True)
     html = fresh_client.get(f"/tasks/{summary_task}?row=u{QINGFENG}").get_data(as_text=True)
     assert _cell(html, "rent_parcels") == "9"
     with engine.connect() as conn:
         draft = conn.execute(select(TaskRow.row_key, TaskRow.status, TaskRow.values)).one()
     assert tuple(draft) == (QINGFENG, "unit", {"rent_parcels": 9})
-    refused = fresh_client.post(f"/tasks/{summary_task}/rows/u{QINGFENG}",
-                                data={"_field": ["rent_parcels"], "_version": "0", "rent_parcels": "8"},
-                                headers={"HX-Request": "true"})
+    refused = fresh_client.post(
+        f"/tasks/{summary_task}/rows/u{QINGFENG}",
+        data={"_field": ["rent_parcels"], "_version": "0", "rent_parcels": "8"},
+        headers={"HX-Request": "true"},
+    )
     assert refused.status_code == 409, "a save over a newer draft is refused"
     done = fresh_client.post(f"/tasks/{summary_task}/submit", follow_redirects=True).get_data(as_text=True)
     assert "已提交：1 行" in done
@@ -66,9 +71,11 @@ def test_a_correction_is_saved_shown_and_submitted(fresh_client, engine, summary
 
 
 def test_a_refused_submission_links_to_the_org_unit_row(fresh_client, summary_task):
-    fresh_client.post(f"/tasks/{summary_task}/rows/u{QINGFENG}",
-                      data={"_field": ["rent_area"], "_version": "0", "rent_area": "-1"},
-                      headers={"HX-Request": "true"})
+    fresh_client.post(
+        f"/tasks/{summary_task}/rows/u{QINGFENG}",
+        data={"_field": ["rent_area"], "_version": "0", "rent_area": "-1"},
+        headers={"HX-Request": "true"},
+    )
     page = fresh_client.post(f"/tasks/{summary_task}/submit")
     assert page.status_code == 422
     html = page.get_data(as_text=True)
@@ -76,9 +83,11 @@ def test_a_refused_submission_links_to_the_org_unit_row(fresh_client, summary_ta
 
 
 def test_another_townships_row_is_not_found(fresh_client, summary_task):
-    answer = fresh_client.post(f"/tasks/{summary_task}/rows/u500118101",
-                               data={"_field": ["rent_parcels"], "_version": "0", "rent_parcels": "1"},
-                               headers={"HX-Request": "true"})
+    answer = fresh_client.post(
+        f"/tasks/{summary_task}/rows/u500118101",
+        data={"_field": ["rent_parcels"], "_version": "0", "rent_parcels": "1"},
+        headers={"HX-Request": "true"},
+    )
     assert answer.status_code == 404
     html = fresh_client.get(f"/tasks/{summary_task}?row=u500118101").get_data(as_text=True)
     assert 'id="row-gu500118101"' not in html
@@ -93,9 +102,13 @@ def load_task_spec(specs):
     def load(engine, task_id):
         with engine.connect() as conn:
             task = conn.execute(select(Task).where(Task.id == task_id)).one()
-            document = conn.scalar(select(ReportVersion.document).where(
-                ReportVersion.report_id == task.report_id, ReportVersion.version == task.version))
+            document = conn.scalar(
+                select(ReportVersion.document).where(
+                    ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
+                )
+            )
         return load_spec(specs, document)
+
     return load
 
 

@@ -73,6 +73,7 @@ def _left_out(engine):
 
     persons = load_specs(specs_path()).ledgers["person"]
     with engine.connect() as conn:
-        ids = conn.scalars(select(Record.id).where(Record.ledger == "person",
-                                                   Record.township_code == "500118001"))
+        ids = conn.scalars(
+            select(Record.id).where(Record.ledger == "person", Record.township_code == "500118001")
+        )
         return next(r for r in (get(conn, persons, i) for i in ids) if not r.get("disability_grade"))

@@ -14,11 +14,14 @@ from runtime.tasks.dispatch import dispatch
 pytestmark = pytest.mark.browser
 ZHONGSHANLU = "500118001"
 #: Persons with a disability: name and occupation from the ledger, household size to fill.
-REPORT = {"properties": {"name": {"x-element": "person.name"},
-                         "occupation": {"x-element": "person.occupation"},
-                         "people": {"title": "家庭人口（人）", "type": "integer", "minimum": 1,
-                                    "maximum": 30}},
-          "required": ["name", "people"]}
+REPORT = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "occupation": {"x-element": "person.occupation"},
+        "people": {"title": "家庭人口（人）", "type": "integer", "minimum": 1, "maximum": 30},
+    },
+    "required": ["name", "people"],
+}
 
 
 def test_township_fills_the_gaps_submits_and_the_ledger_takes_the_value(township_task, engine, specs):
@@ -69,7 +72,8 @@ def test_township_fills_the_gaps_submits_and_the_ledger_takes_the_value(township
 
 
 def test_a_block_pasted_from_excel_fills_the_cells_below_and_right(
-        browser, engine, specs, serve, admit_report, sign_in, actor_of):
+    browser, engine, specs, serve, admit_report, sign_in, actor_of
+):
     seed(engine, specs, "tiny", 7)
     code = admit_report(engine, **REPORT)
     with Session(engine) as session, session.begin():
@@ -83,12 +87,15 @@ def test_a_block_pasted_from_excel_fills_the_cells_below_and_right(
     rows = page.locator(".task-grid tbody tr")
     rows.nth(0).locator("input[name=occupation]").focus()
     # Two columns (职业, 家庭人口) of three rows, as Excel puts them on the clipboard.
-    page.evaluate("""text => {
+    page.evaluate(
+        """text => {
         const data = new DataTransfer();
         data.setData('text/plain', text);
         document.activeElement.dispatchEvent(
             new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
-    }""", "教师\t4\r\n农民\t3\r\n医生\t很多\r\n")
+    }""",
+        "教师\t4\r\n农民\t3\r\n医生\t很多\r\n",
+    )
     for n, (job, people) in enumerate((("教师", "4"), ("农民", "3"))):
         rows.nth(n).locator(".cell-edited input[name=people]").wait_for()
         assert rows.nth(n).locator("input[name=occupation]").input_value() == job

@@ -41,9 +41,11 @@ def test_township_fills_a_prefilled_task_in_the_grid_and_on_a_phone(township_tas
     page.keyboard.type("1200")  # focusing selects the text: typing replaces it
     page.keyboard.press("Enter")
     below = page.locator(".task-grid tbody tr").nth(1).locator("input[name=monthly_income]")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'monthly_income'"
-                           " && document.activeElement.closest('tr')"
-                           " !== document.querySelector('.task-grid tbody tr')")
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.name === 'monthly_income'"
+        " && document.activeElement.closest('tr')"
+        " !== document.querySelector('.task-grid tbody tr')"
+    )
     assert below.evaluate("el => el === document.activeElement")
     first = page.locator(".task-grid tbody tr").nth(0)
     first.locator(".cell-edited input[name=monthly_income]").wait_for()

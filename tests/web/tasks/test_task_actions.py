@@ -13,9 +13,15 @@ from runtime.models import RecordVersion, Task
 
 ZHONGSHANLU = "500118001"
 #: Two write-back fields and an optional custom one: a task that can be submitted as it is.
-SMALL = {"properties": {"name": {"x-element": "person.name"}, "phone": {"x-element": "person.phone"},
-                        "visited": {"title": "是否已走访", "type": "boolean"}},
-         "required": ["name"], "x-justification": "电话回访核实"}
+SMALL = {
+    "properties": {
+        "name": {"x-element": "person.name"},
+        "phone": {"x-element": "person.phone"},
+        "visited": {"title": "是否已走访", "type": "boolean"},
+    },
+    "required": ["name"],
+    "x-justification": "电话回访核实",
+}
 
 
 @pytest.fixture
@@ -38,8 +44,11 @@ def _first_record(client, task_id) -> int:
 
 
 def _save(client, task_id, record_id, version, **cells):
-    return client.post(f"/tasks/{task_id}/rows/{record_id}", headers={"HX-Request": "true"},
-                       data={"_field": list(cells), "_version": str(version), **cells})
+    return client.post(
+        f"/tasks/{task_id}/rows/{record_id}",
+        headers={"HX-Request": "true"},
+        data={"_field": list(cells), "_version": str(version), **cells},
+    )
 
 
 def test_a_bad_cell_refuses_the_submission_and_links_to_its_row(fresh_client, small_task, engine):
@@ -61,8 +70,11 @@ def test_submit_writes_back_and_the_department_can_return(fresh_client, fresh_au
     done = fresh_client.post(f"/tasks/{task_id}/submit", follow_redirects=True).get_data(as_text=True)
     assert "已提交" in done and "1 条台账记录已更新" in done
     with engine.connect() as conn:
-        source, ref = conn.execute(select(RecordVersion.source, RecordVersion.source_ref).where(
-            RecordVersion.record_id == rid).order_by(RecordVersion.version.desc())).first()
+        source, ref = conn.execute(
+            select(RecordVersion.source, RecordVersion.source_ref)
+            .where(RecordVersion.record_id == rid)
+            .order_by(RecordVersion.version.desc())
+        ).first()
     assert (source, ref) == ("writeback", f"{code}#task-{task_id}")
     fresh_auth.logout()
     fresh_auth.login("canlian")
@@ -91,8 +103,11 @@ def test_the_prefilled_workbook_round_trip(fresh_client, small_task, engine, tmp
     book.active.cell(row=3, column=visited, value="也许")
     filled = io.BytesIO()
     book.save(filled)
-    result = fresh_client.post(f"/tasks/{task_id}/upload", content_type="multipart/form-data",
-                               data={"file": (io.BytesIO(filled.getvalue()), "已填.xlsx")})
+    result = fresh_client.post(
+        f"/tasks/{task_id}/upload",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(filled.getvalue()), "已填.xlsx")},
+    )
     html = result.get_data(as_text=True)
     assert result.status_code == 200 and "已保存 1 行，1 行有错误" in html and "是否已走访" in html
 
@@ -100,8 +115,11 @@ def test_the_prefilled_workbook_round_trip(fresh_client, small_task, engine, tmp
 def test_the_grid_shows_only_rows_with_gaps_on_request(fresh_client, small_task):
     _code, task_id = small_task
     rid = _first_record(fresh_client, task_id)
-    fresh_client.post(f"/tasks/{task_id}/rows/{rid}/mark", headers={"HX-Request": "true"},
-                      data={"reason": "已迁出", "_version": "0"})
+    fresh_client.post(
+        f"/tasks/{task_id}/rows/{rid}/mark",
+        headers={"HX-Request": "true"},
+        data={"reason": "已迁出", "_version": "0"},
+    )
     everything = fresh_client.get(f"/tasks/{task_id}").get_data(as_text=True)
     gaps = fresh_client.get(f"/tasks/{task_id}", query_string={"gaps": "1"}).get_data(as_text=True)
     assert f'id="row-g{rid}"' in everything and f'id="row-g{rid}"' not in gaps
@@ -124,14 +142,21 @@ def test_a_bomb_uploaded_as_the_task_workbook_is_refused_and_saves_nothing(fresh
     from tests import bombs
 
     _code, task_id = small_task
-    for data, name, message in ((bombs.cell_bomb(100), "已填.xlsx", "的上限"),
-                                (bombs.corner_bomb(), "已填.xlsx", "行的上限"),
-                                (bombs.xls_corners(), "已填.xls", "个的上限")):
-        result = fresh_client.post(f"/tasks/{task_id}/upload", content_type="multipart/form-data",
-                                   data={"file": (io.BytesIO(data), name)}, follow_redirects=True)
+    for data, name, message in (
+        (bombs.cell_bomb(100), "已填.xlsx", "的上限"),
+        (bombs.corner_bomb(), "已填.xlsx", "行的上限"),
+        (bombs.xls_corners(), "已填.xls", "个的上限"),
+    ):
+        result = fresh_client.post(
+            f"/tasks/{task_id}/upload",
+            content_type="multipart/form-data",
+            data={"file": (io.BytesIO(data), name)},
+            follow_redirects=True,
+        )
         html = result.get_data(as_text=True)
         assert message in html, re.findall(r"alert[^>]*>([^<]*)", html)
     with engine.connect() as conn:
-        uploads = conn.execute(select(func.count()).select_from(AuditEntry)
-                               .where(AuditEntry.action == "task.upload")).scalar_one()
+        uploads = conn.execute(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "task.upload")
+        ).scalar_one()
     assert uploads == 0, "nothing was read, nothing saved"

@@ -30,8 +30,14 @@ def _village(fresh_app):
 
 
 def _form(key, village, **over):
-    return {"id_number": key, "name": "新登记", "r:village_code": village, "r:household_no": "5001180019999",
-            "r:relation_to_head": "户主", **over}
+    return {
+        "id_number": key,
+        "name": "新登记",
+        "r:village_code": village,
+        "r:household_no": "5001180019999",
+        "r:relation_to_head": "户主",
+        **over,
+    }
 
 
 HX = {"HX-Request": "true"}
@@ -56,8 +62,9 @@ def test_a_key_of_the_townships_own_ledger_includes_that_record(fresh_client, fr
     with fresh_app.app_context():
         persons = database.specs().ledgers["person"]
     with engine.connect() as conn:
-        ids = conn.scalars(select(Record.id).where(Record.ledger == "person",
-                                                   Record.township_code == ZHONGSHANLU))
+        ids = conn.scalars(
+            select(Record.id).where(Record.ledger == "person", Record.township_code == ZHONGSHANLU)
+        )
         person = next(r for r in (get(conn, persons, i) for i in ids) if not r.get("disability_grade"))
     answer = fresh_client.post(f"/tasks/{task_id}/added", data={"id_number": person["_key"]}, headers=HX)
     assert answer.status_code == 200
@@ -68,8 +75,9 @@ def test_a_key_of_the_townships_own_ledger_includes_that_record(fresh_client, fr
     assert f'id="row-g{person["_id"]}"' in page
 
 
-def test_a_refused_add_comes_back_with_messages_and_everything_typed(fresh_client, fresh_app, task_id,
-                                                                     engine):
+def test_a_refused_add_comes_back_with_messages_and_everything_typed(
+    fresh_client, fresh_app, task_id, engine
+):
     sent = _form("110101199001011234", _village(fresh_app), **{"r:household_no": "12"})
     answer = fresh_client.post(f"/tasks/{task_id}/added", data=sent, headers=HX)
     assert answer.status_code == 422
@@ -81,8 +89,9 @@ def test_a_refused_add_comes_back_with_messages_and_everything_typed(fresh_clien
         assert conn.scalars(select(TaskRow.id)).all() == []
 
 
-def test_an_added_row_appears_on_top_and_is_filled_and_removed_like_others(fresh_client, fresh_app, task_id,
-                                                                            engine):
+def test_an_added_row_appears_on_top_and_is_filled_and_removed_like_others(
+    fresh_client, fresh_app, task_id, engine
+):
     key = make_id_number("19850607", 912)
     answer = fresh_client.post(f"/tasks/{task_id}/added", data=_form(key, _village(fresh_app)), headers=HX)
     assert answer.status_code == 200
@@ -96,15 +105,19 @@ def test_an_added_row_appears_on_top_and_is_filled_and_removed_like_others(fresh
     assert page.index(f'id="row-g{ref}"') < page.index('id="row-g', page.index(f'id="row-g{ref}"') + 1)
     assert "新增</span>" in page and "删除新增的行" in page
     version = int(re.search(rf'id="ver-g{ref}" value="(\d+)"', page).group(1))
-    saved = fresh_client.post(f"/tasks/{task_id}/rows/{ref}", headers=HX,
-                              data={"_field": ["phone"], "_version": str(version), "phone": "1380000"})
+    saved = fresh_client.post(
+        f"/tasks/{task_id}/rows/{ref}",
+        headers=HX,
+        data={"_field": ["phone"], "_version": str(version), "phone": "1380000"},
+    )
     assert saved.status_code == 200 and "cell-error" in saved.get_data(as_text=True)
     one = fresh_client.get(f"/tasks/{task_id}", query_string={"row": ref}).get_data(as_text=True)
     assert 'value="1380000"' in one, "kept as typed"
     refused = fresh_client.post(f"/tasks/{task_id}/rows/{ref}/remove", headers=HX, data={"_version": "0"})
     assert refused.status_code == 409
-    gone = fresh_client.post(f"/tasks/{task_id}/rows/{ref}/remove", headers=HX,
-                             data={"_version": str(version + 1)})
+    gone = fresh_client.post(
+        f"/tasks/{task_id}/rows/{ref}/remove", headers=HX, data={"_version": str(version + 1)}
+    )
     assert gone.status_code == 200 and 'hx-swap-oob="delete"' in gone.get_data(as_text=True)
     with engine.connect() as conn:
         assert conn.scalars(select(TaskRow.id).where(TaskRow.status == "added")).all() == []

@@ -45,8 +45,9 @@ def test_dispatch_form_and_progress_table(fresh_client, fresh_auth, engine, admi
     assert "一键下派到全部 23 个镇街" in page and 'name="unit"' in page
     refused = fresh_client.post(f"/tasks/dispatch/{code}", data={"scope": "chosen"}, follow_redirects=True)
     assert "请至少勾选一个镇街" in refused.get_data(as_text=True)
-    done = fresh_client.post(f"/tasks/dispatch/{code}", data={"scope": "chosen", "unit": [ZHONGSHANLU]},
-                             follow_redirects=True).get_data(as_text=True)
+    done = fresh_client.post(
+        f"/tasks/dispatch/{code}", data={"scope": "chosen", "unit": [ZHONGSHANLU]}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "已下派到 1 个镇街" in done
     assert 'class="records cards dispatch-progress"' in done and "中山路街道" in done and "新任务" in done
     assert "还有 22 个镇街没有下派" in done and '<span class="badge task-new">新任务 1</span>' in done
@@ -77,17 +78,26 @@ def test_task_list_shows_state_progress_and_deadline(fresh_client, fresh_auth, d
     assert len(re.findall(r'href="/tasks/\d+"', fresh_client.get("/tasks/").get_data(as_text=True))) == 23
 
 
-@pytest.mark.parametrize(("username", "status"), [
-    ("zhongshanlu", 200), ("shenglilu", 404), ("wangge", 404), ("canlian", 403), ("reviewer", 403),
-    ("admin", 200)])
+@pytest.mark.parametrize(
+    ("username", "status"),
+    [
+        ("zhongshanlu", 200),
+        ("shenglilu", 404),
+        ("wangge", 404),
+        ("canlian", 403),
+        ("reviewer", 403),
+        ("admin", 200),
+    ],
+)
 def test_grid_access(fresh_client, fresh_auth, dispatched, username, status):
     _code, task_id = dispatched
     fresh_auth.login(username)
     assert fresh_client.get(f"/tasks/{task_id}").status_code == status
 
 
-def test_grid_shows_prefilled_and_gap_cells_and_never_an_id_number(fresh_client, fresh_auth, engine,
-                                                                   dispatched):
+def test_grid_shows_prefilled_and_gap_cells_and_never_an_id_number(
+    fresh_client, fresh_auth, engine, dispatched
+):
     _code, task_id = dispatched
     fresh_auth.login("zhongshanlu")
     html = _grid(fresh_client, task_id)
@@ -98,14 +108,15 @@ def test_grid_shows_prefilled_and_gap_cells_and_never_an_id_number(fresh_client,
     assert ages and not any(re.search(r"\d", a) for a in ages), "no age: it tells more of the date"
     assert all("—" in a and "只显示年份" in a for a in ages), "the empty age says why it is empty"
     assert 'class="cell cell-computed" id="cell-g' in html, "an empty age is no gap to fill"
-    assert "<span class=\"sr-only\">出生日期</span>" not in html, "no 更正 of a masked birth date"
+    assert '<span class="sr-only">出生日期</span>' not in html, "no 更正 of a masked birth date"
     assert re.search(r'title="来源：[^"，]+，\d{4}-\d{2}-\d{2}"', html)
     assert 'class="cell cell-prefilled cell-masked"' in html
     assert '<th scope="colgroup" colspan="5">基本信息</th>' in html
     assert "本页行数" in html and "待填的格" in html
     with engine.connect() as conn:
-        keys = conn.scalars(select(Record.key).where(Record.ledger == "person",
-                                                     Record.township_code == ZHONGSHANLU)).all()
+        keys = conn.scalars(
+            select(Record.key).where(Record.ledger == "person", Record.township_code == ZHONGSHANLU)
+        ).all()
     assert keys and not [k for k in keys if k in html], "no unmasked ID number on the page"
 
 
@@ -181,8 +192,9 @@ def test_phone_cards_post_back_as_cards(fresh_client, fresh_auth, dispatched):
     html = _grid(fresh_client, task_id)
     rid = _first_row(html)
     assert f'id="rec-{rid}"' in html and "下一条" in html
-    response = fresh_client.post(f"/tasks/{task_id}/rows/{rid}/mark", data={
-        "reason": "已死亡", "_version": "0", "_view": "c"})
+    response = fresh_client.post(
+        f"/tasks/{task_id}/rows/{rid}/mark", data={"reason": "已死亡", "_version": "0", "_view": "c"}
+    )
     card = response.get_data(as_text=True)
     assert card.lstrip().startswith('<section class="task-card')
     assert response.headers["HX-Retarget"] == f"#row-c{rid}" and "不适用：已死亡" in card
@@ -200,17 +212,19 @@ def test_a_submitted_task_is_read_only(fresh_client, fresh_auth, engine, dispatc
     assert refused.status_code == 409 and "任务已提交，不能再修改" in refused.get_data(as_text=True)
 
 
-def test_a_masked_value_is_replaced_through_its_correction_box_never_shown(fresh_client, fresh_auth,
-                                                                          dispatched):
+def test_a_masked_value_is_replaced_through_its_correction_box_never_shown(
+    fresh_client, fresh_auth, dispatched
+):
     _code, task_id = dispatched
     fresh_auth.login("zhongshanlu")
     html = _grid(fresh_client, task_id)
     rid = _first_row(html)
-    row = html[html.index(f'id="row-g{rid}"'):html.index("</tr>", html.index(f'id="row-g{rid}"'))]
+    row = html[html.index(f'id="row-g{rid}"') : html.index("</tr>", html.index(f'id="row-g{rid}"'))]
     masked = re.findall(rf'id="cell-g{rid}-(\w+)"[^>]*>\s*<span class="cell-value">', row)
-    cells = {name: row[row.index(f'id="cell-g{rid}-{name}"'):] for name in masked}
-    correctable = [name for name, cell in cells.items()
-                   if "cell-correct" in cell[:cell.find('id="cell-g', 10)]]
+    cells = {name: row[row.index(f'id="cell-g{rid}-{name}"') :] for name in masked}
+    correctable = [
+        name for name, cell in cells.items() if "cell-correct" in cell[: cell.find('id="cell-g', 10)]
+    ]
     assert "id_number" in masked and "id_number" not in correctable, "the key is never corrected in a report"
     assert "phone" in correctable
     saved = _post(fresh_client, task_id, rid, 0, phone="13912345678")
