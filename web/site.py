@@ -1,4 +1,4 @@
-"""App-wide view glue: translation hook, Jinja filters, role-aware navigation, error pages."""
+"""App-wide view glue: Jinja filters, role-aware navigation, error pages."""
 
 from __future__ import annotations
 
@@ -14,16 +14,12 @@ from werkzeug.exceptions import HTTPException
 
 from runtime.clock import LOCAL_TZ
 from web import edge
+from web.i18n import gettext as _
 
 #: Counts are capped at this on large tables and shown as "10万+".
 COUNT_CAP = 100_000
 
 htmx = HTMX()
-
-
-def _(text: str, **params: Any) -> str:
-    """Return `text` translated (a passthrough until a catalog exists), `%(name)s` filled in."""
-    return text % params if params else text
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from web.site import _, count_label, local_time, thousands
+from web.i18n import gettext as _
+from web.site import count_label, local_time, thousands
 
 
 def test_times_are_shown_in_beijing_time():

@@ -13,7 +13,7 @@ from runtime.models import OrgUnit, Record, Report, Task, WritebackConflict
 from runtime.tasks.writeback import open_conflicts, resolve_conflict
 from web import database
 from web.auth.views import roles_required
-from web.site import _
+from web.i18n import gettext as _
 
 bp = Blueprint("conflicts", __name__, template_folder="templates", url_prefix="/ledgers/conflicts")
 keepers_only = roles_required(*sorted(KEEPER_ROLES))

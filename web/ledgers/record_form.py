@@ -18,8 +18,8 @@ from builder.tabular.coercion import RowCoercer
 from runtime.access import Viewer
 from runtime.masking import completed, holder_id, masked_names, replaceable
 from runtime.org_scope import outside, parents_of
+from web.i18n import gettext as _
 from web.ledgers.record_table import as_text, choices, is_boolean
-from web.site import _
 
 #: Widget name → what it renders (the macros of the same name in `ledgers/_widgets.html`).
 WIDGETS = {

@@ -15,7 +15,7 @@ from runtime.access import Viewer
 from runtime.ledgers.store import Query
 from runtime.masking import is_masked, searching
 from web.edge import parse_id
-from web.site import _
+from web.i18n import gettext as _
 
 PAGE_SIZE = 50
 #: A select filter with more options than this would not be useful as a select.

@@ -44,9 +44,10 @@ from runtime.models import utcnow
 from web import database
 from web.auth.views import login_manager, roles_required
 from web.edge import int_arg
+from web.i18n import gettext as _
 from web.jobs import views as jobs
 from web.ledgers import record_form, record_table
-from web.site import COUNT_CAP, _, htmx, local_time
+from web.site import COUNT_CAP, htmx, local_time
 
 bp = Blueprint("ledgers", __name__, template_folder="templates", url_prefix="/ledgers")
 keepers_only = roles_required(*sorted(KEEPER_ROLES))

@@ -41,9 +41,10 @@ from runtime.reports.store import EDITABLE, STATUS_LABELS, StaleDraft, latest_ve
 from web import database
 from web.auth.views import current_actor, roles_required
 from web.edge import int_arg, parse_id
+from web.i18n import gettext as _
 from web.reports import editor_context as ctx
 from web.reports.views import load_owned
-from web.site import _, htmx, local_time
+from web.site import htmx, local_time
 
 bp = Blueprint("editor", __name__, template_folder="templates", url_prefix="/reports")
 editors_only = roles_required("admin", "department")

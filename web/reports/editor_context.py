@@ -26,8 +26,9 @@ from builder.reports.spec import (
     describe_condition,
     describe_formula,
 )
+from web.i18n import gettext as _
 from web.ledgers.record_table import ordered
-from web.site import _, local_time
+from web.site import local_time
 
 #: Sensitivity level → Chinese label (form_specs/README.md).
 SENSITIVITY_LABELS = {

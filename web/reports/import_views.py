@@ -25,7 +25,7 @@ from runtime.models import Department
 from runtime.reports.store import ReportError, create_report, next_code
 from web import database
 from web.auth.views import current_actor, login_manager
-from web.site import _
+from web.i18n import gettext as _
 
 bp = Blueprint("report_import", __name__, template_folder="templates", url_prefix="/reports")
 #: How many templates one consolidation takes.

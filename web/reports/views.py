@@ -37,7 +37,8 @@ from runtime.reports.store import (
 from web import database
 from web.auth.views import current_actor, login_manager
 from web.edge import int_arg
-from web.site import _, htmx
+from web.i18n import gettext as _
+from web.site import htmx
 from web.tasks.views import dispatch_panel
 
 bp = Blueprint("reports", __name__, template_folder="templates", url_prefix="/reports")

@@ -15,9 +15,9 @@ from runtime.reports.extraction import can_extract
 from runtime.reports.file import FORMATS
 from web import database
 from web.auth.views import roles_required
+from web.i18n import gettext as _
 from web.jobs import views as jobs
 from web.reports.views import load_owned
-from web.site import _
 
 bp = Blueprint("report_data", __name__, template_folder="templates", url_prefix="/report-data")
 

@@ -20,8 +20,8 @@ from runtime.tasks.workbook import read_task_xlsx
 from runtime.tasks.writeback import WritebackResult
 from web import database
 from web.auth.views import current_actor, roles_required
+from web.i18n import gettext as _
 from web.jobs import views as jobs
-from web.site import _
 from web.tasks.views import FILLERS, _load, bp
 
 

@@ -50,7 +50,7 @@ from runtime.tasks.prefill import (
 from web import database
 from web.auth.views import current_actor, roles_required
 from web.edge import int_arg, parse_id
-from web.site import _
+from web.i18n import gettext as _
 
 bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/tasks")
 #: Roles that fill tasks (admins may look at any).
