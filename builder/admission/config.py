@@ -7,14 +7,13 @@ them into a `RuleSet` and refuses a file with problems, so a broken rule is neve
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from builder.admission.model import Rule, RuleSet
 from builder.admission.rules import RULES, placeholders
 from builder.catalog.specs import load_elements
 
@@ -22,45 +21,6 @@ from builder.catalog.specs import load_elements
 RULES_FILE = Path("admission") / "rules.json"
 META_FILE = Path("meta") / "admission.schema.json"
 LEVELS = ("block", "warn", "extract")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One configured admission rule."""
-
-    id: str
-    level: str  # "block" | "warn" | "extract"
-    title: str
-    #: The main message template: what the filer must do when the rule fires.
-    message: str
-    params: dict[str, Any]
-    enabled: bool = True
-    #: The rule's other templates by key ("pass", "missing", "unbound" …; see RULES).
-    messages: Mapping[str, str] = field(default_factory=dict)
-
-    def template(self, key: str) -> str:
-        """Return the message template under `key` ("message" is the main one)."""
-        return self.message if key == "message" else self.messages.get(key, "")
-
-
-@dataclass(frozen=True)
-class RuleSet:
-    """The configured rules and the working-day calendar."""
-
-    rules: tuple[Rule, ...]
-    holidays: frozenset[date]  # 法定节假日
-    workdays: frozenset[date]  # 调休上班日 (weekend days that are working days)
-
-    @property
-    def remit(self) -> frozenset[str] | None:
-        """Return the remit list the township_remit rule configures (file or inline), or None."""
-        for rule in self.rules:
-            if rule.id == "township_remit":
-                listed = rule.params.get("remit_elements")
-                if listed is None and isinstance(rule.params.get("remit"), list):
-                    listed = rule.params["remit"]
-                return frozenset(listed) if listed is not None else None
-        return None
 
 
 class RulesInvalid(ValueError):

@@ -9,14 +9,23 @@ else "admit". The reviewer still decides; the verdict is the automatic part.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import date
 
-from builder.admission.config import Rule, RuleSet, RulesInvalid, check_rules, load_rules
+from builder.admission.config import RulesInvalid, check_rules, load_rules
+from builder.admission.model import (
+    ColumnCoverage,
+    Context,
+    Coverage,
+    Holding,
+    LiveReport,
+    Overlap,
+    Rule,
+    RuleResult,
+    RuleSet,
+    Verdict,
+)
 from builder.admission.rules import RULES, Facts, fill
-from builder.catalog.specs import Element
 from builder.reports.spec import ReportField, ReportSpec
 from builder.tabular.headers import normalize_label
 from builder.workdays import count_working_days
@@ -43,128 +52,6 @@ __all__ = [
 
 #: Decisions, strongest first.
 DECISIONS = ("reject", "extract", "review", "admit")
-
-
-@dataclass(frozen=True)
-class Holding:
-    """Where the ledgers hold one element."""
-
-    element: str
-    ledger: str
-    field: str
-    #: Share of records with a value, when measured.
-    fill_rate: float | None = None
-    #: Newest change of that ledger, when known.
-    updated_at: datetime | None = None
-    #: The element's declared update frequency.
-    update_frequency: str = ""
-
-
-@dataclass(frozen=True)
-class LiveReport:
-    """Another report that is live (admitted or under review, deadline not passed)."""
-
-    code: str
-    title: str
-    department: str
-    ledger: str | None
-    frequency: str
-    start: date
-    end: date | None
-    #: Bound elements.
-    elements: frozenset[str]
-    #: Normalized titles of its unbound fields (`normalize_label`).
-    labels: frozenset[str]
-
-
-@dataclass
-class Context:
-    """What the world looks like when a report is filed."""
-
-    today: date
-    elements: Mapping[str, Element]
-    #: Element code → where the ledgers hold it.
-    holdings: Mapping[str, Holding]
-    live_reports: Sequence[LiveReport] = ()
-    #: OTHER reports the same department filed this month.
-    department_reports_this_month: int = 0
-    #: Element codes / "group.*" townships may be asked for; None = not configured here, so the
-    #: township_remit rule uses the list its rules file names (params "remit"), if any.
-    remit: frozenset[str] | None = None
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    """One rule's outcome for one report."""
-
-    id: str
-    title: str
-    outcome: str  # "pass" | "warn" | "block"
-    message: str
-    level: str
-
-
-@dataclass(frozen=True)
-class ColumnCoverage:
-    """Whether the ledgers hold one column of the report, and how well."""
-
-    field: str
-    label: str
-    element: str | None
-    ledger: str | None
-    held: bool
-    fill_rate: float | None
-    updated_at: datetime | None
-    update_frequency: str
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """How much of the report the ledgers hold."""
-
-    data_fields: int
-    bound: int
-    ratio: float
-    columns: tuple[ColumnCoverage, ...]
-
-
-@dataclass(frozen=True)
-class Overlap:
-    """What the report shares with one live report."""
-
-    report: str
-    title: str
-    shared: int
-    ratio: float
-    #: Titles of this report's shared fields, in column order.
-    fields: tuple[str, ...]
-    same_period: bool
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The automatic admission verdict of one report."""
-
-    rules: tuple[RuleResult, ...]
-    coverage: Coverage
-    overlaps: tuple[Overlap, ...]
-    decision: str  # "admit" | "review" | "reject" | "extract"
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the verdict in the shape of the `analyze --format json` contract."""
-        return {
-            "coverage": {
-                "data_fields": self.coverage.data_fields,
-                "bound": self.coverage.bound,
-                "ratio": self.coverage.ratio,
-            },
-            "rules": [{"id": r.id, "outcome": r.outcome, "message": r.message} for r in self.rules],
-            "overlaps": [
-                {"report": o.report, "title": o.title, "shared": o.shared, "ratio": o.ratio}
-                for o in self.overlaps
-            ],
-            "decision": self.decision,
-        }
 
 
 def working_days(start: date, end: date, rules: RuleSet) -> int:

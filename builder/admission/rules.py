@@ -15,15 +15,12 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from builder.admission.model import Context, Coverage, Overlap, Rule, RuleSet
 from builder.catalog.specs import SENSITIVITY_LEVELS
 from builder.reports.spec import FREQUENCIES, ReportSpec
 from builder.workdays import count_working_days, nth_working_day
-
-if TYPE_CHECKING:
-    from builder.admission.config import Rule, RuleSet
-    from builder.admission.gatekeeping import Context, Coverage, Overlap
 
 #: Field titles a message lists before it says “等 N 个字段”.
 LIST_LIMIT = 8

@@ -40,7 +40,7 @@ from runtime.early_warnings.counts import (
     store_counts,
     townships_for,
 )
-from runtime.early_warnings.messages import messages, stale_groups
+from runtime.early_warnings.messages import Flagged, messages, stale_groups
 from runtime.jobs import runner as jobs
 from runtime.ledgers.store import condition
 from runtime.masking import present
@@ -125,17 +125,6 @@ def _scope(viewer: Viewer) -> list:
 
 
 # ---------------------------------------------------------------- computed results, cached
-
-
-@dataclass(frozen=True)
-class Flagged:
-    """A record a check_digit or duplicate rule flags, with what is wrong with it."""
-
-    id: int
-    township: str
-    village: str | None
-    #: check_digit: the problem in Chinese; duplicate: the other townships holding the value.
-    detail: Any = None
 
 
 @dataclass(frozen=True)

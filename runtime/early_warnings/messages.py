@@ -6,21 +6,29 @@ fields overdue for their update frequency, strictest first.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from builder.admission.rules import cn_date, fill, quoted
 from builder.catalog.specs import Field, Ledger, SpecSet
 from builder.early_warnings.rules import FREQUENCIES, WarningRule
+from runtime.access import Viewer
 from runtime.clock import LOCAL_TZ
-
-if TYPE_CHECKING:
-    from runtime.access import Viewer
-    from runtime.early_warnings.flags import Flagged
-
 
 #: How a message names org units the viewer may not see.
 ELSEWHERE = "其他镇街"
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A record a check_digit or duplicate rule flags, with what is wrong with it."""
+
+    id: int
+    township: str
+    village: str | None
+    #: check_digit: the problem in Chinese; duplicate: the other townships holding the value.
+    detail: Any = None
 
 
 def stale_groups(ledger: Ledger, rule: WarningRule) -> dict[str, list[Field]]:
