@@ -52,7 +52,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def print_logins(logins: list[tuple]) -> None:
     """Print the demo logins (as `demo_logins` returns them) as a small table."""
-    from runtime.access import ROLES
+    from runtime.permissions import ROLES
 
     print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     for username, _name, role, where, _dept, _unit in logins:
@@ -364,7 +364,7 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, IsADirectoryError):
         return f"这是一个目录，不是文件：{exc.filename}"
     if isinstance(exc, PermissionError):
-        # An OS refusal names its file; the run-time refusals (EXPORT_ROLES …) carry their own message.
+        # An OS refusal names its file; the run-time refusals (Action.EXPORT …) carry their own message.
         return f"没有权限读写：{exc.filename}" if exc.filename else str(exc)
     if isinstance(exc, RecursionError):
         return "内容嵌套层数过深，无法处理（如 JSON 中数组或对象层层嵌套）"

@@ -48,8 +48,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from builder.catalog.specs import Field, Ledger
-from runtime.access import FIELD_ROLES, Viewer
+from runtime.access import Viewer
 from runtime.audit import record_event
+from runtime.permissions import Action, may
 
 _HOUSE_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百]+\s*(号|栋|幢|单元|室|组|楼|弄|附).*$")
 #: How many trailing characters of an ID number every viewer sees.
@@ -113,7 +114,7 @@ def _level_masked(level: str, viewer: Viewer) -> bool:
     if level in ("sensitive", "secret"):
         return True
     if level == "personal":
-        return viewer.role not in FIELD_ROLES
+        return not may(viewer.role, Action.PERSONAL_VALUES)
     return False
 
 

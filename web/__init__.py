@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web import database, security
     from web import site as views
+    from web.auth import guard
     from web.auth import views as auth
     from web.dashboard import views as dashboard
     from web.early_warnings import views as warnings
@@ -63,4 +64,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(report_data.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(warnings.bp)
+    guard.init_app(app)
     return app

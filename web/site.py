@@ -1,4 +1,4 @@
-"""App-wide view glue: Jinja filters, role-aware navigation, error pages."""
+"""App-wide view glue: Jinja filters, navigation by what each role may open, error pages."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from runtime.clock import LOCAL_TZ
+from runtime.permissions import Action, Role, may
 from web import edge
+from web.auth.guard import PUBLIC, public, required_action
 from web.i18n import gettext as _
 
 #: Counts are capped at this on large tables and shown as "10万+".
@@ -24,12 +26,13 @@ htmx = HTMX()
 
 @dataclass(frozen=True)
 class NavItem:
-    """One entry of the main navigation: where it goes, its label, and who sees it."""
+    """One entry of the main navigation: where it goes and its label.
+
+    Who sees it is who may open its endpoint: the action its view requires (`web.auth.guard`).
+    """
 
     endpoint: str
     label: str
-    #: Roles that see the entry; None means every logged-in user.
-    roles: frozenset[str] | None = None
     #: Endpoints (or "blueprint." prefixes) that highlight the entry; default: its blueprint.
     section: tuple[str, ...] = ()
 
@@ -41,36 +44,28 @@ class NavItem:
         )
 
 
-_KEEPERS = frozenset({"admin", "keeper"})
 #: The main navigation; entries whose endpoint is not registered (yet) are left out.
 NAV = (
     NavItem(
         "ledgers.index", "台账", section=("ledgers.index", "ledgers.table", "ledgers.record", "ledgers.edit")
     ),
-    NavItem(
-        "ledgers.import_index", "导入", _KEEPERS, section=("ledgers.import_index", "ledgers.import_upload")
-    ),
-    NavItem("conflicts.index", "回流冲突", _KEEPERS),
-    NavItem(
-        "reports.index",
-        "报表",
-        frozenset({"admin", "department"}),
-        section=("reports.", "report_import.", "editor."),
-    ),
-    NavItem("review.index", "审核", frozenset({"admin", "reviewer"})),
-    NavItem("tasks.index", "任务", frozenset({"admin", "township", "village"})),
-    NavItem("dashboard.index", "看板", frozenset({"admin", "leader"})),
-    NavItem("warnings.index", "预警", frozenset({"admin", "keeper", "leader", "township", "village"})),
+    NavItem("ledgers.import_index", "导入", section=("ledgers.import_index", "ledgers.import_upload")),
+    NavItem("conflicts.index", "回流冲突"),
+    NavItem("reports.index", "报表", section=("reports.", "report_import.", "editor.")),
+    NavItem("review.index", "审核"),
+    NavItem("tasks.index", "任务"),
+    NavItem("dashboard.index", "看板"),
+    NavItem("warnings.index", "预警"),
 )
 
 
 #: Where each role lands after logging in (when that page exists).
 HOME_BY_ROLE = {
-    "department": "reports.index",
-    "reviewer": "review.index",
-    "township": "tasks.index",
-    "village": "tasks.index",
-    "leader": "dashboard.index",
+    Role.DEPARTMENT: "reports.index",
+    Role.REVIEWER: "review.index",
+    Role.TOWNSHIP: "tasks.index",
+    Role.VILLAGE: "tasks.index",
+    Role.LEADER: "dashboard.index",
 }
 
 
@@ -90,12 +85,17 @@ def nav_items(role: str) -> list[dict[str, Any]]:
     endpoint = request.endpoint or ""
     items = []
     for item in current_app.extensions["nav"]:
-        if item.endpoint not in current_app.view_functions:
-            continue
-        if item.roles is not None and role not in item.roles:
+        view = current_app.view_functions.get(item.endpoint)
+        if view is None or not _opens(role, view):
             continue
         items.append({"url": url_for(item.endpoint), "label": item.label, "active": item.is_active(endpoint)})
     return items
+
+
+def _opens(role: str, view: Any) -> bool:
+    """Tell whether a user of `role` may open a view, by the action its guard requires."""
+    action = required_action(view)
+    return action == PUBLIC or (isinstance(action, Action) and may(role, action))
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -203,6 +203,7 @@ def init_app(app: Flask) -> None:
         )
 
     @app.route("/")
+    @public
     def home():
         """Send the user to the ledger list, or to the login page."""
         if current_user.is_authenticated:

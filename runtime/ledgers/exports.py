@@ -11,11 +11,12 @@ import rustpy_xlsxwriter
 from sqlalchemy import Connection
 
 from builder.catalog.specs import Ledger
-from runtime.access import ROLES, Viewer
+from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
 from runtime.ledgers.store import Query, count, iter_rows
 from runtime.masking import present
+from runtime.permissions import ROLES
 
 #: One Excel sheet holds 1,048,576 rows including the header.
 SHEET_ROWS = 1_048_575
@@ -56,7 +57,7 @@ def export_ledger(
 ) -> int:
     """Write every record the query matches to `target`; return the number of rows.
 
-    Refused (PermissionError) to the roles that may not export ledgers in bulk (`EXPORT_ROLES`).
+    Refused (PermissionError) to the roles that may not export ledgers in bulk (`Action.EXPORT`).
     """
     if not viewer.can_export:
         raise PermissionError(f"“{ROLES[viewer.role][0]}”不能批量导出台账")

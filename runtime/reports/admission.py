@@ -21,6 +21,7 @@ from runtime.audit import record_event
 from runtime.clock import local_month_start, local_today
 from runtime.ledgers.holdings import ledger_holdings
 from runtime.models import AdmissionRequest, Department, Report, ReportVersion, utcnow
+from runtime.permissions import Action, may
 from runtime.reports.store import Actor, ReportError, check_owner, latest_version
 
 #: Reviewer actions → (request status, report status, audit action, Chinese verb).
@@ -205,7 +206,7 @@ def decide(
     session: Session, request: AdmissionRequest, actor: Actor, action: str, reason: str
 ) -> AdmissionRequest:
     """Admit, reject or return a pending request; a reason is required for each."""
-    if actor.role not in ("reviewer", "admin"):
+    if not may(actor.role, Action.REVIEW):
         raise ReportError("只有准入审核员可以作出审核结论")
     if action not in DECISIONS:
         raise ReportError("未知的审核结论")

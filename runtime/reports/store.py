@@ -22,6 +22,7 @@ from builder.reports.diff import Change, diff_reports
 from runtime.audit import record_event
 from runtime.clock import local_today
 from runtime.models import Department, Report, ReportVersion, utcnow
+from runtime.permissions import Action, may
 
 #: Status → what the department sees.
 STATUS_LABELS = {
@@ -219,7 +220,7 @@ def status_counts(session: Session, department_id: int | None = None) -> dict[st
 
 def check_owner(report: Report, actor: Actor) -> None:
     """Refuse unless the actor is the report's department (or an admin)."""
-    if actor.role != "admin" and actor.department_id != report.department_id:
+    if not may(actor.role, Action.ANY_DEPARTMENT) and actor.department_id != report.department_id:
         raise ReportError("只有报表所属部门可以修改或提交这份报表")
 
 

@@ -28,6 +28,7 @@ from runtime.ledgers.store import Query, get, get_by_key, get_by_keys, histories
 from runtime.masking import completed, holder_id, is_masked, replaceable
 from runtime.models import Task, TaskRow, utcnow
 from runtime.org_scope import CellScope, cell_scope
+from runtime.permissions import Action, may
 from runtime.reports.store import ReportError
 from runtime.tasks.dispatch import OPEN_STATES
 from runtime.tasks.prefill import HOUSEHOLD_LINK, Binding, RowView, bindings, build_row, row_query, task_scope
@@ -69,7 +70,7 @@ class RowSaved:
 def check_open(task: Task, viewer: Viewer, specs: SpecSet) -> None:
     """Refuse unless the task is open and within the viewer's org unit."""
     scope = task_scope(specs, task)
-    if not viewer.sees(scope.township, scope.village) or viewer.role not in ("township", "village", "admin"):
+    if not viewer.sees(scope.township, scope.village) or not may(viewer.role, Action.TASK_FILL):
         raise ReportError("这项任务不属于您的辖区")
     if viewer.scope.village and not scope.village:
         raise ReportError("村（社区）账号不能填报镇街的任务")

@@ -7,13 +7,11 @@ holds only its token, and every request checks that the session is still live.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     flash,
     g,
@@ -28,7 +26,6 @@ from flask_login import (
     LoginManager,
     UserMixin,
     current_user,
-    login_required,
     login_url,
     login_user,
     logout_user,
@@ -40,15 +37,17 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from runtime import config
-from runtime.access import ROLES, Viewer, viewer_for
+from runtime.access import Viewer, viewer_for
 from runtime.accounts import sessions as login_sessions
 from runtime.accounts.passwords import MIN_LENGTH, PasswordRefused, change_password, check_password
 from runtime.accounts.sessions import Lifetime
 from runtime.audit import record_event
 from runtime.models import OrgUnit, User
+from runtime.permissions import ROLES, Action
 from runtime.reports.store import Actor
 from web import database
 from web.auth import throttle as login_throttle
+from web.auth.guard import public, requires
 from web.site import landing_url
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -137,23 +136,6 @@ def init_app(app: Flask) -> None:
     login_throttle.init_app(app)
 
 
-def roles_required(*roles: str):
-    """Allow a view only to users with one of `roles` (403 otherwise)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 class LoginForm(FlaskForm):
     """Username and password."""
 
@@ -222,6 +204,7 @@ def _start_session(user: User) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     """Show the login form and log the user in."""
     form = LoginForm()
@@ -247,6 +230,7 @@ def login():
 
 
 @bp.post("/logout")
+@public
 def logout():
     """End the login session on the server and forget it in the browser."""
     if current_user.is_authenticated:
@@ -260,7 +244,7 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
+@requires(Action.ACCOUNT)
 def password():
     """Let the user change their password; every other login of theirs ends."""
     form = PasswordForm()

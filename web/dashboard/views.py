@@ -9,13 +9,12 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from runtime.ledgers.exports import neutralize
+from runtime.permissions import Action
 from runtime.reports.burden import Burden, UnitMonth, burden
 from web import database
-from web.auth.views import roles_required
+from web.auth.guard import requires
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", url_prefix="/dashboard")
-#: Who reads the dashboard.
-READERS = ("leader", "admin")
 
 
 def _month(figures: Burden) -> str | None:
@@ -26,7 +25,7 @@ def _month(figures: Burden) -> str | None:
 
 
 @bp.get("/")
-@roles_required(*READERS)
+@requires(Action.DASHBOARD)
 def index():
     """Show the figures of one month by township and department, and every month as charts."""
     figures = burden(database.session().connection(), database.specs())
@@ -63,7 +62,7 @@ def _rate(line: UnitMonth) -> str:
 
 
 @bp.get("/export.csv")
-@roles_required(*READERS)
+@requires(Action.DASHBOARD)
 def export():
     """Download every month's figures by township, and by department, as CSV (Excel opens it)."""
     figures = burden(database.session().connection(), database.specs())

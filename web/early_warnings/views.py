@@ -12,15 +12,13 @@ from flask_login import current_user
 
 from builder.early_warnings.rules import WarningRuleSet, load_warning_rules
 from runtime.early_warnings.flags import PAGE_SIZE, matches, tally
+from runtime.permissions import Action
 from web import database
-from web.auth.views import roles_required
+from web.auth.guard import requires
 from web.edge import int_arg
 from web.site import htmx
 
 bp = Blueprint("warnings", __name__, template_folder="templates", url_prefix="/warnings")
-#: Who may open the warnings: the district's keepers, admins and leaders, and the townships
-#: and villages for their own records.
-WARNING_ROLES = ("admin", "keeper", "leader", "township", "village")
 
 
 def rules() -> WarningRuleSet:
@@ -36,7 +34,7 @@ def _conn():
 
 
 @bp.get("/")
-@roles_required(*WARNING_ROLES)
+@requires(Action.WARNINGS)
 def index():
     """Show, per rule and township in the viewer's scope, how many records the rule flags."""
     specs = database.specs()
@@ -51,7 +49,7 @@ def index():
 
 
 @bp.get("/rows/<code>")
-@roles_required(*WARNING_ROLES)
+@requires(Action.WARNINGS)
 def row(code: str):
     """Return one rule's row of counts, counting and keeping them (the fragment a pending row loads)."""
     rule = rules().get(code)
@@ -67,7 +65,7 @@ def _ledger_titles() -> dict[str, str]:
 
 
 @bp.get("/<code>/<township>")
-@roles_required(*WARNING_ROLES)
+@requires(Action.WARNINGS)
 def records(code: str, township: str):
     """List the records one rule flags in one township, a page at a time, masked."""
     specs = database.specs()

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, send_file
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from runtime import config as runtime_config
 from runtime.jobs import runner as runtime_jobs
 from runtime.models import Job
+from runtime.permissions import Action
 from web import database
+from web.auth.guard import requires
 from web.site import htmx
 
 bp = Blueprint("jobs", __name__, template_folder="templates", url_prefix="/jobs")
@@ -102,7 +104,7 @@ def _folder(setting: str, name: str) -> Path:
 
 
 @bp.get("/<int:job_id>")
-@login_required
+@requires(Action.JOBS)
 def show(job_id: int):
     """Show a job's progress or result (only the fragment for htmx polling)."""
     job = _own_job(job_id)
@@ -128,7 +130,7 @@ def _expired(job: Job):
 
 
 @bp.get("/<int:job_id>/report")
-@login_required
+@requires(Action.JOBS)
 def report(job_id: int):
     """Download the error report of an import job (its rejected rows and why)."""
     path = _file(_own_job(job_id), "import", "report", report_dir())
@@ -136,7 +138,7 @@ def report(job_id: int):
 
 
 @bp.get("/<int:job_id>/download")
-@login_required
+@requires(Action.JOBS)
 def download(job_id: int):
     """Download the file an export job wrote."""
     job = _own_job(job_id)

@@ -6,21 +6,20 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from runtime.access import KEEPER_ROLES
 from runtime.ledgers.store import StaleRecord
 from runtime.masking import is_masked, mask_value
 from runtime.models import OrgUnit, Record, Report, Task, WritebackConflict
+from runtime.permissions import Action
 from runtime.tasks.writeback import open_conflicts, resolve_conflict
 from web import database
-from web.auth.views import roles_required
+from web.auth.guard import requires
 from web.i18n import gettext as _
 
 bp = Blueprint("conflicts", __name__, template_folder="templates", url_prefix="/ledgers/conflicts")
-keepers_only = roles_required(*sorted(KEEPER_ROLES))
 
 
 @bp.get("/")
-@keepers_only
+@requires(Action.CONFLICTS)
 def index():
     """List the open conflicts, oldest first, values masked as for any keeper's page."""
     conn = database.session().connection()
@@ -65,7 +64,7 @@ def index():
 
 
 @bp.post("/<int:conflict_id>")
-@keepers_only
+@requires(Action.CONFLICTS)
 def resolve(conflict_id: int):
     """Take the township's value into the ledger, or keep the ledger's value."""
     take = request.form.get("take") == "township"

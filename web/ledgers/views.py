@@ -25,7 +25,6 @@ from flask_htmx import make_response
 from flask_login import current_user
 
 from builder.catalog.specs import Ledger
-from runtime.access import EXPORT_ROLES, KEEPER_ROLES, RECORD_EDIT_ROLES
 from runtime.ledgers.store import (
     SOURCE_LABELS,
     OutOfScope,
@@ -41,8 +40,9 @@ from runtime.ledgers.store import (
 )
 from runtime.masking import masked_names, present, reveal, search_hint
 from runtime.models import utcnow
+from runtime.permissions import Action
 from web import database
-from web.auth.views import login_manager, roles_required
+from web.auth.guard import requires
 from web.edge import int_arg
 from web.i18n import gettext as _
 from web.jobs import views as jobs
@@ -50,15 +50,6 @@ from web.ledgers import record_form, record_table
 from web.site import COUNT_CAP, htmx, local_time
 
 bp = Blueprint("ledgers", __name__, template_folder="templates", url_prefix="/ledgers")
-keepers_only = roles_required(*sorted(KEEPER_ROLES))
-record_editors = roles_required(*sorted(RECORD_EDIT_ROLES))
-
-
-@bp.before_request
-def _require_login():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
 
 
 def _fragment() -> bool:
@@ -89,6 +80,7 @@ def _record(ledger: Ledger, record_id: int) -> dict[str, Any]:
 
 
 @bp.get("")
+@requires(Action.LEDGER_READ)
 def index():
     """List the ledgers with the number of records the viewer may see."""
     counts = ledger_counts(_conn(), current_user.viewer.scope)
@@ -122,6 +114,7 @@ def _table_page(ledger: Ledger, req: record_table.TableRequest) -> dict[str, Any
 
 
 @bp.get("/<code>")
+@requires(Action.LEDGER_READ)
 def table(code: str):
     """Show the record table of a ledger; htmx gets only the records fragment."""
     ledger = _ledger(code)
@@ -158,6 +151,7 @@ def table(code: str):
 
 
 @bp.get("/<code>/count")
+@requires(Action.LEDGER_READ)
 def count_records(code: str):
     """Return the lazily loaded number of matching records (capped at 10万)."""
     ledger = _ledger(code)
@@ -167,6 +161,7 @@ def count_records(code: str):
 
 
 @bp.get("/<code>/villages")
+@requires(Action.LEDGER_READ)
 def villages(code: str):
     """Return the village options of the chosen township for the filter or edit form."""
     ledger = _ledger(code)
@@ -220,6 +215,7 @@ def _versions(ledger: Ledger, rec: dict[str, Any], versions: list[dict[str, Any]
 
 
 @bp.get("/<code>/records/<int:record_id>")
+@requires(Action.LEDGER_READ)
 def record(code: str, record_id: int):
     """Show every field of a record with the source of its value, and its version history."""
     ledger = _ledger(code)
@@ -253,7 +249,7 @@ def record(code: str, record_id: int):
 
 
 @bp.post("/<code>/records/<int:record_id>/reveal/<name>")
-@keepers_only
+@requires(Action.REVEAL)
 def reveal_value(code: str, record_id: int, name: str):
     """Return one masked value in clear (audited), as a fragment replacing the masked one."""
     ledger = _ledger(code)
@@ -306,7 +302,7 @@ def _edit_page(
 
 
 @bp.route("/<code>/records/<int:record_id>/edit", methods=["GET", "POST"])
-@record_editors
+@requires(Action.RECORD_EDIT)
 def edit(code: str, record_id: int):
     """Show the edit form of a record, or save it as a new version (手工修改, or 日常走访)."""
     ledger = _ledger(code)
@@ -364,7 +360,7 @@ def edit(code: str, record_id: int):
 
 
 @bp.post("/<code>/records/<int:record_id>/check/<name>")
-@record_editors
+@requires(Action.RECORD_EDIT)
 def check_field(code: str, record_id: int, name: str):
     """Validate one field as the user leaves it; return only its message (empty when fine)."""
     ledger = _ledger(code)
@@ -379,7 +375,7 @@ def check_field(code: str, record_id: int, name: str):
 
 
 @bp.get("/import")
-@keepers_only
+@requires(Action.LEDGER_IMPORT)
 def import_index():
     """List the ledgers a keeper can import into."""
     return render_template(
@@ -396,7 +392,7 @@ def _job_response(job_id: int):
 
 
 @bp.route("/<code>/import", methods=["GET", "POST"])
-@keepers_only
+@requires(Action.LEDGER_IMPORT)
 def import_upload(code: str):
     """Show the upload form, or save the upload and import it as a job with progress."""
     ledger = _ledger(code)
@@ -425,7 +421,7 @@ def import_upload(code: str):
 
 
 @bp.post("/<code>/export")
-@roles_required(*sorted(EXPORT_ROLES))
+@requires(Action.EXPORT)
 def export(code: str):
     """Export the records matching the table's filters (masked) as a job with progress."""
     ledger = _ledger(code)

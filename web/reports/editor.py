@@ -37,9 +37,11 @@ from builder.reports.editing.formula import MAX_WHERE, FormulaDraft, formula_led
 from builder.reports.spec import ROW_UNITS, check_report
 from runtime.ledgers.holdings import ledger_holdings
 from runtime.models import Report, ReportVersion
+from runtime.permissions import Action
 from runtime.reports.store import EDITABLE, STATUS_LABELS, StaleDraft, latest_version, save_draft
 from web import database
-from web.auth.views import current_actor, roles_required
+from web.auth.guard import requires
+from web.auth.views import current_actor
 from web.edge import int_arg, parse_id
 from web.i18n import gettext as _
 from web.reports import editor_context as ctx
@@ -47,7 +49,6 @@ from web.reports.views import load_owned
 from web.site import htmx, local_time
 
 bp = Blueprint("editor", __name__, template_folder="templates", url_prefix="/reports")
-editors_only = roles_required("admin", "department")
 
 _FIELD = re.compile(r"^f-(\d+)-name$")
 _ACTION = re.compile(r"^(add|up|down|remove|remove_condition|add_where|remove_where):(.+)$")
@@ -311,7 +312,7 @@ def same_document(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 
 @bp.route("/<code>/edit", methods=["GET", "POST"])
-@editors_only
+@requires(Action.REPORT_AUTHOR)
 def edit(code: str):
     """Show the editor, or apply one of its buttons to the posted form and save the draft."""
     report = load_owned(code)
@@ -382,7 +383,7 @@ def edit(code: str):
 
 
 @bp.post("/<code>/edit/preview")
-@editors_only
+@requires(Action.REPORT_AUTHOR)
 def preview(code: str):
     """Return the form as townships will see it, from the posted editor state (nothing is saved)."""
     report = load_owned(code)
@@ -394,7 +395,7 @@ def preview(code: str):
 
 
 @bp.get("/<code>/edit/catalog")
-@editors_only
+@requires(Action.REPORT_AUTHOR)
 def catalog(code: str):
     """Return the catalog search results for the picker."""
     load_owned(code)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from builder.admission.analysis import DraftColumn, draft_document, match_template, matcher_for
@@ -22,9 +22,11 @@ from builder.templates.consolidation import consolidate
 from builder.templates.reader import MAX_COLUMNS, read_template
 from runtime import config
 from runtime.models import Department
+from runtime.permissions import Action
 from runtime.reports.store import ReportError, create_report, next_code
 from web import database
-from web.auth.views import current_actor, login_manager
+from web.auth.guard import requires
+from web.auth.views import current_actor
 from web.i18n import gettext as _
 
 bp = Blueprint("report_import", __name__, template_folder="templates", url_prefix="/reports")
@@ -40,15 +42,6 @@ MAX_CANDIDATES = 10
 _ACCEPT = ".xlsx,.xlsm,.xls,.ods,.csv"
 
 
-@bp.before_request
-def _require_author():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if current_user.role not in ("department", "admin"):
-        abort(403)
-    return None
-
-
 def _read(upload) -> tuple[object | None, str | None]:
     """Return (template, None) or (None, the Chinese reason the file cannot be read)."""
     if upload is None or not upload.filename:
@@ -62,6 +55,7 @@ def _read(upload) -> tuple[object | None, str | None]:
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@requires(Action.REPORT_AUTHOR)
 def import_template():
     """Upload a template and review the proposed bindings."""
     specs = database.specs()
@@ -170,6 +164,7 @@ def _posted_columns(text: str) -> tuple[list[dict[str, Any]] | None, str]:
 
 
 @bp.post("/import/confirm")
+@requires(Action.REPORT_AUTHOR)
 def confirm_import():
     """Create a draft report from the confirmed bindings."""
     specs = database.specs()
@@ -242,6 +237,7 @@ def confirm_import():
 
 
 @bp.route("/consolidate", methods=["GET", "POST"])
+@requires(Action.REPORT_AUTHOR)
 def consolidate_templates():
     """Upload several templates and show the deduplicated union of their fields."""
     specs = database.specs()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from builder.reports.spec import ReportRefused, blank_document, load_reports
 from runtime.models import Department, Report
+from runtime.permissions import Action, may
 from runtime.reports.admission import (
     DECISION_LABELS,
     REQUEST_LABELS,
@@ -35,24 +36,14 @@ from runtime.reports.store import (
     versions,
 )
 from web import database
-from web.auth.views import current_actor, login_manager
+from web.auth.guard import requires
+from web.auth.views import current_actor
 from web.edge import int_arg
 from web.i18n import gettext as _
 from web.site import htmx
 from web.tasks.views import dispatch_panel
 
 bp = Blueprint("reports", __name__, template_folder="templates", url_prefix="/reports")
-#: Roles that design and file reports.
-AUTHORS = frozenset({"department", "admin"})
-
-
-@bp.before_request
-def _require_author():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if current_user.role not in AUTHORS:
-        abort(403)
-    return None
 
 
 @bp.app_context_processor
@@ -70,16 +61,20 @@ def load_owned(code: str) -> Report:
     report = database.session().scalar(select(Report).where(Report.code == code))
     if report is None:
         abort(404)
-    if current_user.role != "admin" and report.department_id != current_user.department_id:
+    if (
+        not may(current_user.role, Action.ANY_DEPARTMENT)
+        and report.department_id != current_user.department_id
+    ):
         abort(403)
     return report
 
 
 @bp.get("/")
+@requires(Action.REPORT_AUTHOR)
 def index():
     """List the department's reports (every report for admins)."""
     db = database.session()
-    if current_user.role == "admin":
+    if may(current_user.role, Action.ANY_DEPARTMENT):
         reports = list(db.scalars(select(Report).order_by(Report.updated_at.desc())))
     else:
         reports = department_reports(db, current_user.department_id)
@@ -87,6 +82,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@requires(Action.REPORT_AUTHOR)
 def new():
     """Create a report: blank, or starting from one of the standard sample reports."""
     specs = database.specs()
@@ -123,6 +119,7 @@ def new():
 
 
 @bp.get("/<code>/")
+@requires(Action.REPORT_AUTHOR)
 def overview(code: str):
     """Show a report: status, the reviewer's decision, the verdict, versions and the trail."""
     report = load_owned(code)
@@ -154,6 +151,7 @@ def overview(code: str):
 
 
 @bp.post("/<code>/submit")
+@requires(Action.REPORT_AUTHOR)
 def submit_report(code: str):
     """File the current version for admission."""
     report = load_owned(code)
@@ -179,6 +177,7 @@ def submit_report(code: str):
 
 
 @bp.get("/<code>/diff")
+@requires(Action.REPORT_AUTHOR)
 def diff(code: str):
     """Show what changed between two versions."""
     report = load_owned(code)

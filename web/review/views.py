@@ -7,15 +7,16 @@ from sqlalchemy import select
 
 from builder.reports.spec import FREQUENCIES, ROW_UNITS, ReportRefused, describe_condition, describe_formula
 from runtime.models import AdmissionRequest, Department, Report, User
+from runtime.permissions import Action
 from runtime.reports.admission import DECISIONS, load_spec, queue, requests_of
 from runtime.reports.audit_trail import report_trail
 from runtime.reports.store import ReportError, get_version, version_changes
 from web import database
-from web.auth.views import current_actor, roles_required
+from web.auth.guard import requires
+from web.auth.views import current_actor
 from web.edge import int_arg
 
 bp = Blueprint("review", __name__, template_folder="templates", url_prefix="/review")
-reviewers_only = roles_required("reviewer", "admin")
 #: Queue filter → request status.
 STATUS_FILTERS = {
     "pending": "待审核",
@@ -27,7 +28,7 @@ STATUS_FILTERS = {
 
 
 @bp.get("/")
-@reviewers_only
+@requires(Action.REVIEW)
 def index():
     """List admission requests, oldest first, with filters."""
     db = database.session()
@@ -57,7 +58,7 @@ def _request(request_id: int) -> tuple[AdmissionRequest, Report]:
 
 
 @bp.get("/<int:request_id>")
-@reviewers_only
+@requires(Action.REVIEW)
 def detail(request_id: int, errors: dict[str, str] | None = None, form=None):
     """Show one request: the report as filed, the verdict, changes since the last filing."""
     filed, report = _request(request_id)
@@ -96,7 +97,7 @@ def detail(request_id: int, errors: dict[str, str] | None = None, form=None):
 
 
 @bp.post("/<int:request_id>/decide")
-@reviewers_only
+@requires(Action.REVIEW)
 def decide(request_id: int):
     """Admit, reject or return the request, with the reviewer's reason."""
     from runtime.reports.admission import decide as decide_request

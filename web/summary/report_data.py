@@ -11,10 +11,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from runtime.models import Task
+from runtime.permissions import Action
 from runtime.reports.extraction import can_extract
 from runtime.reports.file import FORMATS
 from web import database
-from web.auth.views import roles_required
+from web.auth.guard import requires
 from web.i18n import gettext as _
 from web.jobs import views as jobs
 from web.reports.views import load_owned
@@ -28,7 +29,7 @@ def _format() -> str:
 
 
 @bp.post("/<code>/export")
-@roles_required("department", "admin")
+@requires(Action.SUMMARY)
 def export(code: str):
     """Start writing a dispatched report's rows (submitted tasks, optionally the others' live rows)."""
     report = load_owned(code)
@@ -48,7 +49,7 @@ def export(code: str):
 
 
 @bp.post("/<code>/extract")
-@roles_required("department", "admin")
+@requires(Action.SUMMARY)
 def extract(code: str):
     """Start answering an admitted report from the ledgers, without dispatching it."""
     report = load_owned(code)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from runtime.audit import record_event
 from runtime.models import Report, Task
+from runtime.permissions import Action
 from runtime.reports.admission import load_spec
 from runtime.reports.extraction import can_extract, extraction_units
 from runtime.reports.store import get_version
@@ -22,7 +23,7 @@ from runtime.tasks.dispatch import STATE_LABELS, admitted_spec
 from runtime.tasks.prefill import TaskPage, row_view, task_page
 from runtime.tasks.summary import Summary, summarize, summarize_extraction, summary_fields
 from web import database
-from web.auth.views import roles_required
+from web.auth.guard import requires
 from web.edge import parse_id
 from web.reports.views import load_owned
 from web.site import htmx
@@ -74,7 +75,7 @@ def _extracted(report: Report):
 
 
 @bp.get("/<code>/summary")
-@roles_required("department", "admin")
+@requires(Action.SUMMARY)
 def show(code: str):
     """Show the summary by township, a pivot by a choice field, and charts."""
     report = load_owned(code)
@@ -161,7 +162,7 @@ def _task(report: Report, unit: str) -> Task:
 
 
 @bp.get("/<code>/summary/<unit>")
-@roles_required("department", "admin")
+@requires(Action.SUMMARY)
 def unit_rows(code: str, unit: str):
     """Show one township's line and its rows, as the department may see them."""
     report = load_owned(code)
@@ -189,7 +190,7 @@ def unit_rows(code: str, unit: str):
 
 
 @bp.get("/<code>/summary/<unit>/rows/<ref>")
-@roles_required("department", "admin")
+@requires(Action.SUMMARY)
 def row(code: str, unit: str, ref: str):
     """Show one row of a township's task, field by field."""
     report = load_owned(code)

@@ -13,20 +13,22 @@ from builder.problems import ImportRefused
 from runtime.early_warnings.flags import REFRESH_JOB
 from runtime.ledgers.store import OutOfScope, StaleRecord
 from runtime.models import Record, Report, Task
+from runtime.permissions import Action
 from runtime.reports.store import ReportError
 from runtime.tasks.prefill import HOUSEHOLD_LINK, task_counts
 from runtime.tasks.submission import TaskInvalid, return_task, submit_task
 from runtime.tasks.workbook import read_task_xlsx
 from runtime.tasks.writeback import WritebackResult
 from web import database
-from web.auth.views import current_actor, roles_required
+from web.auth.guard import requires
+from web.auth.views import current_actor
 from web.i18n import gettext as _
 from web.jobs import views as jobs
-from web.tasks.views import FILLERS, _load, bp
+from web.tasks.views import _load, bp
 
 
 @bp.post("/<int:task_id>/submit")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def submit(task_id: int):
     """Submit the task: refused with every bad cell listed, else written back to the ledgers."""
     task, report, spec = _load(task_id)
@@ -70,7 +72,7 @@ def _written_ledgers(spec, written: WritebackResult) -> list[str]:
 
 
 @bp.post("/<int:task_id>/download")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def download(task_id: int):
     """Write the task as a pre-filled .xlsx in the background, with progress and a download link."""
     task, report, spec = _load(task_id)
@@ -88,7 +90,7 @@ def download(task_id: int):
 
 
 @bp.post("/<int:task_id>/upload")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def upload(task_id: int):
     """Read a filled task workbook back: changed cells saved as drafts, a row-by-row outcome."""
     task, report, spec = _load(task_id)
@@ -118,7 +120,7 @@ def upload(task_id: int):
 
 
 @bp.post("/<int:task_id>/return")
-@roles_required("department", "admin")
+@requires(Action.DISPATCH)
 def return_to_township(task_id: int):
     """Return a submitted task to its township with the department's reason."""
     db = database.session()
@@ -136,7 +138,7 @@ def return_to_township(task_id: int):
 
 
 @bp.get("/<int:task_id>/counts")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def counts(task_id: int):
     """Return the whole task's counters (a fragment the grid loads after it shows)."""
     task, _report, spec = _load(task_id)

@@ -22,6 +22,7 @@ from builder.reports.spec import ReportSpec
 from runtime.clock import local_today
 from runtime.masking import replaceable, search_hint, searching
 from runtime.models import Report, Task
+from runtime.permissions import Action
 from runtime.reports.admission import can_dispatch, load_spec
 from runtime.reports.store import ReportError, get_version
 from runtime.tasks.added import AddRefused, add_form, add_row, added_row, added_rows, remove_added, save_added
@@ -48,13 +49,12 @@ from runtime.tasks.prefill import (
     task_scope,
 )
 from web import database
-from web.auth.views import current_actor, roles_required
+from web.auth.guard import requires
+from web.auth.views import current_actor
 from web.edge import int_arg, parse_id
 from web.i18n import gettext as _
 
 bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/tasks")
-#: Roles that fill tasks (admins may look at any).
-FILLERS = ("admin", "township", "village")
 #: Rows per page of the grid.
 PAGE_SIZE = 50
 
@@ -122,14 +122,14 @@ def _typed() -> dict[str, str]:
 
 
 @bp.get("/")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def index():
     """List the tasks of the user's org unit: state, progress, deadline."""
     return render_template("tasks/index.html", tasks=task_list(database.session(), _units()))
 
 
 @bp.get("/<int:task_id>")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def grid(task_id: int):
     """Show a page of the task's pre-filled rows as a grid (one record at a time on phones)."""
     task, report, spec = _load(task_id)
@@ -299,7 +299,7 @@ def _find_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, re
 
 
 @bp.post("/<int:task_id>/rows/<ref>")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def save_row(task_id: int, ref: str):
     """Save the cells typed into one row; return them (each with its message) and the row's new version."""
     task, _report, spec = _load(task_id)
@@ -346,7 +346,7 @@ def save_row(task_id: int, ref: str):
 
 
 @bp.post("/<int:task_id>/rows/<ref>/mark")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def mark(task_id: int, ref: str):
     """Mark a row as not applicable with a reason, or applicable again."""
     task, _report, spec = _load(task_id)
@@ -375,7 +375,7 @@ def mark(task_id: int, ref: str):
 
 
 @bp.post("/<int:task_id>/added")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def add(task_id: int):
     """Add a row for a record the ledger lacks; refused: the form again, with a message at each field."""
     task, _report, spec = _load(task_id)
@@ -425,7 +425,7 @@ def _add_answer(task: Task, spec: ReportSpec, row: RowView | None, status: int, 
 
 
 @bp.post("/<int:task_id>/rows/<ref>/remove")
-@roles_required(*FILLERS)
+@requires(Action.TASK_FILL)
 def remove(task_id: int, ref: str):
     """Delete a row the township added (the grid row and the card both go)."""
     task, _report, spec = _load(task_id)
@@ -470,7 +470,7 @@ def dispatch_panel(session: Session, specs: SpecSet, report: Report) -> dict[str
 
 
 @bp.post("/dispatch/<code>")
-@roles_required("department", "admin")
+@requires(Action.DISPATCH)
 def dispatch_report(code: str):
     """Dispatch an admitted report to all its org units, or to the chosen ones."""
     db = database.session()
