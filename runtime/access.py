@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from runtime.errors import ErrorCode, NotFound
 from runtime.ledgers.store import Scope
 from runtime.models import OrgUnit, User
 from runtime.permissions import Action, Role, may
@@ -79,5 +80,5 @@ def viewer_of(conn: Connection, user_id: int) -> Viewer:
         .where(User.id == user_id)
     ).one_or_none()
     if row is None:
-        raise LookupError(f"用户 {user_id} 不存在")
+        raise NotFound(ErrorCode.USER_NOT_FOUND, user=user_id)
     return viewer_for(user_id, *row)

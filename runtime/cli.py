@@ -27,6 +27,7 @@ from runtime.access import viewer_of
 from runtime.accounts.bootstrap import create_demo_users, demo_logins, load_org_units
 from runtime.db import make_engine, migrate
 from runtime.demo.accounts import DEMO_PASSWORD
+from runtime.errors import ErrorCode
 from runtime.ledgers.statistics import ensure_statistics
 from runtime.ledgers.store import Query
 from runtime.models import User
@@ -109,7 +110,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def _actor(session: Session, username: str | None):
     user_id = session.scalar(select(User.id).where(User.username == (username or "keeper")))
     if user_id is None:
-        raise SystemExit(f"用户 {username} 不存在")
+        raise SystemExit(ErrorCode.USER_NOT_FOUND.format(user=username))
     return viewer_of(session.connection(), user_id)
 
 

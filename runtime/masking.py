@@ -50,6 +50,7 @@ from sqlalchemy import Connection
 from builder.catalog.specs import Field, Ledger
 from runtime.access import Viewer
 from runtime.audit import record_event
+from runtime.errors import ErrorCode, NotAllowed
 from runtime.permissions import Action, may
 
 _HOUSE_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百]+\s*(号|栋|幢|单元|室|组|楼|弄|附).*$")
@@ -228,7 +229,7 @@ def present(
 def reveal(conn: Connection, ledger: Ledger, row: dict[str, Any], field_name: str, viewer: Viewer) -> Any:
     """Return one value in clear for a viewer allowed to see it, writing the audit log."""
     if not viewer.can_reveal or not viewer.sees(row.get("_township"), row.get("_village")):
-        raise PermissionError("无权查看该字段明文")
+        raise NotAllowed(ErrorCode.PLAINTEXT_NOT_ALLOWED)
     record_event(conn, viewer.user_id, "reveal", f"{ledger.code}/{row['_key']}", {"field": field_name})
     return row.get(field_name)
 

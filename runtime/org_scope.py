@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from builder.catalog.specs import Ledger
+from runtime.errors import ErrorCode, OperationRefused
 
 #: Why a value of an org-unit field is refused (never saying where the record or unit lies).
 MOVED_TOWNSHIP = "所选镇街不在您的管辖范围内：只能在本镇街范围内修改，不能把记录移到其他镇街"
@@ -41,12 +42,12 @@ class Scope:
 DISTRICT = Scope()
 
 
-class OutOfScope(Exception):
+class OutOfScope(OperationRefused):
     """A write that would take a record out of the writer's scope, or touch one outside it."""
 
     def __init__(self, errors: dict[str, str]):
         """Keep the messages by field name."""
-        super().__init__("；".join(dict.fromkeys(errors.values())))
+        super().__init__(ErrorCode.OUT_OF_SCOPE, reasons="；".join(dict.fromkeys(errors.values())))
         self.errors = errors
 
 

@@ -9,6 +9,7 @@ import sys
 from builder.catalog.specs import load_specs
 from runtime import cli, config
 from runtime.accounts.bootstrap import demo_logins
+from runtime.errors import ErrorCode
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -38,7 +39,8 @@ def cmd_warnings_refresh(args: argparse.Namespace) -> int:
 
     specs = load_specs(config.specs_path())
     if args.ledger and args.ledger not in specs.ledgers:
-        print(f"未知的台账：{args.ledger}；可选：{'、'.join(specs.ledgers)}", file=sys.stderr)
+        unknown = ErrorCode.UNKNOWN_LEDGERS.format(ledgers=args.ledger)
+        print(f"{unknown}；可选：{'、'.join(specs.ledgers)}", file=sys.stderr)
         return 2
     engine = make_engine(config.database_url())
     try:  # through the job interface, so each run is on record with its outcome
@@ -86,7 +88,7 @@ def cmd_set_password(args: argparse.Namespace) -> int:
                 return 2
             new = _read_password("新密码：")
             if sys.stdin.isatty() and _read_password("再次输入新密码：") != new:
-                print("两次输入的新密码不一致，密码未修改", file=sys.stderr)
+                print(ErrorCode.PASSWORD_MISMATCH.format() + "，密码未修改", file=sys.stderr)
                 return 2
             try:
                 ended = set_password(session, user, new)

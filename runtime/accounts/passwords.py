@@ -6,26 +6,28 @@ from __future__ import annotations
 import os
 import secrets
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from runtime.accounts import sessions as login_sessions
 from runtime.audit import record_event
+from runtime.errors import ErrorCode, OperationRefused
 from runtime.models import User
 
 #: The shortest password a user may choose.
 MIN_LENGTH = 8
 
 
-class PasswordRefused(ValueError):
+class PasswordRefused(OperationRefused, ValueError):
     """A new password that cannot be set: which form field it is about, and the Chinese reason."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, error: ErrorCode, **params: Any):
         """Keep the field (current, new or repeat) and the message."""
-        super().__init__(message)
+        super().__init__(error, **params)
         self.field = field
-        self.message = message
+        self.message = str(self)
 
 
 def hash_method() -> str:
@@ -59,11 +61,11 @@ def check_password(user: User | None, password: str) -> bool:
 def check_new_password(user: User, new: str, repeat: str | None = None) -> None:
     """Refuse a new password that is too short, is the user name, or was not typed the same twice."""
     if len(new) < MIN_LENGTH:
-        raise PasswordRefused("new", f"新密码至少需要 {MIN_LENGTH} 个字符")
+        raise PasswordRefused("new", ErrorCode.PASSWORD_TOO_SHORT, min_length=MIN_LENGTH)
     if new.strip().casefold() == user.username.casefold():
-        raise PasswordRefused("new", "新密码不能与用户名相同")
+        raise PasswordRefused("new", ErrorCode.PASSWORD_IS_USERNAME)
     if repeat is not None and new != repeat:
-        raise PasswordRefused("repeat", "两次输入的新密码不一致")
+        raise PasswordRefused("repeat", ErrorCode.PASSWORD_MISMATCH)
 
 
 def change_password(session: Session, user: User, current: str, new: str, repeat: str) -> int:
@@ -72,9 +74,9 @@ def change_password(session: Session, user: User, current: str, new: str, repeat
     Returns how many live login sessions were ended (the caller opens a new one for itself).
     """
     if not check_password(user, current):
-        raise PasswordRefused("current", "当前密码不正确")
+        raise PasswordRefused("current", ErrorCode.PASSWORD_WRONG)
     if new == current:
-        raise PasswordRefused("new", "新密码不能与当前密码相同")
+        raise PasswordRefused("new", ErrorCode.PASSWORD_UNCHANGED)
     check_new_password(user, new, repeat)
     return set_password(session, user, new, actor_id=user.id)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from builder.catalog.specs import OrgUnit, SpecSet
+from runtime.errors import ErrorCode, InvalidRequest
 
 from .enterprises import Enterprises
 from .holdings import Holdings
@@ -61,11 +62,11 @@ Chunk = tuple[str, list[dict[str, Any]]]
 def generate(specs: SpecSet, scale: str, seed: int = DEFAULT_SEED) -> Iterator[Chunk]:
     """Yield `(ledger code, records)` chunks of the demo district, township by township."""
     if scale not in SCALES:
-        raise ValueError(f"未知的规模：{scale}（可选：{'、'.join(SCALES)}）")
+        raise InvalidRequest(ErrorCode.DEMO_UNKNOWN_SCALE, scale=scale, choices="、".join(SCALES))
     industries = check_catalog(specs)
     townships = sorted(specs.townships(), key=lambda u: u.code)
     if not townships:
-        raise ValueError("规格集中没有镇街，无法生成演示数据")
+        raise InvalidRequest(ErrorCode.DEMO_NO_TOWNSHIPS)
     quotas = apportion(SCALES[scale], [u.population for u in townships])
     plans = {u.code: village_plans(specs, u, seed) for u in townships}
     relocations = [(v.place, v.roads) for vs in plans.values() for v in vs if v.setting == CITY]
@@ -73,7 +74,7 @@ def generate(specs: SpecSet, scale: str, seed: int = DEFAULT_SEED) -> Iterator[C
     for index, (township, quota) in enumerate(zip(townships, quotas, strict=True)):
         villages = plans[township.code]
         if not villages:
-            raise ValueError(f"镇街“{township.name}”没有村（社区），无法生成演示数据")
+            raise InvalidRequest(ErrorCode.DEMO_NO_VILLAGES, township=township.name)
         for village, share in zip(
             villages, apportion(quota, [_village_weight(v) for v in villages]), strict=True
         ):
@@ -92,7 +93,7 @@ def check_catalog(specs: SpecSet) -> dict[str, str]:
             continue
         missing = sorted(labels - set(allowed))
         if missing:
-            raise ValueError(f"数据元 {code} 的值集中没有演示数据要用的取值：{'、'.join(missing)}")
+            raise InvalidRequest(ErrorCode.DEMO_VALUES_MISSING, element=code, missing="、".join(missing))
     element = specs.elements.get("enterprise.industry")
     enum = element.schema.get("enum") if element else None
     if not enum:
@@ -104,7 +105,7 @@ def check_catalog(specs: SpecSet) -> dict[str, str]:
             (v for v in enum if v.startswith(letter) or v.endswith(name)), None
         )
         if found is None:
-            raise ValueError(f"数据元 enterprise.industry 的值集中找不到门类 {letter} {name}")
+            raise InvalidRequest(ErrorCode.DEMO_INDUSTRY_MISSING, letter=letter, name=name)
         industries[letter] = found
     return industries
 

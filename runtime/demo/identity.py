@@ -8,6 +8,7 @@ from bisect import bisect_right
 from datetime import date, timedelta
 
 from builder.checkdigits import id_check_char
+from runtime.errors import ErrorCode, InvalidRequest
 
 from .names import GIVEN_NAMES, SURNAMES, era_of
 from .tables import MAX_AGE, Weighted
@@ -43,7 +44,7 @@ class IdNumbers:
     def __init__(self, township_index: int, township_count: int):
         per_sex = max(1, 480 // max(township_count, 1))
         if township_index >= 480 // per_sex:
-            raise ValueError("镇街过多，身份证顺序码不够分配")
+            raise InvalidRequest(ErrorCode.DEMO_TOO_MANY_TOWNSHIPS)
         self._base = 1 + 2 * per_sex * township_index
         self._per_sex = per_sex
         # Spread the slots of one birth date with a step coprime to their count.

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, delete, func, select
 
 from builder.catalog.specs import SpecSet
 from runtime.demo.generate import SCALES, generate
+from runtime.errors import ErrorCode, InvalidRequest
 from runtime.ledgers.statistics import analyze
 from runtime.ledgers.store import Provenance, bulk_create
 from runtime.models import Record, RecordVersion
@@ -42,7 +43,7 @@ def seed(
 ) -> dict[str, int]:
     """Generate the district at `scale` and store it; return the record count per ledger."""
     if scale not in SCALES:
-        raise ValueError(f"未知的规模：{scale}（可选：{'、'.join(SCALES)}）")
+        raise InvalidRequest(ErrorCode.DEMO_UNKNOWN_SCALE, scale=scale, choices="、".join(SCALES))
     prov = Provenance(source="seed", source_ref=f"{scale}/{seed_value}", at=DEMO_TIME)
     counts: dict[str, int] = {}
     current = None

@@ -41,6 +41,7 @@ from runtime.early_warnings.counts import (
     townships_for,
 )
 from runtime.early_warnings.messages import Flagged, messages, stale_groups
+from runtime.errors import ErrorCode, InvalidRequest, NotAllowed
 from runtime.jobs import runner as jobs
 from runtime.ledgers.store import condition
 from runtime.masking import present
@@ -303,7 +304,7 @@ def refresh_job(ctx: jobs.JobContext, *, ledgers: list[str] | None = None) -> di
     """Job: count the enabled rules of some ledgers (of all when None) again and keep the counts."""
     unknown = sorted(set(ledgers or ()) - set(ctx.specs.ledgers))
     if unknown:
-        raise ValueError("未知的台账：" + "、".join(unknown))
+        raise InvalidRequest(ErrorCode.UNKNOWN_LEDGERS, ledgers="、".join(unknown))
     rules = [
         rule
         for rule in load_warning_rules(ctx.specs.root, ctx.specs).enabled
@@ -354,7 +355,7 @@ def matches(
     Raises PermissionError when the township is outside the viewer's scope.
     """
     if viewer.scope.township and township != viewer.scope.township:
-        raise PermissionError("无权查看其他镇街的预警")
+        raise NotAllowed(ErrorCode.OTHER_TOWNSHIP_WARNINGS)
     ledger = specs.ledgers[rule.ledger]
     columns = (
         Record.id,

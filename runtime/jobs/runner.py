@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from builder.catalog.specs import SpecSet, load_specs
 from runtime import config
 from runtime.db import make_engine
+from runtime.errors import ErrorCode, InvalidRequest
 from runtime.models import Job, utcnow
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def resolve(name: str) -> Callable[..., dict[str, Any]]:
     except ImportError:
         func = None
     if not callable(func):
-        raise ValueError(f"未知的后台任务函数：{name}（应为“包.模块:函数”）")
+        raise InvalidRequest(ErrorCode.UNKNOWN_JOB_FUNCTION, name=name)
     return func
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from runtime import config
 from runtime.access import viewer_of
 from runtime.early_warnings.flags import refresh_after
+from runtime.errors import ErrorCode, InvalidRequest
 from runtime.jobs.runner import JobContext
 from runtime.ledgers.exports import export_ledger
 from runtime.ledgers.imports import ImportOptions, import_file
@@ -33,7 +34,7 @@ WAITING = "排队中：正在读取另一个大文件，读完后自动开始"
 def _inside(folder: str, name: str) -> Path:
     """Return the file `name` inside `folder` (a bare file name, never a path elsewhere)."""
     if Path(name).name != name:
-        raise ValueError(f"文件名不合法：{name}")
+        raise InvalidRequest(ErrorCode.BAD_FILENAME, name=name)
     return Path(folder) / name
 
 

@@ -14,6 +14,7 @@ from builder.catalog.specs import Ledger
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
+from runtime.errors import ErrorCode, NotAllowed
 from runtime.ledgers.store import Query, count, iter_rows
 from runtime.masking import present
 from runtime.permissions import ROLES
@@ -60,7 +61,7 @@ def export_ledger(
     Refused (PermissionError) to the roles that may not export ledgers in bulk (`Action.EXPORT`).
     """
     if not viewer.can_export:
-        raise PermissionError(f"“{ROLES[viewer.role][0]}”不能批量导出台账")
+        raise NotAllowed(ErrorCode.EXPORT_NOT_ALLOWED, role=ROLES[viewer.role][0])
     with paused_gc():
         return _export(conn, query, viewer, fmt, target, org_names, progress)
 

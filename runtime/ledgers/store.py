@@ -20,6 +20,7 @@ from sqlalchemy import ARRAY, Connection, and_, any_, cast, false, func, not_, o
 from builder.catalog.specs import Ledger
 from runtime.bulk import db_time, dumps, execute_many, insert_rows, insert_with_ids
 from runtime.db import is_postgres
+from runtime.errors import ErrorCode, OperationRefused
 from runtime.models import OrgUnit, Record, RecordVersion, User, utcnow
 from runtime.org_scope import DISTRICT, NOT_YOURS, OutOfScope, Scope, outside
 
@@ -68,7 +69,7 @@ class UpsertCounts:
         self.unchanged += other.unchanged
 
 
-class StaleRecord(Exception):
+class StaleRecord(OperationRefused):
     """The record changed since the caller read it."""
 
 
@@ -249,7 +250,7 @@ def upsert_prepared(
     if updates:
         touched = execute_many(conn, UPDATE_RECORD, updates)
         if touched != len(updates):
-            raise StaleRecord("台账记录在导入过程中被他人修改，请重新导入")
+            raise StaleRecord(ErrorCode.RECORD_CHANGED_DURING_IMPORT)
         insert_rows(conn, "record_versions", VERSION_COLUMNS, versions)
         counts.updated = len(updates)
     return counts
@@ -393,12 +394,12 @@ def update_record(
     """
     row = conn.execute(select(Record.version, Record.data).where(Record.id == record_id)).one()
     if row.version != expected_version:
-        raise StaleRecord("该记录已被他人修改，请刷新后重试")
+        raise StaleRecord(ErrorCode.STALE_RECORD)
     written, missed = apply_changes(
         conn, ledger, [Change(record_id, row.version, row.data, changes)], prov, scope=scope
     )
     if missed:
-        raise StaleRecord("该记录已被他人修改，请刷新后重试")
+        raise StaleRecord(ErrorCode.STALE_RECORD)
     return row.version + written
 
 

@@ -19,6 +19,7 @@ from builder.reports.spec import ReportRefused, ReportSpec, load_report
 from builder.tabular.headers import normalize_label
 from runtime.audit import record_event
 from runtime.clock import local_month_start, local_today
+from runtime.errors import ErrorCode
 from runtime.ledgers.holdings import ledger_holdings
 from runtime.models import AdmissionRequest, Department, Report, ReportVersion, utcnow
 from runtime.permissions import Action, may
@@ -48,7 +49,7 @@ class SpecNotReady(ReportError):
 
     def __init__(self, refused: ReportRefused):
         """Keep the findings of the refused spec."""
-        super().__init__("报表还有问题，不能提交审核：" + "；".join(f.message for f in refused.findings))
+        super().__init__(ErrorCode.SPEC_NOT_READY, findings="；".join(f.message for f in refused.findings))
         self.findings = refused.findings
 
 
@@ -157,10 +158,10 @@ def submit(
     """File the report's current version for admission with the automatic verdict."""
     check_owner(report, actor)
     if report.status not in ("draft", "returned"):
-        raise ReportError("这份报表已提交或已有结论，不能重复提交")
+        raise ReportError(ErrorCode.ALREADY_FILED)
     version = latest_version(session, report)
     if version.submitted_at is not None:
-        raise ReportError("退回后请先修改报表（会生成新版本），再重新提交")
+        raise ReportError(ErrorCode.RESUBMIT_UNCHANGED)
     try:
         spec = load_spec(specs, version.document)
     except ReportRefused as refused:
@@ -207,21 +208,17 @@ def decide(
 ) -> AdmissionRequest:
     """Admit, reject or return a pending request; a reason is required for each."""
     if not may(actor.role, Action.REVIEW):
-        raise ReportError("只有准入审核员可以作出审核结论")
+        raise ReportError(ErrorCode.NOT_A_REVIEWER)
     if action not in DECISIONS:
-        raise ReportError("未知的审核结论")
+        raise ReportError(ErrorCode.UNKNOWN_VERDICT)
     reason = (reason or "").strip()
     if not reason:
-        raise ReportError("请填写理由：准入、不予准入和退回修改都需要写明理由")
+        raise ReportError(ErrorCode.VERDICT_REASON_REQUIRED)
     if request.status != "pending":
-        raise ReportError(f"这份申请已处理（{REQUEST_LABELS[request.status]}），不能再次审核")
+        raise ReportError(ErrorCode.ALREADY_DECIDED, status=REQUEST_LABELS[request.status])
     blocks = [r for r in request.verdict.get("rules", ()) if r.get("outcome") == "block"]
     if action == "admit" and blocks:
-        raise ReportError(
-            "自动检查有阻断项，不能准入："
-            + "；".join(r["message"] for r in blocks)
-            + "。请退回修改或不予准入"
-        )
+        raise ReportError(ErrorCode.ADMISSION_BLOCKED, blocks="；".join(r["message"] for r in blocks))
     status, report_status, audit_action, _verb = DECISIONS[action]
     report = session.get(Report, request.report_id)
     now = utcnow()

@@ -22,6 +22,7 @@ from builder.reports.spec import ReportSpec
 from runtime.access import Viewer, viewer_for
 from runtime.audit import record_event
 from runtime.clock import local_today
+from runtime.errors import ErrorCode
 from runtime.ledgers.store import count
 from runtime.masking import is_masked, mask_value
 from runtime.models import Department, OrgUnit, Report, ReportVersion, Task, TaskRow, User
@@ -166,7 +167,7 @@ def dispatched_table(
         select(Task).where(Task.report_id == report.id).order_by(Task.org_unit_code)
     ).all()
     if not everything:
-        raise ReportError("这份报表还没有下派，没有可导出的汇总数据")
+        raise ReportError(ErrorCode.NOT_DISPATCHED)
     submitted = sum(t.state == "submitted" for t in everything)
     tasks = everything if include_open else [t for t in everything if t.state == "submitted"]
     source = f"各镇街填报（已提交 {submitted}/{len(everything)}"
@@ -220,7 +221,7 @@ def report_spec(conn: Connection, specs: SpecSet, report: Report) -> ReportSpec:
     ).scalar_one()
     spec = load_spec(specs, document)
     if not spec.rows.ledger and not is_aggregate(spec):
-        raise ReportError("这份报表没有指定行来源台账，不能按行导出或提取")
+        raise ReportError(ErrorCode.NO_ROW_LEDGER)
     return spec
 
 
@@ -243,7 +244,7 @@ def reader(conn: Connection, user_id: int) -> tuple[Actor, Viewer]:
     """Return a user as the actor (rights on the report) and the viewer (masking, scope) of an export."""
     user = conn.execute(select(User).where(User.id == user_id)).first()
     if user is None or not user.active:
-        raise ReportError("导出人的账号不存在或已停用")
+        raise ReportError(ErrorCode.EXPORTER_GONE)
     unit = (
         conn.execute(select(OrgUnit).where(OrgUnit.code == user.org_unit_code)).first()
         if user.org_unit_code
@@ -263,7 +264,7 @@ def load_report(conn: Connection, code: str) -> Report:
     """Return a report (its row) by code, or refuse."""
     report = conn.execute(select(Report).where(Report.code == code)).first()
     if report is None:
-        raise ReportError("没有这份报表")
+        raise ReportError(ErrorCode.NO_SUCH_REPORT)
     return report
 
 

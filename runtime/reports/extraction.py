@@ -23,6 +23,7 @@ from builder.reports.spec import ReportSpec
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.clock import local_today
+from runtime.errors import ErrorCode
 from runtime.models import Report, Task
 from runtime.reports.export import (
     batch_block,
@@ -115,7 +116,7 @@ def extract_report(
     """Write an admitted report's rows from the ledgers to `target`; audit it; return the rows."""
     check_owner(report, actor)
     if not can_extract(report):
-        raise ReportError("只有已准入的报表才能从台账直接提取")
+        raise ReportError(ErrorCode.EXTRACT_NOT_ADMITTED)
     table, units = extracted_table(conn, specs, report, viewer, today=today)
     rows = write_table(table, fmt, target, progress)
     record_event(

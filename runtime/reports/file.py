@@ -25,6 +25,7 @@ import rustpy_xlsxwriter
 
 from builder.reports.spec import ReportSpec
 from runtime.bulk import paused_gc
+from runtime.errors import ErrorCode
 from runtime.reports.store import ReportError
 from runtime.tasks.workbook import column_titles, shown_column
 
@@ -101,7 +102,7 @@ def write_table(
 ) -> int:
     """Write the table as .xlsx (`sheet_rows` rows a sheet at most) or .csv to `target`; return the rows."""
     if fmt not in FORMATS:
-        raise ReportError(f"不支持的格式：{fmt}")
+        raise ReportError(ErrorCode.UNSUPPORTED_FORMAT, fmt=fmt)
     written = [0]
     header = table.header
 

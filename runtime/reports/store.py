@@ -21,6 +21,7 @@ from builder.catalog.specs import Element
 from builder.reports.diff import Change, diff_reports
 from runtime.audit import record_event
 from runtime.clock import local_today
+from runtime.errors import ErrorCode, OperationRefused
 from runtime.models import Department, Report, ReportVersion, utcnow
 from runtime.permissions import Action, may
 
@@ -37,7 +38,7 @@ EDITABLE = frozenset({"draft", "returned"})
 _CODE = re.compile(r"^[a-z][a-z0-9_]{2,59}$")
 
 
-class ReportError(Exception):
+class ReportError(OperationRefused):
     """A report operation that cannot be done, with the Chinese reason."""
 
 
@@ -67,14 +68,12 @@ def next_code(session: Session, prefix: str = "r") -> str:
 def create_report(session: Session, actor: Actor, document: dict[str, Any]) -> Report:
     """Store a new report with `document` as its first draft."""
     if actor.department_id is None:
-        raise ReportError("只有部门管理员可以新建报表")
+        raise ReportError(ErrorCode.NOT_DEPARTMENT_ADMIN)
     code = document.get("x-report") or next_code(session)
     if not _CODE.match(code):
-        raise ReportError(
-            f"报表编码“{code}”不合规：应以小写字母开头，只含小写字母、数字和下划线，3–60 个字符"
-        )
+        raise ReportError(ErrorCode.BAD_REPORT_CODE, code=code)
     if session.scalar(select(Report.id).where(Report.code == code)):
-        raise ReportError(f"报表编码“{code}”已被使用，请换一个")
+        raise ReportError(ErrorCode.REPORT_CODE_TAKEN, code=code)
     department = session.get(Department, actor.department_id)
     document = {**document, "x-report": code, "x-department": department.code}
     report = Report(
@@ -137,7 +136,7 @@ def editable_version(session: Session, report: Report, actor: Actor) -> ReportVe
     """Return the draft version to edit, starting a new version after a filing."""
     check_owner(report, actor)
     if report.status not in EDITABLE:
-        raise ReportError(f"报表当前状态为“{STATUS_LABELS[report.status]}”，不能修改")
+        raise ReportError(ErrorCode.REPORT_NOT_EDITABLE, status=STATUS_LABELS[report.status])
     current = latest_version(session, report)
     if current.submitted_at is None:
         return current
@@ -168,9 +167,7 @@ def save_draft(
     draft = editable_version(session, report, actor)
     started_new = draft.version != before
     if not started_new and (version, edits) != (draft.version, draft.edits):
-        raise StaleDraft(
-            "这份草稿已在别处保存过（可能是另一个窗口），请刷新后再改；你这次的修改没有保存到服务器"
-        )
+        raise StaleDraft(ErrorCode.STALE_DRAFT)
     document = {
         **document,
         "x-report": report.code,
@@ -195,7 +192,7 @@ def version_changes(
     """Return what changed between two versions of the report (fields named by `elements`)."""
     before, after = get_version(session, report, old), get_version(session, report, new)
     if before is None or after is None:
-        raise ReportError("没有这个版本")
+        raise ReportError(ErrorCode.NO_SUCH_VERSION)
     return diff_reports(before.document, after.document, elements=elements)
 
 
@@ -221,7 +218,7 @@ def status_counts(session: Session, department_id: int | None = None) -> dict[st
 def check_owner(report: Report, actor: Actor) -> None:
     """Refuse unless the actor is the report's department (or an admin)."""
     if not may(actor.role, Action.ANY_DEPARTMENT) and actor.department_id != report.department_id:
-        raise ReportError("只有报表所属部门可以修改或提交这份报表")
+        raise ReportError(ErrorCode.NOT_REPORT_OWNER)
 
 
 def _bumped(document: dict[str, Any], version: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ the task whether or not the new record matches the report's filter.
 A key the ledger already holds in the task's own org unit includes that record instead: a person
 the filter left out (a disability the ledger does not know of yet) becomes a row of the task,
 pre-filled from the ledger, with the typed cells filling only its gaps. A key held elsewhere is
-refused with one message, "not in your area" (`OUTSIDE_SCOPE`), that never says where.
+refused with one message, "not in your area" (`ErrorCode.KEY_OUTSIDE_SCOPE`), that never says where.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from builder.tabular.cells import CellError
 from builder.tabular.coercion import converter_for
 from runtime.access import Viewer
 from runtime.db import insert_new
+from runtime.errors import ErrorCode
 from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
 from runtime.models import Record, Task, TaskRow, utcnow
 from runtime.org_scope import cell_scope
@@ -45,10 +46,6 @@ FROM_KEY = {
         "person.gender": lambda key: "男" if int(key[16]) % 2 else "女",
     },
 }
-
-
-#: What adding a key of another org unit's record says: the same wherever it is, and never where.
-OUTSIDE_SCOPE = "该{key}不在您的辖区，不能加入本任务；如有出入请联系数据管理岗核实"
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ class AddRefused(ReportError):
 
     def __init__(self, errors: dict[str, str]):
         """Keep the messages by form field (report field name, or the ledger field name of an extra)."""
-        super().__init__("新增的行有需要改正的地方")
+        super().__init__(ErrorCode.ADD_REFUSED)
         self.errors = errors
 
 
@@ -130,7 +127,7 @@ def add_row(
     check_open(task, viewer, specs)
     form = add_form(spec, specs, task)
     if form is None:
-        raise ReportError("本报表没有绑定台账的主键（如身份证号），不能新增行")
+        raise ReportError(ErrorCode.NO_KEY_BINDING)
     validator = ReportRowValidator(spec, specs.elements)
     values, errors = _coerce(validator, spec, typed)
     key = values.get(form.key.name)
@@ -178,7 +175,7 @@ def add_row(
         ["task_id", "row_key"],
     )
     if added_id is None:
-        raise AddRefused({form.key.name: "本任务中已经有这一行"})
+        raise AddRefused({form.key.name: ErrorCode.ROW_ALREADY_ADDED.format()})
     _count_new_row(conn, task)
     row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
     _keep_complete(conn, task, added_id, False, row.complete)
@@ -206,7 +203,7 @@ def _coerce(
     values, errors = {}, {}
     for name, text in typed.items():
         if name not in known:
-            raise ReportError(f"报表中没有这个字段：{name}")
+            raise ReportError(ErrorCode.UNKNOWN_FIELD, name=name)
         value, problem = validator.coerce(name, text)
         problem = problem or validator.cell_error(name, value)
         if value in (None, ""):
@@ -243,9 +240,9 @@ def _include(
     """
     name, scope = form.key.name, task_scope(specs, task)
     if found.township_code != scope.township or scope.village not in (None, found.village_code):
-        raise AddRefused({name: OUTSIDE_SCOPE.format(key=form.key.title)})
+        raise AddRefused({name: ErrorCode.KEY_OUTSIDE_SCOPE.format(key=form.key.title)})
     if row_view(conn, specs, spec, task, viewer, found.id) is not None:
-        raise AddRefused({name: "本任务中已经有这一行，可用表格上方的搜索找到它"})
+        raise AddRefused({name: ErrorCode.ROW_ALREADY_INCLUDED.format()})
     draft = conn.execute(
         select(TaskRow.id, TaskRow.complete).where(TaskRow.task_id == task.id, TaskRow.row_key == key)
     ).first()
@@ -514,12 +511,12 @@ def save_added(
     check_open(task, viewer, specs)
     draft = _draft(conn, task, added_id)
     if draft is None:
-        raise ReportError("这一行已被删除")
+        raise ReportError(ErrorCode.ROW_DELETED)
     form = add_form(spec, specs, task)
     if form is not None and form.key.name in typed:
-        raise ReportError(f"新增行的{form.key.title}不能修改；填错了请删除这一行后重新新增")
+        raise ReportError(ErrorCode.ADDED_KEY_FIXED, key=form.key.title)
     if draft.version != expected_version:
-        raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改；您输入的内容还在输入框里")
+        raise StaleRow(ErrorCode.STALE_ROW)
     validator = ReportRowValidator(spec, specs.elements)
     values, errors = dict(draft.values), dict(draft.errors or {})
     typed_values, typed_errors = _coerce(validator, spec, typed)
@@ -542,7 +539,7 @@ def save_added(
         )
     )
     if done.rowcount != 1:
-        raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改；您输入的内容还在输入框里")
+        raise StaleRow(ErrorCode.STALE_ROW)
     row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
     _keep_complete(conn, task, added_id, bool(draft.complete), row.complete)
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
@@ -558,7 +555,7 @@ def remove_added(
         return
     done = conn.execute(delete(TaskRow).where(TaskRow.id == added_id, TaskRow.version == expected_version))
     if done.rowcount != 1:
-        raise StaleRow("这一行刚被别人保存过，请看最新的内容后再删除")
+        raise StaleRow(ErrorCode.STALE_ROW_DELETE)
     conn.execute(
         update(Task)
         .where(Task.id == task.id)

@@ -24,6 +24,7 @@ from builder.reports.compute import computed_values
 from builder.reports.spec import ReportField, ReportSpec
 from builder.reports.validation import ReportRowValidator
 from runtime.access import Viewer
+from runtime.errors import ErrorCode
 from runtime.ledgers.store import Scope, condition
 from runtime.models import Record, Task, TaskRow
 from runtime.reports.store import ReportError
@@ -221,13 +222,13 @@ def save_unit_cells(
     known = {f.name: f for f in spec.fields if not f.compute}
     unknown = [name for name in typed if name not in known]
     if unknown:
-        raise ReportError(f"报表中没有这些字段：{'、'.join(unknown)}")
+        raise ReportError(ErrorCode.UNKNOWN_FIELDS, fields="、".join(unknown))
     unit = next((u for u in row_units(specs, spec, task) if u.code == code), None)
     if unit is None:
-        raise ReportError("这一行不在本任务中")
+        raise ReportError(ErrorCode.UNIT_NOT_IN_TASK)
     draft = _draft(conn, task.id, code)
     if (draft.version if draft else 0) != expected_version:
-        raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改；您输入的内容还在输入框里")
+        raise StaleRow(ErrorCode.STALE_ROW)
     computed = task_values(conn, specs, spec, task)[code]
     validator = ReportRowValidator(spec, specs.elements)
     values = dict(draft.values) if draft else {}

@@ -18,6 +18,7 @@ from builder.catalog.specs import SpecSet
 from builder.reports.spec import ReportSpec
 from runtime.audit import record_event
 from runtime.clock import local_today
+from runtime.errors import ErrorCode
 from runtime.models import OrgUnit, Report, Task, utcnow
 from runtime.reports.admission import can_dispatch, load_spec
 from runtime.reports.store import Actor, ReportError, check_owner, get_version
@@ -48,7 +49,7 @@ def target_units(specs: SpecSet, spec: ReportSpec, chosen: Sequence[str] | None 
     outside = [code for code in chosen if code not in allowed]
     if outside:
         names = "、".join(specs.org_units[c].name if c in specs.org_units else c for c in outside)
-        raise ReportError(f"{names} 不在本报表准入时确定的下发范围内")
+        raise ReportError(ErrorCode.OUTSIDE_TARGETS, names=names)
     return list(dict.fromkeys(chosen))
 
 
@@ -58,7 +59,7 @@ def dispatch(
     """Create one task per target org unit (again: only the missing ones); return all tasks."""
     check_owner(report, actor)
     if not can_dispatch(report):
-        raise ReportError("只有已准入、且不属于直接提取的报表才能下派")
+        raise ReportError(ErrorCode.CANNOT_DISPATCH)
     spec = admitted_spec(session, specs, report)
     units = target_units(specs, spec, chosen)
     have = {t.org_unit_code: t for t in session.scalars(select(Task).where(Task.report_id == report.id))}

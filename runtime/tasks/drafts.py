@@ -24,6 +24,7 @@ from builder.reports.spec import ReportSpec
 from builder.reports.validation import ReportRowValidator
 from runtime.access import Viewer
 from runtime.db import insert_new
+from runtime.errors import ErrorCode
 from runtime.ledgers.store import Query, get, get_by_key, get_by_keys, histories, page, value_sources
 from runtime.masking import completed, holder_id, is_masked, replaceable
 from runtime.models import Task, TaskRow, utcnow
@@ -36,9 +37,9 @@ from runtime.tasks.prefill import HOUSEHOLD_LINK, Binding, RowView, bindings, bu
 #: Rows per query when saving many rows at once (an IN list; SQLite binds at most 32,766 values).
 ROWS_PER_QUERY = 1000
 #: What a filler reads when her save comes after someone else's.
-STALE = "这一行刚被别人保存过，请看最新的内容后再改；您输入的内容还在输入框里"
+STALE = ErrorCode.STALE_ROW.format()
 #: What a filler reads when a row she names is not (or no longer) one of the task's rows.
-NOT_A_ROW = "这一行不在本任务中（可能已不符合报表的筛选条件）"
+NOT_A_ROW = ErrorCode.ROW_NOT_IN_TASK.format()
 
 #: Why a row may be marked as not applicable (the filler may also write her own reason).
 NOT_APPLICABLE_REASONS = ("已迁出", "已死亡", "不符合条件", "查无此人", "重复登记")
@@ -71,11 +72,11 @@ def check_open(task: Task, viewer: Viewer, specs: SpecSet) -> None:
     """Refuse unless the task is open and within the viewer's org unit."""
     scope = task_scope(specs, task)
     if not viewer.sees(scope.township, scope.village) or not may(viewer.role, Action.TASK_FILL):
-        raise ReportError("这项任务不属于您的辖区")
+        raise ReportError(ErrorCode.TASK_NOT_YOURS)
     if viewer.scope.village and not scope.village:
-        raise ReportError("村（社区）账号不能填报镇街的任务")
+        raise ReportError(ErrorCode.VILLAGE_ON_TOWNSHIP_TASK)
     if task.state not in OPEN_STATES:
-        raise ReportError("任务已提交，不能再修改；如需更正请联系下发部门退回")
+        raise ReportError(ErrorCode.TASK_SUBMITTED)
 
 
 def _record(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, record_id: int) -> dict[str, Any]:
@@ -83,7 +84,7 @@ def _record(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, reco
     record = get(conn, specs.ledgers[spec.rows.ledger], record_id)
     rows = page(conn, _exact(row_query(spec, specs, task), record["_key"]), limit=1) if record else []
     if not rows:
-        raise ReportError(NOT_A_ROW)
+        raise ReportError(ErrorCode.ROW_NOT_IN_TASK)
     return rows[0]
 
 
@@ -117,7 +118,7 @@ def save_cells(
     validator = ReportRowValidator(spec, specs.elements)
     draft = _draft(conn, task.id, key)
     if (draft.version if draft else 0) != expected_version:
-        raise StaleRow(STALE)
+        raise StaleRow(ErrorCode.STALE_ROW)
     household = (
         _household(conn, specs, spec, record) if any(plan[name].via for name in typed if name in plan) else {}
     )
@@ -184,7 +185,7 @@ def _check_names(spec: ReportSpec, typed: Mapping[str, str]) -> None:
     known = {f.name for f in spec.fields if not f.compute}
     unknown = [name for name in typed if name not in known]
     if unknown:
-        raise ReportError(f"报表中没有这些字段：{'、'.join(unknown)}")
+        raise ReportError(ErrorCode.UNKNOWN_FIELDS, fields="、".join(unknown))
 
 
 def _completed(
@@ -219,9 +220,7 @@ def _check_replaceable(
         if f.name in typed and f.name in plan and not replaceable(plan[f.name].ledger_field, viewer)
     ]
     if fixed:
-        raise ReportError(
-            f"{'、'.join(fixed)}已脱敏，须与公民身份号码一致，不能单独更正；如确有错误请联系数据管理岗"
-        )
+        raise ReportError(ErrorCode.MASKED_FIELDS_FIXED, fields="、".join(fixed))
 
 
 @dataclass
@@ -406,7 +405,7 @@ def _write_drafts(conn: Connection, inserts: list[dict], updates: list[tuple[str
             table.c.id == bindparam("row_id"), table.c.version == bindparam("old_version")
         )
         if conn.execute(stmt, [columns for _key, columns in updates]).rowcount != len(updates):
-            raise StaleRow(STALE)  # cannot happen: the drafts were locked when read
+            raise StaleRow(ErrorCode.STALE_ROW)  # cannot happen: the drafts were locked when read
         written += [key for key, _columns in updates]
     return written
 
@@ -448,12 +447,12 @@ def mark_row(
     """Mark a row as not applicable with a reason (or, with None, applicable again)."""
     check_open(task, viewer, specs)
     if reason is not None and not reason.strip():
-        raise ReportError("请写明不适用的原因，如已迁出、已死亡、不符合条件")
+        raise ReportError(ErrorCode.NOT_APPLICABLE_REASON_REQUIRED)
     record = _record(conn, specs, spec, task, record_id)
     key = record["_key"]
     draft = _draft(conn, task.id, key)
     if (draft.version if draft else 0) != expected_version:
-        raise StaleRow("这一行刚被别人保存过，请看最新的内容后再改")
+        raise StaleRow(ErrorCode.STALE_ROW_MARK)
     stored = _store(
         conn,
         task,
@@ -501,7 +500,7 @@ def _store(
         row = {"task_id": task.id, "record_id": record_id, "row_key": key, "version": 1, "complete": False}
         made = insert_new(conn, TaskRow.__table__, {**row, **fields}, ["task_id", "row_key"])
         if made is None:
-            raise StaleRow(STALE)
+            raise StaleRow(ErrorCode.STALE_ROW)
     else:
         done = conn.execute(
             update(TaskRow)
@@ -509,7 +508,7 @@ def _store(
             .values(version=draft.version + 1, **fields)
         )
         if done.rowcount != 1:
-            raise StaleRow(STALE)
+            raise StaleRow(ErrorCode.STALE_ROW)
     if task.state == "new":
         conn.execute(
             update(Task)

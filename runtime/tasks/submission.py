@@ -17,6 +17,7 @@ from builder.reports.validation import ReportRowValidator
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.clock import local_today
+from runtime.errors import ErrorCode
 from runtime.ledgers.store import get_by_keys, iter_rows
 from runtime.models import Record, Report, Task, TaskRow, utcnow
 from runtime.org_scope import Scope, cell_scope
@@ -59,7 +60,7 @@ class TaskInvalid(ReportError):
 
     def __init__(self, problems: list[RowProblem], total: int):
         """Keep the problems and their total."""
-        super().__init__(f"还有 {total} 处填写有误，改正后才能提交")
+        super().__init__(ErrorCode.TASK_INVALID, total=total)
         self.problems = problems
         self.total = total
 
@@ -309,9 +310,9 @@ def return_task(conn: Connection, task: Task, report: Report, actor: Actor, reas
     check_owner(report, actor)
     reason = (reason or "").strip()
     if not reason:
-        raise ReportError("请写明退回的原因，镇街会看到它")
+        raise ReportError(ErrorCode.RETURN_REASON_REQUIRED)
     if task.state != "submitted":
-        raise ReportError("只有已提交的任务才能退回")
+        raise ReportError(ErrorCode.ONLY_SUBMITTED_RETURN)
     conn.execute(
         update(Task)
         .where(Task.id == task.id)

@@ -21,6 +21,7 @@ from builder.catalog.specs import Field, Ledger, SpecSet
 from builder.reports.compute import compute_value
 from builder.reports.spec import ReportSpec
 from runtime.access import Viewer
+from runtime.errors import ErrorCode
 from runtime.ledgers.store import get_by_keys, iter_rows
 from runtime.masking import is_masked, mask_value, typed_masked
 from runtime.models import Task, TaskRow
@@ -68,7 +69,7 @@ def iter_task_columns(
     order; given ids come a thousand at a time, each thousand in that order.
     """
     if spec.rows.unit:
-        raise ReportError("汇总报表的行是组织机构，不是台账记录：请用 runtime.tasks.aggregate 读取它的行")
+        raise ReportError(ErrorCode.AGGREGATE_ROWS_ARE_UNITS)
     plan = bindings(spec, specs)
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
     # Rows are persons keyed by their ID number: a birth date typed beside it stays masked too.

@@ -28,6 +28,7 @@ from runtime import config
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.bulk import paused_gc
+from runtime.errors import ErrorCode
 from runtime.ledgers.exports import FORMULA_START, neutralize
 from runtime.models import Task
 from runtime.reports.store import ReportError
@@ -415,7 +416,7 @@ def _header(table: list[list[Any]], spec: ReportSpec) -> tuple[int, dict[int, st
         cells = [str(c).strip() if c is not None else "" for c in row]
         if cells and cells[0] == ROW_COLUMN:
             return at, {i: titles[c] for i, c in enumerate(cells) if c in titles}
-    raise ReportError(f"这不是本任务下载的表格：找不到“{ROW_COLUMN}”列。请先下载预填表格，在其中填写后再上传")
+    raise ReportError(ErrorCode.NOT_TASK_WORKBOOK, column=ROW_COLUMN)
 
 
 def _current(

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from builder.catalog.specs import Ledger, SpecSet
 from builder.reports.spec import ReportSpec
+from runtime.errors import ErrorCode, InvalidRequest
 from runtime.ledgers.store import (
     Change,
     Provenance,
@@ -46,8 +47,6 @@ from runtime.tasks.prefill import HOUSEHOLD_LINK, bindings, task_scope
 BATCH = 2000
 #: How often records changed by someone else during a write-back are read and decided again.
 ROUNDS = 5
-#: What a township reads when the ledger kept changing under its submission.
-BUSY = "台账记录在提交过程中不断被他人修改，请稍后重新提交"
 
 
 @dataclass
@@ -274,7 +273,7 @@ def _settle(conn: Connection, pending: _Pending, prov: Provenance, scope: Scope)
             return settled
         pending.records.update(_records(conn, Record.id.in_(missed)))
         decisions = {rid: decide(pending.records[rid], pending.offers[rid]) for rid in missed}
-    raise StaleRecord(BUSY)
+    raise StaleRecord(ErrorCode.WRITEBACK_BUSY)
 
 
 def _done(settled: _Settled, pending: _Pending, rid: int, decision: _Decision) -> None:
@@ -494,7 +493,7 @@ def resolve_conflict(conn: Connection, specs: SpecSet, conflict_id: int, actor_i
     """
     conflict = conn.execute(select(WritebackConflict).where(WritebackConflict.id == conflict_id)).first()
     if conflict is None or conflict.status != "open":
-        raise ValueError("这条冲突不存在或已处理")
+        raise InvalidRequest(ErrorCode.CONFLICT_GONE)
     status = "took_township" if take else "kept_ledger"
     settled = conn.execute(
         update(WritebackConflict)
@@ -502,7 +501,7 @@ def resolve_conflict(conn: Connection, specs: SpecSet, conflict_id: int, actor_i
         .values(status=status, resolved_by=actor_id, resolved_at=utcnow())
     )
     if settled.rowcount != 1:
-        raise ValueError("这条冲突不存在或已处理")
+        raise InvalidRequest(ErrorCode.CONFLICT_GONE)
     if take:
         ledger = specs.ledgers[conflict.ledger]
         task = conn.execute(select(Task).where(Task.id == conflict.task_id)).one()

@@ -21,6 +21,7 @@ from builder.problems import ImportRefused
 from builder.templates.consolidation import consolidate
 from builder.templates.reader import MAX_COLUMNS, read_template
 from runtime import config
+from runtime.errors import ErrorCode
 from runtime.models import Department
 from runtime.permissions import Action
 from runtime.reports.store import ReportError, create_report, next_code
@@ -217,7 +218,7 @@ def confirm_import():
     db = database.session()
     department = db.get(Department, current_user.department_id) if current_user.department_id else None
     if department is None:
-        flash(_("只有部门管理员可以新建报表"), "error")
+        flash(ErrorCode.NOT_DEPARTMENT_ADMIN.format(), "error")
         return redirect(url_for("reports.index"))
     document = draft_document(
         title, ledger, chosen, specs.elements, code=next_code(db), department=department.code

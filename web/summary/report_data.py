@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from runtime.errors import ErrorCode
 from runtime.models import Task
 from runtime.permissions import Action
 from runtime.reports.extraction import can_extract
@@ -35,7 +36,7 @@ def export(code: str):
     report = load_owned(code)
     dispatched = database.session().scalar(select(func.count()).where(Task.report_id == report.id))
     if not dispatched:
-        flash(_("这份报表还没有下派，没有可导出的汇总数据"), "error")
+        flash(ErrorCode.NOT_DISPATCHED.format(), "error")
         return redirect(url_for("reports.overview", code=code))
     params = {
         "report_code": report.code,
@@ -54,7 +55,7 @@ def extract(code: str):
     """Start answering an admitted report from the ledgers, without dispatching it."""
     report = load_owned(code)
     if not can_extract(report):
-        flash(_("只有已准入的报表才能从台账直接提取"), "error")
+        flash(ErrorCode.EXTRACT_NOT_ADMITTED.format(), "error")
         return redirect(url_for("reports.overview", code=code))
     params = {"report_code": report.code, "user_id": current_user.id, "fmt": _format()}
     title = _("从台账提取：%(t)s", t=report.title[:180])

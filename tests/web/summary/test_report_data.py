@@ -7,8 +7,11 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from runtime.models import AuditEntry
+from builder.reports.spec import load_reports
+from runtime.models import AuditEntry, User
+from runtime.reports.store import Actor, create_report
 
 ZHONGSHANLU = "500118001"
 
@@ -95,3 +98,26 @@ def test_an_extraction_runs_on_a_worker_when_the_app_has_a_queue(
     jobs.work(url, queue, burst=True, fork=False)
     data, disposition = _download(fresh_client, started)
     assert disposition.endswith(".csv") and data.decode("utf-8-sig").startswith("镇街,姓名,")
+
+
+def test_an_undispatched_report_says_why_it_has_nothing_to_export(
+    fresh_client, fresh_auth, engine, admit_report
+):
+    code = admit_report(engine)
+    fresh_auth.login("canlian")
+    response = fresh_client.post(f"/report-data/{code}/export", data={"fmt": "xlsx"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/reports/{code}/")
+    page = fresh_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "这份报表还没有下派，没有可导出的汇总数据" in page
+
+
+def test_a_draft_report_says_why_it_cannot_be_extracted(fresh_client, fresh_auth, engine, specs):
+    document = {**load_reports(specs.root, specs)["veteran_roster"].document, "x-report": "draft_roster"}
+    with Session(engine) as session, session.begin():
+        user = session.scalar(select(User).where(User.username == "tuiyi"))
+        create_report(session, Actor(user.id, user.role, user.department_id), document)
+    fresh_auth.login("tuiyi")
+    response = fresh_client.post("/report-data/draft_roster/extract", data={"fmt": "xlsx"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/reports/draft_roster/")
+    page = fresh_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "只有已准入的报表才能从台账直接提取" in page
