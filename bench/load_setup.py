@@ -35,7 +35,7 @@ from runtime.demo.generate import generate
 from runtime.demo.identity import Identities
 from runtime.ledgers.store import Query, iter_rows, read_all
 from runtime.models import Report, ReportVersion, Task, User, utcnow
-from runtime.reports.admission import load_spec
+from runtime.reports.specs import document_spec
 from runtime.reports.store import Actor, create_report, latest_version
 from runtime.tasks.dispatch import OPEN_STATES, dispatch
 from runtime.tasks.prefill import row_query
@@ -207,7 +207,7 @@ def _open_tasks(session: Session, specs: SpecSet) -> list[tuple[Task, ReportSpec
         .order_by(Task.org_unit_code)
     )
     for task, document in session.execute(stmt).all():
-        spec = load_spec(specs, document)
+        spec = document_spec(specs, document)
         rows = [str(r["_id"]) for batch in iter_rows(conn, row_query(spec, specs, task)) for r in batch]
         if rows:
             found.append((task, spec, rows))

@@ -1,6 +1,6 @@
 """District-scale benchmarks of the ledger side, on SQLite and PostgreSQL; prints JSON results.
 
-Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--only builder|load]
+Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--only builder|cell_save|load]
 [--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench`
 database on 127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
 The deadline-day load test (`bench/load.py`, gunicorn with 4 workers) runs last, `--seconds` long.
@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
 from bench.builder_bench import bench_admission_check, bench_analyze, bench_template_import  # noqa: E402
+from bench.cell_save import bench_cell_save  # noqa: E402
 from bench.export_bench import bench_report_export  # noqa: E402
 from bench.runtime_bench import bench_tasks, bench_validate  # noqa: E402
 from bench.summary_bench import bench_summary  # noqa: E402
@@ -353,8 +354,8 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument(
         "--only",
-        choices=["builder", "load"],
-        help="只跑报表设计与准入部分（builder，不生成全区数据），或只跑截止日高峰压测（load）",
+        choices=["builder", "cell_save", "load"],
+        help="只跑报表设计与准入部分（builder，不生成全区数据）、单元格保存（cell_save）或截止日高峰压测（load）",
     )
     parser.add_argument("--seconds", type=int, default=120, help="截止日高峰压测的时长（秒），默认 120")
     args = parser.parse_args()
@@ -365,6 +366,11 @@ def main() -> int:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
     specs = load_specs(ROOT / "form_specs")
+    if args.only == "cell_save":
+        for backend in backends:
+            bench_cell_save(report, backend, database(backend, "cell_save"), specs)
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
     names = {u.code: u.name for u in specs.org_units.values()}
     bench_analyze(report, specs)
     bench_validate(report, specs)
@@ -398,6 +404,8 @@ def main() -> int:
         # The pandas comparison reads files, not the database: once is enough.
         bench_summary(report, backend, engine, specs, compare=backend == backends[0])
         engine.dispose()
+        settle()
+        bench_cell_save(report, backend, database(backend, "cell_save"), specs)
     for backend in backends:
         settle()
         run_load(backend, args.seconds)

@@ -93,7 +93,7 @@ def person_report(specs: SpecSet) -> ReportSpec:
         "properties": props,
         "required": ["name", "id_number", "gender", "birth_date", "rehab_needs", "survey_date"],
     }
-    return load_report(document, specs.elements, specs.ledgers)
+    return load_report(document, specs.elements, specs.ledgers, meta=specs.report_meta)
 
 
 def _id_number(rng: random.Random, born: date, male: bool) -> str:

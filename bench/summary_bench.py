@@ -48,7 +48,8 @@ def _submitted_report(engine, specs: SpecSet):
     from runtime.clock import local_today
     from runtime.ledgers.store import iter_rows
     from runtime.models import Department, TaskRow, User, utcnow
-    from runtime.reports.admission import decide, load_spec, submit
+    from runtime.reports.admission import decide, submit
+    from runtime.reports.specs import document_spec
     from runtime.reports.store import Actor, create_report
     from runtime.tasks.dispatch import dispatch
     from runtime.tasks.prefill import row_query
@@ -74,7 +75,7 @@ def _submitted_report(engine, specs: SpecSet):
         filed = submit(session, specs, load_rules(specs.root), report, author)
         decide(session, filed, actor(session, "reviewer"), "admit", "基准测试")
         tasks = dispatch(session, specs, report, author)
-        spec = load_spec(specs, document)
+        spec = document_spec(specs, document)
         report_id = report.id
     per_task = DRAFTS // len(tasks)
     with engine.begin() as conn:

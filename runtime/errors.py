@@ -60,6 +60,7 @@ class ErrorCode(Enum):
     REPORT_CODE_TAKEN = ("report_code_taken", "报表编码“{code}”已被使用，请换一个")
     REPORT_NOT_EDITABLE = ("report_not_editable", "报表当前状态为“{status}”，不能修改")
     NO_SUCH_VERSION = ("no_such_version", "没有这个版本")
+    REPORT_HAS_NO_VERSION = ("report_has_no_version", "报表没有第 {version} 版")
     NOT_REPORT_OWNER = ("not_report_owner", "只有报表所属部门可以修改或提交这份报表")
     ALREADY_FILED = ("already_filed", "这份报表已提交或已有结论，不能重复提交")
     RESUBMIT_UNCHANGED = ("resubmit_unchanged", "退回后请先修改报表（会生成新版本），再重新提交")

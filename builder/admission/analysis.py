@@ -170,7 +170,7 @@ def analyze_document(
     """Check and judge a report spec document."""
     title = str(document.get("title") or "") if isinstance(document, dict) else ""
     try:
-        spec = load_report(document, specs.elements, specs.ledgers, specs.org_units)
+        spec = load_report(document, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
     except ReportRefused as refused:
         return Analysis(
             title=title,

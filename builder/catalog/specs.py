@@ -1,4 +1,4 @@
-"""Load the standard spec set: the data element catalog, the ledger specs and the org units."""
+"""Load the standard spec set: element catalog, ledger specs, org units and the report meta-schema."""
 
 from __future__ import annotations
 
@@ -109,6 +109,8 @@ class SpecSet:
     elements: dict[str, Element] = field(default_factory=dict)
     ledgers: dict[str, Ledger] = field(default_factory=dict)
     org_units: dict[str, OrgUnit] = field(default_factory=dict)
+    #: The report meta-schema (`meta/report.schema.json`), None when the folder has none.
+    report_meta: dict[str, Any] | None = None
 
     def townships(self) -> list[OrgUnit]:
         """Return the townships in catalog order."""
@@ -207,4 +209,11 @@ def load_specs(root: str | Path) -> SpecSet:
     for path in sorted((root / "ledgers").glob("*.json")):
         ledger = build_ledger(_read(path), elements)
         ledgers[ledger.code] = ledger
-    return SpecSet(root=root, elements=elements, ledgers=ledgers, org_units=load_org_units(root))
+    meta = root / "meta" / "report.schema.json"
+    return SpecSet(
+        root=root,
+        elements=elements,
+        ledgers=ledgers,
+        org_units=load_org_units(root),
+        report_meta=_read(meta) if meta.exists() else None,
+    )

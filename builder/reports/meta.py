@@ -10,15 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from builder.catalog.safety import SpecFinding
-
-#: The meta-schema shipped with the standard specs; callers with another folder pass theirs.
-DEFAULT_META_PATH = Path(__file__).resolve().parents[2] / "form_specs" / "meta" / "report.schema.json"
 
 #: Report keywords → what a department admin calls them.
 LABELS = {
@@ -84,10 +80,11 @@ def _validator_for(text: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(text))
 
 
-def meta_validator(meta: Mapping[str, Any] | None = None) -> Draft202012Validator:
-    """Return a validator of the given meta-schema, or of the shipped one."""
+def meta_validator(meta: Mapping[str, Any] | None) -> Draft202012Validator:
+    """Return a validator of the report meta-schema (`meta/report.schema.json` of the spec folder)."""
     if meta is None:
-        return _validator_for(DEFAULT_META_PATH.read_text(encoding="utf-8"))
+        # An empty schema would accept anything: a spec folder without its meta-schema is broken.
+        raise ValueError("规格目录缺少报表元模式 meta/report.schema.json，无法检查报表")
     return _validator_for(json.dumps(meta, sort_keys=True, ensure_ascii=False))
 
 
@@ -169,7 +166,7 @@ def _translate(error: Any, document: Any) -> SpecFinding:
     return SpecFinding(f"meta_{kind}", "/".join(map(str, parts)), message)
 
 
-def check_meta(document: Any, meta: Mapping[str, Any] | None = None) -> list[SpecFinding]:
+def check_meta(document: Any, meta: Mapping[str, Any] | None) -> list[SpecFinding]:
     """Return the meta-schema findings of a report document (empty when it conforms)."""
     errors = sorted(
         meta_validator(meta).iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]

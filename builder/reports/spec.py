@@ -245,14 +245,15 @@ def check_report(
     ledgers: Mapping[str, Ledger] | None = None,
     org_units: Mapping[str, OrgUnit] | None = None,
     *,
-    meta: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Any] | None,
 ) -> list[SpecFinding]:
     """Return every problem of a report document (empty when it can be loaded).
 
     `document` is the parsed JSON or its text. The checks run in three stages, each only when
     the previous one passed: safety (remote references, dangerous regular expressions, absurd
-    sizes), the meta-schema (`meta`, default the shipped `form_specs/meta/report.schema.json`),
-    then what the document refers to (elements, the row ledger, org units when given).
+    sizes), the meta-schema (`meta`: the spec folder's `meta/report.schema.json`, which
+    `SpecSet.report_meta` holds), then what the document refers to (elements, the row ledger,
+    org units when given).
     """
     if isinstance(document, str | bytes):
         document, found = parse_document(document)
@@ -305,7 +306,7 @@ def load_report(
     ledgers: Mapping[str, Ledger] | None = None,
     org_units: Mapping[str, OrgUnit] | None = None,
     *,
-    meta: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Any] | None,
 ) -> ReportSpec:
     """Check a report document and bind it to the catalog; raise ReportRefused when it is unusable."""
     if isinstance(document, str | bytes):
@@ -344,7 +345,7 @@ def load_reports(root: Path, specs: SpecSet) -> dict[str, ReportSpec]:
     """Load every report of `root/reports/*.json` (root is a form_specs folder), keyed by code."""
     root = Path(root)
     meta_path = root / "meta" / "report.schema.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else None
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else specs.report_meta
     reports: dict[str, ReportSpec] = {}
     for path in sorted((root / "reports").glob("*.json")):
         source = f"reports/{path.name}"

@@ -23,8 +23,9 @@ from builder.reports.spec import load_reports
 from runtime.access import Viewer
 from runtime.clock import local_today
 from runtime.ledgers.store import iter_rows
-from runtime.models import Report, ReportVersion, Task, User
-from runtime.reports.admission import decide, load_spec, submit
+from runtime.models import Report, Task, User
+from runtime.reports.admission import decide, submit
+from runtime.reports.specs import report_spec
 from runtime.reports.store import Actor, create_report
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import save_rows
@@ -47,15 +48,6 @@ STORIES = (
 
 #: Townships that have already filled and submitted the dispatched survey.
 SUBMITTED = ("500118002", "500118003", "500118004")
-
-
-def get_version_document(conn: Any, report_id: int, version: int) -> dict[str, Any]:
-    """Return the spec document of one version of a report."""
-    return conn.scalar(
-        select(ReportVersion.document).where(
-            ReportVersion.report_id == report_id, ReportVersion.version == version
-        )
-    )
 
 
 def _actor(session: Session, username: str) -> Actor:
@@ -115,7 +107,7 @@ def _submit_some(engine: Engine, specs: SpecSet, code: str, units: tuple[str, ..
             task = conn.execute(
                 select(Task).where(Task.report_id == report.id, Task.org_unit_code == unit)
             ).one()
-            spec = load_spec(specs, get_version_document(conn, report.id, task.version))
+            spec = report_spec(conn, specs, report.id, task.version)
             filler = conn.scalar(select(User.id).where(User.org_unit_code == unit, User.role == "township"))
             viewer = Viewer(filler, "township", township=unit)
             asked = [f for f in spec.fields if not f.element and not f.compute]

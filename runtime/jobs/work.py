@@ -22,9 +22,8 @@ from runtime.ledgers.exports import export_ledger
 from runtime.ledgers.imports import ImportOptions, import_file
 from runtime.ledgers.store import Query
 from runtime.masking import is_masked, searching
-from runtime.models import Report, Task
-from runtime.reports.admission import load_spec
-from runtime.reports.store import get_version
+from runtime.models import Task
+from runtime.reports.specs import report_spec
 from runtime.tasks.workbook import write_task_xlsx
 
 #: What a job waiting for another large file to be read says meanwhile.
@@ -116,8 +115,7 @@ def task_workbook(
     path.parent.mkdir(parents=True, exist_ok=True)
     with ctx.engine.begin() as conn, Session(bind=conn) as session:
         task = session.get(Task, task_id)
-        version = get_version(session, session.get(Report, task.report_id), task.version)
-        spec = load_spec(ctx.specs, version.document)
+        spec = report_spec(session, ctx.specs, task.report_id, task.version)
         total = task.rows_total or None
         rows = write_task_xlsx(
             conn,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from builder.admission.gatekeeping import Context, LiveReport, RuleSet, Verdict, assess
 from builder.catalog.specs import SpecSet
-from builder.reports.spec import ReportRefused, ReportSpec, load_report
+from builder.reports.spec import ReportRefused, ReportSpec
 from builder.tabular.headers import normalize_label
 from runtime.audit import record_event
 from runtime.clock import local_month_start, local_today
@@ -23,6 +23,7 @@ from runtime.errors import ErrorCode
 from runtime.ledgers.holdings import ledger_holdings
 from runtime.models import AdmissionRequest, Department, Report, ReportVersion, utcnow
 from runtime.permissions import Action, may
+from runtime.reports.specs import document_spec, version_spec
 from runtime.reports.store import Actor, ReportError, check_owner, latest_version
 
 #: Reviewer actions → (request status, report status, audit action, Chinese verb).
@@ -53,11 +54,6 @@ class SpecNotReady(ReportError):
         self.findings = refused.findings
 
 
-def load_spec(specs: SpecSet, document: dict[str, Any]) -> ReportSpec:
-    """Load a stored document as a checked report spec (raises ReportRefused)."""
-    return load_report(document, specs.elements, specs.ledgers, specs.org_units)
-
-
 def live_reports(session: Session, specs: SpecSet, *, exclude: int | None, today: date) -> list[LiveReport]:
     """Return the other reports under review or admitted whose deadline has not passed."""
     stmt = (
@@ -73,7 +69,7 @@ def live_reports(session: Session, specs: SpecSet, *, exclude: int | None, today
     live = []
     for report, version, department in session.execute(stmt):
         try:
-            spec = load_spec(specs, version.document)
+            spec = version_spec(session, specs, version)
         except ReportRefused:
             continue
         if spec.deadline is not None and spec.deadline < today:
@@ -134,7 +130,7 @@ def check_report_now(
     session: Session, specs: SpecSet, rules: RuleSet, report: Report, document: dict[str, Any]
 ) -> Verdict:
     """Run the gatekeeping on a draft without filing it (the builder's preview of the verdict)."""
-    spec = load_spec(specs, document)
+    spec = document_spec(specs, document)
     context = gatekeeping_context(
         session,
         specs,
@@ -163,7 +159,7 @@ def submit(
     if version.submitted_at is not None:
         raise ReportError(ErrorCode.RESUBMIT_UNCHANGED)
     try:
-        spec = load_spec(specs, version.document)
+        spec = document_spec(specs, version.document)
     except ReportRefused as refused:
         raise SpecNotReady(refused) from refused
     today = today or local_today()

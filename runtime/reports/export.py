@@ -25,9 +25,9 @@ from runtime.clock import local_today
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import count
 from runtime.masking import is_masked, mask_value
-from runtime.models import Department, OrgUnit, Report, ReportVersion, Task, TaskRow, User
-from runtime.reports.admission import load_spec
+from runtime.models import Department, OrgUnit, Report, Task, TaskRow, User
 from runtime.reports.file import Block, Heading, Progress, ReportTable, write_table
+from runtime.reports.specs import report_spec
 from runtime.reports.store import Actor, ReportError, check_owner
 from runtime.tasks.added import added_drafts, added_view
 from runtime.tasks.aggregate import is_aggregate, row_units, unit_rows
@@ -162,7 +162,7 @@ def dispatched_table(
     today: date | None = None,
 ) -> ReportTable:
     """Return the rows of a dispatched report: its submitted tasks (and, on request, the others)."""
-    spec = report_spec(conn, specs, report)
+    spec = exportable_spec(conn, specs, report)
     everything = conn.execute(
         select(Task).where(Task.report_id == report.id).order_by(Task.org_unit_code)
     ).all()
@@ -212,14 +212,9 @@ def export_report(
     return rows
 
 
-def report_spec(conn: Connection, specs: SpecSet, report: Report) -> ReportSpec:
+def exportable_spec(conn: Connection, specs: SpecSet, report: Report) -> ReportSpec:
     """Return the spec of a report's current version (one with a row ledger)."""
-    document = conn.execute(
-        select(ReportVersion.document).where(
-            ReportVersion.report_id == report.id, ReportVersion.version == report.version
-        )
-    ).scalar_one()
-    spec = load_spec(specs, document)
+    spec = report_spec(conn, specs, report.id, report.version)
     if not spec.rows.ledger and not is_aggregate(spec):
         raise ReportError(ErrorCode.NO_ROW_LEDGER)
     return spec

@@ -29,11 +29,11 @@ from runtime.reports.export import (
     batch_block,
     department_name,
     export_file,
+    exportable_spec,
     load_report,
     masked_fields,
     org_fields,
     reader,
-    report_spec,
     rows_total,
     unit_blocks,
     unit_label,
@@ -86,7 +86,7 @@ def extracted_table(
     conn: Connection, specs: SpecSet, report: Report, viewer: Viewer, *, today: date | None = None
 ) -> tuple[ReportTable, list[str]]:
     """Return the report's rows from the ledgers, and the org units they come from."""
-    spec = report_spec(conn, specs, report)
+    spec = exportable_spec(conn, specs, report)
     units = extraction_units(specs, spec, viewer)
     day = today or local_today()
     total = sum(rows_total(conn, specs, spec, _undispatched(code)) for code in units)

@@ -20,8 +20,9 @@ from runtime.audit import record_event
 from runtime.clock import local_today
 from runtime.errors import ErrorCode
 from runtime.models import OrgUnit, Report, Task, utcnow
-from runtime.reports.admission import can_dispatch, load_spec
-from runtime.reports.store import Actor, ReportError, check_owner, get_version
+from runtime.reports.admission import can_dispatch
+from runtime.reports.specs import report_spec
+from runtime.reports.store import Actor, ReportError, check_owner
 
 #: Task state → what the township sees.
 STATE_LABELS = {
@@ -37,8 +38,7 @@ OPEN_STATES = frozenset({"new", "in_progress", "returned"})
 
 def admitted_spec(session: Session, specs: SpecSet, report: Report) -> ReportSpec:
     """Return the spec of the report's admitted version."""
-    version = get_version(session, report, report.version)
-    return load_spec(specs, version.document)
+    return report_spec(session, specs, report.id, report.version)
 
 
 def target_units(specs: SpecSet, spec: ReportSpec, chosen: Sequence[str] | None = None) -> list[str]:

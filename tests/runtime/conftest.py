@@ -44,17 +44,12 @@ def load_task(specs):
     """Return a function reading a task, its report and its spec on a connection."""
     from sqlalchemy import select
 
-    from runtime.models import Report, ReportVersion, Task
-    from runtime.reports.admission import load_spec
+    from runtime.models import Report, Task
+    from runtime.reports.specs import report_spec
 
     def load(conn, task_id):
         task = conn.execute(select(Task).where(Task.id == task_id)).one()
         report = conn.execute(select(Report).where(Report.id == task.report_id)).one()
-        document = conn.execute(
-            select(ReportVersion.document).where(
-                ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
-            )
-        ).scalar_one()
-        return task, report, load_spec(specs, document)
+        return task, report, report_spec(conn, specs, task.report_id, task.version)
 
     return load

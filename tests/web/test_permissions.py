@@ -120,10 +120,9 @@ def walk(specs, tmp_path_factory):
 
 
 def _spec(session, specs, report, task):
-    from runtime.reports.admission import load_spec
-    from runtime.reports.store import get_version
+    from runtime.reports.specs import report_spec
 
-    return load_spec(specs, get_version(session, report, task.version).document)
+    return report_spec(session, specs, report.id, task.version)
 
 
 def _first_row(session, query) -> int:

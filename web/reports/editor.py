@@ -262,7 +262,7 @@ def _render(
     """Render the editor page, or only its fragment for htmx."""
     specs = database.specs()
     document, _problems = apply_draft(current.document, draft, specs.elements)
-    findings = check_report(document, specs.elements, specs.ledgers, specs.org_units)
+    findings = check_report(document, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
     holdings = _holdings()
     query = request.values.get("q", "") if query is None else query
     context = ctx.editor_context(

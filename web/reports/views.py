@@ -18,12 +18,12 @@ from runtime.reports.admission import (
     REQUEST_LABELS,
     SpecNotReady,
     check_report_now,
-    load_spec,
     requests_of,
     submit,
     verdict_record,
 )
 from runtime.reports.audit_trail import report_trail
+from runtime.reports.specs import document_spec
 from runtime.reports.store import (
     EDITABLE,
     STATUS_LABELS,
@@ -130,7 +130,7 @@ def overview(code: str):
     precheck, precheck_spec, problems = None, None, []
     if report.status in EDITABLE and draft.submitted_at is None:
         try:
-            precheck_spec = load_spec(database.specs(), draft.document)
+            precheck_spec = document_spec(database.specs(), draft.document)
             precheck = check_report_now(db, database.specs(), database.rules(), report, draft.document)
         except ReportRefused as refused:
             problems = [f.message for f in refused.findings]

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from builder.reports.spec import FREQUENCIES, ROW_UNITS, ReportRefused, describe_condition, describe_formula
 from runtime.models import AdmissionRequest, Department, Report, User
 from runtime.permissions import Action
-from runtime.reports.admission import DECISIONS, load_spec, queue, requests_of
+from runtime.reports.admission import DECISIONS, queue, requests_of
 from runtime.reports.audit_trail import report_trail
+from runtime.reports.specs import version_spec
 from runtime.reports.store import ReportError, get_version, version_changes
 from web import database
 from web.auth.guard import requires
@@ -65,7 +66,7 @@ def detail(request_id: int, errors: dict[str, str] | None = None, form=None):
     db = database.session()
     version = get_version(db, report, filed.version)
     try:
-        spec = load_spec(database.specs(), version.document)
+        spec = version_spec(db, database.specs(), version)
     except ReportRefused:
         spec = None
     earlier = [r for r in requests_of(db, report) if r.id < filed.id]

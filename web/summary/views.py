@@ -15,9 +15,8 @@ from sqlalchemy import select
 from runtime.audit import record_event
 from runtime.models import Report, Task
 from runtime.permissions import Action
-from runtime.reports.admission import load_spec
 from runtime.reports.extraction import can_extract, extraction_units
-from runtime.reports.store import get_version
+from runtime.reports.specs import report_spec
 from runtime.tasks.added import added_row, added_rows
 from runtime.tasks.dispatch import STATE_LABELS, admitted_spec
 from runtime.tasks.prefill import TaskPage, row_view, task_page
@@ -39,7 +38,7 @@ def _spec_of(report: Report):
     version = db.scalar(select(Task.version).where(Task.report_id == report.id).limit(1))
     if version is None:
         return None
-    return load_spec(database.specs(), get_version(db, report, version).document)
+    return report_spec(db, database.specs(), report.id, version)
 
 
 def _pivot(spec, specs) -> str | None:

@@ -23,8 +23,9 @@ from runtime.clock import local_today
 from runtime.masking import replaceable, search_hint, searching
 from runtime.models import Report, Task
 from runtime.permissions import Action
-from runtime.reports.admission import can_dispatch, load_spec
-from runtime.reports.store import ReportError, get_version
+from runtime.reports.admission import can_dispatch
+from runtime.reports.specs import report_spec
+from runtime.reports.store import ReportError
 from runtime.tasks.added import AddRefused, add_form, add_row, added_row, added_rows, remove_added, save_added
 from runtime.tasks.aggregate import UNIT_PREFIX, is_aggregate, save_unit_cells, unit_row, unit_rows
 from runtime.tasks.dispatch import (
@@ -95,8 +96,7 @@ def _load(task_id: int) -> tuple[Task, Report, ReportSpec]:
     if not current_user.viewer.sees(scope.township, scope.village):
         abort(404)
     report = db.get(Report, task.report_id)
-    version = get_version(db, report, task.version)
-    return task, report, load_spec(database.specs(), version.document)
+    return task, report, report_spec(db, database.specs(), report.id, task.version)
 
 
 def _parse_after(text: str) -> tuple[str, int] | None:

@@ -82,7 +82,7 @@ def test_a_document_survives_the_round_trip_through_the_editor(specs):
     again, problems = apply_draft(doc, draft, specs.elements)
     assert problems == {}
     assert again == doc
-    assert check_report(again, specs.elements, specs.ledgers, specs.org_units) == []
+    assert check_report(again, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta) == []
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_each_custom_kind_makes_its_schema(specs, kind, settings, schema):
     assert problems == {}
     assert doc["properties"]["c9"] == {"title": "新字段", **schema, "x-help": "按实际填写"}
     assert "c9" in doc["required"]
-    assert check_report(doc, specs.elements, specs.ledgers, specs.org_units) == []
+    assert check_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta) == []
 
 
 @pytest.mark.parametrize(
@@ -345,7 +345,7 @@ def test_the_township_form_view_of_each_field(specs):
     assert views["visited"].widget == "yesno" and views["visited"].options == (("是", "是"), ("否", "否"))
     assert views["day"].widget == "date"
     assert views["note"].widget == "textarea" and views["note"].hints == ("2–200 个字",)
-    loaded = load_report(_doc(), specs.elements, specs.ledgers, specs.org_units)
+    loaded = load_report(_doc(), specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
     assert [field_view(f) for f in loaded.fields] == list(views.values())
 
 
@@ -372,4 +372,6 @@ def test_an_aggregate_report_keeps_its_unit_rows_and_formulas_through_the_editor
     assert {n: p.get("x-formula") for n, p in edited["properties"].items()} == {
         n: p.get("x-formula") for n, p in document["properties"].items()
     }
-    assert load_report(edited, specs.elements, specs.ledgers, specs.org_units).aggregate
+    assert load_report(
+        edited, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta
+    ).aggregate

@@ -116,9 +116,14 @@ def test_a_formula_draft_becomes_its_spec_and_back(specs, formula, kind, expecte
     assert problems == {}
     assert doc["x-rows"] == {"unit": "township"}
     assert doc["properties"]["cell"] == {"title": "统计数", "minimum": 0, **expected}
-    assert check_report(doc, specs.elements, specs.ledgers, specs.org_units) == []
+    assert check_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta) == []
     assert draft_from_document(doc).fields == (field,)
-    assert load_report(doc, specs.elements, specs.ledgers, specs.org_units).fields[0].formula.op == formula.op
+    assert (
+        load_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
+        .fields[0]
+        .formula.op
+        == formula.op
+    )
 
 
 @pytest.mark.parametrize(
@@ -166,13 +171,19 @@ def test_switching_rows_keeps_fields_and_the_typed_filter(specs):
     doc, problems = apply_draft(_blank(), draft, specs.elements)
     assert problems == {}
     assert doc["x-rows"] == {"unit": "township"} and list(doc["properties"]) == ["location", "cell"]
-    codes = {f.code for f in check_report(doc, specs.elements, specs.ledgers, specs.org_units)}
+    codes = {
+        f.code
+        for f in check_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
+    }
     assert codes == {"bound_in_aggregate"}
     doc, problems = apply_draft(_blank(), replace(draft, unit=""), specs.elements)
     assert problems == {"x-rows/filter/0/value": "“比较的值”应填数字，现在是“x”"}
     assert doc["x-rows"] == {"ledger": "land", "filter": []}
     assert list(doc["properties"]) == ["location", "cell"]
-    codes = {f.code for f in check_report(doc, specs.elements, specs.ledgers, specs.org_units)}
+    codes = {
+        f.code
+        for f in check_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
+    }
     assert codes == {"formula_without_units"}
 
 

@@ -36,11 +36,14 @@ def aggregate(unit="township", **fields):
 
 
 def found(doc, specs):
-    return [(f.code, f.path) for f in check_report(doc, specs.elements, specs.ledgers, specs.org_units)]
+    return [
+        (f.code, f.path)
+        for f in check_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
+    ]
 
 
 def test_an_aggregate_report_loads_into_formulas(specs):
-    spec = load_report(aggregate(), specs.elements, specs.ledgers, specs.org_units)
+    spec = load_report(aggregate(), specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
     assert spec.aggregate and spec.rows == RowSource(ledger=None, unit="township")
     assert [f.formula for f in spec.fields] == [
         Formula("count", "land", None, (Condition("land.is_transferred", "eq", True),)),
@@ -55,7 +58,7 @@ def test_a_report_by_ledger_is_not_aggregate(specs):
     doc["x-rows"] = {"ledger": "land"}
     doc["properties"] = {"location": {"x-element": "land.location"}}
     doc["required"] = []
-    spec = load_report(doc, specs.elements, specs.ledgers, specs.org_units)
+    spec = load_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
     assert not spec.aggregate and spec.rows == RowSource("land") and spec.fields[0].formula is None
 
 
@@ -130,7 +133,7 @@ def test_bad_formulas_are_refused_with_their_place(specs, change, expected):
 
 def test_messages_say_what_to_write_instead(specs):
     doc = aggregate(area={"title": "面积", "type": "number", "x-formula": {"sum": "land.transfer_form"}})
-    [finding] = check_report(doc, specs.elements, specs.ledgers, specs.org_units)
+    [finding] = check_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
     assert finding.message == "字段“面积”只能对数字型数据元求和，“流转方式”不是数字；要统计个数请用 count"
 
 
@@ -214,7 +217,7 @@ def test_the_diff_names_changed_rows_and_formulas(specs):
 def test_formulas_read_as_sentences(specs):
     from builder.reports.spec import describe_formula
 
-    spec = load_report(aggregate(), specs.elements, specs.ledgers, specs.org_units)
+    spec = load_report(aggregate(), specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
     parcels, area, _remarks = spec.fields
     assert (
         describe_formula(parcels.formula, specs.elements, specs.ledgers)

@@ -47,7 +47,9 @@ def small(**extra):
 
 
 def findings(doc, specs, **kw):
-    return check_report(doc, specs.elements, specs.ledgers, kw.get("org_units", specs.org_units))
+    return check_report(
+        doc, specs.elements, specs.ledgers, kw.get("org_units", specs.org_units), meta=specs.report_meta
+    )
 
 
 def codes(doc, specs, **kw):
@@ -478,7 +480,7 @@ def test_loading_merges_element_schemas_and_drops_x_keywords(specs):
         },
     }
     doc["required"] = ["name", "needs"]
-    spec = load_report(doc, specs.elements, specs.ledgers, specs.org_units)
+    spec = load_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
     name, gender, grade, needs = spec.fields
     assert name.schema == {"title": "姓名", "type": "string", "maxLength": 50}
     assert (name.element, name.required, name.writeback) == ("person.name", True, False)
@@ -497,7 +499,7 @@ def test_loading_merges_element_schemas_and_drops_x_keywords(specs):
 def test_defaults_of_optional_keywords(specs):
     doc = small()
     del doc["x-rows"]
-    spec = load_report(doc, specs.elements)
+    spec = load_report(doc, specs.elements, meta=specs.report_meta)
     assert (spec.frequency, spec.deadline, spec.targets, spec.justification) == ("once", None, (), "")
     assert spec.rows.ledger is None and spec.rows.filter == ()
 
@@ -506,7 +508,7 @@ def test_load_refuses_with_every_finding(specs):
     doc = small(required=["name", "ghost"])
     doc["properties"]["name"]["x-element"] = "person.nickname"
     with pytest.raises(ReportRefused) as caught:
-        load_report(doc, specs.elements, specs.ledgers, specs.org_units)
+        load_report(doc, specs.elements, specs.ledgers, specs.org_units, meta=specs.report_meta)
     assert [f.code for f in caught.value.findings] == ["unknown_element", "unknown_required"]
     assert "person.nickname 不在数据元目录中" in str(caught.value) and "ghost" in str(caught.value)
 

@@ -17,7 +17,7 @@ FIELDS = {
 def test_totals_add_rows_break_down_by_choices_and_survive_json(specs):
     base = load_reports(specs.root, specs)["disability_survey"].document
     document = {**base, **FIELDS, "required": ["name"], "x-rows": {"ledger": "person"}}
-    spec = load_report(document, specs.elements)
+    spec = load_report(document, specs.elements, meta=specs.report_meta)
     sums, choices = measures(spec, specs.elements), choice_fields(spec, specs.elements)
     assert [m.name for m in sums] == ["subsidy", "people"]
     assert [f.name for f in choices] == ["category", "visited"]
@@ -46,7 +46,7 @@ def test_a_multiple_choice_counts_a_row_under_each_option_it_holds(specs):
         "required": ["name"],
         "x-rows": {"ledger": "person"},
     }
-    spec = load_report(document, specs.elements)
+    spec = load_report(document, specs.elements, meta=specs.report_meta)
     sums, choices = measures(spec, specs.elements), choice_fields(spec, specs.elements)
     multi = next(f for f in choices if f.name == "needs")
     assert is_multi(multi, specs.elements) and options(multi, specs.elements) == ["康复", "辅具", "就业"]

@@ -64,7 +64,7 @@ def document(**extra):
 
 @pytest.fixture(scope="module")
 def spec(specs):
-    return load_report(document(), specs.elements, specs.ledgers)
+    return load_report(document(), specs.elements, specs.ledgers, meta=specs.report_meta)
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +180,9 @@ def test_cross_checks_apply_only_when_the_report_binds_both_elements(specs):
     doc = document()
     doc["properties"]["csrq"] = {"title": "出生日期", "type": "string", "format": "date"}
     doc["properties"]["zsnl"]["x-compute"]["from"] = "csrq"
-    validator = ReportRowValidator(load_report(doc, specs.elements, specs.ledgers), specs.elements)
+    validator = ReportRowValidator(
+        load_report(doc, specs.elements, specs.ledgers, meta=specs.report_meta), specs.elements
+    )
     assert validator.errors(good(csrq="2001-01-01")) == {}
     assert validator.errors(good(xb="女")) == {"xb": "性别“女”与公民身份号码第17位（男）不一致"}
 
@@ -371,7 +373,7 @@ def age_spec(specs, on, deadline="2026-12-20"):
     doc["properties"]["zsnl"]["x-compute"]["on"] = on
     if deadline is None:
         del doc["x-deadline"]
-    return load_report(doc, specs.elements, specs.ledgers)
+    return load_report(doc, specs.elements, specs.ledgers, meta=specs.report_meta)
 
 
 def test_age_on_today_and_without_a_deadline(specs):
@@ -388,7 +390,7 @@ def test_age_of_a_missing_or_invalid_date_is_empty(spec, born):
 def computing(specs, props):
     doc = document()
     doc["properties"].update(props)
-    return load_report(doc, specs.elements, specs.ledgers)
+    return load_report(doc, specs.elements, specs.ledgers, meta=specs.report_meta)
 
 
 def test_year_of_and_sum(specs):
@@ -441,7 +443,10 @@ def findings(specs, props, required=None):
     doc["properties"].update(props)
     if required is not None:
         doc["required"] = required
-    return [(f.code, f.path, f.message) for f in check_report(doc, specs.elements, specs.ledgers)]
+    return [
+        (f.code, f.path, f.message)
+        for f in check_report(doc, specs.elements, specs.ledgers, meta=specs.report_meta)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -542,7 +547,7 @@ def test_a_bound_field_cannot_be_computed(specs):
     doc = document()
     doc["properties"]["csrq"]["x-compute"] = {"op": "year_of", "from": "survey"}
     with pytest.raises(ReportRefused) as refused:
-        load_report(doc, specs.elements, specs.ledgers)
+        load_report(doc, specs.elements, specs.ledgers, meta=specs.report_meta)
     assert "“x-compute”" in str(refused.value)
 
 

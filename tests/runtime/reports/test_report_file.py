@@ -27,7 +27,7 @@ DOCUMENT = {
 
 
 def _table(specs, blocks, total, **kw):
-    spec = load_report(DOCUMENT, specs.elements, specs.ledgers)
+    spec = load_report(DOCUMENT, specs.elements, specs.ledgers, meta=specs.report_meta)
     names = {code: unit.name for code, unit in specs.org_units.items()}
     return ReportTable(
         spec,

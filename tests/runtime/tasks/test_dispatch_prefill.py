@@ -182,11 +182,11 @@ def _data(value):
 
 def _spec(conn, specs, task):
     from runtime.models import ReportVersion
-    from runtime.reports.admission import load_spec
+    from runtime.reports.specs import document_spec
 
     document = conn.execute(
         select(ReportVersion.document).where(
             ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
         )
     ).scalar_one()
-    return load_spec(specs, document)
+    return document_spec(specs, document)

@@ -10,7 +10,7 @@ from runtime.access import Viewer
 from runtime.db import is_postgres
 from runtime.ledgers.store import get
 from runtime.models import ReportVersion, Task, TaskRow
-from runtime.reports.admission import load_spec
+from runtime.reports.specs import document_spec
 from runtime.reports.store import ReportError
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import StaleRow, mark_row, save_cells
@@ -37,7 +37,7 @@ def _load(conn, specs, task_id):
             ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
         )
     ).scalar_one()
-    return task, load_spec(specs, document)
+    return task, document_spec(specs, document)
 
 
 def _first_row(conn, specs, task_id):
@@ -207,6 +207,7 @@ def test_only_rows_with_gaps_of_a_report_the_ledgers_could_fill(engine, specs, t
             },
             specs.elements,
             specs.ledgers,
+            meta=specs.report_meta,
         )
         rows = task_page(conn, specs, bound_only, t, FILLER, limit=500).rows
         gaps = task_page(conn, specs, bound_only, t, FILLER, limit=500, gaps_only=True).rows

@@ -12,7 +12,7 @@ from builder.reports.spec import load_report
 from runtime.access import Viewer
 from runtime.ledgers.store import Provenance, bulk_create
 from runtime.models import ReportVersion, Task, TaskRow, User
-from runtime.reports.admission import load_spec
+from runtime.reports.specs import document_spec
 from runtime.reports.store import ReportError
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import NOT_A_ROW, STALE, StaleRow, mark_row, save_cells, save_rows
@@ -58,8 +58,8 @@ def _load(conn, specs, task_id, **overrides):
             ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
         )
     ).scalar_one()
-    document = {**load_spec(specs, document).document, "x-rows": EVERYONE, **overrides}
-    return task, load_report(document, specs.elements, specs.ledgers)
+    document = {**document_spec(specs, document).document, "x-rows": EVERYONE, **overrides}
+    return task, load_report(document, specs.elements, specs.ledgers, meta=specs.report_meta)
 
 
 def _state(conn, task_id):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from runtime.access import Viewer
 from runtime.models import ReportVersion, Task, TaskRow, User
-from runtime.reports.admission import load_spec
+from runtime.reports.specs import document_spec
 from runtime.reports.store import ReportError
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.prefill import task_page
@@ -54,7 +54,7 @@ def _load(conn, specs, task_id):
             ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
         )
     ).scalar_one()
-    return task, load_spec(specs, document)
+    return task, document_spec(specs, document)
 
 
 def test_the_workbook_holds_every_row_as_the_filler_sees_it(district, specs, setup, tmp_path):

@@ -12,7 +12,8 @@ from runtime.clock import local_today
 from runtime.ledgers.store import Provenance, get, update_record
 from runtime.models import User, WritebackConflict
 from runtime.org_scope import DISTRICT
-from runtime.reports.admission import decide, load_spec, submit
+from runtime.reports.admission import decide, submit
+from runtime.reports.specs import document_spec
 from runtime.reports.store import Actor, create_report
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import save_cells
@@ -50,7 +51,7 @@ def _conflict(engine, specs) -> int:
             "同意",
         )
         task = next(t for t in dispatch(session, specs, report, canlian) if t.org_unit_code == ZHONGSHANLU)
-        spec = load_spec(specs, document | {"x-report": report.code})
+        spec = document_spec(specs, document | {"x-report": report.code})
         filler = Viewer(_actor(session, "zhongshanlu").user_id, "township", township=ZHONGSHANLU)
         conn = session.connection()
         row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from runtime.access import Viewer
 from runtime.demo.load import seed
-from runtime.models import Report, ReportVersion, Task, User
-from runtime.reports.admission import load_spec
+from runtime.models import Report, Task, User
+from runtime.reports.specs import report_spec
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import save_cells
 from runtime.tasks.prefill import task_page
@@ -42,12 +42,7 @@ def _submit_three(engine, specs, code, actor_of) -> tuple[int, float]:
             task = conn.execute(
                 select(Task).where(Task.report_id == report.id, Task.org_unit_code == unit)
             ).one()
-            document = conn.scalar(
-                select(ReportVersion.document).where(
-                    ReportVersion.report_id == report.id, ReportVersion.version == task.version
-                )
-            )
-            spec = load_spec(specs, document)
+            spec = report_spec(conn, specs, report.id, task.version)
             filler = conn.scalar(select(User.id).where(User.org_unit_code == unit, User.role == "township"))
             viewer = Viewer(filler, "township", township=unit)
             for i, row in enumerate(task_page(conn, specs, spec, task, viewer, limit=3).rows):

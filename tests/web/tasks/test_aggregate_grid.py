@@ -96,18 +96,12 @@ def test_another_townships_row_is_not_found(fresh_client, summary_task):
 @pytest.fixture
 def load_task_spec(specs):
     """Return a function reading a task's spec from the database."""
-    from runtime.models import ReportVersion
-    from runtime.reports.admission import load_spec
+    from runtime.reports.specs import report_spec
 
     def load(engine, task_id):
         with engine.connect() as conn:
             task = conn.execute(select(Task).where(Task.id == task_id)).one()
-            document = conn.scalar(
-                select(ReportVersion.document).where(
-                    ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
-                )
-            )
-        return load_spec(specs, document)
+            return report_spec(conn, specs, task.report_id, task.version)
 
     return load
 
