@@ -3,104 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from builder.tabular.limits import ReadLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One configuration variable: its name, default and meaning."""
-
-    name: str
-    default: str
-    help: str
-
-
-SETTINGS = (
-    Setting(
-        "DATABASE_URL",
-        "sqlite:///<instance>/yibiaotong.db",
-        "数据库连接串；默认为实例目录中的 SQLite 文件，生产环境用 postgresql://…",
-    ),
-    Setting("SECRET_KEY", "<生成并保存在实例目录>", "会话与 CSRF 签名密钥；多进程部署时必须显式设置且一致"),
-    Setting("YIBIAOTONG_INSTANCE", "<项目>/instance", "实例目录：SQLite 数据库、导出文件、错误报告"),
-    Setting("YIBIAOTONG_SPECS", "<项目>/form_specs", "标准规格目录：数据元目录、台账规格、组织机构"),
-    Setting("MAX_UPLOAD_MB", "50", "上传文件大小上限（MB）"),
-    Setting(
-        "REDIS_URL",
-        "<空>",
-        "设置后，后台任务（大批导入导出、提取、预填表格下载）放入 Redis 上的 RQ 队列，"
-        "由 `yibiaotong worker` 执行，多台机器共用；不设则在网页进程内运行",
-    ),
-    Setting("YIBIAOTONG_QUEUE", "yibiaotong", "RQ 队列名；同一 Redis 上有多套部署时各用一个"),
-    Setting("YIBIAOTONG_SESSION_IDLE_MINUTES", "120", "登录后连续多少分钟没有操作即自动退出，须重新登录"),
-    Setting(
-        "YIBIAOTONG_SESSION_MAX_HOURS",
-        "12",
-        "一次登录最长有效多少小时（不论是否一直在操作），到时须重新登录；页面中的防伪令牌（CSRF）同时失效",
-    ),
-    Setting(
-        "YIBIAOTONG_LOGIN_LIMIT_ACCOUNT",
-        "5 per 15 minutes",
-        "同一账号登录失败的次数上限，如 `5 per 15 minutes`：达到后该账号暂停登录，"
-        "直到最早一次失败满 15 分钟；只计失败，成功登录不计",
-    ),
-    Setting(
-        "YIBIAOTONG_LOGIN_LIMIT_ADDRESS",
-        "30 per 15 minutes",
-        "同一来源地址登录失败的次数上限（单位出口地址后有许多人，只计失败，成功登录不受限）；"
-        "设置 REDIS_URL 时计数存于 Redis，各进程共用，否则每个进程各自计数",
-    ),
-    Setting(
-        "YIBIAOTONG_HTTPS",
-        "0",
-        "设为 1 表示用户经 HTTPS 访问（直接或经反向代理）：会话 Cookie 带 Secure 标志，并发送 HSTS 头",
-    ),
-    Setting(
-        "YIBIAOTONG_PROXIES",
-        "0",
-        "网页进程前反向代理的层数：按 X-Forwarded-For / X-Forwarded-Proto 取真实的客户端地址"
-        "（登录限流与审计用）；没有代理时必须为 0，否则客户端可伪造地址",
-    ),
-    Setting(
-        "UNPACKED_MAX_MB",
-        "500",
-        "Excel/ODS 文件（压缩包）解压后的总大小上限（MB），在读取表格之前边解压边检查；"
-        "部门模板另以其五分之二为上限",
-    ),
-    Setting(
-        "IMPORT_MAX_CELLS",
-        "4000000",
-        "台账导入（网页、后台任务、命令行）和镇街回传表格：一张工作表从 A1 到最后一个有内容的单元格"
-        "的行数×列数上限；每个单元格读取时约占 140 字节内存，400 万个约 550 MB",
-    ),
-    Setting("IMPORT_MAX_ROWS", "1048576", "台账导入：一张工作表的行数上限（Excel 本身最多 1,048,576 行）"),
-    Setting("IMPORT_MAX_COLUMNS", "2000", "台账导入和部门模板：一张工作表的列数上限"),
-    Setting(
-        "TEMPLATE_MAX_CELLS", "1000000", "部门模板导入与命令行 analyze：一张工作表的单元格上限（行数×列数）"
-    ),
-    Setting("TEMPLATE_MAX_ROWS", "200000", "部门模板导入与命令行 analyze：一张工作表的行数上限"),
-    Setting(
-        "LARGE_PARSE_CELLS",
-        "500000",
-        "单元格数不少于此数的文件算作大文件：每个进程同一时间只读取一个，其余排队等待",
-    ),
-    Setting(
-        "ERROR_REPORT_MAX_ROWS",
-        "10000",
-        "导入错误报告最多列出的被拒绝行数；其余只计数，并在报告末尾注明还有多少行",
-    ),
-    Setting(
-        "FILE_RETENTION_DAYS",
-        "7",
-        "导出文件和导入错误报告保留的天数；`yibiaotong cleanup`（或每晚的 `yibiaotong nightly`）"
-        "删除更早的文件，任务页面随后提示“文件已过期删除，请重新导出”",
-    ),
-)
 
 
 def instance_path() -> Path:

@@ -20,6 +20,7 @@ from builder.admission.config import read_json
 from builder.admission.rules import placeholders
 from builder.catalog.specs import Ledger, SpecSet
 from builder.reports.spec import FILTER_OPS
+from builder.schema import choices, plain
 
 RULES_FILE = Path("warnings") / "rules.json"
 META_FILE = Path("meta") / "warning.schema.json"
@@ -124,8 +125,9 @@ def _value_problem(schema: Mapping[str, Any], value: Any) -> str | None:
         return None if ok else "应为数字"
     if not isinstance(value, str):
         return "应为文字"
-    if schema.get("enum") and value not in schema["enum"]:
-        return "不是该字段的可选值，可选：" + "、".join(schema["enum"])
+    allowed = [v for v, _label in choices(schema)]
+    if allowed and value not in allowed:
+        return "不是该字段的可选值，可选：" + "、".join(plain(v) for v in allowed)
     return None
 
 

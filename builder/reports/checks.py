@@ -16,18 +16,12 @@ from jsonschema import Draft202012Validator
 from builder.catalog.safety import SpecFinding
 from builder.catalog.specs import Element, Ledger, OrgUnit
 from builder.reports.meta import TYPE_NAMES, field_caption, label
+from builder.schema import choices
+from builder.widgets import WIDGETS
 
 #: Widget → Chinese name.
-WIDGET_NAMES = {
-    "text": "单行文本",
-    "textarea": "多行文本",
-    "number": "数字",
-    "date": "日期",
-    "select": "下拉选择",
-    "radio": "单选按钮",
-    "checkboxes": "复选框",
-    "yesno": "是/否",
-}
+#: Widget name → Chinese label, from the widget table.
+WIDGET_NAMES = {name: w.label for name, w in WIDGETS.items()}
 _KIND_NAMES = {
     "array": "多选字段",
     "boolean": "是/否字段",
@@ -55,7 +49,7 @@ def field_kind(schema: Mapping[str, Any]) -> str:
     kind = schema.get("type")
     if kind in ("array", "boolean"):
         return kind
-    if "enum" in schema:
+    if choices(schema):
         return "choice"
     if kind in ("number", "integer"):
         return "number"

@@ -12,18 +12,9 @@ from typing import Any
 
 from builder.catalog.specs import Element, Field
 from builder.reports.spec import ReportField
+from builder.schema import choices, plain, schema_type
+from builder.widgets import REPORT_DEFAULTS, kind_of
 
-#: Display widget → Chinese label.
-WIDGET_LABELS = {
-    "text": "单行文本框",
-    "textarea": "多行文本框",
-    "number": "数字框",
-    "date": "日期选择",
-    "select": "下拉选择",
-    "radio": "单选按钮",
-    "checkboxes": "复选框",
-    "yesno": "是/否按钮",
-}
 #: Custom field kind → the widgets it may use, the default first.
 KIND_WIDGETS = {
     "text": ("text", "textarea"),
@@ -58,73 +49,39 @@ class FieldView:
     integer: bool = False
 
 
-def _type(schema: Mapping[str, Any]) -> str | None:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    return kind
-
-
 def widgets_for(kind: str, schema: Mapping[str, Any] | None = None) -> tuple[str, ...]:
     """Return the widgets a field may use, the default first: by custom kind, else by schema."""
     if kind in KIND_WIDGETS:
         return KIND_WIDGETS[kind]
-    schema = schema or {}
-    typ = _type(schema)
-    if typ == "boolean":
-        return KIND_WIDGETS["yesno"]
-    if typ == "array":
-        return KIND_WIDGETS["multi"]
-    if "enum" in schema or "oneOf" in schema:
-        return KIND_WIDGETS["choice"]
-    if schema.get("format") == "date":
-        return KIND_WIDGETS["date"]
-    if typ in ("number", "integer"):
-        return KIND_WIDGETS["number"]
-    return KIND_WIDGETS["text"]
+    # A field of an unfinished document may have no type yet: the preview still shows a text box.
+    default = REPORT_DEFAULTS.get(kind_of(schema or {}) or "", "text")
+    return next(names for names in KIND_WIDGETS.values() if names[0] == default)
 
 
 def options_of(schema: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """Return the (value, label) choices of a schema: enum, oneOf consts, array items, yes/no."""
-    if _type(schema) == "boolean":
+    """Return the (value, label) choices a form offers: the schema's choices as text, or yes/no."""
+    if schema_type(schema) == "boolean":
         return ((YES, YES), (NO, NO))
-    if _type(schema) == "array" and isinstance(schema.get("items"), Mapping):
-        schema = schema["items"]
-    if "enum" in schema:
-        return tuple((_plain(v), _plain(v)) for v in schema["enum"] if v is not None)
-    for keyword in ("oneOf", "anyOf"):
-        if keyword in schema:
-            return tuple(
-                (_plain(o["const"]), str(o.get("title", o["const"])))
-                for o in schema[keyword]
-                if isinstance(o, Mapping) and "const" in o
-            )
-    return ()
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return tuple((plain(value), label) for value, label in choices(schema))
 
 
 def hints_of(schema: Mapping[str, Any]) -> tuple[str, ...]:
     """Return short notes on the values a schema allows, for the person filling the form."""
     hints = []
-    typ = _type(schema)
+    typ = schema_type(schema)
     if typ == "integer":
         hints.append("填整数")
     low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None and high is not None:
-        hints.append(f"取值 {_plain(low)}–{_plain(high)}")
+        hints.append(f"取值 {plain(low)}–{plain(high)}")
     elif low is not None:
-        hints.append(f"不小于 {_plain(low)}")
+        hints.append(f"不小于 {plain(low)}")
     elif high is not None:
-        hints.append(f"不大于 {_plain(high)}")
+        hints.append(f"不大于 {plain(high)}")
     if schema.get("exclusiveMinimum") is not None:
-        hints.append(f"大于 {_plain(schema['exclusiveMinimum'])}")
+        hints.append(f"大于 {plain(schema['exclusiveMinimum'])}")
     if schema.get("exclusiveMaximum") is not None:
-        hints.append(f"小于 {_plain(schema['exclusiveMaximum'])}")
+        hints.append(f"小于 {plain(schema['exclusiveMaximum'])}")
     shortest, longest = schema.get("minLength"), schema.get("maxLength")
     if shortest and longest:
         hints.append(f"{shortest}–{longest} 个字")
@@ -152,7 +109,7 @@ def field_view(f: ReportField) -> FieldView:
         element=f.element,
         options=options_of(f.schema),
         hints=hints_of(f.schema),
-        integer=_type(f.schema) == "integer",
+        integer=schema_type(f.schema) == "integer",
     )
 
 
@@ -166,7 +123,7 @@ def ledger_field_view(f: Field, *, required: bool = True) -> FieldView:
         required=required,
         options=options_of(schema),
         hints=hints_of(schema),
-        integer=_type(schema) == "integer",
+        integer=schema_type(schema) == "integer",
     )
 
 

@@ -23,6 +23,7 @@ import jsonschema_rs
 from builder.catalog.specs import Element, Field
 from builder.catalog.validation import FORMATS, ROW_CHECKS, error_message
 from builder.reports.spec import ReportField, ReportSpec
+from builder.schema import choices
 from builder.tabular.cells import CellError
 from builder.tabular.coercion import converter_for
 
@@ -190,7 +191,7 @@ class ReportRowValidator:
         if schema.get("type") == "array" and isinstance(schema.get("items"), Mapping):
             return self._multi_converter(f, {**base, **schema["items"], "title": f.title})
         convert = converter_for(self._ledger_field(f, schema, element))
-        options = schema.get("enum")
+        options = [label for _value, label in choices(schema)]
         if not options:
             return convert
 
@@ -206,7 +207,7 @@ class ReportRowValidator:
     def _multi_converter(self, f: ReportField, items: dict[str, Any]) -> Callable[[Any], Any]:
         """Return the converter of a multiple choice: options separated by 、,;， or line breaks."""
         choose = converter_for(self._ledger_field(f, items, None))
-        options = items.get("enum", ())
+        options = [label for _value, label in choices(items)]
 
         def convert(value: Any) -> list[Any] | None:
             """Return the chosen options in the order typed, each once."""

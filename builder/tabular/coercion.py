@@ -15,6 +15,7 @@ from typing import Any
 
 from builder.catalog.org_lookup import OrgIndex
 from builder.catalog.specs import Field, Ledger, OrgUnit
+from builder.schema import choices
 from builder.tabular.cells import WHITESPACE, CellError, parse_date, shown, squeeze
 
 Converter = Callable[[Any], Any]
@@ -201,19 +202,9 @@ def _boolean_converter(f: Field) -> Converter:
     return _cached(convert)
 
 
-def _options(schema: Mapping[str, Any]) -> list[tuple[Any, str]]:
-    """Return the (stored value, label) pairs of an enum schema."""
-    if "enum" in schema:
-        return [(v, str(v)) for v in schema["enum"] if v is not None]
-    for keyword in ("oneOf", "anyOf"):
-        if keyword in schema:
-            return [(o["const"], str(o.get("title", o["const"]))) for o in schema[keyword] if "const" in o]
-    return []
-
-
 def _choice_lookup(schema: Mapping[str, Any]) -> dict[str, Any]:
     """Return every accepted spelling of each option → stored value; ambiguous variants dropped."""
-    options = _options(schema)
+    options = choices(schema)
     labels = {label: value for value, label in options}
     exact: dict[str, Any] = {}
     for value, label in options:
@@ -258,7 +249,7 @@ def _choice_message(f: Field, value: Any, options: list[tuple[Any, str]]) -> str
 def _choice_converter(f: Field, schema: Mapping[str, Any]) -> Converter:
     """Build the converter of a single-choice field."""
     lookup = _choice_lookup(schema)
-    options = _options(schema)
+    options = choices(schema)
 
     def convert(value: Any) -> Any:
         """Return the option the cell names by label, code or variant."""
@@ -286,7 +277,7 @@ def converter_for(f: Field, orgs: OrgIndex | None = None) -> Converter:
         kind = next((k for k in kind if k != "null"), None)
     if f.element.org_level == "township" and orgs is not None:
         return _cached(lambda value: orgs.find("township", value))
-    if _options(schema):
+    if choices(schema):
         return _choice_converter(f, schema)
     if kind == "boolean":
         return _boolean_converter(f)

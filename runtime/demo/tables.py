@@ -159,7 +159,6 @@ EDU_PRIMARY = label("person.education", "小学")
 EDU_JUNIOR = label("person.education", "初中")
 EDU_SENIOR = labelled("person.education", {"高中": 65, "中专/技校": 35})
 EDU_COLLEGE = labelled("person.education", {"大学本科": 48, "大学专科": 44, "中专/技校": 8})
-EDU_GRADUATE = label("person.education", "研究生")
 DEGREES = frozenset({"研究生", "大学本科", "大学专科"})
 
 # Marital status of adults with no spouse in the household, by age band (3–10).

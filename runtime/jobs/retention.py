@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 STALE_UPLOAD_SECONDS = 24 * 3600
 #: The result keys naming a job's downloadable file.
 FILE_KEYS = ("path", "report")
-#: What a job's page says of a file deleted after the retention period.
-EXPIRED = "文件已过期删除，请重新导出"
 
 
 @dataclass

@@ -14,14 +14,14 @@ import re
 from sqlalchemy import Connection, text
 
 from builder.catalog.specs import Field, SpecSet
+from builder.schema import choices, schema_type
 
 _SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def filterable(field: Field) -> bool:
     """Tell whether a field is one a table is filtered by: a choice or a yes/no."""
-    kind = field.schema.get("type")
-    return bool(field.schema.get("enum")) or kind == "boolean"
+    return bool(choices(field.schema)) or schema_type(field.schema) == "boolean"
 
 
 def filter_fields(specs: SpecSet) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -205,14 +205,6 @@ def department_reports(session: Session, department_id: int) -> list[Report]:
             .order_by(Report.updated_at.desc(), Report.id.desc())
         )
     )
-
-
-def status_counts(session: Session, department_id: int | None = None) -> dict[str, int]:
-    """Return status → number of reports, for one department or all."""
-    stmt = select(Report.status, func.count()).group_by(Report.status)
-    if department_id is not None:
-        stmt = stmt.where(Report.department_id == department_id)
-    return dict(session.execute(stmt).all())
 
 
 def check_owner(report: Report, actor: Actor) -> None:

@@ -1,7 +1,7 @@
 """The edit form of a ledger record, generated from the ledger's fields.
 
-Widgets are registered by name; each field gets one from its schema (org level, choices, type,
-format). What the user typed is parsed with the import's own `RowCoercer`, so a form accepts
+Each field gets a widget from the widget table (`builder.widgets`) by its schema: org level,
+choices, type, format. What the user typed is parsed with the import's own `RowCoercer`, so a form accepts
 the same spellings a spreadsheet does, and the merged record is checked by `RowValidator`.
 """
 
@@ -14,62 +14,25 @@ from typing import Any
 
 from builder.catalog.specs import Field, Ledger, SpecSet
 from builder.catalog.validation import RowValidator
+from builder.schema import choices, plain, schema_type
 from builder.tabular.coercion import RowCoercer
+from builder.widgets import RECORD_DEFAULTS, default_widget, widget
 from runtime.access import Viewer
 from runtime.masking import completed, holder_id, masked_names, replaceable
 from runtime.org_scope import outside, parents_of
 from web.i18n import gettext as _
-from web.ledgers.record_table import as_text, choices, is_boolean
+from web.ledgers.record_table import as_text, is_boolean
 
-#: Widget name → what it renders (the macros of the same name in `ledgers/_widgets.html`).
-WIDGETS = {
-    "text": "单行文本",
-    "integer": "整数",
-    "number": "数字",
-    "date": "日期",
-    "select": "单选下拉框",
-    "boolean": "是/否/空 下拉框",
-    "township": "镇街下拉框",
-    "village": "村（社区）下拉框",
-    "list": "多个取值（用顿号分隔）",
-}
 #: Why a masked value that must agree with the key (a birth date) cannot be changed on its own.
 FIXED = "%(title)s已脱敏，它须与%(key)s一致，不能单独修改"
-#: JSON Schema type → widget, for fields without choices, org level or a known format.
-WIDGET_BY_TYPE = {
-    "string": "text",
-    "integer": "integer",
-    "number": "number",
-    "boolean": "boolean",
-    "array": "list",
-}
-WIDGET_BY_FORMAT = {"date": "date"}
-
-
-def _schema_type(schema: Mapping[str, Any]) -> str | None:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    return kind
 
 
 def widget_for(field: Field) -> str:
-    """Return the widget name of a field, chosen from its schema."""
+    """Return the widget name of a field, chosen from its schema (an org level picks an org-unit select)."""
     level = field.element.org_level
     if level in ("township", "village"):
-        return level
-    kind = _schema_type(field.schema)
-    if kind == "array":
-        return "list"
-    if choices(field.schema):
-        return "select"
-    if is_boolean(field):
-        return "boolean"
-    if field.schema.get("format") in WIDGET_BY_FORMAT:
-        return WIDGET_BY_FORMAT[field.schema["format"]]
-    if kind not in WIDGET_BY_TYPE:
-        raise ValueError(f"字段“{field.title}”的类型“{kind}”没有对应的输入控件")
-    return WIDGET_BY_TYPE[kind]
+        return widget(level).name
+    return default_widget(field.schema, RECORD_DEFAULTS).name
 
 
 @dataclass
@@ -101,8 +64,15 @@ class FormField:
 
     @property
     def options(self) -> list[tuple[str, str]]:
-        """Return the (value, label) options of a select widget."""
-        return [(str(v), label) for v, label in choices(self.field.schema)]
+        """Return the (value, label) options of a select widget: the schema's choices, or yes/no."""
+        if is_boolean(self.field):
+            return [(_("是"), _("是")), (_("否"), _("否"))]
+        return [(plain(v), label) for v, label in choices(self.field.schema)]
+
+    @property
+    def integer(self) -> bool:
+        """Tell whether the field holds whole numbers only (a numeric keyboard on phones)."""
+        return schema_type(self.field.schema) == "integer"
 
 
 def build(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from builder.catalog.specs import Field, Ledger, OrgUnit, SpecSet
+from builder.schema import choices
 from runtime.access import Viewer
 from runtime.ledgers.store import Query
 from runtime.masking import is_masked, searching
@@ -41,16 +42,6 @@ PREFERRED_FILTERS = {
 LEDGER_ORDER = ("person", "household", "house", "land", "enterprise")
 COLUMN_COUNT = 6
 FILTER_COUNT = 3
-
-
-def choices(schema: Mapping[str, Any]) -> list[tuple[Any, str]]:
-    """Return the (stored value, label) options of an enum or oneOf schema."""
-    if "enum" in schema:
-        return [(v, str(v)) for v in schema["enum"] if v is not None]
-    for keyword in ("oneOf", "anyOf"):
-        if keyword in schema:
-            return [(o["const"], str(o.get("title", o["const"]))) for o in schema[keyword] if "const" in o]
-    return []
 
 
 def ordered(ledgers: Iterable[Ledger]) -> list[Ledger]:

@@ -15,7 +15,7 @@ from builder.admission.gatekeeping import Holding
 from builder.catalog.specs import Element, SpecSet
 from builder.reports.editing.draft import KINDS, FieldDraft, ReportDraft
 from builder.reports.editing.formula import FORMULA_OPS, formula_ledger, group_of
-from builder.reports.form import WIDGET_LABELS, preview_fields, widgets_for
+from builder.reports.form import preview_fields, widgets_for
 from builder.reports.spec import (
     FILTER_OPS,
     FREQUENCIES,
@@ -26,6 +26,7 @@ from builder.reports.spec import (
     describe_condition,
     describe_formula,
 )
+from builder.widgets import widget
 from web.i18n import gettext as _
 from web.ledgers.record_table import ordered
 from web.site import local_time
@@ -190,7 +191,7 @@ def _field_rows(
                 element=element,
                 fresh=Freshness.of(specs, element, holdings.get(element.code)) if element else None,
                 widgets=[
-                    (w, WIDGET_LABELS[w]) for w in widgets_for(kind, element.schema if element else None)
+                    (w, widget(w).label) for w in widgets_for(kind, element.schema if element else None)
                 ],
                 problems={p[len(prefix) :]: m for p, m in problems.items() if p.startswith(prefix)},
                 findings=notes.get(f"field:{d.name}", []),

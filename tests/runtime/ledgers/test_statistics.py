@@ -1,9 +1,11 @@
 """Planner statistics on PostgreSQL for the JSON fields tables are filtered by."""
 
+import dataclasses
+
 from sqlalchemy import text
 
 from runtime.demo.load import seed
-from runtime.ledgers.statistics import filter_fields
+from runtime.ledgers.statistics import filter_fields, filterable
 
 
 def test_filter_fields_are_the_choice_and_yes_no_fields(specs):
@@ -17,6 +19,13 @@ def test_filter_fields_are_the_choice_and_yes_no_fields(specs):
         "status",
     } <= set(names)
     assert "township_code" not in names and "name" not in names and "id_number" not in names
+
+
+def test_a_one_of_choice_field_gets_statistics(specs):
+    """A field whose choices are oneOf consts is filtered by like an enum one, so it gets statistics too."""
+    gender = specs.ledgers["person"].by_name["gender"]
+    coded = {"type": "string", "oneOf": [{"const": "1", "title": "男"}, {"const": "2", "title": "女"}]}
+    assert filterable(dataclasses.replace(gender, schema=coded))
 
 
 def test_seeding_leaves_statistics_the_planner_can_use(engine, specs):
