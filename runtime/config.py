@@ -29,6 +29,12 @@ SETTINGS = (
     Setting("SECRET_KEY", "<生成并保存在实例目录>", "会话与 CSRF 签名密钥；多进程部署时必须显式设置且一致"),
     Setting("YIBIAOTONG_INSTANCE", "<项目>/instance", "实例目录：SQLite 数据库、导出文件、错误报告"),
     Setting("YIBIAOTONG_SPECS", "<项目>/form_specs", "标准规格目录：数据元目录、台账规格、组织机构"),
+    Setting(
+        "YIBIAOTONG_ADMIN_PASSWORD",
+        "<空>",
+        "`yibiaotong init` 创建管理员 admin 时所用的初始密码（至少 8 个字符）；不设则在终端提示输入两次，"
+        "非交互运行时拒绝初始化。管理员已存在时不读取；密码之后用 `yibiaotong set-password admin` 修改",
+    ),
     Setting("MAX_UPLOAD_MB", "50", "上传文件大小上限（MB）"),
     Setting(
         "REDIS_URL",
@@ -145,6 +151,11 @@ def database_url() -> str:
 def specs_path() -> Path:
     """Return the folder of the standard specs."""
     return Path(os.environ.get("YIBIAOTONG_SPECS") or PROJECT_ROOT / "form_specs")
+
+
+def admin_password() -> str | None:
+    """Return the initial administrator password from the environment, or None when unset or empty."""
+    return os.environ.get("YIBIAOTONG_ADMIN_PASSWORD") or None
 
 
 def max_upload_bytes() -> int:

@@ -110,6 +110,10 @@ class SpecSet:
     ledgers: dict[str, Ledger] = field(default_factory=dict)
     org_units: dict[str, OrgUnit] = field(default_factory=dict)
 
+    def district(self) -> OrgUnit | None:
+        """Return the root of the org-unit tree (the district), or None when there are no org units."""
+        return next((u for u in self.org_units.values() if u.parent is None), None)
+
     def townships(self) -> list[OrgUnit]:
         """Return the townships in catalog order."""
         return [u for u in self.org_units.values() if u.level == "township"]
