@@ -103,7 +103,7 @@ def print_logins(logins: list[Login]) -> None:
 
     if not logins:
         return
-    print(f"演示账号（密码均为 {DEMO_PASSWORD}；管理员 admin 的密码为 init 时所设）：")
+    print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     shown = ("zhongshanlu", "laisu")
     for username, _name, role, where, _dept, _unit in logins:
         if role != "township" or username in shown:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from builder.catalog.specs import SpecSet
-from runtime.accounts.bootstrap import DEPARTMENTS, load_departments
-from runtime.accounts.passwords import hash_password
+from runtime.accounts.bootstrap import ADMIN_USERNAME, DEPARTMENTS, load_departments
+from runtime.accounts.passwords import check_password, hash_password
 from runtime.models import Department, User
 
 #: The password of every demo login; it is public, so the demo accounts never go into production.
@@ -96,9 +96,19 @@ def create_demo_users(session: Session, specs: SpecSet) -> list[tuple[str, str, 
 
 
 def existing_demo_logins(session: Session, specs: SpecSet) -> list[Login]:
-    """Return the demo logins whose accounts exist in the database, in `demo_logins` order."""
+    """Return the logins that the demo password opens: the demo accounts that exist, in `demo_logins` order.
+
+    The administrator is listed first when its password is the demo password too (as `make run` sets it).
+    """
     logins = demo_logins(specs)
     have = set(
         session.scalars(select(User.username).where(User.username.in_([login[0] for login in logins])))
     )
-    return [login for login in logins if login[0] in have]
+    found = [login for login in logins if login[0] in have]
+    admin = session.scalar(select(User).where(User.username == ADMIN_USERNAME))
+    if admin is not None and admin.role == "admin" and check_password(admin, DEMO_PASSWORD):
+        district = specs.district()
+        found.insert(
+            0, (admin.username, admin.display_name, "admin", district.name if district else "", None, None)
+        )
+    return found

@@ -92,4 +92,11 @@ def test_serve_lists_the_demo_logins_once_they_exist(env, specs):
     out = _serve_output(env)
     assert f"演示账号（密码均为 {DEMO_PASSWORD}" in out
     assert "keeper" in out and "zhongshanlu" in out and "其余 21 个镇街账号" in out
-    assert ADMIN_PASSWORD not in out
+    assert ADMIN_PASSWORD not in out and "admin" not in out, "the administrator has a password of its own"
+
+
+def test_serve_lists_the_administrator_while_it_has_the_demo_password(env):
+    """As `make run` sets the demo up: the administrator's password is the public one, and serve says so."""
+    _yibiaotong(env | {"YIBIAOTONG_ADMIN_PASSWORD": DEMO_PASSWORD}, "init", "--quiet")
+    out = _serve_output(env)
+    assert f"演示账号（密码均为 {DEMO_PASSWORD}" in out and "admin" in out and "keeper" not in out
