@@ -22,8 +22,11 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
+# The demo's administrator password is the public demo password; production runs `yibiaotong init` itself.
+DEMO_ADMIN_PASSWORD ?= yibiaotong
+
 run: install
-	$(BIN)/yibiaotong init --quiet
+	YIBIAOTONG_ADMIN_PASSWORD=$(DEMO_ADMIN_PASSWORD) $(BIN)/yibiaotong init --quiet
 	$(BIN)/yibiaotong seed --scale demo --if-empty
 	$(BIN)/yibiaotong serve --host $(HOST) --port $(PORT)
 

@@ -32,9 +32,9 @@ os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
 from builder.catalog.specs import SpecSet, load_specs  # noqa: E402
 from runtime import config  # noqa: E402
-from runtime.accounts.bootstrap import create_demo_users, load_org_units  # noqa: E402
+from runtime.accounts.bootstrap import create_administrator, load_org_units  # noqa: E402
 from runtime.db import make_engine, migrate  # noqa: E402
-from runtime.demo.accounts import DEMO_PASSWORD  # noqa: E402
+from runtime.demo.accounts import DEMO_PASSWORD, create_demo_users  # noqa: E402
 from runtime.demo.load import seed  # noqa: E402
 from runtime.demo.reports import load_demo_reports  # noqa: E402
 from runtime.models import Task  # noqa: E402
@@ -59,6 +59,7 @@ def seeded(url: str, specs: SpecSet, scale: str) -> None:
         migrate(engine)
         with Session(engine) as session, session.begin():
             load_org_units(session, specs)
+            create_administrator(session, DEMO_PASSWORD)
             create_demo_users(session, specs)
         seed(engine, specs, scale, SEED)
         load_demo_reports(engine, specs)

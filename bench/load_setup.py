@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from builder.catalog.specs import SpecSet
 from builder.reports.form import field_view
 from builder.reports.spec import ReportSpec, load_reports
-from runtime.accounts.bootstrap import hash_password
+from runtime.accounts.passwords import hash_password
 from runtime.clock import local_today
 from runtime.db import make_engine
 from runtime.demo.generate import generate
@@ -120,6 +120,8 @@ def _admin(url, *statements: str) -> None:
 
 def seed_demo(env: dict[str, str]) -> None:
     """Initialise and seed the database the way a deployment does: the CLI's `init` and `seed`."""
+    # A throwaway administrator password: the load test logs in as the demo and generated users only.
+    env = {"YIBIAOTONG_ADMIN_PASSWORD": secrets.token_hex(12), **env}
     for args in (["init", "--quiet"], ["seed", "--scale", "demo"]):
         subprocess.run(
             [sys.executable, "-m", "web.cli", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL

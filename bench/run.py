@@ -36,8 +36,9 @@ from bench.runtime_bench import bench_tasks, bench_validate  # noqa: E402
 from bench.summary_bench import bench_summary  # noqa: E402
 from builder.catalog.specs import load_specs  # noqa: E402
 from runtime.access import Viewer  # noqa: E402
-from runtime.accounts.bootstrap import create_demo_users, load_org_units  # noqa: E402
+from runtime.accounts.bootstrap import load_org_units  # noqa: E402
 from runtime.db import make_engine, migrate  # noqa: E402
+from runtime.demo.accounts import create_demo_users  # noqa: E402
 from runtime.demo.generate import generate  # noqa: E402
 from runtime.demo.load import seed  # noqa: E402
 from runtime.ledgers.exports import export_ledger  # noqa: E402

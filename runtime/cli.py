@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import json
 import os
 import sys
@@ -24,10 +25,17 @@ from builder.early_warnings.rules import check_warning_rules
 from builder.problems import ImportRefused
 from runtime import config
 from runtime.access import viewer_of
-from runtime.accounts.bootstrap import create_demo_users, demo_logins, load_org_units
+from runtime.accounts.bootstrap import (
+    ADMIN_USERNAME,
+    has_administrator,
+    load_departments,
+    load_org_units,
+    new_administrator,
+)
+from runtime.accounts.passwords import MIN_LENGTH, PasswordRefused
 from runtime.db import make_engine, migrate
-from runtime.demo.accounts import DEMO_PASSWORD
-from runtime.errors import ErrorCode
+from runtime.demo.accounts import DEMO_PASSWORD, Login, create_demo_users
+from runtime.errors import ErrorCode, OperationRefused
 from runtime.ledgers.statistics import ensure_statistics
 from runtime.ledgers.store import Query
 from runtime.models import User
@@ -38,29 +46,69 @@ def _engine():
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Migrate to head and load org units, departments and demo users."""
+    """Migrate to head; load org units and departments; create the administrator if there is none.
+
+    The administrator's password comes from YIBIAOTONG_ADMIN_PASSWORD or is typed twice at a
+    terminal; without either, init refuses before it writes anything.
+    """
     engine = _engine()
     migrate(engine)
     specs = load_specs(config.specs_path())
+    with Session(engine) as session:
+        need_admin = not has_administrator(session)
+    admin: User | None = None
+    if need_admin:  # asked before the transaction: a prompt must not hold the database
+        try:
+            admin = new_administrator(*_admin_password())
+        except PasswordRefused as refused:
+            print(f"{refused.message}，未创建管理员", file=sys.stderr)
+            return 2
+        except NoPassword as missing:
+            print(missing, file=sys.stderr)
+            return 2
     with Session(engine) as session, session.begin():
         load_org_units(session, specs)
-        create_demo_users(session, specs)
+        load_departments(session)
         ensure_statistics(session.connection(), specs)
+        if admin is not None:
+            session.add(admin)
     if not args.quiet:
-        print_logins(demo_logins(specs))
+        district = specs.district()
+        print(f"已初始化{district.name + '的' if district else ''} {len(specs.org_units)} 个组织机构。")
+        if admin is not None:
+            print(f"已创建管理员账号 {ADMIN_USERNAME}，请用所设密码登录。")
+        print("如需演示数据与演示账号，请运行 yibiaotong seed（切勿在生产环境运行）。")
     return 0
 
 
-def print_logins(logins: list[tuple]) -> None:
-    """Print the demo logins (as `demo_logins` returns them) as a small table."""
+class NoPassword(OperationRefused):
+    """No administrator password in the environment and no terminal to ask at."""
+
+
+def _admin_password() -> tuple[str, str | None]:
+    """Return the administrator's password (and its repetition if typed): environment, else a prompt."""
+    password = config.admin_password()
+    if password is not None:
+        return password, None
+    if not sys.stdin.isatty():
+        raise NoPassword(ErrorCode.NO_ADMIN_PASSWORD, min_length=MIN_LENGTH)
+    return getpass.getpass("管理员 admin 的密码："), getpass.getpass("再次输入密码：")
+
+
+def print_logins(logins: list[Login]) -> None:
+    """Print demo logins (as `demo_logins` returns them) and their public password; nothing if none."""
     from runtime.permissions import ROLES
 
+    if not logins:
+        return
     print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    shown = ("zhongshanlu", "laisu")
     for username, _name, role, where, _dept, _unit in logins:
-        if role == "township" and username not in ("zhongshanlu", "laisu"):
-            continue
-        print(f"  {username:<14} {ROLES[role][0]:<10} {where}")
-    print("  其余 21 个镇街账号为镇街名称拼音，如 shenglilu、zhutuo")
+        if role != "township" or username in shown:
+            print(f"  {username:<14} {ROLES[role][0]:<10} {where}")
+    others = [username for username, _n, role, *_ in logins if role == "township" and username not in shown]
+    if others:
+        print(f"  其余 {len(others)} 个镇街账号为镇街名称拼音，如 {'、'.join(others[:1] + others[-1:])}")
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -73,7 +121,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
     specs = load_specs(config.specs_path())
     with Session(engine) as session, session.begin():
         load_org_units(session, specs)
-        create_demo_users(session, specs)
+        logins = create_demo_users(session, specs)
+    print(f"演示账号 {len(logins)} 个（密码均为 {DEMO_PASSWORD}，仅供演示），`yibiaotong serve` 启动时列出。")
     if has_records(engine):
         if args.if_empty:
             print("台账已有数据，跳过生成。")
@@ -110,7 +159,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def _actor(session: Session, username: str | None):
     user_id = session.scalar(select(User.id).where(User.username == (username or "keeper")))
     if user_id is None:
-        raise SystemExit(ErrorCode.USER_NOT_FOUND.format(user=username))
+        raise SystemExit(ErrorCode.CLI_USER_NOT_FOUND.format(user=username or "keeper"))
     return viewer_of(session.connection(), user_id)
 
 
@@ -287,10 +336,12 @@ def build_parser(more: Callable[[Any], None] | None = None) -> argparse.Argument
     """Return the argument parser of every subcommand; `more` may add commands of its own."""
     parser = argparse.ArgumentParser(prog="yibiaotong", description="一表通命令行")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("init", help="迁移数据库并创建组织机构与演示账号")
+    p = sub.add_parser(
+        "init", help="迁移数据库，创建组织机构和管理员 admin（密码取 YIBIAOTONG_ADMIN_PASSWORD 或在终端输入）"
+    )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_init)
-    p = sub.add_parser("seed", help="生成演示区县数据")
+    p = sub.add_parser("seed", help="生成演示区县数据并创建演示账号（密码公开，仅供演示）")
     p.add_argument("--scale", default="demo", choices=["tiny", "demo", "district"])
     p.add_argument("--seed", type=int, default=20260101)
     p.add_argument("--force", action="store_true", help="删除已有台账记录后重新生成")

@@ -55,6 +55,11 @@ def specs_path() -> Path:
     return Path(os.environ.get("YIBIAOTONG_SPECS") or PROJECT_ROOT / "form_specs")
 
 
+def admin_password() -> str | None:
+    """Return the initial administrator password from the environment, or None when unset or empty."""
+    return os.environ.get("YIBIAOTONG_ADMIN_PASSWORD") or None
+
+
 def max_upload_bytes() -> int:
     """Return the upload size limit in bytes."""
     return int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024

@@ -37,7 +37,13 @@ class ErrorCode(Enum):
     )
 
     # Who may: accounts, roles and scope.
+    NO_ADMIN_PASSWORD = (
+        "no_admin_password",
+        "未创建管理员：请设置环境变量 YIBIAOTONG_ADMIN_PASSWORD（管理员 admin 的初始密码，"
+        "至少 {min_length} 个字符），或在终端中运行 yibiaotong init 按提示输入密码。",
+    )
     USER_NOT_FOUND = ("user_not_found", "用户 {user} 不存在")
+    CLI_USER_NOT_FOUND = ("cli_user_not_found", "用户 {user} 不存在（可用 --user 指定导入导出所用的账号）")
     EXPORT_NOT_ALLOWED = ("export_not_allowed", "“{role}”不能批量导出台账")
     PLAINTEXT_NOT_ALLOWED = ("plaintext_not_allowed", "无权查看该字段明文")
     OTHER_TOWNSHIP_WARNINGS = ("other_township_warnings", "无权查看其他镇街的预警")

@@ -12,10 +12,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from builder.catalog.specs import load_specs
-from runtime.accounts.bootstrap import create_demo_users, load_org_units
+from runtime.accounts.bootstrap import create_administrator, load_org_units
 from runtime.config import PROJECT_ROOT
 from runtime.db import make_engine, migrate
-from runtime.demo.accounts import DEMO_PASSWORD
+from runtime.demo.accounts import DEMO_PASSWORD, create_demo_users
 from runtime.jobs import runner as jobs
 from runtime.reports.store import Actor
 
@@ -72,6 +72,8 @@ def _prepared(url: str, specs):
     migrate(engine)
     with Session(engine) as session, session.begin():
         load_org_units(session, specs)
+        # As `make run` sets the demo up: init's administrator with the demo password, then seed's logins.
+        create_administrator(session, DEMO_PASSWORD)
         create_demo_users(session, specs)
     return engine
 
@@ -115,8 +117,8 @@ def engine(backend, specs, tmp_path):
     _drop(url)
 
 
-def make_test_app(url: str, tmp_path: Path):
-    """Create the web app on `url` for tests: CSRF off, jobs inline, files under tmp_path."""
+def make_test_app(url: str, tmp_path: Path, **config):
+    """Create the web app on `url` for tests: CSRF off, jobs inline, files under tmp_path; `config` on top."""
     from web import create_app
 
     return create_app(
@@ -131,6 +133,7 @@ def make_test_app(url: str, tmp_path: Path):
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "REPORT_DIR": str(tmp_path / "reports"),
         }
+        | config
     )
 
 

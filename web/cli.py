@@ -8,7 +8,7 @@ import sys
 
 from builder.catalog.specs import load_specs
 from runtime import cli, config
-from runtime.accounts.bootstrap import demo_logins
+from runtime.demo.accounts import existing_demo_logins
 from runtime.errors import ErrorCode
 
 
@@ -17,10 +17,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web import create_app
 
     app = create_app()
-    cli.print_logins(demo_logins(load_specs(config.specs_path())))
+    cli.print_logins(_demo_logins(app))
     print(f"一表通已启动：http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, threaded=True, debug=False)
     return 0
+
+
+def _demo_logins(app) -> list:
+    """Return the demo logins whose accounts exist in the app's database (none before `init`)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from web import database
+
+    with app.app_context():
+        try:
+            return existing_demo_logins(database.session(), database.specs())
+        except DBAPIError:  # no users table yet (before `init`): nothing to list
+            database.session().rollback()
+            return []
 
 
 def add_serve(sub) -> None:

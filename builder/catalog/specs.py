@@ -112,6 +112,10 @@ class SpecSet:
     #: The report meta-schema (`meta/report.schema.json`), None when the folder has none.
     report_meta: dict[str, Any] | None = None
 
+    def district(self) -> OrgUnit | None:
+        """Return the root of the org-unit tree (the district), or None when there are no org units."""
+        return next((u for u in self.org_units.values() if u.parent is None), None)
+
     def townships(self) -> list[OrgUnit]:
         """Return the townships in catalog order."""
         return [u for u in self.org_units.values() if u.level == "township"]

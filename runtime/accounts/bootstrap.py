@@ -1,14 +1,32 @@
-"""Set up a database: org units, departments and the demo users."""
+"""Set up a database for production: the org units, the district departments and one administrator.
+
+The demo accounts are not made here: `runtime.demo.accounts` makes them, for `yibiaotong seed`.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from builder.catalog.specs import SpecSet
-from runtime.accounts.passwords import hash_password
-from runtime.demo.accounts import DEMO_PASSWORD, DEPARTMENTS, DISTRICT_USERS, TOWNSHIP_LOGINS
+from runtime.accounts.passwords import check_new_password, hash_password
 from runtime.models import Department, OrgUnit, User
+
+#: The user name of the administrator `yibiaotong init` creates.
+ADMIN_USERNAME = "admin"
+
+#: (code, name) of the district departments.
+DEPARTMENTS = (
+    ("gaigeban", "区委办（改革办）"),
+    ("minzheng", "区民政局"),
+    ("canlian", "区残联"),
+    ("nongye", "区农业农村委"),
+    ("gongan", "区公安分局"),
+    ("zhujian", "区住建委"),
+    ("shichang", "区市场监管局"),
+    ("renshe", "区人力社保局"),
+    ("tuiyi", "区退役军人事务局"),
+)
 
 
 def load_org_units(session: Session, specs: SpecSet) -> int:
@@ -36,37 +54,23 @@ def load_departments(session: Session) -> None:
     session.flush()
 
 
-def demo_logins(specs: SpecSet) -> list[tuple[str, str, str, str, str | None, str | None]]:
-    """Return every demo login as (username, display name, role, where, department, org unit)."""
-    names = dict(DEPARTMENTS)
-    logins = [
-        (username, name, role, names[dept] if dept else "永川区", dept, None)
-        for username, name, role, dept in DISTRICT_USERS
-    ]
-    for login, township in zip(TOWNSHIP_LOGINS, specs.townships(), strict=True):
-        logins.append((login, f"{township.name}填报员", "township", township.name, None, township.code))
-    village = specs.villages(specs.townships()[0].code)[0]
-    logins.append(("wangge", f"{village.name}网格员", "village", village.name, None, village.code))
-    return logins
+def has_administrator(session: Session) -> bool:
+    """Tell whether the database has an administrator already (or a user holds the administrator's name)."""
+    found = select(User.id).where(or_(User.role == "admin", User.username == ADMIN_USERNAME)).limit(1)
+    return session.scalar(found) is not None
 
 
-def create_demo_users(session: Session, specs: SpecSet) -> list[tuple[str, str, str]]:
-    """Create the demo logins that do not exist yet; return (username, role, where) of all."""
-    load_departments(session)
-    departments = {d.code: d.id for d in session.scalars(select(Department))}
-    have = set(session.scalars(select(User.username)))
-    logins = demo_logins(specs)
-    for username, name, role, _where, dept, unit in logins:
-        if username not in have:  # each hash with a salt of its own: equal passwords never show
-            session.add(
-                User(
-                    username=username,
-                    display_name=name,
-                    password_hash=hash_password(DEMO_PASSWORD),
-                    role=role,
-                    department_id=departments[dept] if dept else None,
-                    org_unit_code=unit,
-                )
-            )
+def new_administrator(password: str, repeat: str | None = None, username: str = ADMIN_USERNAME) -> User:
+    """Return an unsaved administrator with `password`, refused (PasswordRefused) like any new password."""
+    user = User(username=username, display_name="系统管理员", role="admin")
+    check_new_password(user, password, repeat)
+    user.password_hash = hash_password(password)
+    return user
+
+
+def create_administrator(session: Session, password: str, username: str = ADMIN_USERNAME) -> User:
+    """Create the administrator `username` with `password` (checked as a new password); return it."""
+    user = new_administrator(password, username=username)
+    session.add(user)
     session.flush()
-    return [(username, role, where) for username, _n, role, where, _d, _u in logins]
+    return user

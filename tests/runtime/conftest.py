@@ -14,6 +14,26 @@ def district(engine, specs):
     return engine
 
 
+@pytest.fixture
+def add_demo_accounts():
+    """Return a function that creates the demo logins in the configured database, as `seed` does."""
+
+    def add() -> None:
+        from sqlalchemy.orm import Session
+
+        from builder.catalog.specs import load_specs
+        from runtime import config
+        from runtime.db import make_engine
+        from runtime.demo.accounts import create_demo_users
+
+        engine = make_engine(config.database_url())
+        with Session(engine) as session, session.begin():
+            create_demo_users(session, load_specs(config.specs_path()))
+        engine.dispose()
+
+    return add
+
+
 #: The township whose task the task tests fill.
 ZHONGSHANLU = "500118001"
 

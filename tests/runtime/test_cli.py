@@ -1,23 +1,108 @@
 """The `yibiaotong` command line: init, seed, import-ledger, export-ledger."""
 
 import csv
+import io
 
 import pytest
+from sqlalchemy import func, select
 
 from runtime.cli import main
+from runtime.models import User
+
+#: The administrator password the CLI tests give `init` through the environment.
+ADMIN_PASSWORD = "verwalter-2026"
 
 
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch):
     monkeypatch.setenv("YIBIAOTONG_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("YIBIAOTONG_ADMIN_PASSWORD", ADMIN_PASSWORD)
     return tmp_path
 
 
-def test_init_prints_the_demo_logins(cli_env, capsys):
+def _users() -> dict[str, str]:
+    """Return username → role of every user in the configured database."""
+    from runtime import config
+    from runtime.db import make_engine
+
+    engine = make_engine(config.database_url())
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(select(User.username, User.role)).all())
+    finally:
+        engine.dispose()
+
+
+def test_init_creates_one_administrator_from_the_environment_and_no_demo_account(cli_env, capsys):
+    from runtime.accounts.passwords import check_password
+    from runtime.models import OrgUnit
+
     assert main(["init"]) == 0
     out = capsys.readouterr().out
-    assert "keeper" in out and "zhongshanlu" in out and "yibiaotong" in out
+    assert "已创建管理员账号 admin" in out and ADMIN_PASSWORD not in out
+    assert "密码均为" not in out and "keeper" not in out, "no demo login is printed"
+    assert _users() == {"admin": "admin"}
+    from runtime import config
+    from runtime.db import make_engine
+
+    engine = make_engine(config.database_url())
+    with engine.connect() as conn:
+        admin = conn.execute(select(User)).one()
+        assert conn.execute(select(func.count()).select_from(OrgUnit)).scalar_one() > 200, "the org tree"
+    engine.dispose()
+    assert check_password(admin, ADMIN_PASSWORD)
+    assert main(["init"]) == 0, "a second init keeps the administrator and asks for nothing"
+    assert "已创建管理员" not in capsys.readouterr().out
+    assert _users() == {"admin": "admin"}
+
+
+def test_init_without_a_password_or_a_terminal_refuses_and_creates_no_administrator(
+    cli_env, capsys, monkeypatch
+):
+    monkeypatch.delenv("YIBIAOTONG_ADMIN_PASSWORD")
+    monkeypatch.setattr("sys.stdin", io.StringIO("aus-der-pipe-1\n"))
+    assert main(["init"]) == 2
+    err = capsys.readouterr().err
+    assert "未创建管理员" in err and "YIBIAOTONG_ADMIN_PASSWORD" in err
+    assert _users() == {}
+    monkeypatch.setenv("YIBIAOTONG_ADMIN_PASSWORD", "admin")
+    assert main(["init"]) == 2, "the password policy holds for the administrator too"
+    assert "新密码至少需要 8 个字符，未创建管理员" in capsys.readouterr().err
+    assert _users() == {}
+
+
+class _Terminal(io.StringIO):
+    """A standard input that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        """Say so."""
+        return True
+
+
+def test_init_at_a_terminal_asks_for_the_password_twice(cli_env, capsys, monkeypatch):
+    monkeypatch.delenv("YIBIAOTONG_ADMIN_PASSWORD")
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    typed = iter(["getippt-passwort", "vertippt-passwort"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(typed))
+    assert main(["init", "--quiet"]) == 2
+    assert "两次输入的新密码不一致，未创建管理员" in capsys.readouterr().err
+    assert _users() == {}
+    typed = iter(["getippt-passwort", "getippt-passwort"])
+    assert main(["init", "--quiet"]) == 0
+    assert _users() == {"admin": "admin"}
+
+
+def test_seed_creates_the_demo_accounts(cli_env, capsys):
+    from runtime.demo.accounts import DISTRICT_USERS, TOWNSHIP_LOGINS
+
+    assert main(["init", "--quiet"]) == 0
+    assert main(["seed", "--scale", "tiny"]) == 0
+    assert "演示账号 31 个（密码均为 yibiaotong" in capsys.readouterr().out
+    users = _users()
+    assert users.pop("admin") == "admin"
+    assert set(users) == {u for u, *_ in DISTRICT_USERS} | set(TOWNSHIP_LOGINS) | {"wangge"}
+    assert "admin" not in users.values(), "the only administrator is init's"
 
 
 def test_seed_refuses_to_overwrite_without_force(cli_env, capsys):
@@ -47,9 +132,10 @@ def test_import_and_export_round_trip(cli_env, capsys):
     assert "导入失败" in capsys.readouterr().err
 
 
-def test_export_refused_to_a_reviewer_says_so_in_chinese(cli_env, capsys):
+def test_export_refused_to_a_reviewer_says_so_in_chinese(cli_env, capsys, add_demo_accounts):
     """A role without bulk export gets the refusal itself, not an empty file name or a traceback."""
     main(["init", "--quiet"])
+    add_demo_accounts()
     assert main(["export-ledger", "person", str(cli_env / "p.csv"), "--user", "reviewer"]) == 1
     err = capsys.readouterr().err
     assert "不能批量导出台账" in err and "None" not in err and "Traceback" not in err
@@ -101,10 +187,8 @@ def test_warnings_refresh_counts_and_keeps_the_warnings(cli_env, capsys):
     assert "未知的台账：lands" in capsys.readouterr().err
 
 
-def test_set_password_sets_it_and_ends_the_user_s_logins(cli_env, capsys, monkeypatch):
+def test_set_password_sets_it_and_ends_the_user_s_logins(cli_env, capsys, monkeypatch, add_demo_accounts):
     """`yibiaotong set-password USER` reads the password (a line of stdin when not at a terminal)."""
-    import io
-
     from sqlalchemy import select
 
     from runtime import config
@@ -114,6 +198,7 @@ def test_set_password_sets_it_and_ends_the_user_s_logins(cli_env, capsys, monkey
     from web.cli import main as yibiaotong
 
     assert main(["init", "--quiet"]) == 0
+    add_demo_accounts()
     monkeypatch.setattr("sys.stdin", io.StringIO("kurz\n"))
     assert yibiaotong(["set-password", "keeper"]) == 2
     assert "新密码至少需要 8 个字符，密码未修改" in capsys.readouterr().err
@@ -137,6 +222,7 @@ def test_instance_files_are_readable_by_their_owner_only(tmp_path, monkeypatch):
     monkeypatch.setenv("YIBIAOTONG_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("YIBIAOTONG_ADMIN_PASSWORD", "verwalter-2026")
     assert main(["init", "--quiet"]) == 0
     instance = tmp_path / "instance"
     assert instance.stat().st_mode & 0o777 == 0o700

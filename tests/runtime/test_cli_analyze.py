@@ -17,6 +17,7 @@ LAND = "农村土地经营权流转情况核查表.xlsx"
 def cli_env(tmp_path, monkeypatch):
     monkeypatch.setenv("YIBIAOTONG_INSTANCE", str(tmp_path / "instance"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("YIBIAOTONG_ADMIN_PASSWORD", "verwalter-2026")
     forget()
     return tmp_path
 

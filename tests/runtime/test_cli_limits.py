@@ -44,6 +44,7 @@ def env(tmp_path):
         YIBIAOTONG_INSTANCE=str(tmp_path / "instance"),
         PYTHONPATH=str(ROOT),
         DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        YIBIAOTONG_ADMIN_PASSWORD="verwalter-2026",
     )
     return values
 
@@ -55,7 +56,9 @@ def assert_refused(done: subprocess.CompletedProcess, *words: str) -> None:
         assert word in done.stderr, done.stderr[-2000:]
 
 
-def test_a_bomb_is_refused_by_the_import_and_the_analysis_under_a_memory_ceiling(env, tmp_path, monkeypatch):
+def test_a_bomb_is_refused_by_the_import_and_the_analysis_under_a_memory_ceiling(
+    env, tmp_path, monkeypatch, add_demo_accounts
+):
     """A 3.6 MB .xlsx that inflates to 1.1 GB (70 million cells) is refused before it is parsed."""
     bomb = tmp_path / "人员.xlsx"
     bomb.write_bytes(bombs.cell_bomb(1100))
@@ -63,6 +66,7 @@ def test_a_bomb_is_refused_by_the_import_and_the_analysis_under_a_memory_ceiling
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert main(["init", "--quiet"]) == 0
+    add_demo_accounts()  # the import's default user, keeper
     done = _run(["import-ledger", "person", str(bomb)], env)
     assert_refused(done, "导入失败", "超过了 4,000,000 个的上限")
     done = _run(["analyze", str(bomb)], env)

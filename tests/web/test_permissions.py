@@ -67,8 +67,9 @@ RULES = _rules()
 @pytest.fixture(scope="module")
 def walk(specs, tmp_path_factory):
     """The app on its own seeded district with the demo reports, a logged-in client per role, ids."""
-    from runtime.accounts.bootstrap import create_demo_users, load_org_units
+    from runtime.accounts.bootstrap import create_administrator, load_org_units
     from runtime.db import make_engine, migrate
+    from runtime.demo.accounts import DEMO_PASSWORD, create_demo_users
     from runtime.demo.load import seed
     from runtime.demo.reports import load_demo_reports
     from runtime.tasks.prefill import row_query
@@ -80,6 +81,7 @@ def walk(specs, tmp_path_factory):
     migrate(engine)
     with Session(engine) as session, session.begin():
         load_org_units(session, specs)
+        create_administrator(session, DEMO_PASSWORD)
         create_demo_users(session, specs)
     seed(engine, specs, "tiny", 7)
     load_demo_reports(engine, specs)

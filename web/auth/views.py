@@ -57,6 +57,12 @@ csrf = CSRFProtect()
 SESSION_TOKEN = "login_token"
 
 
+def district_name() -> str:
+    """Return the district's name: the root of the specs' org-unit tree ("" when there is none)."""
+    district = database.specs().district()
+    return district.name if district else ""
+
+
 class CurrentUser(UserMixin):
     """The logged-in user as the views need it."""
 
@@ -67,7 +73,7 @@ class CurrentUser(UserMixin):
         self.display_name = user.display_name
         self.role = user.role
         self.role_name = ROLES[user.role][0]
-        self.org_unit_name = unit.name if unit else "永川区"
+        self.org_unit_name = unit.name if unit else district_name()
         self.department_id = user.department_id
         self.viewer: Viewer = viewer_for(
             user.id,
@@ -209,12 +215,12 @@ def login():
     """Show the login form and log the user in."""
     form = LoginForm()
     if not form.validate_on_submit():
-        return render_template("login.html", form=form)
+        return render_template("login.html", form=form, district=district_name())
     username = form.username.data.strip()
     if minutes := login_throttle.refused_minutes(username):
         _audit_failure(username, "throttled")
         form.password.errors.append(_throttled(minutes))
-        return render_template("login.html", form=form), 429
+        return render_template("login.html", form=form, district=district_name()), 429
     db = database.session()
     user = db.scalar(select(User).where(User.username == username))
     if not check_password(user, form.password.data):
@@ -223,7 +229,7 @@ def login():
             username, "unknown_user" if user is None else "inactive" if not user.active else "wrong_password"
         )
         form.password.errors.append("用户名或密码错误")
-        return render_template("login.html", form=form)
+        return render_template("login.html", form=form, district=district_name())
     _start_session(user)
     record_event(db.connection(), user.id, "login", user.username, {"address": request.remote_addr or ""})
     return redirect(safe_next(request.args.get("next")) or landing_url(user.role))

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from builder.admission.gatekeeping import load_rules
 from builder.catalog.specs import load_specs
 from builder.reports.spec import ReportRefused
-from runtime.accounts.bootstrap import create_demo_users, load_org_units
+from runtime.accounts.bootstrap import create_administrator, load_org_units
 from runtime.clock import local_today
 from runtime.db import make_engine, migrate
+from runtime.demo.accounts import DEMO_PASSWORD, create_demo_users
 from runtime.reports.admission import decide, submit
 from runtime.reports.specs import cache_info, document_spec, report_spec, version_spec
 from runtime.reports.store import ReportError, create_report, latest_version, save_draft
@@ -133,6 +134,7 @@ def test_the_same_report_id_in_another_database_is_not_mistaken(session, specs, 
     try:
         with Session(other) as elsewhere, elsewhere.begin():
             load_org_units(elsewhere, specs)
+            create_administrator(elsewhere, DEMO_PASSWORD)
             create_demo_users(elsewhere, specs)
         with Session(other) as elsewhere:
             twin = file_report(elsewhere, survey("另一个数据库里的调查表"))
