@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from builder.catalog.specs import Field, SpecSet
 from builder.reports.spec import ReportSpec
@@ -25,14 +25,16 @@ from runtime.clock import local_today
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import count
 from runtime.masking import is_masked, mask_value
-from runtime.models import Department, OrgUnit, Report, Task, TaskRow, User
+from runtime.models import Department, OrgUnit, Report, Task, User
 from runtime.reports.file import Block, Heading, Progress, ReportTable, write_table
 from runtime.reports.specs import report_spec
 from runtime.reports.store import Actor, ReportError, check_owner
-from runtime.tasks.added import added_drafts, added_view
+from runtime.tasks.added import added_view
 from runtime.tasks.aggregate import is_aggregate, row_units, unit_rows
+from runtime.tasks.bindings import bindings
 from runtime.tasks.dispatch import STATE_LABELS
-from runtime.tasks.prefill import bindings, row_query
+from runtime.tasks.prefill import row_query
+from runtime.tasks.rows import store
 from runtime.tasks.values import ColumnBatch, iter_task_columns
 
 if TYPE_CHECKING:
@@ -134,7 +136,7 @@ def task_blocks(
     today: date,
 ) -> Iterator[Block]:
     """Yield the rows of some tasks, task by task, as the viewer sees them; not-applicable rows left out."""
-    skipped = _not_applicable(conn, [t.id for t in tasks])
+    skipped = store.not_applicable(conn, [t.id for t in tasks])
     masks = masked_fields(specs, spec, viewer)
     for task in tasks:
         unit = unit_label(specs, task.org_unit_code)
@@ -147,7 +149,9 @@ def task_blocks(
         # whatever the report's filter says of them (runtime.tasks.prefill.row_query).
         for batch in iter_task_columns(conn, specs, spec, task, viewer, today=today):
             yield batch_block(batch, unit, status, skip, masks)
-        block = added_block(specs, spec, added_drafts(conn, task), viewer, unit, status, today, masks)
+        block = added_block(
+            specs, spec, store.added_drafts(conn, task.id), viewer, unit, status, today, masks
+        )
         if block is not None:
             yield block
 
@@ -173,7 +177,9 @@ def dispatched_table(
     source = f"各镇街填报（已提交 {submitted}/{len(everything)}"
     source += "，含未提交任务的当前数据）" if include_open and submitted < len(everything) else "）"
     day = today or local_today()
-    total = sum(rows_total(conn, specs, spec, t) for t in tasks) + _added_count(conn, [t.id for t in tasks])
+    total = sum(rows_total(conn, specs, spec, t) for t in tasks) + store.added_count(
+        conn, [t.id for t in tasks]
+    )
     return ReportTable(
         spec,
         Heading(report.title, department_name(conn, report), day, source),
@@ -300,27 +306,3 @@ def export_job(
 def _status(task: Task) -> str:
     """Return what the 状态 column says of a task's rows."""
     return SUBMITTED if task.state == "submitted" else f"未提交（{STATE_LABELS.get(task.state, task.state)}）"
-
-
-def _not_applicable(conn: Connection, task_ids: list[int]) -> dict[int, frozenset[int]]:
-    """Return task id → the record ids its township marked not applicable (one query)."""
-    if not task_ids:
-        return {}
-    found: dict[int, set[int]] = {}
-    stmt = select(TaskRow.task_id, TaskRow.record_id).where(
-        TaskRow.task_id.in_(task_ids), TaskRow.status == "not_applicable", TaskRow.record_id.is_not(None)
-    )
-    for task_id, record_id in conn.execute(stmt):
-        found.setdefault(task_id, set()).add(record_id)
-    return {task_id: frozenset(ids) for task_id, ids in found.items()}
-
-
-def _added_count(conn: Connection, task_ids: list[int]) -> int:
-    """Return how many rows the tasks' townships added that are not in the ledger yet (one query)."""
-    if not task_ids:
-        return 0
-    return conn.execute(
-        select(func.count()).where(
-            TaskRow.task_id.in_(task_ids), TaskRow.status == "added", TaskRow.record_id.is_(None)
-        )
-    ).scalar_one()

@@ -42,8 +42,8 @@ from runtime.reports.export import (
 from runtime.reports.file import Block, Heading, Progress, ReportTable, write_table
 from runtime.reports.store import Actor, ReportError, check_owner
 from runtime.tasks.aggregate import is_aggregate
+from runtime.tasks.bindings import task_scope
 from runtime.tasks.dispatch import target_units
-from runtime.tasks.prefill import task_scope
 from runtime.tasks.values import iter_task_columns
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, select, update
+from sqlalchemy import Connection, select
 
 from builder.catalog.specs import Field, Ledger, OrgUnit, SpecSet
 from builder.catalog.validation import RowValidator
@@ -30,14 +30,16 @@ from builder.reports.validation import ReportRowValidator
 from builder.tabular.cells import CellError
 from builder.tabular.coercion import converter_for
 from runtime.access import Viewer
-from runtime.db import insert_new
 from runtime.errors import ErrorCode
 from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
-from runtime.models import Record, Task, TaskRow, utcnow
+from runtime.models import Record, Task, utcnow
 from runtime.org_scope import cell_scope
 from runtime.reports.store import ReportError
-from runtime.tasks.drafts import SavedRow, StaleRow, check_open, save_cells
-from runtime.tasks.prefill import Cell, RowView, bindings, key_field, row_view, task_scope
+from runtime.tasks.bindings import bindings, key_field, task_scope
+from runtime.tasks.drafts import SavedRow, check_open, save_cells
+from runtime.tasks.prefill import Cell, RowView, row_view
+from runtime.tasks.rows import store
+from runtime.tasks.rows.store import StaleRow
 
 #: Elements a key determines: key element → {element: how to read it from the key}.
 FROM_KEY = {
@@ -154,9 +156,8 @@ def add_row(
     values.update(_from_key(spec, specs, form, key, values))
     record.update(_record_from_key(spec, specs, form, key))
     now = utcnow()
-    added_id = insert_new(
+    added_id = store.insert_row(
         conn,
-        TaskRow.__table__,
         {
             "task_id": task.id,
             "record_id": None,
@@ -172,27 +173,13 @@ def add_row(
             "updated_by": viewer.user_id,
             "updated_at": now,
         },
-        ["task_id", "row_key"],
     )
     if added_id is None:
         raise AddRefused({form.key.name: ErrorCode.ROW_ALREADY_ADDED.format()})
-    _count_new_row(conn, task)
+    store.count_new_row(conn, task)
     row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
-    _keep_complete(conn, task, added_id, False, row.complete)
+    store.keep_complete(conn, task, added_id, False, row.complete)
     return row
-
-
-def _count_new_row(conn: Connection, task: Task) -> None:
-    """Count one more row in the task (rows_total stays 0, not counted yet, until first opened)."""
-    conn.execute(
-        update(Task)
-        .where(Task.id == task.id)
-        .values(
-            rows_total=case((Task.rows_total > 0, Task.rows_total + 1), else_=0),
-            updated_at=utcnow(),
-            state=case((Task.state == "new", "in_progress"), else_=Task.state),
-        )
-    )
 
 
 def _coerce(
@@ -216,8 +203,7 @@ def _coerce(
 
 def _key_taken(conn: Connection, form: AddForm, task: Task, key: str) -> dict[str, str]:
     """Refuse a key the task already added."""
-    taken = conn.execute(select(TaskRow.id).where(TaskRow.task_id == task.id, TaskRow.row_key == key)).first()
-    return {form.key.name: "本任务中已经有这一行"} if taken is not None else {}
+    return {form.key.name: "本任务中已经有这一行"} if store.key_taken(conn, task.id, key) else {}
 
 
 def _include(
@@ -243,38 +229,8 @@ def _include(
         raise AddRefused({name: ErrorCode.KEY_OUTSIDE_SCOPE.format(key=form.key.title)})
     if row_view(conn, specs, spec, task, viewer, found.id) is not None:
         raise AddRefused({name: ErrorCode.ROW_ALREADY_INCLUDED.format()})
-    draft = conn.execute(
-        select(TaskRow.id, TaskRow.complete).where(TaskRow.task_id == task.id, TaskRow.row_key == key)
-    ).first()
-    if draft is not None:  # a draft kept from when the record still matched the filter
-        conn.execute(update(TaskRow).where(TaskRow.id == draft.id).values(included=True))
-        draft_id, was = draft.id, bool(draft.complete)
-    else:
-        draft_id, was = (
-            insert_new(
-                conn,
-                TaskRow.__table__,
-                {
-                    "task_id": task.id,
-                    "record_id": found.id,
-                    "row_key": key,
-                    "values": {},
-                    "base": {},
-                    "errors": {},
-                    "status": "active",
-                    "record": None,
-                    "included": True,
-                    "complete": False,
-                    "reason": "",
-                    "version": 1,
-                    "updated_by": viewer.user_id,
-                    "updated_at": utcnow(),
-                },
-                ["task_id", "row_key"],
-            ),
-            False,
-        )
-    _count_new_row(conn, task)
+    draft_id, was = store.include(conn, task, key, found.id, viewer.user_id)
+    store.count_new_row(conn, task)
     row = row_view(conn, specs, spec, task, viewer, found.id, today=today)
     gaps = {
         n: text
@@ -285,7 +241,7 @@ def _include(
         return save_cells(
             conn, specs, spec, task, viewer, found.id, gaps, expected_version=row.draft_version, today=today
         ).row
-    _keep_complete(conn, task, draft_id, was, row.complete)
+    store.keep_complete(conn, task, draft_id, was, row.complete)
     return row
 
 
@@ -371,28 +327,6 @@ def record_problems(spec: ReportSpec, specs: SpecSet, task: Task, draft: Any) ->
     return problems
 
 
-def _draft(conn: Connection, task: Task, added_id: int) -> Any:
-    return conn.execute(
-        select(TaskRow).where(
-            TaskRow.id == added_id,
-            TaskRow.task_id == task.id,
-            TaskRow.status == "added",
-            TaskRow.record_id.is_(None),
-        )
-    ).first()
-
-
-def added_drafts(conn: Connection, task: Task) -> list[Any]:
-    """Return the task's added rows not yet in the ledger, in the order they were added."""
-    return list(
-        conn.execute(
-            select(TaskRow)
-            .where(TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None))
-            .order_by(TaskRow.id)
-        )
-    )
-
-
 def added_view(
     spec: ReportSpec, specs: SpecSet, draft: Any, viewer: Viewer, *, today: date | None = None
 ) -> RowView:
@@ -458,7 +392,7 @@ def added_rows(
     ]
     searched = searching(ledger, search, viewer)
     rows = []
-    for draft in added_drafts(conn, task):
+    for draft in store.added_drafts(conn, task.id):
         if searched.text and not _found(searched, draft, labels):
             continue
         row = added_view(spec, specs, draft, viewer, today=today)
@@ -491,7 +425,7 @@ def added_row(
     today: date | None = None,
 ) -> RowView | None:
     """Return one added row of the task, or None."""
-    draft = _draft(conn, task, added_id)
+    draft = store.added_draft(conn, task.id, added_id)
     return None if draft is None else added_view(spec, specs, draft, viewer, today=today)
 
 
@@ -509,7 +443,7 @@ def save_added(
 ) -> SavedRow:
     """Save cells typed into an added row (its key stays as added: delete the row to change it)."""
     check_open(task, viewer, specs)
-    draft = _draft(conn, task, added_id)
+    draft = store.added_draft(conn, task.id, added_id)
     if draft is None:
         raise ReportError(ErrorCode.ROW_DELETED)
     form = add_form(spec, specs, task)
@@ -527,21 +461,9 @@ def save_added(
         errors.pop(name, None)
     values.update(typed_values)
     errors.update(typed_errors)
-    done = conn.execute(
-        update(TaskRow)
-        .where(TaskRow.id == draft.id, TaskRow.version == draft.version)
-        .values(
-            values=values,
-            errors=errors,
-            version=draft.version + 1,
-            updated_by=viewer.user_id,
-            updated_at=utcnow(),
-        )
-    )
-    if done.rowcount != 1:
-        raise StaleRow(ErrorCode.STALE_ROW)
+    store.save_added_values(conn, draft, values, errors, viewer.user_id)
     row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
-    _keep_complete(conn, task, added_id, bool(draft.complete), row.complete)
+    store.keep_complete(conn, task, added_id, bool(draft.complete), row.complete)
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
 
 
@@ -550,28 +472,9 @@ def remove_added(
 ) -> None:
     """Delete an added row (before submission: nothing of it reached the ledger)."""
     check_open(task, viewer, specs)
-    draft = _draft(conn, task, added_id)
+    draft = store.added_draft(conn, task.id, added_id)
     if draft is None:
         return
-    done = conn.execute(delete(TaskRow).where(TaskRow.id == added_id, TaskRow.version == expected_version))
-    if done.rowcount != 1:
+    if not store.delete_row(conn, added_id, expected_version):
         raise StaleRow(ErrorCode.STALE_ROW_DELETE)
-    conn.execute(
-        update(Task)
-        .where(Task.id == task.id)
-        .values(
-            rows_total=case((Task.rows_total > 0, Task.rows_total - 1), else_=0),
-            rows_complete=Task.rows_complete - (1 if draft.complete else 0),
-            updated_at=utcnow(),
-        )
-    )
-
-
-def _keep_complete(conn: Connection, task: Task, added_id: int, was: bool, now: bool) -> None:
-    """Keep an added row's complete flag and the task's count of complete rows in step."""
-    if was == now:
-        return
-    conn.execute(update(TaskRow).where(TaskRow.id == added_id).values(complete=now))
-    conn.execute(
-        update(Task).where(Task.id == task.id).values(rows_complete=Task.rows_complete + (1 if now else -1))
-    )
+    store.count_removed_row(conn, task, bool(draft.complete))

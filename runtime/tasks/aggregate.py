@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select, update
+from sqlalchemy import Connection, and_, case, func, select
 
 from builder.catalog.specs import OrgUnit, SpecSet
 from builder.reports.compute import computed_values
@@ -26,13 +26,16 @@ from builder.reports.validation import ReportRowValidator
 from runtime.access import Viewer
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import Scope, condition
-from runtime.models import Record, Task, TaskRow
+from runtime.models import Record, Task
 from runtime.reports.store import ReportError
-from runtime.tasks.drafts import SavedRow, StaleRow, _draft, _mark_complete, _store, check_open
-from runtime.tasks.prefill import Cell, RowView, task_scope
+from runtime.tasks.bindings import task_scope
+from runtime.tasks.drafts import SavedRow, check_open
+from runtime.tasks.prefill import Cell, RowView
+from runtime.tasks.rows import store
+from runtime.tasks.rows.store import StaleRow
 
 #: TaskRow.status of an org unit's row of an aggregate report.
-UNIT_STATUS = "unit"
+UNIT_STATUS = store.UNIT
 #: How a page addresses an org unit's row: "u" and the unit's code (see `RowView.ref`).
 UNIT_PREFIX = "u"
 #: Where a formula cell's value comes from, as the filler reads it.
@@ -127,12 +130,6 @@ def task_values(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) 
     return {u.code: found.get(u.code, zeros) for u in row_units(specs, spec, task)}
 
 
-def _drafts(conn: Connection, task: Task) -> dict[str, Any]:
-    """Return org unit code → the township's draft of that row (one query)."""
-    stmt = select(TaskRow).where(TaskRow.task_id == task.id, TaskRow.status == UNIT_STATUS)
-    return {row.row_key: row for row in conn.execute(stmt)}
-
-
 def unit_view(
     spec: ReportSpec, unit: OrgUnit, computed: Mapping[str, Any], draft: Any, *, today: date | None = None
 ) -> RowView:
@@ -176,7 +173,7 @@ def unit_rows(
 ) -> list[RowView]:
     """Return the task's rows (or the one of org unit `only`), computed and merged with the drafts."""
     values = task_values(conn, specs, spec, task)
-    drafts = _drafts(conn, task)
+    drafts = store.unit_drafts(conn, task.id)
     return [
         unit_view(spec, u, values[u.code], drafts.get(u.code), today=today)
         for u in row_units(specs, spec, task)
@@ -198,7 +195,7 @@ def ensure_unit_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
     """Keep the task's row count (its org units) for the task lists."""
     total = len(row_units(specs, spec, task))
     if task.rows_total != total:
-        conn.execute(update(Task).where(Task.id == task.id).values(rows_total=total))
+        store.set_total(conn, task, total)
     return total
 
 
@@ -226,7 +223,7 @@ def save_unit_cells(
     unit = next((u for u in row_units(specs, spec, task) if u.code == code), None)
     if unit is None:
         raise ReportError(ErrorCode.UNIT_NOT_IN_TASK)
-    draft = _draft(conn, task.id, code)
+    draft = store.draft_by_key(conn, task.id, code)
     if (draft.version if draft else 0) != expected_version:
         raise StaleRow(ErrorCode.STALE_ROW)
     computed = task_values(conn, specs, spec, task)[code]
@@ -249,11 +246,11 @@ def save_unit_cells(
             errors[name] = problem
         else:
             errors.pop(name, None)
-    stored = _store(
-        conn, task, code, None, values, base, errors, draft, viewer, status=UNIT_STATUS, reason=""
+    stored = store.store_draft(
+        conn, task, code, None, values, base, errors, draft, viewer.user_id, status=UNIT_STATUS, reason=""
     )
     row = unit_view(spec, unit, computed, stored, today=today)
-    _mark_complete(conn, task, stored, row.complete)
+    store.keep_complete(conn, task, stored.id, bool(stored.complete), row.complete)
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
 
 
@@ -262,7 +259,7 @@ def merged_units(
 ) -> list[tuple[OrgUnit, dict[str, Any], int, int]]:
     """Return each row's (org unit, values in clear, cells computed, cells typed): what a submission holds."""
     values = task_values(conn, specs, spec, task)
-    drafts = _drafts(conn, task)
+    drafts = store.unit_drafts(conn, task.id)
     merged = []
     for unit in row_units(specs, spec, task):
         draft = drafts.get(unit.code)
@@ -303,14 +300,7 @@ def merged_tasks(
     rows = [(task, unit) for task in tasks for unit in row_units(specs, spec, task)]
     computed = _district_values(conn, specs, spec, [unit for _task, unit in rows])
     zeros = {f.name: 0 for f in formula_fields(spec)}
-    drafts: dict[tuple[int, str], dict[str, Any]] = {
-        (task_id, key): values or {}
-        for task_id, key, values in conn.execute(
-            select(TaskRow.task_id, TaskRow.row_key, TaskRow.values).where(
-                TaskRow.task_id.in_([t.id for t in tasks]), TaskRow.status == UNIT_STATUS
-            )
-        )
-    }
+    drafts = store.unit_values(conn, [t.id for t in tasks])
     merged = []
     for task, unit in rows:
         row = {**computed.get(unit.code, zeros), **drafts.get((task.id, unit.code), {})}

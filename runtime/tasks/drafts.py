@@ -16,37 +16,33 @@ from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 
 from builder.catalog.specs import SpecSet
 from builder.reports.spec import ReportSpec
 from builder.reports.validation import ReportRowValidator
 from runtime.access import Viewer
-from runtime.db import insert_new
 from runtime.errors import ErrorCode
-from runtime.ledgers.store import Query, get, get_by_key, get_by_keys, histories, page, value_sources
+from runtime.ledgers.store import Query, get, histories, page, value_sources
 from runtime.masking import completed, holder_id, is_masked, replaceable
-from runtime.models import Task, TaskRow, utcnow
+from runtime.models import Task, utcnow
 from runtime.org_scope import CellScope, cell_scope
 from runtime.permissions import Action, may
 from runtime.reports.store import ReportError
+from runtime.tasks.bindings import Binding, bindings, task_scope
 from runtime.tasks.dispatch import OPEN_STATES
-from runtime.tasks.prefill import HOUSEHOLD_LINK, Binding, RowView, bindings, build_row, row_query, task_scope
+from runtime.tasks.prefill import RowView, build_row, row_query
+from runtime.tasks.rows import store
+from runtime.tasks.rows.households import household_of, households_by_record
+from runtime.tasks.rows.store import STALE, StaleRow
 
 #: Rows per query when saving many rows at once (an IN list; SQLite binds at most 32,766 values).
 ROWS_PER_QUERY = 1000
-#: What a filler reads when her save comes after someone else's.
-STALE = ErrorCode.STALE_ROW.format()
 #: What a filler reads when a row she names is not (or no longer) one of the task's rows.
 NOT_A_ROW = ErrorCode.ROW_NOT_IN_TASK.format()
 
 #: Why a row may be marked as not applicable (the filler may also write her own reason).
 NOT_APPLICABLE_REASONS = ("已迁出", "已死亡", "不符合条件", "查无此人", "重复登记")
-
-
-class StaleRow(ReportError):
-    """The row was saved by someone else since this copy was read."""
 
 
 @dataclass
@@ -92,10 +88,6 @@ def _exact(query: Query, key: str) -> Query:
     return replace(query, search=key, search_match="exact")
 
 
-def _draft(conn: Connection, task_id: int, key: str) -> Any:
-    return conn.execute(select(TaskRow).where(TaskRow.task_id == task_id, TaskRow.row_key == key)).first()
-
-
 def save_cells(
     conn: Connection,
     specs: SpecSet,
@@ -116,16 +108,18 @@ def save_cells(
     record = _record(conn, specs, spec, task, record_id)
     key = record["_key"]
     validator = ReportRowValidator(spec, specs.elements)
-    draft = _draft(conn, task.id, key)
+    draft = store.draft_by_key(conn, task.id, key)
     if (draft.version if draft else 0) != expected_version:
         raise StaleRow(ErrorCode.STALE_ROW)
     household = (
-        _household(conn, specs, spec, record) if any(plan[name].via for name in typed if name in plan) else {}
+        household_of(conn, specs, spec.rows.ledger, record)
+        if any(plan[name].via for name in typed if name in plan)
+        else {}
     )
     org = cell_scope(plan, task_scope(specs, task), specs.org_units)
     typed = _completed(specs, spec, plan, record, viewer, typed)
     values, base, errors = merge_cells(validator, plan, record, household, draft, typed, org=org)
-    stored = _store(
+    stored = store.store_draft(
         conn,
         task,
         key,
@@ -134,12 +128,12 @@ def save_cells(
         base,
         errors,
         draft,
-        viewer,
+        viewer.user_id,
         status=draft.status if draft else "active",
         reason=draft.reason if draft else "",
     )
     row = _view(conn, specs, spec, task, record, stored, viewer, today)
-    _mark_complete(conn, task, stored, row.complete)
+    store.keep_complete(conn, task, stored.id, bool(stored.complete), row.complete)
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
 
 
@@ -289,9 +283,11 @@ def _save_chunk(
     query = replace(row_query(spec, specs, task), ids=tuple(record_id for record_id, _t, _v in rows))
     records = {r["_id"]: r for r in page(conn, query, limit=len(rows))}  # only the task's rows
     households = (
-        _households(conn, specs, spec, list(records.values())) if any(b.via for b in plan.values()) else {}
+        households_by_record(conn, specs, spec.rows.ledger, list(records.values()))
+        if any(b.via for b in plan.values())
+        else {}
     )
-    drafts = _drafts(conn, task, [r["_key"] for r in records.values()])
+    drafts = store.locked_drafts(conn, task, [r["_key"] for r in records.values()])
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
     org = cell_scope(plan, task_scope(specs, task), specs.org_units)
     now = utcnow()
@@ -349,87 +345,13 @@ def _save_chunk(
             )
         was_complete[key] = (bool(draft.complete) if draft else False, complete)
         outcomes.append(RowSaved(record_id, errors={k: v for k, v in errors.items() if k in typed}))
-    written = set(_write_drafts(conn, inserts, updates))
+    written = set(store.write_drafts(conn, inserts, updates))
     for outcome in outcomes:
         if outcome.refused is None and records[outcome.record_id]["_key"] not in written:
             outcome.refused, outcome.message, outcome.errors = "stale", STALE, {}
     if written:
-        _after_saves(conn, task, [was_complete[key] for key in written], now)
+        store.count_saves(conn, task, [was_complete[key] for key in written], now)
     return outcomes
-
-
-def _drafts(conn: Connection, task: Task, keys: list[str]) -> dict[str, Any]:
-    """Return row key → draft of some rows of a task, locked until the transaction ends (one query).
-
-    PostgreSQL locks the drafts read (FOR UPDATE); SQLite, which has one writer at a time, is
-    made to take its write lock first. Either way nobody saves these rows between the read and
-    the writes, so each row's version check is decided by the read.
-    """
-    if not keys:
-        return {}
-    if conn.dialect.name == "sqlite":  # reads before a transaction's first write see later commits
-        conn.execute(update(Task).where(Task.id == task.id).values(state=Task.state))
-    stmt = (
-        select(
-            TaskRow.id,
-            TaskRow.row_key,
-            TaskRow.values,
-            TaskRow.base,
-            TaskRow.errors,
-            TaskRow.status,
-            TaskRow.reason,
-            TaskRow.version,
-            TaskRow.complete,
-        )
-        .where(TaskRow.task_id == task.id, TaskRow.row_key.in_(keys))
-        .order_by(TaskRow.id)
-        .with_for_update()
-    )  # locked in one order by every upload
-    return {row.row_key: row for row in conn.execute(stmt)}
-
-
-def _write_drafts(conn: Connection, inserts: list[dict], updates: list[tuple[str, dict]]) -> list[str]:
-    """Insert new drafts unless present and update read ones (row key, columns); return the keys written."""
-    table = TaskRow.__table__
-    written = []
-    if inserts:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        stmt = (
-            dialect.insert(table)
-            .on_conflict_do_nothing(index_elements=["task_id", "row_key"])
-            .returning(table.c.row_key)
-        )
-        written += conn.execute(stmt, inserts).scalars().all()  # a conflict: saved by someone else
-    if updates:
-        stmt = update(table).where(
-            table.c.id == bindparam("row_id"), table.c.version == bindparam("old_version")
-        )
-        if conn.execute(stmt, [columns for _key, columns in updates]).rowcount != len(updates):
-            raise StaleRow(ErrorCode.STALE_ROW)  # cannot happen: the drafts were locked when read
-        written += [key for key, _columns in updates]
-    return written
-
-
-def _after_saves(conn: Connection, task: Task, complete: list[tuple[bool, bool]], now: Any) -> None:
-    """Start the task on its first save and count the rows that became (or ceased to be) complete."""
-    if task.state == "new":
-        conn.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.state == "new")
-            .values(state="in_progress", updated_at=now)
-        )
-    change = sum(after - before for before, after in complete)
-    if change:
-        conn.execute(update(Task).where(Task.id == task.id).values(rows_complete=Task.rows_complete + change))
-
-
-def _households(
-    conn: Connection, specs: SpecSet, spec: ReportSpec, records: list[dict[str, Any]]
-) -> dict[int, dict[str, Any]]:
-    """Return record id → its household record ({} when none), for person rows (one query)."""
-    other, key_field = HOUSEHOLD_LINK[spec.rows.ledger]
-    found = get_by_keys(conn, specs.ledgers[other], (r.get(key_field) for r in records))
-    return {r["_id"]: found.get(r.get(key_field), {}) for r in records}
 
 
 def mark_row(
@@ -450,10 +372,10 @@ def mark_row(
         raise ReportError(ErrorCode.NOT_APPLICABLE_REASON_REQUIRED)
     record = _record(conn, specs, spec, task, record_id)
     key = record["_key"]
-    draft = _draft(conn, task.id, key)
+    draft = store.draft_by_key(conn, task.id, key)
     if (draft.version if draft else 0) != expected_version:
         raise StaleRow(ErrorCode.STALE_ROW_MARK)
-    stored = _store(
+    stored = store.store_draft(
         conn,
         task,
         key,
@@ -462,60 +384,13 @@ def mark_row(
         dict(draft.base) if draft else {},
         dict(draft.errors) if draft else {},
         draft,
-        viewer,
+        viewer.user_id,
         status="not_applicable" if reason else "active",
         reason=(reason or "").strip()[:200],
     )
     row = _view(conn, specs, spec, task, record, stored, viewer, today)
-    _mark_complete(conn, task, stored, row.complete)
+    store.keep_complete(conn, task, stored.id, bool(stored.complete), row.complete)
     return row
-
-
-def _store(
-    conn: Connection,
-    task: Task,
-    key: str,
-    record_id: int | None,
-    values: dict,
-    base: dict,
-    errors: dict,
-    draft: Any,
-    viewer: Viewer,
-    *,
-    status: str,
-    reason: str,
-) -> Any:
-    """Write the draft row, only if it still has the version read (insert: only if still absent)."""
-    now = utcnow()
-    fields = {
-        "values": values,
-        "base": base,
-        "errors": errors,
-        "status": status,
-        "reason": reason,
-        "updated_by": viewer.user_id,
-        "updated_at": now,
-    }
-    if draft is None:
-        row = {"task_id": task.id, "record_id": record_id, "row_key": key, "version": 1, "complete": False}
-        made = insert_new(conn, TaskRow.__table__, {**row, **fields}, ["task_id", "row_key"])
-        if made is None:
-            raise StaleRow(ErrorCode.STALE_ROW)
-    else:
-        done = conn.execute(
-            update(TaskRow)
-            .where(TaskRow.id == draft.id, TaskRow.version == draft.version)
-            .values(version=draft.version + 1, **fields)
-        )
-        if done.rowcount != 1:
-            raise StaleRow(ErrorCode.STALE_ROW)
-    if task.state == "new":
-        conn.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.state == "new")
-            .values(state="in_progress", updated_at=now)
-        )
-    return _draft(conn, task.id, key)
 
 
 def _view(
@@ -530,24 +405,8 @@ def _view(
 ) -> RowView:
     """Return the row as the filler now sees it."""
     plan = bindings(spec, specs)
-    household = _household(conn, specs, spec, record) if any(b.via for b in plan.values()) else {}
+    household = (
+        household_of(conn, specs, spec.rows.ledger, record) if any(b.via for b in plan.values()) else {}
+    )
     sources = value_sources(histories(conn, [record["_id"]]).get(record["_id"], []))
     return build_row(spec, plan, record, household, stored, sources, viewer, today=today)
-
-
-def _household(conn: Connection, specs: SpecSet, spec: ReportSpec, record: dict) -> dict[str, Any]:
-    """Return the household record of a person row (empty when it has none)."""
-    other, key_field = HOUSEHOLD_LINK[spec.rows.ledger]
-    return get_by_key(conn, specs.ledgers[other], record.get(key_field) or "") or {}
-
-
-def _mark_complete(conn: Connection, task: Task, stored: Any, complete: bool) -> None:
-    """Keep the row's complete flag and the task's count of complete rows in step."""
-    if bool(stored.complete) == complete:
-        return
-    conn.execute(update(TaskRow).where(TaskRow.id == stored.id).values(complete=complete))
-    conn.execute(
-        update(Task)
-        .where(Task.id == task.id)
-        .values(rows_complete=Task.rows_complete + (1 if complete else -1))
-    )

@@ -14,39 +14,27 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, or_
 
-from builder.catalog.specs import Field, Ledger, SpecSet
+from builder.catalog.specs import SpecSet
 from builder.reports.compute import computed_values
-from builder.reports.spec import ReportField, ReportSpec
+from builder.reports.spec import ReportSpec
 from runtime.access import Viewer
 from runtime.ledgers.store import (
     SOURCE_LABELS,
     Query,
-    Scope,
     condition,
     count,
-    get_by_keys,
     histories,
     iter_rows,
     page,
     value_sources,
 )
 from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
-from runtime.models import Record, Task, TaskRow
-
-#: The household ledger's key field on a person record (person rows may bind household elements).
-HOUSEHOLD_LINK = {"person": ("household", "household_no")}
-
-
-@dataclass(frozen=True)
-class Binding:
-    """Where a report field's pre-fill value comes from."""
-
-    report_field: ReportField
-    ledger_field: Field
-    #: None: the row's own record; "household": the record's household.
-    via: str | None = None
+from runtime.models import Record, Task
+from runtime.tasks.bindings import Binding, bindings, task_scope
+from runtime.tasks.rows import store
+from runtime.tasks.rows.households import households_by_record
 
 
 @dataclass(slots=True)
@@ -104,42 +92,6 @@ class TaskPage:
     next_after: tuple[str, int] | None = None
 
 
-def bindings(spec: ReportSpec, specs: SpecSet) -> dict[str, Binding]:
-    """Return report field → where its value comes from (fields no ledger can fill are absent)."""
-    if not spec.rows.ledger:
-        return {}
-    ledger = specs.ledgers[spec.rows.ledger]
-    own = {f.element.code: f for f in ledger.fields}
-    linked = HOUSEHOLD_LINK.get(ledger.code)
-    other = {f.element.code: f for f in specs.ledgers[linked[0]].fields} if linked else {}
-    found = {}
-    for f in spec.fields:
-        if f.element in own:
-            found[f.name] = Binding(f, own[f.element])
-        elif f.element in other:
-            found[f.name] = Binding(f, other[f.element], via=linked[0])
-    return found
-
-
-def key_field(spec: ReportSpec, specs: SpecSet) -> str | None:
-    """Return the report field bound to the row ledger's key (ID number, parcel code …), if any."""
-    if not spec.rows.ledger:
-        return None
-    key = specs.ledgers[spec.rows.ledger].key
-    return next(
-        (name for name, b in bindings(spec, specs).items() if b.via is None and b.ledger_field.name == key),
-        None,
-    )
-
-
-def task_scope(specs: SpecSet, task: Task) -> Scope:
-    """Return the org units a task covers (a township, or one village)."""
-    unit = specs.org_units[task.org_unit_code]
-    if unit.level == "village":
-        return Scope(township=unit.parent, village=unit.code)
-    return Scope(township=unit.code)
-
-
 def row_query(
     spec: ReportSpec, specs: SpecSet, task: Task, *, search: Search | None = None, gaps_only: bool = False
 ) -> Query:
@@ -159,17 +111,7 @@ def row_query(
         search=search.text,
         search_match=search.match,
         where=(gaps_clause(spec, specs, task),) if gaps_only else (),
-        also=Record.id.in_(included_ids(task.id)) if conditions else None,
-    )
-
-
-def included_ids(task_id: int) -> Any:
-    """Return the SQL of the record ids a task holds whatever the report's filter says.
-
-    Those the township included by hand, and the records made from rows it added.
-    """
-    return select(TaskRow.record_id).where(
-        TaskRow.task_id == task_id, TaskRow.included, TaskRow.record_id.is_not(None)
+        also=Record.id.in_(store.included_ids(task.id)) if conditions else None,
     )
 
 
@@ -180,10 +122,7 @@ def gaps_clause(spec: ReportSpec, specs: SpecSet, task: Task) -> Any:
     holds leaves every row something to fill, and one without leaves the rows whose own record
     lacks a bound value.
     """
-    done = select(TaskRow.record_id).where(
-        TaskRow.task_id == task.id, TaskRow.complete, TaskRow.record_id.is_not(None)
-    )
-    open_row = Record.id.not_in(done)
+    open_row = Record.id.not_in(store.complete_ids(task.id))
     plan = bindings(spec, specs)
     unfillable = [f for f in spec.fields if not f.compute and (f.name not in plan or plan[f.name].via)]
     if unfillable:
@@ -219,13 +158,8 @@ def ensure_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: 
         from runtime.tasks.aggregate import ensure_unit_total
 
         return ensure_unit_total(conn, specs, spec, task)
-    added = conn.execute(
-        select(func.count()).where(
-            TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None)
-        )
-    ).scalar_one()
-    total = count(conn, row_query(spec, specs, task)) + added
-    conn.execute(update(Task).where(Task.id == task.id).values(rows_total=total))
+    total = count(conn, row_query(spec, specs, task)) + store.added_count(conn, [task.id])
+    store.set_total(conn, task, total)
     return total
 
 
@@ -264,8 +198,8 @@ def rows_of(
 ) -> list[RowView]:
     """Return the rows of some of a task's records: drafts, households and sources read in bulk."""
     ids = [r["_id"] for r in records]
-    drafts = _drafts(conn, task.id, ids)
-    linked = _linked(conn, specs, specs.ledgers[spec.rows.ledger], records)
+    drafts = store.drafts_of_records(conn, task.id, ids)
+    linked = households_by_record(conn, specs, spec.rows.ledger, records)
     origins = (
         {rid: value_sources(versions) for rid, versions in histories(conn, ids).items()} if sources else {}
     )
@@ -367,8 +301,8 @@ def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) 
     columns = [(f.name, plan.get(f.name)) for f in spec.fields if not f.compute]
     rows = prefilled = to_fill = complete = 0
     for records in iter_rows(conn, row_query(spec, specs, task)):
-        drafts = _drafts(conn, task.id, [r["_id"] for r in records])
-        linked = _linked(conn, specs, specs.ledgers[spec.rows.ledger], records)
+        drafts = store.drafts_of_records(conn, task.id, [r["_id"] for r in records])
+        linked = households_by_record(conn, specs, spec.rows.ledger, records)
         for record in records:
             rows += 1
             draft = drafts.get(record["_id"])
@@ -388,12 +322,8 @@ def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) 
                     gaps += 1
             to_fill += gaps
             complete += gaps == 0
-    added = conn.execute(
-        select(TaskRow.values, TaskRow.errors).where(
-            TaskRow.task_id == task.id, TaskRow.status == "added", TaskRow.record_id.is_(None)
-        )
-    )
-    for typed, errors in added:  # rows the township added: nothing of them is pre-filled
+    # Rows the township added: nothing of them is pre-filled.
+    for _task_id, typed, errors in store.added_values(conn, [task.id]):
         rows += 1
         gaps = sum(name in (errors or {}) or typed.get(name) in (None, "", []) for name, _b in columns)
         to_fill += gaps
@@ -414,25 +344,3 @@ def _add_computed(spec: ReportSpec, cells: dict[str, Cell], today: date | None) 
     for f in computed:
         if cells[f.name].state == "gap":
             cells[f.name] = Cell(values.get(f.name), "computed")
-
-
-def _drafts(conn: Connection, task_id: int, record_ids: list[int]) -> dict[int, Any]:
-    """Return the drafts (values, errors, status, reason, version) of some records of a task."""
-    if not record_ids:
-        return {}
-    stmt = select(
-        TaskRow.record_id, TaskRow.values, TaskRow.errors, TaskRow.status, TaskRow.reason, TaskRow.version
-    ).where(TaskRow.task_id == task_id, TaskRow.record_id.in_(record_ids))
-    return {row.record_id: row for row in conn.execute(stmt)}
-
-
-def _linked(
-    conn: Connection, specs: SpecSet, ledger: Ledger, records: list[dict[str, Any]]
-) -> dict[int, dict[str, Any]]:
-    """Return record id → its household record, for person rows (one query)."""
-    link = HOUSEHOLD_LINK.get(ledger.code)
-    if not link:
-        return {}
-    other, key_field = link
-    households = get_by_keys(conn, specs.ledgers[other], (r.get(key_field) for r in records))
-    return {r["_id"]: households.get(r.get(key_field), {}) for r in records}

@@ -18,14 +18,17 @@ from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.clock import local_today
 from runtime.errors import ErrorCode
-from runtime.ledgers.store import get_by_keys, iter_rows
-from runtime.models import Record, Report, Task, TaskRow, utcnow
+from runtime.ledgers.store import iter_rows
+from runtime.models import Record, Report, Task, utcnow
 from runtime.org_scope import Scope, cell_scope
 from runtime.reports.store import Actor, ReportError, check_owner
-from runtime.tasks.added import added_drafts, record_problems
+from runtime.tasks.added import record_problems
 from runtime.tasks.aggregate import is_aggregate, merged_units, unit_ref
+from runtime.tasks.bindings import bindings, key_field, task_scope
 from runtime.tasks.drafts import check_open
-from runtime.tasks.prefill import HOUSEHOLD_LINK, bindings, key_field, row_query, task_scope
+from runtime.tasks.prefill import row_query
+from runtime.tasks.rows import store
+from runtime.tasks.rows.households import households_by_record
 from runtime.tasks.summary import summary_fields
 from runtime.tasks.writeback import WritebackResult, write_back
 
@@ -96,26 +99,17 @@ def merged_rows(
     `cells`, when given, counts the cells the ledgers filled and those the township typed.
     """
     plan = bindings(spec, specs)
-    drafts = {
-        row.record_id: row
-        for row in conn.execute(
-            select(TaskRow.record_id, TaskRow.values, TaskRow.status).where(TaskRow.task_id == task.id)
-        )
-    }
-    link = HOUSEHOLD_LINK.get(spec.rows.ledger)
+    drafts = store.merge_drafts(conn, task.id)
+    linked = any(b.via for b in plan.values())
     for batch in iter_rows(conn, row_query(spec, specs, task)):
-        households = (
-            get_by_keys(conn, specs.ledgers[link[0]], (r.get(link[1]) for r in batch))
-            if link and any(b.via for b in plan.values())
-            else {}
-        )
+        homes = households_by_record(conn, specs, spec.rows.ledger, batch) if linked else {}
         for record in batch:
             draft = drafts.get(record["_id"])
             if draft is not None and draft.status == "not_applicable":
                 continue
             values = {}
             for name, binding in plan.items():
-                source = households.get(record.get(link[1]), {}) if binding.via else record
+                source = homes.get(record["_id"], {}) if binding.via else record
                 value = source.get(binding.ledger_field.name)
                 if value not in (None, ""):
                     values[name] = value
@@ -162,7 +156,7 @@ def check_task(
             total += 1
             if len(problems) < LISTED:
                 problems.append(RowProblem(record["_id"], name, titles.get(name, name), message))
-    drafts = added_drafts(conn, task)
+    drafts = store.added_drafts(conn, task.id)
     elsewhere = _held_elsewhere(conn, specs, spec, scope, drafts)
     for draft in drafts:
         rows += 1

@@ -21,14 +21,12 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    false,
     func,
     literal,
     null,
     or_,
     select,
 )
-from sqlalchemy.orm import aliased
 
 from builder.catalog.specs import SpecSet
 from builder.reports.spec import ReportField, ReportSpec
@@ -46,9 +44,10 @@ from builder.reports.totals import (
 )
 from runtime.clock import local_today
 from runtime.ledgers.store import condition
-from runtime.models import Record, Report, Task, TaskRow
+from runtime.models import Record, Report, Task
 from runtime.tasks.aggregate import is_aggregate, merged_tasks
-from runtime.tasks.prefill import bindings
+from runtime.tasks.bindings import bindings
+from runtime.tasks.rows import store
 
 __all__ = ["EMPTY", "Line", "Summary", "summarize", "summarize_extraction", "summary_fields"]
 
@@ -273,13 +272,11 @@ def _grouped(
     query is materialized when grouping by a choice value: grouped over the records directly,
     SQLite reads each JSON value again for the sort and the output, twice the time.
     """
-    draft = aliased(TaskRow, name="draft")
+    rows_of, draft = _rows(specs, spec, tasks)
     values = _values(conn, specs, spec, draft, sums, pivot_field)
     choice = values[pivot_field.name] if pivot_field is not None else null()
     measured = (values[m.name].label(f"m{i}") for i, m in enumerate(sums))
-    inner = _rows(specs, spec, tasks, draft).add_columns(
-        column.label("unit"), choice.label("choice"), *measured
-    )
+    inner = rows_of.add_columns(column.label("unit"), choice.label("choice"), *measured)
     if pivot_field is not None and conn.dialect.name == "sqlite":
         rows = inner.cte("live_rows").prefix_with("MATERIALIZED")
     else:
@@ -316,11 +313,7 @@ def _add_added(
     if not unit_of:
         return
     choices = [pivot_field] if pivot_field is not None else []
-    for task_id, typed in conn.execute(
-        select(TaskRow.task_id, TaskRow.values).where(
-            TaskRow.task_id.in_(unit_of), TaskRow.status == "added", TaskRow.record_id.is_(None)
-        )
-    ):
+    for task_id, typed, _errors in store.added_values(conn, list(unit_of)):
         row = Totals()
         row.add_row(typed, sums, choices)
         units.setdefault(unit_of[task_id], Part()).add(row.whole)
@@ -332,8 +325,8 @@ def _sums(sums: list[Measure], found: list[Any]) -> dict[str, float]:
     return {m.name: float(v) if v is not None else 0.0 for m, v in zip(sums, found, strict=True)}
 
 
-def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Select:
-    """Return a select (no columns yet) of records joined to their drafts: the rows of these tasks.
+def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any]) -> tuple[Select, Any]:
+    """Return a select (no columns yet) of these tasks' rows (records joined to drafts), and the drafts.
 
     The tasks are all of townships or all of villages, which do not overlap, so a record has at
     most one draft among them: the one of the task of its org unit, found with one index lookup
@@ -345,16 +338,7 @@ def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Sel
     column = Record.village_code if villages else Record.township_code
     by_element = {f.element.code: f.name for f in ledger.fields}
     task_of = {t.org_unit_code: t.id for t in tasks if t.id is not None}
-    if not task_of:  # an extraction: nothing typed
-        joined = Record.__table__.outerjoin(draft, false())
-    elif len(task_of) == 1:
-        joined = Record.__table__.outerjoin(
-            draft, and_(draft.record_id == Record.id, draft.task_id == next(iter(task_of.values())))
-        )
-    else:
-        joined = Record.__table__.outerjoin(
-            draft, and_(draft.record_id == Record.id, draft.task_id == case(task_of, value=column))
-        )
+    joined, draft = store.joined_drafts(Record.__table__, task_of, column)
     matching = [condition(ledger, by_element[c.element], c.op, c.value) for c in spec.rows.filter]
     if matching and task_of:  # rows a task included by hand stay in it whatever the filter says
         matching = [or_(and_(*matching), draft.included.is_(True))]
@@ -367,7 +351,7 @@ def _rows(specs: SpecSet, spec: ReportSpec, tasks: list[Any], draft: Any) -> Sel
             *matching,
             or_(draft.status.is_(None), draft.status != "not_applicable"),
         )
-    )
+    ), draft
 
 
 def _values(

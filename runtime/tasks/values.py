@@ -15,18 +15,21 @@ from datetime import date
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from builder.catalog.specs import Field, Ledger, SpecSet
+from builder.catalog.specs import Field, SpecSet
 from builder.reports.compute import compute_value
 from builder.reports.spec import ReportSpec
 from runtime.access import Viewer
 from runtime.errors import ErrorCode
-from runtime.ledgers.store import get_by_keys, iter_rows
+from runtime.ledgers.store import iter_rows
 from runtime.masking import is_masked, mask_value, typed_masked
-from runtime.models import Task, TaskRow
+from runtime.models import Task
 from runtime.reports.store import ReportError
-from runtime.tasks.prefill import HOUSEHOLD_LINK, Binding, bindings, row_query
+from runtime.tasks.bindings import Binding, bindings
+from runtime.tasks.prefill import row_query
+from runtime.tasks.rows import store
+from runtime.tasks.rows.households import households_by_record
 
 #: Record ids per query when reading given rows (an IN list; SQLite binds at most 32,766).
 IDS_PER_QUERY = 1000
@@ -43,12 +46,6 @@ class ColumnBatch:
     masked: list[set[int]]
     #: Per row, the version of the township's draft (0: no draft yet), as a save expects it.
     versions: list[int]
-
-
-@dataclass(frozen=True)
-class _Draft:
-    values: dict[str, Any]
-    version: int
 
 
 def iter_task_columns(
@@ -80,7 +77,7 @@ def iter_task_columns(
     }
     ledger = specs.ledgers[spec.rows.ledger]
     linked = any(b.via for b in plan.values())
-    drafts = _drafts(conn, task.id)
+    drafts = store.record_drafts(conn, task.id)
     day = today or date.today()
     query = row_query(spec, specs, task)
     queries = (
@@ -93,7 +90,7 @@ def iter_task_columns(
     )
     for one in queries:
         for records in iter_rows(conn, one, batch=batch):
-            households = _households(conn, specs, ledger, records) if linked else []
+            households = _households(conn, specs, ledger.code, records) if linked else []
             yield _columns(spec, plan, masks, records, households, drafts, day, hidden)
 
 
@@ -103,7 +100,7 @@ def _columns(
     masks: Mapping[str, bool],
     records: list[dict[str, Any]],
     households: list[Mapping[str, Any]],
-    drafts: Mapping[int, _Draft],
+    drafts: Mapping[int, tuple[dict[str, Any], int]],
     day: date,
     hidden: Mapping[int, Field],
 ) -> ColumnBatch:
@@ -138,7 +135,7 @@ def _columns(
 def _put_drafts(
     spec: ReportSpec,
     ids: list[int],
-    drafts: Mapping[int, _Draft],
+    drafts: Mapping[int, tuple[dict[str, Any], int]],
     columns: list[list[Any]],
     known: list[list[Any]],
     masked: list[set[int]],
@@ -156,8 +153,8 @@ def _put_drafts(
         draft = drafts.get(record_id)
         if draft is None:
             continue
-        versions[at] = draft.version
-        for name, value in draft.values.items():
+        typed, versions[at] = draft
+        for name, value in typed.items():
             i = index.get(name)
             if i is None:
                 continue
@@ -195,21 +192,9 @@ def _named(rule: Mapping[str, Any]) -> set[str]:
     return found
 
 
-def _drafts(conn: Connection, task_id: int) -> dict[int, _Draft]:
-    """Return record id → the township's draft (typed values, version) of a task's ledger rows (one query)."""
-    stmt = select(TaskRow.record_id, TaskRow.values, TaskRow.version).where(
-        TaskRow.task_id == task_id, TaskRow.record_id.is_not(None)
-    )
-    return {record_id: _Draft(values or {}, version) for record_id, values, version in conn.execute(stmt)}
-
-
 def _households(
-    conn: Connection, specs: SpecSet, ledger: Ledger, records: list[dict[str, Any]]
+    conn: Connection, specs: SpecSet, ledger: str, records: list[dict[str, Any]]
 ) -> list[Mapping[str, Any]]:
-    """Return each record's household record ({} when none), for person rows (one query)."""
-    link = HOUSEHOLD_LINK.get(ledger.code)
-    if not link:
-        return [{}] * len(records)
-    other, key_field = link
-    found = get_by_keys(conn, specs.ledgers[other], (r.get(key_field) for r in records))
-    return [found.get(r.get(key_field), {}) for r in records]
+    """Return each record's household record ({} when none), in the records' order (one query)."""
+    found = households_by_record(conn, specs, ledger, records)
+    return [found.get(r["_id"], {}) for r in records]

@@ -38,10 +38,11 @@ from runtime.ledgers.store import (
     get_by_keys,
     upsert,
 )
-from runtime.models import Record, Report, Task, TaskRow, WritebackConflict, utcnow
+from runtime.models import Record, Report, Task, WritebackConflict, utcnow
 from runtime.org_scope import DISTRICT, Scope
-from runtime.tasks.added import added_drafts, new_record
-from runtime.tasks.prefill import HOUSEHOLD_LINK, bindings, task_scope
+from runtime.tasks.added import new_record
+from runtime.tasks.bindings import HOUSEHOLD_LINK, bindings, task_scope
+from runtime.tasks.rows import store
 
 #: Drafts read per query during a write-back.
 BATCH = 2000
@@ -169,7 +170,7 @@ def plan(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> Plan
     link = HOUSEHOLD_LINK.get(ledger.code)
     households = _Pending(specs.ledgers[link[0]]) if link and linked else None
     found = Plan(task, scope, _Pending(ledger), households)
-    for drafts in _drafts(conn, task.id):
+    for drafts in store.applying_drafts(conn, task.id, BATCH):
         current = _records(conn, Record.id.in_([d.record_id for d in drafts]))
         homes = (
             _by_keys(conn, households.ledger, (r.get(link[1]) for r in current.values()))
@@ -199,7 +200,7 @@ def _plan_added(
     A key the ledger gained since the row was added (an import) is not duplicated: the row's
     values go into that record like a correction seen against an empty ledger value.
     """
-    drafts = added_drafts(conn, found.task)
+    drafts = store.added_drafts(conn, found.task.id)
     if not drafts:
         return
     made = [new_record(spec, specs, found.task, d) for d in drafts]
@@ -377,13 +378,7 @@ def _follow_bases(conn: Connection, bases: dict[int, dict[str, Any]], agreed: li
             row_id, name = offer.row
             if bases[row_id].get(name) != offer.value:
                 moved.setdefault(row_id, dict(bases[row_id]))[name] = offer.value
-    if moved:
-        conn.execute(
-            update(TaskRow)
-            .where(TaskRow.id == bindparam("row_id"))
-            .values(base=bindparam("given", type_=TaskRow.__table__.c.base.type)),
-            [{"row_id": row_id, "given": base} for row_id, base in moved.items()],
-        )
+    store.set_bases(conn, moved)
 
 
 def _link_added(conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan) -> None:
@@ -397,14 +392,8 @@ def _link_added(conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan)
         key: r["_id"] for key, r in get_by_keys(conn, found.rows.ledger, (d.row_key for d in drafts)).items()
     }
     plan_ = bindings(spec, specs)
-    conn.execute(
-        update(TaskRow)
-        .where(TaskRow.id == bindparam("row_id"))
-        .values(
-            record_id=bindparam("rid"),
-            included=True,
-            base=bindparam("given", type_=TaskRow.__table__.c.base.type),
-        ),
+    store.link_records(
+        conn,
         [
             {
                 "row_id": d.id,
@@ -422,28 +411,6 @@ def _filled(draft: Any, targets: dict[str, str]) -> Iterator[tuple[str, Any]]:
     for name, value in draft.values.items():
         if name in targets and name not in errors and value not in (None, "", []):
             yield name, value
-
-
-def _drafts(conn: Connection, task_id: int) -> Iterator[list[Any]]:
-    """Yield the task's drafts of ledger rows that apply, in batches (keyset on id)."""
-    after = 0
-    while True:
-        stmt = (
-            select(TaskRow.id, TaskRow.record_id, TaskRow.values, TaskRow.base, TaskRow.errors)
-            .where(
-                TaskRow.task_id == task_id,
-                TaskRow.id > after,
-                TaskRow.record_id.is_not(None),
-                TaskRow.status != "not_applicable",
-            )
-            .order_by(TaskRow.id)
-            .limit(BATCH)
-        )
-        rows = list(conn.execute(stmt))
-        if not rows:
-            return
-        yield rows
-        after = rows[-1].id
 
 
 def _records(conn: Connection, where: Any) -> dict[int, dict[str, Any]]:

@@ -15,7 +15,8 @@ from runtime.ledgers.store import OutOfScope, StaleRecord
 from runtime.models import Record, Report, Task
 from runtime.permissions import Action
 from runtime.reports.store import ReportError
-from runtime.tasks.prefill import HOUSEHOLD_LINK, task_counts
+from runtime.tasks.bindings import HOUSEHOLD_LINK
+from runtime.tasks.prefill import task_counts
 from runtime.tasks.submission import TaskInvalid, return_task, submit_task
 from runtime.tasks.workbook import read_task_xlsx
 from runtime.tasks.writeback import WritebackResult

@@ -28,6 +28,7 @@ from runtime.reports.specs import report_spec
 from runtime.reports.store import ReportError
 from runtime.tasks.added import AddRefused, add_form, add_row, added_row, added_rows, remove_added, save_added
 from runtime.tasks.aggregate import UNIT_PREFIX, is_aggregate, save_unit_cells, unit_row, unit_rows
+from runtime.tasks.bindings import bindings, key_field, task_scope
 from runtime.tasks.dispatch import (
     OPEN_STATES,
     STATE_LABELS,
@@ -39,16 +40,7 @@ from runtime.tasks.dispatch import (
     task_list,
 )
 from runtime.tasks.drafts import NOT_APPLICABLE_REASONS, StaleRow, mark_row, save_cells
-from runtime.tasks.prefill import (
-    RowView,
-    TaskPage,
-    bindings,
-    ensure_rows_total,
-    key_field,
-    row_view,
-    task_page,
-    task_scope,
-)
+from runtime.tasks.prefill import RowView, TaskPage, ensure_rows_total, row_view, task_page
 from web import database
 from web.auth.guard import requires
 from web.auth.views import current_actor
