@@ -45,7 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.review import views as review
     from web.summary import report_data
     from web.summary import views as summary
-    from web.tasks import views as tasks
+    from web.tasks import actions as task_actions  # noqa: F401 - its routes join the tasks blueprint
+    from web.tasks import blueprint as tasks
+    from web.tasks import views as task_views  # noqa: F401 - its routes join the tasks blueprint
 
     database.init_app(app)
     security.init_app(app)

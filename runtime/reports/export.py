@@ -30,11 +30,12 @@ from runtime.reports.file import Block, Heading, Progress, ReportTable, write_ta
 from runtime.reports.specs import report_spec
 from runtime.reports.store import Actor, ReportError, check_owner
 from runtime.tasks.added import added_view
-from runtime.tasks.aggregate import is_aggregate, row_units, unit_rows
+from runtime.tasks.aggregate import row_units, unit_rows
 from runtime.tasks.bindings import bindings
 from runtime.tasks.dispatch import STATE_LABELS
 from runtime.tasks.prefill import row_query
 from runtime.tasks.rows import store
+from runtime.tasks.rows.kinds import task_rows
 from runtime.tasks.values import ColumnBatch, iter_task_columns
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def unit_blocks(
 
 def rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
     """Return how many ledger records (or, for an aggregate report, org units) are a task's rows."""
-    if is_aggregate(spec):
+    if task_rows(spec).by_org_unit:
         return len(row_units(specs, spec, task))
     return count(conn, row_query(spec, specs, task))
 
@@ -138,10 +139,11 @@ def task_blocks(
     """Yield the rows of some tasks, task by task, as the viewer sees them; not-applicable rows left out."""
     skipped = store.not_applicable(conn, [t.id for t in tasks])
     masks = masked_fields(specs, spec, viewer)
+    by_org_unit = task_rows(spec).by_org_unit
     for task in tasks:
         unit = unit_label(specs, task.org_unit_code)
         status = _status(task) if with_status else ""
-        if is_aggregate(spec):
+        if by_org_unit:
             yield from unit_blocks(conn, specs, spec, task, status, today)
             continue
         skip = skipped.get(task.id, frozenset())
@@ -221,7 +223,7 @@ def export_report(
 def exportable_spec(conn: Connection, specs: SpecSet, report: Report) -> ReportSpec:
     """Return the spec of a report's current version (one with a row ledger)."""
     spec = report_spec(conn, specs, report.id, report.version)
-    if not spec.rows.ledger and not is_aggregate(spec):
+    if not spec.rows.ledger and not task_rows(spec).by_org_unit:
         raise ReportError(ErrorCode.NO_ROW_LEDGER)
     return spec
 

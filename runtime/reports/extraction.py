@@ -41,9 +41,9 @@ from runtime.reports.export import (
 )
 from runtime.reports.file import Block, Heading, Progress, ReportTable, write_table
 from runtime.reports.store import Actor, ReportError, check_owner
-from runtime.tasks.aggregate import is_aggregate
 from runtime.tasks.bindings import task_scope
 from runtime.tasks.dispatch import target_units
+from runtime.tasks.rows.kinds import task_rows
 from runtime.tasks.values import iter_task_columns
 
 if TYPE_CHECKING:
@@ -73,8 +73,9 @@ def extracted_blocks(
 ) -> Iterator[Block]:
     """Yield the ledger rows of the report's org units, unit by unit, as the viewer may see them."""
     masks = masked_fields(specs, spec, viewer)
+    by_org_unit = task_rows(spec).by_org_unit
     for code in units:
-        if is_aggregate(spec):
+        if by_org_unit:
             yield from unit_blocks(conn, specs, spec, _undispatched(code), "", today)
             continue
         unit = unit_label(specs, code)

@@ -44,11 +44,6 @@ SOURCE = "台账汇总"
 SUM_PLACES = 6
 
 
-def is_aggregate(spec: ReportSpec) -> bool:
-    """Tell whether the report's rows are org units with cells computed from the ledgers."""
-    return spec.rows.unit is not None
-
-
 def unit_ref(code: str) -> str:
     """Return how pages address an org unit's row."""
     return f"{UNIT_PREFIX}{code}"

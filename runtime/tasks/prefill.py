@@ -148,16 +148,8 @@ def row_view(
     return rows[0] if rows else None
 
 
-def ensure_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
-    """Count a task's rows once (when first opened) and keep the count for the task lists."""
-    if task.rows_total:
-        return task.rows_total
-    if (
-        spec.rows.unit
-    ):  # an aggregate report: its rows are org units (runtime.tasks.aggregate imports this module)
-        from runtime.tasks.aggregate import ensure_unit_total
-
-        return ensure_unit_total(conn, specs, spec, task)
+def ledger_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
+    """Count a task's ledger and added rows and keep the count for the task lists."""
     total = count(conn, row_query(spec, specs, task)) + store.added_count(conn, [task.id])
     store.set_total(conn, task, total)
     return total
@@ -289,14 +281,8 @@ class TaskCounts:
     complete: int
 
 
-def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> TaskCounts:
-    """Count a whole task's cells and rows (one pass over its records and drafts)."""
-    if (
-        spec.rows.unit
-    ):  # an aggregate report: its rows are org units (runtime.tasks.aggregate imports this module)
-        from runtime.tasks.aggregate import unit_counts
-
-        return TaskCounts(*unit_counts(conn, specs, spec, task))
+def ledger_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> TaskCounts:
+    """Count a whole task's cells and rows of ledger and added rows (one pass over records and drafts)."""
     plan = bindings(spec, specs)
     columns = [(f.name, plan.get(f.name)) for f in spec.fields if not f.compute]
     rows = prefilled = to_fill = complete = 0

@@ -23,12 +23,13 @@ from runtime.models import Record, Report, Task, utcnow
 from runtime.org_scope import Scope, cell_scope
 from runtime.reports.store import Actor, ReportError, check_owner
 from runtime.tasks.added import record_problems
-from runtime.tasks.aggregate import is_aggregate, merged_units, unit_ref
+from runtime.tasks.aggregate import merged_units, unit_ref
 from runtime.tasks.bindings import bindings, key_field, task_scope
 from runtime.tasks.drafts import check_open
 from runtime.tasks.prefill import row_query
 from runtime.tasks.rows import store
 from runtime.tasks.rows.households import households_by_record
+from runtime.tasks.rows.kinds import task_rows
 from runtime.tasks.summary import summary_fields
 from runtime.tasks.writeback import WritebackResult, write_back
 
@@ -143,7 +144,7 @@ def check_task(
     titles = {f.name: f.title for f in spec.fields}
     rows, problems, total = 0, [], 0
     day = today or local_today()
-    if is_aggregate(spec):
+    if task_rows(spec).by_org_unit:
         return _check_units(conn, specs, spec, task, validator, titles, day, cells, totals)
     sums, choices = summary_fields(spec, specs)
     scope = task_scope(specs, task)

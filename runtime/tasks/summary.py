@@ -45,9 +45,10 @@ from builder.reports.totals import (
 from runtime.clock import local_today
 from runtime.ledgers.store import condition
 from runtime.models import Record, Report, Task
-from runtime.tasks.aggregate import is_aggregate, merged_tasks
+from runtime.tasks.aggregate import merged_tasks
 from runtime.tasks.bindings import bindings
 from runtime.tasks.rows import store
+from runtime.tasks.rows.kinds import task_rows
 
 __all__ = ["EMPTY", "Line", "Summary", "summarize", "summarize_extraction", "summary_fields"]
 
@@ -130,7 +131,7 @@ def summarize(
     read = [t for t in shown if t.id not in kept]
     if not read:
         units, pivot = {}, {}
-    elif is_aggregate(spec):
+    elif task_rows(spec).by_org_unit:
         units, pivot = _read_units(conn, specs, spec, read, sums, pivot_field)
     else:
         units, pivot = _read_live(conn, specs, spec, read, sums, pivot_field)

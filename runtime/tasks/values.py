@@ -30,6 +30,7 @@ from runtime.tasks.bindings import Binding, bindings
 from runtime.tasks.prefill import row_query
 from runtime.tasks.rows import store
 from runtime.tasks.rows.households import households_by_record
+from runtime.tasks.rows.kinds import task_rows
 
 #: Record ids per query when reading given rows (an IN list; SQLite binds at most 32,766).
 IDS_PER_QUERY = 1000
@@ -65,7 +66,7 @@ def iter_task_columns(
     binds household fields) their households in one query. Every row comes in (township, id)
     order; given ids come a thousand at a time, each thousand in that order.
     """
-    if spec.rows.unit:
+    if task_rows(spec).by_org_unit:
         raise ReportError(ErrorCode.AGGREGATE_ROWS_ARE_UNITS)
     plan = bindings(spec, specs)
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}

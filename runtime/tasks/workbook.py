@@ -33,9 +33,10 @@ from runtime.ledgers.exports import FORMULA_START, neutralize
 from runtime.models import Task
 from runtime.reports.store import ReportError
 from runtime.tasks.added import added_rows, save_added
-from runtime.tasks.aggregate import UNIT_PREFIX, is_aggregate, save_unit_cells, unit_rows
+from runtime.tasks.aggregate import save_unit_cells, unit_rows
 from runtime.tasks.drafts import RowSaved, StaleRow, check_open, save_rows
 from runtime.tasks.prefill import RowView
+from runtime.tasks.rows.kinds import ADDED, ORG_UNITS, task_rows
 from runtime.tasks.values import ColumnBatch, iter_task_columns
 
 #: The first column of a task workbook: the row's system number (not to be changed).
@@ -106,7 +107,7 @@ def write_task_xlsx(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write every row of the task, pre-filled as the viewer sees it, to `target`; return rows."""
-    if is_aggregate(spec):
+    if task_rows(spec).by_org_unit:
         return _write_units(conn, specs, spec, task, viewer, target, today=today)
     header = [ROW_COLUMN, VERSION_COLUMN, *column_titles(spec)]
     rows: list[dict[str, Any]] = []
@@ -187,7 +188,7 @@ def read_task_xlsx(
         for n, row in enumerate(table[header_at + 1 :], start=header_at + 2)
         if any(c not in (None, "") for c in row)
     ]
-    if is_aggregate(spec):
+    if task_rows(spec).by_org_unit:
         _read_units(conn, specs, spec, task, viewer, body, columns, result, today)
         counts = {k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}
         record_event(conn, viewer.user_id, "task.upload", str(task.id), {"file": filename, **counts})
@@ -204,7 +205,7 @@ def read_task_xlsx(
     waiting: list[int] = []  # their lines in the result
     for n, row in body:
         ref = str(row[0]).strip() if row and row[0] is not None else ""
-        if ref[:1] == "n":  # a row the township added in the grid
+        if ADDED.owns(ref):  # a row the township added in the grid
             result.lines.append(
                 _save_added_line(
                     conn, specs, spec, task, viewer, n, row, added.get(ref), editable, today, versions.get(n)
@@ -377,7 +378,7 @@ def _read_units(
     }
     for n, line in body:
         ref = str(line[0]).strip() if line and line[0] is not None else ""
-        row = current.get(ref) if ref[:1] == UNIT_PREFIX else None
+        row = current.get(ref) if ORG_UNITS.owns(ref) else None
         if row is None:
             result.lines.append(UploadLine(n, None, "unknown", "系统编号不属于本任务的行，已跳过"))
             continue

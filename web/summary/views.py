@@ -17,9 +17,11 @@ from runtime.models import Report, Task
 from runtime.permissions import Action
 from runtime.reports.extraction import can_extract, extraction_units
 from runtime.reports.specs import report_spec
-from runtime.tasks.added import added_row, added_rows
+from runtime.tasks.added import added_rows
+from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import STATE_LABELS, admitted_spec
-from runtime.tasks.prefill import TaskPage, row_view, task_page
+from runtime.tasks.prefill import TaskPage, task_page
+from runtime.tasks.rows.kinds import LEDGER_ROWS
 from runtime.tasks.summary import Summary, summarize, summarize_extraction, summary_fields
 from web import database
 from web.auth.guard import requires
@@ -195,15 +197,10 @@ def row(code: str, unit: str, ref: str):
     report = load_owned(code)
     spec = _spec_of(report) or abort(404)
     task = _task(report, unit)
-    conn = database.session().connection()
-    specs = database.specs()
-    added, record = parse_id(ref[1:]) if ref[:1] == "n" else None, parse_id(ref)
-    if added is not None:
-        found = added_row(conn, specs, spec, task, current_user.viewer, added)
-    elif record is not None:
-        found = row_view(conn, specs, spec, task, current_user.viewer, record)
-    else:
-        found = None
+    ctx = TaskContext(database.session().connection(), database.specs(), spec, task, current_user.viewer)
+    # A department reads a township's ledger and added rows here (an aggregate report has no such page).
+    kind = LEDGER_ROWS.kind_of(ref)
+    found = kind.find(ctx, ref) if kind is not None else None
     if found is None:
         abort(404)
     return render_template(
@@ -213,6 +210,6 @@ def row(code: str, unit: str, ref: str):
         task=task,
         row=found,
         page=TaskPage(rows=[found]),
-        unit_name=specs.org_units[unit].name,
+        unit_name=ctx.specs.org_units[unit].name,
         states=STATE_LABELS,
     )

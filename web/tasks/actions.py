@@ -16,7 +16,7 @@ from runtime.models import Record, Report, Task
 from runtime.permissions import Action
 from runtime.reports.store import ReportError
 from runtime.tasks.bindings import HOUSEHOLD_LINK
-from runtime.tasks.prefill import task_counts
+from runtime.tasks.rows.kinds import task_counts
 from runtime.tasks.submission import TaskInvalid, return_task, submit_task
 from runtime.tasks.workbook import read_task_xlsx
 from runtime.tasks.writeback import WritebackResult
@@ -25,17 +25,17 @@ from web.auth.guard import requires
 from web.auth.views import current_actor
 from web.i18n import gettext as _
 from web.jobs import views as jobs
-from web.tasks.views import _load, bp
+from web.tasks.blueprint import bp, load_task
 
 
 @bp.post("/<int:task_id>/submit")
 @requires(Action.TASK_FILL)
 def submit(task_id: int):
     """Submit the task: refused with every bad cell listed, else written back to the ledgers."""
-    task, report, spec = _load(task_id)
-    conn = database.session().connection()
+    ctx, report = load_task(task_id)
+    task, spec, conn = ctx.task, ctx.spec, ctx.conn
     try:
-        result = submit_task(conn, database.specs(), spec, task, current_user.viewer, report)
+        result = submit_task(conn, ctx.specs, spec, task, ctx.viewer, report)
     except TaskInvalid as refused:
         labels = dict(
             conn.execute(
@@ -76,7 +76,8 @@ def _written_ledgers(spec, written: WritebackResult) -> list[str]:
 @requires(Action.TASK_FILL)
 def download(task_id: int):
     """Write the task as a pre-filled .xlsx in the background, with progress and a download link."""
-    task, report, spec = _load(task_id)
+    ctx, report = load_task(task_id)
+    task = ctx.task
     unit = database.specs().org_units[task.org_unit_code].name
     params = {
         "task_id": task.id,
@@ -94,7 +95,8 @@ def download(task_id: int):
 @requires(Action.TASK_FILL)
 def upload(task_id: int):
     """Read a filled task workbook back: changed cells saved as drafts, a row-by-row outcome."""
-    task, report, spec = _load(task_id)
+    ctx, report = load_task(task_id)
+    task, spec = ctx.task, ctx.spec
     file = request.files.get("file")
     if file is None or not file.filename:
         flash(_("请选择填好的预填表格"), "error")
@@ -142,6 +144,6 @@ def return_to_township(task_id: int):
 @requires(Action.TASK_FILL)
 def counts(task_id: int):
     """Return the whole task's counters (a fragment the grid loads after it shows)."""
-    task, _report, spec = _load(task_id)
-    totals = task_counts(database.session().connection(), database.specs(), spec, task)
+    ctx, _report = load_task(task_id)
+    totals = task_counts(ctx.conn, ctx.specs, ctx.spec, ctx.task)
     return render_template("tasks/_counts.html", totals=totals)

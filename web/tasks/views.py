@@ -10,10 +10,10 @@ import dataclasses
 from collections import Counter
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_htmx import make_response
 from flask_login import current_user
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from builder.catalog.specs import SpecSet
@@ -24,11 +24,9 @@ from runtime.masking import replaceable, search_hint, searching
 from runtime.models import Report, Task
 from runtime.permissions import Action
 from runtime.reports.admission import can_dispatch
-from runtime.reports.specs import report_spec
 from runtime.reports.store import ReportError
-from runtime.tasks.added import AddRefused, add_form, add_row, added_row, added_rows, remove_added, save_added
-from runtime.tasks.aggregate import UNIT_PREFIX, is_aggregate, save_unit_cells, unit_row, unit_rows
-from runtime.tasks.bindings import bindings, key_field, task_scope
+from runtime.tasks.added import AddRefused, add_form, add_row
+from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import (
     OPEN_STATES,
     STATE_LABELS,
@@ -39,15 +37,17 @@ from runtime.tasks.dispatch import (
     target_units,
     task_list,
 )
-from runtime.tasks.drafts import NOT_APPLICABLE_REASONS, StaleRow, mark_row, save_cells
-from runtime.tasks.prefill import RowView, TaskPage, ensure_rows_total, row_view, task_page
+from runtime.tasks.drafts import NOT_APPLICABLE_REASONS
+from runtime.tasks.prefill import RowView, TaskPage
+from runtime.tasks.rows.kinds import NotThisKind, task_rows
+from runtime.tasks.rows.store import StaleRow
 from web import database
 from web.auth.guard import requires
 from web.auth.views import current_actor
 from web.edge import int_arg, parse_id
 from web.i18n import gettext as _
+from web.tasks.blueprint import bp, load_task
 
-bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/tasks")
 #: Rows per page of the grid.
 PAGE_SIZE = 50
 
@@ -78,28 +78,15 @@ def _units() -> list[str]:
     return list(specs.org_units)
 
 
-def _load(task_id: int) -> tuple[Task, Report, ReportSpec]:
-    """Return a task within the viewer's org unit, its report and spec (404 otherwise)."""
-    db = database.session()
-    task = db.get(Task, task_id)
-    if task is None:
-        abort(404)
-    scope = task_scope(database.specs(), task)
-    if not current_user.viewer.sees(scope.township, scope.village):
-        abort(404)
-    report = db.get(Report, task.report_id)
-    return task, report, report_spec(db, database.specs(), report.id, task.version)
-
-
 def _parse_after(text: str) -> tuple[str, int] | None:
     township, _sep, rid = text.partition(".")
     rid = parse_id(rid)
     return None if rid is None else (township, rid)
 
 
-def _row_of(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str) -> RowView:
+def _row_of(ctx: TaskContext, ref: str) -> RowView:
     """Return one row of the task as the viewer sees it now (404 if it is not in the task)."""
-    row = _find_row(conn, specs, spec, task, ref)
+    row = task_rows(ctx.spec).find(ctx, ref)
     if row is None:
         abort(404)
     return row
@@ -124,40 +111,23 @@ def index():
 @requires(Action.TASK_FILL)
 def grid(task_id: int):
     """Show a page of the task's pre-filled rows as a grid (one record at a time on phones)."""
-    task, report, spec = _load(task_id)
+    ctx, report = load_task(task_id)
+    task, spec, rows = ctx.task, ctx.spec, task_rows(ctx.spec)
     search = request.args.get("q", "").strip()
     # Only by what the filler sees: a name, an ID number's last 4 (a whole one: admins only).
     ledger = database.specs().ledgers.get(spec.rows.ledger or "")
     notice = searching(ledger, search, current_user.viewer).notice if search and ledger else ""
     hint = search_hint(ledger, current_user.viewer) if ledger else ""
-    conn = database.session().connection()
     if task.state in OPEN_STATES:
-        ensure_rows_total(conn, database.specs(), spec, task)
+        rows.ensure_total(ctx.conn, ctx.specs, spec, task)
     only = request.args.get("row") or request.args.get("record", "")
     after = _parse_after(request.args.get("after", ""))
     gaps_only = request.args.get("gaps") == "1"
     if only:  # one row, e.g. from the list of bad cells of a refused submission
-        found = _find_row(conn, database.specs(), spec, task, only)
+        found = rows.find(ctx, only)
         page = TaskPage(rows=[found] if found else [])
-    elif is_aggregate(spec):  # one row per org unit, every formula cell computed from the ledgers
-        rows = unit_rows(conn, database.specs(), spec, task)
-        page = TaskPage(rows=[r for r in rows if not (gaps_only and r.complete)])
     else:
-        page = task_page(
-            conn,
-            database.specs(),
-            spec,
-            task,
-            current_user.viewer,
-            after=after,
-            limit=PAGE_SIZE,
-            search=search,
-            gaps_only=gaps_only,
-        )
-        if after is None:  # rows the township added come first
-            page.rows[:0] = added_rows(
-                conn, database.specs(), spec, task, current_user.viewer, search=search, gaps_only=gaps_only
-            )
+        page = rows.page(ctx, after=after, limit=PAGE_SIZE, search=search, gaps_only=gaps_only)
     cells = [c for row in page.rows for c in row.cells.values()]
     counts = {
         "rows": len(page.rows),
@@ -179,17 +149,17 @@ def grid(task_id: int):
         state=shown_state(task, today),
         days_left=(task.deadline - today).days if task.deadline else None,
         unit_name=database.specs().org_units[task.org_unit_code].name,
-        **_grid_context(task, spec),
-        **_add_context(task, spec),
+        **_grid_context(ctx),
+        **_add_context(ctx),
     )
 
 
-def _grid_context(task: Task, spec: ReportSpec) -> dict[str, Any]:
+def _grid_context(ctx: TaskContext) -> dict[str, Any]:
     """Return what the row fragments need besides the row."""
+    task, spec = ctx.task, ctx.spec
     views = {f.name: field_view(f) for f in spec.fields}
-    plan = bindings(spec, database.specs())
     # Masked values that must agree with the ID number: no 更正 box (see runtime.masking.replaceable).
-    fixed = {name for name, b in plan.items() if not replaceable(b.ledger_field, current_user.viewer)}
+    fixed = {name for name, b in ctx.plan.items() if not replaceable(b.ledger_field, ctx.viewer)}
     return {
         "fields": spec.fields,
         "views": views,
@@ -197,14 +167,15 @@ def _grid_context(task: Task, spec: ReportSpec) -> dict[str, Any]:
         "fixed": fixed,
         "reasons": NOT_APPLICABLE_REASONS,
         "groups": _groups(spec),
-        "key_name": key_field(spec, database.specs()),
-        "aggregate": is_aggregate(spec),
+        "key_name": ctx.key_name,
+        "aggregate": task_rows(spec).by_org_unit,
     }
 
 
-def _add_context(task: Task, spec: ReportSpec, **state: Any) -> dict[str, Any]:
+def _add_context(ctx: TaskContext, **state: Any) -> dict[str, Any]:
     """Return what the form to add a row needs: its fields, or None when rows cannot be added."""
-    adding = add_form(spec, database.specs(), task) if task.state in OPEN_STATES else None
+    task, spec = ctx.task, ctx.spec
+    adding = add_form(spec, ctx.specs, task) if task.state in OPEN_STATES else None
     if adding is None:
         return {"adding": None}
     ledger = adding.ledger
@@ -255,66 +226,32 @@ def _view() -> str:
     return "c" if request.form.get("_view") == "c" else "g"
 
 
-def _render_row(task: Task, spec: ReportSpec, row: RowView, message: str = "", *, status: int = 200):
+def _render_row(ctx: TaskContext, row: RowView, message: str = "", *, status: int = 200):
     """Render one whole row (a grid row or a phone card) in place of the row the request came from."""
     view = _view()
     template = "tasks/_card.html" if view == "c" else "tasks/_row.html"
     html = render_template(
-        template, task=task, spec=spec, row=row, message=message, **_grid_context(task, spec)
+        template, task=ctx.task, spec=ctx.spec, row=row, message=message, **_grid_context(ctx)
     )
     response = make_response(html, retarget=f"#row-{view}{row.ref}", reswap="outerHTML")
     response.status_code = status
     return response
 
 
-def _added_id(ref: str) -> int | None:
-    """Return the draft id an added row's reference names ("n12"), or None for a ledger row's."""
-    return parse_id(ref[1:]) if ref[:1] == "n" else None
-
-
-def _record_id(ref: str) -> int:
-    """Return the record id a row reference names (404 for anything else)."""
-    record_id = parse_id(ref)
-    if record_id is None:
-        abort(404)
-    return record_id
-
-
-def _find_row(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str) -> RowView | None:
-    """Return a row of the task by its reference: a ledger record's, an added row's, or an org unit's."""
-    if ref[:1] == UNIT_PREFIX:
-        return unit_row(conn, specs, spec, task, ref) if is_aggregate(spec) else None
-    added = _added_id(ref)
-    if added is not None:
-        return added_row(conn, specs, spec, task, current_user.viewer, added)
-    return row_view(conn, specs, spec, task, current_user.viewer, _record_id(ref))
-
-
 @bp.post("/<int:task_id>/rows/<ref>")
 @requires(Action.TASK_FILL)
 def save_row(task_id: int, ref: str):
     """Save the cells typed into one row; return them (each with its message) and the row's new version."""
-    task, _report, spec = _load(task_id)
-    conn = database.session().connection()
-    specs = database.specs()
+    ctx, _report = load_task(task_id)
+    kind = task_rows(ctx.spec).kind_of(ref)
+    if kind is None:
+        abort(404)
     typed = _typed()
     version = int_arg("_version", 0, values=request.form)
-    added = _added_id(ref)
     try:
-        if added is not None:
-            saved = save_added(
-                conn, specs, spec, task, current_user.viewer, added, typed, expected_version=version
-            )
-        elif ref[:1] == UNIT_PREFIX and is_aggregate(spec):
-            saved = save_unit_cells(
-                conn, specs, spec, task, current_user.viewer, ref[1:], typed, expected_version=version
-            )
-        else:
-            saved = save_cells(
-                conn, specs, spec, task, current_user.viewer, _record_id(ref), typed, expected_version=version
-            )
+        saved = kind.save(ctx, ref, typed, expected_version=version)
     except StaleRow as exc:
-        row = _row_of(conn, specs, spec, task, ref)
+        row = _row_of(ctx, ref)
         # Keep what the filler typed in its input, with the reason it was not saved next to it.
         row.cells.update(
             {
@@ -323,17 +260,17 @@ def save_row(task_id: int, ref: str):
                 if name in row.cells
             }
         )
-        return _render_row(task, spec, row, str(exc), status=409)
+        return _render_row(ctx, row, str(exc), status=409)
     except ReportError as exc:
-        return _render_row(task, spec, _row_of(conn, specs, spec, task, ref), str(exc), status=409)
+        return _render_row(ctx, _row_of(ctx, ref), str(exc), status=409)
     return render_template(
         "tasks/_saved.html",
-        task=task,
-        spec=spec,
+        task=ctx.task,
+        spec=ctx.spec,
         row=saved.row,
         saved=typed,
         view=_view(),
-        **_grid_context(task, spec),
+        **_grid_context(ctx),
     )
 
 
@@ -341,36 +278,30 @@ def save_row(task_id: int, ref: str):
 @requires(Action.TASK_FILL)
 def mark(task_id: int, ref: str):
     """Mark a row as not applicable with a reason, or applicable again."""
-    task, _report, spec = _load(task_id)
-    record_id = _record_id(ref)
-    conn = database.session().connection()
-    specs = database.specs()
+    ctx, _report = load_task(task_id)
+    kind = task_rows(ctx.spec).kind_of(ref)
+    if kind is None:
+        abort(404)
     reason: str | None = None
     if not request.form.get("restore"):
         reason = request.form.get("reason", "")
         if reason == "other":
             reason = request.form.get("other", "")
     try:
-        row = mark_row(
-            conn,
-            specs,
-            spec,
-            task,
-            current_user.viewer,
-            record_id,
-            reason,
-            expected_version=int_arg("_version", 0, values=request.form),
-        )
+        row = kind.mark(ctx, ref, reason, expected_version=int_arg("_version", 0, values=request.form))
+    except NotThisKind:
+        abort(404)
     except ReportError as exc:
-        return _render_row(task, spec, _row_of(conn, specs, spec, task, ref), str(exc), status=409)
-    return _render_row(task, spec, row)
+        return _render_row(ctx, _row_of(ctx, ref), str(exc), status=409)
+    return _render_row(ctx, row)
 
 
 @bp.post("/<int:task_id>/added")
 @requires(Action.TASK_FILL)
 def add(task_id: int):
     """Add a row for a record the ledger lacks; refused: the form again, with a message at each field."""
-    task, _report, spec = _load(task_id)
+    ctx, _report = load_task(task_id)
+    task, spec = ctx.task, ctx.spec
     typed = {
         f.name: "、".join(v for v in request.form.getlist(f.name) if v.strip())
         for f in spec.fields
@@ -378,40 +309,38 @@ def add(task_id: int):
     }
     extra = {name[2:]: value for name, value in request.form.items() if name.startswith("r:")}
     try:
-        row = add_row(
-            database.session().connection(), database.specs(), spec, task, current_user.viewer, typed, extra
-        )
+        row = add_row(ctx.conn, ctx.specs, spec, task, ctx.viewer, typed, extra)
     except AddRefused as refused:
         return _add_answer(
-            task, spec, None, 422, typed=typed, extra=extra, errors=refused.errors, message=str(refused)
+            ctx, None, 422, typed=typed, extra=extra, errors=refused.errors, message=str(refused)
         )
     except ReportError as exc:
-        return _add_answer(task, spec, None, 409, typed=typed, extra=extra, message=str(exc))
+        return _add_answer(ctx, None, 409, typed=typed, extra=extra, message=str(exc))
     if row.added_id is None:  # the key was of a record of the task's own org unit: included
         message = _(
             "本辖区台账中已有这个%(key)s，已把这条记录加入本表并从台账带出信息；请在表格最上面补全其余各项。",
-            key=add_form(spec, database.specs(), task).key.title,
+            key=add_form(spec, ctx.specs, task).key.title,
         )
     else:
         message = _("已新增这一行；请在表格最上面补全其余各项，提交任务时写入台账。")
-    return _add_answer(task, spec, row, 200, message=message)
+    return _add_answer(ctx, row, 200, message=message)
 
 
-def _add_answer(task: Task, spec: ReportSpec, row: RowView | None, status: int, **state: Any):
+def _add_answer(ctx: TaskContext, row: RowView | None, status: int, **state: Any):
     """Answer an add: the form again (after an add, the new row at the top of the grid and the cards).
 
     Without htmx (no script), the grid page again, with the message and, after an add, the new row.
     """
     if not request.headers.get("HX-Request"):
         flash(state.get("message", ""), "error" if row is None else "info")
-        return redirect(url_for("tasks.grid", task_id=task.id, row=row.ref if row else None))
+        return redirect(url_for("tasks.grid", task_id=ctx.task.id, row=row.ref if row else None))
     html = render_template(
         "tasks/_add.html",
-        task=task,
-        spec=spec,
+        task=ctx.task,
+        spec=ctx.spec,
         row=row,
-        **_grid_context(task, spec),
-        **_add_context(task, spec, open=True, **state),
+        **_grid_context(ctx),
+        **_add_context(ctx, open=True, **state),
     )
     return html, status
 
@@ -420,22 +349,16 @@ def _add_answer(task: Task, spec: ReportSpec, row: RowView | None, status: int, 
 @requires(Action.TASK_FILL)
 def remove(task_id: int, ref: str):
     """Delete a row the township added (the grid row and the card both go)."""
-    task, _report, spec = _load(task_id)
-    added = _added_id(ref)
-    if added is None:
+    ctx, _report = load_task(task_id)
+    kind = task_rows(ctx.spec).kind_of(ref)
+    if kind is None:
         abort(404)
-    conn = database.session().connection()
     try:
-        remove_added(
-            conn,
-            database.specs(),
-            task,
-            current_user.viewer,
-            added,
-            expected_version=int_arg("_version", 0, values=request.form),
-        )
+        kind.remove(ctx, ref, expected_version=int_arg("_version", 0, values=request.form))
+    except NotThisKind:
+        abort(404)
     except ReportError as exc:
-        return _render_row(task, spec, _row_of(conn, database.specs(), spec, task, ref), str(exc), status=409)
+        return _render_row(ctx, _row_of(ctx, ref), str(exc), status=409)
     return render_template("tasks/_removed.html", ref=ref)
 
 
@@ -481,7 +404,3 @@ def dispatch_report(code: str):
     else:
         flash(_("已下派到 %(n)s 个镇街（共 %(t)s 项任务）", n=len(tasks) - before, t=len(tasks)))
     return redirect(url_for("reports.overview", code=code))
-
-
-# The whole-task actions (submit, the .xlsx, return) are routes of this blueprint too.
-from web.tasks import actions as task_actions  # noqa: E402, F401

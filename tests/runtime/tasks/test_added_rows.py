@@ -19,7 +19,8 @@ from runtime.tasks.added import (
 )
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import StaleRow, mark_row, save_cells
-from runtime.tasks.prefill import ensure_rows_total, task_counts, task_page
+from runtime.tasks.prefill import task_page
+from runtime.tasks.rows.kinds import ensure_rows_total, task_counts
 from runtime.tasks.submission import TaskInvalid, return_task, submit_task
 from tests.conftest import make_id_number
 

@@ -22,7 +22,7 @@ from runtime.tasks.aggregate import (
 )
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import StaleRow
-from runtime.tasks.prefill import ensure_rows_total, task_counts
+from runtime.tasks.rows.kinds import ensure_rows_total, task_counts
 from runtime.tasks.submission import TaskInvalid, submit_task
 from runtime.tasks.values import iter_task_columns
 from runtime.tasks.workbook import ROW_COLUMN, read_task_xlsx, write_task_xlsx

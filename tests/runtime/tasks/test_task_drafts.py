@@ -217,7 +217,7 @@ def test_only_rows_with_gaps_of_a_report_the_ledgers_could_fill(engine, specs, t
 
 
 def test_whole_task_counters_follow_the_drafts(engine, specs, task):
-    from runtime.tasks.prefill import task_counts
+    from runtime.tasks.rows.kinds import task_counts
 
     with engine.begin() as conn:
         t, spec = _load(conn, specs, task)

@@ -1,0 +1,51 @@
+"""A task as one request works on it: connection, specs, report spec, task and viewer, built once.
+
+What is derived from them (the fields' bindings, the task's scope, the kind of its rows) is
+computed once per context, not again in every function the request goes through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Connection
+
+from builder.catalog.specs import SpecSet
+from builder.reports.spec import ReportSpec
+from runtime.access import Viewer
+from runtime.ledgers.store import Scope
+from runtime.models import Task
+from runtime.reports.specs import report_spec
+from runtime.tasks.bindings import Binding, bindings, key_field, task_scope
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """One task of one report, as one viewer works on it over one connection."""
+
+    conn: Connection
+    specs: SpecSet
+    spec: ReportSpec
+    task: Task
+    viewer: Viewer
+
+    @cached_property
+    def plan(self) -> dict[str, Binding]:
+        """Return report field → where its value comes from (`bindings`)."""
+        return bindings(self.spec, self.specs)
+
+    @cached_property
+    def scope(self) -> Scope:
+        """Return the org units the task covers."""
+        return task_scope(self.specs, self.task)
+
+    @cached_property
+    def key_name(self) -> str | None:
+        """Return the report field bound to the row ledger's key, if any."""
+        return key_field(self.spec, self.specs)
+
+
+def task_context(conn: Connection, specs: SpecSet, task: Task, viewer: Viewer) -> TaskContext:
+    """Return the context of a task for one request: its spec from the cache of filed report versions."""
+    return TaskContext(conn, specs, report_spec(conn, specs, task.report_id, task.version), task, viewer)
