@@ -29,7 +29,8 @@ from runtime.models import Task, utcnow
 from runtime.org_scope import CellScope, cell_scope
 from runtime.permissions import Action, may
 from runtime.reports.store import ReportError
-from runtime.tasks.bindings import Binding, bindings, task_scope
+from runtime.tasks.bindings import Binding, task_scope
+from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import OPEN_STATES
 from runtime.tasks.prefill import RowView, build_row, row_query
 from runtime.tasks.rows import store
@@ -75,10 +76,11 @@ def check_open(task: Task, viewer: Viewer, specs: SpecSet) -> None:
         raise ReportError(ErrorCode.TASK_SUBMITTED)
 
 
-def _record(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, record_id: int) -> dict[str, Any]:
+def _record(ctx: TaskContext, record_id: int) -> dict[str, Any]:
     """Return the ledger record of one of the task's rows (by id: keys are masked), or refuse."""
-    record = get(conn, specs.ledgers[spec.rows.ledger], record_id)
-    rows = page(conn, _exact(row_query(spec, specs, task), record["_key"]), limit=1) if record else []
+    record = get(ctx.conn, ctx.specs.ledgers[ctx.spec.rows.ledger], record_id)
+    query = row_query(ctx.spec, ctx.specs, ctx.task)
+    rows = page(ctx.conn, _exact(query, record["_key"]), limit=1) if record else []
     if not rows:
         raise ReportError(ErrorCode.ROW_NOT_IN_TASK)
     return rows[0]
@@ -101,11 +103,12 @@ def save_cells(
     today: date | None = None,
 ) -> SavedRow:
     """Save cells the filler typed into one row; return the row and the cells' problems."""
+    ctx = TaskContext(conn, specs, spec, task, viewer)
     check_open(task, viewer, specs)
     _check_names(spec, typed)
-    plan = bindings(spec, specs)
+    plan = ctx.plan
     _check_replaceable(spec, plan, viewer, typed)
-    record = _record(conn, specs, spec, task, record_id)
+    record = _record(ctx, record_id)
     key = record["_key"]
     validator = ReportRowValidator(spec, specs.elements)
     draft = store.draft_by_key(conn, task.id, key)
@@ -116,7 +119,7 @@ def save_cells(
         if any(plan[name].via for name in typed if name in plan)
         else {}
     )
-    org = cell_scope(plan, task_scope(specs, task), specs.org_units)
+    org = cell_scope(plan, ctx.scope, specs.org_units)
     typed = _completed(specs, spec, plan, record, viewer, typed)
     values, base, errors = merge_cells(validator, plan, record, household, draft, typed, org=org)
     stored = store.store_draft(
@@ -132,7 +135,7 @@ def save_cells(
         status=draft.status if draft else "active",
         reason=draft.reason if draft else "",
     )
-    row = _view(conn, specs, spec, task, record, stored, viewer, today)
+    row = _view(ctx, record, stored, today)
     store.keep_complete(conn, task, stored.id, bool(stored.complete), row.complete)
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
 
@@ -245,8 +248,9 @@ def save_rows(
     a record that is not one of the task's rows is skipped. A record named twice is saved twice,
     in order, as two saves one after the other would be.
     """
+    ctx = TaskContext(conn, specs, spec, task, viewer)
     check_open(task, viewer, specs)
-    plan = bindings(spec, specs)
+    plan = ctx.plan
     for _record_id, typed, _version in rows:
         _check_names(spec, typed)
         _check_replaceable(spec, plan, viewer, typed)
@@ -260,26 +264,20 @@ def save_rows(
             named.add(rows[at][0])
         for start in range(0, len(now), ROWS_PER_QUERY):
             chunk = now[start : start + ROWS_PER_QUERY]
-            saved = _save_chunk(
-                conn, specs, spec, task, viewer, [rows[at] for at in chunk], plan, validator, today
-            )
+            saved = _save_chunk(ctx, [rows[at] for at in chunk], validator, today)
             outcomes += zip(chunk, saved, strict=True)
         waiting = later
     return [saved for _at, saved in sorted(outcomes, key=lambda pair: pair[0])]
 
 
 def _save_chunk(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     rows: list[tuple[int, Mapping[str, str], int]],
-    plan: Mapping[str, Binding],
     validator: ReportRowValidator,
     today: date | None,
 ) -> list[RowSaved]:
     """Save rows of distinct records (at most ROWS_PER_QUERY) in a few queries; return their outcomes."""
+    conn, specs, spec, task, viewer, plan = ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer, ctx.plan
     query = replace(row_query(spec, specs, task), ids=tuple(record_id for record_id, _t, _v in rows))
     records = {r["_id"]: r for r in page(conn, query, limit=len(rows))}  # only the task's rows
     households = (
@@ -289,7 +287,7 @@ def _save_chunk(
     )
     drafts = store.locked_drafts(conn, task, [r["_key"] for r in records.values()])
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
-    org = cell_scope(plan, task_scope(specs, task), specs.org_units)
+    org = cell_scope(plan, ctx.scope, specs.org_units)
     now = utcnow()
     outcomes, inserts, updates, was_complete = [], [], [], {}
     for record_id, typed, expected_version in rows:
@@ -367,10 +365,11 @@ def mark_row(
     today: date | None = None,
 ) -> RowView:
     """Mark a row as not applicable with a reason (or, with None, applicable again)."""
+    ctx = TaskContext(conn, specs, spec, task, viewer)
     check_open(task, viewer, specs)
     if reason is not None and not reason.strip():
         raise ReportError(ErrorCode.NOT_APPLICABLE_REASON_REQUIRED)
-    record = _record(conn, specs, spec, task, record_id)
+    record = _record(ctx, record_id)
     key = record["_key"]
     draft = store.draft_by_key(conn, task.id, key)
     if (draft.version if draft else 0) != expected_version:
@@ -388,25 +387,15 @@ def mark_row(
         status="not_applicable" if reason else "active",
         reason=(reason or "").strip()[:200],
     )
-    row = _view(conn, specs, spec, task, record, stored, viewer, today)
+    row = _view(ctx, record, stored, today)
     store.keep_complete(conn, task, stored.id, bool(stored.complete), row.complete)
     return row
 
 
-def _view(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    record: dict,
-    stored: Any,
-    viewer: Viewer,
-    today: date | None,
-) -> RowView:
+def _view(ctx: TaskContext, record: dict, stored: Any, today: date | None) -> RowView:
     """Return the row as the filler now sees it."""
-    plan = bindings(spec, specs)
-    household = (
-        household_of(conn, specs, spec.rows.ledger, record) if any(b.via for b in plan.values()) else {}
-    )
+    plan, conn = ctx.plan, ctx.conn
+    linked = any(b.via for b in plan.values())
+    household = household_of(conn, ctx.specs, ctx.spec.rows.ledger, record) if linked else {}
     sources = value_sources(histories(conn, [record["_id"]]).get(record["_id"], []))
-    return build_row(spec, plan, record, household, stored, sources, viewer, today=today)
+    return build_row(ctx.spec, plan, record, household, stored, sources, ctx.viewer, today=today)

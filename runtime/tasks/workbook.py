@@ -32,8 +32,9 @@ from runtime.errors import ErrorCode
 from runtime.ledgers.exports import FORMULA_START, neutralize
 from runtime.models import Task
 from runtime.reports.store import ReportError
-from runtime.tasks.added import added_rows, save_added
-from runtime.tasks.aggregate import save_unit_cells, unit_rows
+from runtime.tasks.added import added_rows
+from runtime.tasks.aggregate import unit_rows
+from runtime.tasks.context import TaskContext
 from runtime.tasks.drafts import RowSaved, StaleRow, check_open, save_rows
 from runtime.tasks.prefill import RowView
 from runtime.tasks.rows.kinds import ADDED, ORG_UNITS, task_rows
@@ -108,7 +109,7 @@ def write_task_xlsx(
 ) -> int:
     """Write every row of the task, pre-filled as the viewer sees it, to `target`; return rows."""
     if task_rows(spec).by_org_unit:
-        return _write_units(conn, specs, spec, task, viewer, target, today=today)
+        return _write_units(TaskContext(conn, specs, spec, task, viewer), target, today=today)
     header = [ROW_COLUMN, VERSION_COLUMN, *column_titles(spec)]
     rows: list[dict[str, Any]] = []
     with paused_gc():
@@ -179,6 +180,7 @@ def read_task_xlsx(
 ) -> UploadResult:
     """Save the cells of an uploaded task workbook that differ from the task's current rows."""
     check_open(task, viewer, specs)
+    ctx = TaskContext(conn, specs, spec, task, viewer)
     table = read_table(data, filename, limits=upload_limits(spec, task, max_bytes))
     header_at, columns = _header(table, spec)
     versions = _versions(table[header_at], table[header_at + 1 :], header_at)
@@ -189,12 +191,12 @@ def read_task_xlsx(
         if any(c not in (None, "") for c in row)
     ]
     if task_rows(spec).by_org_unit:
-        _read_units(conn, specs, spec, task, viewer, body, columns, result, today)
+        _read_units(ctx, body, columns, result, today)
         counts = {k: result.count(k) for k in ("saved", "errors", "stale", "unknown")}
         record_event(conn, viewer.user_id, "task.upload", str(task.id), {"file": filename, **counts})
         return result
     ids = {n: _int(row[0]) for n, row in body}
-    current = _current(conn, specs, spec, task, viewer, [i for i in ids.values() if i], today)
+    current = _current(ctx, [i for i in ids.values() if i], today)
     position = {f.name: i for i, f in enumerate(spec.fields)}
     # File column → field position, for the fields a filler fills (computed ones are the system's).
     editable = {
@@ -206,11 +208,7 @@ def read_task_xlsx(
     for n, row in body:
         ref = str(row[0]).strip() if row and row[0] is not None else ""
         if ADDED.owns(ref):  # a row the township added in the grid
-            result.lines.append(
-                _save_added_line(
-                    conn, specs, spec, task, viewer, n, row, added.get(ref), editable, today, versions.get(n)
-                )
-            )
+            result.lines.append(_save_added_line(ctx, n, row, added.get(ref), editable, versions.get(n)))
             continue
         record_id = ids[n]
         found = current.get(record_id)
@@ -281,16 +279,11 @@ def _saved_line(n: int, saved: RowSaved) -> UploadLine:
 
 
 def _save_added_line(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     n: int,
     row: list[Any],
     view: RowView | None,
     editable: dict[int, int],
-    today: date | None,
     version: int | None,
 ) -> UploadLine:
     """Save the changed cells of a row the township added; return its outcome."""
@@ -298,7 +291,7 @@ def _save_added_line(
         return UploadLine(n, None, "unknown", "这一新增的行已被删除，或不属于本任务，已跳过")
     typed = {}
     for index, i in editable.items():
-        f = spec.fields[i]
+        f = ctx.spec.fields[i]
         cell = view.cells[f.name]
         text = row[index] if index < len(row) else None
         if cell.masked or cell.state == "key" or _same(text, cell.value):
@@ -309,33 +302,20 @@ def _save_added_line(
     if version is not None and version != view.draft_version:
         return UploadLine(n, None, "stale", CHANGED_SINCE, ref=view.ref)
     try:
-        saved = save_added(
-            conn,
-            specs,
-            spec,
-            task,
-            viewer,
-            view.added_id,
-            typed,
-            expected_version=view.draft_version,
-            today=today,
-        )
+        saved = ADDED.save(ctx, view.ref, typed, expected_version=view.draft_version)
     except StaleRow as exc:
         return UploadLine(n, None, "stale", str(exc), ref=view.ref)
     return UploadLine(n, None, "errors" if saved.errors else "saved", errors=saved.errors, ref=view.ref)
 
 
 def _write_units(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     target: Path,
     *,
     today: date | None = None,
 ) -> int:
     """Write an aggregate report's task: one line per org unit, its name beside its reference."""
+    spec = ctx.spec
     header = [ROW_COLUMN, UNIT_COLUMN, *column_titles(spec)]
     rows = [
         dict(
@@ -345,7 +325,7 @@ def _write_units(
                 strict=True,
             )
         )
-        for row in unit_rows(conn, specs, spec, task, today=today)
+        for row in unit_rows(ctx.conn, ctx.specs, spec, ctx.task, today=today)
     ]
     rustpy_xlsxwriter.write_worksheet(
         rows or [dict.fromkeys(header)],
@@ -354,27 +334,23 @@ def _write_units(
         freeze_row=1,
         bold_headers=True,
     )
-    record_event(conn, viewer.user_id, "task.download", str(task.id), {"rows": len(rows)})
+    record_event(ctx.conn, ctx.viewer.user_id, "task.download", str(ctx.task.id), {"rows": len(rows)})
     return len(rows)
 
 
 def _read_units(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     body: list[tuple[int, list[Any]]],
     columns: dict[int, str],
     result: UploadResult,
     today: date | None,
 ) -> None:
     """Save the corrected cells of an aggregate report's workbook, line by line, into `result`."""
-    current = {row.ref: row for row in unit_rows(conn, specs, spec, task, today=today)}
+    current = {row.ref: row for row in unit_rows(ctx.conn, ctx.specs, ctx.spec, ctx.task, today=today)}
     editable = {
         index: name
         for index, name in columns.items()
-        if not next(f for f in spec.fields if f.name == name).compute
+        if not next(f for f in ctx.spec.fields if f.name == name).compute
     }
     for n, line in body:
         ref = str(line[0]).strip() if line and line[0] is not None else ""
@@ -391,17 +367,7 @@ def _read_units(
             result.lines.append(UploadLine(n, None, "unchanged", ref=ref))
             continue
         try:
-            saved = save_unit_cells(
-                conn,
-                specs,
-                spec,
-                task,
-                viewer,
-                row.key,
-                typed,
-                expected_version=row.draft_version,
-                today=today,
-            )
+            saved = ORG_UNITS.save(ctx, ref, typed, expected_version=row.draft_version)
         except StaleRow as exc:
             result.lines.append(UploadLine(n, None, "stale", str(exc), ref=ref))
             continue
@@ -421,18 +387,16 @@ def _header(table: list[list[Any]], spec: ReportSpec) -> tuple[int, dict[int, st
 
 
 def _current(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     ids: list[int],
     today: date | None,
 ) -> dict[int, tuple[ColumnBatch, list[list[Any]], int]]:
     """Return record id → (its batch, the batch's columns as shown, its position), for the ids of the task."""
     found = {}
     with paused_gc():
-        for batch in iter_task_columns(conn, specs, spec, task, viewer, ids=ids, today=today):
+        for batch in iter_task_columns(
+            ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer, ids=ids, today=today
+        ):
             shown_columns = [shown_column(c) for c in batch.columns]
             found.update((record_id, (batch, shown_columns, at)) for at, record_id in enumerate(batch.ids))
     return found
