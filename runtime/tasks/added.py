@@ -36,6 +36,7 @@ from runtime.models import Record, Task, utcnow
 from runtime.org_scope import cell_scope
 from runtime.reports.store import ReportError
 from runtime.tasks.bindings import bindings, key_field, task_scope
+from runtime.tasks.context import TaskContext
 from runtime.tasks.drafts import SavedRow, check_open, save_cells
 from runtime.tasks.prefill import Cell, RowView, row_view
 from runtime.tasks.rows import store
@@ -147,7 +148,7 @@ def add_row(
             )
         ).first()
         if found is not None:
-            return _include(conn, specs, spec, task, viewer, form, found, key, typed, today)
+            return _include(TaskContext(conn, specs, spec, task, viewer), form, found, key, typed, today)
         refused.update(_key_taken(conn, form, task, key))
     record, record_errors = _extras(form, extra, task, specs)
     refused.update(record_errors)
@@ -207,11 +208,7 @@ def _key_taken(conn: Connection, form: AddForm, task: Task, key: str) -> dict[st
 
 
 def _include(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     form: AddForm,
     found: Any,
     key: str,
@@ -224,7 +221,8 @@ def _include(
     and it stays in the task whatever the filter says. A record of another org unit is refused
     without saying where it is; one already in the task is refused too.
     """
-    name, scope = form.key.name, task_scope(specs, task)
+    conn, specs, spec, task, viewer = ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer
+    name, scope = form.key.name, ctx.scope
     if found.township_code != scope.township or scope.village not in (None, found.village_code):
         raise AddRefused({name: ErrorCode.KEY_OUTSIDE_SCOPE.format(key=form.key.title)})
     if row_view(conn, specs, spec, task, viewer, found.id) is not None:

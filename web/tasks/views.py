@@ -115,15 +115,17 @@ def grid(task_id: int):
     task, spec, rows = ctx.task, ctx.spec, task_rows(ctx.spec)
     search = request.args.get("q", "").strip()
     # Only by what the filler sees: a name, an ID number's last 4 (a whole one: admins only).
-    ledger = database.specs().ledgers.get(spec.rows.ledger or "")
-    notice = searching(ledger, search, current_user.viewer).notice if search and ledger else ""
-    hint = search_hint(ledger, current_user.viewer) if ledger else ""
+    ledger = ctx.specs.ledgers.get(spec.rows.ledger or "")
+    notice = searching(ledger, search, ctx.viewer).notice if search and ledger else ""
+    hint = search_hint(ledger, ctx.viewer) if ledger else ""
     if task.state in OPEN_STATES:
         rows.ensure_total(ctx.conn, ctx.specs, spec, task)
     only = request.args.get("row") or request.args.get("record", "")
     after = _parse_after(request.args.get("after", ""))
     gaps_only = request.args.get("gaps") == "1"
     if only:  # one row, e.g. from the list of bad cells of a refused submission
+        if rows.kind_of(only) is None and parse_id(only) is None:
+            abort(404)  # neither a row of this task's kinds nor a record id
         found = rows.find(ctx, only)
         page = TaskPage(rows=[found] if found else [])
     else:
@@ -148,7 +150,7 @@ def grid(task_id: int):
         search_hint=hint,
         state=shown_state(task, today),
         days_left=(task.deadline - today).days if task.deadline else None,
-        unit_name=database.specs().org_units[task.org_unit_code].name,
+        unit_name=ctx.specs.org_units[task.org_unit_code].name,
         **_grid_context(ctx),
         **_add_context(ctx),
     )
