@@ -13,8 +13,8 @@ from sqlalchemy import Connection
 from builder.catalog.specs import Ledger
 from runtime.access import Viewer
 from runtime.audit import record_event
-from runtime.bulk import paused_gc
 from runtime.errors import ErrorCode, NotAllowed
+from runtime.ledgers.bulk import paused_gc
 from runtime.ledgers.store import Query, count, iter_rows
 from runtime.masking import present
 from runtime.permissions import ROLES

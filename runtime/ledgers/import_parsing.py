@@ -78,7 +78,7 @@ def parse(job: Job, part: int = 0, parts: int = 1) -> Iterator[Header | Chunk]:
     """Yield the Header, then every `parts`-th chunk from `part` on; raise ImportRefused.
 
     Duplicate keys are only caught within what one call parses: `parsed` checks across parts.
-    Run it with the cyclic GC paused (`runtime.bulk.paused_gc`), as `import_file` does.
+    Run it with the cyclic GC paused (`runtime.ledgers.bulk.paused_gc`), as `import_file` does.
     """
     ledger = job.ledger
     rows = read_table(job.data, job.filename, limits=job.read_limits, measured=True)
@@ -220,7 +220,7 @@ def _receive(receiver, worker) -> Iterator[Header | Chunk]:
 def _work(sender, job: Job, part: int, parts: int) -> None:
     import gc
 
-    gc.disable()  # the worker lives for one file; see runtime.bulk.paused_gc
+    gc.disable()  # the worker lives for one file; see runtime.ledgers.bulk.paused_gc
     try:
         try:
             for item in parse(job, part, parts):

@@ -15,8 +15,8 @@ from builder.tabular.error_report import write_error_report
 from builder.tabular.limits import ReadLimits
 from runtime.access import Viewer
 from runtime.audit import record_event
-from runtime.bulk import paused_gc
 from runtime.config import private_dir, private_file
+from runtime.ledgers.bulk import paused_gc
 from runtime.ledgers.holdings import forget as forget_holdings
 from runtime.ledgers.import_parsing import Job, parsed
 from runtime.ledgers.statistics import analyze

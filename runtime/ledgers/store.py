@@ -18,9 +18,9 @@ import orjson
 from sqlalchemy import ARRAY, Connection, and_, any_, cast, false, func, not_, or_, select, text, tuple_
 
 from builder.catalog.specs import Ledger
-from runtime.bulk import db_time, dumps, execute_many, insert_rows, insert_with_ids
 from runtime.db import is_postgres
 from runtime.errors import ErrorCode, OperationRefused
+from runtime.ledgers.bulk import db_time, dumps, execute_many, insert_rows, insert_with_ids
 from runtime.models import OrgUnit, Record, RecordVersion, User, utcnow
 from runtime.org_scope import DISTRICT, NOT_YOURS, OutOfScope, Scope, outside
 

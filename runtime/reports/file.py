@@ -24,8 +24,8 @@ from typing import Any
 import rustpy_xlsxwriter
 
 from builder.reports.spec import ReportSpec
-from runtime.bulk import paused_gc
 from runtime.errors import ErrorCode
+from runtime.ledgers.bulk import paused_gc
 from runtime.reports.store import ReportError
 from runtime.tasks.workbook import column_titles, shown_column
 

@@ -27,8 +27,8 @@ from builder.tabular.reading import read_table
 from runtime import config
 from runtime.access import Viewer
 from runtime.audit import record_event
-from runtime.bulk import paused_gc
 from runtime.errors import ErrorCode
+from runtime.ledgers.bulk import paused_gc
 from runtime.ledgers.exports import FORMULA_START, neutralize
 from runtime.models import Task
 from runtime.reports.store import ReportError
