@@ -97,16 +97,16 @@ def _admin_password() -> tuple[str, str | None]:
 
 def print_logins(logins: list[Login]) -> None:
     """Print demo logins (as `demo_logins` returns them) and their public password; nothing if none."""
-    from runtime.permissions import ROLES
+    from runtime.permissions import ROLES, Role
 
     if not logins:
         return
     print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
     shown = ("zhongshanlu", "laisu")
     for username, _name, role, where, _dept, _unit in logins:
-        if role != "township" or username in shown:
+        if role != Role.TOWNSHIP or username in shown:
             print(f"  {username:<14} {ROLES[role][0]:<10} {where}")
-    others = [username for username, _n, role, *_ in logins if role == "township" and username not in shown]
+    others = [name for name, _n, role, *_ in logins if role == Role.TOWNSHIP and name not in shown]
     if others:
         print(f"  其余 {len(others)} 个镇街账号为镇街名称拼音，如 {'、'.join(others[:1] + others[-1:])}")
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from builder.catalog.specs import SpecSet
 from runtime.accounts.passwords import check_new_password, hash_password
 from runtime.models import Department, OrgUnit, User
+from runtime.permissions import Role
 
 #: The user name of the administrator `yibiaotong init` creates.
 ADMIN_USERNAME = "admin"
@@ -56,13 +57,13 @@ def load_departments(session: Session) -> None:
 
 def has_administrator(session: Session) -> bool:
     """Tell whether the database has an administrator already (or a user holds the administrator's name)."""
-    found = select(User.id).where(or_(User.role == "admin", User.username == ADMIN_USERNAME)).limit(1)
+    found = select(User.id).where(or_(User.role == Role.ADMIN, User.username == ADMIN_USERNAME)).limit(1)
     return session.scalar(found) is not None
 
 
 def new_administrator(password: str, repeat: str | None = None, username: str = ADMIN_USERNAME) -> User:
     """Return an unsaved administrator with `password`, refused (PasswordRefused) like any new password."""
-    user = User(username=username, display_name="系统管理员", role="admin")
+    user = User(username=username, display_name="系统管理员", role=Role.ADMIN)
     check_new_password(user, password, repeat)
     user.password_hash = hash_password(password)
     return user

@@ -12,6 +12,7 @@ from builder.catalog.specs import SpecSet
 from runtime.accounts.bootstrap import ADMIN_USERNAME, DEPARTMENTS, load_departments
 from runtime.accounts.passwords import check_password, hash_password
 from runtime.models import Department, User
+from runtime.permissions import Role
 
 #: The password of every demo login; it is public, so the demo accounts never go into production.
 DEMO_PASSWORD = "yibiaotong"
@@ -45,13 +46,13 @@ TOWNSHIP_LOGINS = (
 
 #: (username, display name, role, department code) of the district-level demo users.
 DISTRICT_USERS = (
-    ("keeper", "数据管理岗 刘敏", "keeper", None),
-    ("minzheng", "区民政局 王强", "department", "minzheng"),
-    ("canlian", "区残联 陈静", "department", "canlian"),
-    ("nongye", "区农业农村委 赵刚", "department", "nongye"),
-    ("tuiyi", "区退役军人事务局 李军", "department", "tuiyi"),
-    ("reviewer", "改革办审核员 周涛", "reviewer", "gaigeban"),
-    ("leader", "区领导 孙伟", "leader", None),
+    ("keeper", "数据管理岗 刘敏", Role.KEEPER, None),
+    ("minzheng", "区民政局 王强", Role.DEPARTMENT, "minzheng"),
+    ("canlian", "区残联 陈静", Role.DEPARTMENT, "canlian"),
+    ("nongye", "区农业农村委 赵刚", Role.DEPARTMENT, "nongye"),
+    ("tuiyi", "区退役军人事务局 李军", Role.DEPARTMENT, "tuiyi"),
+    ("reviewer", "改革办审核员 周涛", Role.REVIEWER, "gaigeban"),
+    ("leader", "区领导 孙伟", Role.LEADER, None),
 )
 
 #: A demo login: (username, display name, role, where, department code, org unit code).
@@ -67,9 +68,9 @@ def demo_logins(specs: SpecSet) -> list[Login]:
         for username, name, role, dept in DISTRICT_USERS
     ]
     for login, township in zip(TOWNSHIP_LOGINS, specs.townships(), strict=True):
-        logins.append((login, f"{township.name}填报员", "township", township.name, None, township.code))
+        logins.append((login, f"{township.name}填报员", Role.TOWNSHIP, township.name, None, township.code))
     village = specs.villages(specs.townships()[0].code)[0]
-    logins.append(("wangge", f"{village.name}网格员", "village", village.name, None, village.code))
+    logins.append(("wangge", f"{village.name}网格员", Role.VILLAGE, village.name, None, village.code))
     return logins
 
 
@@ -106,9 +107,9 @@ def existing_demo_logins(session: Session, specs: SpecSet) -> list[Login]:
     )
     found = [login for login in logins if login[0] in have]
     admin = session.scalar(select(User).where(User.username == ADMIN_USERNAME))
-    if admin is not None and admin.role == "admin" and check_password(admin, DEMO_PASSWORD):
+    if admin is not None and admin.role == Role.ADMIN and check_password(admin, DEMO_PASSWORD):
         district = specs.district()
         found.insert(
-            0, (admin.username, admin.display_name, "admin", district.name if district else "", None, None)
+            0, (admin.username, admin.display_name, Role.ADMIN, district.name if district else "", None, None)
         )
     return found
