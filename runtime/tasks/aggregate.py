@@ -31,6 +31,7 @@ from runtime.tasks.context import TaskContext
 from runtime.tasks.drafts import SavedRow, check_open
 from runtime.tasks.prefill import Cell, RowView
 from runtime.tasks.rows import store
+from runtime.tasks.rows.merge import merged_values
 from runtime.tasks.rows.store import StaleRow
 
 #: TaskRow.status of an org unit's row of an aggregate report.
@@ -238,8 +239,7 @@ def merged_units(ctx: TaskContext, *, today: date) -> list[tuple[OrgUnit, dict[s
     for unit in row_units(ctx.specs, spec, ctx.task):
         draft = drafts.get(unit.code)
         typed = {k: v for k, v in (draft.values if draft else {}).items() if v not in (None, "", [])}
-        row = {**values[unit.code], **(draft.values if draft else {})}
-        row.update({k: v for k, v in computed_values(spec, row, today=today).items() if v is not None})
+        row = merged_values(spec, values[unit.code], draft.values if draft else {}, today=today)
         merged.append((unit, row, len(values[unit.code].keys() - typed.keys()), len(typed)))
     return merged
 
@@ -277,8 +277,9 @@ def merged_tasks(
     drafts = store.unit_values(conn, [t.id for t in tasks])
     merged = []
     for task, unit in rows:
-        row = {**computed.get(unit.code, zeros), **drafts.get((task.id, unit.code), {})}
-        row.update({k: v for k, v in computed_values(spec, row, today=today).items() if v is not None})
+        row = merged_values(
+            spec, computed.get(unit.code, zeros), drafts.get((task.id, unit.code), {}), today=today
+        )
         merged.append((task, unit, row))
     return merged
 
@@ -302,7 +303,5 @@ def extracted_rows(
     zeros = {f.name: 0 for f in formula_fields(spec)}
     rows = []
     for unit in units:
-        row = dict(computed.get(unit.code, zeros))
-        row.update({k: v for k, v in computed_values(spec, row, today=today).items() if v is not None})
-        rows.append((unit, row))
+        rows.append((unit, merged_values(spec, computed.get(unit.code, zeros), {}, today=today)))
     return rows

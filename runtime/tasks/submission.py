@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from builder.reports.compute import computed_values
 from builder.reports.totals import Totals
 from builder.reports.validation import ReportRowValidator
 from runtime.audit import record_event
@@ -27,6 +26,7 @@ from runtime.tasks.prefill import row_query
 from runtime.tasks.rows import store
 from runtime.tasks.rows.households import households_by_record
 from runtime.tasks.rows.kinds import task_rows
+from runtime.tasks.rows.merge import merged_values
 from runtime.tasks.summary import summary_fields
 from runtime.tasks.writeback import WritebackResult, write_back
 
@@ -109,12 +109,7 @@ def merged_rows(
             if cells is not None:
                 cells.prefilled += len(values.keys() - typed.keys())
                 cells.typed += len(typed)
-            if draft is not None:
-                values.update(draft.values)
-            values.update(
-                {k: v for k, v in computed_values(spec, values, today=today).items() if v is not None}
-            )
-            yield record, values
+            yield record, merged_values(spec, values, draft.values if draft else {}, today=today)
 
 
 def check_task(
@@ -151,10 +146,7 @@ def check_task(
         rows += 1
         if cells is not None:
             cells.typed += sum(v not in (None, "", []) for v in draft.values.values())
-        values = {
-            **draft.values,
-            **{k: v for k, v in computed_values(spec, draft.values, today=day).items() if v is not None},
-        }
+        values = merged_values(spec, {}, draft.values, today=day)  # nothing of it is in the ledger yet
         if totals is not None:
             totals.add_row(values, sums, choices)
         found = {
