@@ -58,6 +58,7 @@ def bench_report_export(report: Callable, backend: str, engine, specs: SpecSet, 
     from runtime.models import Report, Task
     from runtime.reports.export import export_report
     from runtime.reports.extraction import extract_report
+    from runtime.tasks.context import TaskContext
     from runtime.tasks.dispatch import dispatch
     from runtime.tasks.prefill import row_query
 
@@ -72,11 +73,14 @@ def bench_report_export(report: Callable, backend: str, engine, specs: SpecSet, 
         created, actor = _admitted(session, specs, document, "dispatch")
         tasks = dispatch(session, specs, created, actor)
         conn = session.connection()
-        sizes = {(t.id, t.org_unit_code): count(conn, row_query(spec, specs, t)) for t in tasks}
+        viewer = Viewer(actor.user_id, actor.role)
+        sizes = {
+            (t.id, t.org_unit_code): count(conn, row_query(TaskContext(conn, specs, spec, t, viewer)))
+            for t in tasks
+        }
         chosen = closest(sizes)
         session.execute(update(Task).where(Task.id.in_([t for t, _u in chosen])).values(state="submitted"))
         code = created.code
-    viewer = Viewer(actor.user_id, actor.role)
     times, rows = [], 0
     with tempfile.TemporaryDirectory() as folder:
         for n in range(runs):

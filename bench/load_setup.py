@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from builder.catalog.specs import SpecSet
 from builder.reports.form import field_view
 from builder.reports.spec import ReportSpec, load_reports
+from runtime.access import Viewer, viewer_for
 from runtime.accounts.passwords import hash_password
 from runtime.clock import local_today
 from runtime.db import make_engine
@@ -37,6 +38,7 @@ from runtime.ledgers.store import Query, iter_rows, read_all
 from runtime.models import Report, ReportVersion, Task, User, utcnow
 from runtime.reports.specs import document_spec
 from runtime.reports.store import Actor, create_report, latest_version
+from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import OPEN_STATES, dispatch
 from runtime.tasks.prefill import row_query
 
@@ -210,10 +212,18 @@ def _open_tasks(session: Session, specs: SpecSet) -> list[tuple[Task, ReportSpec
     )
     for task, document in session.execute(stmt).all():
         spec = document_spec(specs, document)
-        rows = [str(r["_id"]) for batch in iter_rows(conn, row_query(spec, specs, task)) for r in batch]
+        ctx = TaskContext(conn, specs, spec, task, _filler(specs, task))
+        rows = [str(r["_id"]) for batch in iter_rows(conn, row_query(ctx)) for r in batch]
         if rows:
             found.append((task, spec, rows))
     return found
+
+
+def _filler(specs: SpecSet, task: Task) -> Viewer:
+    """Return the viewer of the township's or village's user who fills the task (no account needed)."""
+    unit = specs.org_units[task.org_unit_code]
+    role = "village" if unit.level == "village" else "township"
+    return viewer_for(None, role, unit.code, unit.level, unit.parent)
 
 
 def _asked(spec: ReportSpec) -> tuple[Asked, ...]:

@@ -41,6 +41,14 @@ REPORT = {
 DRAFTS = 10_000
 
 
+def _township(conn, specs: SpecSet, spec, task):
+    """Return the task as its township fills it (a viewer without a user account: the bench has none)."""
+    from runtime.access import Viewer
+    from runtime.tasks.context import TaskContext
+
+    return TaskContext(conn, specs, spec, task, Viewer(None, "township", township=task.org_unit_code))
+
+
 def _submitted_report(engine, specs: SpecSet):
     """Create, admit and dispatch the report; mark every task submitted; add the typed subsidies."""
     from builder.admission.gatekeeping import load_rules
@@ -80,7 +88,7 @@ def _submitted_report(engine, specs: SpecSet):
     per_task = DRAFTS // len(tasks)
     with engine.begin() as conn:
         for task in tasks:
-            rows = next(iter_rows(conn, row_query(spec, specs, task), batch=per_task), [])
+            rows = next(iter_rows(conn, row_query(_township(conn, specs, spec, task)), batch=per_task), [])
             conn.execute(
                 insert(TaskRow),
                 [
@@ -113,7 +121,7 @@ def _submit_all(engine, specs: SpecSet, spec, tasks) -> float:
     with engine.begin() as conn:
         for task in tasks:
             totals = Totals()
-            check_task(conn, specs, spec, task, totals=totals)
+            check_task(_township(conn, specs, spec, task), totals=totals)
             conn.execute(
                 update(Task)
                 .where(Task.id == task.id)
@@ -208,7 +216,6 @@ def _pandas_way(engine, specs: SpecSet, spec, tasks, expected_rows: int) -> floa
     """Write one pre-filled .xlsx per township, then time pandas reading, grouping and writing."""
     import pandas as pd
 
-    from runtime.access import Viewer
     from runtime.tasks.workbook import column_titles, write_task_xlsx
 
     with tempfile.TemporaryDirectory() as folder:
@@ -216,8 +223,7 @@ def _pandas_way(engine, specs: SpecSet, spec, tasks, expected_rows: int) -> floa
         with engine.connect() as conn:
             for task in tasks:
                 path = Path(folder) / f"{specs.org_units[task.org_unit_code].name}.xlsx"
-                viewer = Viewer(None, "township", township=task.org_unit_code)
-                write_task_xlsx(conn, specs, spec, task, viewer, path)
+                write_task_xlsx(_township(conn, specs, spec, task), path)
                 files.append(path)
             conn.rollback()
         titles = dict(zip((f.name for f in spec.fields), column_titles(spec), strict=True))

@@ -18,6 +18,7 @@ from runtime.db import make_engine, migrate
 from runtime.demo.accounts import DEMO_PASSWORD, create_demo_users
 from runtime.jobs import runner as jobs
 from runtime.reports.store import Actor
+from runtime.tasks.context import TaskContext, task_context
 
 os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
@@ -212,6 +213,13 @@ def make_id_number(birth: str = "19900101", seq: int = 123, address: str = "5001
 
     first17 = f"{address}{birth}{seq:03d}"
     return first17 + id_check_char(first17)
+
+
+def make_ctx(conn, specs, task, viewer, spec=None) -> TaskContext:
+    """Return a task's context as a request builds it: its spec from the filed version unless given."""
+    if spec is not None:
+        return TaskContext(conn, specs, spec, task, viewer)
+    return task_context(conn, specs, task, viewer)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from runtime.models import Report, Task, User
 from runtime.reports.admission import decide, submit
 from runtime.reports.specs import report_spec
 from runtime.reports.store import Actor, create_report
+from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import save_rows
 from runtime.tasks.prefill import row_query
@@ -109,12 +110,12 @@ def _submit_some(engine: Engine, specs: SpecSet, code: str, units: tuple[str, ..
             ).one()
             spec = report_spec(conn, specs, report.id, task.version)
             filler = conn.scalar(select(User.id).where(User.org_unit_code == unit, User.role == "township"))
-            viewer = Viewer(filler, "township", township=unit)
+            ctx = TaskContext(conn, specs, spec, task, Viewer(filler, "township", township=unit))
             asked = [f for f in spec.fields if not f.element and not f.compute]
             rows = [
                 (r["_id"], {f.name: _answer(f, rng, day) for f in asked}, 0)
-                for batch in iter_rows(conn, row_query(spec, specs, task))
+                for batch in iter_rows(conn, row_query(ctx))
                 for r in batch
             ]
-            save_rows(conn, specs, spec, task, viewer, rows, today=day)
-            submit_task(conn, specs, spec, task, viewer, report, today=day)
+            save_rows(ctx, rows, today=day)
+            submit_task(ctx, report, today=day)

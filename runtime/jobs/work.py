@@ -23,7 +23,7 @@ from runtime.ledgers.imports import ImportOptions, import_file
 from runtime.ledgers.store import Query
 from runtime.masking import is_masked, searching
 from runtime.models import Task
-from runtime.reports.specs import report_spec
+from runtime.tasks.context import task_context
 from runtime.tasks.workbook import write_task_xlsx
 
 #: What a job waiting for another large file to be read says meanwhile.
@@ -115,14 +115,9 @@ def task_workbook(
     path.parent.mkdir(parents=True, exist_ok=True)
     with ctx.engine.begin() as conn, Session(bind=conn) as session:
         task = session.get(Task, task_id)
-        spec = report_spec(session, ctx.specs, task.report_id, task.version)
         total = task.rows_total or None
         rows = write_task_xlsx(
-            conn,
-            ctx.specs,
-            spec,
-            task,
-            viewer_of(conn, user_id),
+            task_context(conn, ctx.specs, task, viewer_of(conn, user_id)),
             path,
             progress=lambda done: ctx.progress(done, total),
         )

@@ -32,6 +32,7 @@ from runtime.reports.store import Actor, ReportError, check_owner
 from runtime.tasks.added import added_view
 from runtime.tasks.aggregate import row_units, unit_rows
 from runtime.tasks.bindings import bindings
+from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import STATE_LABELS
 from runtime.tasks.prefill import row_query
 from runtime.tasks.rows import store
@@ -88,10 +89,8 @@ def batch_block(
 
 
 def added_block(
-    specs: SpecSet,
-    spec: ReportSpec,
+    ctx: TaskContext,
     drafts: Sequence[Any],
-    viewer: Viewer,
     unit: str,
     status: str,
     today: date,
@@ -100,9 +99,9 @@ def added_block(
     """Return the rows a township added (not yet in the ledger) as a block, or None when there are none."""
     if not drafts:
         return None
-    views = [added_view(spec, specs, draft, viewer, today=today) for draft in drafts]
+    views = [added_view(ctx, draft, today=today) for draft in drafts]
     columns = []
-    for at, f in enumerate(spec.fields):
+    for at, f in enumerate(ctx.spec.fields):
         cells = [view.cells[f.name] for view in views]
         field = masks.get(at)
         columns.append(
@@ -111,19 +110,18 @@ def added_block(
     return Block(unit, columns, status)
 
 
-def unit_blocks(
-    conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, status: str, today: date
-) -> Iterator[Block]:
+def unit_blocks(ctx: TaskContext, status: str, today: date) -> Iterator[Block]:
     """Yield the rows of an aggregate report's task (one per org unit, named in the first column)."""
-    for row in unit_rows(conn, specs, spec, task, today=today):
-        yield Block(unit_label(specs, row.key), [[row.cells[f.name].value] for f in spec.fields], status)
+    fields = ctx.spec.fields
+    for row in unit_rows(ctx, today=today):
+        yield Block(unit_label(ctx.specs, row.key), [[row.cells[f.name].value] for f in fields], status)
 
 
-def rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
+def rows_total(ctx: TaskContext) -> int:
     """Return how many ledger records (or, for an aggregate report, org units) are a task's rows."""
-    if task_rows(spec).by_org_unit:
-        return len(row_units(specs, spec, task))
-    return count(conn, row_query(spec, specs, task))
+    if task_rows(ctx.spec).by_org_unit:
+        return len(row_units(ctx.specs, ctx.spec, ctx.task))
+    return count(ctx.conn, row_query(ctx))
 
 
 def task_blocks(
@@ -141,19 +139,18 @@ def task_blocks(
     masks = masked_fields(specs, spec, viewer)
     by_org_unit = task_rows(spec).by_org_unit
     for task in tasks:
+        ctx = TaskContext(conn, specs, spec, task, viewer)
         unit = unit_label(specs, task.org_unit_code)
         status = _status(task) if with_status else ""
         if by_org_unit:
-            yield from unit_blocks(conn, specs, spec, task, status, today)
+            yield from unit_blocks(ctx, status, today)
             continue
         skip = skipped.get(task.id, frozenset())
         # The task's rows include the records of rows its township added or included by hand,
         # whatever the report's filter says of them (runtime.tasks.prefill.row_query).
-        for batch in iter_task_columns(conn, specs, spec, task, viewer, today=today):
+        for batch in iter_task_columns(ctx, today=today):
             yield batch_block(batch, unit, status, skip, masks)
-        block = added_block(
-            specs, spec, store.added_drafts(conn, task.id), viewer, unit, status, today, masks
-        )
+        block = added_block(ctx, store.added_drafts(conn, task.id), unit, status, today, masks)
         if block is not None:
             yield block
 
@@ -179,7 +176,7 @@ def dispatched_table(
     source = f"各镇街填报（已提交 {submitted}/{len(everything)}"
     source += "，含未提交任务的当前数据）" if include_open and submitted < len(everything) else "）"
     day = today or local_today()
-    total = sum(rows_total(conn, specs, spec, t) for t in tasks) + store.added_count(
+    total = sum(rows_total(TaskContext(conn, specs, spec, t, viewer)) for t in tasks) + store.added_count(
         conn, [t.id for t in tasks]
     )
     return ReportTable(

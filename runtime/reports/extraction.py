@@ -42,6 +42,7 @@ from runtime.reports.export import (
 from runtime.reports.file import Block, Heading, Progress, ReportTable, write_table
 from runtime.reports.store import Actor, ReportError, check_owner
 from runtime.tasks.bindings import task_scope
+from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import target_units
 from runtime.tasks.rows.kinds import task_rows
 from runtime.tasks.values import iter_task_columns
@@ -75,11 +76,12 @@ def extracted_blocks(
     masks = masked_fields(specs, spec, viewer)
     by_org_unit = task_rows(spec).by_org_unit
     for code in units:
+        ctx = TaskContext(conn, specs, spec, _undispatched(code), viewer)
         if by_org_unit:
-            yield from unit_blocks(conn, specs, spec, _undispatched(code), "", today)
+            yield from unit_blocks(ctx, "", today)
             continue
         unit = unit_label(specs, code)
-        for batch in iter_task_columns(conn, specs, spec, _undispatched(code), viewer, today=today):
+        for batch in iter_task_columns(ctx, today=today):
             yield batch_block(batch, unit, "", frozenset(), masks)
 
 
@@ -90,7 +92,7 @@ def extracted_table(
     spec = exportable_spec(conn, specs, report)
     units = extraction_units(specs, spec, viewer)
     day = today or local_today()
-    total = sum(rows_total(conn, specs, spec, _undispatched(code)) for code in units)
+    total = sum(rows_total(TaskContext(conn, specs, spec, _undispatched(code), viewer)) for code in units)
     table = ReportTable(
         spec,
         Heading(report.title, department_name(conn, report), day, SOURCE),

@@ -22,20 +22,18 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from builder.catalog.specs import Field, Ledger, OrgUnit, SpecSet
+from builder.catalog.specs import Field, Ledger, OrgUnit
 from builder.catalog.validation import RowValidator
 from builder.reports.compute import computed_values
 from builder.reports.spec import ReportField, ReportSpec
 from builder.reports.validation import ReportRowValidator
 from builder.tabular.cells import CellError
 from builder.tabular.coercion import converter_for
-from runtime.access import Viewer
 from runtime.errors import ErrorCode
 from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
 from runtime.models import Record, Task, utcnow
 from runtime.org_scope import cell_scope
 from runtime.reports.store import ReportError
-from runtime.tasks.bindings import bindings, key_field, task_scope
 from runtime.tasks.context import TaskContext
 from runtime.tasks.drafts import SavedRow, check_open, save_cells
 from runtime.tasks.prefill import Cell, RowView, row_view
@@ -77,14 +75,15 @@ class AddRefused(ReportError):
         self.errors = errors
 
 
-def add_form(spec: ReportSpec, specs: SpecSet, task: Task) -> AddForm | None:
+def add_form(ctx: TaskContext) -> AddForm | None:
     """Return what adding a row to the task asks for, or None when the report binds no key."""
+    spec, specs = ctx.spec, ctx.specs
     if not spec.rows.ledger:
         return None
     ledger = specs.ledgers[spec.rows.ledger]
     key_element = ledger.by_name[ledger.key].element.code
-    own = {name: b.ledger_field for name, b in bindings(spec, specs).items() if b.via is None}
-    key_name = key_field(spec, specs)
+    own = {name: b.ledger_field for name, b in ctx.plan.items() if b.via is None}
+    key_name = ctx.key_name
     if key_name is None:
         return None
     key = next(f for f in spec.fields if f.name == key_name)
@@ -102,7 +101,7 @@ def add_form(spec: ReportSpec, specs: SpecSet, task: Task) -> AddForm | None:
         for lf in ledger.fields
         if lf.required and lf.name not in bound and lf.name not in org and lf.element.code not in derivable
     ]
-    scope = task_scope(specs, task)
+    scope = ctx.scope
     villages = [] if scope.village or not ledger.village_field else specs.villages(scope.township)
     return AddForm(
         key=key, fields=[key, *asked], extras=extras, villages=villages, derived=derived, ledger=ledger
@@ -110,11 +109,7 @@ def add_form(spec: ReportSpec, specs: SpecSet, task: Task) -> AddForm | None:
 
 
 def add_row(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     typed: Mapping[str, str],
     extra: Mapping[str, str],
     *,
@@ -127,15 +122,16 @@ def add_row(
     with their messages, like any draft. A key of a record of the task's own org unit includes
     that record instead (see the module's docstring).
     """
-    check_open(task, viewer, specs)
-    form = add_form(spec, specs, task)
+    conn, specs, spec, task = ctx.conn, ctx.specs, ctx.spec, ctx.task
+    check_open(ctx)
+    form = add_form(ctx)
     if form is None:
         raise ReportError(ErrorCode.NO_KEY_BINDING)
     validator = ReportRowValidator(spec, specs.elements)
     values, errors = _coerce(validator, spec, typed)
     key = values.get(form.key.name)
     # A new record of another org unit is not the task's to make.
-    refused = cell_scope(bindings(spec, specs), task_scope(specs, task), specs.org_units).problems(values)
+    refused = cell_scope(ctx.plan, ctx.scope, specs.org_units).problems(values)
     if key in (None, ""):
         refused[form.key.name] = f"请填写{form.key.title}"
     elif form.key.name in errors:
@@ -148,14 +144,14 @@ def add_row(
             )
         ).first()
         if found is not None:
-            return _include(TaskContext(conn, specs, spec, task, viewer), form, found, key, typed, today)
+            return _include(ctx, form, found, key, typed, today)
         refused.update(_key_taken(conn, form, task, key))
-    record, record_errors = _extras(form, extra, task, specs)
+    record, record_errors = _extras(ctx, form, extra)
     refused.update(record_errors)
     if refused:
         raise AddRefused(refused)
-    values.update(_from_key(spec, specs, form, key, values))
-    record.update(_record_from_key(spec, specs, form, key))
+    values.update(_from_key(ctx, form, key, values))
+    record.update(_record_from_key(ctx, form, key))
     now = utcnow()
     added_id = store.insert_row(
         conn,
@@ -171,14 +167,14 @@ def add_row(
             "complete": False,
             "reason": "",
             "version": 1,
-            "updated_by": viewer.user_id,
+            "updated_by": ctx.viewer.user_id,
             "updated_at": now,
         },
     )
     if added_id is None:
         raise AddRefused({form.key.name: ErrorCode.ROW_ALREADY_ADDED.format()})
     store.count_new_row(conn, task)
-    row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
+    row = added_row(ctx, added_id, today=today)
     store.keep_complete(conn, task, added_id, False, row.complete)
     return row
 
@@ -221,35 +217,33 @@ def _include(
     and it stays in the task whatever the filter says. A record of another org unit is refused
     without saying where it is; one already in the task is refused too.
     """
-    conn, specs, spec, task, viewer = ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer
+    conn, task = ctx.conn, ctx.task
     name, scope = form.key.name, ctx.scope
     if found.township_code != scope.township or scope.village not in (None, found.village_code):
         raise AddRefused({name: ErrorCode.KEY_OUTSIDE_SCOPE.format(key=form.key.title)})
-    if row_view(conn, specs, spec, task, viewer, found.id) is not None:
+    if row_view(ctx, found.id) is not None:
         raise AddRefused({name: ErrorCode.ROW_ALREADY_INCLUDED.format()})
-    draft_id, was = store.include(conn, task, key, found.id, viewer.user_id)
+    draft_id, was = store.include(conn, task, key, found.id, ctx.viewer.user_id)
     store.count_new_row(conn, task)
-    row = row_view(conn, specs, spec, task, viewer, found.id, today=today)
+    row = row_view(ctx, found.id, today=today)
     gaps = {
         n: text
         for n, text in typed.items()
         if n != name and text.strip() and n in row.cells and row.cells[n].state == "gap"
     }
     if gaps:
-        return save_cells(
-            conn, specs, spec, task, viewer, found.id, gaps, expected_version=row.draft_version, today=today
-        ).row
+        return save_cells(ctx, found.id, gaps, expected_version=row.draft_version, today=today).row
     store.keep_complete(conn, task, draft_id, was, row.complete)
     return row
 
 
 def _extras(
-    form: AddForm, extra: Mapping[str, str], task: Task, specs: SpecSet
+    ctx: TaskContext, form: AddForm, extra: Mapping[str, str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Return the ledger-only fields of the new record (village included) and their problems."""
     record, errors = {}, {}
     ledger = form.ledger
-    scope = task_scope(specs, task)
+    scope = ctx.scope
     if ledger.village_field:
         village = scope.village or (extra.get(ledger.village_field) or "").strip()
         if village not in {v.code for v in form.villages} and village != scope.village:
@@ -275,12 +269,10 @@ def _extras(
     return record, errors
 
 
-def _from_key(
-    spec: ReportSpec, specs: SpecSet, form: AddForm, key: str, values: Mapping[str, Any]
-) -> dict[str, Any]:
+def _from_key(ctx: TaskContext, form: AddForm, key: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """Return the report cells the key determines that the filler left empty."""
     readers = FROM_KEY.get(form.ledger.by_name[form.ledger.key].element.code, {})
-    plan = bindings(spec, specs)
+    plan = ctx.plan
     return {
         name: readers[plan[name].ledger_field.element.code](key)
         for name in form.derived
@@ -288,10 +280,10 @@ def _from_key(
     }
 
 
-def _record_from_key(spec: ReportSpec, specs: SpecSet, form: AddForm, key: str) -> dict[str, Any]:
+def _record_from_key(ctx: TaskContext, form: AddForm, key: str) -> dict[str, Any]:
     """Return the new record's fields the key determines that the report does not ask for."""
     readers = FROM_KEY.get(form.ledger.by_name[form.ledger.key].element.code, {})
-    bound = {b.ledger_field.name for b in bindings(spec, specs).values() if b.via is None}
+    bound = {b.ledger_field.name for b in ctx.plan.values() if b.via is None}
     return {
         lf.name: readers[lf.element.code](key)
         for lf in form.ledger.fields
@@ -299,13 +291,12 @@ def _record_from_key(spec: ReportSpec, specs: SpecSet, form: AddForm, key: str) 
     }
 
 
-def new_record(spec: ReportSpec, specs: SpecSet, task: Task, draft: Any) -> dict[str, Any]:
+def new_record(ctx: TaskContext, draft: Any) -> dict[str, Any]:
     """Return the ledger record an added row creates: its own-ledger cells, extras and org unit."""
-    ledger = specs.ledgers[spec.rows.ledger]
-    scope = task_scope(specs, task)
-    data: dict[str, Any] = {ledger.township_field: scope.township, **(draft.record or {})}
+    ledger = ctx.specs.ledgers[ctx.spec.rows.ledger]
+    data: dict[str, Any] = {ledger.township_field: ctx.scope.township, **(draft.record or {})}
     errors = draft.errors or {}
-    for name, binding in bindings(spec, specs).items():
+    for name, binding in ctx.plan.items():
         value = draft.values.get(name)
         if binding.via is None and name not in errors and value not in (None, "", []):
             data[binding.ledger_field.name] = value
@@ -313,27 +304,25 @@ def new_record(spec: ReportSpec, specs: SpecSet, task: Task, draft: Any) -> dict
     return data
 
 
-def record_problems(spec: ReportSpec, specs: SpecSet, task: Task, draft: Any) -> dict[str, str]:
+def record_problems(ctx: TaskContext, draft: Any) -> dict[str, str]:
     """Return what keeps an added row from becoming a valid ledger record, by report field name."""
-    ledger = specs.ledgers[spec.rows.ledger]
-    by_ledger = {b.ledger_field.name: name for name, b in bindings(spec, specs).items() if b.via is None}
+    ledger = ctx.specs.ledgers[ctx.spec.rows.ledger]
+    by_ledger = {b.ledger_field.name: name for name, b in ctx.plan.items() if b.via is None}
     problems = {}
-    for name, message in RowValidator(ledger).errors(new_record(spec, specs, task, draft)).items():
+    for name, message in RowValidator(ledger).errors(new_record(ctx, draft)).items():
         if by_ledger.get(name) in (draft.errors or {}):
             continue  # the cell's own message says it already
         problems[by_ledger.get(name, name)] = message
     return problems
 
 
-def added_view(
-    spec: ReportSpec, specs: SpecSet, draft: Any, viewer: Viewer, *, today: date | None = None
-) -> RowView:
+def added_view(ctx: TaskContext, draft: Any, *, today: date | None = None) -> RowView:
     """Return an added row as the filler sees it (its key masked as the ledger's would be).
 
     Its birth date too, as a year, where the key is masked: the two would make the whole number.
     """
-    plan = bindings(spec, specs)
-    ledger = specs.ledgers[spec.rows.ledger]
+    spec, viewer, plan = ctx.spec, ctx.viewer, ctx.plan
+    ledger = ctx.specs.ledgers[spec.rows.ledger]
     cells: dict[str, Cell] = {}
     errors = dict(draft.errors or {})
     key_masked = is_masked(ledger.by_name[ledger.key], viewer)
@@ -369,31 +358,23 @@ def added_view(
 
 
 def added_rows(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     *,
     search: str = "",
     gaps_only: bool = False,
     today: date | None = None,
 ) -> list[RowView]:
     """Return the task's added rows, matching a search as the ledger's rows do (`masking.searching`)."""
-    if not spec.rows.ledger:
+    if not ctx.spec.rows.ledger:
         return []
-    ledger = specs.ledgers[spec.rows.ledger]
-    labels = [
-        name
-        for name, b in bindings(spec, specs).items()
-        if b.via is None and b.ledger_field.name == ledger.label
-    ]
-    searched = searching(ledger, search, viewer)
+    ledger = ctx.specs.ledgers[ctx.spec.rows.ledger]
+    labels = [name for name, b in ctx.plan.items() if b.via is None and b.ledger_field.name == ledger.label]
+    searched = searching(ledger, search, ctx.viewer)
     rows = []
-    for draft in store.added_drafts(conn, task.id):
+    for draft in store.added_drafts(ctx.conn, ctx.task.id):
         if searched.text and not _found(searched, draft, labels):
             continue
-        row = added_view(spec, specs, draft, viewer, today=today)
+        row = added_view(ctx, draft, today=today)
         if not (gaps_only and row.complete):
             rows.append(row)
     return rows
@@ -412,27 +393,14 @@ def _found(searched: Search, draft: Any, labels: list[str]) -> bool:
     return any(text in str(draft.values.get(n) or "") for n in labels)
 
 
-def added_row(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
-    added_id: int,
-    *,
-    today: date | None = None,
-) -> RowView | None:
+def added_row(ctx: TaskContext, added_id: int, *, today: date | None = None) -> RowView | None:
     """Return one added row of the task, or None."""
-    draft = store.added_draft(conn, task.id, added_id)
-    return None if draft is None else added_view(spec, specs, draft, viewer, today=today)
+    draft = store.added_draft(ctx.conn, ctx.task.id, added_id)
+    return None if draft is None else added_view(ctx, draft, today=today)
 
 
 def save_added(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     added_id: int,
     typed: Mapping[str, str],
     *,
@@ -440,36 +408,36 @@ def save_added(
     today: date | None = None,
 ) -> SavedRow:
     """Save cells typed into an added row (its key stays as added: delete the row to change it)."""
-    check_open(task, viewer, specs)
+    conn, spec, task = ctx.conn, ctx.spec, ctx.task
+    check_open(ctx)
     draft = store.added_draft(conn, task.id, added_id)
     if draft is None:
         raise ReportError(ErrorCode.ROW_DELETED)
-    form = add_form(spec, specs, task)
+    form = add_form(ctx)
     if form is not None and form.key.name in typed:
         raise ReportError(ErrorCode.ADDED_KEY_FIXED, key=form.key.title)
     if draft.version != expected_version:
         raise StaleRow(ErrorCode.STALE_ROW)
-    validator = ReportRowValidator(spec, specs.elements)
+    validator = ReportRowValidator(spec, ctx.specs.elements)
     values, errors = dict(draft.values), dict(draft.errors or {})
     typed_values, typed_errors = _coerce(validator, spec, typed)
-    org = cell_scope(bindings(spec, specs), task_scope(specs, task), specs.org_units)
+    org = cell_scope(ctx.plan, ctx.scope, ctx.specs.org_units)
     typed_errors |= {name: problem for name, problem in org.problems(typed_values).items() if name in typed}
     for name in typed:
         values.pop(name, None)
         errors.pop(name, None)
     values.update(typed_values)
     errors.update(typed_errors)
-    store.save_added_values(conn, draft, values, errors, viewer.user_id)
-    row = added_row(conn, specs, spec, task, viewer, added_id, today=today)
+    store.save_added_values(conn, draft, values, errors, ctx.viewer.user_id)
+    row = added_row(ctx, added_id, today=today)
     store.keep_complete(conn, task, added_id, bool(draft.complete), row.complete)
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
 
 
-def remove_added(
-    conn: Connection, specs: SpecSet, task: Task, viewer: Viewer, added_id: int, *, expected_version: int
-) -> None:
+def remove_added(ctx: TaskContext, added_id: int, *, expected_version: int) -> None:
     """Delete an added row (before submission: nothing of it reached the ledger)."""
-    check_open(task, viewer, specs)
+    conn, task = ctx.conn, ctx.task
+    check_open(ctx)
     draft = store.added_draft(conn, task.id, added_id)
     if draft is None:
         return

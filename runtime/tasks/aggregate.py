@@ -23,15 +23,15 @@ from builder.catalog.specs import OrgUnit, SpecSet
 from builder.reports.compute import computed_values
 from builder.reports.spec import ReportField, ReportSpec
 from builder.reports.validation import ReportRowValidator
-from runtime.access import Viewer
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import Scope, condition
 from runtime.models import Record, Task
 from runtime.reports.store import ReportError
-from runtime.tasks.bindings import task_scope
+from runtime.tasks.context import TaskContext
 from runtime.tasks.drafts import SavedRow, check_open
 from runtime.tasks.prefill import Cell, RowView
 from runtime.tasks.rows import store
+from runtime.tasks.rows.merge import merged_values
 from runtime.tasks.rows.store import StaleRow
 
 #: TaskRow.status of an org unit's row of an aggregate report.
@@ -118,9 +118,10 @@ def _number(specs: SpecSet, f: ReportField, value: Any) -> int | float:
     return int(total) if f.schema.get("type") == "integer" else total
 
 
-def task_values(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> dict[str, dict[str, Any]]:
+def task_values(ctx: TaskContext) -> dict[str, dict[str, Any]]:
     """Return org unit code → the computed formula values, for every row of the task (zeros included)."""
-    found = formula_values(conn, specs, spec, task_scope(specs, task), _grouping(specs, spec, task))
+    specs, spec, task = ctx.specs, ctx.spec, ctx.task
+    found = formula_values(ctx.conn, specs, spec, ctx.scope, _grouping(specs, spec, task))
     zeros = {f.name: 0 for f in formula_fields(spec)}
     return {u.code: found.get(u.code, zeros) for u in row_units(specs, spec, task)}
 
@@ -157,49 +158,28 @@ def unit_view(
     )
 
 
-def unit_rows(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    *,
-    only: str | None = None,
-    today: date | None = None,
-) -> list[RowView]:
+def unit_rows(ctx: TaskContext, *, only: str | None = None, today: date | None = None) -> list[RowView]:
     """Return the task's rows (or the one of org unit `only`), computed and merged with the drafts."""
-    values = task_values(conn, specs, spec, task)
-    drafts = store.unit_drafts(conn, task.id)
+    values = task_values(ctx)
+    drafts = store.unit_drafts(ctx.conn, ctx.task.id)
     return [
-        unit_view(spec, u, values[u.code], drafts.get(u.code), today=today)
-        for u in row_units(specs, spec, task)
+        unit_view(ctx.spec, u, values[u.code], drafts.get(u.code), today=today)
+        for u in row_units(ctx.specs, ctx.spec, ctx.task)
         if only is None or u.code == only
     ]
 
 
-def unit_row(
-    conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, ref: str, *, today: date | None = None
-) -> RowView | None:
-    """Return the row a reference ("u" and an org unit code) names, or None when it is not the task's."""
-    if ref[:1] != UNIT_PREFIX:
-        return None
-    rows = unit_rows(conn, specs, spec, task, only=ref[1:], today=today)
-    return rows[0] if rows else None
-
-
-def ensure_unit_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
+def ensure_unit_total(ctx: TaskContext) -> int:
     """Keep the task's row count (its org units) for the task lists."""
-    total = len(row_units(specs, spec, task))
+    task = ctx.task
+    total = len(row_units(ctx.specs, ctx.spec, task))
     if task.rows_total != total:
-        store.set_total(conn, task, total)
+        store.set_total(ctx.conn, task, total)
     return total
 
 
 def save_unit_cells(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     code: str,
     typed: Mapping[str, str],
     *,
@@ -210,7 +190,8 @@ def save_unit_cells(
 
     Emptying a formula cell drops the correction: the cell shows the computed value again.
     """
-    check_open(task, viewer, specs)
+    conn, specs, spec, task = ctx.conn, ctx.specs, ctx.spec, ctx.task
+    check_open(ctx)
     known = {f.name: f for f in spec.fields if not f.compute}
     unknown = [name for name in typed if name not in known]
     if unknown:
@@ -221,7 +202,7 @@ def save_unit_cells(
     draft = store.draft_by_key(conn, task.id, code)
     if (draft.version if draft else 0) != expected_version:
         raise StaleRow(ErrorCode.STALE_ROW)
-    computed = task_values(conn, specs, spec, task)[code]
+    computed = task_values(ctx)[code]
     validator = ReportRowValidator(spec, specs.elements)
     values = dict(draft.values) if draft else {}
     base = dict(draft.base) if draft else {}
@@ -242,32 +223,30 @@ def save_unit_cells(
         else:
             errors.pop(name, None)
     stored = store.store_draft(
-        conn, task, code, None, values, base, errors, draft, viewer.user_id, status=UNIT_STATUS, reason=""
+        conn, task, code, None, values, base, errors, draft, ctx.viewer.user_id, status=UNIT_STATUS, reason=""
     )
     row = unit_view(spec, unit, computed, stored, today=today)
     store.keep_complete(conn, task, stored.id, bool(stored.complete), row.complete)
     return SavedRow(row=row, errors={k: v for k, v in errors.items() if k in typed})
 
 
-def merged_units(
-    conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, *, today: date
-) -> list[tuple[OrgUnit, dict[str, Any], int, int]]:
+def merged_units(ctx: TaskContext, *, today: date) -> list[tuple[OrgUnit, dict[str, Any], int, int]]:
     """Return each row's (org unit, values in clear, cells computed, cells typed): what a submission holds."""
-    values = task_values(conn, specs, spec, task)
-    drafts = store.unit_drafts(conn, task.id)
+    spec = ctx.spec
+    values = task_values(ctx)
+    drafts = store.unit_drafts(ctx.conn, ctx.task.id)
     merged = []
-    for unit in row_units(specs, spec, task):
+    for unit in row_units(ctx.specs, spec, ctx.task):
         draft = drafts.get(unit.code)
         typed = {k: v for k, v in (draft.values if draft else {}).items() if v not in (None, "", [])}
-        row = {**values[unit.code], **(draft.values if draft else {})}
-        row.update({k: v for k, v in computed_values(spec, row, today=today).items() if v is not None})
+        row = merged_values(spec, values[unit.code], draft.values if draft else {}, today=today)
         merged.append((unit, row, len(values[unit.code].keys() - typed.keys()), len(typed)))
     return merged
 
 
-def unit_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> tuple[int, int, int, int]:
+def unit_counts(ctx: TaskContext) -> tuple[int, int, int, int]:
     """Return the task's (rows, cells the ledgers filled, cells still to fill, complete rows)."""
-    rows = unit_rows(conn, specs, spec, task)
+    rows = unit_rows(ctx)
     prefilled = sum(c.state == "prefilled" for r in rows for c in r.cells.values())
     to_fill = sum(len(r.gaps) for r in rows)
     return len(rows), prefilled, to_fill, sum(r.complete for r in rows)
@@ -298,8 +277,9 @@ def merged_tasks(
     drafts = store.unit_values(conn, [t.id for t in tasks])
     merged = []
     for task, unit in rows:
-        row = {**computed.get(unit.code, zeros), **drafts.get((task.id, unit.code), {})}
-        row.update({k: v for k, v in computed_values(spec, row, today=today).items() if v is not None})
+        row = merged_values(
+            spec, computed.get(unit.code, zeros), drafts.get((task.id, unit.code), {}), today=today
+        )
         merged.append((task, unit, row))
     return merged
 
@@ -323,7 +303,5 @@ def extracted_rows(
     zeros = {f.name: 0 for f in formula_fields(spec)}
     rows = []
     for unit in units:
-        row = dict(computed.get(unit.code, zeros))
-        row.update({k: v for k, v in computed_values(spec, row, today=today).items() if v is not None})
-        rows.append((unit, row))
+        rows.append((unit, merged_values(spec, computed.get(unit.code, zeros), {}, today=today)))
     return rows

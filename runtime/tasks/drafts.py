@@ -16,20 +16,17 @@ from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection
 
-from builder.catalog.specs import SpecSet
 from builder.reports.spec import ReportSpec
 from builder.reports.validation import ReportRowValidator
-from runtime.access import Viewer
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import Query, get, histories, page, value_sources
 from runtime.masking import completed, holder_id, is_masked, replaceable
-from runtime.models import Task, utcnow
+from runtime.models import utcnow
 from runtime.org_scope import CellScope, cell_scope
 from runtime.permissions import Action, may
 from runtime.reports.store import ReportError
-from runtime.tasks.bindings import Binding, task_scope
+from runtime.tasks.bindings import Binding
 from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import OPEN_STATES
 from runtime.tasks.prefill import RowView, build_row, row_query
@@ -65,21 +62,21 @@ class RowSaved:
     message: str = ""
 
 
-def check_open(task: Task, viewer: Viewer, specs: SpecSet) -> None:
+def check_open(ctx: TaskContext) -> None:
     """Refuse unless the task is open and within the viewer's org unit."""
-    scope = task_scope(specs, task)
+    scope, viewer = ctx.scope, ctx.viewer
     if not viewer.sees(scope.township, scope.village) or not may(viewer.role, Action.TASK_FILL):
         raise ReportError(ErrorCode.TASK_NOT_YOURS)
     if viewer.scope.village and not scope.village:
         raise ReportError(ErrorCode.VILLAGE_ON_TOWNSHIP_TASK)
-    if task.state not in OPEN_STATES:
+    if ctx.task.state not in OPEN_STATES:
         raise ReportError(ErrorCode.TASK_SUBMITTED)
 
 
 def _record(ctx: TaskContext, record_id: int) -> dict[str, Any]:
     """Return the ledger record of one of the task's rows (by id: keys are masked), or refuse."""
     record = get(ctx.conn, ctx.specs.ledgers[ctx.spec.rows.ledger], record_id)
-    query = row_query(ctx.spec, ctx.specs, ctx.task)
+    query = row_query(ctx)
     rows = page(ctx.conn, _exact(query, record["_key"]), limit=1) if record else []
     if not rows:
         raise ReportError(ErrorCode.ROW_NOT_IN_TASK)
@@ -91,11 +88,7 @@ def _exact(query: Query, key: str) -> Query:
 
 
 def save_cells(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     record_id: int,
     typed: Mapping[str, str],
     *,
@@ -103,11 +96,10 @@ def save_cells(
     today: date | None = None,
 ) -> SavedRow:
     """Save cells the filler typed into one row; return the row and the cells' problems."""
-    ctx = TaskContext(conn, specs, spec, task, viewer)
-    check_open(task, viewer, specs)
+    conn, specs, spec, task, viewer, plan = ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer, ctx.plan
+    check_open(ctx)
     _check_names(spec, typed)
-    plan = ctx.plan
-    _check_replaceable(spec, plan, viewer, typed)
+    _check_replaceable(ctx, typed)
     record = _record(ctx, record_id)
     key = record["_key"]
     validator = ReportRowValidator(spec, specs.elements)
@@ -120,7 +112,7 @@ def save_cells(
         else {}
     )
     org = cell_scope(plan, ctx.scope, specs.org_units)
-    typed = _completed(specs, spec, plan, record, viewer, typed)
+    typed = _completed(ctx, record, typed)
     values, base, errors = merge_cells(validator, plan, record, household, draft, typed, org=org)
     stored = store.store_draft(
         conn,
@@ -185,36 +177,29 @@ def _check_names(spec: ReportSpec, typed: Mapping[str, str]) -> None:
         raise ReportError(ErrorCode.UNKNOWN_FIELDS, fields="、".join(unknown))
 
 
-def _completed(
-    specs: SpecSet,
-    spec: ReportSpec,
-    plan: Mapping[str, Binding],
-    record: Mapping[str, Any],
-    viewer: Viewer,
-    typed: Mapping[str, str],
-) -> dict[str, str]:
+def _completed(ctx: TaskContext, record: Mapping[str, Any], typed: Mapping[str, str]) -> dict[str, str]:
     """Return the typed cells as kept: a certificate number's ID part is the record's own (`completed`)."""
-    holder = holder_id(specs.ledgers[spec.rows.ledger], record)
+    plan = ctx.plan
+    holder = holder_id(ctx.specs.ledgers[ctx.spec.rows.ledger], record)
     return {
-        name: completed(plan[name].ledger_field, text, holder, viewer)
+        name: completed(plan[name].ledger_field, text, holder, ctx.viewer)
         if name in plan and not plan[name].via and text
         else text
         for name, text in typed.items()
     }
 
 
-def _check_replaceable(
-    spec: ReportSpec, plan: Mapping[str, Binding], viewer: Viewer, typed: Mapping[str, str]
-) -> None:
+def _check_replaceable(ctx: TaskContext, typed: Mapping[str, str]) -> None:
     """Refuse cells the viewer sees masked and may not replace (a birth date), whatever is typed.
 
     Such a value must agree with the ID number: accepting the right guess and refusing the others
     would tell the digits the mask hides.
     """
+    plan = ctx.plan
     fixed = [
         f.title
-        for f in spec.fields
-        if f.name in typed and f.name in plan and not replaceable(plan[f.name].ledger_field, viewer)
+        for f in ctx.spec.fields
+        if f.name in typed and f.name in plan and not replaceable(plan[f.name].ledger_field, ctx.viewer)
     ]
     if fixed:
         raise ReportError(ErrorCode.MASKED_FIELDS_FIXED, fields="、".join(fixed))
@@ -232,11 +217,7 @@ class _Unsaved:
 
 
 def save_rows(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     rows: Sequence[tuple[int, Mapping[str, str], int]],
     *,
     today: date | None = None,
@@ -248,13 +229,12 @@ def save_rows(
     a record that is not one of the task's rows is skipped. A record named twice is saved twice,
     in order, as two saves one after the other would be.
     """
-    ctx = TaskContext(conn, specs, spec, task, viewer)
-    check_open(task, viewer, specs)
-    plan = ctx.plan
+    spec = ctx.spec
+    check_open(ctx)
     for _record_id, typed, _version in rows:
         _check_names(spec, typed)
-        _check_replaceable(spec, plan, viewer, typed)
-    validator = ReportRowValidator(spec, specs.elements)
+        _check_replaceable(ctx, typed)
+    validator = ReportRowValidator(spec, ctx.specs.elements)
     outcomes: list[RowSaved] = []
     waiting = list(range(len(rows)))
     while waiting:  # a record named again waits for a later round, after its first save
@@ -278,7 +258,7 @@ def _save_chunk(
 ) -> list[RowSaved]:
     """Save rows of distinct records (at most ROWS_PER_QUERY) in a few queries; return their outcomes."""
     conn, specs, spec, task, viewer, plan = ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer, ctx.plan
-    query = replace(row_query(spec, specs, task), ids=tuple(record_id for record_id, _t, _v in rows))
+    query = replace(row_query(ctx), ids=tuple(record_id for record_id, _t, _v in rows))
     records = {r["_id"]: r for r in page(conn, query, limit=len(rows))}  # only the task's rows
     households = (
         households_by_record(conn, specs, spec.rows.ledger, list(records.values()))
@@ -301,7 +281,7 @@ def _save_chunk(
             outcomes.append(RowSaved(record_id, refused="stale", message=STALE))
             continue
         household = households.get(record_id, {})
-        typed = _completed(specs, spec, plan, record, viewer, typed)
+        typed = _completed(ctx, record, typed)
         values, base, errors = merge_cells(validator, plan, record, household, draft, typed, org=org)
         status, reason = (draft.status, draft.reason) if draft else ("active", "")
         # The row as it will read back: values and errors through JSON, as the database returns them.
@@ -353,11 +333,7 @@ def _save_chunk(
 
 
 def mark_row(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     record_id: int,
     reason: str | None,
     *,
@@ -365,8 +341,8 @@ def mark_row(
     today: date | None = None,
 ) -> RowView:
     """Mark a row as not applicable with a reason (or, with None, applicable again)."""
-    ctx = TaskContext(conn, specs, spec, task, viewer)
-    check_open(task, viewer, specs)
+    conn, task = ctx.conn, ctx.task
+    check_open(ctx)
     if reason is not None and not reason.strip():
         raise ReportError(ErrorCode.NOT_APPLICABLE_REASON_REQUIRED)
     record = _record(ctx, record_id)
@@ -383,7 +359,7 @@ def mark_row(
         dict(draft.base) if draft else {},
         dict(draft.errors) if draft else {},
         draft,
-        viewer.user_id,
+        ctx.viewer.user_id,
         status="not_applicable" if reason else "active",
         reason=(reason or "").strip()[:200],
     )

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_
+from sqlalchemy import and_, or_
 
-from builder.catalog.specs import SpecSet
 from builder.reports.compute import computed_values
 from builder.reports.spec import ReportSpec
 from runtime.access import Viewer
@@ -31,8 +30,9 @@ from runtime.ledgers.store import (
     value_sources,
 )
 from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
-from runtime.models import Record, Task
-from runtime.tasks.bindings import Binding, bindings, task_scope
+from runtime.models import Record
+from runtime.tasks.bindings import Binding
+from runtime.tasks.context import TaskContext
 from runtime.tasks.rows import store
 from runtime.tasks.rows.households import households_by_record
 
@@ -92,75 +92,62 @@ class TaskPage:
     next_after: tuple[str, int] | None = None
 
 
-def row_query(
-    spec: ReportSpec, specs: SpecSet, task: Task, *, search: Search | None = None, gaps_only: bool = False
-) -> Query:
+def row_query(ctx: TaskContext, *, search: Search | None = None, gaps_only: bool = False) -> Query:
     """Return the ledger query of a task's rows: its org unit, the report's filter, a search.
 
     The search is as `runtime.masking.searching` allows the viewer: never by more than they see
     (an ID number by its last 4 characters, in full only by those who may reveal it).
     """
-    ledger = specs.ledgers[spec.rows.ledger]
+    spec, task = ctx.spec, ctx.task
+    ledger = ctx.specs.ledgers[spec.rows.ledger]
     by_element = {f.element.code: f.name for f in ledger.fields}
     conditions = tuple((by_element[c.element], c.op, c.value) for c in spec.rows.filter)
     search = search or Search("")
     return Query(
         ledger,
-        task_scope(specs, task),
+        ctx.scope,
         conditions=conditions,
         search=search.text,
         search_match=search.match,
-        where=(gaps_clause(spec, specs, task),) if gaps_only else (),
+        where=(gaps_clause(ctx),) if gaps_only else (),
         also=Record.id.in_(store.included_ids(task.id)) if conditions else None,
     )
 
 
-def gaps_clause(spec: ReportSpec, specs: SpecSet, task: Task) -> Any:
+def gaps_clause(ctx: TaskContext) -> Any:
     """Return the SQL condition "this row still has something to fill" of a task's records.
 
     A row whose draft is complete has nothing left; otherwise a report with fields no ledger
     holds leaves every row something to fill, and one without leaves the rows whose own record
     lacks a bound value.
     """
-    open_row = Record.id.not_in(store.complete_ids(task.id))
-    plan = bindings(spec, specs)
+    spec, plan = ctx.spec, ctx.plan
+    open_row = Record.id.not_in(store.complete_ids(ctx.task.id))
     unfillable = [f for f in spec.fields if not f.compute and (f.name not in plan or plan[f.name].via)]
     if unfillable:
         return open_row
-    ledger = specs.ledgers[spec.rows.ledger]
+    ledger = ctx.specs.ledgers[spec.rows.ledger]
     absent = [condition(ledger, b.ledger_field.name, "absent", None) for b in plan.values()]
     return and_(open_row, or_(*absent)) if absent else open_row
 
 
-def row_view(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
-    record_id: int,
-    *,
-    today: date | None = None,
-) -> RowView | None:
+def row_view(ctx: TaskContext, record_id: int, *, today: date | None = None) -> RowView | None:
     """Return one row of a task by record id, or None when the record is not one of its rows."""
-    records = page(conn, replace(row_query(spec, specs, task), ids=(record_id,)), limit=1)
-    rows = rows_of(conn, specs, spec, task, viewer, records, today=today)
+    records = page(ctx.conn, replace(row_query(ctx), ids=(record_id,)), limit=1)
+    rows = rows_of(ctx, records, today=today)
     return rows[0] if rows else None
 
 
-def ledger_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
+def ledger_rows_total(ctx: TaskContext) -> int:
     """Count a task's ledger and added rows and keep the count for the task lists."""
-    total = count(conn, row_query(spec, specs, task)) + store.added_count(conn, [task.id])
+    conn, task = ctx.conn, ctx.task
+    total = count(conn, row_query(ctx)) + store.added_count(conn, [task.id])
     store.set_total(conn, task, total)
     return total
 
 
 def task_page(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     *,
     after: tuple[str, int] | None = None,
     limit: int = 50,
@@ -169,33 +156,29 @@ def task_page(
     today: date | None = None,
 ) -> TaskPage:
     """Return one page of a task's rows, pre-filled and merged with the township's drafts."""
-    searched = searching(specs.ledgers[spec.rows.ledger], search, viewer)
-    query = row_query(spec, specs, task, search=searched, gaps_only=gaps_only)
-    records = page(conn, query, after=after, limit=limit)
-    rows = rows_of(conn, specs, spec, task, viewer, records, today=today)
+    searched = searching(ctx.specs.ledgers[ctx.spec.rows.ledger], search, ctx.viewer)
+    query = row_query(ctx, search=searched, gaps_only=gaps_only)
+    records = page(ctx.conn, query, after=after, limit=limit)
+    rows = rows_of(ctx, records, today=today)
     next_after = (records[-1]["_township"], records[-1]["_id"]) if len(records) == limit else None
     return TaskPage(rows=rows, next_after=next_after)
 
 
 def rows_of(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     records: list[dict[str, Any]],
     *,
     today: date | None = None,
     sources: bool = True,
 ) -> list[RowView]:
     """Return the rows of some of a task's records: drafts, households and sources read in bulk."""
+    conn, spec, viewer, plan = ctx.conn, ctx.spec, ctx.viewer, ctx.plan
     ids = [r["_id"] for r in records]
-    drafts = store.drafts_of_records(conn, task.id, ids)
-    linked = households_by_record(conn, specs, spec.rows.ledger, records)
+    drafts = store.drafts_of_records(conn, ctx.task.id, ids)
+    linked = households_by_record(conn, ctx.specs, spec.rows.ledger, records)
     origins = (
         {rid: value_sources(versions) for rid, versions in histories(conn, ids).items()} if sources else {}
     )
-    plan = bindings(spec, specs)
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
     return [
         build_row(
@@ -281,12 +264,12 @@ class TaskCounts:
     complete: int
 
 
-def ledger_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> TaskCounts:
+def ledger_counts(ctx: TaskContext) -> TaskCounts:
     """Count a whole task's cells and rows of ledger and added rows (one pass over records and drafts)."""
-    plan = bindings(spec, specs)
+    conn, specs, spec, task, plan = ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.plan
     columns = [(f.name, plan.get(f.name)) for f in spec.fields if not f.compute]
     rows = prefilled = to_fill = complete = 0
-    for records in iter_rows(conn, row_query(spec, specs, task)):
+    for records in iter_rows(conn, row_query(ctx)):
         drafts = store.drafts_of_records(conn, task.id, [r["_id"] for r in records])
         linked = households_by_record(conn, specs, spec.rows.ledger, records)
         for record in records:

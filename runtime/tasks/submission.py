@@ -9,27 +9,24 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from builder.catalog.specs import SpecSet
-from builder.reports.compute import computed_values
-from builder.reports.spec import ReportSpec
 from builder.reports.totals import Totals
 from builder.reports.validation import ReportRowValidator
-from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.clock import local_today
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import iter_rows
 from runtime.models import Record, Report, Task, utcnow
-from runtime.org_scope import Scope, cell_scope
+from runtime.org_scope import cell_scope
 from runtime.reports.store import Actor, ReportError, check_owner
 from runtime.tasks.added import record_problems
 from runtime.tasks.aggregate import merged_units, unit_ref
-from runtime.tasks.bindings import bindings, key_field, task_scope
+from runtime.tasks.context import TaskContext
 from runtime.tasks.drafts import check_open
 from runtime.tasks.prefill import row_query
 from runtime.tasks.rows import store
 from runtime.tasks.rows.households import households_by_record
 from runtime.tasks.rows.kinds import task_rows
+from runtime.tasks.rows.merge import merged_values
 from runtime.tasks.summary import summary_fields
 from runtime.tasks.writeback import WritebackResult, write_back
 
@@ -87,23 +84,17 @@ class SubmitResult:
 
 
 def merged_rows(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    *,
-    today: date,
-    cells: CellCounts | None = None,
+    ctx: TaskContext, *, today: date, cells: CellCounts | None = None
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Yield (record, the row's values in clear: ledger values under the drafts, computed) of a task.
 
     `cells`, when given, counts the cells the ledgers filled and those the township typed.
     """
-    plan = bindings(spec, specs)
-    drafts = store.merge_drafts(conn, task.id)
+    conn, spec, plan = ctx.conn, ctx.spec, ctx.plan
+    drafts = store.merge_drafts(conn, ctx.task.id)
     linked = any(b.via for b in plan.values())
-    for batch in iter_rows(conn, row_query(spec, specs, task)):
-        homes = households_by_record(conn, specs, spec.rows.ledger, batch) if linked else {}
+    for batch in iter_rows(conn, row_query(ctx)):
+        homes = households_by_record(conn, ctx.specs, spec.rows.ledger, batch) if linked else {}
         for record in batch:
             draft = drafts.get(record["_id"])
             if draft is not None and draft.status == "not_applicable":
@@ -118,19 +109,11 @@ def merged_rows(
             if cells is not None:
                 cells.prefilled += len(values.keys() - typed.keys())
                 cells.typed += len(typed)
-            if draft is not None:
-                values.update(draft.values)
-            values.update(
-                {k: v for k, v in computed_values(spec, values, today=today).items() if v is not None}
-            )
-            yield record, values
+            yield record, merged_values(spec, values, draft.values if draft else {}, today=today)
 
 
 def check_task(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
+    ctx: TaskContext,
     *,
     today: date | None = None,
     cells: CellCounts | None = None,
@@ -140,16 +123,16 @@ def check_task(
 
     `cells` and `totals`, when given, take the task's cell counts and its rows' totals on the way.
     """
+    conn, specs, spec = ctx.conn, ctx.specs, ctx.spec
     validator = ReportRowValidator(spec, specs.elements)
     titles = {f.name: f.title for f in spec.fields}
     rows, problems, total = 0, [], 0
     day = today or local_today()
     if task_rows(spec).by_org_unit:
-        return _check_units(conn, specs, spec, task, validator, titles, day, cells, totals)
+        return _check_units(ctx, validator, titles, day, cells, totals)
     sums, choices = summary_fields(spec, specs)
-    scope = task_scope(specs, task)
-    org = cell_scope(bindings(spec, specs), scope, specs.org_units)
-    for record, values in merged_rows(conn, specs, spec, task, today=day, cells=cells):
+    org = cell_scope(ctx.plan, ctx.scope, specs.org_units)
+    for record, values in merged_rows(ctx, today=day, cells=cells):
         rows += 1
         if totals is not None:
             totals.add_row(values, sums, choices)
@@ -157,25 +140,22 @@ def check_task(
             total += 1
             if len(problems) < LISTED:
                 problems.append(RowProblem(record["_id"], name, titles.get(name, name), message))
-    drafts = store.added_drafts(conn, task.id)
-    elsewhere = _held_elsewhere(conn, specs, spec, scope, drafts)
+    drafts = store.added_drafts(conn, ctx.task.id)
+    elsewhere = _held_elsewhere(ctx, drafts)
     for draft in drafts:
         rows += 1
         if cells is not None:
             cells.typed += sum(v not in (None, "", []) for v in draft.values.values())
-        values = {
-            **draft.values,
-            **{k: v for k, v in computed_values(spec, draft.values, today=day).items() if v is not None},
-        }
+        values = merged_values(spec, {}, draft.values, today=day)  # nothing of it is in the ledger yet
         if totals is not None:
             totals.add_row(values, sums, choices)
         found = {
-            **record_problems(spec, specs, task, draft),
+            **record_problems(ctx, draft),
             **org.problems(draft.values),
             **elsewhere.get(draft.row_key, {}),
             **validator.errors(values),
         }
-        label = _added_label(spec, specs, draft)
+        label = _added_label(ctx, draft)
         for name, message in found.items():
             total += 1
             if len(problems) < LISTED:
@@ -183,20 +163,18 @@ def check_task(
     return rows, problems, total
 
 
-def _held_elsewhere(
-    conn: Connection, specs: SpecSet, spec: ReportSpec, scope: Scope, drafts: list[Any]
-) -> dict[str, dict[str, str]]:
+def _held_elsewhere(ctx: TaskContext, drafts: list[Any]) -> dict[str, dict[str, str]]:
     """Return, by key, the problem of added rows whose key the ledger now holds outside the task's scope.
 
     Such a row cannot become a record (its key is taken) nor change that record (not the task's).
     """
-    name = key_field(spec, specs)
+    name = ctx.key_name
     keys = [d.row_key for d in drafts]
     if name is None or not keys:
         return {}
-    ledger = specs.ledgers[spec.rows.ledger]
+    ledger = ctx.specs.ledgers[ctx.spec.rows.ledger]
     title = ledger.by_name[ledger.key].title
-    held = conn.execute(
+    held = ctx.conn.execute(
         select(Record.key, Record.township_code, Record.village_code).where(
             Record.ledger == ledger.code, Record.key.in_(keys)
         )
@@ -207,15 +185,12 @@ def _held_elsewhere(
             "如有出入请联系数据管理岗核实"
         }
         for key, township, village in held
-        if not scope.holds(township, village)
+        if not ctx.scope.holds(township, village)
     }
 
 
 def _check_units(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
+    ctx: TaskContext,
     validator: ReportRowValidator,
     titles: dict[str, str],
     day: date,
@@ -224,8 +199,8 @@ def _check_units(
 ) -> tuple[int, list[RowProblem], int]:
     """Validate the org-unit rows of an aggregate report's task (computed values under the corrections)."""
     problems, total = [], 0
-    merged = merged_units(conn, specs, spec, task, today=day)
-    sums, choices = summary_fields(spec, specs)
+    merged = merged_units(ctx, today=day)
+    sums, choices = summary_fields(ctx.spec, ctx.specs)
     for unit, values, computed, typed in merged:
         if cells is not None:
             cells.prefilled += computed
@@ -241,32 +216,24 @@ def _check_units(
     return len(merged), problems, total
 
 
-def _added_label(spec: ReportSpec, specs: SpecSet, draft: Any) -> str:
+def _added_label(ctx: TaskContext, draft: Any) -> str:
     """Return an added row's name as typed (the ledger's label field), or a placeholder."""
-    label = specs.ledgers[spec.rows.ledger].label
-    for name, binding in bindings(spec, specs).items():
+    label = ctx.specs.ledgers[ctx.spec.rows.ledger].label
+    for name, binding in ctx.plan.items():
         if binding.via is None and binding.ledger_field.name == label and draft.values.get(name):
             return f"{draft.values[name]}（新增）"
     return "（新增的行）"
 
 
-def submit_task(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
-    report: Report,
-    *,
-    today: date | None = None,
-) -> SubmitResult:
+def submit_task(ctx: TaskContext, report: Report, *, today: date | None = None) -> SubmitResult:
     """Validate every row, write the filled values back, and mark the task submitted."""
-    check_open(task, viewer, specs)
+    conn, task, viewer = ctx.conn, ctx.task, ctx.viewer
+    check_open(ctx)
     cells, totals = CellCounts(), Totals()
-    rows, problems, total = check_task(conn, specs, spec, task, today=today, cells=cells, totals=totals)
+    rows, problems, total = check_task(ctx, today=today, cells=cells, totals=totals)
     if total:
         raise TaskInvalid(problems, total)
-    written = write_back(conn, specs, spec, task, viewer.user_id, report.code)
+    written = write_back(ctx, report.code)
     now = utcnow()
     conn.execute(
         update(Task)

@@ -20,13 +20,12 @@ from sqlalchemy import Connection
 from builder.catalog.specs import Field, SpecSet
 from builder.reports.compute import compute_value
 from builder.reports.spec import ReportSpec
-from runtime.access import Viewer
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import iter_rows
 from runtime.masking import is_masked, mask_value, typed_masked
-from runtime.models import Task
 from runtime.reports.store import ReportError
-from runtime.tasks.bindings import Binding, bindings
+from runtime.tasks.bindings import Binding
+from runtime.tasks.context import TaskContext
 from runtime.tasks.prefill import row_query
 from runtime.tasks.rows import store
 from runtime.tasks.rows.households import households_by_record
@@ -50,11 +49,7 @@ class ColumnBatch:
 
 
 def iter_task_columns(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     *,
     ids: Sequence[int] | None = None,
     today: date | None = None,
@@ -66,9 +61,9 @@ def iter_task_columns(
     binds household fields) their households in one query. Every row comes in (township, id)
     order; given ids come a thousand at a time, each thousand in that order.
     """
+    conn, specs, spec, viewer, plan = ctx.conn, ctx.specs, ctx.spec, ctx.viewer, ctx.plan
     if task_rows(spec).by_org_unit:
         raise ReportError(ErrorCode.AGGREGATE_ROWS_ARE_UNITS)
-    plan = bindings(spec, specs)
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
     # Rows are persons keyed by their ID number: a birth date typed beside it stays masked too.
     hidden = {
@@ -78,9 +73,9 @@ def iter_task_columns(
     }
     ledger = specs.ledgers[spec.rows.ledger]
     linked = any(b.via for b in plan.values())
-    drafts = store.record_drafts(conn, task.id)
+    drafts = store.record_drafts(conn, ctx.task.id)
     day = today or date.today()
-    query = row_query(spec, specs, task)
+    query = row_query(ctx)
     queries = (
         [query]
         if ids is None

@@ -18,14 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import rustpy_xlsxwriter
-from sqlalchemy import Connection
 
-from builder.catalog.specs import SpecSet
 from builder.reports.spec import ReportSpec
 from builder.tabular.limits import ReadLimits
 from builder.tabular.reading import read_table
 from runtime import config
-from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.errors import ErrorCode
 from runtime.ledgers.bulk import paused_gc
@@ -97,23 +94,20 @@ def shown_column(values: list[Any]) -> list[Any]:
 
 
 def write_task_xlsx(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     target: Path,
     *,
     today: date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write every row of the task, pre-filled as the viewer sees it, to `target`; return rows."""
+    spec = ctx.spec
     if task_rows(spec).by_org_unit:
-        return _write_units(TaskContext(conn, specs, spec, task, viewer), target, today=today)
+        return _write_units(ctx, target, today=today)
     header = [ROW_COLUMN, VERSION_COLUMN, *column_titles(spec)]
     rows: list[dict[str, Any]] = []
     with paused_gc():
-        for batch in iter_task_columns(conn, specs, spec, task, viewer, today=today):
+        for batch in iter_task_columns(ctx, today=today):
             columns = map(shown_column, batch.columns)
             rows += [
                 dict(zip(header, row, strict=True))
@@ -121,7 +115,7 @@ def write_task_xlsx(
             ]
             if progress:
                 progress(len(rows))
-        for added in added_rows(conn, specs, spec, task, viewer, today=today):  # last, as few as they are
+        for added in added_rows(ctx, today=today):  # last, as few as they are
             values = (shown(added.cells[f.name].value) for f in spec.fields)
             rows.append(dict(zip(header, (added.ref, added.draft_version, *values), strict=True)))
     sheet = spec.title[:28] or "任务"
@@ -138,7 +132,7 @@ def write_task_xlsx(
         rustpy_xlsxwriter.write_worksheets(
             [(f"{sheet}{n + 1}", c) for n, c in enumerate(chunks)], str(target), bold_headers=True
         )
-    record_event(conn, viewer.user_id, "task.download", str(task.id), {"rows": len(rows)})
+    record_event(ctx.conn, ctx.viewer.user_id, "task.download", str(ctx.task.id), {"rows": len(rows)})
     return len(rows)
 
 
@@ -167,11 +161,7 @@ class UploadResult:
 
 
 def read_task_xlsx(
-    conn: Connection,
-    specs: SpecSet,
-    spec: ReportSpec,
-    task: Task,
-    viewer: Viewer,
+    ctx: TaskContext,
     data: bytes,
     filename: str,
     *,
@@ -179,8 +169,8 @@ def read_task_xlsx(
     today: date | None = None,
 ) -> UploadResult:
     """Save the cells of an uploaded task workbook that differ from the task's current rows."""
-    check_open(task, viewer, specs)
-    ctx = TaskContext(conn, specs, spec, task, viewer)
+    conn, spec, task, viewer = ctx.conn, ctx.spec, ctx.task, ctx.viewer
+    check_open(ctx)
     table = read_table(data, filename, limits=upload_limits(spec, task, max_bytes))
     header_at, columns = _header(table, spec)
     versions = _versions(table[header_at], table[header_at + 1 :], header_at)
@@ -202,7 +192,7 @@ def read_task_xlsx(
     editable = {
         index: position[name] for index, name in columns.items() if not spec.fields[position[name]].compute
     }
-    added = {r.ref: r for r in added_rows(conn, specs, spec, task, viewer, today=today)}
+    added = {r.ref: r for r in added_rows(ctx, today=today)}
     changed: list[tuple[int, dict[str, Any], int]] = []  # (record id, cells, version): saved together
     waiting: list[int] = []  # their lines in the result
     for n, row in body:
@@ -235,7 +225,7 @@ def read_task_xlsx(
         waiting.append(len(result.lines))
         result.lines.append(UploadLine(n, record_id, "saved", ref=str(record_id)))  # its outcome comes below
         changed.append((record_id, typed, batch.versions[at]))
-    outcomes = save_rows(conn, specs, spec, task, viewer, changed, today=today)
+    outcomes = save_rows(ctx, changed, today=today)
     for at, saved in zip(waiting, outcomes, strict=True):
         result.lines[at] = _saved_line(result.lines[at].line, saved)
     record_event(
@@ -325,7 +315,7 @@ def _write_units(
                 strict=True,
             )
         )
-        for row in unit_rows(ctx.conn, ctx.specs, spec, ctx.task, today=today)
+        for row in unit_rows(ctx, today=today)
     ]
     rustpy_xlsxwriter.write_worksheet(
         rows or [dict.fromkeys(header)],
@@ -346,7 +336,7 @@ def _read_units(
     today: date | None,
 ) -> None:
     """Save the corrected cells of an aggregate report's workbook, line by line, into `result`."""
-    current = {row.ref: row for row in unit_rows(ctx.conn, ctx.specs, ctx.spec, ctx.task, today=today)}
+    current = {row.ref: row for row in unit_rows(ctx, today=today)}
     editable = {
         index: name
         for index, name in columns.items()
@@ -394,9 +384,7 @@ def _current(
     """Return record id → (its batch, the batch's columns as shown, its position), for the ids of the task."""
     found = {}
     with paused_gc():
-        for batch in iter_task_columns(
-            ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer, ids=ids, today=today
-        ):
+        for batch in iter_task_columns(ctx, ids=ids, today=today):
             shown_columns = [shown_column(c) for c in batch.columns]
             found.update((record_id, (batch, shown_columns, at)) for at, record_id in enumerate(batch.ids))
     return found

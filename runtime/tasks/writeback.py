@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from builder.catalog.specs import Ledger, SpecSet
-from builder.reports.spec import ReportSpec
 from runtime.errors import ErrorCode, InvalidRequest
 from runtime.ledgers.store import (
     Change,
@@ -41,7 +40,8 @@ from runtime.ledgers.store import (
 from runtime.models import Record, Report, Task, WritebackConflict, utcnow
 from runtime.org_scope import DISTRICT, Scope
 from runtime.tasks.added import new_record
-from runtime.tasks.bindings import HOUSEHOLD_LINK, bindings, task_scope
+from runtime.tasks.bindings import HOUSEHOLD_LINK
+from runtime.tasks.context import TaskContext
 from runtime.tasks.rows import store
 
 #: Drafts read per query during a write-back.
@@ -146,20 +146,21 @@ def source_ref(report_code: str, task: Task) -> str:
     return f"{report_code}#task-{task.id}"
 
 
-def write_back(
-    conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task, actor_id: int | None, report_code: str
-) -> WritebackResult:
-    """Write the task's filled values into the ledgers; record conflicts instead of overwriting."""
-    if not spec.rows.ledger:
+def write_back(ctx: TaskContext, report_code: str) -> WritebackResult:
+    """Write the task's filled values into the ledgers; record conflicts instead of overwriting.
+
+    The context's viewer is who submits: the versions written and the conflicts withdrawn are theirs.
+    """
+    if not ctx.spec.rows.ledger:
         return WritebackResult()
-    return apply(conn, specs, spec, plan(conn, specs, spec, task), actor_id, report_code)
+    return apply(ctx, plan(ctx), report_code)
 
 
-def plan(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> Plan:
+def plan(ctx: TaskContext) -> Plan:
     """Read the task's rows and their records (at their versions) and gather what flows back."""
-    ledger = specs.ledgers[spec.rows.ledger]
-    scope = task_scope(specs, task)
-    flowing = {name: b for name, b in bindings(spec, specs).items() if b.report_field.writeback}
+    conn, specs, task, scope = ctx.conn, ctx.specs, ctx.task, ctx.scope
+    ledger = specs.ledgers[ctx.spec.rows.ledger]
+    flowing = {name: b for name, b in ctx.plan.items() if b.report_field.writeback}
     # The key names the record: a different key is another record, never a correction of this one.
     own = {
         name: b.ledger_field.name
@@ -188,22 +189,21 @@ def plan(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> Plan
             if home is not None and _within(scope, home):
                 for name, value in _filled(draft, linked):
                     households.offer(home, linked[name], value, draft.base.get(name), (draft.id, name))
-    _plan_added(conn, specs, spec, found, linked, link)
+    _plan_added(ctx, found, linked, link)
     return found
 
 
-def _plan_added(
-    conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan, linked: dict[str, str], link: Any
-) -> None:
+def _plan_added(ctx: TaskContext, found: Plan, linked: dict[str, str], link: Any) -> None:
     """Gather the records the rows the township added make (or the values they offer).
 
     A key the ledger gained since the row was added (an import) is not duplicated: the row's
     values go into that record like a correction seen against an empty ledger value.
     """
+    conn = ctx.conn
     drafts = store.added_drafts(conn, found.task.id)
     if not drafts:
         return
-    made = [new_record(spec, specs, found.task, d) for d in drafts]
+    made = [new_record(ctx, d) for d in drafts]
     existing = _by_keys(conn, found.rows.ledger, (d.row_key for d in drafts))
     for draft, data in zip(drafts, made, strict=True):
         if draft.row_key in existing:
@@ -221,10 +221,12 @@ def _plan_added(
                     found.households.offer(home, linked[name], value, None)
 
 
-def apply(
-    conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan, actor_id: int | None, report_code: str
-) -> WritebackResult:
-    """Write a planned write-back: records still as read, conflicts for the keeper, the rows added."""
+def apply(ctx: TaskContext, found: Plan, report_code: str) -> WritebackResult:
+    """Write a planned write-back: records still as read, conflicts for the keeper, the rows added.
+
+    The versions written and the conflicts withdrawn are the context viewer's (who submits).
+    """
+    conn, actor_id = ctx.conn, ctx.viewer.user_id
     result = WritebackResult()
     task = found.task
     prov = Provenance("writeback", source_ref(report_code, task), actor_id)
@@ -239,7 +241,7 @@ def apply(
         conflicts += homes.conflicts
         agreed += homes.agreed
     if found.added:
-        _link_added(conn, specs, spec, found)
+        _link_added(ctx, found)
     result.conflicts = _keep_conflicts(conn, task, conflicts, actor_id)
     _follow_bases(conn, found.bases, agreed)
     return result
@@ -381,17 +383,17 @@ def _follow_bases(conn: Connection, bases: dict[int, dict[str, Any]], agreed: li
     store.set_bases(conn, moved)
 
 
-def _link_added(conn: Connection, specs: SpecSet, spec: ReportSpec, found: Plan) -> None:
+def _link_added(ctx: TaskContext, found: Plan) -> None:
     """Link each row the township added to its ledger record.
 
     From now on the row is a row of its record, kept in the task whatever the report's filter
     says of the record; its base is what the record was given.
     """
-    drafts = found.added
+    conn, drafts = ctx.conn, found.added
     ids = {
         key: r["_id"] for key, r in get_by_keys(conn, found.rows.ledger, (d.row_key for d in drafts)).items()
     }
-    plan_ = bindings(spec, specs)
+    plan_ = ctx.plan
     store.link_records(
         conn,
         [

@@ -72,7 +72,6 @@ def walk(specs, tmp_path_factory):
     from runtime.demo.accounts import DEMO_PASSWORD, create_demo_users
     from runtime.demo.load import seed
     from runtime.demo.reports import load_demo_reports
-    from runtime.tasks.prefill import row_query
     from tests.conftest import close_app, make_test_app
 
     tmp = tmp_path_factory.mktemp("permissions")
@@ -93,12 +92,11 @@ def walk(specs, tmp_path_factory):
         submitted = session.scalar(
             select(Task).where(Task.report_id == survey.id, Task.org_unit_code == SUBMITTED)
         )
-        spec = _spec(session, specs, survey, task)
         values = {
             "code": survey.code,
             "task_id": task.id,
-            "ref": str(_first_row(session, row_query(spec, specs, task))),
-            "submitted_ref": str(_first_row(session, row_query(spec, specs, submitted))),
+            "ref": str(_first_row(session, specs, task)),
+            "submitted_ref": str(_first_row(session, specs, submitted)),
             "record_id": session.scalar(
                 select(Record.id).where(Record.ledger == "person", Record.village_code == VILLAGE)
             ),
@@ -121,16 +119,16 @@ def walk(specs, tmp_path_factory):
     engine.dispose()
 
 
-def _spec(session, specs, report, task):
-    from runtime.reports.specs import report_spec
-
-    return report_spec(session, specs, report.id, task.version)
-
-
-def _first_row(session, query) -> int:
+def _first_row(session, specs, task) -> int:
+    """Return the record id of the task's first row, as its township reads it."""
+    from runtime.access import Viewer
     from runtime.ledgers.store import iter_rows
+    from runtime.tasks.prefill import row_query
+    from tests.conftest import make_ctx
 
-    return next(iter_rows(session.connection(), query, batch=1))[0]["_id"]
+    conn = session.connection()
+    ctx = make_ctx(conn, specs, task, Viewer(None, "township", township=task.org_unit_code))
+    return next(iter_rows(conn, row_query(ctx), batch=1))[0]["_id"]
 
 
 def _jobs(session, app, role: Role) -> dict[str, int]:

@@ -175,9 +175,10 @@ def unit_rows(code: str, unit: str):
     township, _sep, rid = request.args.get("after", "").partition(".")
     rid = parse_id(rid)
     position = None if rid is None else (township, rid)
-    page = task_page(conn, specs, spec, task, current_user.viewer, after=position, limit=PAGE_SIZE)
+    ctx = TaskContext(conn, specs, spec, task, current_user.viewer)
+    page = task_page(ctx, after=position, limit=PAGE_SIZE)
     if position is None:
-        page.rows[:0] = added_rows(conn, specs, spec, task, current_user.viewer)
+        page.rows[:0] = added_rows(ctx)
     return render_template(
         "summary/unit.html",
         report=report,

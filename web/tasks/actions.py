@@ -35,7 +35,7 @@ def submit(task_id: int):
     ctx, report = load_task(task_id)
     task, spec, conn = ctx.task, ctx.spec, ctx.conn
     try:
-        result = submit_task(conn, ctx.specs, spec, task, ctx.viewer, report)
+        result = submit_task(ctx, report)
     except TaskInvalid as refused:
         labels = dict(
             conn.execute(
@@ -103,16 +103,7 @@ def upload(task_id: int):
         return redirect(url_for("tasks.grid", task_id=task_id))
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     try:
-        result = read_task_xlsx(
-            database.session().connection(),
-            database.specs(),
-            spec,
-            task,
-            current_user.viewer,
-            file.read(limit + 1),
-            file.filename,
-            max_bytes=limit,
-        )
+        result = read_task_xlsx(ctx, file.read(limit + 1), file.filename, max_bytes=limit)
     except (ReportError, ImportRefused) as exc:
         flash(getattr(exc, "message", None) or str(exc), "error")
         return redirect(url_for("tasks.grid", task_id=task_id))
@@ -145,5 +136,5 @@ def return_to_township(task_id: int):
 def counts(task_id: int):
     """Return the whole task's counters (a fragment the grid loads after it shows)."""
     ctx, _report = load_task(task_id)
-    totals = task_counts(ctx.conn, ctx.specs, ctx.spec, ctx.task)
+    totals = task_counts(ctx)
     return render_template("tasks/_counts.html", totals=totals)

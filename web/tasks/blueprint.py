@@ -10,7 +10,6 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from runtime.models import Report, Task
-from runtime.tasks.bindings import task_scope
 from runtime.tasks.context import TaskContext, task_context
 from web import database
 
@@ -23,8 +22,7 @@ def load_task(task_id: int) -> tuple[TaskContext, Report]:
     task = db.get(Task, task_id)
     if task is None:
         abort(404)
-    scope = task_scope(database.specs(), task)
-    if not current_user.viewer.sees(scope.township, scope.village):
+    ctx = task_context(db.connection(), database.specs(), task, current_user.viewer)
+    if not ctx.viewer.sees(ctx.scope.township, ctx.scope.village):
         abort(404)
-    report = db.get(Report, task.report_id)
-    return task_context(db.connection(), database.specs(), task, current_user.viewer), report
+    return ctx, db.get(Report, task.report_id)

@@ -119,7 +119,7 @@ def grid(task_id: int):
     notice = searching(ledger, search, ctx.viewer).notice if search and ledger else ""
     hint = search_hint(ledger, ctx.viewer) if ledger else ""
     if task.state in OPEN_STATES:
-        rows.ensure_total(ctx.conn, ctx.specs, spec, task)
+        rows.ensure_total(ctx)
     only = request.args.get("row") or request.args.get("record", "")
     after = _parse_after(request.args.get("after", ""))
     gaps_only = request.args.get("gaps") == "1"
@@ -177,7 +177,7 @@ def _grid_context(ctx: TaskContext) -> dict[str, Any]:
 def _add_context(ctx: TaskContext, **state: Any) -> dict[str, Any]:
     """Return what the form to add a row needs: its fields, or None when rows cannot be added."""
     task, spec = ctx.task, ctx.spec
-    adding = add_form(spec, ctx.specs, task) if task.state in OPEN_STATES else None
+    adding = add_form(ctx) if task.state in OPEN_STATES else None
     if adding is None:
         return {"adding": None}
     ledger = adding.ledger
@@ -303,7 +303,7 @@ def mark(task_id: int, ref: str):
 def add(task_id: int):
     """Add a row for a record the ledger lacks; refused: the form again, with a message at each field."""
     ctx, _report = load_task(task_id)
-    task, spec = ctx.task, ctx.spec
+    spec = ctx.spec
     typed = {
         f.name: "、".join(v for v in request.form.getlist(f.name) if v.strip())
         for f in spec.fields
@@ -311,7 +311,7 @@ def add(task_id: int):
     }
     extra = {name[2:]: value for name, value in request.form.items() if name.startswith("r:")}
     try:
-        row = add_row(ctx.conn, ctx.specs, spec, task, ctx.viewer, typed, extra)
+        row = add_row(ctx, typed, extra)
     except AddRefused as refused:
         return _add_answer(
             ctx, None, 422, typed=typed, extra=extra, errors=refused.errors, message=str(refused)
@@ -321,7 +321,7 @@ def add(task_id: int):
     if row.added_id is None:  # the key was of a record of the task's own org unit: included
         message = _(
             "本辖区台账中已有这个%(key)s，已把这条记录加入本表并从台账带出信息；请在表格最上面补全其余各项。",
-            key=add_form(spec, ctx.specs, task).key.title,
+            key=add_form(ctx).key.title,
         )
     else:
         message = _("已新增这一行；请在表格最上面补全其余各项，提交任务时写入台账。")

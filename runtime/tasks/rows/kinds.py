@@ -14,12 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection
-
-from builder.catalog.specs import SpecSet
 from builder.reports.spec import ReportSpec
 from runtime.errors import ErrorCode
-from runtime.models import Task
 from runtime.reports.store import ReportError
 from runtime.tasks.added import added_row, added_rows, remove_added, save_added
 from runtime.tasks.aggregate import UNIT_PREFIX, ensure_unit_total, save_unit_cells, unit_counts, unit_rows
@@ -84,35 +80,17 @@ class LedgerRows:
 
     def find(self, ctx: TaskContext, ref: str) -> RowView | None:
         """Return the record's row, or None when the record is not one of the task's rows."""
-        return row_view(ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer, parse_id(ref))
+        return row_view(ctx, parse_id(ref))
 
     def save(
         self, ctx: TaskContext, ref: str, typed: Mapping[str, str], *, expected_version: int
     ) -> SavedRow:
         """Save typed cells over the record's pre-filled values."""
-        return save_cells(
-            ctx.conn,
-            ctx.specs,
-            ctx.spec,
-            ctx.task,
-            ctx.viewer,
-            parse_id(ref),
-            typed,
-            expected_version=expected_version,
-        )
+        return save_cells(ctx, parse_id(ref), typed, expected_version=expected_version)
 
     def mark(self, ctx: TaskContext, ref: str, reason: str | None, *, expected_version: int) -> RowView:
         """Mark the record's row as not applicable (or applicable again)."""
-        return mark_row(
-            ctx.conn,
-            ctx.specs,
-            ctx.spec,
-            ctx.task,
-            ctx.viewer,
-            parse_id(ref),
-            reason,
-            expected_version=expected_version,
-        )
+        return mark_row(ctx, parse_id(ref), reason, expected_version=expected_version)
 
     def remove(self, ctx: TaskContext, ref: str, *, expected_version: int) -> None:
         """Refuse: a ledger record's row is marked not applicable, never deleted."""
@@ -128,22 +106,13 @@ class AddedRows:
 
     def find(self, ctx: TaskContext, ref: str) -> RowView | None:
         """Return the added row, or None when it was deleted or is not the task's."""
-        return added_row(ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer, parse_id(ref[1:]))
+        return added_row(ctx, parse_id(ref[1:]))
 
     def save(
         self, ctx: TaskContext, ref: str, typed: Mapping[str, str], *, expected_version: int
     ) -> SavedRow:
         """Save typed cells into the added row."""
-        return save_added(
-            ctx.conn,
-            ctx.specs,
-            ctx.spec,
-            ctx.task,
-            ctx.viewer,
-            parse_id(ref[1:]),
-            typed,
-            expected_version=expected_version,
-        )
+        return save_added(ctx, parse_id(ref[1:]), typed, expected_version=expected_version)
 
     def mark(self, ctx: TaskContext, ref: str, reason: str | None, *, expected_version: int) -> RowView:
         """Refuse: an added row that does not apply is deleted instead."""
@@ -151,9 +120,7 @@ class AddedRows:
 
     def remove(self, ctx: TaskContext, ref: str, *, expected_version: int) -> None:
         """Delete the added row."""
-        remove_added(
-            ctx.conn, ctx.specs, ctx.task, ctx.viewer, parse_id(ref[1:]), expected_version=expected_version
-        )
+        remove_added(ctx, parse_id(ref[1:]), expected_version=expected_version)
 
 
 class OrgUnitRows:
@@ -165,23 +132,14 @@ class OrgUnitRows:
 
     def find(self, ctx: TaskContext, ref: str) -> RowView | None:
         """Return the org unit's row, or None when the unit is not one of the task's rows."""
-        rows = unit_rows(ctx.conn, ctx.specs, ctx.spec, ctx.task, only=ref[1:])
+        rows = unit_rows(ctx, only=ref[1:])
         return rows[0] if rows else None
 
     def save(
         self, ctx: TaskContext, ref: str, typed: Mapping[str, str], *, expected_version: int
     ) -> SavedRow:
         """Save corrections over the computed values."""
-        return save_unit_cells(
-            ctx.conn,
-            ctx.specs,
-            ctx.spec,
-            ctx.task,
-            ctx.viewer,
-            ref[1:],
-            typed,
-            expected_version=expected_version,
-        )
+        return save_unit_cells(ctx, ref[1:], typed, expected_version=expected_version)
 
     def mark(self, ctx: TaskContext, ref: str, reason: str | None, *, expected_version: int) -> RowView:
         """Refuse: an org unit's row always applies."""
@@ -225,38 +183,26 @@ class TaskRows:
     ) -> TaskPage:
         """Return one page of the task's rows (the rows the township added first, on the first page)."""
         if self.by_org_unit:  # one row per org unit, every formula cell computed from the ledgers
-            rows = unit_rows(ctx.conn, ctx.specs, ctx.spec, ctx.task)
+            rows = unit_rows(ctx)
             return TaskPage(rows=[r for r in rows if not (gaps_only and r.complete)])
-        found = task_page(
-            ctx.conn,
-            ctx.specs,
-            ctx.spec,
-            ctx.task,
-            ctx.viewer,
-            after=after,
-            limit=limit,
-            search=search,
-            gaps_only=gaps_only,
-        )
+        found = task_page(ctx, after=after, limit=limit, search=search, gaps_only=gaps_only)
         if after is None:
-            found.rows[:0] = added_rows(
-                ctx.conn, ctx.specs, ctx.spec, ctx.task, ctx.viewer, search=search, gaps_only=gaps_only
-            )
+            found.rows[:0] = added_rows(ctx, search=search, gaps_only=gaps_only)
         return found
 
-    def ensure_total(self, conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
+    def ensure_total(self, ctx: TaskContext) -> int:
         """Count the task's rows once (when first opened) and keep the count for the task lists."""
-        if task.rows_total:
-            return task.rows_total
+        if ctx.task.rows_total:
+            return ctx.task.rows_total
         if self.by_org_unit:
-            return ensure_unit_total(conn, specs, spec, task)
-        return ledger_rows_total(conn, specs, spec, task)
+            return ensure_unit_total(ctx)
+        return ledger_rows_total(ctx)
 
-    def counts(self, conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> TaskCounts:
+    def counts(self, ctx: TaskContext) -> TaskCounts:
         """Count the whole task's cells and rows."""
         if self.by_org_unit:
-            return TaskCounts(*unit_counts(conn, specs, spec, task))
-        return ledger_counts(conn, specs, spec, task)
+            return TaskCounts(*unit_counts(ctx))
+        return ledger_counts(ctx)
 
 
 #: A report with a row ledger: its records, and the rows the township adds.
@@ -270,11 +216,11 @@ def task_rows(spec: ReportSpec) -> TaskRows:
     return ORG_UNIT_ROWS if spec.rows.unit is not None else LEDGER_ROWS
 
 
-def ensure_rows_total(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> int:
+def ensure_rows_total(ctx: TaskContext) -> int:
     """Count a task's rows once (when first opened) and keep the count for the task lists."""
-    return task_rows(spec).ensure_total(conn, specs, spec, task)
+    return task_rows(ctx.spec).ensure_total(ctx)
 
 
-def task_counts(conn: Connection, specs: SpecSet, spec: ReportSpec, task: Task) -> TaskCounts:
+def task_counts(ctx: TaskContext) -> TaskCounts:
     """Count a whole task's cells and rows (one pass over its records and drafts, or its org units)."""
-    return task_rows(spec).counts(conn, specs, spec, task)
+    return task_rows(ctx.spec).counts(ctx)

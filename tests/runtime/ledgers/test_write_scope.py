@@ -16,7 +16,7 @@ from runtime.tasks.drafts import save_cells
 from runtime.tasks.prefill import task_page
 from runtime.tasks.submission import TaskInvalid, submit_task
 from runtime.tasks.workbook import column_titles, read_task_xlsx, write_task_xlsx
-from tests.conftest import make_id_number
+from tests.conftest import make_ctx, make_id_number
 from tests.runtime.ledgers.test_imports import csv_bytes, person_cells
 
 ZS, SL = "500118001", "500118002"
@@ -41,7 +41,8 @@ def roster(zhongshanlu_task, load_task, district, specs):
     task_id, filler = zhongshanlu_task(**FIELDS)
     with district.connect() as conn:
         task, _report, spec = load_task(conn, task_id)
-        row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
+        ctx = make_ctx(conn, specs, task, filler)
+        row = task_page(ctx, limit=1).rows[0]
         record = get(conn, specs.ledgers["person"], row.record_id)
     return task_id, filler, row.record_id, record["village_code"]
 
@@ -65,11 +66,12 @@ def test_a_cell_cannot_move_a_row_out_of_the_task(district, specs, load_task, ro
     before = _org(district, specs, record_id)
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        saved = save_cells(conn, specs, spec, task, filler, record_id, typed, expected_version=0)
+        ctx = make_ctx(conn, specs, task, filler)
+        saved = save_cells(ctx, record_id, typed, expected_version=0)
         assert saved.errors == {field: message}
         assert saved.row.cells[field].value == typed[field], "kept as typed"
         with pytest.raises(TaskInvalid) as refused:
-            submit_task(conn, specs, spec, task, filler, report)
+            submit_task(ctx, report)
         assert [(p.record_id, p.field) for p in refused.value.problems] == [(record_id, field)]
     assert _org(district, specs, record_id) == before
 
@@ -79,14 +81,15 @@ def test_a_stored_draft_outside_the_task_cannot_be_submitted(district, specs, lo
     task_id, filler, record_id, _village = roster
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        save_cells(conn, specs, spec, task, filler, record_id, {"visited": "是"}, expected_version=0)
+        ctx = make_ctx(conn, specs, task, filler)
+        save_cells(ctx, record_id, {"visited": "是"}, expected_version=0)
         conn.execute(
             update(TaskRow)
             .where(TaskRow.task_id == task_id, TaskRow.record_id == record_id)
             .values(values={"visited": True, "township_code": SL, "village_code": SL_V})
         )
         with pytest.raises(TaskInvalid) as refused:
-            submit_task(conn, specs, spec, task, filler, report)
+            submit_task(ctx, report)
         assert {p.field: p.message for p in refused.value.problems} == {
             "township_code": MOVED_TOWNSHIP,
             "village_code": FOREIGN_VILLAGE,
@@ -99,13 +102,9 @@ def test_a_village_of_the_township_is_a_move_the_township_may_make(district, spe
     other = ZS_V2 if village != ZS_V2 else "500118001003"
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        assert (
-            save_cells(
-                conn, specs, spec, task, filler, record_id, {"village_code": other}, expected_version=0
-            ).errors
-            == {}
-        )
-        submit_task(conn, specs, spec, task, filler, report)
+        ctx = make_ctx(conn, specs, task, filler)
+        assert save_cells(ctx, record_id, {"village_code": other}, expected_version=0).errors == {}
+        submit_task(ctx, report)
     assert _org(district, specs, record_id) == (ZS, other)
 
 
@@ -114,7 +113,8 @@ def test_an_uploaded_workbook_cannot_move_rows_out_of_the_task(district, specs, 
     target = tmp_path / "task.xlsx"
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        write_task_xlsx(conn, specs, spec, task, filler, target)
+        ctx = make_ctx(conn, specs, task, filler)
+        write_task_xlsx(ctx, target)
     book = openpyxl.load_workbook(target)
     header = [c.value for c in book.active[1]]
     titles = dict(zip([f.name for f in spec.fields], column_titles(spec), strict=True))
@@ -123,9 +123,8 @@ def test_an_uploaded_workbook_cannot_move_rows_out_of_the_task(district, specs, 
     book.save(data)
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        result = read_task_xlsx(
-            conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx", max_bytes=10**7
-        )
+        ctx = make_ctx(conn, specs, task, filler)
+        result = read_task_xlsx(ctx, data.getvalue(), "filled.xlsx", max_bytes=10**7)
     [line] = [line for line in result.lines if line.outcome != "unchanged"]
     assert (line.outcome, line.errors) == ("errors", {"village_code": FOREIGN_VILLAGE})
 
@@ -138,24 +137,15 @@ def test_an_added_row_of_another_township_is_refused(district, specs, load_task,
     extra = {"village_code": ZS_V2, "household_no": "5001180019999", "relation_to_head": "户主"}
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task, filler)
         with pytest.raises(AddRefused) as refused:
-            add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记", **typed}, extra)
+            add_row(ctx, {"id_number": key, "name": "新登记", **typed}, extra)
         assert refused.value.errors["village_code"] == FOREIGN_VILLAGE
         with pytest.raises(AddRefused) as refused:  # nor as the record's own village
-            add_row(
-                conn,
-                specs,
-                spec,
-                task,
-                filler,
-                {"id_number": key, "name": "新登记"},
-                extra | {"village_code": SL_V},
-            )
+            add_row(ctx, {"id_number": key, "name": "新登记"}, extra | {"village_code": SL_V})
         assert "village_code" in refused.value.errors
-        row = add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记"}, extra)
-        saved = save_added(
-            conn, specs, spec, task, filler, row.added_id, {"village_code": SL_V}, expected_version=1
-        )
+        row = add_row(ctx, {"id_number": key, "name": "新登记"}, extra)
+        saved = save_added(ctx, row.added_id, {"village_code": SL_V}, expected_version=1)
         assert saved.errors == {"village_code": FOREIGN_VILLAGE}
         assert conn.execute(select(Record.id).where(Record.key == key)).first() is None
 

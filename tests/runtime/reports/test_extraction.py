@@ -14,6 +14,7 @@ from runtime.reports.store import Actor, ReportError, create_report
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.prefill import task_page
 from runtime.tasks.workbook import column_titles
+from tests.conftest import make_ctx
 
 ZHONGSHANLU = "500118001"
 
@@ -51,7 +52,8 @@ def test_extraction_equals_the_unchanged_tasks_row_for_row(
     with district.connect() as conn:
         for task_id in task_ids:
             task, _report, spec = load_task(conn, task_id)
-            rows = task_page(conn, specs, spec, task, viewer, limit=100_000).rows
+            ctx = make_ctx(conn, specs, task, viewer)
+            rows = task_page(ctx, limit=100_000).rows
             unit = unit_label(specs, task.org_unit_code)
             expected += [[unit, *(r.cells[f.name].value for f in spec.fields)] for r in rows]
         report = conn.execute(select(Report).where(Report.code == code)).one()
@@ -141,7 +143,8 @@ def test_an_aggregate_report_is_extracted_one_row_per_org_unit(
     with district.connect() as conn:
         for task_id in task_ids:
             task, _report, spec = load_task(conn, task_id)
-            for row in unit_rows(conn, specs, spec, task):
+            filler = Viewer(None, "township", township=task.org_unit_code)
+            for row in unit_rows(make_ctx(conn, specs, task, filler)):
                 by_unit[unit_label(specs, row.key)] = [row.cells[f.name].value for f in spec.fields]
     rows = _extract(district, specs, code, "nongye", tmp_path / "a.xlsx")
     sheet = _sheet(tmp_path / "a.xlsx")

@@ -20,7 +20,7 @@ from runtime.tasks.drafts import mark_row, save_cells
 from runtime.tasks.prefill import row_query, task_page
 from runtime.tasks.submission import submit_task
 from runtime.tasks.workbook import column_titles
-from tests.conftest import make_id_number
+from tests.conftest import make_ctx, make_id_number
 
 ZHONGSHANLU = "500118001"
 #: A small person report: masked names and ID numbers, a township, a free-text note; submittable as it is.
@@ -57,25 +57,13 @@ def filled(district, specs, admit_sample, actor_of, load_task):
     filler = Viewer(filler_id, "township", township=ZHONGSHANLU)
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        typed, dropped = task_page(conn, specs, spec, task, filler, limit=2).rows
-        save_cells(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
-            typed.record_id,
-            {"note": INJECTION, "name": "改名字"},
-            expected_version=0,
-        )
-        mark_row(conn, specs, spec, task, filler, dropped.record_id, "已迁出", expected_version=0)
+        ctx = make_ctx(conn, specs, task, filler)
+        typed, dropped = task_page(ctx, limit=2).rows
+        save_cells(ctx, typed.record_id, {"note": INJECTION, "name": "改名字"}, expected_version=0)
+        mark_row(ctx, dropped.record_id, "已迁出", expected_version=0)
         village = specs.villages(ZHONGSHANLU)[0].code
         add_row(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
+            ctx,
             {"id_number": make_id_number("19900101", 777), "name": "新登记"},
             {"village_code": village, "household_no": "5001180019999", "relation_to_head": "户主"},
         )
@@ -106,7 +94,7 @@ def _spec(engine, specs, task_id, load_task):
 
 
 def test_open_tasks_live_rows_are_marked_masked_and_defused(district, specs, filled, tmp_path, load_task):
-    code, task_id, typed_id, dropped_id, _filler = filled
+    code, task_id, typed_id, dropped_id, filler = filled
     spec = _spec(district, specs, task_id, load_task)
     rows, path = _export(district, specs, code, "canlian", tmp_path, include_open=True)
     sheet = _sheet(path)
@@ -125,7 +113,7 @@ def test_open_tasks_live_rows_are_marked_masked_and_defused(district, specs, fil
         dropped = get(conn, specs.ledgers["person"], dropped_id)
         typed = get(conn, specs.ledgers["person"], typed_id)
         task = load_task(conn, task_id)[0]
-        ledger_rows = count(conn, row_query(spec, specs, task))
+        ledger_rows = count(conn, row_query(make_ctx(conn, specs, task, filler)))
     ids = [line["公民身份号码"] for line in lines]
     assert all("*" in i for i in ids if i), "ID numbers masked for the department"
     assert len(mine) == ledger_rows - 1 + 1, "the not-applicable row out, the added row in"
@@ -148,7 +136,8 @@ def test_only_submitted_tasks_by_default_with_the_added_row_written_back(
     code, task_id, _typed_id, _dropped_id, filler = filled
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        expected = submit_task(conn, specs, spec, task, filler, report).rows
+        ctx = make_ctx(conn, specs, task, filler)
+        expected = submit_task(ctx, report).rows
         towns = conn.execute(select(Task.id).where(Task.report_id == report.id)).all()
     rows, path = _export(district, specs, code, "canlian", tmp_path)
     sheet = _sheet(path)

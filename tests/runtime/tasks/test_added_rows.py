@@ -22,7 +22,7 @@ from runtime.tasks.drafts import StaleRow, mark_row, save_cells
 from runtime.tasks.prefill import task_page
 from runtime.tasks.rows.kinds import ensure_rows_total, task_counts
 from runtime.tasks.submission import TaskInvalid, return_task, submit_task
-from tests.conftest import make_id_number
+from tests.conftest import make_ctx, make_id_number
 
 ZHONGSHANLU = "500118001"
 #: The disability survey's answers a new person's row needs besides the key.
@@ -55,10 +55,10 @@ def _extra(specs, **over):
 
 
 def test_the_add_form_asks_the_key_what_a_record_needs_and_a_village(load_task, district, specs, survey):
-    task_id, _filler = survey
+    task_id, filler = survey
     with district.connect() as conn:
-        task, _report, spec = load_task(conn, task_id)
-        form = add_form(spec, specs, task)
+        task, _report, _spec = load_task(conn, task_id)
+        form = add_form(make_ctx(conn, specs, task, filler))
     assert form.key.name == "id_number"
     assert [f.name for f in form.fields] == ["id_number", "name"]
     assert [f.name for f in form.extras] == ["household_no", "relation_to_head"]
@@ -85,11 +85,10 @@ def test_a_report_without_the_ledger_key_cannot_add_rows(load_task, district, sp
             for t in dispatch(session, specs, report, actor_of(session, "canlian"))
             if t.org_unit_code == ZHONGSHANLU
         )
-        spec = load_task(session.connection(), task.id)[2]
-        assert add_form(spec, specs, task) is None
-        filler = Viewer(None, "township", township=ZHONGSHANLU)
+        ctx = make_ctx(session.connection(), specs, task, Viewer(None, "township", township=ZHONGSHANLU))
+        assert add_form(ctx) is None
         with pytest.raises(ReportError, match="主键"):
-            add_row(session.connection(), specs, spec, task, filler, {"name": "某人"}, {})
+            add_row(ctx, {"name": "某人"}, {})
 
 
 @pytest.mark.parametrize(
@@ -108,8 +107,9 @@ def test_adding_refuses_a_bad_key_or_record_field_and_keeps_nothing(
     task_id, filler = survey
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task, filler)
         with pytest.raises(AddRefused) as refused:
-            add_row(conn, specs, spec, task, filler, {"id_number": key, **ANSWERS}, _extra(specs, **extra))
+            add_row(ctx, {"id_number": key, **ANSWERS}, _extra(specs, **extra))
         assert message in refused.value.errors[field]
         assert conn.execute(select(func.count()).select_from(TaskRow)).scalar_one() == 0
 
@@ -118,11 +118,12 @@ def test_adding_refuses_a_key_the_ledger_already_holds_anywhere(load_task, distr
     task_id, filler = survey
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task, filler)
         elsewhere = conn.execute(
             select(Record.key).where(Record.ledger == "person", Record.township_code != ZHONGSHANLU)
         ).first()[0]
         with pytest.raises(AddRefused) as refused:
-            add_row(conn, specs, spec, task, filler, {"id_number": elsewhere, **ANSWERS}, _extra(specs))
+            add_row(ctx, {"id_number": elsewhere, **ANSWERS}, _extra(specs))
         assert "不在您的辖区" in refused.value.errors["id_number"]
         assert elsewhere[:6] not in refused.value.errors["id_number"], "nothing of the other record shows"
 
@@ -135,8 +136,9 @@ def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(
     persons = specs.ledgers["person"]
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        total = ensure_rows_total(conn, specs, spec, task)
-        row = add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "新登记"}, _extra(specs))
+        ctx = make_ctx(conn, specs, task, filler)
+        total = ensure_rows_total(ctx)
+        row = add_row(ctx, {"id_number": key, "name": "新登记"}, _extra(specs))
         assert (row.status, row.record_id, row.ref) == ("added", None, f"n{row.added_id}")
         assert row.cells["gender"].value == "女" and row.cells["birth_date"].value == "1985年"
         assert row.cells["birth_date"].masked, "beside the masked key, the date shows its year only"
@@ -146,59 +148,40 @@ def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(
         assert row.cells["id_number"].masked and key not in str(row.cells["id_number"].value)
         assert "disability_grade" in row.gaps
         with pytest.raises(AddRefused, match="新增"):
-            add_row(conn, specs, spec, task, filler, {"id_number": key}, _extra(specs))
+            add_row(ctx, {"id_number": key}, _extra(specs))
         assert conn.execute(select(Task.rows_total).where(Task.id == task_id)).scalar_one() == total + 1
-        counts = task_counts(conn, specs, spec, task)
+        counts = task_counts(ctx)
         assert counts.rows == total + 1
-        assert [r.key for r in added_rows(conn, specs, spec, task, filler, search="新登")] == [key]
-        assert added_rows(conn, specs, spec, task, filler, search="别人") == []
+        assert [r.key for r in added_rows(ctx, search="新登")] == [key]
+        assert added_rows(ctx, search="别人") == []
 
         with pytest.raises(TaskInvalid) as refused:
-            submit_task(conn, specs, spec, task, filler, report)
+            submit_task(ctx, report)
         mine = [p for p in refused.value.problems if p.added_id == row.added_id]
         assert {p.field for p in mine} >= {"disability_grade", "survey_date"}
         assert all(p.ref == row.ref and p.label == "新登记（新增）" for p in mine)
         with pytest.raises(ReportError, match="不能修改"):
-            save_added(
-                conn,
-                specs,
-                spec,
-                task,
-                filler,
-                row.added_id,
-                {"id_number": key},
-                expected_version=row.draft_version,
-            )
+            save_added(ctx, row.added_id, {"id_number": key}, expected_version=row.draft_version)
         with pytest.raises(StaleRow):
-            save_added(conn, specs, spec, task, filler, row.added_id, {"remarks": "x"}, expected_version=0)
+            save_added(ctx, row.added_id, {"remarks": "x"}, expected_version=0)
         saved = save_added(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
+            ctx,
             row.added_id,
             {**{k: v for k, v in ANSWERS.items() if k != "name"}, "phone": "1380000"},
             expected_version=row.draft_version,
         )
         assert saved.errors.keys() == {"phone"}, "kept as typed, with its message"
         saved = save_added(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
-            row.added_id,
-            {"phone": "13800001234"},
-            expected_version=saved.row.draft_version,
+            ctx, row.added_id, {"phone": "13800001234"}, expected_version=saved.row.draft_version
         )
         assert not {"phone", "disability_grade", "survey_date"} & set(saved.row.gaps)
 
     # The rest of the task is filled by marking every other row not applicable: it is small.
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        _fill_everything(conn, specs, spec, task, filler)
-        result = submit_task(conn, specs, spec, task, filler, report)
+        ctx = make_ctx(conn, specs, task, filler)
+        _fill_everything(ctx)
+        result = submit_task(ctx, report)
         assert result.written.created == 1
         record = get_by_key(conn, persons, key)
         assert (
@@ -213,28 +196,27 @@ def test_an_added_row_is_a_draft_that_becomes_a_ledger_record_at_write_back(
         assert (created["source"], created["source_ref"]) == ("writeback", f"{report.code}#task-{task_id}")
         linked = conn.execute(select(TaskRow).where(TaskRow.row_key == key)).one()
         assert (linked.record_id, linked.status) == (record["_id"], "added")
-        assert added_rows(conn, specs, spec, task, filler) == []
+        assert added_rows(ctx) == []
     with Session(district) as session, session.begin():
         task, report, spec = load_task(session.connection(), task_id)
         return_task(session.connection(), task, report, actor_of(session, "canlian"), "请再核对")
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        shown = task_page(conn, specs, spec, task, filler, search="新登记").rows
+        ctx = make_ctx(conn, specs, task, filler)
+        shown = task_page(ctx, search="新登记").rows
         assert [r.record_id for r in shown] == [record["_id"]], "now a row of its ledger record"
         versions = len(history(conn, record["_id"]))
-        again = submit_task(conn, specs, spec, task, filler, report)
+        again = submit_task(ctx, report)
         assert (again.written.created, again.written.records, again.written.conflicts) == (0, 0, 0)
         assert len(history(conn, record["_id"])) == versions
 
 
-def _fill_everything(conn, specs, spec, task, filler):
+def _fill_everything(ctx):
     """Mark every ledger row of the task not applicable (the test cares about the added row)."""
     from runtime.tasks.drafts import mark_row
 
-    for row in task_page(conn, specs, spec, task, filler, limit=500).rows:
-        mark_row(
-            conn, specs, spec, task, filler, row.record_id, "不符合条件", expected_version=row.draft_version
-        )
+    for row in task_page(ctx, limit=500).rows:
+        mark_row(ctx, row.record_id, "不符合条件", expected_version=row.draft_version)
 
 
 def test_an_added_key_imported_meanwhile_is_not_duplicated(load_task, district, specs, survey, make_person):
@@ -243,15 +225,8 @@ def test_an_added_key_imported_meanwhile_is_not_duplicated(load_task, district, 
     key = make_id_number("19700303", 915)
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        row = add_row(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
-            {"id_number": key, **ANSWERS, "phone": "13800001234"},
-            _extra(specs),
-        )
+        ctx = make_ctx(conn, specs, task, filler)
+        row = add_row(ctx, {"id_number": key, **ANSWERS, "phone": "13800001234"}, _extra(specs))
         assert "phone" not in row.gaps
         imported = make_person(
             id_number=key,
@@ -262,8 +237,8 @@ def test_an_added_key_imported_meanwhile_is_not_duplicated(load_task, district, 
             village_code=_village(specs),
         )
         upsert(conn, persons, [imported], Provenance("import", "户籍同步"), scope=DISTRICT)
-        _fill_everything(conn, specs, spec, task, filler)
-        result = submit_task(conn, specs, spec, task, filler, report)
+        _fill_everything(ctx)
+        result = submit_task(ctx, report)
         assert result.written.created == 0
         assert conn.execute(select(func.count()).where(Record.key == key)).scalar_one() == 1
         record = get_by_key(conn, persons, key)
@@ -277,14 +252,15 @@ def test_a_removed_added_row_is_gone_and_counts_follow(load_task, district, spec
     task_id, filler = survey
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        total = ensure_rows_total(conn, specs, spec, task)
+        ctx = make_ctx(conn, specs, task, filler)
+        total = ensure_rows_total(ctx)
         typed = {"id_number": make_id_number("19900101", 917), **ANSWERS, "phone": "13800001234"}
-        row = add_row(conn, specs, spec, task, filler, typed, _extra(specs))
+        row = add_row(ctx, typed, _extra(specs))
         with pytest.raises(StaleRow):
-            remove_added(conn, specs, task, filler, row.added_id, expected_version=row.draft_version + 1)
-        remove_added(conn, specs, task, filler, row.added_id, expected_version=row.draft_version)
+            remove_added(ctx, row.added_id, expected_version=row.draft_version + 1)
+        remove_added(ctx, row.added_id, expected_version=row.draft_version)
         assert conn.execute(select(Task.rows_total).where(Task.id == task_id)).scalar_one() == total
-        assert added_rows(conn, specs, spec, task, filler) == []
+        assert added_rows(ctx) == []
 
 
 def test_household_fields_flow_into_the_household_record(load_task, district, specs, admit_sample, actor_of):
@@ -311,7 +287,8 @@ def test_household_fields_flow_into_the_household_record(load_task, district, sp
         task_id = task.id
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        rows = task_page(conn, specs, spec, task, filler, limit=500).rows
+        ctx = make_ctx(conn, specs, task, filler)
+        rows = task_page(ctx, limit=500).rows
         persons = specs.ledgers["person"]
         by_home = {}
         for r in rows:
@@ -319,36 +296,11 @@ def test_household_fields_flow_into_the_household_record(load_task, district, sp
         pair = next(members for members in by_home.values() if len(members) >= 2)
         single = next(members[0] for members in by_home.values() if len(members) == 1)
         save_cells(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
-            single.record_id,
-            {"home_phone": "13911112222", "address": "别处"},
-            expected_version=0,
+            ctx, single.record_id, {"home_phone": "13911112222", "address": "别处"}, expected_version=0
         )
-        save_cells(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
-            pair[0].record_id,
-            {"home_phone": "13933334444"},
-            expected_version=0,
-        )
-        save_cells(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
-            pair[1].record_id,
-            {"home_phone": "13955556666"},
-            expected_version=0,
-        )
-        result = submit_task(conn, specs, spec, task, filler, report)
+        save_cells(ctx, pair[0].record_id, {"home_phone": "13933334444"}, expected_version=0)
+        save_cells(ctx, pair[1].record_id, {"home_phone": "13955556666"}, expected_version=0)
+        result = submit_task(ctx, report)
         assert result.written.households == 2
         number = get(conn, persons, single.record_id)["household_no"]
         home = get_by_key(conn, households, number)
@@ -371,10 +323,11 @@ def test_a_village_task_adds_rows_to_its_own_village(load_task, district, specs,
     key = make_id_number("19920202", 913)
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        form = add_form(spec, specs, task)
+        ctx = make_ctx(conn, specs, task, worker)
+        form = add_form(ctx)
         assert form.villages == [], "the village is the task's own"
         extra = {"village_code": "500118999999", "household_no": "5001180019998", "relation_to_head": "户主"}
-        row = add_row(conn, specs, spec, task, worker, {"id_number": key, "name": "村里新人"}, extra)
+        row = add_row(ctx, {"id_number": key, "name": "村里新人"}, extra)
         draft = conn.execute(select(TaskRow).where(TaskRow.id == row.added_id)).one()
         assert draft.record["village_code"] == village
 
@@ -396,11 +349,12 @@ def test_a_report_without_gender_or_birth_date_still_makes_a_complete_record(
     key = make_id_number("19791111", 917)
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        row = add_row(conn, specs, spec, task, filler, {"id_number": key, "name": "只有姓名"}, _extra(specs))
+        ctx = make_ctx(conn, specs, task, filler)
+        row = add_row(ctx, {"id_number": key, "name": "只有姓名"}, _extra(specs))
         draft = conn.execute(select(TaskRow).where(TaskRow.id == row.added_id)).one()
         assert (draft.record["gender"], draft.record["birth_date"]) == ("男", "1979-11-11")
-        _fill_everything(conn, specs, spec, task, filler)
-        assert submit_task(conn, specs, spec, task, filler, report).written.created == 1
+        _fill_everything(ctx)
+        assert submit_task(ctx, report).written.created == 1
         assert get_by_key(conn, specs.ledgers["person"], key)["birth_date"] == "1979-11-11"
 
 
@@ -426,16 +380,11 @@ def test_a_person_the_filter_left_out_is_included_pre_filled_and_stays(load_task
     task_id, filler = survey
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        total = ensure_rows_total(conn, specs, spec, task)
+        ctx = make_ctx(conn, specs, task, filler)
+        total = ensure_rows_total(ctx)
         person = _left_out(conn, specs)
         row = add_row(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
-            {"id_number": person["_key"], "name": "另一个名字", "disability_grade": "二级"},
-            {},
+            ctx, {"id_number": person["_key"], "name": "另一个名字", "disability_grade": "二级"}, {}
         )
         assert (row.status, row.record_id, row.added_id) == ("active", person["_id"], None)
         assert (row.cells["name"].value, row.cells["name"].state) == (person["name"], "prefilled"), (
@@ -446,41 +395,27 @@ def test_a_person_the_filter_left_out_is_included_pre_filled_and_stays(load_task
         assert get(conn, specs.ledgers["person"], person["_id"]).get("disability_grade") is None, (
             "the ledger changes only at write-back"
         )
-        assert task_counts(conn, specs, spec, task).rows == total + 1
+        assert task_counts(ctx).rows == total + 1
         assert conn.execute(select(Task.rows_total).where(Task.id == task_id)).scalar_one() == total + 1
-        found = task_page(conn, specs, spec, task, filler, search=person["name"]).rows
+        found = task_page(ctx, search=person["name"]).rows
         assert person["_id"] in [r.record_id for r in found], "a row of the task though the filter misses it"
         assert summarize(conn, specs, spec, report, live=True, unit=ZHONGSHANLU).total.rows == total + 1
-        in_task = next(
-            r
-            for r in task_page(conn, specs, spec, task, filler, limit=5).rows
-            if r.record_id != person["_id"]
-        )
+        in_task = next(r for r in task_page(ctx, limit=5).rows if r.record_id != person["_id"])
         for key in (person["_key"], get(conn, specs.ledgers["person"], in_task.record_id)["_key"]):
             with pytest.raises(AddRefused) as refused:
-                add_row(conn, specs, spec, task, filler, {"id_number": key}, {})
+                add_row(ctx, {"id_number": key}, {})
             assert "已经有这一行" in refused.value.errors["id_number"]
 
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        for other in task_page(conn, specs, spec, task, filler, limit=500).rows:
+        ctx = make_ctx(conn, specs, task, filler)
+        for other in task_page(ctx, limit=500).rows:
             if other.record_id != person["_id"]:
-                mark_row(
-                    conn,
-                    specs,
-                    spec,
-                    task,
-                    filler,
-                    other.record_id,
-                    "不符合条件",
-                    expected_version=other.draft_version,
-                )
+                mark_row(ctx, other.record_id, "不符合条件", expected_version=other.draft_version)
         answers = {"rehab_needs": "康复训练", "needs_assistive_device": "否", "survey_date": "2026-11-20"}
-        saved = save_cells(
-            conn, specs, spec, task, filler, person["_id"], answers, expected_version=row.draft_version
-        )
+        saved = save_cells(ctx, person["_id"], answers, expected_version=row.draft_version)
         assert saved.errors == {}
-        result = submit_task(conn, specs, spec, task, filler, report)
+        result = submit_task(ctx, report)
         assert result.written.created == 0 and result.written.records == 1
         record = get(conn, specs.ledgers["person"], person["_id"])
         assert (record["disability_grade"], record["name"]) == ("二级", person["name"])
@@ -497,12 +432,13 @@ def test_a_village_task_includes_only_its_own_villages_records(
     worker = Viewer(None, "village", township=ZHONGSHANLU, village=village)
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task, worker)
         neighbour = _left_out(conn, specs, village=other_village)
         with pytest.raises(AddRefused) as refused:
-            add_row(conn, specs, spec, task, worker, {"id_number": neighbour["_key"]}, {})
+            add_row(ctx, {"id_number": neighbour["_key"]}, {})
         assert "不在您的辖区" in refused.value.errors["id_number"]
         assert neighbour["_key"][:6] not in refused.value.errors["id_number"]
         mine = _left_out(conn, specs, village=village)
-        row = add_row(conn, specs, spec, task, worker, {"id_number": mine["_key"]}, {})
+        row = add_row(ctx, {"id_number": mine["_key"]}, {})
         assert row.record_id == mine["_id"]
         assert conn.execute(select(func.count()).select_from(TaskRow)).scalar_one() == 1

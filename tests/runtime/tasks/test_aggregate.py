@@ -26,6 +26,7 @@ from runtime.tasks.rows.kinds import ensure_rows_total, task_counts
 from runtime.tasks.submission import TaskInvalid, submit_task
 from runtime.tasks.values import iter_task_columns
 from runtime.tasks.workbook import ROW_COLUMN, read_task_xlsx, write_task_xlsx
+from tests.conftest import make_ctx
 
 QINGFENG, JINLONG = "500118100", "500118101"
 Q1, Q2, J1 = "500118100001", "500118100002", "500118101001"
@@ -91,10 +92,11 @@ def _cells(row):
 
 
 def test_township_row_counts_and_sums_its_own_records(ledger, specs, aggregate_task, load_task):
-    task_id, _viewer = aggregate_task()
+    task_id, viewer = aggregate_task()
     with ledger.connect() as conn:
         task, _report, spec = load_task(conn, task_id)
-        [row] = unit_rows(conn, specs, spec, task)
+        ctx = make_ctx(conn, specs, task, viewer)
+        [row] = unit_rows(ctx)
     assert (row.ref, row.label, row.status) == ("u500118100", "青峰镇", "unit")
     assert _cells(row) == {
         "transferred_parcels": 3,
@@ -116,10 +118,11 @@ def test_township_row_counts_and_sums_its_own_records(ledger, specs, aggregate_t
 
 
 def test_another_township_sees_only_its_records(ledger, specs, aggregate_task, load_task):
-    task_id, _viewer = aggregate_task(JINLONG)
+    task_id, viewer = aggregate_task(JINLONG)
     with ledger.connect() as conn:
         task, _report, spec = load_task(conn, task_id)
-        [row] = unit_rows(conn, specs, spec, task)
+        ctx = make_ctx(conn, specs, task, viewer)
+        [row] = unit_rows(ctx)
     assert row.key == JINLONG
     assert {k: row.cells[k].value for k in ("transferred_parcels", "transferred_area", "arrears_amount")} == {
         "transferred_parcels": 1,
@@ -129,11 +132,12 @@ def test_another_township_sees_only_its_records(ledger, specs, aggregate_task, l
 
 
 def test_rows_by_village_group_the_township_records(ledger, specs, aggregate_task, load_task):
-    task_id, _viewer = aggregate_task(**{"x-rows": {"unit": "village"}})
+    task_id, viewer = aggregate_task(**{"x-rows": {"unit": "village"}})
     with ledger.connect() as conn:
         task, _report, spec = load_task(conn, task_id)
-        rows = unit_rows(conn, specs, spec, task)
-        assert ensure_rows_total(conn, specs, spec, task) == len(specs.villages(QINGFENG))
+        ctx = make_ctx(conn, specs, task, viewer)
+        rows = unit_rows(ctx)
+        assert ensure_rows_total(ctx) == len(specs.villages(QINGFENG))
     assert [r.key for r in rows] == [v.code for v in specs.villages(QINGFENG)]
     by_key = {r.key: r for r in rows}
     names = ("transferred_parcels", "transferred_area", "rent_area", "arrears_parcels")
@@ -187,15 +191,9 @@ def test_a_correction_is_a_draft_over_the_computed_value(ledger, specs, aggregat
     task_id, viewer = aggregate_task()
     with ledger.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task, viewer)
         saved = save_unit_cells(
-            conn,
-            specs,
-            spec,
-            task,
-            viewer,
-            QINGFENG,
-            {"rent_area": "12", "remarks": "3号地块已收回"},
-            expected_version=0,
+            ctx, QINGFENG, {"rent_area": "12", "remarks": "3号地块已收回"}, expected_version=0
         )
         assert saved.errors == {}
         cell = saved.row.cells["rent_area"]
@@ -204,43 +202,34 @@ def test_a_correction_is_a_draft_over_the_computed_value(ledger, specs, aggregat
         assert (draft.row_key, draft.record_id, draft.status) == (QINGFENG, None, "unit")
         assert draft.base == {"rent_area": 13.5}, "the computed value the filler corrected"
         with pytest.raises(StaleRow):
-            save_unit_cells(
-                conn, specs, spec, task, viewer, QINGFENG, {"rent_area": "11"}, expected_version=0
-            )
-        bad = save_unit_cells(
-            conn, specs, spec, task, viewer, QINGFENG, {"sale_area": "很多"}, expected_version=1
-        )
+            save_unit_cells(ctx, QINGFENG, {"rent_area": "11"}, expected_version=0)
+        bad = save_unit_cells(ctx, QINGFENG, {"sale_area": "很多"}, expected_version=1)
         assert "sale_area" in bad.errors and bad.row.cells["sale_area"].value == "很多"
-        back = save_unit_cells(
-            conn, specs, spec, task, viewer, QINGFENG, {"sale_area": "0", "rent_area": ""}, expected_version=2
-        )
+        back = save_unit_cells(ctx, QINGFENG, {"sale_area": "0", "rent_area": ""}, expected_version=2)
         assert back.errors == {}
         assert (back.row.cells["rent_area"].value, back.row.cells["rent_area"].state) == (13.5, "prefilled")
         assert conn.execute(select(TaskRow.values)).scalar_one() == {"remarks": "3号地块已收回"}
-        [row] = unit_rows(conn, specs, spec, task)
+        [row] = unit_rows(ctx)
         assert row.cells["remarks"].value == "3号地块已收回" and row.draft_version == 3
-        counts = task_counts(conn, specs, spec, task)
+        counts = task_counts(ctx)
         assert (counts.rows, counts.prefilled, counts.to_fill, counts.complete) == (1, 12, 0, 1)
         with pytest.raises(Exception, match="不在本任务中"):
-            save_unit_cells(conn, specs, spec, task, viewer, JINLONG, {"rent_area": "1"}, expected_version=0)
+            save_unit_cells(ctx, JINLONG, {"rent_area": "1"}, expected_version=0)
 
 
 def test_submission_validates_unit_rows_and_writes_nothing_back(ledger, specs, aggregate_task, load_task):
     task_id, viewer = aggregate_task()
     with ledger.begin() as conn:
         task, report, spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task, viewer)
         versions = conn.execute(select(func.count()).select_from(RecordVersion)).scalar_one()
-        save_unit_cells(
-            conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "-3"}, expected_version=0
-        )
+        save_unit_cells(ctx, QINGFENG, {"transferred_area": "-3"}, expected_version=0)
         with pytest.raises(TaskInvalid) as refused:
-            submit_task(conn, specs, spec, task, viewer, report)
+            submit_task(ctx, report)
         [problem] = refused.value.problems
         assert (problem.ref, problem.label, problem.field) == ("u500118100", "青峰镇", "transferred_area")
-        save_unit_cells(
-            conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "18"}, expected_version=1
-        )
-        result = submit_task(conn, specs, spec, task, viewer, report)
+        save_unit_cells(ctx, QINGFENG, {"transferred_area": "18"}, expected_version=1)
+        result = submit_task(ctx, report)
         assert result.rows == 1 and result.written.records == 0
         assert (result.cells.prefilled, result.cells.typed) == (11, 1)
         assert conn.execute(select(Task.state).where(Task.id == task_id)).scalar_one() == "submitted"
@@ -256,7 +245,8 @@ def test_task_workbook_goes_out_and_comes_back_by_org_unit(
     target = tmp_path / "task.xlsx"
     with ledger.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        assert write_task_xlsx(conn, specs, spec, task, viewer, target) == 1
+        ctx = make_ctx(conn, specs, task, viewer)
+        assert write_task_xlsx(ctx, target) == 1
         table = read_table(target.read_bytes(), "task.xlsx", max_bytes=10_000_000)
         assert table[0][:4] == [
             ROW_COLUMN,
@@ -271,19 +261,17 @@ def test_task_workbook_goes_out_and_comes_back_by_org_unit(
         sheet.cell(row=2, column=15, value="与实地核对后改正")
         sheet.append(["u500118101", "金龙镇"])
         book.save(target)
-        result = read_task_xlsx(
-            conn, specs, spec, task, viewer, target.read_bytes(), "task.xlsx", max_bytes=10_000_000
-        )
+        result = read_task_xlsx(ctx, target.read_bytes(), "task.xlsx", max_bytes=10_000_000)
         assert [line.outcome for line in result.lines] == ["saved", "unknown"]
-        [row] = unit_rows(conn, specs, spec, task)
+        [row] = unit_rows(ctx)
         assert row.cells["transferred_area"].value == 20 and row.cells["remarks"].value == "与实地核对后改正"
         assert row.cells["rent_area"].state == "prefilled", "unchanged cells stay the ledgers' figures"
         with pytest.raises(Exception, match="汇总报表"):
-            next(iter_task_columns(conn, specs, spec, task, viewer))
+            next(iter_task_columns(ctx))
 
 
 def test_values_follow_the_ledger_until_corrected(ledger, specs, aggregate_task, load_task):
-    task_id, _viewer = aggregate_task()
+    task_id, viewer = aggregate_task()
     with ledger.begin() as conn:
         upsert(
             conn,
@@ -293,7 +281,8 @@ def test_values_follow_the_ledger_until_corrected(ledger, specs, aggregate_task,
             scope=DISTRICT,
         )
         task, _report, spec = load_task(conn, task_id)
-        values = task_values(conn, specs, spec, task)[QINGFENG]
+        ctx = make_ctx(conn, specs, task, viewer)
+        values = task_values(ctx)[QINGFENG]
     names = ("transferred_parcels", "transferred_area", "subcontract_area")
     assert [values[k] for k in names] == [4, 20.25, 2.5]
 
@@ -304,7 +293,8 @@ def test_many_tasks_merge_in_two_queries_and_extraction_is_the_unchanged_rows(
     task_id, viewer = aggregate_task()
     with ledger.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
-        save_unit_cells(conn, specs, spec, task, viewer, QINGFENG, {"rent_parcels": "5"}, expected_version=0)
+        ctx = make_ctx(conn, specs, task, viewer)
+        save_unit_cells(ctx, QINGFENG, {"rent_parcels": "5"}, expected_version=0)
         tasks = [load_task(conn, t)[0] for t in conn.scalars(select(Task.id).order_by(Task.org_unit_code))]
         statements = []
         event.listen(conn, "before_cursor_execute", lambda *args: statements.append(args[2]))
@@ -328,13 +318,12 @@ def test_the_summary_adds_up_unit_rows_live_and_as_submitted(ledger, specs, aggr
     task_id, viewer = aggregate_task()
     with ledger.begin() as conn:
         task, report, spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task, viewer)
         live = summarize(conn, specs, spec, report, live=True)
         lines = {line.code: line for line in live.by_unit}
         assert (lines[QINGFENG].rows, lines[QINGFENG].sums["transferred_area"]) == (1, 17.75)
         assert lines[JINLONG].sums["transferred_area"] == 100.0 and live.total.sums["rent_parcels"] == 3
-        save_unit_cells(
-            conn, specs, spec, task, viewer, QINGFENG, {"transferred_area": "18"}, expected_version=0
-        )
-        submit_task(conn, specs, spec, task, viewer, report)
+        save_unit_cells(ctx, QINGFENG, {"transferred_area": "18"}, expected_version=0)
+        submit_task(ctx, report)
         submitted = summarize(conn, specs, spec, report)
     assert [(line.code, line.sums["transferred_area"]) for line in submitted.by_unit] == [(QINGFENG, 18.0)]

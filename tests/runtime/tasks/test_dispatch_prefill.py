@@ -15,6 +15,7 @@ from runtime.models import AuditEntry, Record, Task, TaskRow, utcnow
 from runtime.reports.store import ReportError, create_report
 from runtime.tasks.dispatch import dispatch, task_list
 from runtime.tasks.prefill import task_page
+from tests.conftest import make_ctx
 
 ZHONGSHANLU = "500118001"
 
@@ -79,7 +80,8 @@ def test_a_task_holds_its_townships_matching_records_prefilled_and_masked(
     viewer = Viewer(None, "township", township=ZHONGSHANLU)
     with district.connect() as conn:
         task = conn.execute(select(Task).where(Task.id == task_id)).one()
-        spec = _spec(conn, specs, task)
+        ctx = make_ctx(conn, specs, task, viewer)
+        spec = ctx.spec
         persons = specs.ledgers["person"]
         expected = count(
             conn,
@@ -87,7 +89,7 @@ def test_a_task_holds_its_townships_matching_records_prefilled_and_masked(
         )
         rows, after = [], None
         while True:
-            found = task_page(conn, specs, spec, task, viewer, after=after, limit=20)
+            found = task_page(ctx, after=after, limit=20)
             rows += found.rows
             if found.next_after is None:
                 break
@@ -123,9 +125,8 @@ def test_a_draft_goes_over_the_ledger_value(district, specs, admit_sample, actor
             for t in dispatch(session, specs, report, actor_of(session, "canlian"))
             if t.org_unit_code == ZHONGSHANLU
         )
-        spec = _spec(session.connection(), specs, task)
-        viewer = Viewer(None, "township", township=ZHONGSHANLU)
-        first = task_page(session.connection(), specs, spec, task, viewer, limit=1).rows[0]
+        ctx = make_ctx(session.connection(), specs, task, Viewer(None, "township", township=ZHONGSHANLU))
+        first = task_page(ctx, limit=1).rows[0]
         session.add(
             TaskRow(
                 task_id=task.id,
@@ -142,7 +143,7 @@ def test_a_draft_goes_over_the_ledger_value(district, specs, admit_sample, actor
             )
         )
         session.flush()
-        again = task_page(session.connection(), specs, spec, task, viewer, limit=1).rows[0]
+        again = task_page(ctx, limit=1).rows[0]
     phone = again.cells["phone"]
     assert (phone.value, phone.state, phone.error) == ("1380000000", "edited", "联系电话格式不对")
     assert again.draft_version == 3 and "phone" in again.gaps
@@ -158,10 +159,9 @@ def test_person_rows_take_household_values_through_the_household_number(
             for t in dispatch(session, specs, report, actor_of(session, "minzheng"))
             if t.org_unit_code == ZHONGSHANLU
         )
-        spec = _spec(session.connection(), specs, task)
-        rows = task_page(
-            session.connection(), specs, spec, task, Viewer(None, "township", township=ZHONGSHANLU), limit=5
-        ).rows
+        ctx = make_ctx(session.connection(), specs, task, Viewer(None, "township", township=ZHONGSHANLU))
+        spec = ctx.spec
+        rows = task_page(ctx, limit=5).rows
         household_fields = [f.name for f in spec.fields if (f.element or "").startswith("household.")]
         assert rows and household_fields
         person = _data(
@@ -178,15 +178,3 @@ def test_person_rows_take_household_values_through_the_household_number(
 
 def _data(value):
     return value if isinstance(value, dict) else json.loads(value)
-
-
-def _spec(conn, specs, task):
-    from runtime.models import ReportVersion
-    from runtime.reports.specs import document_spec
-
-    document = conn.execute(
-        select(ReportVersion.document).where(
-            ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
-        )
-    ).scalar_one()
-    return document_spec(specs, document)

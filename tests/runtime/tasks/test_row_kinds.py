@@ -4,7 +4,6 @@ import pytest
 from sqlalchemy.orm import Session
 
 from runtime.reports.store import ReportError
-from runtime.tasks.context import TaskContext
 from runtime.tasks.rows.kinds import (
     ADDED,
     LEDGER,
@@ -14,6 +13,7 @@ from runtime.tasks.rows.kinds import (
     NotThisKind,
     task_rows,
 )
+from tests.conftest import make_ctx
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_the_spec_chooses_the_kinds(district, specs, zhongshanlu_task, load_task
     with Session(district) as session, session.begin():
         task, _report, spec = load_task(session.connection(), task_id)
         assert task_rows(spec) is LEDGER_ROWS
-        ctx = TaskContext(session.connection(), specs, spec, task, filler)
+        ctx = make_ctx(session.connection(), specs, task, filler)
         first = LEDGER_ROWS.page(ctx, limit=1).rows[0]
         assert LEDGER_ROWS.find(ctx, first.ref).key == first.key
         assert LEDGER_ROWS.find(ctx, "u500118001") is None

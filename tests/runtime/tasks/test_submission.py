@@ -11,6 +11,7 @@ from runtime.reports.store import ReportError
 from runtime.tasks.drafts import save_cells
 from runtime.tasks.prefill import task_page
 from runtime.tasks.submission import TaskInvalid, return_task, submit_task
+from tests.conftest import make_ctx
 
 ZHONGSHANLU = "500118001"
 #: A small report over persons with a disability: two write-back fields and one optional custom.
@@ -39,18 +40,15 @@ def test_changed_values_flow_back_with_provenance_once(load_task, district, spec
     persons = specs.ledgers["person"]
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
+        ctx = make_ctx(conn, specs, task, filler)
+        row = task_page(ctx, limit=1).rows[0]
         save_cells(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
+            ctx,
             row.record_id,
             {"phone": "13700001111", "guardian_phone": "13700002222", "visited": "是"},
             expected_version=0,
         )
-        result = submit_task(conn, specs, spec, task, filler, report)
+        result = submit_task(ctx, report)
         assert (result.written.records, result.written.conflicts) == (1, 0) and result.rows > 0
         assert result.cells.typed == 3, "phone, guardian phone and visited were typed"
         assert result.cells.prefilled >= result.rows, "every row's name at least came from the ledger"
@@ -73,9 +71,10 @@ def test_changed_values_flow_back_with_provenance_once(load_task, district, spec
         return_task(session.connection(), task, report, actor_of(session, "canlian"), "请补充走访情况")
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task, filler)
         assert (task.state, task.returned_reason) == ("returned", "请补充走访情况")
         versions = len(history(conn, row.record_id))
-        again = submit_task(conn, specs, spec, task, filler, report)
+        again = submit_task(ctx, report)
         assert again.written.records == 0, "the same values again write no new versions"
         assert len(history(conn, row.record_id)) == versions
 
@@ -85,10 +84,9 @@ def test_a_newer_ledger_value_is_not_overwritten_but_recorded(load_task, distric
     persons = specs.ledgers["person"]
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
-        save_cells(
-            conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"}, expected_version=0
-        )
+        ctx = make_ctx(conn, specs, task, filler)
+        row = task_page(ctx, limit=1).rows[0]
+        save_cells(ctx, row.record_id, {"phone": "13700001111"}, expected_version=0)
         # Meanwhile a ledger import changes the same phone.
         record = get(conn, persons, row.record_id)
         update_record(
@@ -100,7 +98,7 @@ def test_a_newer_ledger_value_is_not_overwritten_but_recorded(load_task, distric
             Provenance("import", "民政系统.xlsx"),
             scope=DISTRICT,
         )
-        result = submit_task(conn, specs, spec, task, filler, report)
+        result = submit_task(ctx, report)
         assert (result.written.records, result.written.conflicts) == (0, 1)
         assert get(conn, persons, row.record_id)["phone"] == "13911112222"
         conflict = conn.execute(select(WritebackConflict)).one()
@@ -117,10 +115,11 @@ def test_a_task_with_bad_cells_cannot_be_submitted(load_task, district, specs, s
     task_id, _code, filler = setup
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        rows = task_page(conn, specs, spec, task, filler, limit=2).rows
-        save_cells(conn, specs, spec, task, filler, rows[1].record_id, {"phone": "12345"}, expected_version=0)
+        ctx = make_ctx(conn, specs, task, filler)
+        rows = task_page(ctx, limit=2).rows
+        save_cells(ctx, rows[1].record_id, {"phone": "12345"}, expected_version=0)
         with pytest.raises(TaskInvalid) as refused:
-            submit_task(conn, specs, spec, task, filler, report)
+            submit_task(ctx, report)
         assert refused.value.total == 1
         [problem] = refused.value.problems
         assert (problem.record_id, problem.field, problem.title) == (rows[1].record_id, "phone", "联系电话")
@@ -134,11 +133,10 @@ def test_the_keeper_settles_a_conflict_either_way(load_task, district, specs, se
     persons = specs.ledgers["person"]
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        rows = task_page(conn, specs, spec, task, filler, limit=2).rows
+        ctx = make_ctx(conn, specs, task, filler)
+        rows = task_page(ctx, limit=2).rows
         for row in rows:
-            save_cells(
-                conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"}, expected_version=0
-            )
+            save_cells(ctx, row.record_id, {"phone": "13700001111"}, expected_version=0)
             record = get(conn, persons, row.record_id)
             update_record(
                 conn,
@@ -149,7 +147,7 @@ def test_the_keeper_settles_a_conflict_either_way(load_task, district, specs, se
                 Provenance("import", "民政系统.xlsx"),
                 scope=DISTRICT,
             )
-        assert submit_task(conn, specs, spec, task, filler, report).written.conflicts == 2
+        assert submit_task(ctx, report).written.conflicts == 2
         first, second = conn.execute(select(WritebackConflict.id).order_by(WritebackConflict.id)).scalars()
         keeper = conn.execute(select(User.id).where(User.username == "keeper")).scalar_one()
         assert resolve_conflict(conn, specs, first, keeper, take=True) == "took_township"

@@ -16,7 +16,7 @@ from runtime.tasks.drafts import mark_row, save_cells
 from runtime.tasks.prefill import task_page
 from runtime.tasks.submission import merged_rows, submit_task
 from runtime.tasks.summary import EMPTY, summarize
-from tests.conftest import make_id_number
+from tests.conftest import make_ctx, make_id_number
 
 #: Persons with a disability: category from the ledger, a subsidy and a yes/no typed by townships.
 REPORT = {
@@ -37,6 +37,8 @@ REPORT = {
     "x-justification": "核对补贴发放",
 }
 UNITS = ("500118001", "500118002", "500118003")
+#: A district-wide reader, for the reads of a task no filler makes.
+KEEPER = Viewer(None, "keeper")
 
 
 @pytest.fixture
@@ -51,26 +53,26 @@ def report(district, specs, admit_sample, actor_of, load_task):
         }
     with district.begin() as conn:
         for n, code in enumerate(UNITS):
-            task, report_row, spec = load_task(conn, tasks[code])
-            viewer = Viewer(fillers[code], "township", township=code)
-            rows = task_page(conn, specs, spec, task, viewer, limit=500).rows
+            task, report_row, _spec = load_task(conn, tasks[code])
+            ctx = make_ctx(conn, specs, task, Viewer(fillers[code], "township", township=code))
+            rows = task_page(ctx, limit=500).rows
             for i, row in enumerate(rows):
                 typed = {"subsidy": str(100 * (i + 1) + n)} if i % 2 == 0 else {"visited": "是"}
                 typed["needs"] = ("康复、辅具", "就业", "")[i % 3]
-                save_cells(conn, specs, spec, task, viewer, row.record_id, typed, expected_version=0)
+                save_cells(ctx, row.record_id, typed, expected_version=0)
             if len(rows) > 2:
-                mark_row(conn, specs, spec, task, viewer, rows[1].record_id, "已迁出", expected_version=1)
+                mark_row(ctx, rows[1].record_id, "已迁出", expected_version=1)
             if n < 2:
-                submit_task(conn, specs, spec, task, viewer, report_row)
+                submit_task(ctx, report_row)
     return tasks
 
 
-def _expected(conn, specs, load_task, task_ids):
+def _expected(conn, specs, load_task, task_ids, viewer=KEEPER):
     """Sum the merged rows of some tasks in Python: rows and subsidy per township, categories."""
     rows, subsidy, categories = Counter(), defaultdict(float), Counter()
     for task_id in task_ids:
-        task, _report, spec = load_task(conn, task_id)
-        for _record, values in merged_rows(conn, specs, spec, task, today=local_today()):
+        task, _report, _spec = load_task(conn, task_id)
+        for _record, values in merged_rows(make_ctx(conn, specs, task, viewer), today=local_today()):
             rows[task.org_unit_code] += 1
             subsidy[task.org_unit_code] += values.get("subsidy") or 0
             categories[values.get("disability_category") or EMPTY] += 1
@@ -126,9 +128,7 @@ def test_a_submitted_township_stays_as_submitted_when_the_ledger_changes(distric
     with district.begin() as conn:
         task, report_row, spec = load_task(conn, report[UNITS[0]])
         before = summarize(conn, specs, spec, report_row, by="disability_category")
-        record_id = next(
-            r.record_id for r in task_page(conn, specs, spec, task, Viewer(None, "keeper"), limit=1).rows
-        )
+        record_id = next(r.record_id for r in task_page(make_ctx(conn, specs, task, KEEPER), limit=1).rows)
         record = get(conn, persons, record_id)
         upsert(
             conn,
@@ -152,13 +152,10 @@ def test_a_row_a_township_added_counts_live_as_it_will_when_submitted(district, 
     with district.begin() as conn:
         task, report_row, spec = load_task(conn, report[unit])
         filler = Viewer(task.dispatched_by, "township", township=unit)
+        ctx = make_ctx(conn, specs, task, filler)
         before = summarize(conn, specs, spec, report_row, live=True, unit=unit, by="disability_category")
         add_row(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
+            ctx,
             {"id_number": make_id_number("19800101", 777), "name": "新登记", "subsidy": "777"},
             {
                 "village_code": specs.villages(unit)[0].code,
@@ -168,7 +165,8 @@ def test_a_row_a_township_added_counts_live_as_it_will_when_submitted(district, 
         )
         live = summarize(conn, specs, spec, report_row, live=True, unit=unit, by="disability_category")
         task, report_row, spec = load_task(conn, report[unit])
-        submit_task(conn, specs, spec, task, filler, report_row)
+        ctx = make_ctx(conn, specs, task, filler)
+        submit_task(ctx, report_row)
         kept = summarize(conn, specs, spec, report_row, unit=unit, by="disability_category")
     assert live.total.rows == before.total.rows + 1
     assert live.total.sums["subsidy"] == pytest.approx(before.total.sums["subsidy"] + 777)
@@ -200,12 +198,12 @@ def test_a_multiple_choice_pivots_each_option_live_as_when_submitted(district, s
     unit = UNITS[2]
     with district.begin() as conn:
         task, report_row, spec = load_task(conn, report[unit])
+        ctx = make_ctx(conn, specs, task, Viewer(task.dispatched_by, "township", township=unit))
         live = summarize(conn, specs, spec, report_row, live=True, unit=unit, by="needs")
         expected = Counter()
-        for _record, values in merged_rows(conn, specs, spec, task, today=local_today()):
+        for _record, values in merged_rows(ctx, today=local_today()):
             expected.update(labels(values.get("needs")))
-        filler = Viewer(task.dispatched_by, "township", township=unit)
-        submit_task(conn, specs, spec, task, filler, report_row)
+        submit_task(ctx, report_row)
         kept = summarize(conn, specs, spec, report_row, unit=unit, by="needs")
     assert live.pivot_multi and kept.pivot_multi
     assert {line.code: line.rows for line in live.pivot} == dict(expected)

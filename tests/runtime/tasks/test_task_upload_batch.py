@@ -18,6 +18,7 @@ from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import NOT_A_ROW, STALE, StaleRow, mark_row, save_cells, save_rows
 from runtime.tasks.prefill import task_page
 from runtime.tasks.workbook import column_titles, read_task_xlsx, write_task_xlsx
+from tests.conftest import make_ctx
 
 ZHONGSHANLU = "500118001"
 #: Every person of the township is a row (the samples' own filters leave a tiny district few).
@@ -50,8 +51,8 @@ BOUND_ONLY = {
 }
 
 
-def _load(conn, specs, task_id, **overrides):
-    """Return the task and its spec, widened to every person of the township (and overridden)."""
+def _load(conn, specs, task_id, viewer, **overrides):
+    """Return the task's context, its spec widened to every person of the township (and overridden)."""
     task = conn.execute(select(Task).where(Task.id == task_id)).one()
     document = conn.execute(
         select(ReportVersion.document).where(
@@ -59,7 +60,8 @@ def _load(conn, specs, task_id, **overrides):
         )
     ).scalar_one()
     document = {**document_spec(specs, document).document, "x-rows": EVERYONE, **overrides}
-    return task, load_report(document, specs.elements, specs.ledgers, meta=specs.report_meta)
+    spec = load_report(document, specs.elements, specs.ledgers, meta=specs.report_meta)
+    return make_ctx(conn, specs, task, viewer, spec)
 
 
 def _state(conn, task_id):
@@ -82,12 +84,12 @@ def _state(conn, task_id):
     return drafts, tuple(task)
 
 
-def _one_by_one(conn, specs, spec, task, viewer, rows):
+def _one_by_one(ctx, rows):
     """Save the rows through `save_cells`, as the upload did before; return each row's outcome."""
     outcomes = []
     for record_id, typed, version in rows:
         try:
-            saved = save_cells(conn, specs, spec, task, viewer, record_id, typed, expected_version=version)
+            saved = save_cells(ctx, record_id, typed, expected_version=version)
         except StaleRow as exc:
             outcomes.append(("stale", str(exc), {}))
         except ReportError as exc:
@@ -112,16 +114,14 @@ def test_saving_rows_together_stores_what_saving_them_one_by_one_stores(
     """New and existing drafts, invalid values, the ledger's own values, household values, stale rows."""
     task_id, filler = make_task(sample, author)
     with district.begin() as conn:  # drafts some rows already have: a value, an error, a row not applicable
-        task, spec = _load(conn, specs, task_id, **overrides)
-        rows = task_page(conn, specs, spec, task, filler, limit=40).rows
-        free = next(f.name for f in spec.fields if f.name not in ("name", "id_number", "phone", "age"))
-        save_cells(conn, specs, spec, task, filler, rows[0].record_id, {free: "早先填的"}, expected_version=0)
-        save_cells(conn, specs, spec, task, filler, rows[1].record_id, {"phone": "123"}, expected_version=0)
-        mark_row(conn, specs, spec, task, filler, rows[2].record_id, "已迁出", expected_version=0)
-        save_cells(
-            conn, specs, spec, task, filler, rows[3].record_id, {free: "别人刚存的"}, expected_version=0
-        )
-    household = [f.name for f in spec.fields if f.name in ("address", "household_size")]
+        ctx = _load(conn, specs, task_id, filler, **overrides)
+        rows = task_page(ctx, limit=40).rows
+        free = next(f.name for f in ctx.spec.fields if f.name not in ("name", "id_number", "phone", "age"))
+        save_cells(ctx, rows[0].record_id, {free: "早先填的"}, expected_version=0)
+        save_cells(ctx, rows[1].record_id, {"phone": "123"}, expected_version=0)
+        mark_row(ctx, rows[2].record_id, "已迁出", expected_version=0)
+        save_cells(ctx, rows[3].record_id, {free: "别人刚存的"}, expected_version=0)
+    household = [f.name for f in ctx.spec.fields if f.name in ("address", "household_size")]
     typed = []
     for at, row in enumerate(rows[:24]):
         # Valid, invalid, as shown, cleared.
@@ -134,13 +134,13 @@ def test_saving_rows_together_stores_what_saving_them_one_by_one_stores(
     typed += [(999_999_999, {free: "x"}, 0), (rows[5].record_id, {free: "又一次"}, 0)]  # unknown; named twice
 
     with district.connect() as conn, conn.begin():
-        task, spec = _load(conn, specs, task_id, **overrides)
-        expected = _one_by_one(conn, specs, spec, task, filler, typed)
+        ctx = _load(conn, specs, task_id, filler, **overrides)
+        expected = _one_by_one(ctx, typed)
         one_by_one = _state(conn, task_id)
         conn.rollback()
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id, **overrides)
-        saved = save_rows(conn, specs, spec, task, filler, typed)
+        ctx = _load(conn, specs, task_id, filler, **overrides)
+        saved = save_rows(ctx, typed)
         together = _state(conn, task_id)
     assert [(s.refused, s.message, s.errors) for s in saved] == expected
     assert [s.refused for s in saved].count(None) == len(typed) - 3
@@ -173,11 +173,12 @@ def _upload(district, specs, task_id, filler, tmp_path, changes):
     """Download the task's workbook, change cells (row offset → field or "#" → value); return the file."""
     target = tmp_path / "task.xlsx"
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        write_task_xlsx(conn, specs, spec, task, filler, target)
+        ctx = _load(conn, specs, task_id, filler)
+        write_task_xlsx(ctx, target)
     book = openpyxl.load_workbook(target)
     sheet = book.active
     header = [c.value for c in sheet[1]]
+    spec = ctx.spec
     names = [f.name for f in spec.fields]
     for offset, cells in changes.items():
         for name, value in cells.items():
@@ -195,8 +196,8 @@ def test_an_upload_reports_each_row_and_refuses_a_row_saved_meanwhile(
 
     task_id, filler = make_task("low_income_review", "minzheng")
     with district.connect() as conn:
-        task, spec = _load(conn, specs, task_id)
-        rows = task_page(conn, specs, spec, task, filler, limit=10).rows
+        ctx = _load(conn, specs, task_id, filler)
+        rows = task_page(ctx, limit=10).rows
     data = _upload(
         district,
         specs,
@@ -216,23 +217,14 @@ def test_an_upload_reports_each_row_and_refuses_a_row_saved_meanwhile(
     def someone_saves_row_3_first(*args, **kwargs):
         """Save row 3 from another connection after the upload read the rows' versions."""
         with district.begin() as other:
-            task, spec = _load(other, specs, task_id)
-            save_cells(
-                other,
-                specs,
-                spec,
-                task,
-                filler,
-                rows[3].record_id,
-                {"household_size": "9"},
-                expected_version=0,
-            )
+            ctx = _load(other, specs, task_id, filler)
+            save_cells(ctx, rows[3].record_id, {"household_size": "9"}, expected_version=0)
         return save_rows_now(*args, **kwargs)
 
     monkeypatch.setattr(runtime.tasks.workbook, "save_rows", someone_saves_row_3_first)
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        result = read_task_xlsx(conn, specs, spec, task, filler, data, "filled.xlsx", max_bytes=10**7)
+        ctx = _load(conn, specs, task_id, filler)
+        result = read_task_xlsx(ctx, data, "filled.xlsx", max_bytes=10**7)
         drafts = {r.record_id: r for r in conn.execute(select(TaskRow).where(TaskRow.task_id == task_id))}
     lines = {line.line - 2: line for line in result.lines}
     outcomes = [lines[at].outcome for at in range(6)]
@@ -264,13 +256,13 @@ def test_an_uploads_queries_do_not_grow_with_its_rows(
         if again:  # the rows have drafts already: the upload updates them
             data = _upload(district, specs, task_id, filler, tmp_path, changes)
             with district.begin() as conn:
-                task, spec = _load(conn, specs, task_id)
-                read_task_xlsx(conn, specs, spec, task, filler, data, "filled.xlsx", max_bytes=10**7)
+                ctx = _load(conn, specs, task_id, filler)
+                read_task_xlsx(ctx, data, "filled.xlsx", max_bytes=10**7)
             changes = {at: {"monthly_income": value + 1 + at} for at in range(rows)}
         data = _upload(district, specs, task_id, filler, tmp_path, changes)
         with district.connect() as conn, conn.begin(), _counting(district) as counted:
-            task, spec = _load(conn, specs, task_id)
-            result = read_task_xlsx(conn, specs, spec, task, filler, data, "filled.xlsx", max_bytes=10**7)
+            ctx = _load(conn, specs, task_id, filler)
+            result = read_task_xlsx(ctx, data, "filled.xlsx", max_bytes=10**7)
             assert result.count("saved") == rows
             conn.rollback()
         return len(counted)

@@ -15,6 +15,7 @@ from runtime.reports.store import ReportError
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.prefill import task_page
 from runtime.tasks.workbook import ROW_COLUMN, VERSION_COLUMN, column_titles, read_task_xlsx, write_task_xlsx
+from tests.conftest import make_ctx
 
 ZHONGSHANLU = "500118001"
 
@@ -33,8 +34,9 @@ def _downloaded(district, specs, task_id, filler, tmp_path):
     """Write the task's workbook as the filler downloads it; return its spec, book, sheet and header."""
     target = tmp_path / "task.xlsx"
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        write_task_xlsx(conn, specs, spec, task, filler, target)
+        ctx = _load(conn, specs, task_id, filler)
+        spec = ctx.spec
+        write_task_xlsx(ctx, target)
     book = openpyxl.load_workbook(target)
     return spec, book, book.active, [c.value for c in book.active[1]]
 
@@ -43,27 +45,30 @@ def _upload(conn, specs, task_id, filler, book):
     """Upload a filled workbook to the task as its filler; return the row-by-row result."""
     data = io.BytesIO()
     book.save(data)
-    task, spec = _load(conn, specs, task_id)
-    return read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "filled.xlsx", max_bytes=10**7)
+    ctx = _load(conn, specs, task_id, filler)
+    return read_task_xlsx(ctx, data.getvalue(), "filled.xlsx", max_bytes=10**7)
 
 
-def _load(conn, specs, task_id):
+def _load(conn, specs, task_id, viewer=None):
+    """Return the task's context as `viewer` (else a filler of its township) works on it."""
     task = conn.execute(select(Task).where(Task.id == task_id)).one()
     document = conn.execute(
         select(ReportVersion.document).where(
             ReportVersion.report_id == task.report_id, ReportVersion.version == task.version
         )
     ).scalar_one()
-    return task, document_spec(specs, document)
+    viewer = viewer or Viewer(None, "township", township=task.org_unit_code)
+    return make_ctx(conn, specs, task, viewer, document_spec(specs, document))
 
 
 def test_the_workbook_holds_every_row_as_the_filler_sees_it(district, specs, setup, tmp_path):
     task_id, filler = setup
     target = tmp_path / "task.xlsx"
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        rows = write_task_xlsx(conn, specs, spec, task, filler, target)
-        first = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
+        ctx = _load(conn, specs, task_id, filler)
+        spec = ctx.spec
+        rows = write_task_xlsx(ctx, target)
+        first = task_page(ctx, limit=1).rows[0]
     sheet = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
     assert sheet[0] == [ROW_COLUMN, VERSION_COLUMN, *column_titles(spec)]
     assert len(sheet) - 1 == rows > 0
@@ -79,13 +84,12 @@ def test_the_files_fast_path_shows_what_the_page_shows(district, specs, setup):
 
     task_id, filler = setup
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
-        first = task_page(conn, specs, spec, task, filler, limit=5).rows
-        save_cells(
-            conn, specs, spec, task, filler, first[1].record_id, {"monthly_income": "800"}, expected_version=0
-        )
-        pages = task_page(conn, specs, spec, task, filler, limit=5).rows
-        batch = next(iter_task_columns(conn, specs, spec, task, filler))
+        ctx = _load(conn, specs, task_id, filler)
+        spec = ctx.spec
+        first = task_page(ctx, limit=5).rows
+        save_cells(ctx, first[1].record_id, {"monthly_income": "800"}, expected_version=0)
+        pages = task_page(ctx, limit=5).rows
+        batch = next(iter_task_columns(ctx))
     assert batch.ids[:5] == [row.record_id for row in pages]
     for at, row in enumerate(pages):
         assert [column[at] for column in batch.columns] == [row.cells[f.name].value for f in spec.fields]
@@ -105,17 +109,13 @@ def test_the_fast_path_matches_every_page_row(district, specs, admit_sample, act
         report = admit_sample(session, sample, username=author)
         task_ids = [t.id for t in dispatch(session, specs, report, actor_of(session, author))]
     with district.begin() as conn:
-        largest = max(
-            (_load(conn, specs, i) for i in task_ids),
-            key=lambda ts: count(conn, row_query(ts[1], specs, ts[0])),
-        )
-        task, spec = largest
-        filler = Viewer(None, "township", township=task.org_unit_code)
-        rows = task_page(conn, specs, spec, task, filler, limit=10_000).rows
+        ctx = max((_load(conn, specs, i) for i in task_ids), key=lambda ctx: count(conn, row_query(ctx)))
+        spec = ctx.spec
+        rows = task_page(ctx, limit=10_000).rows
         typed = next(f.name for f in spec.fields if not f.compute)
-        save_cells(conn, specs, spec, task, filler, rows[0].record_id, {typed: "改过"}, expected_version=0)
-        rows = task_page(conn, specs, spec, task, filler, limit=10_000).rows
-        batches = list(iter_task_columns(conn, specs, spec, task, filler, batch=2))
+        save_cells(ctx, rows[0].record_id, {typed: "改过"}, expected_version=0)
+        rows = task_page(ctx, limit=10_000).rows
+        batches = list(iter_task_columns(ctx, batch=2))
     ids = [i for b in batches for i in b.ids]
     values = [list(v) for b in batches for v in zip(*b.columns, strict=True)]
     assert ids == [row.record_id for row in rows] and len(batches) > 1
@@ -161,9 +161,9 @@ def test_a_foreign_file_is_refused(district, specs, setup):
     data = io.BytesIO()
     book.save(data)
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
+        ctx = _load(conn, specs, task_id, filler)
         with pytest.raises(ReportError, match="不是本任务下载的表格"):
-            read_task_xlsx(conn, specs, spec, task, filler, data.getvalue(), "other.xlsx", max_bytes=10**7)
+            read_task_xlsx(ctx, data.getvalue(), "other.xlsx", max_bytes=10**7)
 
 
 def test_an_added_row_goes_out_last_and_comes_back_by_its_reference(district, specs, setup, tmp_path):
@@ -174,18 +174,15 @@ def test_an_added_row_goes_out_last_and_comes_back_by_its_reference(district, sp
     target = tmp_path / "task.xlsx"
     key = make_id_number("19850607", 912)
     with district.begin() as conn:
-        task, spec = _load(conn, specs, task_id)
+        ctx = _load(conn, specs, task_id, filler)
+        spec = ctx.spec
         village = specs.villages(ZHONGSHANLU)[0].code
         row = add_row(
-            conn,
-            specs,
-            spec,
-            task,
-            filler,
+            ctx,
             {"id_number": key, "name": "新登记"},
             {"village_code": village, "household_no": "5001180019999", "relation_to_head": "户主"},
         )
-        rows = write_task_xlsx(conn, specs, spec, task, filler, target)
+        rows = write_task_xlsx(ctx, target)
     book = openpyxl.load_workbook(target)
     sheet = book.active
     header = [c.value for c in sheet[1]]
@@ -214,8 +211,9 @@ def test_a_row_changed_on_the_web_after_the_download_is_not_overwritten_by_the_f
     income = header.index(column_titles(spec)[[f.name for f in spec.fields].index("monthly_income")]) + 1
     first, second = int(sheet.cell(row=2, column=1).value), int(sheet.cell(row=3, column=1).value)
     with district.begin() as conn:  # someone types on the web meanwhile
-        task, spec = _load(conn, specs, task_id)
-        save_cells(conn, specs, spec, task, filler, first, {"monthly_income": "800"}, expected_version=0)
+        ctx = _load(conn, specs, task_id, filler)
+        spec = ctx.spec
+        save_cells(ctx, first, {"monthly_income": "800"}, expected_version=0)
     sheet.cell(row=2, column=income, value=1500)
     sheet.cell(row=3, column=income, value=1600)
     with district.begin() as conn:

@@ -11,6 +11,7 @@ from runtime.tasks.drafts import save_cells
 from runtime.tasks.prefill import task_page
 from runtime.tasks.submission import return_task, submit_task
 from runtime.tasks.writeback import apply, plan, resolve_conflict
+from tests.conftest import make_ctx
 
 FIELDS = {
     "properties": {
@@ -30,7 +31,8 @@ def task(zhongshanlu_task, load_task, district, specs):
     task_id, filler = zhongshanlu_task(**FIELDS)
     with district.connect() as conn:
         task, _report, spec = load_task(conn, task_id)
-        record_id = task_page(conn, specs, spec, task, filler, limit=1).rows[0].record_id
+        ctx = make_ctx(conn, specs, task, filler)
+        record_id = task_page(ctx, limit=1).rows[0].record_id
     return task_id, filler, record_id
 
 
@@ -38,13 +40,14 @@ def _type(district, specs, load_task, task_id, filler, record_id, phone):
     """Type a phone number into the row, as the filler does in the grid."""
     with district.begin() as conn:
         task, _report, spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task, filler)
         version = (
             conn.execute(
                 select(TaskRow.version).where(TaskRow.task_id == task_id, TaskRow.record_id == record_id)
             ).scalar()
             or 0
         )
-        save_cells(conn, specs, spec, task, filler, record_id, {"phone": phone}, expected_version=version)
+        save_cells(ctx, record_id, {"phone": phone}, expected_version=version)
 
 
 def _import(district, specs, record_id, phone):
@@ -66,7 +69,8 @@ def _import(district, specs, record_id, phone):
 def _submit(district, specs, load_task, task_id, filler):
     with district.begin() as conn:
         task, report, spec = load_task(conn, task_id)
-        return submit_task(conn, specs, spec, task, filler, report).written
+        ctx = make_ctx(conn, specs, task, filler)
+        return submit_task(ctx, report).written
 
 
 def _return(district, load_task, actor_of, task_id):
@@ -160,10 +164,11 @@ def test_a_change_committed_between_the_check_and_the_update_becomes_a_conflict(
     task_id, filler, record_id = task
     _type(district, specs, load_task, task_id, filler, record_id, T0)
     with district.connect() as conn:
-        task_row, report, spec = load_task(conn, task_id)
-        planned = plan(conn, specs, spec, task_row)  # the check: the ledger still holds the base value
+        task_row, report, _spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task_row, filler)
+        planned = plan(ctx)  # the check: the ledger still holds the base value
         _import(district, specs, record_id, LEDGER)  # committed by another connection meanwhile
-        written = apply(conn, specs, spec, planned, filler.user_id, report.code)
+        written = apply(ctx, planned, report.code)
         conn.commit()
     assert (written.records, written.conflicts) == (0, 1)
     assert _phone(district, specs, record_id) == LEDGER, "the import's value is not overwritten"

@@ -19,6 +19,7 @@ from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import save_cells
 from runtime.tasks.prefill import task_page
 from runtime.tasks.submission import submit_task
+from tests.conftest import make_ctx
 
 ZHONGSHANLU = "500118001"
 
@@ -54,10 +55,9 @@ def _conflict(engine, specs) -> int:
         spec = document_spec(specs, document | {"x-report": report.code})
         filler = Viewer(_actor(session, "zhongshanlu").user_id, "township", township=ZHONGSHANLU)
         conn = session.connection()
-        row = task_page(conn, specs, spec, task, filler, limit=1).rows[0]
-        save_cells(
-            conn, specs, spec, task, filler, row.record_id, {"phone": "13700001111"}, expected_version=0
-        )
+        ctx = make_ctx(conn, specs, task, filler, spec)
+        row = task_page(ctx, limit=1).rows[0]
+        save_cells(ctx, row.record_id, {"phone": "13700001111"}, expected_version=0)
         persons = specs.ledgers["person"]
         record = get(conn, persons, row.record_id)
         update_record(
@@ -69,7 +69,7 @@ def _conflict(engine, specs) -> int:
             Provenance("import", "民政系统.xlsx"),
             scope=DISTRICT,
         )
-        submit_task(conn, specs, spec, task, filler, report)
+        submit_task(ctx, report)
         return row.record_id
 
 

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from runtime.access import Viewer
 from runtime.demo.load import seed
 from runtime.models import Report, Task, User
-from runtime.reports.specs import report_spec
 from runtime.tasks.dispatch import dispatch
 from runtime.tasks.drafts import save_cells
 from runtime.tasks.prefill import task_page
 from runtime.tasks.submission import submit_task
+from tests.conftest import make_ctx
 
 pytestmark = pytest.mark.browser
 UNITS = ("500118001", "500118002", "500118003")
@@ -42,23 +42,13 @@ def _submit_three(engine, specs, code, actor_of) -> tuple[int, float]:
             task = conn.execute(
                 select(Task).where(Task.report_id == report.id, Task.org_unit_code == unit)
             ).one()
-            spec = report_spec(conn, specs, report.id, task.version)
             filler = conn.scalar(select(User.id).where(User.org_unit_code == unit, User.role == "township"))
-            viewer = Viewer(filler, "township", township=unit)
-            for i, row in enumerate(task_page(conn, specs, spec, task, viewer, limit=3).rows):
+            ctx = make_ctx(conn, specs, task, Viewer(filler, "township", township=unit))
+            for i, row in enumerate(task_page(ctx, limit=3).rows):
                 amount = 100 * (n + 1) + i
-                save_cells(
-                    conn,
-                    specs,
-                    spec,
-                    task,
-                    viewer,
-                    row.record_id,
-                    {"subsidy": str(amount)},
-                    expected_version=0,
-                )
+                save_cells(ctx, row.record_id, {"subsidy": str(amount)}, expected_version=0)
                 subsidy += amount
-            rows += submit_task(conn, specs, spec, task, viewer, report).rows
+            rows += submit_task(ctx, report).rows
     return rows, subsidy
 
 
