@@ -24,6 +24,7 @@ from runtime.access import Viewer
 from runtime.clock import local_today
 from runtime.ledgers.store import iter_rows
 from runtime.models import Report, Task, User
+from runtime.permissions import Role
 from runtime.reports.admission import decide, submit
 from runtime.reports.specs import report_spec
 from runtime.reports.store import Actor, create_report
@@ -109,8 +110,10 @@ def _submit_some(engine: Engine, specs: SpecSet, code: str, units: tuple[str, ..
                 select(Task).where(Task.report_id == report.id, Task.org_unit_code == unit)
             ).one()
             spec = report_spec(conn, specs, report.id, task.version)
-            filler = conn.scalar(select(User.id).where(User.org_unit_code == unit, User.role == "township"))
-            ctx = TaskContext(conn, specs, spec, task, Viewer(filler, "township", township=unit))
+            filler = conn.scalar(
+                select(User.id).where(User.org_unit_code == unit, User.role == Role.TOWNSHIP)
+            )
+            ctx = TaskContext(conn, specs, spec, task, Viewer(filler, Role.TOWNSHIP, township=unit))
             asked = [f for f in spec.fields if not f.element and not f.compute]
             rows = [
                 (r["_id"], {f.name: _answer(f, rng, day) for f in asked}, 0)

@@ -40,15 +40,12 @@ def bindings(spec: ReportSpec, specs: SpecSet) -> dict[str, Binding]:
     return found
 
 
-def key_field(spec: ReportSpec, specs: SpecSet) -> str | None:
-    """Return the report field bound to the row ledger's key (ID number, parcel code …), if any."""
+def key_field(spec: ReportSpec, specs: SpecSet, plan: dict[str, Binding]) -> str | None:
+    """Return the report field bound to the row ledger's key (ID number, parcel code …) in `plan`, if any."""
     if not spec.rows.ledger:
         return None
     key = specs.ledgers[spec.rows.ledger].key
-    return next(
-        (name for name, b in bindings(spec, specs).items() if b.via is None and b.ledger_field.name == key),
-        None,
-    )
+    return next((name for name, b in plan.items() if b.via is None and b.ledger_field.name == key), None)
 
 
 def task_scope(specs: SpecSet, task: Task) -> Scope:

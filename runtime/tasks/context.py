@@ -43,7 +43,7 @@ class TaskContext:
     @cached_property
     def key_name(self) -> str | None:
         """Return the report field bound to the row ledger's key, if any."""
-        return key_field(self.spec, self.specs)
+        return key_field(self.spec, self.specs, self.plan)
 
 
 def task_context(conn: Connection, specs: SpecSet, task: Task, viewer: Viewer) -> TaskContext:

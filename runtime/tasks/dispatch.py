@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from builder.catalog.specs import SpecSet
@@ -129,9 +129,3 @@ def task_list(session: Session, units: Sequence[str], *, today: date | None = No
         summaries.append(TaskSummary(task, report, name, shown_state(task, today), percent, days))
     order = {"overdue": 0, "returned": 1, "new": 2, "in_progress": 3, "submitted": 4}
     return sorted(summaries, key=lambda s: (order[s.state], s.task.deadline or date.max, s.task.id))
-
-
-def report_progress(session: Session, report: Report) -> dict[str, int]:
-    """Return task state → number of tasks of a report (for the department's report page)."""
-    stmt = select(Task.state, func.count()).where(Task.report_id == report.id).group_by(Task.state)
-    return dict(session.execute(stmt).all())
