@@ -156,10 +156,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Whom the file commands act as without --user: the demo's keeper, else the administrator `init` made.
+DEFAULT_ACTORS = ("keeper", ADMIN_USERNAME)
+
+
 def _actor(session: Session, username: str | None):
-    user_id = session.scalar(select(User.id).where(User.username == (username or "keeper")))
+    """Return the viewer the file commands act as: `username`, or the first default account there is."""
+    names = (username,) if username else DEFAULT_ACTORS
+    found = dict(session.execute(select(User.username, User.id).where(User.username.in_(names))).all())
+    user_id = next((found[name] for name in names if name in found), None)
     if user_id is None:
-        raise SystemExit(ErrorCode.CLI_USER_NOT_FOUND.format(user=username or "keeper"))
+        raise SystemExit(ErrorCode.CLI_USER_NOT_FOUND.format(user=names[0]))
     return viewer_of(session.connection(), user_id)
 
 
@@ -350,13 +357,13 @@ def build_parser(more: Callable[[Any], None] | None = None) -> argparse.Argument
     p = sub.add_parser("import-ledger", help="导入台账文件（.xlsx/.xls/.csv）")
     p.add_argument("ledger")
     p.add_argument("file")
-    p.add_argument("--user", help="以哪个用户的身份导入（默认 keeper）")
+    p.add_argument("--user", help="以哪个用户的身份导入（默认 keeper，没有时用管理员 admin）")
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("export-ledger", help="导出台账到 .xlsx 或 .csv")
     p.add_argument("ledger")
     p.add_argument("output")
     p.add_argument("--township", help="只导出一个镇街（代码）")
-    p.add_argument("--user", help="以哪个用户的身份导出（决定脱敏与范围，默认 keeper）")
+    p.add_argument("--user", help="以哪个用户的身份导出（决定脱敏与范围；默认 keeper，没有时用管理员 admin）")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("check-specs", help="校验 form_specs 下的全部规格文件")
     p.add_argument("path", nargs="?")

@@ -132,6 +132,33 @@ def test_import_and_export_round_trip(cli_env, capsys):
     assert "导入失败" in capsys.readouterr().err
 
 
+def test_file_commands_act_as_the_administrator_where_there_is_no_demo_keeper(cli_env, capsys):
+    """After `init` alone (a production database) import and export need no --user: the administrator acts."""
+    from runtime import config
+    from runtime.db import make_engine
+    from runtime.models import Record, RecordVersion
+
+    assert main(["init", "--quiet"]) == 0
+    people = cli_env / "people.csv"
+    people.write_text(
+        "公民身份号码,姓名,性别,出生日期,所属镇街,所属村（社区）,户编号,与户主关系\n"
+        "110101199003074514,张三,男,1990-03-07,中山路街道,萱花社区,5001180010001,户主\n",
+        encoding="utf-8",
+    )
+    assert main(["import-ledger", "person", str(people)]) == 0, capsys.readouterr().err
+    assert main(["export-ledger", "person", str(cli_env / "out.csv")]) == 0
+    assert "张三" in (cli_env / "out.csv").read_text(encoding="utf-8-sig")
+    with pytest.raises(SystemExit, match="用户 keeper 不存在"):
+        main(["export-ledger", "person", str(cli_env / "x.csv"), "--user", "keeper"])
+    assert not (cli_env / "x.csv").exists(), "a named account is never swapped for another"
+    engine = make_engine(config.database_url())
+    with engine.connect() as conn:
+        actor = conn.scalar(select(User.username).join(RecordVersion, RecordVersion.actor_id == User.id))
+        assert conn.scalar(select(func.count()).select_from(Record)) == 1
+    engine.dispose()
+    assert actor == "admin"
+
+
 def test_export_refused_to_a_reviewer_says_so_in_chinese(cli_env, capsys, add_demo_accounts):
     """A role without bulk export gets the refusal itself, not an empty file name or a traceback."""
     main(["init", "--quiet"])
