@@ -68,7 +68,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             return 2
     with Session(engine) as session, session.begin():
         load_org_units(session, specs)
-        load_departments(session)
+        load_departments(session, specs)
         ensure_statistics(session.connection(), specs)
         if admin is not None:
             session.add(admin)

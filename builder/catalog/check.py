@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
 from builder.admission.config import check_rules
-from builder.catalog.specs import build_ledger, load_elements, load_org_units
+from builder.catalog.specs import build_ledger, load_departments, load_elements, load_org_units
 from builder.reports.spec import check_report
 from builder.tabular.cells import squeeze
 
@@ -97,6 +98,7 @@ def check_specs(root: str | Path) -> list[Finding]:
             codes[item.get("code", "?")] = rel
             _check_element_schema(rel, item, findings)
             findings.extend(_check_labels(rel, item, labels))
+    findings.extend(_check_owners(root, documents.get("catalog", [])))
     try:
         elements = load_elements(root)
     except (KeyError, TypeError, ValueError):
@@ -108,6 +110,50 @@ def check_specs(root: str | Path) -> list[Finding]:
         for problem in check_rules(root):
             path, _, message = problem.partition(": ")
             findings.append(Finding(path, "", message) if message else Finding("admission", "", problem))
+    return findings
+
+
+def _check_owners(root: Path, catalog: list[tuple[str, dict]]) -> list[Finding]:
+    """Check `departments.json`, and that every element names a known owner and source and may be shared so.
+
+    An element's owner (`department`) must be a department of the file; its `source` an upstream
+    system, a department or a collection channel of the file. A secret element is never shared
+    unconditionally.
+    """
+    path, meta_path = root / "departments.json", root / "meta" / "departments.schema.json"
+    if not path.exists() or not meta_path.exists():
+        missing = "departments.json" if not path.exists() else "meta/departments.schema.json"
+        return [Finding(missing, "", "缺少部门与数据来源文件：数据元的所有者部门和来源无从核对")]
+    findings: list[Finding] = []
+    document = _load(path, root, findings)
+    if document is None:
+        return findings
+    validator = Draft202012Validator(json.loads(meta_path.read_text(encoding="utf-8")))
+    findings += [Finding("departments.json", _where(e), e.message) for e in validator.iter_errors(document)]
+    if findings:
+        return findings
+    departments, systems = load_departments(root)
+    names = {d.name for d in departments.values()}
+    for code, count in Counter(d["code"] for d in document["departments"]).items():
+        if count > 1:
+            findings.append(Finding("departments.json", code, "部门编码重复"))
+    for system in systems.values():
+        if system.department is not None and system.department not in departments:
+            problem = f"运行该系统的部门 {system.department} 不在部门清单中"
+            findings.append(Finding("departments.json", system.name, problem))
+    sources = names | set(systems) | set(document["channels"])
+    for rel, catalog_document in catalog:
+        for item in catalog_document.get("elements", []):
+            code = item.get("code", "?")
+            owner, source = item.get("department"), item.get("source")
+            if owner not in names:
+                findings.append(Finding(rel, code, f"所有者部门“{owner}”不在 departments.json 的部门清单中"))
+            if source not in sources:
+                problem = f"数据来源“{source}”不是 departments.json 中的系统、部门或采集渠道"
+                findings.append(Finding(rel, code, problem))
+            if item.get("sensitivity") == "secret" and item.get("sharing") == "无条件共享":
+                problem = "机密（secret）数据元不能无条件共享，应为有条件共享或不予共享"
+                findings.append(Finding(rel, code, problem))
     return findings
 
 

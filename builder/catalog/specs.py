@@ -19,11 +19,14 @@ class Element:
     name: str
     schema: dict[str, Any]
     sensitivity: str
+    #: The sharing type: 无条件共享, 有条件共享 or 不予共享 (`SHARING`).
+    sharing: str = "无条件共享"
     aliases: tuple[str, ...] = ()
     mask: str | None = None
     org_level: str | None = None
     source: str = ""
     update_frequency: str = ""
+    #: The owning department's name (a `Department` of `departments.json`): its authoritative source.
     department: str = ""
     description: str = ""
 
@@ -101,6 +104,28 @@ class OrgUnit:
     population: int = 0
 
 
+#: The sharing types of the national rules (国发〔2016〕51号), most open first.
+SHARING = ("无条件共享", "有条件共享", "不予共享")
+
+
+@dataclass(frozen=True)
+class Department:
+    """A district department: the owner of data elements, and an org that files reports."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class System:
+    """An upstream business system that is the authoritative source of some elements."""
+
+    name: str
+    #: The code of the department that runs it; None for a system outside the district (a city platform).
+    department: str | None
+    description: str = ""
+
+
 @dataclass
 class SpecSet:
     """Everything loaded from a `form_specs/` folder."""
@@ -109,6 +134,10 @@ class SpecSet:
     elements: dict[str, Element] = field(default_factory=dict)
     ledgers: dict[str, Ledger] = field(default_factory=dict)
     org_units: dict[str, OrgUnit] = field(default_factory=dict)
+    #: Department code → department, from `departments.json` (empty when the folder has none).
+    departments: dict[str, Department] = field(default_factory=dict)
+    #: Upstream system name → system, from `departments.json`.
+    systems: dict[str, System] = field(default_factory=dict)
     #: The report meta-schema (`meta/report.schema.json`), None when the folder has none.
     report_meta: dict[str, Any] | None = None
 
@@ -148,6 +177,7 @@ def load_elements(root: Path) -> dict[str, Element]:
                 name=item["name"],
                 schema=item["schema"],
                 sensitivity=item["sensitivity"],
+                sharing=item.get("sharing", SHARING[0]),
                 aliases=tuple(item.get("aliases", ())),
                 mask=item.get("mask"),
                 org_level=item.get("org_level"),
@@ -205,6 +235,19 @@ def load_org_units(root: Path) -> dict[str, OrgUnit]:
     return units
 
 
+def load_departments(root: Path) -> tuple[dict[str, Department], dict[str, System]]:
+    """Load the departments and upstream systems of `departments.json` (none when it is absent)."""
+    path = root / "departments.json"
+    if not path.exists():
+        return {}, {}
+    document = _read(path)
+    departments = {d["code"]: Department(d["code"], d["name"]) for d in document["departments"]}
+    systems = {}
+    for item in document["systems"]:
+        systems[item["name"]] = System(item["name"], item.get("department"), item.get("description", ""))
+    return departments, systems
+
+
 def load_specs(root: str | Path) -> SpecSet:
     """Load the catalog, the ledgers and the org units under `root`."""
     root = Path(root)
@@ -214,10 +257,13 @@ def load_specs(root: str | Path) -> SpecSet:
         ledger = build_ledger(_read(path), elements)
         ledgers[ledger.code] = ledger
     meta = root / "meta" / "report.schema.json"
+    departments, systems = load_departments(root)
     return SpecSet(
         root=root,
         elements=elements,
         ledgers=ledgers,
         org_units=load_org_units(root),
+        departments=departments,
+        systems=systems,
         report_meta=_read(meta) if meta.exists() else None,
     )

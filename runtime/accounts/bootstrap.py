@@ -16,19 +16,6 @@ from runtime.permissions import Role
 #: The user name of the administrator `yibiaotong init` creates.
 ADMIN_USERNAME = "admin"
 
-#: (code, name) of the district departments.
-DEPARTMENTS = (
-    ("gaigeban", "区委办（改革办）"),
-    ("minzheng", "区民政局"),
-    ("canlian", "区残联"),
-    ("nongye", "区农业农村委"),
-    ("gongan", "区公安分局"),
-    ("zhujian", "区住建委"),
-    ("shichang", "区市场监管局"),
-    ("renshe", "区人力社保局"),
-    ("tuiyi", "区退役军人事务局"),
-)
-
 
 def load_org_units(session: Session, specs: SpecSet) -> int:
     """Insert the org units of the specs that the database lacks; return how many were added."""
@@ -46,12 +33,12 @@ def load_org_units(session: Session, specs: SpecSet) -> int:
     return added
 
 
-def load_departments(session: Session) -> None:
-    """Insert the district departments the database lacks."""
+def load_departments(session: Session, specs: SpecSet) -> None:
+    """Insert the district departments of the specs (`departments.json`) that the database lacks."""
     have = set(session.scalars(select(Department.code)))
-    for code, name in DEPARTMENTS:
-        if code not in have:
-            session.add(Department(code=code, name=name))
+    for department in specs.departments.values():
+        if department.code not in have:
+            session.add(Department(code=department.code, name=department.name))
     session.flush()
 
 

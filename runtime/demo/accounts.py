@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from builder.catalog.specs import SpecSet
-from runtime.accounts.bootstrap import ADMIN_USERNAME, DEPARTMENTS, load_departments
+from runtime.accounts.bootstrap import ADMIN_USERNAME, load_departments
 from runtime.accounts.passwords import check_password, hash_password
 from runtime.models import Department, User
 from runtime.permissions import Role
@@ -61,7 +61,7 @@ Login = tuple[str, str, str, str, str | None, str | None]
 
 def demo_logins(specs: SpecSet) -> list[Login]:
     """Return every demo login as (username, display name, role, where, department, org unit)."""
-    names = dict(DEPARTMENTS)
+    names = {d.code: d.name for d in specs.departments.values()}
     district = specs.district()
     logins = [
         (username, name, role, names[dept] if dept else district.name if district else "", dept, None)
@@ -76,7 +76,7 @@ def demo_logins(specs: SpecSet) -> list[Login]:
 
 def create_demo_users(session: Session, specs: SpecSet) -> list[tuple[str, str, str]]:
     """Create the demo logins that do not exist yet; return (username, role, where) of all."""
-    load_departments(session)
+    load_departments(session, specs)
     departments = {d.code: d.id for d in session.scalars(select(Department))}
     have = set(session.scalars(select(User.username)))
     logins = demo_logins(specs)

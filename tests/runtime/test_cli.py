@@ -34,9 +34,9 @@ def _users() -> dict[str, str]:
         engine.dispose()
 
 
-def test_init_creates_one_administrator_from_the_environment_and_no_demo_account(cli_env, capsys):
+def test_init_creates_one_administrator_from_the_environment_and_no_demo_account(cli_env, capsys, specs):
     from runtime.accounts.passwords import check_password
-    from runtime.models import OrgUnit
+    from runtime.models import Department, OrgUnit
 
     assert main(["init"]) == 0
     out = capsys.readouterr().out
@@ -50,6 +50,9 @@ def test_init_creates_one_administrator_from_the_environment_and_no_demo_account
     with engine.connect() as conn:
         admin = conn.execute(select(User)).one()
         assert conn.execute(select(func.count()).select_from(OrgUnit)).scalar_one() > 200, "the org tree"
+        departments = dict(conn.execute(select(Department.code, Department.name)).all())
+        assert departments == {d.code: d.name for d in specs.departments.values()}, "departments.json"
+        assert departments["canlian"] == "区残联" and len(departments) == 16
     engine.dispose()
     assert check_password(admin, ADMIN_PASSWORD)
     assert main(["init"]) == 0, "a second init keeps the administrator and asks for nothing"

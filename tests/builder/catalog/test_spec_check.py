@@ -31,3 +31,56 @@ def test_broken_specs_are_reported(specs, tmp_path, capsys):
     assert f"catalog/house.json: {third}: 名称或别名" in out and f"与 {second} 的名称" in out
     assert "ledgers/person.json: properties/name: 未知的数据元 person.nickname" in out
     assert "ledgers/person.json: x- 关键字引用的字段 id_no 不在 properties 中" in out
+
+
+def test_every_element_has_an_owner_a_sharing_type_and_a_known_source(specs):
+    """Owners as the district's practice has them; a secret is never shared unconditionally."""
+    elements, names = specs.elements, {d.name for d in specs.departments.values()}
+    assert all(e.department in names and e.sharing for e in elements.values())
+    owner = {code: elements[code].department for code in elements}
+    assert owner["person.disability_category"] == owner["person.disability_grade"] == "区残联"
+    assert owner["person.assistance_type"] == "区民政局"
+    assert (
+        elements["person.name"].source == elements["person.residence_status"].source == "区公安分局户籍系统"
+    )
+    assert specs.systems["区公安分局户籍系统"].department == "gongan"
+    assert {e.department for e in elements.values() if e.group == "land"} == {"区农业农村委"}
+    assert elements["person.bank_account"].sharing == "不予共享"
+    assert elements["person.disability_grade"].sharing == "有条件共享"
+    assert elements["person.township_code"].sharing == "无条件共享"
+
+
+def test_owners_sources_and_sharing_are_checked(specs, tmp_path, capsys):
+    root = tmp_path / "specs"
+    shutil.copytree(specs.root, root)
+    catalog = root / "catalog" / "person.json"
+    cat = json.loads(catalog.read_text(encoding="utf-8"))
+    by_code = {e["code"]: e for e in cat["elements"]}
+    by_code["person.name"]["department"] = "区档案馆"
+    by_code["person.phone"]["source"] = "网上抓取"
+    by_code["person.bank_account"]["sharing"] = "无条件共享"
+    by_code["person.gender"]["sharing"] = "部分共享"
+    del by_code["person.ethnicity"]["sharing"]
+    catalog.write_text(json.dumps(cat, ensure_ascii=False), encoding="utf-8")
+    departments = root / "departments.json"
+    doc = json.loads(departments.read_text(encoding="utf-8"))
+    doc["systems"][0]["department"] = "dangan"
+    departments.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert main(["check-specs", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "catalog/person.json: person.name: 所有者部门“区档案馆”不在 departments.json 的部门清单中" in out
+    assert (
+        "catalog/person.json: person.phone: 数据来源“网上抓取”不是 departments.json 中的系统、部门或采集渠道"
+        in out
+    )
+    assert "person.bank_account: 机密（secret）数据元不能无条件共享" in out
+    assert "'部分共享' is not one of" in out and "'sharing' is a required property" in out
+    assert "departments.json: 区公安分局户籍系统: 运行该系统的部门 dangan 不在部门清单中" in out
+
+
+def test_specs_without_a_departments_file_are_refused(specs, tmp_path, capsys):
+    root = tmp_path / "specs"
+    shutil.copytree(specs.root, root)
+    (root / "departments.json").unlink()
+    assert main(["check-specs", str(root)]) == 1
+    assert "departments.json: 缺少部门与数据来源文件" in capsys.readouterr().out
