@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from builder.catalog.specs import Element
 from runtime.errors import ErrorCode, NotFound
 from runtime.ledgers.store import Scope
-from runtime.models import OrgUnit, User
+from runtime.models import Department, OrgUnit, User
 from runtime.permissions import Action, Role, may
 
 
@@ -20,6 +21,8 @@ class Viewer:
     role: str
     township: str | None = None
     village: str | None = None
+    #: The name of the department the viewer works for (区残联 …): the owner of some elements.
+    department: str | None = None
 
     @property
     def scope(self) -> Scope:
@@ -53,6 +56,10 @@ class Viewer:
         """Tell whether the viewer may ask for a sensitive value in clear (audited)."""
         return may(self.role, Action.REVEAL)
 
+    def owns(self, element: Element) -> bool:
+        """Tell whether the viewer's department owns `element` (and so reads it in clear, district-wide)."""
+        return self.department is not None and element.department == self.department
+
     def sees(self, township: str | None, village: str | None) -> bool:
         """Tell whether a record of this township/village is within the viewer's scope."""
         scope = self.scope
@@ -62,11 +69,16 @@ class Viewer:
 
 
 def viewer_for(
-    user_id: int | None, role: str, org_unit_code: str | None, org_level: str | None, parent_code: str | None
+    user_id: int | None,
+    role: str,
+    org_unit_code: str | None,
+    org_level: str | None,
+    parent_code: str | None,
+    department: str | None = None,
 ) -> Viewer:
-    """Build a Viewer from a user's role and the org unit the user is bound to."""
+    """Build a Viewer from a user's role, the org unit the user is bound to and their department's name."""
     if may(role, Action.WHOLE_DISTRICT) or not org_unit_code:
-        return Viewer(user_id, role)
+        return Viewer(user_id, role, department=department)
     if org_level == "village":
         return Viewer(user_id, role, township=parent_code, village=org_unit_code)
     return Viewer(user_id, role, township=org_unit_code)
@@ -75,8 +87,9 @@ def viewer_for(
 def viewer_of(conn: Connection, user_id: int) -> Viewer:
     """Return the Viewer of a user by id, as the web builds it at login (LookupError if none)."""
     row = conn.execute(
-        select(User.role, User.org_unit_code, OrgUnit.level, OrgUnit.parent_code)
+        select(User.role, User.org_unit_code, OrgUnit.level, OrgUnit.parent_code, Department.name)
         .outerjoin(OrgUnit, OrgUnit.code == User.org_unit_code)
+        .outerjoin(Department, Department.id == User.department_id)
         .where(User.id == user_id)
     ).one_or_none()
     if row is None:

@@ -120,7 +120,14 @@ def _level_masked(level: str, viewer: Viewer) -> bool:
 
 
 def is_masked(field: Field, viewer: Viewer) -> bool:
-    """Tell whether `viewer` sees this field's values masked (a birth date: as the ID numbers)."""
+    """Tell whether `viewer` sees this field's values masked (a birth date: as the ID numbers).
+
+    The department that owns an element reads it in clear: it is that department's own data. Not
+    so a value that holds or completes the holder's ID number (a certificate number, a birth date):
+    it stays as masked as the ID beside it, which it would otherwise give away.
+    """
+    if viewer.owns(field.element) and field.element.mask not in _WITH_ID:
+        return False
     if field.element.mask == "birth_date":
         return _level_masked(ID_SENSITIVITY, viewer)
     return _level_masked(field.element.sensitivity, viewer)

@@ -250,12 +250,14 @@ def reader(conn: Connection, user_id: int) -> tuple[Actor, Viewer]:
         if user.org_unit_code
         else None
     )
+    department = conn.scalar(select(Department.name).where(Department.id == user.department_id))
     viewer = viewer_for(
         user.id,
         user.role,
         user.org_unit_code,
         unit.level if unit else None,
         unit.parent_code if unit else None,
+        department,
     )
     return Actor(user.id, user.role, user.department_id), viewer
 

@@ -306,3 +306,20 @@ def test_cleanup_deletes_expired_files_and_nightly_runs_it_with_the_warnings(cli
     assert yibiaotong(["nightly"]) == 0
     out = capsys.readouterr().out
     assert "已删除 0 个过期文件" in out
+
+
+def test_a_department_exports_its_own_elements_in_clear(cli_env, capsys):
+    """区残联's export of the person ledger: its 残疾类别 in clear, 区民政局's 救助类别 masked; and back."""
+    main(["seed", "--scale", "tiny"])
+    columns = {}
+    for user in ("canlian", "minzheng"):
+        path = cli_env / f"{user}.csv"
+        assert main(["export-ledger", "person", str(path), "--user", user]) == 0
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        columns[user] = {title: {r[title] for r in rows if r[title]} for title in ("残疾类别", "救助类别")}
+    assert columns["canlian"]["残疾类别"] and not any("*" in v for v in columns["canlian"]["残疾类别"])
+    assert columns["canlian"]["救助类别"] and all("*" in v for v in columns["canlian"]["救助类别"])
+    assert "低保" in columns["minzheng"]["救助类别"] and all(
+        "*" in v for v in columns["minzheng"]["残疾类别"]
+    )

@@ -142,3 +142,35 @@ def test_every_id_number_kind_is_as_sensitive_as_the_birth_dates_it_protects(spe
         "land.contractor_id_number",
     }
     assert {e.sensitivity for e in kinds} == {ID_SENSITIVITY}
+
+
+@pytest.mark.parametrize(
+    "department, clear, masked",
+    [
+        ("区残联", {"disability_category", "disability_grade"}, {"assistance_type", "disability_cert_no"}),
+        ("区民政局", {"assistance_type", "guardian_name"}, {"disability_category", "disability_grade"}),
+        (None, set(), {"assistance_type", "disability_category", "disability_grade"}),
+    ],
+)
+def test_a_department_reads_the_elements_it_owns_in_clear(specs, make_person, department, clear, masked):
+    """Its own data, district-wide, without asking; what other departments own stays masked.
+
+    A certificate number holds the holder's ID number: it stays as masked as the ID, even for its owner.
+    """
+    ledger = specs.ledgers["person"]
+    holder = make_id_number("19700101", 13)
+    row = make_person(
+        id_number=holder,
+        phone="13812345678",
+        disability_cert_no=holder + "42",
+        disability_category="肢体",
+        disability_grade="二级",
+        assistance_type="低保",
+        guardian_name="王监护",
+    )
+    viewer = Viewer(8, "department", department=department)
+    shown = present(ledger, [row], viewer)[0]
+    assert {name for name in clear | masked if shown[name] == row[name]} == clear
+    assert shown["phone"] == "138****5678" and shown["id_number"] == mask_id(holder), "owned elsewhere"
+    assert masked_names(ledger, viewer, row) >= masked
+    assert not masked_names(ledger, viewer, row) & clear

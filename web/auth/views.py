@@ -42,7 +42,7 @@ from runtime.accounts import sessions as login_sessions
 from runtime.accounts.passwords import MIN_LENGTH, PasswordRefused, change_password, check_password
 from runtime.accounts.sessions import Lifetime
 from runtime.audit import record_event
-from runtime.models import OrgUnit, User
+from runtime.models import Department, OrgUnit, User
 from runtime.permissions import ROLES, Action
 from runtime.reports.store import Actor
 from web import database
@@ -66,8 +66,8 @@ def district_name() -> str:
 class CurrentUser(UserMixin):
     """The logged-in user as the views need it."""
 
-    def __init__(self, user: User, unit: OrgUnit | None):
-        """Copy what the views need out of the ORM objects."""
+    def __init__(self, user: User, unit: OrgUnit | None, department: str | None):
+        """Copy what the views need out of the ORM objects (`department`: the name of the user's)."""
         self.id = user.id
         self.username = user.username
         self.display_name = user.display_name
@@ -81,7 +81,15 @@ class CurrentUser(UserMixin):
             user.org_unit_code,
             unit.level if unit else None,
             unit.parent_code if unit else None,
+            department,
         )
+
+
+def _current(db, user: User) -> CurrentUser:
+    """Return `user` as the views need them, with their org unit and department's name."""
+    unit = db.get(OrgUnit, user.org_unit_code) if user.org_unit_code else None
+    department = db.get(Department, user.department_id) if user.department_id else None
+    return CurrentUser(user, unit, department.name if department else None)
 
 
 def _lifetime() -> Lifetime:
@@ -103,7 +111,7 @@ def _load(user_id: str) -> CurrentUser | None:
     if user is None or not user.active:
         return None
     login_sessions.touch(database.engine(), login)
-    return CurrentUser(user, db.get(OrgUnit, user.org_unit_code) if user.org_unit_code else None)
+    return _current(db, user)
 
 
 @login_manager.unauthorized_handler
@@ -205,8 +213,7 @@ def _start_session(user: User) -> None:
     session[SESSION_TOKEN] = login_sessions.open_session(
         db, user.id, _lifetime(), request.remote_addr or "", request.user_agent.string
     )
-    unit = db.get(OrgUnit, user.org_unit_code) if user.org_unit_code else None
-    login_user(CurrentUser(user, unit))
+    login_user(_current(db, user))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -98,11 +98,16 @@ def test_a_masked_value_cannot_be_searched_by_prefix(client, auth, seeded_engine
 
 
 def test_fields_masked_for_the_viewer_are_not_offered_as_filters(client, auth):
-    """A department user sees 救助类别 masked, so cannot filter by it either."""
-    auth.login("minzheng")
+    """区残联 sees 救助类别 (区民政局's) masked, so cannot filter by it either; its owner can."""
+    auth.login("canlian")
     page = client.get("/ledgers/person").get_data(as_text=True)
     assert 'name="assistance_type"' not in page
+    assert 'name="disability_category"' in page, "its own element"
     assert client.get("/ledgers/person?assistance_type=低保&q=").status_code == 200
+    auth.logout()
+    auth.login("minzheng")
+    page = client.get("/ledgers/person").get_data(as_text=True)
+    assert 'name="assistance_type"' in page and 'name="disability_category"' not in page
     auth.logout()
     auth.login("zhongshanlu")
     assert 'name="assistance_type"' in client.get("/ledgers/person").get_data(as_text=True)
@@ -115,3 +120,18 @@ def test_reveal_button_only_for_keepers(client, auth, seeded_engine, find_record
     assert "显示明文" in client.get(f"/ledgers/person/records/{rid}").get_data(as_text=True)
     auth.login("zhongshanlu")
     assert "显示明文" not in client.get(f"/ledgers/person/records/{rid}").get_data(as_text=True)
+
+
+def test_a_department_sees_its_own_elements_in_clear_and_others_masked(client, auth):
+    """A department reads and filters its own elements in clear; another department's stay masked."""
+    auth.login("minzheng")
+    mine = _cells(client.get("/ledgers/person?assistance_type=低保").get_data(as_text=True), "救助类别")
+    assert mine and set(mine) == {"低保"}, "区民政局's own 救助类别"
+    auth.logout()
+    auth.login("canlian")
+    page = client.get("/ledgers/person?disability_category=肢体").get_data(as_text=True)
+    assert all("*" in value for value in _cells(page, "救助类别") if value), "区民政局's element"
+    record = re.search(r'href="(/ledgers/person/records/\d+)', page)
+    assert record, "its own element filters the list"
+    detail = client.get(record.group(1)).get_data(as_text=True)
+    assert '<span class="value" id="v-disability_category">肢体</span>' in detail, "区残联's own, in clear"
