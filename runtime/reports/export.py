@@ -10,28 +10,26 @@ not applicable, and with the rows it added. The first column names the org unit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from builder.catalog.specs import Field, SpecSet
+from builder.catalog.specs import SpecSet
 from builder.reports.spec import ReportSpec
 from runtime.access import Viewer, viewer_for
 from runtime.audit import record_event
 from runtime.clock import local_today
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import count
-from runtime.masking import is_masked, mask_value
 from runtime.models import Department, OrgUnit, Report, Task, User
 from runtime.reports.file import Block, Heading, Progress, ReportTable, write_table
 from runtime.reports.specs import report_spec
 from runtime.reports.store import Actor, ReportError, check_owner
 from runtime.tasks.added import added_view
 from runtime.tasks.aggregate import row_units, unit_rows
-from runtime.tasks.bindings import bindings
 from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import STATE_LABELS
 from runtime.tasks.prefill import row_query
@@ -56,58 +54,25 @@ def unit_label(specs: SpecSet, code: str) -> str:
     return unit.name
 
 
-def masked_fields(specs: SpecSet, spec: ReportSpec, viewer: Viewer) -> dict[int, Field]:
-    """Return, by position in the report, the ledger field of each column the viewer sees masked."""
-    plan = bindings(spec, specs)
-    return {
-        at: plan[f.name].ledger_field
-        for at, f in enumerate(spec.fields)
-        if f.name in plan and is_masked(plan[f.name].ledger_field, viewer)
-    }
-
-
-def batch_block(
-    batch: ColumnBatch, unit: str, status: str, skip: set[int] | frozenset[int], masks: Mapping[int, Field]
-) -> Block:
+def batch_block(batch: ColumnBatch, unit: str, status: str, skip: set[int] | frozenset[int]) -> Block:
     """Return a batch of task columns as a block, without the rows of the record ids in `skip`.
 
-    The task's values mask the ledger's values only: what the township typed is its own and shown
-    to it in clear. A reader who may not see a field (the department) gets those masked too.
+    The batch is as the task's context presents it to the reader: ledger values and what the
+    township typed alike masked where the reader may not see the element (`TaskContext.typed_masked`).
     """
     columns = list(batch.columns)
-    drafted = [n for n, version in enumerate(batch.versions) if version] if masks else []
-    for at, field in masks.items() if drafted else ():
-        column, done = list(columns[at]), batch.masked[at]
-        for n in drafted:
-            if n not in done and column[n] is not None and column[n] != "":
-                column[n] = mask_value(field, column[n])
-        columns[at] = column
     if skip and not skip.isdisjoint(batch.ids):
         keep = [at for at, record_id in enumerate(batch.ids) if record_id not in skip]
         columns = [[column[at] for at in keep] for column in columns]
     return Block(unit, columns, status)
 
 
-def added_block(
-    ctx: TaskContext,
-    drafts: Sequence[Any],
-    unit: str,
-    status: str,
-    today: date,
-    masks: Mapping[int, Field],
-) -> Block | None:
+def added_block(ctx: TaskContext, drafts: Sequence[Any], unit: str, status: str, today: date) -> Block | None:
     """Return the rows a township added (not yet in the ledger) as a block, or None when there are none."""
     if not drafts:
         return None
     views = [added_view(ctx, draft, today=today) for draft in drafts]
-    columns = []
-    for at, f in enumerate(ctx.spec.fields):
-        cells = [view.cells[f.name] for view in views]
-        field = masks.get(at)
-        columns.append(
-            [mask_value(field, c.value) if field is not None and not c.masked else c.value for c in cells]
-        )
-    return Block(unit, columns, status)
+    return Block(unit, [[view.cells[f.name].value for view in views] for f in ctx.spec.fields], status)
 
 
 def unit_blocks(ctx: TaskContext, status: str, today: date) -> Iterator[Block]:
@@ -136,7 +101,6 @@ def task_blocks(
 ) -> Iterator[Block]:
     """Yield the rows of some tasks, task by task, as the viewer sees them; not-applicable rows left out."""
     skipped = store.not_applicable(conn, [t.id for t in tasks])
-    masks = masked_fields(specs, spec, viewer)
     by_org_unit = task_rows(spec).by_org_unit
     for task in tasks:
         ctx = TaskContext(conn, specs, spec, task, viewer)
@@ -149,8 +113,8 @@ def task_blocks(
         # The task's rows include the records of rows its township added or included by hand,
         # whatever the report's filter says of them (runtime.tasks.prefill.row_query).
         for batch in iter_task_columns(ctx, today=today):
-            yield batch_block(batch, unit, status, skip, masks)
-        block = added_block(ctx, store.added_drafts(conn, task.id), unit, status, today, masks)
+            yield batch_block(batch, unit, status, skip)
+        block = added_block(ctx, store.added_drafts(conn, task.id), unit, status, today)
         if block is not None:
             yield block
 

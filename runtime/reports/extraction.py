@@ -31,7 +31,6 @@ from runtime.reports.export import (
     export_file,
     exportable_spec,
     load_report,
-    masked_fields,
     org_fields,
     reader,
     rows_total,
@@ -73,7 +72,6 @@ def extracted_blocks(
     conn: Connection, specs: SpecSet, spec: ReportSpec, units: Sequence[str], viewer: Viewer, today: date
 ) -> Iterator[Block]:
     """Yield the ledger rows of the report's org units, unit by unit, as the viewer may see them."""
-    masks = masked_fields(specs, spec, viewer)
     by_org_unit = task_rows(spec).by_org_unit
     for code in units:
         ctx = TaskContext(conn, specs, spec, _undispatched(code), viewer)
@@ -82,7 +80,7 @@ def extracted_blocks(
             continue
         unit = unit_label(specs, code)
         for batch in iter_task_columns(ctx, today=today):
-            yield batch_block(batch, unit, "", frozenset(), masks)
+            yield batch_block(batch, unit, "", frozenset())
 
 
 def extracted_table(

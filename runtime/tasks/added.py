@@ -30,7 +30,7 @@ from builder.reports.validation import ReportRowValidator
 from builder.tabular.cells import CellError
 from builder.tabular.coercion import converter_for
 from runtime.errors import ErrorCode
-from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
+from runtime.masking import Search, is_masked, mask_value, searching
 from runtime.models import Record, Task, utcnow
 from runtime.org_scope import cell_scope
 from runtime.reports.store import ReportError
@@ -335,7 +335,7 @@ def added_view(ctx: TaskContext, draft: Any, *, today: date | None = None) -> Ro
             )
         elif value in (None, "", []) or f.compute:
             cells[f.name] = Cell(None, "gap")
-        elif binding is not None and typed_masked(binding.ledger_field, viewer, id_masked=key_masked):
+        elif binding is not None and ctx.typed_masked(binding.ledger_field, id_masked=key_masked):
             cells[f.name] = Cell(
                 mask_value(binding.ledger_field, value), "edited", masked=True, error=errors.get(f.name)
             )

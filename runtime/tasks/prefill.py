@@ -180,6 +180,7 @@ def rows_of(
         {rid: value_sources(versions) for rid, versions in histories(conn, ids).items()} if sources else {}
     )
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
+    typed = {name: ctx.typed_masked(b.ledger_field, id_masked=True) for name, b in plan.items()}
     return [
         build_row(
             spec,
@@ -191,6 +192,7 @@ def rows_of(
             viewer,
             today=today,
             masks=masks,
+            typed_masks=typed,
         )
         for record in records
     ]
@@ -207,8 +209,13 @@ def build_row(
     *,
     today: date | None = None,
     masks: Mapping[str, bool] | None = None,
+    typed_masks: Mapping[str, bool] | None = None,
 ) -> RowView:
-    """Merge one record, its household, the filler's draft and computed values into a row."""
+    """Merge one record, its household, the filler's draft and computed values into a row.
+
+    `masks` and `typed_masks` say, per bound field, whether the viewer sees its ledger value and a
+    value typed for it masked (`TaskContext.typed_masked`); the filler's rules when not given.
+    """
     typed = draft.values if draft else {}
     errors = draft.errors if draft else {}
     cells: dict[str, Cell] = {}
@@ -217,7 +224,11 @@ def build_row(
         if f.name in typed:
             value = typed[f.name]
             # The row is a person with an ID number (its key): a typed birth date beside it is masked too.
-            hidden = binding is not None and typed_masked(binding.ledger_field, viewer, id_masked=True)
+            hidden = binding is not None and (
+                typed_masks[f.name]
+                if typed_masks is not None
+                else typed_masked(binding.ledger_field, viewer, id_masked=True)
+            )
             cells[f.name] = Cell(
                 mask_value(binding.ledger_field, value) if hidden and value else value,
                 "edited",

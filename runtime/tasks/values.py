@@ -22,7 +22,7 @@ from builder.reports.compute import compute_value
 from builder.reports.spec import ReportSpec
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import iter_rows
-from runtime.masking import is_masked, mask_value, typed_masked
+from runtime.masking import is_masked, mask_value
 from runtime.reports.store import ReportError
 from runtime.tasks.bindings import Binding
 from runtime.tasks.context import TaskContext
@@ -65,11 +65,12 @@ def iter_task_columns(
     if task_rows(spec).by_org_unit:
         raise ReportError(ErrorCode.AGGREGATE_ROWS_ARE_UNITS)
     masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
-    # Rows are persons keyed by their ID number: a birth date typed beside it stays masked too.
+    # Typed values are the filler's own, in clear to it (a birth date beside a masked ID aside);
+    # to anyone else they are masked as the ledger's are.
     hidden = {
         at: plan[f.name].ledger_field
         for at, f in enumerate(spec.fields)
-        if f.name in plan and typed_masked(plan[f.name].ledger_field, viewer, id_masked=True)
+        if f.name in plan and ctx.typed_masked(plan[f.name].ledger_field, id_masked=True)
     }
     ledger = specs.ledgers[spec.rows.ledger]
     linked = any(b.via for b in plan.values())

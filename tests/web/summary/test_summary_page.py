@@ -121,3 +121,42 @@ def test_a_report_answered_from_the_ledgers_has_the_same_summary_without_townshi
     data = json.loads(re.search(r'id="summary-data">(.+?)</script>', html, re.S).group(1))
     assert sum(data["rows"]) == persons and len(data["units"]) == 23
     assert events and events[0]["mode"] == "summary" and events[0]["rows"] == persons
+
+
+def test_a_value_the_township_typed_reaches_the_department_masked_as_the_ledger_s(
+    fresh_client, fresh_auth, engine, admit_report
+):
+    """A phone typed into a task is the township's own, in clear to it; the department sees it masked."""
+    code = admit_report(
+        engine,
+        properties={
+            "name": {"x-element": "person.name"},
+            "phone": {"x-element": "person.phone"},
+            "subsidy": {"title": "补贴金额（元）", "type": "number", "minimum": 0},
+        },
+        required=["name"],
+        **{"x-justification": "核对联系电话"},
+    )
+    fresh_auth.login("canlian")
+    fresh_client.post(f"/tasks/dispatch/{code}", data={"scope": "chosen", "unit": [ZHONGSHANLU]})
+    fresh_auth.login("zhongshanlu")
+    with engine.connect() as conn:
+        task_id = conn.scalar(select(Task.id).where(Task.org_unit_code == ZHONGSHANLU))
+    grid = fresh_client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    rid = re.search(r'id="row-g(\d+)"', grid).group(1)
+    saved = fresh_client.post(
+        f"/tasks/{task_id}/rows/{rid}",
+        headers={"HX-Request": "true"},
+        data={"_field": ["phone"], "_version": "0", "phone": "13900001234"},
+    )
+    assert saved.status_code == 200 and "13900001234" in saved.get_data(as_text=True), "the typist's own"
+    fresh_auth.login("canlian")
+    rows = fresh_client.get(f"/reports/{code}/summary/{ZHONGSHANLU}").get_data(as_text=True)
+    one = fresh_client.get(f"/reports/{code}/summary/{ZHONGSHANLU}/rows/{rid}").get_data(as_text=True)
+    exported = fresh_client.post(f"/report-data/{code}/export", data={"fmt": "csv", "include_open": "1"})
+    job = fresh_client.get(exported.headers["Location"]).get_data(as_text=True)
+    got = fresh_client.get(re.search(r'href="(/jobs/\d+/download)"', job).group(1))
+    csv_text = got.data.decode("utf-8-sig")
+    got.close()
+    for shown in (rows, one, csv_text):
+        assert "13900001234" not in shown and "139****1234" in shown
