@@ -76,6 +76,8 @@ class Action(Enum):
     DASHBOARD = "dashboard"
     #: Read the early warnings (townships and villages: their own records).
     WARNINGS = "warnings"
+    #: Read the data catalog: each element's owner, sharing type, sensitivity and source.
+    CATALOG = "catalog.read"
 
 
 _EVERYONE = frozenset(Role)
@@ -104,6 +106,8 @@ ALLOWED: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
         Action.TASK_FILL: frozenset({Role.ADMIN, Role.TOWNSHIP, Role.VILLAGE}),
         Action.DASHBOARD: frozenset({Role.ADMIN, Role.LEADER}),
         Action.WARNINGS: _KEEPERS | {Role.LEADER, Role.TOWNSHIP, Role.VILLAGE},
+        # Those who read the district's ledgers, and must know whose data they are and how shared.
+        Action.CATALOG: _EVERYONE - {Role.TOWNSHIP, Role.VILLAGE},
     }
 )
 

@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web import site as views
     from web.auth import guard
     from web.auth import views as auth
+    from web.catalog import views as catalog
     from web.dashboard import views as dashboard
     from web.early_warnings import views as warnings
     from web.jobs import views as jobs
@@ -66,5 +67,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(report_data.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(warnings.bp)
+    app.register_blueprint(catalog.bp)
     guard.init_app(app)
     return app

@@ -56,6 +56,7 @@ NAV = (
     NavItem("tasks.index", "任务"),
     NavItem("dashboard.index", "看板"),
     NavItem("warnings.index", "预警"),
+    NavItem("catalog.index", "数据目录"),
 )
 
 

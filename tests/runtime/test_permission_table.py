@@ -22,6 +22,7 @@ RIGHTS = {
         Action.PERSONAL_VALUES,
         Action.WHOLE_DISTRICT,
         Action.WARNINGS,
+        Action.CATALOG,
     },
     Role.DEPARTMENT: {
         Action.ACCOUNT,
@@ -32,8 +33,16 @@ RIGHTS = {
         Action.REPORT_AUTHOR,
         Action.DISPATCH,
         Action.SUMMARY,
+        Action.CATALOG,
     },
-    Role.REVIEWER: {Action.ACCOUNT, Action.JOBS, Action.LEDGER_READ, Action.WHOLE_DISTRICT, Action.REVIEW},
+    Role.REVIEWER: {
+        Action.ACCOUNT,
+        Action.JOBS,
+        Action.LEDGER_READ,
+        Action.WHOLE_DISTRICT,
+        Action.REVIEW,
+        Action.CATALOG,
+    },
     Role.TOWNSHIP: {
         Action.ACCOUNT,
         Action.JOBS,
@@ -60,6 +69,7 @@ RIGHTS = {
         Action.WHOLE_DISTRICT,
         Action.DASHBOARD,
         Action.WARNINGS,
+        Action.CATALOG,
     },
 }
 

@@ -1,0 +1,1 @@
+"""The data catalog page: whose each element is, how it is shared, and how the reader sees it."""
