@@ -1,4 +1,4 @@
-"""Database models, one file per aggregate: accounts, ledgers, reports, tasks, jobs.
+"""Database models, one file per aggregate: accounts, ledgers, reports, tasks, sharing, jobs.
 
 Every model is importable from `runtime.models`; importing the package registers them all on
 `Base.metadata`, which the migrations compare against.
@@ -9,6 +9,7 @@ from runtime.models.base import NAMING, Base, BigId, CodeText, JSONDoc, utcnow
 from runtime.models.jobs import AuditEntry, Job
 from runtime.models.ledgers import Record, RecordVersion, WarningCount
 from runtime.models.reports import AdmissionRequest, Report, ReportVersion
+from runtime.models.sharing import Grant, ProposedChange
 from runtime.models.tasks import Task, TaskRow, WritebackConflict
 
 __all__ = [
@@ -18,11 +19,13 @@ __all__ = [
     "BigId",
     "CodeText",
     "Department",
+    "Grant",
     "JSONDoc",
     "Job",
     "LoginSession",
     "NAMING",
     "OrgUnit",
+    "ProposedChange",
     "Record",
     "RecordVersion",
     "Report",
