@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.models.base import BigId, Base, utcnow
+from runtime.models.base import Base, BigId, utcnow
 
 
 class Grant(Base):
