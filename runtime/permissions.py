@@ -78,6 +78,14 @@ class Action(Enum):
     WARNINGS = "warnings"
     #: Read the data catalog: each element's owner, sharing type, sensitivity and source.
     CATALOG = "catalog.read"
+    #: Apply for grants of other departments' elements (按需申请) and follow one's applications.
+    GRANT_APPLY = "grant.apply"
+    #: Approve, narrow, refuse and revoke grants of one's department's elements (admins: of any).
+    GRANT_DECIDE = "grant.decide"
+    #: Accept or reject changes others propose to one's department's elements (admins: to any).
+    PROPOSALS = "proposal.decide"
+    #: Read the audit log: admins all of it, a department who read its data and its grants' steps.
+    AUDIT = "audit.read"
 
 
 _EVERYONE = frozenset(Role)
@@ -108,6 +116,10 @@ ALLOWED: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
         Action.WARNINGS: _KEEPERS | {Role.LEADER, Role.TOWNSHIP, Role.VILLAGE},
         # Those who read the district's ledgers, and must know whose data they are and how shared.
         Action.CATALOG: _EVERYONE - {Role.TOWNSHIP, Role.VILLAGE},
+        Action.GRANT_APPLY: frozenset({Role.DEPARTMENT}),
+        Action.GRANT_DECIDE: _AUTHORS,
+        Action.PROPOSALS: _AUTHORS,
+        Action.AUDIT: _AUTHORS,
     }
 )
 
