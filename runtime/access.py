@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Connection, select
 
 from builder.catalog.specs import Element
+from runtime.clock import local_today
 from runtime.errors import ErrorCode, NotFound
 from runtime.ledgers.store import Scope
 from runtime.models import Department, OrgUnit, User
 from runtime.permissions import Action, Role, may
+from runtime.sharing.sight import NO_GRANTS, Grants, grants_in_force
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Viewer:
     village: str | None = None
     #: The name of the department the viewer works for (区残联 …): the owner of some elements.
     department: str | None = None
+    #: The grants in force of the viewer's department: elements it reads in clear, and where.
+    grants: Grants = NO_GRANTS
 
     @property
     def scope(self) -> Scope:
@@ -75,23 +80,41 @@ def viewer_for(
     org_level: str | None,
     parent_code: str | None,
     department: str | None = None,
+    grants: Grants = NO_GRANTS,
 ) -> Viewer:
-    """Build a Viewer from a user's role, the org unit the user is bound to and their department's name."""
+    """Build a Viewer from a user's role, the org unit the user is bound to, their department's
+    name and its grants in force."""
     if may(role, Action.WHOLE_DISTRICT) or not org_unit_code:
-        return Viewer(user_id, role, department=department)
+        return Viewer(user_id, role, department=department, grants=grants)
     if org_level == "village":
         return Viewer(user_id, role, township=parent_code, village=org_unit_code)
     return Viewer(user_id, role, township=org_unit_code)
 
 
-def viewer_of(conn: Connection, user_id: int) -> Viewer:
-    """Return the Viewer of a user by id, as the web builds it at login (LookupError if none)."""
+def viewer_of(conn: Connection, user_id: int, today: date | None = None) -> Viewer:
+    """Return the Viewer of a user by id, as the web builds it at login (LookupError if none),
+    with the grants in force `today` (the district's today by default)."""
     row = conn.execute(
-        select(User.role, User.org_unit_code, OrgUnit.level, OrgUnit.parent_code, Department.name)
+        select(
+            User.role,
+            User.org_unit_code,
+            OrgUnit.level,
+            OrgUnit.parent_code,
+            Department.name,
+            User.department_id,
+        )
         .outerjoin(OrgUnit, OrgUnit.code == User.org_unit_code)
         .outerjoin(Department, Department.id == User.department_id)
         .where(User.id == user_id)
     ).one_or_none()
     if row is None:
         raise NotFound(ErrorCode.USER_NOT_FOUND, user=user_id)
-    return viewer_for(user_id, *row)
+    *facts, department_id = row
+    return viewer_for(user_id, *facts, grants=grants_of(conn, department_id, today))
+
+
+def grants_of(conn: Connection, department_id: int | None, today: date | None = None) -> Grants:
+    """Return the grants in force of a department (none without one), loaded once per request or job."""
+    if department_id is None:
+        return NO_GRANTS
+    return grants_in_force(conn, department_id, today or local_today())

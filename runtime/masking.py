@@ -47,11 +47,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from builder.catalog.specs import Field, Ledger
+from builder.catalog.specs import SHARING, Element, Field, Ledger
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.errors import ErrorCode, NotAllowed
 from runtime.permissions import Action, may
+from runtime.sharing.sight import Sight
 
 _HOUSE_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百]+\s*(号|栋|幢|单元|室|组|楼|弄|附).*$")
 #: How many trailing characters of an ID number every viewer sees.
@@ -119,22 +120,112 @@ def _level_masked(level: str, viewer: Viewer) -> bool:
     return False
 
 
-def is_masked(field: Field, viewer: Viewer) -> bool:
-    """Tell whether `viewer` sees this field's values masked (a birth date: as the ID numbers).
-
-    The department that owns an element reads it in clear: it is that department's own data. Not
-    so a value that holds or completes the holder's ID number (a certificate number, a birth date):
-    it stays as masked as the ID beside it, which it would otherwise give away.
-    """
-    if viewer.owns(field.element) and field.element.mask not in _WITH_ID:
-        return False
-    if field.element.mask == "birth_date":
-        return _level_masked(ID_SENSITIVITY, viewer)
-    return _level_masked(field.element.sensitivity, viewer)
-
-
 #: Mask kinds of values that hold or complete the holder's ID number.
 _WITH_ID = ("birth_date", "hidden")
+_CONDITIONAL, _NOT_SHARED = SHARING[1], SHARING[2]
+
+
+def _covers(townships: frozenset[str] | None, township: str | None) -> bool:
+    return townships is None or (township is not None and township in townships)
+
+
+@dataclass(frozen=True)
+class FieldSight:
+    """How one viewer sees one field: `default` outside any grant, as grants say within theirs.
+
+    `granted_in`: the townships where a grant makes the values clear (None: the whole district;
+    empty: nowhere); `masked_in`: where an access grant shows them masked by their sensitivity
+    (`granted`). A record of unknown township counts as outside every township-bound grant.
+    """
+
+    field: Field
+    default: Sight
+    granted_in: frozenset[str] | None = frozenset()
+    masked_in: frozenset[str] | None = frozenset()
+    granted: Sight = Sight.MASKED
+
+    def at(self, township: str | None) -> Sight:
+        """Return how a value of a record of `township` is seen."""
+        if _covers(self.granted_in, township):
+            return Sight.CLEAR
+        if self.default is Sight.HIDDEN and _covers(self.masked_in, township):
+            return self.granted
+        return self.default
+
+    def by_grant(self, township: str | None) -> bool:
+        """Tell whether a value of `township` is clear only because of a grant (an audited read)."""
+        return self.default is not Sight.CLEAR and self.at(township) is Sight.CLEAR
+
+    @property
+    def anywhere(self) -> bool:
+        """Tell whether some value of the field may show (it is not hidden everywhere)."""
+        return self.default is not Sight.HIDDEN or any(
+            t is None or t for t in (self.granted_in, self.masked_in)
+        )
+
+
+def _id_element(element: Element) -> str:
+    # The ID number a birth date or a certificate number completes: its ledger's own.
+    return element.code.split(".", 1)[0] + ".id_number"
+
+
+def field_sight(field: Field, viewer: Viewer) -> FieldSight:
+    """Decide how `viewer` sees `field`: in clear, masked or not at all, and where grants change it.
+
+    The one decision every output path asks (pages, fragments, exports, extraction, summaries):
+    - The department that owns an element reads it in clear, district-wide. Not so a value that
+      holds or completes the holder's ID number (a certificate number, a birth date): it stays as
+      masked as the ID beside it, which it would otherwise give away.
+    - 不予共享 elements show to no one but their owner and the keepers (administrators included).
+    - Keepers, and the township and village roles within their own area, see every other element
+      masked by its sensitivity, as before grants.
+    - A department (and the reviewer and leader, who have none) reads 无条件共享 elements masked
+      by their sensitivity and 有条件共享 elements not at all, unless a grant in force covers the
+      element: then in clear, within the grant's townships (or, a grant not in clear, masked by
+      sensitivity like a 无条件共享 element). A grant of a value completing an ID number clears it
+      only where the ID number is granted in clear too.
+    """
+    element = field.element
+    if viewer.owns(element):
+        masked = element.mask in _WITH_ID and _level_masked(ID_SENSITIVITY, viewer)
+        return FieldSight(field, Sight.MASKED if masked else Sight.CLEAR)
+    keeper = may(viewer.role, Action.REVEAL)
+    if element.sharing == _NOT_SHARED and not keeper:
+        return FieldSight(field, Sight.HIDDEN)
+    level = ID_SENSITIVITY if element.mask == "birth_date" else element.sensitivity
+    default = Sight.MASKED if _level_masked(level, viewer) else Sight.CLEAR
+    if keeper or not may(viewer.role, Action.WHOLE_DISTRICT):
+        return FieldSight(field, default)
+    level_sight = default
+    if element.sharing == _CONDITIONAL:
+        default = Sight.HIDDEN
+    granted = viewer.grants.townships(element.code)
+    if element.mask in _WITH_ID:
+        ids = viewer.grants.townships(_id_element(element))
+        granted = ids if granted is None else granted if ids is None else granted & ids
+    return FieldSight(
+        field, default, granted, viewer.grants.townships(element.code, in_clear=False), level_sight
+    )
+
+
+def sight(field: Field, viewer: Viewer, township: str | None = None) -> Sight:
+    """Return how `viewer` sees `field`'s values of a record of `township` (None: any record)."""
+    return field_sight(field, viewer).at(township)
+
+
+def is_masked(field: Field, viewer: Viewer, township: str | None = None) -> bool:
+    """Tell whether `viewer` does not see this field's values in clear (masked or hidden).
+
+    `township`: the township of the records in question, where a township-bound grant applies.
+    """
+    return sight(field, viewer, township) is not Sight.CLEAR
+
+
+def shown(field: Field, value: Any, seen: Sight) -> Any:
+    """Return a value as a viewer sees it: itself, masked, or nothing (hidden)."""
+    if seen is Sight.CLEAR or value is None or value == "":
+        return value
+    return None if seen is Sight.HIDDEN else mask_value(field, value)
 
 
 def typed_masked(field: Field, viewer: Viewer, *, id_masked: bool) -> bool:
@@ -196,11 +287,34 @@ def _filled(value: Any) -> bool:
     return value is not None and value != ""
 
 
+def township_of(ledger: Ledger, record: Mapping[str, Any]) -> str | None:
+    """Return the township a record is in (its township field, or the store's `_township`)."""
+    return record.get(ledger.township_field) or record.get("_township")
+
+
+def sights(ledger: Ledger, viewer: Viewer) -> list[FieldSight]:
+    """Return how `viewer` sees each field of `ledger`, in the ledger's order (decided once)."""
+    return [field_sight(f, viewer) for f in ledger.fields]
+
+
+def visible_fields(ledger: Ledger, viewer: Viewer) -> list[Field]:
+    """Return the fields of `ledger` whose values may show to `viewer` somewhere (not hidden everywhere)."""
+    return [s.field for s in sights(ledger, viewer) if s.anywhere]
+
+
+def hidden_names(ledger: Ledger, viewer: Viewer, record: Mapping[str, Any]) -> frozenset[str]:
+    """Return the fields of one record `viewer` may not see at all (not even masked)."""
+    township = township_of(ledger, record)
+    return frozenset(s.field.name for s in sights(ledger, viewer) if s.at(township) is Sight.HIDDEN)
+
+
 def masked_names(ledger: Ledger, viewer: Viewer, record: Mapping[str, Any]) -> frozenset[str]:
-    """Return the fields of one record the viewer sees masked (its birth date only if it has an ID)."""
-    masked = {f.name for f in ledger.fields if is_masked(f, viewer)}
-    dates = {f.name for f in ledger.fields if f.element.mask == "birth_date"}
-    if dates & masked and not any(
+    """Return the fields of one record the viewer does not see in clear (a birth date: only beside an ID)."""
+    township = township_of(ledger, record)
+    seen = {s.field.name: s.at(township) for s in sights(ledger, viewer)}
+    masked = {name for name, one in seen.items() if one is not Sight.CLEAR}
+    dates = {f.name for f in ledger.fields if f.element.mask == "birth_date" and seen[f.name] is Sight.MASKED}
+    if dates and not any(
         _filled(record.get(f.name))
         for f in ledger.fields
         if f.element.mask == "id_number" and f.name in masked
@@ -212,23 +326,36 @@ def masked_names(ledger: Ledger, viewer: Viewer, record: Mapping[str, Any]) -> f
 def present(
     ledger: Ledger, rows: Iterable[dict[str, Any]], viewer: Viewer, *, record: Mapping[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """Return copies of `rows` with every value `viewer` may not see masked.
+    """Return copies of `rows` with every value as `viewer` may see it: clear, masked or hidden (None).
 
     `record`: the whole record the rows are parts of (a version's changed fields), which decides
-    what is masked; by default each row is a whole record itself.
+    what is masked; by default each row is a whole record itself. Values read in clear through a
+    grant are tallied on the viewer's grants for the audit log (`runtime.sharing.sight.flush_reads`).
     """
-    fields = [f for f in ledger.fields if is_masked(f, viewer)]
-    ids = [f.name for f in fields if f.element.mask == "id_number"]
-    dates = {f.name for f in fields if f.element.mask == "birth_date"}
+    kept = [s for s in sights(ledger, viewer) if s.default is not Sight.CLEAR]
+    ids = [s.field.name for s in kept if s.field.element.mask == "id_number"]
+    reads = viewer.grants.reads
     out = []
     for row in rows:
         whole = row if record is None else record
-        bare = dates and not any(_filled(whole.get(name)) for name in ids)
+        township = township_of(ledger, whole)
+        seen = {s.field.name: s.at(township) for s in kept}
+        bare = not any(_filled(whole.get(name)) for name in ids if seen[name] is not Sight.CLEAR)
         copy = dict(row)
-        for f in fields:
-            value = copy.get(f.name)
-            if value is not None and not (bare and f.name in dates):
-                copy[f.name] = mask_value(f, value)
+        for s in kept:
+            name = s.field.name
+            value = copy.get(name)
+            if value is None or value == "":
+                continue
+            one = seen[name]
+            if one is Sight.CLEAR:
+                reads.add(
+                    ledger.code, s.field.element.code, s.field.element.department, whole.get(ledger.key)
+                )
+            elif one is Sight.HIDDEN:
+                copy[name] = None
+            elif not (bare and s.field.element.mask == "birth_date"):
+                copy[name] = mask_value(s.field, value)
         out.append(copy)
     return out
 
@@ -266,9 +393,12 @@ def searching(ledger: Ledger, text: str, viewer: Viewer) -> Search:
     if not text:
         return Search("")
     field = searched_field(ledger, text)
-    if not is_masked(field, viewer):
+    seen = sight(field, viewer)
+    if seen is Sight.CLEAR:
         return Search(text)
     title = field.title
+    if seen is Sight.HIDDEN:
+        return Search(text, "none", f"{title}对您不可见，不能按{title}查找")
     if field.element.mask == "id_number":
         whole = text.upper()
         if _ID_TAIL.match(whole):
@@ -287,6 +417,6 @@ def search_hint(ledger: Ledger, viewer: Viewer) -> str:
     by = [f"{label.title}开头"] if label is not key and not is_masked(label, viewer) else []
     if not is_masked(key, viewer):
         by.append(f"{key.title}开头")
-    elif key.element.mask == "id_number":
+    elif key.element.mask == "id_number" and sight(key, viewer) is Sight.MASKED:
         by.append(f"{key.title}末 {ID_TAIL} 位" + ("或全号" if viewer.can_reveal else ""))
     return "、".join(by) or "没有您可以查找的字段"

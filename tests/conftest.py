@@ -79,6 +79,18 @@ def _prepared(url: str, specs):
     return engine
 
 
+def demo_district(specs, folder: Path, name: str):
+    """Return (url, engine) of a new SQLite database holding the tiny demo district and the demo reports."""
+    from runtime.demo.load import seed
+    from runtime.demo.reports import load_demo_reports
+
+    url = f"sqlite:///{folder / (name + '.db')}"
+    engine = _prepared(url, specs)
+    seed(engine, specs, "tiny", 7)
+    load_demo_reports(engine, specs)
+    return url, engine
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request):
     """The database engine kind under test."""
@@ -269,6 +281,7 @@ def admit_sample(specs):
     from builder.admission.gatekeeping import load_rules
     from builder.reports.spec import load_reports
     from runtime.clock import local_today
+    from runtime.demo.report_grants import grant_for_report
     from runtime.reports.admission import decide, submit
     from runtime.reports.store import create_report
 
@@ -280,6 +293,7 @@ def admit_sample(specs):
         }
         author = _actor_of(session, username)
         report = create_report(session, author, document)
+        grant_for_report(session.connection(), specs, author.department_id, document)
         filed = submit(session, specs, load_rules(specs.root), report, author)
         decide(session, filed, _actor_of(session, "reviewer"), "admit", "同意下发")
         return report

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, redirect, render_template, request, url_for
+from flask import Flask, current_app, g, redirect, render_template, request, url_for
 from flask_htmx import HTMX
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -14,7 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from runtime.clock import LOCAL_TZ
 from runtime.permissions import Action, Role, may
-from web import edge
+from runtime.sharing.sight import flush_reads
+from web import database, edge
 from web.auth.guard import PUBLIC, public, required_action
 from web.i18n import gettext as _
 
@@ -210,6 +211,17 @@ def init_app(app: Flask) -> None:
         if current_user.is_authenticated:
             return redirect(landing_url(current_user.role))
         return redirect(url_for("auth.login"))
+
+    @app.after_request
+    def audit_clear_reads(response):
+        """Log the values this request showed in clear through grants (one entry per owner and ledger)."""
+        user = g.get("_login_user")  # only a user this request loaded: no query for anonymous pages
+        viewer = getattr(user, "viewer", None)
+        if viewer is not None and viewer.grants.reads.counts and response.status_code < 400:
+            flush_reads(
+                database.session().connection(), viewer.user_id, viewer.grants, via="page", path=request.path
+            )
+        return response
 
     @app.after_request
     def vary_on_htmx(response):

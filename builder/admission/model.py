@@ -99,6 +99,9 @@ class Context:
     #: Element codes / "group.*" townships may be asked for; None = not configured here, so the
     #: township_remit rule uses the list its rules file names (params "remit"), if any.
     remit: frozenset[str] | None = None
+    #: How the filing department may read each element: clear, partial (a grant in some
+    #: townships), masked or hidden (runtime.masking decides it); None: not known (offline).
+    readable: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

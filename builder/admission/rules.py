@@ -329,6 +329,42 @@ def township_remit(rule: Rule, facts: Facts) -> Hit:
     return Hit("fire" if outside else "warn", tuple(parts))
 
 
+def grant_required(rule: Rule, facts: Facts) -> Hit:
+    """Bind only elements the filing department may read; say which grant to apply for, and to whom."""
+    readable = facts.context.readable
+    if readable is None:
+        return _hit("pass", "not_known")
+    elements = facts.context.elements
+
+    def named(fields: Sequence[Any]) -> str:
+        return "、".join(
+            f"“{f.title or f.name}”"
+            + (f"（{elements[f.element].department}）" if elements[f.element].department else "")
+            for f in fields[:LIST_LIMIT]
+        ) + (f"等 {len(fields)} 项" if len(fields) > LIST_LIMIT else "")
+
+    bound = [f for f in facts.spec.fields if f.element in elements and f.element in readable]
+    hidden = [f for f in bound if readable[f.element] == "hidden"]
+    partial = [f for f in bound if readable[f.element] == "partial"]
+    masked = [
+        f
+        for f in bound
+        if readable[f.element] == "masked" and elements[f.element].sensitivity in rule.params["masked_levels"]
+    ]
+    owners = sorted({elements[f.element].department or "系统管理员" for f in hidden})
+    parts: list[tuple[str, Mapping[str, Any]]] = []
+    if hidden:
+        parts.append(("message", {"fields": named(hidden), "owners": "、".join(owners)}))
+    if partial:
+        parts.append(("partial", {"fields": named(partial)}))
+    if masked:
+        parts.append(("masked", {"fields": named(masked)}))
+    if not parts:
+        return _hit("pass", "pass")
+    # Masked values alone are what every department reads of 无条件共享 data: said, not a finding.
+    return Hit("fire" if hidden else "warn" if partial else "pass", tuple(parts))
+
+
 def effective_remit(rule: Rule, given: frozenset[str] | None) -> frozenset[str] | None:
     """Return the remit list in force: the context's, else the one the rules file configures."""
     if given is not None:
@@ -419,6 +455,18 @@ RULES: dict[str, RuleDef] = {
             "message": _names("frequency", "fields"),
             "all_bound": _names("frequency"),
             "pass": _names("frequency"),
+        },
+    ),
+    "grant_required": RuleDef(
+        grant_required,
+        _BLOCK_OR_WARN,
+        {"masked_levels": _subset(SENSITIVITY_LEVELS)},
+        {
+            "message": _names("fields", "owners"),
+            "partial": _names("fields"),
+            "masked": _names("fields"),
+            "pass": _names(),
+            "not_known": _names(),
         },
     ),
     "township_remit": RuleDef(

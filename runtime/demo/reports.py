@@ -22,6 +22,7 @@ from builder.catalog.specs import SpecSet
 from builder.reports.spec import load_reports
 from runtime.access import Viewer
 from runtime.clock import local_today
+from runtime.demo.report_grants import grant_for_report
 from runtime.ledgers.store import iter_rows
 from runtime.models import Report, Task, User
 from runtime.permissions import Role
@@ -48,6 +49,10 @@ STORIES = (
 )
 
 
+#: Elements a sample report's department was granted in clear (not only masked): 区残联 pays the
+#: two disability subsidies (两项补贴) to named people.
+CLEAR = {"disability_survey": ("person.name",)}
+
 #: Townships that have already filled and submitted the dispatched survey.
 SUBMITTED = ("500118002", "500118003", "500118004")
 
@@ -73,6 +78,10 @@ def load_demo_reports(engine: Engine, specs: SpecSet) -> int:
             report = create_report(session, actor, document)
             if step == "draft":
                 continue
+            # Applied for and approved before filing: what the report binds of others' 有条件共享 data.
+            grant_for_report(
+                session.connection(), specs, actor.department_id, document, clear=CLEAR.get(code, ())
+            )
             filed = submit(session, specs, rules, report, actor)
             if step in ("return", "admit", "dispatch"):
                 decide(session, filed, reviewer, "admit" if step == "dispatch" else step, reason)

@@ -16,8 +16,9 @@ from runtime.audit import record_event
 from runtime.errors import ErrorCode, NotAllowed
 from runtime.ledgers.bulk import paused_gc
 from runtime.ledgers.store import Query, count, iter_rows
-from runtime.masking import present
+from runtime.masking import present, visible_fields
 from runtime.permissions import ROLES
+from runtime.sharing.sight import flush_reads
 
 #: One Excel sheet holds 1,048,576 rows including the header.
 SHEET_ROWS = 1_048_575
@@ -79,8 +80,9 @@ def _export(
     total = count(conn, query)
     if progress:
         progress(0, total)
-    titles = [f.title for f in ledger.fields]
-    names = [f.name for f in ledger.fields]
+    fields = visible_fields(ledger, viewer)
+    titles = [f.title for f in fields]
+    names = [f.name for f in fields]
     convert = _converters(ledger, org_names)
     rows: list[dict[str, Any]] = []
     done = 0
@@ -105,6 +107,7 @@ def _export(
         ledger.code,
         {"format": fmt, "rows": done, "filters": dict(query.filters), "search": query.search},
     )
+    flush_reads(conn, viewer.user_id, viewer.grants, via="export")
     return done
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.models.base import Base, BigId, utcnow
@@ -17,7 +17,8 @@ class Grant(Base):
     One application goes to one owner: elements of several owners are applied for separately.
     The owner approves it (possibly narrowed: fewer elements, fewer townships, an earlier expiry),
     or refuses it with a reason; a grant in force may be revoked. A grant lets its grantee read
-    its elements in clear, within its townships, from `starts_on` until `expires_on` included.
+    its elements (in clear, or masked when not `in_clear`), within its townships, from
+    `starts_on` until `granted_expires_on` included.
     """
 
     __tablename__ = "grants"
@@ -44,6 +45,9 @@ class Grant(Base):
     granted_elements: Mapped[list[str] | None] = mapped_column(JSON)
     granted_townships: Mapped[list[str] | None] = mapped_column(JSON)
     granted_expires_on: Mapped[date | None] = mapped_column(Date)
+    #: In clear (the default), or access only: the values masked by their sensitivity, as
+    #: 无条件共享 ones are (a 有条件共享 phone a department may see as 138****5678).
+    in_clear: Mapped[bool] = mapped_column(default=True, server_default=true())
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -10,21 +10,24 @@ import dataclasses
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Connection, distinct, func, select
 from sqlalchemy.orm import Session
 
 from builder.admission.gatekeeping import Context, LiveReport, RuleSet, Verdict, assess
-from builder.catalog.specs import SpecSet
+from builder.catalog.specs import Field, SpecSet
 from builder.reports.spec import ReportRefused, ReportSpec
 from builder.tabular.headers import normalize_label
+from runtime.access import Viewer, grants_of
 from runtime.audit import record_event
 from runtime.clock import local_month_start, local_today
 from runtime.errors import ErrorCode
 from runtime.ledgers.holdings import ledger_holdings
+from runtime.masking import field_sight
 from runtime.models import AdmissionRequest, Department, Report, ReportVersion, utcnow
-from runtime.permissions import Action, may
+from runtime.permissions import Action, Role, may
 from runtime.reports.specs import document_spec, version_spec
 from runtime.reports.store import Actor, ReportError, check_owner, latest_version
+from runtime.sharing.sight import Sight
 
 #: Reviewer actions → (request status, report status, audit action, Chinese verb).
 DECISIONS = {
@@ -123,7 +126,30 @@ def gatekeeping_context(
             else 0
         ),
         remit=remit,
+        readable=readable_by(session.connection(), specs, department_id, today),
     )
+
+
+def readable_by(
+    conn: Connection, specs: SpecSet, department_id: int | None, today: date
+) -> dict[str, str] | None:
+    """Return element code → how a department reads it (clear, partial, masked or hidden), grants included.
+
+    None for a report without a department (an administrator's): nothing to check.
+    """
+    if department_id is None:
+        return None
+    name = conn.scalar(select(Department.name).where(Department.id == department_id))
+    viewer = Viewer(None, Role.DEPARTMENT, department=name, grants=grants_of(conn, department_id, today))
+    out = {}
+    for code, element in specs.elements.items():
+        seen = field_sight(Field(code, element, element.schema, False), viewer)
+        # What it owns it never applies for, even where it sees it masked (beside a masked ID).
+        anywhere = Sight.CLEAR if viewer.owns(element) else seen.at(None)
+        out[code] = (
+            anywhere.value if anywhere is not Sight.HIDDEN else "partial" if seen.anywhere else "hidden"
+        )
+    return out
 
 
 def check_report_now(

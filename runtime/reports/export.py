@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 
 from builder.catalog.specs import SpecSet
 from builder.reports.spec import ReportSpec
-from runtime.access import Viewer, viewer_for
+from runtime.access import Viewer, grants_of, viewer_for
 from runtime.audit import record_event
 from runtime.clock import local_today
 from runtime.errors import ErrorCode
@@ -28,6 +28,7 @@ from runtime.models import Department, OrgUnit, Report, Task, User
 from runtime.reports.file import Block, Heading, Progress, ReportTable, write_table
 from runtime.reports.specs import report_spec
 from runtime.reports.store import Actor, ReportError, check_owner
+from runtime.sharing.sight import flush_reads
 from runtime.tasks.added import added_view
 from runtime.tasks.aggregate import row_units, unit_rows
 from runtime.tasks.context import TaskContext
@@ -178,6 +179,7 @@ def export_report(
         report.code,
         {"format": fmt, "rows": rows, "include_open": include_open},
     )
+    flush_reads(conn, actor.user_id, viewer.grants, via="export", path=report.code)
     return rows
 
 
@@ -222,6 +224,7 @@ def reader(conn: Connection, user_id: int) -> tuple[Actor, Viewer]:
         unit.level if unit else None,
         unit.parent_code if unit else None,
         department,
+        grants_of(conn, user.department_id),
     )
     return Actor(user.id, user.role, user.department_id), viewer
 

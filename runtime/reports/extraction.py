@@ -40,6 +40,7 @@ from runtime.reports.export import (
 )
 from runtime.reports.file import Block, Heading, Progress, ReportTable, write_table
 from runtime.reports.store import Actor, ReportError, check_owner
+from runtime.sharing.sight import flush_reads
 from runtime.tasks.bindings import task_scope
 from runtime.tasks.context import TaskContext
 from runtime.tasks.dispatch import target_units
@@ -127,6 +128,7 @@ def extract_report(
         report.code,
         {"format": fmt, "rows": rows, "units": units, "mode": report.mode},
     )
+    flush_reads(conn, actor.user_id, viewer.grants, via="extract", path=report.code)
     return rows
 
 

@@ -30,10 +30,11 @@ from builder.reports.validation import ReportRowValidator
 from builder.tabular.cells import CellError
 from builder.tabular.coercion import converter_for
 from runtime.errors import ErrorCode
-from runtime.masking import Search, is_masked, mask_value, searching
+from runtime.masking import Search, searching, shown
 from runtime.models import Record, Task, utcnow
 from runtime.org_scope import cell_scope
 from runtime.reports.store import ReportError
+from runtime.sharing.sight import Sight
 from runtime.tasks.context import TaskContext
 from runtime.tasks.drafts import SavedRow, check_open, save_cells
 from runtime.tasks.prefill import Cell, RowView, row_view
@@ -321,23 +322,23 @@ def added_view(ctx: TaskContext, draft: Any, *, today: date | None = None) -> Ro
 
     Its birth date too, as a year, where the key is masked: the two would make the whole number.
     """
-    spec, viewer, plan = ctx.spec, ctx.viewer, ctx.plan
+    spec, plan = ctx.spec, ctx.plan
     ledger = ctx.specs.ledgers[spec.rows.ledger]
     cells: dict[str, Cell] = {}
     errors = dict(draft.errors or {})
-    key_masked = is_masked(ledger.by_name[ledger.key], viewer)
+    key_sight = ctx.sight(ledger.by_name[ledger.key])
+    key_masked = key_sight is not Sight.CLEAR
     for f in spec.fields:
         value = draft.values.get(f.name)
         binding = plan.get(f.name)
         if binding is not None and binding.ledger_field.name == ledger.key and binding.via is None:
-            cells[f.name] = Cell(
-                mask_value(binding.ledger_field, value) if key_masked else value, "key", masked=key_masked
-            )
+            cells[f.name] = Cell(shown(binding.ledger_field, value, key_sight), "key", masked=key_masked)
         elif value in (None, "", []) or f.compute:
             cells[f.name] = Cell(None, "gap")
         elif binding is not None and ctx.typed_masked(binding.ledger_field, id_masked=key_masked):
+            seen = ctx.typed_sight(binding.ledger_field, id_masked=key_masked)
             cells[f.name] = Cell(
-                mask_value(binding.ledger_field, value), "edited", masked=True, error=errors.get(f.name)
+                shown(binding.ledger_field, value, seen), "edited", masked=True, error=errors.get(f.name)
             )
         else:
             cells[f.name] = Cell(value, "edited", error=errors.get(f.name))

@@ -21,7 +21,7 @@ from builder.reports.spec import ReportSpec
 from builder.reports.validation import ReportRowValidator
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import Query, get, histories, page, value_sources
-from runtime.masking import completed, holder_id, is_masked, replaceable
+from runtime.masking import completed, holder_id, replaceable
 from runtime.models import utcnow
 from runtime.org_scope import CellScope, cell_scope
 from runtime.permissions import Action, may
@@ -266,7 +266,6 @@ def _save_chunk(
         else {}
     )
     drafts = store.locked_drafts(conn, task, [r["_key"] for r in records.values()])
-    masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
     org = cell_scope(plan, ctx.scope, specs.org_units)
     now = utcnow()
     outcomes, inserts, updates, was_complete = [], [], [], {}
@@ -293,7 +292,7 @@ def _save_chunk(
             expected_version + 1,
         )
         complete = build_row(
-            spec, plan, record, household, unsaved, {}, viewer, today=today, masks=masks
+            spec, plan, record, household, unsaved, {}, viewer, today=today, sights=ctx.sights
         ).complete
         fields = {
             "values": values,

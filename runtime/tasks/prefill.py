@@ -29,8 +29,9 @@ from runtime.ledgers.store import (
     page,
     value_sources,
 )
-from runtime.masking import Search, is_masked, mask_value, searching, typed_masked
+from runtime.masking import Search, searching, shown, sight, typed_masked
 from runtime.models import Record
+from runtime.sharing.sight import Sight
 from runtime.tasks.bindings import Binding
 from runtime.tasks.context import TaskContext
 from runtime.tasks.rows import store
@@ -179,8 +180,15 @@ def rows_of(
     origins = (
         {rid: value_sources(versions) for rid, versions in histories(conn, ids).items()} if sources else {}
     )
-    masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
-    typed = {name: ctx.typed_masked(b.ledger_field, id_masked=True) for name, b in plan.items()}
+    typed = {name: ctx.typed_sight(b.ledger_field, id_masked=True) for name, b in plan.items()}
+    for name in ctx.by_grant:
+        field = plan[name].ledger_field
+        for record in records:
+            if (linked.get(record["_id"], {}) if plan[name].via else record).get(field.name) not in (
+                None,
+                "",
+            ):
+                ctx.tally(name, field, record["_key"])
     return [
         build_row(
             spec,
@@ -191,8 +199,8 @@ def rows_of(
             origins.get(record["_id"], {}),
             viewer,
             today=today,
-            masks=masks,
-            typed_masks=typed,
+            sights=ctx.sights,
+            typed_sights=typed,
         )
         for record in records
     ]
@@ -208,13 +216,14 @@ def build_row(
     viewer: Viewer,
     *,
     today: date | None = None,
-    masks: Mapping[str, bool] | None = None,
-    typed_masks: Mapping[str, bool] | None = None,
+    sights: Mapping[str, Sight] | None = None,
+    typed_sights: Mapping[str, Sight] | None = None,
 ) -> RowView:
     """Merge one record, its household, the filler's draft and computed values into a row.
 
-    `masks` and `typed_masks` say, per bound field, whether the viewer sees its ledger value and a
-    value typed for it masked (`TaskContext.typed_masked`); the filler's rules when not given.
+    `sights` and `typed_sights` say, per bound field, how the viewer sees its ledger value and a
+    value typed for it (`TaskContext.sights`, `TaskContext.typed_sight`); the filler's rules when
+    not given.
     """
     typed = draft.values if draft else {}
     errors = draft.errors if draft else {}
@@ -224,15 +233,19 @@ def build_row(
         if f.name in typed:
             value = typed[f.name]
             # The row is a person with an ID number (its key): a typed birth date beside it is masked too.
-            hidden = binding is not None and (
-                typed_masks[f.name]
-                if typed_masks is not None
-                else typed_masked(binding.ledger_field, viewer, id_masked=True)
+            seen = (
+                Sight.CLEAR
+                if binding is None
+                else typed_sights[f.name]
+                if typed_sights is not None
+                else Sight.MASKED
+                if typed_masked(binding.ledger_field, viewer, id_masked=True)
+                else Sight.CLEAR
             )
             cells[f.name] = Cell(
-                mask_value(binding.ledger_field, value) if hidden and value else value,
+                shown(binding.ledger_field, value, seen) if binding is not None else value,
                 "edited",
-                masked=hidden and bool(value),
+                masked=seen is not Sight.CLEAR and bool(value),
                 error=errors.get(f.name),
             )
             continue
@@ -244,12 +257,12 @@ def build_row(
         if value in (None, ""):
             cells[f.name] = Cell(None, "gap")
             continue
-        masked = masks[f.name] if masks is not None else is_masked(binding.ledger_field, viewer)
+        seen = sights[f.name] if sights is not None else sight(binding.ledger_field, viewer)
         origin = sources.get(binding.ledger_field.name) if not binding.via else None
         cells[f.name] = Cell(
-            mask_value(binding.ledger_field, value) if masked else value,
+            shown(binding.ledger_field, value, seen),
             "prefilled",
-            masked=masked,
+            masked=seen is not Sight.CLEAR,
             source=SOURCE_LABELS.get(origin["source"]) if origin else None,
             at=origin["at"] if origin else None,
         )

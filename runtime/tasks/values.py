@@ -22,8 +22,9 @@ from builder.reports.compute import compute_value
 from builder.reports.spec import ReportSpec
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import iter_rows
-from runtime.masking import is_masked, mask_value
+from runtime.masking import shown
 from runtime.reports.store import ReportError
+from runtime.sharing.sight import Sight
 from runtime.tasks.bindings import Binding
 from runtime.tasks.context import TaskContext
 from runtime.tasks.prefill import row_query
@@ -61,14 +62,14 @@ def iter_task_columns(
     binds household fields) their households in one query. Every row comes in (township, id)
     order; given ids come a thousand at a time, each thousand in that order.
     """
-    conn, specs, spec, viewer, plan = ctx.conn, ctx.specs, ctx.spec, ctx.viewer, ctx.plan
+    conn, specs, spec, plan = ctx.conn, ctx.specs, ctx.spec, ctx.plan
     if task_rows(spec).by_org_unit:
         raise ReportError(ErrorCode.AGGREGATE_ROWS_ARE_UNITS)
-    masks = {name: is_masked(b.ledger_field, viewer) for name, b in plan.items()}
+    masks = ctx.sights
     # Typed values are the filler's own, in clear to it (a birth date beside a masked ID aside);
-    # to anyone else they are masked as the ledger's are.
+    # to anyone else they are masked (or not shown) as the ledger's are.
     hidden = {
-        at: plan[f.name].ledger_field
+        at: (plan[f.name].ledger_field, ctx.typed_sight(plan[f.name].ledger_field, id_masked=True))
         for at, f in enumerate(spec.fields)
         if f.name in plan and ctx.typed_masked(plan[f.name].ledger_field, id_masked=True)
     }
@@ -88,18 +89,29 @@ def iter_task_columns(
     for one in queries:
         for records in iter_rows(conn, one, batch=batch):
             households = _households(conn, specs, ledger.code, records) if linked else []
-            yield _columns(spec, plan, masks, records, households, drafts, day, hidden)
+            batch_columns = _columns(spec, plan, masks, records, households, drafts, day, hidden)
+            _tally(ctx, batch_columns, [r["_key"] for r in records])
+            yield batch_columns
+
+
+def _tally(ctx: TaskContext, batch: ColumnBatch, keys: list[str]) -> None:
+    """Count the values of a batch read in clear only through a grant (for the audit log)."""
+    for at, f in enumerate(ctx.spec.fields):
+        if f.name in ctx.by_grant:
+            for row, value in enumerate(batch.columns[at]):
+                if value not in (None, ""):
+                    ctx.tally(f.name, ctx.plan[f.name].ledger_field, keys[row])
 
 
 def _columns(
     spec: ReportSpec,
     plan: Mapping[str, Binding],
-    masks: Mapping[str, bool],
+    masks: Mapping[str, Sight],
     records: list[dict[str, Any]],
     households: list[Mapping[str, Any]],
     drafts: Mapping[int, tuple[dict[str, Any], int]],
     day: date,
-    hidden: Mapping[int, Field],
+    hidden: Mapping[int, tuple[Field, Sight]],
 ) -> ColumnBatch:
     """Merge one batch of records, their households and drafts into columns, then compute."""
     ids = [r["_id"] for r in records]
@@ -115,11 +127,11 @@ def _columns(
         else:
             name = binding.ledger_field.name
             values = [h.get(name) for h in (households if binding.via else records)]
-        if binding is not None and masks[f.name]:
-            field = binding.ledger_field
+        if binding is not None and masks[f.name] is not Sight.CLEAR:
+            field, seen = binding.ledger_field, masks[f.name]
             known.append([v if v is None or v == "" else None for v in values])
             masked.append({at for at, v in enumerate(values) if v is not None and v != ""})
-            values = [v if v is None or v == "" else mask_value(field, v) for v in values]
+            values = [shown(field, v, seen) for v in values]
         else:
             known.append(values)
             masked.append(set())
@@ -136,7 +148,7 @@ def _put_drafts(
     columns: list[list[Any]],
     known: list[list[Any]],
     masked: list[set[int]],
-    hidden: Mapping[int, Field],
+    hidden: Mapping[int, tuple[Field, Sight]],
 ) -> list[int]:
     """Put what the township typed over the ledger values (in clear, but for the columns in `hidden`).
 
@@ -156,7 +168,8 @@ def _put_drafts(
             if i is None:
                 continue
             if i in hidden and value not in (None, ""):
-                columns[i][at], known[i][at] = mask_value(hidden[i], value), None
+                field, seen = hidden[i]
+                columns[i][at], known[i][at] = shown(field, value, seen), None
                 masked[i].add(at)
             else:
                 columns[i][at] = known[i][at] = value

@@ -41,14 +41,18 @@ def test_each_kind_keeps_only_what_the_rule_allows():
 
 
 @pytest.mark.parametrize(
-    "viewer, name, address",
+    "viewer, name, address, phone, bank_account",
     [
-        (TOWNSHIP, "张三丰", "重庆市永川区中山路街道萱花社区人民大道12号"),
-        (KEEPER, "张三丰", "重庆市永川区中山路街道萱花社区人民大道12号"),
-        (DEPARTMENT, "张**", "重庆市永川区中山路街道萱花社区人民大道***"),
+        (TOWNSHIP, "张三丰", "重庆市永川区中山路街道萱花社区人民大道12号", "138****5678", None),
+        (KEEPER, "张三丰", "重庆市永川区中山路街道萱花社区人民大道12号", "138****5678", "*" * 15 + "3445"),
+        (DEPARTMENT, "张**", "重庆市永川区中山路街道萱花社区人民大道***", None, None),
     ],
 )
-def test_present_masks_by_sensitivity_and_role(specs, make_person, viewer, name, address):
+def test_present_masks_by_sensitivity_and_role(
+    specs, make_person, viewer, name, address, phone, bank_account
+):
+    """Masked by sensitivity; a 有条件共享 phone not shown to a department without a grant, a
+    不予共享 bank account to no one but its owner and the keepers."""
     row = make_person(
         name="张三丰",
         phone="13812345678",
@@ -57,8 +61,8 @@ def test_present_masks_by_sensitivity_and_role(specs, make_person, viewer, name,
     )
     shown = present(specs.ledgers["person"], [row], viewer)[0]
     assert shown["id_number"] == mask_id(row["id_number"]), "ID numbers are masked for everyone"
-    assert shown["phone"] == "138****5678"
-    assert shown["bank_account"].endswith("3445") and shown["bank_account"].startswith("*")
+    assert shown["phone"] == phone
+    assert shown["bank_account"] == bank_account
     assert shown["name"] == name
     assert shown["household_address"] == address
     assert shown["gender"] == "男"
@@ -91,7 +95,8 @@ def test_beside_a_masked_id_number_a_birth_date_shows_its_year_and_a_certificate
     shown = present(ledger, [row], viewer)[0]
     assert shown["id_number"] == "*" * 14 + row["id_number"][-4:]
     assert shown["birth_date"] == "1966年"
-    assert shown["disability_cert_no"] == "*" * 20
+    # 有条件共享: a department without a grant does not see it at all.
+    assert shown["disability_cert_no"] == (None if viewer is DEPARTMENT else "*" * 20)
     assert masked_names(ledger, viewer, row) >= {"id_number", "birth_date", "disability_cert_no"}
     without = present(ledger, [make_person(id_number=None, birth_date="1966-07-14")], viewer)[0]
     assert without["birth_date"] == "1966-07-14", "a record without an ID number has nothing to complete"
@@ -171,6 +176,6 @@ def test_a_department_reads_the_elements_it_owns_in_clear(specs, make_person, de
     viewer = Viewer(8, "department", department=department)
     shown = present(ledger, [row], viewer)[0]
     assert {name for name in clear | masked if shown[name] == row[name]} == clear
-    assert shown["phone"] == "138****5678" and shown["id_number"] == mask_id(holder), "owned elsewhere"
+    assert shown["phone"] is None and shown["id_number"] == mask_id(holder), "owned elsewhere"
     assert masked_names(ledger, viewer, row) >= masked
     assert not masked_names(ledger, viewer, row) & clear

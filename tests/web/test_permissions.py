@@ -67,23 +67,10 @@ RULES = _rules()
 @pytest.fixture(scope="module")
 def walk(specs, tmp_path_factory):
     """The app on its own seeded district with the demo reports, a logged-in client per role, ids."""
-    from runtime.accounts.bootstrap import create_administrator, load_org_units
-    from runtime.db import make_engine, migrate
-    from runtime.demo.accounts import DEMO_PASSWORD, create_demo_users
-    from runtime.demo.load import seed
-    from runtime.demo.reports import load_demo_reports
-    from tests.conftest import close_app, make_test_app
+    from tests.conftest import close_app, demo_district, make_test_app
 
     tmp = tmp_path_factory.mktemp("permissions")
-    url = f"sqlite:///{tmp / 'walk.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with Session(engine) as session, session.begin():
-        load_org_units(session, specs)
-        create_administrator(session, DEMO_PASSWORD)
-        create_demo_users(session, specs)
-    seed(engine, specs, "tiny", 7)
-    load_demo_reports(engine, specs)
+    url, engine = demo_district(specs, tmp, "walk")
     app = make_test_app(url, tmp)
     with Session(engine) as session, session.begin():
         # The demo dispatched one report (区残联's survey); three townships submitted their task.

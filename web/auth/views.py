@@ -37,7 +37,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from runtime import config
-from runtime.access import Viewer, viewer_for
+from runtime.access import Viewer, grants_of, viewer_for
 from runtime.accounts import sessions as login_sessions
 from runtime.accounts.passwords import MIN_LENGTH, PasswordRefused, change_password, check_password
 from runtime.accounts.sessions import Lifetime
@@ -45,6 +45,7 @@ from runtime.audit import record_event
 from runtime.models import Department, OrgUnit, User
 from runtime.permissions import ROLES, Action
 from runtime.reports.store import Actor
+from runtime.sharing.sight import NO_GRANTS, Grants
 from web import database
 from web.auth import throttle as login_throttle
 from web.auth.guard import public, requires
@@ -66,8 +67,9 @@ def district_name() -> str:
 class CurrentUser(UserMixin):
     """The logged-in user as the views need it."""
 
-    def __init__(self, user: User, unit: OrgUnit | None, department: str | None):
-        """Copy what the views need out of the ORM objects (`department`: the name of the user's)."""
+    def __init__(self, user: User, unit: OrgUnit | None, department: str | None, grants: Grants = NO_GRANTS):
+        """Copy what the views need out of the ORM objects (`department`: the name of the user's,
+        `grants`: its grants in force)."""
         self.id = user.id
         self.username = user.username
         self.display_name = user.display_name
@@ -82,6 +84,7 @@ class CurrentUser(UserMixin):
             unit.level if unit else None,
             unit.parent_code if unit else None,
             department,
+            grants,
         )
 
 
@@ -89,7 +92,8 @@ def _current(db, user: User) -> CurrentUser:
     """Return `user` as the views need them, with their org unit and department's name."""
     unit = db.get(OrgUnit, user.org_unit_code) if user.org_unit_code else None
     department = db.get(Department, user.department_id) if user.department_id else None
-    return CurrentUser(user, unit, department.name if department else None)
+    grants = grants_of(db.connection(), user.department_id)
+    return CurrentUser(user, unit, department.name if department else None, grants)
 
 
 def _lifetime() -> Lifetime:

@@ -18,7 +18,7 @@ from builder.schema import choices, plain, schema_type
 from builder.tabular.coercion import RowCoercer
 from builder.widgets import RECORD_DEFAULTS, default_widget, widget
 from runtime.access import Viewer
-from runtime.masking import completed, holder_id, masked_names, replaceable
+from runtime.masking import completed, hidden_names, holder_id, masked_names, replaceable
 from runtime.org_scope import outside, parents_of
 from web.i18n import gettext as _
 from web.ledgers.record_table import as_text, is_boolean
@@ -88,8 +88,11 @@ def build(
     they are shown, not offered as inputs.
     """
     hidden = masked_names(ledger, viewer, shown)
+    unseen = hidden_names(ledger, viewer, shown)
     rows = []
     for field in ledger.fields:
+        if field.name in unseen:
+            continue
         value = shown.get(field.name)
         masked = field.name in hidden and value not in (None, "")
         fixed = masked and not replaceable(field, viewer)
@@ -135,12 +138,17 @@ def parse(
     would tell the hidden digits. `only` parses just one field, for inline validation.
     """
     hidden = masked_names(ledger, viewer, stored)
+    unseen = hidden_names(ledger, viewer, stored)
     holder = holder_id(ledger, stored)
     cells: list[str] = []
     columns: dict[int, str] = {}
     fixed: dict[str, str] = {}
     for field in editable(ledger):
-        if field.name not in form or (only and field.name not in (only, ledger.township_field)):
+        if (
+            field.name not in form
+            or field.name in unseen
+            or (only and field.name not in (only, ledger.township_field))
+        ):
             continue
         text = form[field.name].strip()
         if field.name in hidden and not text:

@@ -14,7 +14,7 @@ from builder.catalog.specs import Field, Ledger, OrgUnit, SpecSet
 from builder.schema import choices
 from runtime.access import Viewer
 from runtime.ledgers.store import Query
-from runtime.masking import is_masked, searching
+from runtime.masking import is_masked, searching, visible_fields
 from web.edge import parse_id
 from web.i18n import gettext as _
 
@@ -90,6 +90,8 @@ def columns(ledger: Ledger, viewer: Viewer) -> list[Field]:
         chosen.append(ledger.village_field)
     extra = [n for n in PREFERRED_COLUMNS.get(ledger.code, ()) if n in ledger.by_name]
     extra += [f.name for f in ledger.fields if f.element.sensitivity != "secret"]
+    seen = {f.name for f in visible_fields(ledger, viewer)}
+    extra = [name for name in extra if name in seen]
     for name in extra:
         if len(chosen) >= COLUMN_COUNT + 2:
             break

@@ -38,7 +38,7 @@ from runtime.ledgers.store import (
     update_record,
     value_sources,
 )
-from runtime.masking import masked_names, present, reveal, search_hint
+from runtime.masking import hidden_names, masked_names, present, reveal, search_hint
 from runtime.models import utcnow
 from runtime.permissions import Action
 from web import database
@@ -187,10 +187,11 @@ def _changes(ledger: Ledger, rec: dict[str, Any], version: dict[str, Any]) -> li
     units = database.specs().org_units
     old = present(ledger, [version["old"] or {}], viewer, record=rec)[0]
     new = present(ledger, [version["new"]], viewer, record=rec)[0]
+    unseen = hidden_names(ledger, viewer, rec)
     out = []
     for name in version["new"]:
         field = ledger.by_name.get(name)
-        if field is None:  # a field the spec no longer has
+        if field is None or name in unseen:  # a field the spec no longer has, or one not shown to the viewer
             continue
         out.append(
             {
@@ -225,6 +226,7 @@ def record(code: str, record_id: int):
     sources = value_sources(versions)
     shown = present(ledger, [rec], viewer)[0]
     masked = masked_names(ledger, viewer, rec)
+    unseen = hidden_names(ledger, viewer, rec)
     units = database.specs().org_units
     fields = [
         {
@@ -234,6 +236,7 @@ def record(code: str, record_id: int):
             "source": sources.get(f.name),
         }
         for f in ledger.fields
+        if f.name not in unseen
     ]
     return render_template(
         "ledgers/record.html",

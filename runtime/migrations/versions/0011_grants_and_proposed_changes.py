@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("granted_elements", sa.JSON(), nullable=True),
         sa.Column("granted_townships", sa.JSON(), nullable=True),
         sa.Column("granted_expires_on", sa.Date(), nullable=True),
+        sa.Column("in_clear", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("requested_by", sa.Integer(), nullable=True),
         sa.Column("requested_at", sa.DateTime(), nullable=False),
         sa.Column("decided_by", sa.Integer(), nullable=True),

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from builder.admission.gatekeeping import load_rules
 from runtime.clock import local_today
+from runtime.demo.report_grants import grant_elements
 from runtime.ledgers.holdings import forget
 from runtime.ledgers.store import Provenance, upsert
 from runtime.models import AdmissionRequest, Department, User
@@ -134,6 +135,10 @@ def test_return_revise_resubmit_admit_with_reasons_and_a_trail(session, rules, s
     messages = [c.message for c in version_changes(session, report, 1, 2, specs.elements)]
     assert any("联系电话" in m for m in messages)
 
+    # A 有条件共享 phone: applied for and granted by its owner before filing again.
+    grant_elements(
+        session.connection(), specs, canlian.department_id, ["person.phone"], "电话联系康复服务对象"
+    )
     second = submit(session, specs, rules, report, canlian)
     assert second.version == 2
     assert [r.id for r, _report, _dept in queue(session)] == [second.id]

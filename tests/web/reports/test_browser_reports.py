@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runtime.clock import local_today
+from runtime.demo.report_grants import grant_elements
 from runtime.demo.templates import sample_templates
-from runtime.models import Report, ReportVersion
+from runtime.models import Report, ReportVersion, User
 
 TEMPLATE = "困难残疾人生活补贴和重度残疾人护理补贴申请汇总表.xlsx"
 
@@ -35,12 +36,22 @@ def _binding(page, label: str):
 
 
 def test_department_imports_submits_is_returned_revises_and_is_admitted(
-    browser, blank_url, engine, tmp_path, sign_in
+    browser, blank_url, engine, tmp_path, sign_in, specs
 ):
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     path = tmp_path / TEMPLATE
+    # What the template asks of others' 有条件共享 data, 区残联 applied for and was granted before.
+    with engine.begin() as conn:
+        canlian = conn.scalar(select(User.department_id).where(User.username == "canlian"))
+        conditional = [
+            "person.phone",
+            "person.current_address",
+            "person.guardian_name",
+            "person.guardian_phone",
+        ]
+        grant_elements(conn, specs, canlian, conditional, "残疾人两项补贴资格核实")
     path.write_bytes(sample_templates()[TEMPLATE])
 
     # The department admin imports the template and changes one proposed binding.
