@@ -33,6 +33,7 @@ from bench.builder_bench import bench_admission_check, bench_analyze, bench_temp
 from bench.cell_save import bench_cell_save  # noqa: E402
 from bench.export_bench import bench_report_export  # noqa: E402
 from bench.runtime_bench import bench_tasks, bench_validate  # noqa: E402
+from bench.sharing_bench import bench_sharing  # noqa: E402
 from bench.summary_bench import bench_summary  # noqa: E402
 from builder.catalog.specs import load_specs  # noqa: E402
 from runtime.access import Viewer  # noqa: E402
@@ -399,6 +400,7 @@ def main() -> int:
         bench_read(backend, engine, specs, township)
         bench_filter(backend, engine, specs)
         bench_export(backend, engine, specs, township, names)
+        bench_sharing(report, backend, engine, specs, township, DATA / f"sharing-{backend}.xlsx")
         bench_admission_check(report, backend, engine, specs)
         bench_tasks(report, backend, engine, specs, township)
         bench_report_export(report, backend, engine, specs)

@@ -335,11 +335,13 @@ def present(
     kept = [s for s in sights(ledger, viewer) if s.default is not Sight.CLEAR]
     ids = [s.field.name for s in kept if s.field.element.mask == "id_number"]
     reads = viewer.grants.reads
+    # Without township-bound grants what is seen is the same on every row: decided once.
+    bound = any(s.granted_in or s.masked_in for s in kept)
+    everywhere = {s.field.name: s.at(None) for s in kept}
     out = []
     for row in rows:
         whole = row if record is None else record
-        township = township_of(ledger, whole)
-        seen = {s.field.name: s.at(township) for s in kept}
+        seen = {s.field.name: s.at(township_of(ledger, whole)) for s in kept} if bound else everywhere
         bare = not any(_filled(whole.get(name)) for name in ids if seen[name] is not Sight.CLEAR)
         copy = dict(row)
         for s in kept:
