@@ -66,6 +66,9 @@ class _Names:
         self.reports = reports
         self.tasks = tasks
         self.departments = {d.code: d.name for d in specs.departments.values()} | {NO_OWNER: "系统管理员"}
+        district = specs.district()
+        #: Where a user bound to neither a department nor an org unit works: the district.
+        self.district = district.name if district else ""
 
     def ledger(self, code: str) -> str:
         ledger = self.specs.ledgers.get(code)
@@ -125,7 +128,7 @@ def _entry(row: Any, names: _Names) -> Entry:
         action=action,
         label=ACTION_LABELS.get(action, action),
         actor=row.actor or ("（未登录）" if action in ACCOUNT_ACTIONS else "（系统）"),
-        unit=row.department or row.unit or "",
+        unit=row.department or row.unit or (names.district if row.actor else ""),
         subject=subject,
         elements=elements,
         records=_records(action, detail),
@@ -182,11 +185,11 @@ def _note(action: str, target: str, detail: dict[str, Any], names: _Names) -> st
         if detail.get("grants"):
             said.append("依据授权 " + "、".join(f"#{g}" for g in detail["grants"]))
         if detail.get("path"):
-            said.append(f"地址 {detail['path']}")
+            said.append(f"路径 {detail['path']}")
     elif action.startswith("grant."):
         parts = target.split("/")
         if len(parts) >= 3:
-            said.append(f"{names.department(parts[2])} 申请 {names.department(parts[1])} 的数据")
+            said.append(f"申请方 {names.department(parts[2])}，所有者 {names.department(parts[1])}")
         for key, title in GRANT_NOTES:
             if key in detail:
                 value = names.units(detail[key]) if key == "townships" else detail[key]

@@ -115,7 +115,12 @@ def index():
         total = count_entries(conn, specs, reader, form.filter, cap=COUNT_CAP)
     context = {"form": form, "page": page, "total": total, "after": after, "cap": COUNT_CAP}
     if _fragment():
-        return make_response(render_template("audit/_entries.html", oob_errors=True, **context))
+        # Push a clean address (no empty fields) for the back button and for sharing.
+        kept = {k: v for k, v in form.typed.items() if v} | ({"after": after} if after else {})
+        return make_response(
+            render_template("audit/_entries.html", oob_errors=True, **context),
+            push_url=url_for("audit.index", **kept),
+        )
     return render_template(
         "audit/index.html",
         **context,

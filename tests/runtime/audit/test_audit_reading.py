@@ -148,7 +148,7 @@ def test_entries_read_in_chinese_with_catalog_names(log, specs):
     assert "依据授权 #1" in read.note and "500118198503150011" not in read.note
     approve = entries[ids["minzheng_approves"]]
     assert approve.label == "批准授权" and approve.elements == ("救助类别",)
-    assert "区残联 申请 区民政局 的数据" in approve.note
+    assert "申请方 区残联，所有者 区民政局" in approve.note
     assert "范围：中山路街道、来苏镇" in approve.note and "有效期至 2026-12-31" in approve.note
     assert "理由：只批准两个试点镇街" in approve.note
     assert entries[ids["canlian_applies"]].note.count("全区") == 1
@@ -167,6 +167,7 @@ def test_entries_read_in_chinese_with_catalog_names(log, specs):
     )
     export = entries[ids["keeper_exports"]]
     assert (export.label, export.subject, export.records, export.via) == ("导出台账", "人口台账", 300, "导出")
+    assert export.unit == "永川区", "a district-level user without a department works for the district"
     login = entries[ids["admin_logs_in"]]
     assert (login.label, login.subject, login.note) == ("登录", "账号：admin", "来自 10.0.0.8")
 
