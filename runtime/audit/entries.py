@@ -62,6 +62,7 @@ class _Names:
     """The names an entry shows instead of codes: ledgers, elements, departments, units, reports, tasks."""
 
     def __init__(self, specs: SpecSet, reports: Mapping[str, str], tasks: Mapping[int, tuple[str, str]]):
+        """Keep the catalog and the titles looked up for a page of entries."""
         self.specs = specs
         self.reports = reports
         self.tasks = tasks
@@ -71,21 +72,25 @@ class _Names:
         self.district = district.name if district else ""
 
     def ledger(self, code: str) -> str:
+        """Return a ledger's title (its code when the catalog no longer has it)."""
         ledger = self.specs.ledgers.get(code)
         return ledger.title if ledger else code
 
     def elements(self, codes: Any) -> tuple[str, ...]:
+        """Return the catalog names of one element code or a list of them."""
         if not isinstance(codes, list | tuple):
             codes = [codes] if codes else []
         return tuple(self.specs.elements[c].name if c in self.specs.elements else str(c) for c in codes)
 
     def units(self, codes: Any) -> str:
+        """Return org units' names joined; None (no restriction) is the whole district."""
         if codes is None:
             return "全区"
         units = self.specs.org_units
         return "、".join(units[c].name if c in units else str(c) for c in codes) if codes else "无"
 
     def department(self, code: str) -> str:
+        """Return a department's name from its code."""
         return self.departments.get(code, code)
 
 
@@ -100,6 +105,7 @@ def describe(conn: Connection, specs: SpecSet, rows: Sequence[Any]) -> list[Entr
 
 
 def _report_titles(conn: Connection, codes: set[str]) -> dict[str, str]:
+    """Return report code → title of the reports named."""
     if not codes:
         return {}
     return dict(conn.execute(select(Report.code, Report.title).where(Report.code.in_(codes))).all())
@@ -118,6 +124,7 @@ def _tasks(conn: Connection, ids: set[int], specs: SpecSet) -> dict[int, tuple[s
 
 
 def _entry(row: Any, names: _Names) -> Entry:
+    """Return one row of the log as the page shows it."""
     detail = row.detail if isinstance(row.detail, dict) else {}
     action = row.action
     subject, elements = _subject(action, row.target, detail, names)
@@ -228,4 +235,5 @@ def _other_note(detail: dict[str, Any], names: _Names) -> Iterable[str]:
 
 
 def _shown(value: Any) -> str:
+    """Return a proposed value as text, an empty one as （空）."""
     return "（空）" if value in (None, "") else str(value)

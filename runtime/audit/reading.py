@@ -86,6 +86,7 @@ def _literal(text: str) -> str:
 
 
 def _like(column: Any, pattern: str) -> ColumnElement[bool]:
+    """Return `column LIKE pattern` with backslash as the escape character (see `_literal`)."""
     return column.like(pattern, escape="\\")
 
 
@@ -112,6 +113,7 @@ def _day_start(day: date) -> datetime:
 
 
 def _detail_text() -> Any:
+    """Return an entry's detail as JSON text (searched for element codes)."""
     return cast(AuditEntry.detail, Text)
 
 

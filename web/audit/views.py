@@ -36,6 +36,7 @@ def _fragment() -> bool:
 
 
 def _reader() -> AuditReader:
+    """Return the logged-in user as a reader of the log."""
     viewer = current_user.viewer
     return audit_reader(current_user.id, current_user.role, viewer.department, database.specs().departments)
 
@@ -56,6 +57,7 @@ class FilterForm:
 
 
 def _day(typed: str) -> date | None:
+    """Return the date typed as YYYY-MM-DD, or None (empty or not a date)."""
     try:
         return date.fromisoformat(typed) if typed else None
     except ValueError:
