@@ -115,6 +115,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     """Generate the demo district into the ledgers."""
     from runtime.demo.load import clear_records, has_records, seed
     from runtime.demo.reports import load_demo_reports
+    from runtime.demo.sharing_log import load_demo_sharing_log
 
     engine = _engine()
     migrate(engine)
@@ -153,6 +154,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
             "  已创建演示报表：已下派（各镇街有预填任务，其中 3 个镇街已提交，可看汇总）、"
             "待审核、退回修改、已准入（直接提取）各一张"
         )
+    if entries := load_demo_sharing_log(engine, specs):
+        print(f"  已创建演示授权（已撤销、已过期、已拒绝各一项）及其审计日志 {entries} 条")
     return 0
 
 

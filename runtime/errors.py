@@ -90,6 +90,13 @@ class ErrorCode(Enum):
     NO_SUCH_REPORT = ("no_such_report", "没有这份报表")
     UNSUPPORTED_FORMAT = ("unsupported_format", "不支持的格式：{fmt}")
 
+    # The audit log.
+    AUDIT_NOT_ALLOWED = ("audit_not_allowed", "无权查看审计日志")
+    AUDIT_TOO_MANY_FOR_XLSX = (
+        "audit_too_many_for_xlsx",
+        "符合条件的日志超过 {limit} 条，一张 Excel 表放不下：请缩小日期范围，或导出 CSV",
+    )
+
     # Tasks: filling, adding rows and submitting.
     TASK_NOT_YOURS = ("task_not_yours", "这项任务不属于您的辖区")
     VILLAGE_ON_TOWNSHIP_TASK = ("village_on_township_task", "村（社区）账号不能填报镇街的任务")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -299,3 +300,119 @@ def admit_sample(specs):
         return report
 
     return admit
+
+
+#: Sample audit entries (name → actor, action, target, detail, days before AUDIT_NOW), one of each
+#: shape the audit page reads: clear reads of two owners' data, a grant's steps, proposals, older
+#: actions. 区残联 (canlian) owns the disability elements, 区民政局 (minzheng) the assistance type.
+AUDIT_SAMPLE = {
+    "canlian_reads_minzheng": (
+        "canlian",
+        "read.clear",
+        "minzheng/person",
+        {
+            "elements": ["person.assistance_type"],
+            "records": 120,
+            "keys": ["500118198503150011"],
+            "purpose": "核对残疾人两项补贴对象的救助类别",
+            "grants": [1],
+            "via": "extract",
+            "path": "/reports/disability_survey/extract",
+        },
+        3,
+    ),
+    "minzheng_reads_canlian": (
+        "minzheng",
+        "read.clear",
+        "canlian/person",
+        {
+            "elements": ["person.disability_grade", "person.disability_category"],
+            "records": 7,
+            "purpose": "低保复核查看残疾等级",
+            "grants": [2],
+            "via": "page",
+        },
+        2,
+    ),
+    "canlian_applies": (
+        "canlian",
+        "grant.apply",
+        "grant/minzheng/canlian/1",
+        {
+            "ledger": "person",
+            "elements": ["person.assistance_type"],
+            "townships": None,
+            "expires_on": "2026-12-31",
+            "purpose": "核对残疾人两项补贴对象的救助类别",
+        },
+        5,
+    ),
+    "minzheng_approves": (
+        "minzheng",
+        "grant.approve",
+        "grant/minzheng/canlian/1",
+        {
+            "ledger": "person",
+            "elements": ["person.assistance_type"],
+            "townships": ["500118001", "500118108"],
+            "expires_on": "2026-12-31",
+            "reason": "只批准两个试点镇街",
+        },
+        4,
+    ),
+    "canlian_refuses_tuiyi": (
+        "canlian",
+        "grant.refuse",
+        "grant/canlian/tuiyi/2",
+        {"elements": ["person.disability_grade"], "reason": "用途不明确"},
+        4,
+    ),
+    "visit_proposes_status": (
+        "wangge",
+        "proposal.create",
+        "proposal/gongan/person/500118198503150011",
+        {"field": "residence_status", "element": "person.residence_status", "reason": "走访发现已故"},
+        1,
+    ),
+    "visit_proposes_assistance": (
+        "wangge",
+        "proposal.create",
+        "proposal/minzheng/person/500118198503150013",
+        {"field": "assistance_type", "element": "person.assistance_type", "old": "低保", "new": "特困"},
+        0,
+    ),
+    "keeper_exports": ("keeper", "export", "person", {"format": "xlsx", "rows": 300, "filters": {}}, 1),
+    "keeper_exports_land": ("keeper", "export", "land", {"format": "csv", "rows": 40}, 1),
+    "keeper_reveals": ("keeper", "reveal", "person/500118198503150011", {"field": "id_number"}, 1),
+    "admin_logs_in": ("admin", "login", "admin", {"address": "10.0.0.8"}, 0),
+}
+#: When the newest sample entry was written: 2026-11-02 10:00 in Beijing.
+AUDIT_NOW = datetime(2026, 11, 2, 2, 0)
+
+
+@pytest.fixture
+def write_audit_sample():
+    """Return a function writing AUDIT_SAMPLE into an engine's log; it returns entry name → id."""
+    from sqlalchemy import insert, select
+
+    from runtime.models import AuditEntry, User
+
+    def write(engine) -> dict[str, int]:
+        ids = {}
+        with engine.begin() as conn:
+            users = dict(conn.execute(select(User.username, User.id)).all())
+            for name, (username, action, target, detail, days) in AUDIT_SAMPLE.items():
+                at = AUDIT_NOW - timedelta(days=days, minutes=len(ids))
+                row = {
+                    "at": at,
+                    "actor_id": users[username],
+                    "action": action,
+                    "target": target,
+                    "detail": detail,
+                }
+                ids[name] = conn.execute(
+                    insert(AuditEntry).values(**row).returning(AuditEntry.id)
+                ).scalar_one()
+        return ids
+
+    return write

@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from web import database, security
     from web import site as views
+    from web.audit import views as audit
     from web.auth import guard
     from web.auth import views as auth
     from web.catalog import views as catalog
@@ -68,5 +69,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(warnings.bp)
     app.register_blueprint(catalog.bp)
+    app.register_blueprint(audit.bp)
     guard.init_app(app)
     return app

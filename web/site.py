@@ -58,6 +58,7 @@ NAV = (
     NavItem("dashboard.index", "看板"),
     NavItem("warnings.index", "预警"),
     NavItem("catalog.index", "数据目录"),
+    NavItem("audit.index", "审计日志"),
 )
 
 

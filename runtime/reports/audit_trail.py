@@ -9,19 +9,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from runtime.audit.actions import ACTION_LABELS
 from runtime.models import AuditEntry, User
-
-#: Audit action → what the trail shows.
-ACTION_LABELS = {
-    "report.create": "新建报表",
-    "report.revise": "开始修订（新版本）",
-    "admission.submit": "提交准入审核",
-    "admission.admit": "准入",
-    "admission.reject": "不予准入",
-    "admission.return": "退回修改",
-    "report.export": "下载汇总数据",
-    "report.extract": "从台账直接提取",
-}
 
 
 @dataclass(frozen=True)

@@ -200,9 +200,9 @@ def test_an_unguarded_view_stops_the_app_from_starting():
 
 #: The navigation each role sees, as it was written out by role before it was read from the table.
 NAV = {
-    Role.ADMIN: ["台账", "导入", "回流冲突", "报表", "审核", "任务", "看板", "预警", "数据目录"],
+    Role.ADMIN: ["台账", "导入", "回流冲突", "报表", "审核", "任务", "看板", "预警", "数据目录", "审计日志"],
     Role.KEEPER: ["台账", "导入", "回流冲突", "预警", "数据目录"],
-    Role.DEPARTMENT: ["台账", "报表", "数据目录"],
+    Role.DEPARTMENT: ["台账", "报表", "数据目录", "审计日志"],
     Role.REVIEWER: ["台账", "审核", "数据目录"],
     Role.TOWNSHIP: ["台账", "任务", "预警"],
     Role.VILLAGE: ["台账", "任务", "预警"],

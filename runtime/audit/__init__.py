@@ -1,4 +1,11 @@
-"""The audit trail: who did what, when."""
+"""The audit trail: who did what, when. `record_event` writes it; the modules here read it back.
+
+The log is append-only: the database refuses to change or delete an entry (migration 0010), and
+no code path issues UPDATE or DELETE on it (`tests/runtime/test_audit_log.py` reads the code).
+`actions` names every action the code writes in Chinese, `reading` selects the part of the log a
+reader may read, narrowed by a filter, `entries` describes entries in Chinese, and `export`
+writes them to a file.
+"""
 
 from __future__ import annotations
 

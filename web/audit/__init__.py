@@ -1,0 +1,1 @@
+"""The audit log page: administrators read every entry, a department who read its data."""
