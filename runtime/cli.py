@@ -113,6 +113,7 @@ def print_logins(logins: list[Login]) -> None:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     """Generate the demo district into the ledgers."""
+    from runtime.demo.grants import load_demo_grants
     from runtime.demo.load import clear_records, has_records, seed
     from runtime.demo.reports import load_demo_reports
 
@@ -152,6 +153,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(
             "  已创建演示报表：已下派（各镇街有预填任务，其中 3 个镇街已提交，可看汇总）、"
             "待审核、退回修改、已准入（直接提取）各一张"
+        )
+    if load_demo_grants(engine, specs):
+        print(
+            "  已创建演示授权：区退役军人事务局获授权区民政局的救助类别（来苏镇），"
+            "区残联申请区卫生健康委的健康状况待审批"
         )
     return 0
 

@@ -134,6 +134,7 @@ class ErrorCode(Enum):
     #: The problems of an application or a decision, one per form field, joined.
     GRANT_REFUSED = ("grant_refused", "{reasons}")
     GRANT_NO_DEPARTMENT = ("grant_no_department", "只有部门账号可以申请授权")
+    GRANT_NO_LEDGER = ("grant_no_ledger", "请选择台账")
     GRANT_UNKNOWN_LEDGER = ("grant_unknown_ledger", "没有“{ledger}”这个台账，请选择台账")
     GRANT_NO_ELEMENTS = ("grant_no_elements", "请至少选择一个数据项")
     GRANT_UNKNOWN_ELEMENTS = ("grant_unknown_elements", "{ledger}中没有这些数据项：{elements}")

@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.catalog import views as catalog
     from web.dashboard import views as dashboard
     from web.early_warnings import views as warnings
+    from web.grants import views as grants
     from web.jobs import views as jobs
     from web.ledgers import conflicts
     from web.ledgers import views as ledgers
@@ -68,5 +69,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(warnings.bp)
     app.register_blueprint(catalog.bp)
+    grants.init_app(app)
     guard.init_app(app)
     return app

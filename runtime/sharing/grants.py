@@ -98,7 +98,11 @@ def apply(
     problems: list[Problem] = []
     spec = specs.ledgers.get(ledger)
     if spec is None:
-        problems.append(Problem("ledger", ErrorCode.GRANT_UNKNOWN_LEDGER, {"ledger": ledger}))
+        problems.append(
+            Problem("ledger", ErrorCode.GRANT_UNKNOWN_LEDGER, {"ledger": ledger})
+            if ledger
+            else Problem("ledger", ErrorCode.GRANT_NO_LEDGER, {})
+        )
         chosen: list[Element] = []
     else:
         chosen = element_problems(spec, elements, applicant.name, problems)

@@ -372,6 +372,7 @@ def test_elements_no_department_owns_go_to_the_administrators(engine, applied, i
             "人口台账中没有这些数据项：land.parcel_code、person.nickname",
         ),
         ({"ledger": "pets"}, "ledger", "grant_unknown_ledger", "没有“pets”这个台账，请选择台账"),
+        ({"ledger": ""}, "ledger", "grant_no_ledger", "请选择台账"),
         ({"townships": ["999"]}, "townships", "grant_unknown_townships", "没有这些镇街：999"),
         ({"townships": []}, "townships", "grant_no_townships", "请至少选择一个镇街，或选择全区"),
         (
