@@ -116,18 +116,17 @@ def apply():
     except OperationRefused as exc:
         form.errors["elements"] = str(exc)
         return _index_page(form, status=422, open_form=True)
-    owners = {a.id: a for a in grant_lists.applications_of(conn, _department_id())}
-    names = Names(database.specs())
-    flash(
-        _(
-            "已提交 %(n)s 份申请，由所有者部门审批：%(which)s",
-            n=len(made),
-            which="；".join(
-                f"{owners[i].owner or _('系统管理员')}（{names.elements(owners[i].elements)}）" for i in made
-            ),
-        )
-    )
+    flash(_("已提交 %(n)s 份申请，由所有者部门审批：%(which)s", n=len(made), which=_made(made)))
     return redirect(url_for("grants.index"))
+
+
+def _made(made: list[int]) -> str:
+    """Say which owner decides each new application, and on what: 区民政局（救助类别）；…"""
+    names = Names(database.specs())
+    mine = {a.id: a for a in grant_lists.applications_of(database.session().connection(), _department_id())}
+    return "；".join(
+        f"{mine[i].owner or grants.ADMINISTRATORS}（{names.elements(mine[i].elements)}）" for i in made
+    )
 
 
 @bp.post("/<int:grant_id>/withdraw")
