@@ -113,6 +113,7 @@ def print_logins(logins: list[Login]) -> None:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     """Generate the demo district into the ledgers."""
+    from runtime.demo.grants import load_demo_grants
     from runtime.demo.load import clear_records, has_records, seed
     from runtime.demo.reports import load_demo_reports
     from runtime.demo.sharing_log import load_demo_sharing_log
@@ -156,6 +157,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
         )
     if entries := load_demo_sharing_log(engine, specs):
         print(f"  已创建演示授权（已撤销、已过期、已拒绝各一项）及其审计日志 {entries} 条")
+    if load_demo_grants(engine, specs):
+        print(
+            "  已创建演示授权：区退役军人事务局获授权区民政局的救助类别（来苏镇），"
+            "区残联申请区卫生健康委的健康状况待审批"
+        )
     return 0
 
 

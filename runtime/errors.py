@@ -137,6 +137,47 @@ class ErrorCode(Enum):
     ONLY_SUBMITTED_RETURN = ("only_submitted_return", "只有已提交的任务才能退回")
     CONFLICT_GONE = ("conflict_gone", "这条冲突不存在或已处理")
 
+    # Grants (分级授权): applications for other departments' elements, and their owners' decisions.
+    #: The problems of an application or a decision, one per form field, joined.
+    GRANT_REFUSED = ("grant_refused", "{reasons}")
+    GRANT_NO_DEPARTMENT = ("grant_no_department", "只有部门账号可以申请授权")
+    GRANT_NO_LEDGER = ("grant_no_ledger", "请选择台账")
+    GRANT_UNKNOWN_LEDGER = ("grant_unknown_ledger", "没有“{ledger}”这个台账，请选择台账")
+    GRANT_NO_ELEMENTS = ("grant_no_elements", "请至少选择一个数据项")
+    GRANT_UNKNOWN_ELEMENTS = ("grant_unknown_elements", "{ledger}中没有这些数据项：{elements}")
+    GRANT_OWN_ELEMENT = (
+        "grant_own_element",
+        "“{element}”是本部门（{department}）所有的数据项，本部门本来就能查看明文，无需申请",
+    )
+    GRANT_NOT_SHARED = ("grant_not_shared", "“{element}”不予共享，只有所有者和台账管理岗可以查看")
+    GRANT_NO_TOWNSHIPS = ("grant_no_townships", "请至少选择一个镇街，或选择全区")
+    GRANT_UNKNOWN_TOWNSHIPS = ("grant_unknown_townships", "没有这些镇街：{townships}")
+    GRANT_TEXT_REQUIRED = ("grant_text_required", "请写明{what}")
+    GRANT_TEXT_TOO_LONG = ("grant_text_too_long", "{what}不能超过 {limit} 个字")
+    GRANT_EXPIRY_BEFORE_START = (
+        "grant_expiry_before_start",
+        "截止日期（{expires_on}）不能早于开始日期（{starts_on}）",
+    )
+    GRANT_EXPIRY_PASSED = ("grant_expiry_passed", "截止日期（{expires_on}）已经过去")
+    GRANT_EXPIRY_TOO_FAR = ("grant_expiry_too_far", "授权期限最长 {years} 年：截止日期不能晚于 {latest}")
+    GRANT_NOT_FOUND = ("grant_not_found", "没有这份授权申请")
+    GRANT_NOT_YOURS = ("grant_not_yours", "这份申请由{decider}审批，您不能处理")
+    GRANT_NOT_APPLICANT = ("grant_not_applicant", "只有申请部门可以撤回这份申请")
+    GRANT_NOT_PENDING = ("grant_not_pending", "这份申请已处理（{status}），不能再处理")
+    GRANT_NOT_GRANTED = ("grant_not_granted", "只有已授权的申请才能撤销（这份申请{status}）")
+    GRANT_ELEMENTS_NOT_APPLIED = (
+        "grant_elements_not_applied",
+        "只能在申请的数据项中选择，没有申请：{elements}",
+    )
+    GRANT_TOWNSHIPS_NOT_APPLIED = (
+        "grant_townships_not_applied",
+        "只能在申请的镇街中选择，没有申请：{townships}",
+    )
+    GRANT_EXPIRY_LATER_THAN_APPLIED = (
+        "grant_expiry_later_than_applied",
+        "授权截止日期不能晚于申请的截止日期（{expires_on}）",
+    )
+
     # Early warnings, background jobs and the demo data.
     UNKNOWN_LEDGERS = ("unknown_ledgers", "未知的台账：{ledgers}")
     BAD_FILENAME = ("bad_filename", "文件名不合法：{name}")

@@ -81,7 +81,8 @@ def _prepared(url: str, specs):
 
 
 def demo_district(specs, folder: Path, name: str):
-    """Return (url, engine) of a new SQLite database holding the tiny demo district and the demo reports."""
+    """Return (url, engine) of a new SQLite database holding the tiny demo district, reports and grants."""
+    from runtime.demo.grants import load_demo_grants
     from runtime.demo.load import seed
     from runtime.demo.reports import load_demo_reports
 
@@ -89,6 +90,7 @@ def demo_district(specs, folder: Path, name: str):
     engine = _prepared(url, specs)
     seed(engine, specs, "tiny", 7)
     load_demo_reports(engine, specs)
+    load_demo_grants(engine, specs)
     return url, engine
 
 

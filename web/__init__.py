@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.catalog import views as catalog
     from web.dashboard import views as dashboard
     from web.early_warnings import views as warnings
+    from web.grants import views as grants
     from web.jobs import views as jobs
     from web.ledgers import conflicts
     from web.ledgers import views as ledgers
@@ -70,5 +71,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(warnings.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(audit.bp)
+    grants.init_app(app)
     guard.init_app(app)
     return app

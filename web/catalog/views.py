@@ -1,7 +1,8 @@
 """The data catalog (数据目录): each ledger's elements with owner, sharing type, sensitivity and source.
 
 It also says how the reader sees each element (in clear or masked), from the one masking decision,
-so a department knows whose data it reads and what it would have to ask for.
+so a department knows whose data it reads and what it would have to ask for; the grants in force of
+each element (to whom, where, until when), and for a department a link to apply for it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from builder.catalog.specs import SHARING, Field
-from runtime.masking import is_masked
-from runtime.permissions import Action
+from runtime.clock import local_today
+from runtime.masking import FieldSight, field_sight
+from runtime.permissions import Action, may
+from runtime.sharing.grant_checks import may_apply_for
+from runtime.sharing.grant_lists import Application, grants_by_element
+from runtime.sharing.sight import Sight
 from web import database
 from web.auth.guard import requires
+from web.grants.names import Names
 from web.reports.editor_context import SENSITIVITY_LABELS
 
 bp = Blueprint("catalog", __name__, template_folder="templates", url_prefix="/catalog")
@@ -29,8 +35,20 @@ class Line:
     sensitivity: str
     #: The reader's own department owns it.
     own: bool
-    #: The reader sees its values masked.
-    masked: bool
+    #: How the reader sees its values: clear, masked, hidden, or partly (a grant in some townships).
+    seen: str
+    #: The grants of it in force today.
+    grants: list[Application]
+    #: The reader's department may apply for it (the apply form's link).
+    may_apply: bool
+
+
+def _seen(sight: FieldSight) -> str:
+    """Return how a reader sees a field anywhere: clear, masked, hidden, or partly (some townships)."""
+    anywhere = sight.at(None)
+    if anywhere is Sight.CLEAR or not (sight.granted_in or sight.masked_in):
+        return anywhere.value
+    return "partly"
 
 
 @bp.get("/")
@@ -44,6 +62,8 @@ def index():
     sharing = request.args.get("sharing", "")
     owner = owner if owner in owners else ""
     sharing = sharing if sharing in SHARING else ""
+    in_force = grants_by_element(database.session().connection(), local_today())
+    applies = may(current_user.role, Action.GRANT_APPLY)
     ledgers = []
     for ledger in specs.ledgers.values():
         lines = [
@@ -51,7 +71,9 @@ def index():
                 f,
                 SENSITIVITY_LABELS.get(f.element.sensitivity, f.element.sensitivity),
                 viewer.owns(f.element),
-                is_masked(f, viewer),
+                _seen(field_sight(f, viewer)),
+                in_force.get(f.element.code, []),
+                applies and may_apply_for(f.element, viewer.department),
             )
             for f in ledger.fields
             if (not owner or f.element.department == owner) and (not sharing or f.element.sharing == sharing)
@@ -66,4 +88,5 @@ def index():
         sharing=sharing,
         sharing_types=SHARING,
         department=viewer.department,
+        scope=Names(specs).scope,
     )

@@ -21,7 +21,9 @@ def test_a_department_sees_whose_each_element_is_and_how_it_reads_it(client, aut
     assert rows["person.disability_grade"]["您看到的"] == ["明文"]
     assert rows["person.assistance_type"]["所有者部门"] == ["区民政局"]
     assert rows["person.assistance_type"]["共享类型"] == ["有条件共享"]
-    assert rows["person.assistance_type"]["您看到的"] == ["脱敏"]
+    assert rows["person.assistance_type"]["您看到的"] == ["不可见"], "有条件共享, not granted"
+    assert rows["person.name"]["您看到的"] == ["脱敏"], "无条件共享, personal"
+    assert rows["person.bank_account"]["您看到的"] == ["不可见"], "不予共享"
     assert rows["land.parcel_code"]["您看到的"] == ["明文"] and "household.size" in rows
 
 
