@@ -351,10 +351,26 @@ def grant_required(rule: Rule, facts: Facts) -> Hit:
         for f in bound
         if readable[f.element] == "masked" and elements[f.element].sensitivity in rule.params["masked_levels"]
     ]
-    owners = sorted({elements[f.element].department or "系统管理员" for f in hidden})
+    # Which rows a report holds must not tell what the department may not read: a filter on 救助类别
+    # would name the assistance recipients of townships it was not granted.
+    rows = facts.spec.rows
+    filtered = [
+        c
+        for c in (rows.filter if rows else ())
+        if c.element in elements and readable.get(c.element) in ("hidden", "partial")
+    ]
+    owners = sorted(
+        {elements[f.element].department or "系统管理员" for f in hidden}
+        | {elements[c.element].department or "系统管理员" for c in filtered}
+    )
     parts: list[tuple[str, Mapping[str, Any]]] = []
     if hidden:
         parts.append(("message", {"fields": named(hidden), "owners": "、".join(owners)}))
+    if filtered:
+        names = "、".join(
+            f"“{elements[c.element].name}”（{elements[c.element].department}）" for c in filtered
+        )
+        parts.append(("filter", {"fields": names, "owners": "、".join(owners)}))
     if partial:
         parts.append(("partial", {"fields": named(partial)}))
     if masked:
@@ -362,7 +378,7 @@ def grant_required(rule: Rule, facts: Facts) -> Hit:
     if not parts:
         return _hit("pass", "pass")
     # Masked values alone are what every department reads of 无条件共享 data: said, not a finding.
-    return Hit("fire" if hidden else "warn" if partial else "pass", tuple(parts))
+    return Hit("fire" if hidden or filtered else "warn" if partial else "pass", tuple(parts))
 
 
 def effective_remit(rule: Rule, given: frozenset[str] | None) -> frozenset[str] | None:
@@ -463,6 +479,7 @@ RULES: dict[str, RuleDef] = {
         {"masked_levels": _subset(SENSITIVITY_LEVELS)},
         {
             "message": _names("fields", "owners"),
+            "filter": _names("fields", "owners"),
             "partial": _names("fields"),
             "masked": _names("fields"),
             "pass": _names(),

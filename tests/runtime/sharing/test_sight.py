@@ -216,3 +216,17 @@ def test_the_gate_names_the_grant_to_apply_for_and_whom_and_passes_once_granted(
         if r.id == "grant_required"
     )
     assert rule.outcome == "pass"
+
+
+def test_the_gate_refuses_rows_chosen_by_an_element_the_department_may_not_read(engine, specs):
+    """Which rows a report holds would tell who receives 救助类别, even with the column left out."""
+    document = {
+        **load_reports(specs.root, specs)["disability_survey"].document,
+        "x-report": "assistance_rows",
+        "x-deadline": (local_today() + timedelta(days=20)).isoformat(),
+        "x-rows": {"ledger": "person", "filter": [{"element": "person.assistance_type", "op": "present"}]},
+        "properties": {"name": {"x-element": "person.name"}},
+        "required": [],
+    }
+    rule = next(r for r in _file(engine, specs, document).rules if r.id == "grant_required")
+    assert rule.outcome == "block" and "按“救助类别”（区民政局）筛选" in rule.message
