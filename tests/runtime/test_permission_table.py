@@ -9,7 +9,8 @@ from runtime.permissions import ALLOWED, ROLES, Action, Role, may, roles_that_ma
 
 #: What each role may do, written out by role: a change to the table has to change this too.
 RIGHTS = {
-    Role.ADMIN: set(Action),
+    # Every right but applying for grants: an administrator belongs to no department.
+    Role.ADMIN: set(Action) - {Action.GRANT_APPLY},
     Role.KEEPER: {
         Action.ACCOUNT,
         Action.JOBS,
@@ -34,6 +35,10 @@ RIGHTS = {
         Action.DISPATCH,
         Action.SUMMARY,
         Action.CATALOG,
+        Action.GRANT_APPLY,
+        Action.GRANT_DECIDE,
+        Action.PROPOSALS,
+        Action.AUDIT,
     },
     Role.REVIEWER: {
         Action.ACCOUNT,

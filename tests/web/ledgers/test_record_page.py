@@ -17,8 +17,9 @@ def test_record_page_shows_fields_sources_and_history(client, auth, seeded_engin
     rid = find_record(seeded_engine, "person", township=ZHONGSHANLU)
     auth.login("zhongshanlu")
     page = client.get(f"/ledgers/person/records/{rid}").get_data(as_text=True)
-    for title in ("公民身份号码", "姓名", "性别", "所属镇街", "所属村（社区）", "银行账号"):
+    for title in ("公民身份号码", "姓名", "性别", "所属镇街", "所属村（社区）"):
         assert f"{title}\n" in page or f"{title} " in page or f">{title}<" in page
+    assert "银行账号" not in page, "不予共享: not shown to a township, not even masked"
     assert "演示数据生成" in page and "tiny/7" in page
     assert "2026-11-01 16:00" in page
     assert 'id="v-township_code">中山路街道<' in page  # org units by name, not code
