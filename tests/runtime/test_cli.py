@@ -319,7 +319,9 @@ def test_a_department_exports_its_own_elements_in_clear(cli_env, capsys):
         with open(path, encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         columns[user] = {
-            title: {r[title] for r in rows if r[title]} for title in ("残疾类别", "救助类别") if title in rows[0]
+            title: {r[title] for r in rows if r[title]}
+            for title in ("残疾类别", "救助类别")
+            if title in rows[0]
         }
     assert columns["canlian"]["残疾类别"] and not any("*" in v for v in columns["canlian"]["残疾类别"])
     assert "救助类别" not in columns["canlian"]
