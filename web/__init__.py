@@ -38,7 +38,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.dashboard import views as dashboard
     from web.early_warnings import views as warnings
     from web.jobs import views as jobs
-    from web.ledgers import conflicts
     from web.ledgers import views as ledgers
     from web.reports import editor as report_editor
     from web.reports import import_views as report_import
@@ -62,7 +61,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(report_editor.bp)
     app.register_blueprint(tasks.bp)
-    app.register_blueprint(conflicts.bp)
     app.register_blueprint(summary.bp)
     app.register_blueprint(report_data.bp)
     app.register_blueprint(dashboard.bp)

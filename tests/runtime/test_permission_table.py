@@ -9,7 +9,8 @@ from runtime.permissions import ALLOWED, ROLES, Action, Role, may, roles_that_ma
 
 #: What each role may do, written out by role: a change to the table has to change this too.
 RIGHTS = {
-    Role.ADMIN: set(Action),
+    # Administrators decide grants of every element; only departments apply for them.
+    Role.ADMIN: set(Action) - {Action.GRANT_APPLY},
     Role.KEEPER: {
         Action.ACCOUNT,
         Action.JOBS,
@@ -18,7 +19,6 @@ RIGHTS = {
         Action.RECORD_EDIT,
         Action.REVEAL,
         Action.EXPORT,
-        Action.CONFLICTS,
         Action.PERSONAL_VALUES,
         Action.WHOLE_DISTRICT,
         Action.WARNINGS,
@@ -34,6 +34,10 @@ RIGHTS = {
         Action.DISPATCH,
         Action.SUMMARY,
         Action.CATALOG,
+        Action.GRANT_APPLY,
+        Action.GRANT_DECIDE,
+        Action.PROPOSALS,
+        Action.AUDIT,
     },
     Role.REVIEWER: {
         Action.ACCOUNT,

@@ -98,7 +98,9 @@ def test_field_edit_is_checked(specs, tmp_path, capsys):
     catalog.write_text(json.dumps(cat, ensure_ascii=False), encoding="utf-8")
     assert main(["check-specs", str(root)]) == 1
     out = capsys.readouterr().out
-    assert "person.bank_account: 机密（secret）数据元的修改须经所有者部门审核，field_edit 不能为 direct" in out
+    assert (
+        "person.bank_account: 机密（secret）数据元的修改须经所有者部门审核，field_edit 不能为 direct" in out
+    )
     assert "'whenever' is not one of ['proposal', 'direct']" in out
 
 
