@@ -114,6 +114,7 @@ def print_logins(logins: list[Login]) -> None:
 def cmd_seed(args: argparse.Namespace) -> int:
     """Generate the demo district into the ledgers."""
     from runtime.demo.load import clear_records, has_records, seed
+    from runtime.demo.proposals import load_demo_proposals
     from runtime.demo.reports import load_demo_reports
 
     engine = _engine()
@@ -153,6 +154,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
             "  已创建演示报表：已下派（各镇街有预填任务，其中 3 个镇街已提交，可看汇总）、"
             "待审核、退回修改、已准入（直接提取）各一张"
         )
+    proposed = load_demo_proposals(engine, specs)
+    if proposed:
+        print(f"  已创建演示待审变更 {proposed} 条：区公安分局（gongan）、区民政局、区残联各有待审的修改")
     return 0
 
 

@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.early_warnings import views as warnings
     from web.jobs import views as jobs
     from web.ledgers import views as ledgers
+    from web.proposals import views as proposals
     from web.reports import editor as report_editor
     from web.reports import import_views as report_import
     from web.reports import views as reports
@@ -66,5 +67,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(warnings.bp)
     app.register_blueprint(catalog.bp)
+    proposals.init_app(app)
     guard.init_app(app)
     return app

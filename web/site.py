@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,8 @@ class NavItem:
     label: str
     #: Endpoints (or "blueprint." prefixes) that highlight the entry; default: its blueprint.
     section: tuple[str, ...] = ()
+    #: How many things wait there for the user (shown beside the label when not 0), if anything does.
+    count: Callable[[], int] | None = None
 
     def is_active(self, endpoint: str) -> bool:
         """Tell whether the current endpoint belongs to this entry's section."""
@@ -88,7 +91,14 @@ def nav_items(role: str) -> list[dict[str, Any]]:
         view = current_app.view_functions.get(item.endpoint)
         if view is None or not _opens(role, view):
             continue
-        items.append({"url": url_for(item.endpoint), "label": item.label, "active": item.is_active(endpoint)})
+        items.append(
+            {
+                "url": url_for(item.endpoint),
+                "label": item.label,
+                "active": item.is_active(endpoint),
+                "count": item.count() if item.count else 0,
+            }
+        )
     return items
 
 

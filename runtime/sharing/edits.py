@@ -76,3 +76,13 @@ def edit_record(
         for name in offered:
             edited.proposed.setdefault(owner_of(found, ledger.by_name[name].element).name, []).append(name)
     return edited
+
+
+def reviewers(conn: Connection, ledger: Ledger, viewer: Viewer) -> dict[str, str]:
+    """Return, for each field whose change by `viewer` would be proposed, the name of who decides it."""
+    found = owners(conn)
+    return {
+        f.name: owner_of(found, f.element).name
+        for f in ledger.fields
+        if f.name != ledger.key and not applies_directly(viewer, f.element)
+    }

@@ -81,14 +81,14 @@ def listing(
     return [dict(row._mapping) for row in conn.execute(stmt)]
 
 
-def facets(conn: Connection, decider: Decider, owner: str = "") -> dict[tuple[str, str], int]:
-    """Return the decider's pending proposals counted by (ledger, source)."""
+def facets(conn: Connection, decider: Decider, owner: str = "") -> dict[tuple[str, str, str], int]:
+    """Return the decider's pending proposals counted by (ledger, source, element)."""
     stmt = (
-        select(ProposedChange.ledger, ProposedChange.source, func.count())
+        select(ProposedChange.ledger, ProposedChange.source, ProposedChange.element, func.count())
         .where(ProposedChange.status == PENDING, *_owned(decider, owner))
-        .group_by(ProposedChange.ledger, ProposedChange.source)
+        .group_by(ProposedChange.ledger, ProposedChange.source, ProposedChange.element)
     )
-    return {(ledger, source): n for ledger, source, n in conn.execute(stmt)}
+    return {(ledger, source, element): n for ledger, source, element, n in conn.execute(stmt)}
 
 
 def pending_counts(conn: Connection) -> dict[int | None, int]:

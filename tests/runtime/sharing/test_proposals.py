@@ -38,12 +38,7 @@ def visit(district, specs):
 
     def edit(changes, *, evidence="入户走访核实", username="wangge"):
         with district.begin() as conn:
-            rid = conn.execute(
-                select(Record.id)
-                .where(Record.ledger == "person", Record.village_code == VILLAGE)
-                .order_by(Record.id)
-                .limit(1)
-            ).scalar_one()
+            [rid] = _villagers(conn)
             record = get(conn, persons, rid)
             viewer = viewer_of(conn, _user(conn, username))
             done = edit_record(
@@ -52,6 +47,12 @@ def visit(district, specs):
         return rid, done
 
     return edit
+
+
+def _villagers(conn, n: int = 1) -> list[int]:
+    """Return the first `n` persons of wangge's village."""
+    stmt = select(Record.id).where(Record.ledger == "person", Record.village_code == VILLAGE)
+    return conn.execute(stmt.order_by(Record.id).limit(n)).scalars().all()
 
 
 def _pending(conn, rid: int) -> list:
@@ -189,16 +190,7 @@ def test_bulk_accept_and_the_audit_trail(district, specs, visit):
     """Several proposals accepted at once; each step is audited, sensitive values left out."""
     persons = specs.ledgers["person"]
     with district.begin() as conn:
-        ids = (
-            conn.execute(
-                select(Record.id)
-                .where(Record.ledger == "person", Record.village_code == VILLAGE)
-                .order_by(Record.id)
-                .limit(3)
-            )
-            .scalars()
-            .all()
-        )
+        ids = _villagers(conn, 3)
         keeper = viewer_of(conn, _user(conn, "keeper"))
         for rid in ids:
             record = get(conn, persons, rid)
