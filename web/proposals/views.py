@@ -46,8 +46,13 @@ def init_app(app) -> None:
 
 
 def waiting() -> int:
-    """Return how many proposals wait for the logged-in user's decision (the navigation's count)."""
-    return queue.pending_count(database.session().connection(), _decider())
+    """Return how many proposals wait for the logged-in user's decision (the navigation's count).
+
+    Read on a connection of its own: the navigation is drawn on error pages too, after the request's
+    transaction may have failed.
+    """
+    with database.engine().connect() as conn:
+        return queue.pending_count(conn, _decider())
 
 
 def _decider() -> Decider:
@@ -193,6 +198,7 @@ def accept_selected():
             session.connection(), database.specs(), ids, user_id=current_user.id, confirmed=_ids("confirm")
         )
     except PermissionError:
+        session.rollback()
         abort(403)
     except (InvalidRequest, StaleRecord) as refused:
         session.rollback()
@@ -224,6 +230,7 @@ def reject_one(proposal_id: int):
     try:
         done = reject(session.connection(), database.specs(), [proposal_id], reason, user_id=current_user.id)
     except PermissionError:
+        session.rollback()
         abort(403)
     except InvalidRequest as refused:
         session.rollback()

@@ -182,3 +182,36 @@ def test_a_change_committed_between_the_check_and_the_update_becomes_a_conflict(
     assert _phone(district, specs, record_id) == LEDGER, "the import's value is not overwritten"
     [(_id, township, _status)] = _conflicts(district)
     assert township == T0
+
+
+def test_a_corrected_name_waits_for_its_owner_while_the_phone_is_written(district, specs, load_task, task):
+    """姓名 is 区公安分局's: the township's correction is proposed to it; 联系电话 (direct) is written."""
+    task_id, filler, record_id = task
+    with district.begin() as conn:
+        task_row, _report, _spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task_row, filler)
+        name = get(conn, specs.ledgers["person"], record_id)["name"]
+        version = conn.execute(
+            select(TaskRow.version).where(TaskRow.task_id == task_id, TaskRow.record_id == record_id)
+        ).scalar()
+        save_cells(ctx, record_id, {"name": name + "华", "phone": T7}, expected_version=version or 0)
+    written = _submit(district, specs, load_task, task_id, filler)
+    assert (written.records, written.proposed, written.conflicts) == (1, 1, 0)
+    with district.begin() as conn:
+        record = get(conn, specs.ledgers["person"], record_id)
+        assert (record["name"], record["phone"]) == (name, T7)
+        proposal = conn.execute(select(ProposedChange)).one()
+        assert (proposal.source, proposal.field, proposal.old_value, proposal.new_value) == (
+            "writeback",
+            "name",
+            name,
+            name + "华",
+        )
+        assert proposal.evidence.endswith("中山路街道填报") and proposal.source_ref.endswith(
+            f"#task-{task_id}"
+        )
+        gongan = conn.execute(select(User.id).where(User.username == "gongan")).scalar_one()
+        assert accept(conn, specs, [proposal.id], user_id=gongan).done == [proposal.id]
+        assert get(conn, specs.ledgers["person"], record_id)["name"] == name + "华"
+        newest = history(conn, record_id)[0]
+        assert (newest["source"], newest["actor"]) == ("writeback", "区公安分局 吴勇")
