@@ -44,6 +44,8 @@ SUPERSEDED, WITHDRAWN = "superseded", "withdrawn"
 CONFLICT = "conflict"
 #: Values of elements this sensitive stay out of the audit log (the element and field only).
 UNLOGGED = ("sensitive", "secret")
+#: Records whose pending proposals one query reads.
+CHUNK = 5000
 
 
 def applies_directly(viewer: Viewer, element: Element) -> bool:
@@ -159,11 +161,13 @@ def propose(
     if not offers:
         return []
     found = owners(conn)
+    records = sorted({o.record["_id"] for o in offers})
     standing = {
         (p.record_id, p.field): p
+        for start in range(0, len(records), CHUNK)  # a submission may propose for many records
         for p in conn.execute(
             select(ProposedChange).where(
-                ProposedChange.record_id.in_(sorted({o.record["_id"] for o in offers})),
+                ProposedChange.record_id.in_(records[start : start + CHUNK]),
                 ProposedChange.ledger == ledger.code,
                 ProposedChange.status == PENDING,
             )

@@ -227,3 +227,25 @@ def test_bulk_accept_and_the_audit_trail(district, specs, visit):
             "reason": "",
             "source": "edit",
         }, "a secret value stays out of the log"
+
+
+def test_a_value_no_longer_valid_is_not_accepted(district, specs):
+    """A proposal is checked again when accepted: one that would leave the record invalid stays pending."""
+    from runtime.sharing.proposals import Offer, propose
+
+    persons = specs.ledgers["person"]
+    with district.begin() as conn:
+        [rid] = _villagers(conn)
+        record = get(conn, persons, rid)
+        wangge = _user(conn, "wangge")
+        [made] = propose(
+            conn,
+            persons,
+            [Offer(record, "residence_status", "失踪", record.get("residence_status"))],
+            source="visit",
+            proposed_by=wangge,
+        )
+        result = accept(conn, specs, [made], user_id=_user(conn, "gongan"))
+        assert list(result.invalid) == [made] and "人员状态" in result.invalid[made]
+        assert [p.id for p in _pending(conn, rid)] == [made]
+        assert get(conn, persons, rid)["_version"] == record["_version"]
