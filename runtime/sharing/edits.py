@@ -1,6 +1,6 @@
 """Hand edits of one record (a keeper's 手工修改, a grid worker's 日常走访): applied, or proposed.
 
-What the editor may decide (`proposals.applies_directly`: the element's owner, an administrator,
+What the editor may decide (`owners.applies_directly`: the element's owner, an administrator,
 an element field work may change directly) becomes a new version at once, as before; every other
 changed value becomes a proposal to the element's owner. Keepers' file imports are bulk loads
 from the authoritative systems and do not come this way (`runtime.ledgers.imports`).
@@ -18,7 +18,8 @@ from runtime.access import Viewer
 from runtime.errors import ErrorCode
 from runtime.ledgers.store import Provenance, StaleRecord, diff, update_record
 from runtime.org_scope import OutOfScope, outside, parents_of
-from runtime.sharing.proposals import Offer, applies_directly, owner_of, owners, propose
+from runtime.sharing.owners import applies_directly, owner_of, owners
+from runtime.sharing.proposals import Offer, propose
 
 
 @dataclass

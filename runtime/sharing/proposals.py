@@ -11,9 +11,8 @@ One record field has at most one pending proposal: a newer one supersedes it. A 
 conflict is a proposal too (source `conflict`); like every proposal its `old_value` is the value
 the proposer saw, which for a conflict the ledger no longer held when it was proposed.
 
-Who decides (`Decider`): the owning department (`Element.department`, found by name in the
-`departments` table); an element with no owner there goes to the administrators, who may decide
-every proposal. Each step is audited (`proposal.create|accept|reject|withdraw`, target
+Who decides is `runtime.sharing.owners`'s: the owning department, or the administrators, who may
+decide every proposal. Each step is audited (`proposal.create|accept|reject|withdraw`, target
 `proposal/{owner_code}/{ledger}/{record_key}`, values left out for sensitive elements). Nothing
 here commits: the caller owns the transaction. Reads of the queue are in `runtime.sharing.queue`.
 """
@@ -29,13 +28,12 @@ from sqlalchemy.orm import aliased
 
 from builder.catalog.specs import Element, Ledger, SpecSet
 from builder.catalog.validation import RowValidator
-from runtime.access import Viewer
 from runtime.audit import Event, record_events
 from runtime.errors import ErrorCode, InvalidRequest, NotAllowed
 from runtime.ledgers.store import Change, Provenance, StaleRecord, apply_changes
 from runtime.models import Department, ProposedChange, Record, User, utcnow
 from runtime.org_scope import DISTRICT
-from runtime.permissions import Action, may
+from runtime.sharing.owners import ADMINS, Decider, decider_of, owner_of, owners
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 #: A later proposal for the same record field replaced it; the task that proposed it no longer does.
@@ -46,70 +44,6 @@ CONFLICT = "conflict"
 UNLOGGED = ("sensitive", "secret")
 #: Records whose pending proposals one query reads.
 CHUNK = 5000
-
-
-def applies_directly(viewer: Viewer, element: Element) -> bool:
-    """Tell whether a change by `viewer` to `element` applies at once rather than being proposed.
-
-    It does for the element's owner, for an administrator (who decides every proposal anyway) and
-    for the elements field work may change directly (`field_edit: direct`: phones, addresses).
-    """
-    return element.direct_edit or viewer.owns(element) or may(viewer.role, Action.ANY_DEPARTMENT)
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Who decides the proposals of an element: a department, or the administrators (`id` None)."""
-
-    id: int | None
-    #: The department's code, "admin" for the administrators (as audit targets name them).
-    code: str
-    name: str
-
-
-#: The decider of an element whose owner is not a department of the database.
-ADMINS = Owner(None, "admin", "系统管理员")
-
-
-def owners(conn: Connection) -> dict[str, Owner]:
-    """Return department name → Owner, for the elements' owners (`Element.department` is a name)."""
-    return {
-        name: Owner(did, code, name)
-        for did, code, name in conn.execute(select(Department.id, Department.code, Department.name))
-    }
-
-
-def owner_of(found: Mapping[str, Owner], element: Element) -> Owner:
-    """Return who decides the proposals of `element`."""
-    return found.get(element.department, ADMINS)
-
-
-@dataclass(frozen=True)
-class Decider:
-    """A user deciding proposals: a department decides its own elements', an administrator all."""
-
-    user_id: int | None
-    role: str
-    department_id: int | None = None
-
-    @property
-    def decides_all(self) -> bool:
-        """Tell whether the user decides every proposal (an administrator), ownerless ones included."""
-        return may(self.role, Action.PROPOSALS) and may(self.role, Action.ANY_DEPARTMENT)
-
-    def decides(self, owner_id: int | None) -> bool:
-        """Tell whether the user decides proposals to the owner `owner_id` (None: the administrators)."""
-        if not may(self.role, Action.PROPOSALS):
-            return False
-        return self.decides_all or (owner_id is not None and owner_id == self.department_id)
-
-
-def decider_of(conn: Connection, user_id: int) -> Decider:
-    """Return a user as a Decider (NotAllowed for an unknown user)."""
-    row = conn.execute(select(User.role, User.department_id).where(User.id == user_id)).one_or_none()
-    if row is None:
-        raise NotAllowed(ErrorCode.USER_NOT_FOUND, user=user_id)
-    return Decider(user_id, row.role, row.department_id)
 
 
 def _same(a: Any, b: Any) -> bool:

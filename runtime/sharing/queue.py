@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, false, func, select
 
 from runtime.models import Department, ProposedChange, Record
-from runtime.sharing.proposals import PENDING, Decider, described
+from runtime.sharing.owners import Decider
+from runtime.sharing.proposals import PENDING, described
 
 #: The owner filter of an administrator's query that means "no department": the administrators' own.
 NO_OWNER = "none"

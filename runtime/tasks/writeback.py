@@ -3,7 +3,7 @@
 Fields whose spec says `x-writeback` flow back: into the row's own record, or, for fields bound
 to the household of a person row, into the household record. A value the ledger already holds
 writes nothing (submitting again writes no versions). Only values of elements the submitter may
-change directly (`runtime.sharing.proposals.applies_directly`: phones, addresses …) are written;
+change directly (`runtime.sharing.owners.applies_directly`: phones, addresses …) are written;
 the others are proposed to the element's owner, who accepts or rejects them. A ledger value that
 changed after the township saw it is not overwritten: the conflict goes into the owner's queue too
 (a proposal with source `conflict`), as does a household value two members' rows disagree on.
@@ -44,7 +44,8 @@ from runtime.ledgers.store import (
 )
 from runtime.models import Record, Task
 from runtime.org_scope import Scope
-from runtime.sharing.proposals import CONFLICT, Offer, applies_directly, propose, withdraw
+from runtime.sharing.owners import applies_directly
+from runtime.sharing.proposals import CONFLICT, Offer, propose, withdraw
 from runtime.tasks.added import new_record
 from runtime.tasks.bindings import HOUSEHOLD_LINK
 from runtime.tasks.context import TaskContext

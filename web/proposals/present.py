@@ -15,7 +15,7 @@ from runtime.access import Viewer
 from runtime.ledgers.store import SOURCE_LABELS
 from runtime.masking import present
 from runtime.sharing.edits import Edited
-from runtime.sharing.proposals import ADMINS
+from runtime.sharing.owners import ADMINS
 from web.i18n import gettext as _
 from web.ledgers.record_table import display
 

@@ -18,7 +18,8 @@ from runtime.errors import InvalidRequest
 from runtime.ledgers.store import SOURCE_LABELS, StaleRecord
 from runtime.permissions import Action
 from runtime.sharing import queue
-from runtime.sharing.proposals import PENDING, Decider, accept, reject
+from runtime.sharing.owners import Decider
+from runtime.sharing.proposals import PENDING, accept, reject
 from web import database
 from web.auth.guard import requires
 from web.edge import int_arg, parse_id

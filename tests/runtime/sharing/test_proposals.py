@@ -16,7 +16,8 @@ from runtime.ledgers.store import Provenance, get, history, update_record
 from runtime.models import AuditEntry, ProposedChange, Record, User
 from runtime.org_scope import DISTRICT
 from runtime.sharing.edits import edit_record
-from runtime.sharing.proposals import Decider, accept, applies_directly, reject
+from runtime.sharing.owners import Decider, applies_directly
+from runtime.sharing.proposals import accept, reject
 from runtime.sharing.queue import NO_OWNER, QueueQuery, for_record, listing, pending_count, pending_counts
 
 VILLAGE = "500118001001"
