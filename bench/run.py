@@ -1,7 +1,7 @@
 """District-scale benchmarks of the ledger side, on SQLite and PostgreSQL; prints JSON results.
 
-Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql] [--only builder|cell_save|load]
-[--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench`
+Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql]
+[--only builder|cell_save|load|pages] [--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench`
 database on 127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
 The deadline-day load test (`bench/load.py`, gunicorn with 4 workers) runs last, `--seconds` long.
 """
@@ -356,8 +356,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument(
         "--only",
-        choices=["builder", "cell_save", "load"],
-        help="只跑报表设计与准入部分（builder，不生成全区数据）、单元格保存（cell_save）或截止日高峰压测（load）",
+        choices=["builder", "cell_save", "load", "pages"],
+        help="只跑报表设计与准入部分（builder，不生成全区数据）、单元格保存（cell_save）、截止日高峰压测（load），"
+        "或生成全区数据后只跑页面与导出（pages：台账导出、授权的代价、任务页与预填表、汇总导出与提取）",
     )
     parser.add_argument("--seconds", type=int, default=120, help="截止日高峰压测的时长（秒），默认 120")
     args = parser.parse_args()
@@ -374,6 +375,18 @@ def main() -> int:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
     names = {u.code: u.name for u in specs.org_units.values()}
+    if args.only == "pages":
+        for backend in backends:
+            engine = bench_seed(backend, specs)
+            settle()
+            township, _persons = biggest_near(engine, specs)
+            bench_export(backend, engine, specs, township, names)
+            bench_sharing(report, backend, engine, specs, township, DATA / f"sharing-{backend}.xlsx")
+            bench_tasks(report, backend, engine, specs, township)
+            bench_report_export(report, backend, engine, specs)
+            engine.dispose()
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
     bench_analyze(report, specs)
     bench_validate(report, specs)
     for backend in backends:

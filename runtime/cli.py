@@ -115,6 +115,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     """Generate the demo district into the ledgers."""
     from runtime.demo.grants import load_demo_grants
     from runtime.demo.load import clear_records, has_records, seed
+    from runtime.demo.proposals import load_demo_proposals
     from runtime.demo.reports import load_demo_reports
     from runtime.demo.sharing_log import load_demo_sharing_log
 
@@ -162,6 +163,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
             "  已创建演示授权：区退役军人事务局获授权区民政局的救助类别（来苏镇），"
             "区残联申请区卫生健康委的健康状况待审批"
         )
+    proposed = load_demo_proposals(engine, specs)
+    if proposed:
+        print(f"  已创建演示待审变更 {proposed} 条：区公安分局（gongan）、区民政局、区残联各有待审的修改")
     return 0
 
 

@@ -135,7 +135,11 @@ class ErrorCode(Enum):
     TASK_INVALID = ("task_invalid", "还有 {total} 处填写有误，改正后才能提交")
     RETURN_REASON_REQUIRED = ("return_reason_required", "请写明退回的原因，镇街会看到它")
     ONLY_SUBMITTED_RETURN = ("only_submitted_return", "只有已提交的任务才能退回")
-    CONFLICT_GONE = ("conflict_gone", "这条冲突不存在或已处理")
+
+    # Changes proposed to an element's owner (待审变更).
+    PROPOSAL_GONE = ("proposal_gone", "有变更已被他人处理或已被更新的变更取代，请刷新后再处理")
+    PROPOSAL_NOT_YOURS = ("proposal_not_yours", "这条变更应由{owner}审核，您无权处理")
+    PROPOSAL_REASON_REQUIRED = ("proposal_reason_required", "请写明不予采纳的理由，提出变更的人会看到它")
 
     # Grants (分级授权): applications for other departments' elements, and their owners' decisions.
     #: The problems of an application or a decision, one per form field, joined.

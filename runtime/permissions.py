@@ -54,15 +54,13 @@ class Action(Enum):
     REVEAL = "record.reveal"
     #: Export ledgers in bulk (one's own scope, masked as on one's pages).
     EXPORT = "ledger.export"
-    #: Settle write-back conflicts between a township's value and a newer ledger value.
-    CONFLICTS = "ledger.conflicts"
     #: See personal values (names, addresses) unmasked: the roles that work with people face to face.
     PERSONAL_VALUES = "record.personal"
     #: Read the whole district; the other roles read only their own org unit.
     WHOLE_DISTRICT = "scope.district"
     #: Design reports, import templates, file reports for admission.
     REPORT_AUTHOR = "report.author"
-    #: Act on every department's reports, not only one's own department's.
+    #: Act on every department's reports and decide every proposed change, not only one's own department's.
     ANY_DEPARTMENT = "report.any_department"
     #: Judge admission requests.
     REVIEW = "report.review"
@@ -82,7 +80,8 @@ class Action(Enum):
     GRANT_APPLY = "grant.apply"
     #: Approve, narrow, refuse and revoke grants of one's department's elements (admins: of any).
     GRANT_DECIDE = "grant.decide"
-    #: Accept or reject changes others propose to one's department's elements (admins: to any).
+    #: Accept or reject changes others propose to one's department's elements (admins: to any). Write-back
+    #: conflicts (a township's value against a newer ledger value) are proposals too, in the same queue.
     PROPOSALS = "proposal.decide"
     #: Read the audit log: admins all of it, a department who read its data and its grants' steps.
     AUDIT = "audit.read"
@@ -103,7 +102,6 @@ ALLOWED: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
         Action.REVEAL: _KEEPERS,
         # Not the reviewer, who judges report requests, nor the leader, who reads dashboards.
         Action.EXPORT: _EVERYONE - {Role.REVIEWER, Role.LEADER},
-        Action.CONFLICTS: _KEEPERS,
         Action.PERSONAL_VALUES: _KEEPERS | {Role.TOWNSHIP, Role.VILLAGE},
         Action.WHOLE_DISTRICT: _EVERYONE - {Role.TOWNSHIP, Role.VILLAGE},
         Action.REPORT_AUTHOR: _AUTHORS,

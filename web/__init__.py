@@ -40,8 +40,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.early_warnings import views as warnings
     from web.grants import views as grants
     from web.jobs import views as jobs
-    from web.ledgers import conflicts
     from web.ledgers import views as ledgers
+    from web.proposals import views as proposals
     from web.reports import editor as report_editor
     from web.reports import import_views as report_import
     from web.reports import views as reports
@@ -64,7 +64,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(report_editor.bp)
     app.register_blueprint(tasks.bp)
-    app.register_blueprint(conflicts.bp)
     app.register_blueprint(summary.bp)
     app.register_blueprint(report_data.bp)
     app.register_blueprint(dashboard.bp)
@@ -72,5 +71,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(audit.bp)
     grants.init_app(app)
+    proposals.init_app(app)
     guard.init_app(app)
     return app

@@ -54,7 +54,6 @@ NAV = (
         "ledgers.index", "台账", section=("ledgers.index", "ledgers.table", "ledgers.record", "ledgers.edit")
     ),
     NavItem("ledgers.import_index", "导入", section=("ledgers.import_index", "ledgers.import_upload")),
-    NavItem("conflicts.index", "回流冲突"),
     NavItem("reports.index", "报表", section=("reports.", "report_import.", "editor.")),
     NavItem("review.index", "审核"),
     NavItem("tasks.index", "任务"),

@@ -118,7 +118,7 @@ def _check_owners(root: Path, catalog: list[tuple[str, dict]]) -> list[Finding]:
 
     An element's owner (`department`) must be a department of the file; its `source` an upstream
     system, a department or a collection channel of the file. A secret element is never shared
-    unconditionally.
+    unconditionally, nor changed by others without its owner (`field_edit: direct`).
     """
     path, meta_path = root / "departments.json", root / "meta" / "departments.schema.json"
     if not path.exists() or not meta_path.exists():
@@ -153,6 +153,9 @@ def _check_owners(root: Path, catalog: list[tuple[str, dict]]) -> list[Finding]:
                 findings.append(Finding(rel, code, problem))
             if item.get("sensitivity") == "secret" and item.get("sharing") == "无条件共享":
                 problem = "机密（secret）数据元不能无条件共享，应为有条件共享或不予共享"
+                findings.append(Finding(rel, code, problem))
+            if item.get("sensitivity") == "secret" and item.get("field_edit") == "direct":
+                problem = "机密（secret）数据元的修改须经所有者部门审核，field_edit 不能为 direct"
                 findings.append(Finding(rel, code, problem))
     return findings
 

@@ -29,6 +29,14 @@ class Element:
     #: The owning department's name (a `Department` of `departments.json`): its authoritative source.
     department: str = ""
     description: str = ""
+    #: How a change by anyone but the owner is taken (`FIELD_EDITS`): "proposal", for the owner to
+    #: accept or reject; "direct", at once (phones, addresses: what field work verifies).
+    field_edit: str = "proposal"
+
+    @property
+    def direct_edit(self) -> bool:
+        """Tell whether changes from field work (visits, write-backs, hand edits) apply without the owner."""
+        return self.field_edit == "direct"
 
     @property
     def group(self) -> str:
@@ -106,6 +114,8 @@ class OrgUnit:
 
 #: The sharing types of the national rules (国发〔2016〕51号), most open first.
 SHARING = ("无条件共享", "有条件共享", "不予共享")
+#: How an element takes changes by others than its owner: proposed to the owner, or applied at once.
+FIELD_EDITS = ("proposal", "direct")
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,7 @@ def load_elements(root: Path) -> dict[str, Element]:
                 update_frequency=item.get("update_frequency", ""),
                 department=item.get("department", ""),
                 description=item.get("description", ""),
+                field_edit=item.get("field_edit", FIELD_EDITS[0]),
             )
             elements[element.code] = element
     return elements

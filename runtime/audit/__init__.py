@@ -33,3 +33,21 @@ def record_event(
             detail=detail,
         )
     )
+
+
+#: One audit entry to append: (actor id, action, target, detail).
+Event = tuple[int | None, str, str, dict[str, Any] | None]
+
+
+def record_events(conn: Connection, events: list[Event]) -> None:
+    """Append several entries to the audit log in one statement (one per change of a bulk decision)."""
+    if not events:
+        return
+    at = utcnow()
+    conn.execute(
+        insert(AuditEntry),
+        [
+            {"at": at, "actor_id": actor, "action": action, "target": target, "detail": detail}
+            for actor, action, target, detail in events
+        ],
+    )

@@ -51,6 +51,7 @@ DISTRICT_USERS = (
     ("canlian", "区残联 陈静", Role.DEPARTMENT, "canlian"),
     ("nongye", "区农业农村委 赵刚", Role.DEPARTMENT, "nongye"),
     ("tuiyi", "区退役军人事务局 李军", Role.DEPARTMENT, "tuiyi"),
+    ("gongan", "区公安分局 吴勇", Role.DEPARTMENT, "gongan"),
     ("reviewer", "改革办审核员 周涛", Role.REVIEWER, "gaigeban"),
     ("leader", "区领导 孙伟", Role.LEADER, None),
 )

@@ -40,6 +40,7 @@ SOURCE_LABELS = {
     "edit": "手工修改",
     "visit": "日常走访",
     "writeback": "报表回流",
+    "conflict": "回流冲突",
     "sync": "系统同步",
 }
 

@@ -79,19 +79,21 @@ class ProposedChange(Base):
     element: Mapped[str] = mapped_column(String(80))
     #: The owning department that decides; None: an administrator decides.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
-    #: The ledger value when proposed, and the proposed value.
+    #: The value the proposer saw (the ledger's when proposed; for a write-back conflict, the value
+    #: the township based its change on, which the ledger no longer held), and the proposed value.
     old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     #: The record's version the change was proposed against.
     base_version: Mapped[int] = mapped_column(Integer)
-    #: visit, edit, task, import or conflict (a write-back conflict), as record versions name sources.
+    #: visit, edit, writeback or conflict (a write-back conflict), as record versions name sources.
     source: Mapped[str] = mapped_column(String(20))
     source_ref: Mapped[str | None] = mapped_column(String(200))
     #: What the proposer gives as evidence (a note, a document number).
     evidence: Mapped[str] = mapped_column(String(500), default="")
     proposed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     proposed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    #: pending, accepted, rejected or superseded (a later proposal for the same field replaced it).
+    #: pending, accepted, rejected, superseded (a later proposal for the same field replaced it) or
+    #: withdrawn (the task that proposed it was submitted again without it).
     status: Mapped[str] = mapped_column(String(12), default="pending")
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)

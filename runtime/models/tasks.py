@@ -1,4 +1,4 @@
-"""Tasks of dispatched reports, their rows, and write-back conflicts."""
+"""Tasks of dispatched reports, their rows, and the write-back conflicts settled before 0012."""
 
 from __future__ import annotations
 
@@ -95,7 +95,9 @@ class TaskRow(Base):
 class WritebackConflict(Base):
     """A value a township submitted for a ledger field that changed after it was pre-filled.
 
-    The write-back does not overwrite the newer ledger value; the ledger keeper decides.
+    Kept for the record of conflicts the ledger keeper settled before migration 0012: since then a
+    write-back conflict is a change proposed to the element's owner (`ProposedChange`, source
+    `conflict`), and nothing writes this table.
     """
 
     __tablename__ = "writeback_conflicts"
@@ -112,7 +114,8 @@ class WritebackConflict(Base):
     ledger_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     #: The value the township submitted.
     township_value: Mapped[Any] = mapped_column(JSON, nullable=True)
-    #: open, kept_ledger, took_township, or withdrawn (a later submission of the task no longer asks for it).
+    #: open, kept_ledger, took_township, withdrawn (a later submission of the task no longer asks for
+    #: it), or queued (moved into the owners' queue of proposed changes by migration 0012).
     status: Mapped[str] = mapped_column(String(16), default="open")
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)

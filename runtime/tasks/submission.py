@@ -260,6 +260,7 @@ def submit_task(ctx: TaskContext, report: Report, *, today: date | None = None) 
             "rows": rows,
             "written": written.records,
             "conflicts": written.conflicts,
+            "proposed": written.proposed,
             "prefilled": cells.prefilled,
             "typed": cells.typed,
         },

@@ -2,15 +2,19 @@
 
 Fields whose spec says `x-writeback` flow back: into the row's own record, or, for fields bound
 to the household of a person row, into the household record. A value the ledger already holds
-writes nothing (submitting again writes no versions). A ledger value that changed after the
-township saw it is not overwritten: the conflict is recorded for the ledger keeper, as is a
-household value two members' rows disagree on. Rows the township added become new ledger
-records, linked to their rows. The caller owns the transaction: one submission, one transaction.
+writes nothing (submitting again writes no versions). Only values of elements the submitter may
+change directly (`runtime.sharing.owners.applies_directly`: phones, addresses …) are written;
+the others are proposed to the element's owner, who accepts or rejects them. A ledger value that
+changed after the township saw it is not overwritten: the conflict goes into the owner's queue too
+(a proposal with source `conflict`), as does a household value two members' rows disagree on.
+Rows the township added become new ledger records, linked to their rows (a record the township
+registers is not a change of an owner's value). The caller owns the transaction: one submission,
+one transaction.
 
-Resubmission: a task returned and submitted again stands behind its latest values only. An open
-conflict of the task takes the value submitted last (the keeper applies that one), and one the
-township no longer asks for is withdrawn. A value written into the ledger becomes the row's
-base, so a later correction of it by the same task is a change, not a conflict with itself.
+Resubmission: a task returned and submitted again stands behind its latest values only. Its
+pending proposal of a field is replaced by the value submitted last (the owner decides that one),
+and one the township no longer asks for is withdrawn. A value written into the ledger becomes the
+row's base, so a later correction of it by the same task is a change, not a conflict with itself.
 
 Atomicity: every decision is made against a record as read at its version, and the record is
 updated only while it still has that version (compare-and-set, `ledger_store.apply_changes`).
@@ -25,10 +29,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, select
 
-from builder.catalog.specs import Ledger, SpecSet
-from runtime.errors import ErrorCode, InvalidRequest
+from builder.catalog.specs import Ledger
+from runtime.access import Viewer
+from runtime.errors import ErrorCode
 from runtime.ledgers.store import (
     Change,
     Provenance,
@@ -37,8 +42,10 @@ from runtime.ledgers.store import (
     get_by_keys,
     upsert,
 )
-from runtime.models import Record, Report, Task, WritebackConflict, utcnow
-from runtime.org_scope import DISTRICT, Scope
+from runtime.models import Record, Task
+from runtime.org_scope import Scope
+from runtime.sharing.owners import applies_directly
+from runtime.sharing.proposals import CONFLICT, Offer, propose, withdraw
 from runtime.tasks.added import new_record
 from runtime.tasks.bindings import HOUSEHOLD_LINK
 from runtime.tasks.context import TaskContext
@@ -57,8 +64,10 @@ class WritebackResult:
     records: int = 0
     #: Records the rows offered values to that they already held.
     unchanged: int = 0
-    #: Conflicts the submission leaves open for the keeper (new, updated or still standing).
+    #: Conflicts the submission leaves in the owners' queue (new, updated or still standing).
     conflicts: int = 0
+    #: Values proposed to the owners of their elements (new, updated or still standing).
+    proposed: int = 0
     #: New ledger records made from rows the township added.
     created: int = 0
     #: Household records updated from person rows.
@@ -78,25 +87,33 @@ class _Offer:
 
 @dataclass
 class _Decision:
-    """What to do with one record: the changes to write, the conflicts, the offers it takes."""
+    """What to do with one record: the changes to write, the proposals, the conflicts, the offers it takes."""
 
     changes: dict[str, Any] = field(default_factory=dict)
+    #: field → (base, township value): for the element's owner to accept.
+    proposed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     #: field → (base, ledger value, township value).
     conflicts: dict[str, tuple[Any, Any, Any]] = field(default_factory=dict)
     agreed: list[_Offer] = field(default_factory=list)
 
 
-def decide(record: dict[str, Any], offers: list[_Offer]) -> _Decision:
-    """Decide the offers of one record against the record as read (once per field for conflicts)."""
+def decide(record: dict[str, Any], offers: list[_Offer], reviewed: frozenset[str] = frozenset()) -> _Decision:
+    """Decide the offers of one record against the record as read (once per field for conflicts).
+
+    A change of a field in `reviewed` (an element the submitter may not change directly) is
+    proposed to its owner instead of written.
+    """
     done = _Decision()
     for offer in offers:
         target, value = offer.target, offer.value
         if target in done.conflicts:
             continue
-        if target in done.changes:
-            if done.changes[target] != value:  # another row of the task said otherwise
-                done.conflicts[target] = (offer.base, done.changes[target], value)
-            else:
+        if target in done.changes or target in done.proposed:
+            taken = done.changes[target] if target in done.changes else done.proposed[target][1]
+            if taken != value:  # another row of the task said otherwise
+                done.conflicts[target] = (offer.base, taken, value)
+                done.proposed.pop(target, None)  # its conflict goes to the owner instead
+            elif target in done.changes:
                 done.agreed.append(offer)
             continue
         now = record.get(target)
@@ -104,6 +121,8 @@ def decide(record: dict[str, Any], offers: list[_Offer]) -> _Decision:
             done.agreed.append(offer)
         elif now != offer.base:
             done.conflicts[target] = (offer.base, now, value)
+        elif target in reviewed:
+            done.proposed[target] = (offer.base, value)
         else:
             done.changes[target] = value
             done.agreed.append(offer)
@@ -115,6 +134,8 @@ class _Pending:
     """The offers a write-back makes to the records of one ledger, and the records as read."""
 
     ledger: Ledger
+    #: Fields whose changes are proposed to their owner rather than written.
+    reviewed: frozenset[str] = frozenset()
     records: dict[int, dict[str, Any]] = field(default_factory=dict)
     offers: dict[int, list[_Offer]] = field(default_factory=dict)
 
@@ -169,8 +190,12 @@ def plan(ctx: TaskContext) -> Plan:
     }
     linked = {name: b.ledger_field.name for name, b in flowing.items() if b.via}
     link = HOUSEHOLD_LINK.get(ledger.code)
-    households = _Pending(specs.ledgers[link[0]]) if link and linked else None
-    found = Plan(task, scope, _Pending(ledger), households)
+    households = (
+        _Pending(specs.ledgers[link[0]], _reviewed(specs.ledgers[link[0]], ctx.viewer))
+        if link and linked
+        else None
+    )
+    found = Plan(task, scope, _Pending(ledger, _reviewed(ledger, ctx.viewer)), households)
     for drafts in store.applying_drafts(conn, task.id, BATCH):
         current = _records(conn, Record.id.in_([d.record_id for d in drafts]))
         homes = (
@@ -191,6 +216,11 @@ def plan(ctx: TaskContext) -> Plan:
                     households.offer(home, linked[name], value, draft.base.get(name), (draft.id, name))
     _plan_added(ctx, found, linked, link)
     return found
+
+
+def _reviewed(ledger: Ledger, viewer: Viewer) -> frozenset[str]:
+    """Return the fields of a ledger whose changes by `viewer` go to their owner for review."""
+    return frozenset(f.name for f in ledger.fields if not applies_directly(viewer, f.element))
 
 
 def _plan_added(ctx: TaskContext, found: Plan, linked: dict[str, str], link: Any) -> None:
@@ -222,9 +252,9 @@ def _plan_added(ctx: TaskContext, found: Plan, linked: dict[str, str], link: Any
 
 
 def apply(ctx: TaskContext, found: Plan, report_code: str) -> WritebackResult:
-    """Write a planned write-back: records still as read, conflicts for the keeper, the rows added.
+    """Write a planned write-back: records still as read, proposals and conflicts to owners, rows added.
 
-    The versions written and the conflicts withdrawn are the context viewer's (who submits).
+    The versions written, the proposals made and those withdrawn are the context viewer's (who submits).
     """
     conn, actor_id = ctx.conn, ctx.viewer.user_id
     result = WritebackResult()
@@ -234,16 +264,15 @@ def apply(ctx: TaskContext, found: Plan, report_code: str) -> WritebackResult:
         result.created = upsert(conn, found.rows.ledger, found.created, prov, scope=found.scope).created
     rows = _settle(conn, found.rows, prov, found.scope)
     result.records, result.unchanged = rows.written, rows.unchanged
-    conflicts, agreed = rows.conflicts, rows.agreed
+    settled = [(found.rows.ledger, rows)]
     if found.households is not None:
         homes = _settle(conn, found.households, prov, found.scope)
         result.households = homes.written
-        conflicts += homes.conflicts
-        agreed += homes.agreed
+        settled.append((found.households.ledger, homes))
     if found.added:
         _link_added(ctx, found)
-    result.conflicts = _keep_conflicts(conn, task, conflicts, actor_id)
-    _follow_bases(conn, found.bases, agreed)
+    result.proposed, result.conflicts = _queue(ctx, settled, prov)
+    _follow_bases(conn, found.bases, [offer for _ledger, s in settled for offer in s.agreed])
     return result
 
 
@@ -253,14 +282,18 @@ class _Settled:
 
     written: int = 0
     unchanged: int = 0
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    #: Values for the owners to decide, and conflicts: each the record as read, a field, base and value.
+    proposed: list[Offer] = field(default_factory=list)
+    conflicts: list[Offer] = field(default_factory=list)
     agreed: list[_Offer] = field(default_factory=list)
 
 
 def _settle(conn: Connection, pending: _Pending, prov: Provenance, scope: Scope) -> _Settled:
     """Decide and write a ledger's offers; read records changed meanwhile again and decide again."""
     settled = _Settled()
-    decisions = {rid: decide(pending.records[rid], offers) for rid, offers in pending.offers.items()}
+    decisions = {
+        rid: decide(pending.records[rid], offers, pending.reviewed) for rid, offers in pending.offers.items()
+    }
     for _round in range(ROUNDS):
         changes = [
             Change(rid, pending.records[rid]["_version"], pending.records[rid], d.changes)
@@ -275,101 +308,53 @@ def _settle(conn: Connection, pending: _Pending, prov: Provenance, scope: Scope)
         if not missed:
             return settled
         pending.records.update(_records(conn, Record.id.in_(missed)))
-        decisions = {rid: decide(pending.records[rid], pending.offers[rid]) for rid in missed}
+        decisions = {
+            rid: decide(pending.records[rid], pending.offers[rid], pending.reviewed) for rid in missed
+        }
     raise StaleRecord(ErrorCode.WRITEBACK_BUSY)
 
 
 def _done(settled: _Settled, pending: _Pending, rid: int, decision: _Decision) -> None:
-    """Keep a record's conflicts and the offers it took, once its changes are written."""
+    """Keep a record's proposals, conflicts and the offers it took, once its changes are written."""
     settled.agreed += decision.agreed
-    settled.unchanged += not decision.changes and not decision.conflicts
-    for target, (base, ledger_value, value) in decision.conflicts.items():
-        settled.conflicts.append(
-            {
-                "record_id": rid,
-                "ledger": pending.ledger.code,
-                "field": target,
-                "base_value": base,
-                "ledger_value": ledger_value,
-                "township_value": value,
-            }
-        )
+    settled.unchanged += not decision.changes and not decision.conflicts and not decision.proposed
+    record = pending.records[rid]
+    for target, (base, value) in decision.proposed.items():
+        settled.proposed.append(Offer(record, target, value, base))
+    for target, (base, _ledger_value, value) in decision.conflicts.items():
+        settled.conflicts.append(Offer(record, target, value, base))
 
 
-def _keep_conflicts(conn: Connection, task: Task, found: list[dict[str, Any]], actor_id: int | None) -> int:
-    """Open the task's new conflicts, give its open ones the values submitted last; return how many.
+def _queue(ctx: TaskContext, settled: list[tuple[Ledger, _Settled]], prov: Provenance) -> tuple[int, int]:
+    """Put the submission's proposals and conflicts in their owners' queues; return how many of each.
 
-    An open conflict this submission no longer raises (the township now gives the ledger's value,
-    or none) is withdrawn: resolving it would apply a value the township no longer submits.
+    Of the task's pending proposals, one of a field submitted again is replaced by the value
+    submitted last (or stands, when it is the same), and one the submission no longer makes is
+    withdrawn: accepting it would apply a value the township no longer submits.
     """
-    now = utcnow()
-    standing = {
-        (c.record_id, c.field): c
-        for c in conn.execute(
-            select(WritebackConflict).where(
-                and_(WritebackConflict.task_id == task.id, WritebackConflict.status == "open")
-            )
-        )
-    }
-    standing_ids = {pair: c.id for pair, c in standing.items()}
-    new, changed = [], []
-    for conflict in found:
-        old = standing.pop((conflict["record_id"], conflict["field"]), None)
-        if old is None:
-            new.append({**conflict, "task_id": task.id, "status": "open", "created_at": now})
-        elif (old.township_value, old.ledger_value, old.base_value) != (
-            conflict["township_value"],
-            conflict["ledger_value"],
-            conflict["base_value"],
+    conn, task = ctx.conn, ctx.task
+    unit = ctx.specs.org_units.get(task.org_unit_code)
+    evidence = f"《{ctx.spec.title}》{unit.name if unit else task.org_unit_code}填报"
+    made = {"proposed": 0, "conflicts": 0}
+    keep: set[tuple[int, str]] = set()
+    for ledger, found in settled:
+        for kind, source, offers in (
+            ("proposed", "writeback", found.proposed),
+            ("conflicts", CONFLICT, found.conflicts),
         ):
-            changed.append(
-                {
-                    "conflict_id": old.id,
-                    "township": conflict["township_value"],
-                    "ledger_now": conflict["ledger_value"],
-                    "base": conflict["base_value"],
-                }
+            propose(
+                conn,
+                ledger,
+                offers,
+                source=source,
+                proposed_by=prov.actor_id,
+                source_ref=prov.source_ref,
+                evidence=evidence,
             )
-    json_type = WritebackConflict.__table__.c.township_value.type
-    if changed:
-        done = conn.execute(
-            update(WritebackConflict)
-            .where(WritebackConflict.id == bindparam("conflict_id"), WritebackConflict.status == "open")
-            .values(
-                township_value=bindparam("township", type_=json_type),
-                ledger_value=bindparam("ledger_now", type_=json_type),
-                base_value=bindparam("base", type_=json_type),
-                created_at=now,
-            ),
-            changed,
-        )
-        if done.rowcount != len(changed):  # a keeper settled some meanwhile: these values are new
-            still = set(
-                conn.execute(
-                    select(WritebackConflict.id).where(
-                        WritebackConflict.id.in_([c["conflict_id"] for c in changed]),
-                        WritebackConflict.status == "open",
-                    )
-                ).scalars()
-            )
-            settled = {c["conflict_id"] for c in changed} - still
-            new += [
-                {**conflict, "task_id": task.id, "status": "open", "created_at": now}
-                for conflict in found
-                if standing_ids.get((conflict["record_id"], conflict["field"])) in settled
-            ]
-    if new:
-        conn.execute(insert(WritebackConflict), new)
-    if standing:
-        conn.execute(
-            update(WritebackConflict)
-            .where(
-                WritebackConflict.id.in_([c.id for c in standing.values()]),
-                WritebackConflict.status == "open",
-            )
-            .values(status="withdrawn", resolved_by=actor_id, resolved_at=now)
-        )
-    return len(found)
+            made[kind] += len(offers)
+            keep.update((o.record["_id"], o.field) for o in offers)
+    withdraw(conn, source_ref=prov.source_ref or "", keep=keep, actor_id=prov.actor_id)
+    return made["proposed"], made["conflicts"]
 
 
 def _follow_bases(conn: Connection, bases: dict[int, dict[str, Any]], agreed: list[_Offer]) -> None:
@@ -444,43 +429,3 @@ def _by_keys(conn: Connection, ledger: Ledger, keys: Any) -> dict[str, dict[str,
 
 def _within(scope: Scope, record: dict[str, Any]) -> bool:
     return scope.holds(record["_township"], record["_village"])
-
-
-def open_conflicts(conn: Connection, ledger: str | None = None, limit: int = 200) -> list[Any]:
-    """Return open conflicts for the ledger keeper, oldest first."""
-    stmt = select(WritebackConflict).where(WritebackConflict.status == "open")
-    if ledger:
-        stmt = stmt.where(WritebackConflict.ledger == ledger)
-    return list(conn.execute(stmt.order_by(WritebackConflict.id).limit(limit)))
-
-
-def resolve_conflict(conn: Connection, specs: SpecSet, conflict_id: int, actor_id: int, take: bool) -> str:
-    """Settle an open conflict: take the township's value into the ledger, or keep the ledger's.
-
-    The conflict row holds the value the township submitted last (see `_keep_conflicts`); it is
-    marked settled only while still open, so two keepers cannot settle it twice.
-    """
-    conflict = conn.execute(select(WritebackConflict).where(WritebackConflict.id == conflict_id)).first()
-    if conflict is None or conflict.status != "open":
-        raise InvalidRequest(ErrorCode.CONFLICT_GONE)
-    status = "took_township" if take else "kept_ledger"
-    settled = conn.execute(
-        update(WritebackConflict)
-        .where(WritebackConflict.id == conflict_id, WritebackConflict.status == "open")
-        .values(status=status, resolved_by=actor_id, resolved_at=utcnow())
-    )
-    if settled.rowcount != 1:
-        raise InvalidRequest(ErrorCode.CONFLICT_GONE)
-    if take:
-        ledger = specs.ledgers[conflict.ledger]
-        task = conn.execute(select(Task).where(Task.id == conflict.task_id)).one()
-        code = conn.execute(select(Report.code).where(Report.id == task.report_id)).scalar_one()
-        record = conn.execute(select(Record.key).where(Record.id == conflict.record_id)).scalar_one()
-        upsert(
-            conn,
-            ledger,
-            [{ledger.key: record, conflict.field: conflict.township_value}],
-            Provenance("writeback", source_ref(code, task), actor_id),
-            scope=DISTRICT,
-        )
-    return status

@@ -101,7 +101,7 @@ def test_seed_creates_the_demo_accounts(cli_env, capsys):
 
     assert main(["init", "--quiet"]) == 0
     assert main(["seed", "--scale", "tiny"]) == 0
-    assert "演示账号 31 个（密码均为 yibiaotong" in capsys.readouterr().out
+    assert "演示账号 32 个（密码均为 yibiaotong" in capsys.readouterr().out
     users = _users()
     assert users.pop("admin") == "admin"
     assert set(users) == {u for u, *_ in DISTRICT_USERS} | set(TOWNSHIP_LOGINS) | {"wangge"}

@@ -9,3 +9,50 @@ from runtime.models import Base
 def test_migrated_schema_matches_the_models(engine):
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_open_write_back_conflicts_move_into_the_owners_queue(zhongshanlu_task, district):
+    """0012_proposals: a conflict the keeper had not settled becomes a pending proposal (source conflict)."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import insert, select
+
+    from runtime.db import MIGRATIONS, migrate
+    from runtime.models import ProposedChange, Record, WritebackConflict, utcnow
+
+    task_id, _filler = zhongshanlu_task()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with district.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0011")
+    with district.begin() as conn:
+        rid = conn.execute(select(Record.id).where(Record.ledger == "person").limit(1)).scalar_one()
+        conflict = {
+            "task_id": task_id,
+            "record_id": rid,
+            "ledger": "person",
+            "field": "phone",
+            "base_value": "13700000000",
+            "ledger_value": "13911112222",
+            "township_value": "13777777777",
+            "status": "open",
+            "created_at": utcnow(),
+        }
+        taken = conflict | {"field": "name", "township_value": "张三", "status": "took_township"}
+        conn.execute(insert(WritebackConflict), [conflict, taken])
+    migrate(district)
+    with district.connect() as conn:
+        moved = conn.execute(select(ProposedChange)).one()
+        statuses = (
+            conn.execute(select(WritebackConflict.status).order_by(WritebackConflict.id)).scalars().all()
+        )
+    assert (moved.source, moved.element, moved.owner_id, moved.status) == (
+        "conflict",
+        "person.phone",
+        None,
+        "pending",
+    )
+    assert (moved.old_value, moved.new_value, moved.record_id) == ("13700000000", "13777777777", rid)
+    assert moved.source_ref.endswith(f"#task-{task_id}")
+    assert statuses == ["queued", "took_township"]

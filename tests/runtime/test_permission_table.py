@@ -19,7 +19,6 @@ RIGHTS = {
         Action.RECORD_EDIT,
         Action.REVEAL,
         Action.EXPORT,
-        Action.CONFLICTS,
         Action.PERSONAL_VALUES,
         Action.WHOLE_DISTRICT,
         Action.WARNINGS,

@@ -9,6 +9,7 @@ the sharing rules give that viewer:
 - the keepers and administrators, and the township and village of the person's own area, read the
   name and the disability grade (personal values), never the ID number, phone or bank account;
 - 区残联 owns the grade, and the demo granted it the name in clear for its subsidy survey;
+- 区公安分局 owns the name and the ID number, and reads them in clear;
 - 区退役军人事务局, granted the phone and name in clear for 中山路街道 (the canary's township), reads them;
 - 区农业农村委, granted the phone in clear for 来苏镇 only, reads nothing of the canary;
 - 区民政局, the reviewer and the leader read none of them; another township sees nothing at all.
@@ -46,6 +47,7 @@ EXPECTED = {
     "keeper": {"name", "disability_grade"},
     "canlian": {"name", "disability_grade"},
     "minzheng": set(),
+    "gongan": {"name", "id_number"},
     "tuiyi": {"name", "phone"},
     "nongye": set(),
     "reviewer": set(),

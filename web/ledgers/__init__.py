@@ -1,1 +1,1 @@
-"""Ledger pages for keepers and readers: list, table, record, edit, import, export, write-back conflicts."""
+"""Ledger pages for keepers and readers: list, table, record, edit, import, export."""

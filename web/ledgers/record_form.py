@@ -48,6 +48,10 @@ class FormField:
     readonly: bool = False
     #: Why a read-only field cannot be changed.
     note: str = ""
+    #: Who decides a change of it (a department's name): empty when the change applies at once.
+    reviewer: str = ""
+    #: The value already proposed for it and waiting for its owner, as the viewer sees it.
+    pending: str = ""
 
     @property
     def name(self) -> str:
@@ -81,11 +85,14 @@ def build(
     viewer: Viewer,
     typed: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    reviewers: Mapping[str, str] | None = None,
+    pending: Mapping[str, str] | None = None,
 ) -> list[FormField]:
     """Return the form rows of a record: masked values as hints, typed input kept over stored.
 
     The key cannot be changed, nor a masked value that must agree with the key (a birth date):
-    they are shown, not offered as inputs.
+    they are shown, not offered as inputs. `reviewers` names who decides a change of a field the
+    viewer may not change at once, `pending` the values already proposed and waiting.
     """
     hidden = masked_names(ledger, viewer, shown)
     unseen = hidden_names(ledger, viewer, shown)
@@ -112,6 +119,8 @@ def build(
                 else _("（已脱敏，须与%(key)s一致，不能单独修改）", key=ledger.by_name[ledger.key].title)
                 if fixed
                 else "",
+                reviewer=(reviewers or {}).get(field.name, ""),
+                pending=(pending or {}).get(field.name, ""),
             )
         )
     return rows

@@ -28,25 +28,26 @@ from builder.catalog.specs import Ledger
 from runtime.ledgers.store import (
     SOURCE_LABELS,
     OutOfScope,
-    Provenance,
     StaleRecord,
     count,
     get,
     history,
     ledger_counts,
     page,
-    update_record,
     value_sources,
 )
 from runtime.masking import hidden_names, masked_names, present, reveal, search_hint
 from runtime.models import utcnow
 from runtime.permissions import Action
+from runtime.sharing.edits import edit_record, reviewers
+from runtime.sharing.queue import for_record
 from web import database
 from web.auth.guard import requires
 from web.edge import int_arg
 from web.i18n import gettext as _
 from web.jobs import views as jobs
 from web.ledgers import record_form, record_table
+from web.proposals.present import edited_message, pending_lines
 from web.site import COUNT_CAP, htmx, local_time
 
 bp = Blueprint("ledgers", __name__, template_folder="templates", url_prefix="/ledgers")
@@ -74,6 +75,12 @@ def _record(ledger: Ledger, record_id: int) -> dict[str, Any]:
     if record is None or not current_user.viewer.sees(record["_township"], record["_village"]):
         abort(404)
     return record
+
+
+def _pending(ledger: Ledger, rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the record's proposals waiting for their owners, masked as the record is for the viewer."""
+    proposals = for_record(_conn(), rec["_id"])
+    return pending_lines(ledger, rec, proposals, current_user.viewer, database.specs().org_units)
 
 
 # --- list and table --------------------------------------------------------------------------
@@ -248,6 +255,7 @@ def record(code: str, record_id: int):
         source_labels=SOURCE_LABELS,
         can_reveal=viewer.can_reveal,
         can_edit=viewer.can_edit_records,
+        pending=_pending(ledger, rec),
     )
 
 
@@ -283,7 +291,10 @@ def _edit_page(
     newer=(),
 ):
     shown = present(ledger, [rec], current_user.viewer)[0]
-    rows = record_form.build(ledger, shown, current_user.viewer, typed, errors)
+    pending = _pending(ledger, rec)
+    reviewed = reviewers(_conn(), ledger, current_user.viewer)
+    waiting = {line["field"].name: line["proposed"] for line in pending}
+    rows = record_form.build(ledger, shown, current_user.viewer, typed, errors, reviewed, waiting)
     key_field = ledger.by_name[ledger.key]
     specs = database.specs()
     units = specs.org_units
@@ -301,13 +312,16 @@ def _edit_page(
         title=record_table.display(ledger.by_name[ledger.label], shown.get(ledger.label), units),
         township_villages=[v for v in specs.villages(rec["_township"]) if scope.village in (None, v.code)],
         townships=[t for t in specs.townships() if scope.township in (None, t.code)],
+        reviewed=bool(reviewed),
+        evidence=(typed or {}).get("evidence", ""),
     ), status
 
 
 @bp.route("/<code>/records/<int:record_id>/edit", methods=["GET", "POST"])
 @requires(Action.RECORD_EDIT)
 def edit(code: str, record_id: int):
-    """Show the edit form of a record, or save it as a new version (手工修改, or 日常走访)."""
+    """Show the edit form of a record, or save it: a new version (手工修改, or 日常走访) of what the
+    editor may change at once, and proposals to their owners of the rest."""
     ledger = _ledger(code)
     rec = _record(ledger, record_id)
     if request.method == "GET":
@@ -328,14 +342,15 @@ def edit(code: str, record_id: int):
             message=_("有 %(n)s 处填写有误，请按提示修改后再保存", n=len(errors)),
         )
     try:
-        update_record(
+        edited = edit_record(
             _conn(),
+            database.specs(),
             ledger,
-            record_id,
+            rec,
             version,
             changes,
-            Provenance(source=viewer.edit_source, actor_id=current_user.id),
-            scope=viewer.scope,
+            viewer,
+            evidence=request.form.get("evidence", "").strip(),
         )
     except OutOfScope as refused:
         return _edit_page(
@@ -358,7 +373,7 @@ def edit(code: str, record_id: int):
             newer=newer,
             message=_("该记录已被他人修改。您填写的内容已保留；请对照下方最新的修改，确认后再次保存。"),
         )
-    flash(_("已保存"))
+    flash(edited_message(ledger, edited))
     return redirect(url_for("ledgers.record", code=code, record_id=record_id))
 
 

@@ -14,3 +14,17 @@ document.addEventListener("htmx:afterRequest", function (event) {
     element.remove();
   }
 });
+
+// `data-check-all="NAME"` on a checkbox ticks or clears every checkbox named NAME of the same form.
+document.addEventListener("change", function (event) {
+  const box = event.target;
+  if (!box.matches || !box.matches("[data-check-all]")) {
+    return;
+  }
+  const form = box.form;
+  document.querySelectorAll('input[type="checkbox"][name="' + box.dataset.checkAll + '"]').forEach(function (other) {
+    if (!form || other.form === form) {
+      other.checked = box.checked;
+    }
+  });
+});

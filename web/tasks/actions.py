@@ -60,8 +60,10 @@ def submit(task_id: int):
         rows=f"{result.rows:,}",
         n=f"{result.written.records:,}",
     )
+    if result.written.proposed:
+        message += _("；%(p)s 处修改须经数据所有者部门审核，已提交审核", p=result.written.proposed)
     if result.written.conflicts:
-        message += _("；%(c)s 处与台账的新值不一致，已交数据管理岗核定", c=result.written.conflicts)
+        message += _("；%(c)s 处与台账的新值不一致，已交数据所有者部门核定", c=result.written.conflicts)
     flash(message)
     return redirect(url_for("tasks.index"))
 

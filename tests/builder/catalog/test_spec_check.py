@@ -84,3 +84,34 @@ def test_specs_without_a_departments_file_are_refused(specs, tmp_path, capsys):
     (root / "departments.json").unlink()
     assert main(["check-specs", str(root)]) == 1
     assert "departments.json: 缺少部门与数据来源文件" in capsys.readouterr().out
+
+
+def test_field_edit_is_checked(specs, tmp_path, capsys):
+    """`field_edit` is proposal or direct, and a secret element is never changed without its owner."""
+    root = tmp_path / "specs"
+    shutil.copytree(specs.root, root)
+    catalog = root / "catalog" / "person.json"
+    cat = json.loads(catalog.read_text(encoding="utf-8"))
+    by_code = {e["code"]: e for e in cat["elements"]}
+    by_code["person.bank_account"]["field_edit"] = "direct"
+    by_code["person.occupation"]["field_edit"] = "whenever"
+    catalog.write_text(json.dumps(cat, ensure_ascii=False), encoding="utf-8")
+    assert main(["check-specs", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "person.bank_account: 机密（secret）数据元的修改须经所有者部门审核，field_edit 不能为 direct" in out
+    )
+    assert "'whenever' is not one of ['proposal', 'direct']" in out
+
+
+def test_phones_and_addresses_may_be_changed_from_field_work(specs):
+    """Contact details field work verifies apply at once; what an owner's system holds is proposed."""
+    direct = {code for code, e in specs.elements.items() if e.direct_edit}
+    assert direct == {
+        "person.phone",
+        "person.current_address",
+        "person.guardian_phone",
+        "household.phone",
+        "household.address",
+    }
+    assert specs.elements["person.residence_status"].field_edit == "proposal"

@@ -6,9 +6,10 @@ from sqlalchemy.orm import Session
 
 from runtime.access import Viewer
 from runtime.ledgers.store import Provenance, get, get_by_key, history, upsert
-from runtime.models import Record, Task, TaskRow, WritebackConflict
+from runtime.models import ProposedChange, Record, Task, TaskRow, User
 from runtime.org_scope import DISTRICT
 from runtime.reports.store import ReportError
+from runtime.sharing.proposals import accept
 from runtime.tasks.added import (
     AddRefused,
     add_form,
@@ -244,8 +245,12 @@ def test_an_added_key_imported_meanwhile_is_not_duplicated(load_task, district, 
         record = get_by_key(conn, persons, key)
         assert record["name"] == "导入名", "the ledger's newer value is not overwritten"
         assert record["phone"] == "13800001234", "what the ledger lacked is taken"
-        conflict = conn.execute(select(WritebackConflict).where(WritebackConflict.field == "name")).one()
-        assert (conflict.ledger_value, conflict.township_value) == ("导入名", "新登记")
+        conflict = conn.execute(select(ProposedChange).where(ProposedChange.field == "name")).one()
+        assert (conflict.source, conflict.old_value, conflict.new_value) == ("conflict", None, "新登记")
+        proposed = conn.execute(
+            select(ProposedChange.new_value).where(ProposedChange.field == "disability_grade")
+        ).scalar_one()
+        assert (proposed, record.get("disability_grade")) == ("二级", None), "区残联's to accept"
 
 
 def test_a_removed_added_row_is_gone_and_counts_follow(load_task, district, specs, survey):
@@ -308,10 +313,8 @@ def test_household_fields_flow_into_the_household_record(load_task, district, sp
         assert home.get("address") != "别处", "x-writeback false stays in the report"
         newest = history(conn, home["_id"])[0]
         assert (newest["source"], newest["new"]) == ("writeback", {"phone": "13911112222"})
-        disagreed = conn.execute(
-            select(WritebackConflict).where(WritebackConflict.ledger == "household")
-        ).one()
-        assert (disagreed.ledger_value, disagreed.township_value) == ("13933334444", "13955556666")
+        disagreed = conn.execute(select(ProposedChange).where(ProposedChange.ledger == "household")).one()
+        assert (disagreed.source, disagreed.new_value) == ("conflict", "13955556666")
 
 
 def test_a_village_task_adds_rows_to_its_own_village(load_task, district, specs, admit_sample, actor_of):
@@ -416,10 +419,19 @@ def test_a_person_the_filter_left_out_is_included_pre_filled_and_stays(load_task
         saved = save_cells(ctx, person["_id"], answers, expected_version=row.draft_version)
         assert saved.errors == {}
         result = submit_task(ctx, report)
-        assert result.written.created == 0 and result.written.records == 1
+        assert (result.written.created, result.written.records, result.written.proposed) == (0, 0, 1)
+        assert get(conn, specs.ledgers["person"], person["_id"]).get("disability_grade") is None, (
+            "残疾等级 is 区残联's: the township's value waits for it"
+        )
+        proposal = conn.execute(select(ProposedChange.id).where(ProposedChange.record_id == person["_id"]))
+        canlian = conn.execute(select(User.id).where(User.username == "canlian")).scalar_one()
+        assert accept(conn, specs, [proposal.scalar_one()], user_id=canlian).moved == []
         record = get(conn, specs.ledgers["person"], person["_id"])
         assert (record["disability_grade"], record["name"]) == ("二级", person["name"])
-        assert history(conn, person["_id"])[0]["source"] == "writeback"
+        assert (history(conn, person["_id"])[0]["source"], history(conn, person["_id"])[0]["actor"]) == (
+            "writeback",
+            "区残联 陈静",
+        )
 
 
 def test_a_village_task_includes_only_its_own_villages_records(

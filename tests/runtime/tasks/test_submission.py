@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runtime.ledgers.store import Provenance, get, history, update_record
-from runtime.models import Task, User, WritebackConflict
+from runtime.models import ProposedChange, Task, User
 from runtime.org_scope import DISTRICT
 from runtime.reports.store import ReportError
 from runtime.tasks.drafts import save_cells
@@ -101,14 +101,16 @@ def test_a_newer_ledger_value_is_not_overwritten_but_recorded(load_task, distric
         result = submit_task(ctx, report)
         assert (result.written.records, result.written.conflicts) == (0, 1)
         assert get(conn, persons, row.record_id)["phone"] == "13911112222"
-        conflict = conn.execute(select(WritebackConflict)).one()
-        assert (conflict.field, conflict.ledger_value, conflict.township_value, conflict.status) == (
+        conflict = conn.execute(select(ProposedChange)).one()
+        assert (conflict.source, conflict.field, conflict.new_value, conflict.status) == (
+            "conflict",
             "phone",
-            "13911112222",
             "13700001111",
-            "open",
+            "pending",
         )
-        assert conflict.base_value == record["phone"]
+        assert conflict.old_value == record["phone"], (
+            "the value the township saw, which the ledger no longer holds"
+        )
 
 
 def test_a_task_with_bad_cells_cannot_be_submitted(load_task, district, specs, setup):
@@ -126,8 +128,9 @@ def test_a_task_with_bad_cells_cannot_be_submitted(load_task, district, specs, s
         assert conn.execute(select(Task.state).where(Task.id == task_id)).scalar_one() == "in_progress"
 
 
-def test_the_keeper_settles_a_conflict_either_way(load_task, district, specs, setup, actor_of):
-    from runtime.tasks.writeback import resolve_conflict
+def test_the_owner_settles_a_conflict_either_way(load_task, district, specs, setup, actor_of):
+    """The phone's owner has no demo login: the administrator decides its conflicts."""
+    from runtime.sharing.proposals import accept, reject
 
     task_id, _code, filler = setup
     persons = specs.ledgers["person"]
@@ -148,13 +151,14 @@ def test_the_keeper_settles_a_conflict_either_way(load_task, district, specs, se
                 scope=DISTRICT,
             )
         assert submit_task(ctx, report).written.conflicts == 2
-        first, second = conn.execute(select(WritebackConflict.id).order_by(WritebackConflict.id)).scalars()
-        keeper = conn.execute(select(User.id).where(User.username == "keeper")).scalar_one()
-        assert resolve_conflict(conn, specs, first, keeper, take=True) == "took_township"
-        assert resolve_conflict(conn, specs, second, keeper, take=False) == "kept_ledger"
-        with pytest.raises(ValueError, match="已处理"):
-            resolve_conflict(conn, specs, first, keeper, take=False)
+        first, second = conn.execute(select(ProposedChange.id).order_by(ProposedChange.id)).scalars()
+        admin = conn.execute(select(User.id).where(User.username == "admin")).scalar_one()
+        assert accept(conn, specs, [first], user_id=admin).moved == [first], "the ledger moved on: confirm"
+        assert accept(conn, specs, [first], user_id=admin, confirmed=[first]).done == [first]
+        assert reject(conn, specs, [second], "台账值已由民政系统核实", user_id=admin).done == [second]
+        assert reject(conn, specs, [first], "晚了", user_id=admin).gone == [first]
         assert get(conn, persons, rows[0].record_id)["phone"] == "13700001111"
         assert get(conn, persons, rows[1].record_id)["phone"] == "13911112222"
         newest = history(conn, rows[0].record_id)[0]
-        assert (newest["source"], newest["actor"]) == ("writeback", "数据管理岗 刘敏")
+        assert (newest["source"], newest["actor"]) == ("conflict", "系统管理员")
+        assert newest["source_ref"].startswith(f"变更#{first}，中山路街道填报员提出")

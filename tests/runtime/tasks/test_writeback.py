@@ -1,16 +1,21 @@
-"""Write-back across a return: the values submitted last count; the check and the update are one step."""
+"""Write-back across a return: the values submitted last count; the check and the update are one step.
+
+Conflicts go into the queue of the element's owner (proposals with source `conflict`); the phone's
+owner (区大数据发展局) has no demo login, so the administrator decides them here.
+"""
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runtime.ledgers.store import Provenance, get, history, update_record
-from runtime.models import TaskRow, User, WritebackConflict
+from runtime.models import ProposedChange, TaskRow, User
 from runtime.org_scope import DISTRICT
+from runtime.sharing.proposals import accept
 from runtime.tasks.drafts import save_cells
 from runtime.tasks.prefill import task_page
 from runtime.tasks.submission import return_task, submit_task
-from runtime.tasks.writeback import apply, plan, resolve_conflict
+from runtime.tasks.writeback import apply, plan
 from tests.conftest import make_ctx
 
 FIELDS = {
@@ -79,15 +84,13 @@ def _return(district, load_task, actor_of, task_id):
         return_task(session.connection(), task, report, actor_of(session, "canlian"), "请核实电话")
 
 
-def _conflicts(district):
+def _conflicts(district, status="pending"):
+    """Return (id, township value, status) of the conflicts in the owners' queue."""
     with district.connect() as conn:
         return conn.execute(
-            select(
-                WritebackConflict.id,
-                WritebackConflict.township_value,
-                WritebackConflict.ledger_value,
-                WritebackConflict.status,
-            ).order_by(WritebackConflict.id)
+            select(ProposedChange.id, ProposedChange.new_value, ProposedChange.status)
+            .where(ProposedChange.source == "conflict", ProposedChange.status == status)
+            .order_by(ProposedChange.id)
         ).all()
 
 
@@ -96,29 +99,35 @@ def _phone(district, specs, record_id):
         return get(conn, specs.ledgers["person"], record_id).get("phone")
 
 
-def _resolve(district, specs, conflict_id, take=True):
+def _take(district, specs, conflict_id):
+    """Take the township's value, as the administrator confirms it over the ledger's newer one."""
     with district.begin() as conn:
-        keeper = conn.execute(select(User.id).where(User.username == "keeper")).scalar_one()
-        return resolve_conflict(conn, specs, conflict_id, keeper, take)
+        admin = conn.execute(select(User.id).where(User.username == "admin")).scalar_one()
+        return accept(conn, specs, [conflict_id], user_id=admin, confirmed=[conflict_id])
 
 
 def test_a_resubmitted_value_replaces_the_one_in_its_open_conflict(
     district, specs, load_task, actor_of, task
 ):
-    """Submit T0 against a newer ledger value, get it returned, resubmit T7: the keeper applies T7."""
+    """Submit T0 against a newer ledger value, get it returned, resubmit T7: the owner decides on T7."""
     task_id, filler, record_id = task
     _type(district, specs, load_task, task_id, filler, record_id, T0)
     _import(district, specs, record_id, LEDGER)
     first = _submit(district, specs, load_task, task_id, filler)
     assert (first.records, first.conflicts) == (0, 1)
-    [(conflict_id, township, ledger, status)] = _conflicts(district)
-    assert (township, ledger, status) == (T0, LEDGER, "open")
+    [(first_id, township, _status)] = _conflicts(district)
+    assert township == T0
+    _return(district, load_task, actor_of, task_id)
+    again = _submit(district, specs, load_task, task_id, filler)
+    assert _conflicts(district) == [(first_id, T0, "pending")], "the same value submitted again stands"
     _return(district, load_task, actor_of, task_id)
     _type(district, specs, load_task, task_id, filler, record_id, T7)
     again = _submit(district, specs, load_task, task_id, filler)
     assert (again.records, again.conflicts) == (0, 1), "the resubmitted value is still in conflict"
-    assert _conflicts(district) == [(conflict_id, T7, LEDGER, "open")], "one conflict, with T7"
-    assert _resolve(district, specs, conflict_id) == "took_township"
+    [(conflict_id, township, _status)] = _conflicts(district)
+    assert township == T7, "one conflict in the queue, with T7"
+    assert [c.id for c in _conflicts(district, "superseded")] == [first_id]
+    assert _take(district, specs, conflict_id).done == [conflict_id]
     assert _phone(district, specs, record_id) == T7
 
 
@@ -133,10 +142,9 @@ def test_a_resubmission_that_drops_its_value_withdraws_the_conflict(
     _return(district, load_task, actor_of, task_id)
     _type(district, specs, load_task, task_id, filler, record_id, LEDGER)
     assert _submit(district, specs, load_task, task_id, filler).conflicts == 0
-    [(conflict_id, _township, _ledger, status)] = _conflicts(district)
-    assert status == "withdrawn"
-    with pytest.raises(ValueError, match="已处理"):
-        _resolve(district, specs, conflict_id)
+    assert _conflicts(district) == []
+    [(conflict_id, _township, _status)] = _conflicts(district, "withdrawn")
+    assert _take(district, specs, conflict_id).gone == [conflict_id]
     assert _phone(district, specs, record_id) == LEDGER
 
 
@@ -172,5 +180,38 @@ def test_a_change_committed_between_the_check_and_the_update_becomes_a_conflict(
         conn.commit()
     assert (written.records, written.conflicts) == (0, 1)
     assert _phone(district, specs, record_id) == LEDGER, "the import's value is not overwritten"
-    [(_id, township, ledger, status)] = _conflicts(district)
-    assert (township, ledger, status) == (T0, LEDGER, "open")
+    [(_id, township, _status)] = _conflicts(district)
+    assert township == T0
+
+
+def test_a_corrected_name_waits_for_its_owner_while_the_phone_is_written(district, specs, load_task, task):
+    """姓名 is 区公安分局's: the township's correction is proposed to it; 联系电话 (direct) is written."""
+    task_id, filler, record_id = task
+    with district.begin() as conn:
+        task_row, _report, _spec = load_task(conn, task_id)
+        ctx = make_ctx(conn, specs, task_row, filler)
+        name = get(conn, specs.ledgers["person"], record_id)["name"]
+        version = conn.execute(
+            select(TaskRow.version).where(TaskRow.task_id == task_id, TaskRow.record_id == record_id)
+        ).scalar()
+        save_cells(ctx, record_id, {"name": name + "华", "phone": T7}, expected_version=version or 0)
+    written = _submit(district, specs, load_task, task_id, filler)
+    assert (written.records, written.proposed, written.conflicts) == (1, 1, 0)
+    with district.begin() as conn:
+        record = get(conn, specs.ledgers["person"], record_id)
+        assert (record["name"], record["phone"]) == (name, T7)
+        proposal = conn.execute(select(ProposedChange)).one()
+        assert (proposal.source, proposal.field, proposal.old_value, proposal.new_value) == (
+            "writeback",
+            "name",
+            name,
+            name + "华",
+        )
+        assert proposal.evidence.endswith("中山路街道填报") and proposal.source_ref.endswith(
+            f"#task-{task_id}"
+        )
+        gongan = conn.execute(select(User.id).where(User.username == "gongan")).scalar_one()
+        assert accept(conn, specs, [proposal.id], user_id=gongan).done == [proposal.id]
+        assert get(conn, specs.ledgers["person"], record_id)["name"] == name + "华"
+        newest = history(conn, record_id)[0]
+        assert (newest["source"], newest["actor"]) == ("writeback", "区公安分局 吴勇")

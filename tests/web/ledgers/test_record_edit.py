@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from runtime.models import Record, RecordVersion, User
+from runtime.models import ProposedChange, Record, RecordVersion, User
 from tests.conftest import make_id_number
 
 ZHONGSHANLU = "500118001"
@@ -79,32 +79,36 @@ def test_saving_the_unchanged_form_changes_nothing(fresh_client, edit_form, engi
     assert _record(engine, person) == before
 
 
+#: A value field work may change directly (`field_edit: direct`), and one 区人力社保局 owns.
+ADDRESS = "重庆市永川区中山路街道新村路8号"
+
+
 def test_edit_creates_a_version_from_manual_edit(fresh_client, edit_form, engine, person):
-    """A change becomes version 2 with source edit (手工修改) and the keeper as actor."""
+    """A direct element's change becomes version 2 (手工修改, the keeper); another's goes to its owner."""
     data, _version = _record(engine, person)
-    form = edit_form | {"occupation": "乡村教师", "is_veteran": "是"}
+    form = edit_form | {"current_address": ADDRESS, "occupation": "乡村教师", "is_veteran": "是"}
     response = fresh_client.post(f"/ledgers/person/records/{person}/edit", data=form)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/ledgers/person/records/{person}"
     new, version = _record(engine, person)
     assert version == 2
-    assert new == data | {"occupation": "乡村教师", "is_veteran": True}
+    assert new == data | {"current_address": ADDRESS}, "职业 and 是否退役军人 wait for their owners"
     last = _versions(engine, person)[-1]
     with engine.connect() as conn:
         keeper = conn.execute(select(User.id).where(User.username == "keeper")).scalar_one()
     new_values = json.loads(last.new) if isinstance(last.new, str) else last.new
-    assert (last.source, last.actor_id, new_values) == (
-        "edit",
-        keeper,
-        {"occupation": "乡村教师", "is_veteran": True},
-    )
+    assert (last.source, last.actor_id, new_values) == ("edit", keeper, {"current_address": ADDRESS})
     page = fresh_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已保存" in page
+    assert (
+        "已保存：现居住地址；已提交区人力社保局审核：职业；已提交区退役军人事务局审核：是否退役军人" in page
+    )
     history = page[page.index('id="history"') :]
     assert "第 2 版" in history and "手工修改" in history and "数据管理岗 刘敏" in history
-    assert "<ins>乡村教师</ins>" in history
-    field_row = page[page.index('id="v-occupation"') :]
+    assert f"<ins>{ADDRESS}</ins>" in history
+    field_row = page[page.index('id="v-current_address"') :]
     assert "手工修改" in field_row[:600]
+    pending = page[page.index('id="pending"') : page.index('id="history"')]
+    assert "<ins>乡村教师</ins>" in pending and "待区人力社保局审核" in pending
 
 
 def test_bad_input_shows_the_message_next_to_the_field_and_keeps_it(fresh_client, edit_form, engine, person):
@@ -137,16 +141,18 @@ def test_empty_required_field_is_refused(fresh_client, edit_form, engine, person
 def test_stale_edit_is_refused_and_keeps_the_input(fresh_client, edit_form, engine, person):
     """Saving over someone else's newer version is refused with 该记录已被他人修改."""
     url = f"/ledgers/person/records/{person}/edit"
-    assert fresh_client.post(url, data=edit_form | {"occupation": "厨师"}).status_code == 302
-    response = fresh_client.post(url, data=edit_form | {"occupation": "司机"})
+    assert fresh_client.post(url, data=edit_form | {"current_address": "新村路1号"}).status_code == 302
+    response = fresh_client.post(url, data=edit_form | {"current_address": "新村路2号", "occupation": "司机"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "该记录已被他人修改" in page
-    assert 'value="司机"' in page
-    assert "<ins>厨师</ins>" in page  # what the other change did
+    assert 'value="新村路2号"' in page and 'value="司机"' in page
+    assert "<ins>新村路1号</ins>" in page  # what the other change did
     assert 'name="version" value="2"' in page
     data, version = _record(engine, person)
-    assert (data["occupation"], version) == ("厨师", 2)
+    assert (data["current_address"], version) == ("新村路1号", 2)
+    with engine.connect() as conn:
+        assert conn.execute(select(ProposedChange)).all() == [], "nothing of a refused edit is proposed"
 
 
 def test_inline_validation_returns_only_the_message(fresh_client, edit_form, person):
@@ -200,13 +206,14 @@ def test_a_grid_worker_updates_a_record_of_her_village_as_a_visit(
     fresh_auth.login("wangge")
     page = fresh_client.get(f"/ledgers/person/records/{mine}/edit")
     assert page.status_code == 200
-    form = form_values(page.get_data(as_text=True)) | {"occupation": "个体经营"}
+    form = form_values(page.get_data(as_text=True)) | {"current_address": ADDRESS}
     response = fresh_client.post(f"/ledgers/person/records/{mine}/edit", data=form)
     assert response.status_code == 302
     source, actor, new = _versions(engine, mine)[-1]
     with engine.connect() as conn:
         wangge = conn.execute(select(User.id).where(User.username == "wangge")).scalar_one()
-    assert (source, actor, new) == ("visit", wangge, {"occupation": "个体经营"})
+    new = json.loads(new) if isinstance(new, str) else new
+    assert (source, actor, new) == ("visit", wangge, {"current_address": ADDRESS})
     other = _village_record(engine, "500118001001", other=True)
     assert fresh_client.get(f"/ledgers/person/records/{other}/edit").status_code == 404
 
@@ -259,11 +266,19 @@ def test_a_grid_worker_cannot_move_a_record_out_of_her_village(
     assert fresh_client.get(f"/ledgers/person/records/{mine}").status_code == 200
 
 
-def test_a_keeper_may_move_a_record_to_another_township(fresh_client, edit_form, engine, person):
-    """Keepers work district-wide: moving a record between townships is theirs to do."""
+def test_a_keeper_may_move_a_record_to_another_township(fresh_client, edit_form, engine, specs, person):
+    """Keepers work district-wide: a move between townships is theirs to propose, 区公安分局's to accept."""
+    from runtime.sharing.proposals import accept
+
+    before, _version = _record(engine, person)
     move = {"township_code": "500118002", "village_code": "500118002001"}
     response = fresh_client.post(f"/ledgers/person/records/{person}/edit", data=edit_form | move)
     assert response.status_code == 302
+    assert _record(engine, person)[0]["township_code"] == before["township_code"], "not moved yet"
+    with engine.begin() as conn:
+        ids = conn.execute(select(ProposedChange.id).order_by(ProposedChange.id)).scalars().all()
+        gongan = conn.execute(select(User.id).where(User.username == "gongan")).scalar_one()
+        assert accept(conn, specs, ids, user_id=gongan).done == ids
     data, _version = _record(engine, person)
     assert (data["township_code"], data["village_code"]) == ("500118002", "500118002001")
 

@@ -189,15 +189,17 @@ def test_consolidating_templates_shows_the_union_and_the_proposed_extension(web)
     assert empty.status_code == 422 and "请至少选择" in empty.get_data(as_text=True)
 
 
-def test_the_conflicts_page_is_for_keepers(web):
+def test_write_back_conflicts_are_the_owners_to_settle_not_the_keepers(web):
+    """The keeper's conflicts page is gone: conflicts wait in the owner's queue (待审变更)."""
     client, auth = web
     auth.login("keeper")
-    page = client.get("/ledgers/conflicts/")
-    assert page.status_code == 200 and "没有待处理的回流冲突" in page.get_data(as_text=True)
-    assert "回流冲突</a>" in page.get_data(as_text=True)
+    assert client.get("/ledgers/conflicts/").status_code == 404
+    assert client.get("/proposals/").status_code == 403
     auth.logout()
-    auth.login("zhongshanlu")
-    assert client.get("/ledgers/conflicts/").status_code == 403
+    auth.login("canlian")
+    page = client.get("/proposals/")
+    assert page.status_code == 200 and "没有待审的变更" in page.get_data(as_text=True)
+    assert "待审变更</a>" in page.get_data(as_text=True), "no count when nothing waits"
 
 
 def test_a_bomb_uploaded_as_a_template_is_refused_in_chinese(web):

@@ -13,10 +13,13 @@ from runtime.tasks.dispatch import dispatch
 
 pytestmark = pytest.mark.browser
 ZHONGSHANLU = "500118001"
-#: Persons with a disability: name and occupation from the ledger, household size to fill.
+#: Persons with a disability: name, current address (which field work may correct directly:
+#: `field_edit: direct`) and occupation from the ledger, household size to fill.
+ADDRESS = "重庆市永川区中山路街道新村路8号"
 REPORT = {
     "properties": {
         "name": {"x-element": "person.name"},
+        "current_address": {"x-element": "person.current_address"},
         "occupation": {"x-element": "person.occupation"},
         "people": {"title": "家庭人口（人）", "type": "integer", "minimum": 1, "maximum": 30},
     },
@@ -51,22 +54,21 @@ def test_township_fills_the_gaps_submits_and_the_ledger_takes_the_value(township
 
     # A correction of a ledger value: it will flow back.
     record_id = int(rows.nth(0).get_attribute("id").removeprefix("row-g"))
-    rows.nth(0).locator("input[name=occupation]").click()
-    page.keyboard.type("乡村医生")
-    page.keyboard.press("Tab")
-    rows.nth(0).locator(".cell-edited input[name=occupation]").wait_for()
+    rows.nth(0).locator("input[name=current_address]").fill(ADDRESS)
+    rows.nth(0).locator("input[name=current_address]").press("Tab")
+    rows.nth(0).locator(".cell-edited input[name=current_address]").wait_for()
 
     page.click("text=提交任务")
     page.wait_for_selector("text=已提交")
     assert "1 条台账记录已更新" in page.inner_text("main")
     page.goto(f"{base}/ledgers/person/records/{record_id}")
     text = page.inner_text("main")
-    assert "乡村医生" in text and "报表回流" in text
+    assert ADDRESS in text and "报表回流" in text
     assert errors == []
 
     with engine.connect() as conn:
         assert conn.scalar(select(Task.state).where(Task.org_unit_code == ZHONGSHANLU)) == "submitted"
-        assert get(conn, specs.ledgers["person"], record_id)["occupation"] == "乡村医生"
+        assert get(conn, specs.ledgers["person"], record_id)["current_address"] == ADDRESS
         newest = history(conn, record_id)[0]
     assert newest["source"] == "writeback" and newest["source_ref"].startswith(code)
 
