@@ -1,8 +1,8 @@
 """District-scale benchmarks of the ledger side, on SQLite and PostgreSQL; prints JSON results.
 
 Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql]
-[--only builder|cell_save|load|pages] [--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL, by default a `yibiaotong_bench`
-database on 127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
+[--only builder|cell_save|load|pages] [--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL,
+by default a `yibiaotong_bench` database on 127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
 The deadline-day load test (`bench/load.py`, gunicorn with 4 workers) runs last, `--seconds` long.
 """
 
