@@ -2,7 +2,8 @@
 
 Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql]
 [--only builder|cell_save|load|pages] [--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL,
-by default a `yibiaotong_bench` database on 127.0.0.1:5432 that the run creates afresh. Data lives in `.bench/` beside the project.
+by default a `yibiaotong_bench` database on 127.0.0.1:5432 that the run creates afresh. Data lives
+in `.bench/` beside the project.
 The deadline-day load test (`bench/load.py`, gunicorn with 4 workers) runs last, `--seconds` long.
 """
 
