@@ -338,26 +338,26 @@ def present(
     # Without township-bound grants what is seen is the same on every row: decided once.
     bound = any(s.granted_in or s.masked_in for s in kept)
     everywhere = {s.field.name: s.at(None) for s in kept}
+    # Per kept field, once: its name, the field, whether it is a birth date, its element.
+    plan = [(s.field.name, s.field, s.field.element.mask == "birth_date", s.field.element) for s in kept]
     out = []
     for row in rows:
         whole = row if record is None else record
         seen = {s.field.name: s.at(township_of(ledger, whole)) for s in kept} if bound else everywhere
         bare = not any(_filled(whole.get(name)) for name in ids if seen[name] is not Sight.CLEAR)
         copy = dict(row)
-        for s in kept:
-            name = s.field.name
+        for name, field, is_date, element in plan:
             value = copy.get(name)
             if value is None or value == "":
                 continue
             one = seen[name]
-            if one is Sight.CLEAR:
-                reads.add(
-                    ledger.code, s.field.element.code, s.field.element.department, whole.get(ledger.key)
-                )
+            if one is Sight.MASKED:
+                if not (bare and is_date):
+                    copy[name] = mask_value(field, value)
             elif one is Sight.HIDDEN:
                 copy[name] = None
-            elif not (bare and s.field.element.mask == "birth_date"):
-                copy[name] = mask_value(s.field, value)
+            else:
+                reads.add(ledger.code, element.code, element.department, whole.get(ledger.key))
         out.append(copy)
     return out
 
