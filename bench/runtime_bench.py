@@ -217,6 +217,7 @@ def bench_tasks(report: Callable, backend: str, engine, specs: SpecSet, township
     from builder.admission.gatekeeping import load_rules
     from runtime.access import Viewer
     from runtime.clock import local_today
+    from runtime.demo.report_grants import grant_for_report
     from runtime.ledgers.store import count
     from runtime.models import User
     from runtime.reports.admission import decide, submit
@@ -239,6 +240,8 @@ def bench_tasks(report: Callable, backend: str, engine, specs: SpecSet, township
     with Session(engine) as session, session.begin():
         canlian = actor(session, "canlian")
         created = create_report(session, canlian, document)
+        # Filed as in the district: what it binds of others' 有条件共享 data was applied for and granted.
+        grant_for_report(session.connection(), specs, canlian.department_id, document)
         filed = submit(session, specs, load_rules(specs.root), created, canlian)
         decide(session, filed, actor(session, "reviewer"), "admit", "基准测试")
         decision = filed.verdict_decision

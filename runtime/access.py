@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -28,6 +29,8 @@ class Viewer:
     department: str | None = None
     #: The grants in force of the viewer's department: elements it reads in clear, and where.
     grants: Grants = NO_GRANTS
+    #: What was decided for this viewer once and asked again (how it sees each ledger's fields).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def scope(self) -> Scope:

@@ -52,7 +52,7 @@ from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.errors import ErrorCode, NotAllowed
 from runtime.permissions import Action, may
-from runtime.sharing.sight import Sight
+from runtime.sharing.sight import KEYS_LOGGED, Sight
 
 _HOUSE_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百]+\s*(号|栋|幢|单元|室|组|楼|弄|附).*$")
 #: How many trailing characters of an ID number every viewer sees.
@@ -293,8 +293,11 @@ def township_of(ledger: Ledger, record: Mapping[str, Any]) -> str | None:
 
 
 def sights(ledger: Ledger, viewer: Viewer) -> list[FieldSight]:
-    """Return how `viewer` sees each field of `ledger`, in the ledger's order (decided once)."""
-    return [field_sight(f, viewer) for f in ledger.fields]
+    """Return how `viewer` sees each field of `ledger`, in the ledger's order (decided once per viewer)."""
+    key = ("sights", ledger.code, id(ledger))
+    if key not in viewer.memo:
+        viewer.memo[key] = [field_sight(f, viewer) for f in ledger.fields]
+    return viewer.memo[key]
 
 
 def visible_fields(ledger: Ledger, viewer: Viewer) -> list[Field]:
@@ -334,31 +337,59 @@ def present(
     """
     kept = [s for s in sights(ledger, viewer) if s.default is not Sight.CLEAR]
     ids = [s.field.name for s in kept if s.field.element.mask == "id_number"]
-    reads = viewer.grants.reads
-    # Without township-bound grants what is seen is the same on every row: decided once.
+    plan = [(s.field.name, s.field, s.field.element.mask == "birth_date") for s in kept]
+
+    def decided(
+        township: str | None,
+    ) -> tuple[list[tuple[str, Field, bool, bool]], list[str], bool, list[Field]]:
+        # In one township: the fields to mask or hide (name, field, is a birth date, hidden), the
+        # ID fields not seen in clear, whether a birth date is masked (shown whole on a record
+        # without an ID number), and the fields read in clear through a grant.
+        seen = {s.field.name: s.at(township) for s in kept}
+        ops = [
+            (name, f, is_date, seen[name] is Sight.HIDDEN)
+            for name, f, is_date in plan
+            if seen[name] is not Sight.CLEAR
+        ]
+        dated = any(is_date and not hidden for _n, _f, is_date, hidden in ops)
+        granted = [f for name, f, _d in plan if seen[name] is Sight.CLEAR]
+        return ops, [name for name in ids if seen[name] is not Sight.CLEAR], dated, granted
+
+    # What is seen depends on a row's township only through township-bound grants: decided once
+    # per township (23 at most), not per row; without them, once.
     bound = any(s.granted_in or s.masked_in for s in kept)
-    everywhere = {s.field.name: s.at(None) for s in kept}
-    # Per kept field, once: its name, the field, whether it is a birth date, its element.
-    plan = [(s.field.name, s.field, s.field.element.mask == "birth_date", s.field.element) for s in kept]
+    by_township = {None: decided(None)}
+    read_rows: dict[str | None, int] = {}
+    read_keys: dict[str | None, list[Any]] = {}
+    tf = ledger.township_field
     out = []
     for row in rows:
         whole = row if record is None else record
-        seen = {s.field.name: s.at(township_of(ledger, whole)) for s in kept} if bound else everywhere
-        bare = not any(_filled(whole.get(name)) for name in ids if seen[name] is not Sight.CLEAR)
+        township = (whole.get(tf) or whole.get("_township")) if bound else None
+        if township not in by_township:
+            by_township[township] = decided(township)
+        ops, masked_ids, dated, granted = by_township[township]
+        bare = dated and not any(_filled(whole.get(name)) for name in masked_ids)
         copy = dict(row)
-        for name, field, is_date, element in plan:
+        for name, field, is_date, hidden in ops:
             value = copy.get(name)
             if value is None or value == "":
                 continue
-            one = seen[name]
-            if one is Sight.MASKED:
-                if not (bare and is_date):
-                    copy[name] = mask_value(field, value)
-            elif one is Sight.HIDDEN:
+            if hidden:
                 copy[name] = None
-            else:
-                reads.add(ledger.code, element.code, element.department, whole.get(ledger.key))
+            elif not (bare and is_date):
+                copy[name] = mask_value(field, value)
+        if granted:  # records read in clear through a grant: counted for the audit log
+            n = read_rows[township] = read_rows.get(township, 0) + 1
+            if n <= KEYS_LOGGED:
+                read_keys.setdefault(township, []).append(whole.get(ledger.key))
         out.append(copy)
+    reads = viewer.grants.reads
+    for township, n in read_rows.items():
+        for field in by_township[township][3]:
+            reads.add(ledger.code, field.element.code, field.element.department, None, n)
+            for key in read_keys[township]:
+                reads.add(ledger.code, field.element.code, field.element.department, key, 0)
     return out
 
 
