@@ -1,10 +1,11 @@
-"""What grants cost: ledger pages and exports read by a department with grants in force, and without.
+"""What grants cost: ledger pages and exports read by a department with grants in force.
 
 The decision of what a viewer sees (`runtime.masking.field_sight`) is made once per field per
-request, and a grant bound to some townships is looked up once per row; values read in clear
-through a grant are tallied for the audit log. This times one township's persons exported to
-.xlsx and its pages of 50 rows presented, as a department without grants and as the same
-department with grants in force (district-wide and township-bound, in clear and masked), and
+request (once per township where a grant is bound to some), and records read in clear through a
+grant are counted for the audit log. This times one township's persons exported to .xlsx, its
+pages of 50 rows presented, and 50 page requests, first as a department that sees every element
+as departments did before grants (有条件共享 ones masked by sensitivity: access grants for all of
+them, district-wide), then with clear grants on top (district-wide and township-bound), and
 reports the ratio: grants must cost at most 10%.
 
 Standalone: `python bench/sharing_bench.py [--scale demo] [--backend sqlite]` seeds a fresh
@@ -35,9 +36,8 @@ from runtime.ledgers.store import Query, Scope, page, read_all  # noqa: E402
 from runtime.masking import present  # noqa: E402
 from runtime.models import Department, Grant, User  # noqa: E402
 
-#: The grants the benchmark puts in force for 区退役军人事务局: clear and masked, district and townships.
+#: The clear grants the benchmark puts in force for 区退役军人事务局, district-wide and in two townships.
 CLEAR = ["person.name", "person.assistance_type", "person.disability_category", "person.current_address"]
-MASKED = ["person.phone", "person.health_status", "person.guardian_name"]
 RATIO = 1.10
 
 
@@ -63,7 +63,6 @@ def _grant(engine, specs: SpecSet, township: str) -> int:
         conn.execute(
             update(Grant).where(Grant.id.in_(others)).values(granted_townships=[township, "500118001"])
         )
-        grant_elements(conn, specs, department, MASKED, "电话回访")
     return user
 
 
@@ -118,11 +117,11 @@ def bench_sharing(
             f"sharing_{name}_granted",
             after[name],
             unit,
-            f"≤ {RATIO:.2f}× without grants",
+            f"≤ {RATIO:.2f}× before grants",
             backend,
             ratio <= RATIO,
             rows=len(rows),
-            without_seconds=round(before[name], 4),
+            before_seconds=round(before[name], 4),
             ratio=round(ratio, 3),
         )
 

@@ -156,13 +156,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
             "  已创建演示报表：已下派（各镇街有预填任务，其中 3 个镇街已提交，可看汇总）、"
             "待审核、退回修改、已准入（直接提取）各一张"
         )
-    if entries := load_demo_sharing_log(engine, specs):
-        print(f"  已创建演示授权（已撤销、已过期、已拒绝各一项）及其审计日志 {entries} 条")
     if load_demo_grants(engine, specs):
         print(
             "  已创建演示授权：区退役军人事务局获授权区民政局的救助类别（来苏镇），"
             "区残联申请区卫生健康委的健康状况待审批"
         )
+    if entries := load_demo_sharing_log(engine, specs):
+        print(f"  已创建演示授权（已撤销、已过期、已拒绝各一项）及其审计日志 {entries} 条")
     proposed = load_demo_proposals(engine, specs)
     if proposed:
         print(f"  已创建演示待审变更 {proposed} 条：区公安分局（gongan）、区民政局、区残联各有待审的修改")

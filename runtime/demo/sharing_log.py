@@ -29,10 +29,12 @@ def _at(day: date, hour: int) -> datetime:
 
 
 def load_demo_sharing_log(engine: Engine, specs: SpecSet) -> int:
-    """Write the demo's past grants and their audit entries unless grants exist; return the entries."""
+    """Write the demo's past grants and their audit entries unless a grant was refused or revoked
+    already (they are that past); return the entries."""
     today = local_today()
     with engine.begin() as conn:
-        if conn.execute(select(func.count()).select_from(Grant)).scalar_one():
+        past = select(func.count()).select_from(Grant).where(Grant.status.in_(("refused", "revoked")))
+        if conn.execute(past).scalar_one():
             return 0
         users = dict(conn.execute(select(User.username, User.id)).all())
         departments = dict(conn.execute(select(Department.code, Department.id)).all())
