@@ -45,6 +45,8 @@ class Application:
     revoked_by: str
     revoked_at: datetime | None
     revoke_reason: str
+    #: In clear (the default), or access to values masked by their sensitivity only.
+    in_clear: bool = True
 
     def state(self, today: date) -> str:
         """Return the status, or `expired` for a grant past its expiry."""
@@ -124,6 +126,7 @@ def _applications(conn: Connection, where: ColumnElement[bool], *order: ColumnEl
             revoked_by=row.revoker or "",
             revoked_at=row.revoked_at,
             revoke_reason=row.revoke_reason,
+            in_clear=row.in_clear,
         )
         for row in conn.execute(stmt)
     ]

@@ -156,11 +156,13 @@ def approve(
     expires_on: date | None = None,
     reason: str = "",
     today: date | None = None,
+    in_clear: bool = True,
 ) -> None:
     """Grant a pending application as applied, or narrowed (with a reason).
 
     Narrowing grants a subset of the elements, a subset of the townships (or townships instead of
-    the district), or an earlier expiry; None for any of them keeps what was applied for.
+    the district), an earlier expiry, or the values masked by their sensitivity only (not
+    `in_clear`); None for any of the first three keeps what was applied for.
     """
     today = today or local_today()
     row, known = _decidable(conn, grant_id, department, is_admin)
@@ -181,7 +183,9 @@ def approve(
         problems.append(Problem("expires_on", ErrorCode.GRANT_EXPIRY_LATER_THAN_APPLIED, params))
     else:
         problems += period_problems(row.starts_on, expiry, today)
-    narrowed = granted != list(row.elements) or scope != row.townships or expiry != row.expires_on
+    narrowed = (
+        granted != list(row.elements) or scope != row.townships or expiry != row.expires_on or not in_clear
+    )
     reason = reason.strip()
     if narrowed or reason:
         problems += text_problems("reason", reason, "缩小授权范围的理由，申请部门会看到它")
@@ -196,10 +200,17 @@ def approve(
             "granted_townships": scope,
             "granted_expires_on": expiry,
             "reason": reason,
+            "in_clear": in_clear,
         },
         user_id=user_id,
     )
-    detail = {"elements": granted, "townships": scope, "expires_on": expiry.isoformat(), "narrowed": narrowed}
+    detail = {
+        "elements": granted,
+        "townships": scope,
+        "expires_on": expiry.isoformat(),
+        "in_clear": in_clear,
+        "narrowed": narrowed,
+    }
     record_event(conn, user_id, "grant.approve", _row_target(row, known), detail | {"reason": reason})
 
 

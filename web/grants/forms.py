@@ -118,6 +118,8 @@ class DecideForm:
     expires_on: str
     reason: str
     errors: dict[str, str] = field(default_factory=dict)
+    #: Approve the values masked by their sensitivity only, not in clear.
+    masked_only: bool = False
 
     @classmethod
     def read(cls, values: MultiDict[str, str]) -> DecideForm:
@@ -130,6 +132,7 @@ class DecideForm:
             townships=townships,
             expires_on=values.get("expires_on", ""),
             reason=values.get("reason", ""),
+            masked_only=values.get("masked_only") == "1",
         )
 
     @classmethod
@@ -156,4 +159,5 @@ class DecideForm:
             "townships": None if district else self.townships,
             "expires_on": expires_on,
             "reason": self.reason,
+            "in_clear": not self.masked_only,
         }

@@ -237,3 +237,31 @@ def test_the_catalog_links_a_department_to_the_form_for_what_it_may_apply_for(we
     auth.logout()
     auth.login("keeper")
     assert "/grants/?ledger=" not in client.get("/catalog/").get_data(as_text=True)
+
+
+def test_the_owner_may_grant_masked_values_only(web, blank_app):
+    """Access without clear values: 区残联 reads 救助类别 masked, as departments read 无条件共享 personal data."""
+    client, auth = web
+    auth.login("canlian")
+    _apply(client)
+    grant_id = _grant_id(blank_app)
+    auth.logout()
+    auth.login("minzheng")
+    decision = {
+        "action": "approve",
+        "element": "person.assistance_type",
+        "scope": "some",
+        "township": [LAISU, ZHONGSHANLU],
+    }
+    refused = client.post(f"/grants/{grant_id}/decide", data=decision | {"masked_only": "1"})
+    assert refused.status_code == 422, "giving less than applied for needs a reason"
+    assert 'name="masked_only" value="1" checked' in refused.get_data(as_text=True), "the tick is kept"
+    client.post(
+        f"/grants/{grant_id}/decide", data=decision | {"masked_only": "1", "reason": "只用于核对是否享受救助"}
+    )
+    auth.logout()
+    auth.login("canlian")
+    assert "仅可见脱敏值" in client.get("/grants/").get_data(as_text=True)
+    catalog = client.get("/catalog/").get_data(as_text=True)
+    row = catalog.split("person.assistance_type", 1)[1].split("</tr>", 1)[0]
+    assert "部分镇街已授权" in row, "granted in two townships, masked there, not shown elsewhere"
