@@ -187,6 +187,7 @@ def test_the_owner_narrows_elements_townships_and_expiry_with_a_reason(engine, a
         "elements": ["person.assistance_type"],
         "townships": [LAISU],
         "expires_on": "2027-06-30",
+        "in_clear": True,
         "narrowed": True,
         "reason": "只核来苏镇试点",
     }

@@ -240,7 +240,7 @@ def test_the_catalog_links_a_department_to_the_form_for_what_it_may_apply_for(we
 
 
 def test_the_owner_may_grant_masked_values_only(web, blank_app):
-    """Access without clear values: 区残联 reads 救助类别 masked, as departments read 无条件共享 personal data."""
+    """Access without clear values: 区残联 reads 救助类别 masked, as 无条件共享 personal data are read."""
     client, auth = web
     auth.login("canlian")
     _apply(client)
