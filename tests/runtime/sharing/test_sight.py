@@ -230,3 +230,18 @@ def test_the_gate_refuses_rows_chosen_by_an_element_the_department_may_not_read(
     }
     rule = next(r for r in _file(engine, specs, document).rules if r.id == "grant_required")
     assert rule.outcome == "block" and "按“救助类别”（区民政局）筛选" in rule.message
+
+
+def test_a_name_granted_in_clear_is_masked_again_once_the_grant_expires(engine, specs, two_people):
+    """无条件共享 values are masked by sensitivity: a grant clears them until it expires."""
+    person = specs.ledgers["person"]
+    today = local_today()
+    with engine.begin() as conn:
+        user, department = _department(conn, "minzheng")
+        grant_elements(
+            conn, specs, department, ["person.name"], "低保复核", clear=["person.name"], today=today
+        )
+    with engine.connect() as conn:
+        now, later = viewer_of(conn, user, today), viewer_of(conn, user, today + timedelta(days=366))
+    assert [r["name"] for r in present(person, two_people, now)] == ["郑强", "王勇"]
+    assert [r["name"] for r in present(person, two_people, later)] == ["郑*", "王*"]
