@@ -98,6 +98,10 @@ def test_a_stored_draft_outside_the_task_cannot_be_submitted(district, specs, lo
 
 
 def test_a_village_of_the_township_is_a_move_the_township_may_make(district, specs, load_task, roster):
+    """Within its scope: the move is accepted as a change to 区公安分局's element, which it then accepts."""
+    from runtime.models import ProposedChange, User
+    from runtime.sharing.proposals import accept
+
     task_id, filler, record_id, village = roster
     other = ZS_V2 if village != ZS_V2 else "500118001003"
     with district.begin() as conn:
@@ -105,6 +109,15 @@ def test_a_village_of_the_township_is_a_move_the_township_may_make(district, spe
         ctx = make_ctx(conn, specs, task, filler)
         assert save_cells(ctx, record_id, {"village_code": other}, expected_version=0).errors == {}
         submit_task(ctx, report)
+    assert _org(district, specs, record_id) == (ZS, village), "waits for its owner"
+    with district.begin() as conn:
+        ids = (
+            conn.execute(select(ProposedChange.id).where(ProposedChange.record_id == record_id))
+            .scalars()
+            .all()
+        )
+        gongan = conn.execute(select(User.id).where(User.username == "gongan")).scalar_one()
+        assert ids and accept(conn, specs, ids, user_id=gongan).done == ids
     assert _org(district, specs, record_id) == (ZS, other)
 
 
