@@ -361,11 +361,10 @@ def present(
     by_township = {None: decided(None)}
     read_rows: dict[str | None, int] = {}
     read_keys: dict[str | None, list[Any]] = {}
-    tf = ledger.township_field
     out = []
     for row in rows:
         whole = row if record is None else record
-        township = (whole.get(tf) or whole.get("_township")) if bound else None
+        township = township_of(ledger, whole) if bound else None
         if township not in by_township:
             by_township[township] = decided(township)
         ops, masked_ids, dated, granted = by_township[township]
