@@ -153,6 +153,11 @@ def login_limit_address() -> str:
     return os.environ.get("YIBIAOTONG_LOGIN_LIMIT_ADDRESS") or "30 per 15 minutes"
 
 
+def api_rate_limit() -> str:
+    """Return the requests one API token may make (a `limits` string, e.g. "600 per minute")."""
+    return os.environ.get("YIBIAOTONG_API_RATE_LIMIT") or "600 per minute"
+
+
 def https() -> bool:
     """Tell whether users reach the app over HTTPS (then cookies are marked Secure)."""
     return os.environ.get("YIBIAOTONG_HTTPS", "0").strip().lower() in ("1", "true", "yes", "on")

@@ -182,6 +182,13 @@ class ErrorCode(Enum):
         "授权截止日期不能晚于申请的截止日期（{expires_on}）",
     )
 
+    # The exchange API: client systems, tokens, pulls and pushes.
+    CLIENT_NAME_MISSING = ("client_name_missing", "请填写对接系统的名称")
+    CLIENT_NAME_TAKEN = ("client_name_taken", "已有名为“{name}”的对接系统")
+    CLIENT_NOT_FOUND = ("client_not_found", "没有这个对接系统")
+    DEPARTMENT_NOT_FOUND = ("department_not_found", "没有这个部门")
+    TOKEN_NOT_FOUND = ("token_not_found", "没有这个令牌")
+
     # Early warnings, background jobs and the demo data.
     UNKNOWN_LEDGERS = ("unknown_ledgers", "未知的台账：{ledgers}")
     BAD_FILENAME = ("bad_filename", "文件名不合法：{name}")

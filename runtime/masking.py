@@ -157,6 +157,14 @@ class FieldSight:
         return self.default is not Sight.CLEAR and self.at(township) is Sight.CLEAR
 
     @property
+    def overall(self) -> str:
+        """Return how the field is seen anywhere: clear, masked, hidden, or partly (in some townships)."""
+        anywhere = self.at(None)
+        if anywhere is Sight.CLEAR or not (self.granted_in or self.masked_in):
+            return anywhere.value
+        return "partly"
+
+    @property
     def anywhere(self) -> bool:
         """Tell whether some value of the field may show (it is not hidden everywhere)."""
         return self.default is not Sight.HIDDEN or any(

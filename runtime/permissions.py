@@ -85,6 +85,13 @@ class Action(Enum):
     PROPOSALS = "proposal.decide"
     #: Read the audit log: admins all of it, a department who read its data and its grants' steps.
     AUDIT = "audit.read"
+    #: Push ledger values through the exchange API: a department's client system (对接系统), which
+    #: acts as its department: its own elements are written, others' become proposals to their owners.
+    EXCHANGE_PUSH = "exchange.push"
+    #: Register client systems and issue or revoke their tokens.
+    CLIENTS = "exchange.clients"
+    #: Read the feeds page: each client's pushes and pulls, and how fresh each element is.
+    FEEDS = "exchange.feeds"
 
 
 _EVERYONE = frozenset(Role)
@@ -118,6 +125,9 @@ ALLOWED: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
         Action.GRANT_DECIDE: _AUTHORS,
         Action.PROPOSALS: _AUTHORS,
         Action.AUDIT: _AUTHORS,
+        Action.EXCHANGE_PUSH: frozenset({Role.DEPARTMENT}),
+        Action.CLIENTS: frozenset({Role.ADMIN}),
+        Action.FEEDS: _KEEPERS | {Role.DEPARTMENT},
     }
 )
 

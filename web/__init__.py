@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.secret_key()
 
-    from web import database, security
+    from web import api, database, security
     from web import site as views
     from web.audit import views as audit
     from web.auth import guard
@@ -71,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(audit.bp)
     grants.init_app(app)
+    api.init_app(app)
     proposals.init_app(app)
     guard.init_app(app)
     return app

@@ -17,6 +17,7 @@ from runtime.clock import LOCAL_TZ
 from runtime.permissions import Action, Role, may
 from runtime.sharing.sight import flush_reads
 from web import database, edge
+from web.api.problems import is_api_request, problem
 from web.auth.guard import PUBLIC, public, required_action
 from web.i18n import gettext as _
 
@@ -144,6 +145,8 @@ def _navigation() -> dict[str, Any]:
 
 
 def _error(code: int, title: str, message: str):
+    if is_api_request():  # an API path no view matched (404, 405 …): a problem, not a page
+        return problem(code)
     template = "_error.html" if htmx and not htmx.history_restore_request else "error.html"
     return render_template(template, code=code, title=title, message=message), code
 

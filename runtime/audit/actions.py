@@ -46,6 +46,11 @@ ACTION_LABELS = {
     "login_failed": "登录失败",
     "password_changed": "修改密码",
     "password_change_failed": "修改密码失败",
+    "client.register": "登记对接系统",
+    "client.update": "修改对接系统",
+    "token.issue": "签发接口令牌",
+    "token.revoke": "吊销接口令牌",
+    "api.push": "接口推送",
 }
 
 
@@ -87,6 +92,11 @@ KINDS = (
     Kind("data", "导入与上传", ("import", "task.upload")),
     REPORTS,
     TASKS,
+    Kind(
+        "exchange",
+        "对接系统",
+        ("client.register", "client.update", "token.issue", "token.revoke", "api.push"),
+    ),
     Kind(
         "account",
         "登录与账号",

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -48,7 +49,11 @@ class RecordVersion(Base):
     """One change of a record: old and new values of the fields it touched, and where it came from."""
 
     __tablename__ = "record_versions"
-    __table_args__ = (Index("ix_record_versions_record", "record_id", "version"),)
+    __table_args__ = (
+        Index("ix_record_versions_record", "record_id", "version"),
+        # The changes cursor's order on PostgreSQL (see `txid`); SQLite reads by id alone.
+        Index("ix_record_versions_txid", "txid", "id").ddl_if(dialect="postgresql"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
@@ -64,6 +69,12 @@ class RecordVersion(Base):
     source_ref: Mapped[str | None] = mapped_column(String(200))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: PostgreSQL: the writing transaction's id (`pg_current_xact_id()`, the column's default, so
+    #: COPY and INSERT … SELECT fill it without being told). Ids from the sequence are not in
+    #: commit order there, so the changes cursor reads (txid, id) below the oldest transaction
+    #: still running (`runtime.exchange.changes`). NULL on SQLite: one writer at a time, ids are
+    #: in commit order.
+    txid: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class WarningCount(Base):

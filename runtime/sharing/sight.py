@@ -113,10 +113,13 @@ def grants_in_force(conn: Connection, department_id: int | None, today: date) ->
     return Grants(clear, access, via)
 
 
-def flush_reads(conn: Connection, actor_id: int | None, grants: Grants, *, via: str, path: str = "") -> int:
+def flush_reads(
+    conn: Connection, actor_id: int | None, grants: Grants, *, via: str, path: str = "", client: str = ""
+) -> int:
     """Write the clear reads tallied in `grants` to the audit log, one entry per owner and ledger.
 
-    `via`: page, export, extract or api. Return the entries written.
+    `via`: page, export, extract or api (then `client` names the client system that read).
+    Return the entries written.
     """
     reads = grants.reads
     if not reads.counts:
@@ -142,7 +145,8 @@ def flush_reads(conn: Connection, actor_id: int | None, grants: Grants, *, via: 
                 "grants": sorted({grants.via[e][0] for e, _, _ in items if e in grants.via}),
                 "via": via,
                 "path": path,
-            },
+            }
+            | ({"client": client} if client else {}),
         )
     reads.clear()
     return len(grouped)

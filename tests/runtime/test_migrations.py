@@ -8,7 +8,18 @@ from runtime.models import Base
 
 def test_migrated_schema_matches_the_models(engine):
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        context = MigrationContext.configure(conn, opts={"include_object": _declared_for(conn.dialect.name)})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def _declared_for(dialect: str):
+    """Leave out of the comparison what the models declare for another engine only (`ddl_if`)."""
+
+    def include(obj, _name, type_, reflected, _compare_to):
+        ddl_if = getattr(obj, "_ddl_if", None)
+        return reflected or type_ != "index" or ddl_if is None or ddl_if.dialect in (None, dialect)
+
+    return include
 
 
 def test_open_write_back_conflicts_move_into_the_owners_queue(zhongshanlu_task, district):

@@ -9,8 +9,9 @@ from runtime.permissions import ALLOWED, ROLES, Action, Role, may, roles_that_ma
 
 #: What each role may do, written out by role: a change to the table has to change this too.
 RIGHTS = {
-    # Every right but applying for grants: an administrator belongs to no department.
-    Role.ADMIN: set(Action) - {Action.GRANT_APPLY},
+    # Every right but applying for grants and pushing through the API: an administrator belongs
+    # to no department.
+    Role.ADMIN: set(Action) - {Action.GRANT_APPLY, Action.EXCHANGE_PUSH},
     Role.KEEPER: {
         Action.ACCOUNT,
         Action.JOBS,
@@ -23,6 +24,7 @@ RIGHTS = {
         Action.WHOLE_DISTRICT,
         Action.WARNINGS,
         Action.CATALOG,
+        Action.FEEDS,
     },
     Role.DEPARTMENT: {
         Action.ACCOUNT,
@@ -38,6 +40,8 @@ RIGHTS = {
         Action.GRANT_DECIDE,
         Action.PROPOSALS,
         Action.AUDIT,
+        Action.EXCHANGE_PUSH,
+        Action.FEEDS,
     },
     Role.REVIEWER: {
         Action.ACCOUNT,

@@ -41,6 +41,12 @@ def requires(action: Action) -> Callable[[View], View]:
     return decorator
 
 
+def mark(view: View, action: Action | str) -> View:
+    """Mark a view with the Action it requires when another guard checks it (the API's tokens)."""
+    setattr(view, _MARK, action)
+    return view
+
+
 def public(view: View) -> View:
     """Mark a view open to everyone, logged in or not."""
     setattr(view, _MARK, PUBLIC)

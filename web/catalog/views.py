@@ -14,11 +14,10 @@ from flask_login import current_user
 
 from builder.catalog.specs import SHARING, Field
 from runtime.clock import local_today
-from runtime.masking import FieldSight, field_sight
+from runtime.masking import field_sight
 from runtime.permissions import Action, may
 from runtime.sharing.grant_checks import may_apply_for
 from runtime.sharing.grant_lists import Application, grants_by_element
-from runtime.sharing.sight import Sight
 from web import database
 from web.auth.guard import requires
 from web.grants.names import Names
@@ -43,14 +42,6 @@ class Line:
     may_apply: bool
 
 
-def _seen(sight: FieldSight) -> str:
-    """Return how a reader sees a field anywhere: clear, masked, hidden, or partly (some townships)."""
-    anywhere = sight.at(None)
-    if anywhere is Sight.CLEAR or not (sight.granted_in or sight.masked_in):
-        return anywhere.value
-    return "partly"
-
-
 @bp.get("/")
 @requires(Action.CATALOG)
 def index():
@@ -71,7 +62,7 @@ def index():
                 f,
                 SENSITIVITY_LABELS.get(f.element.sensitivity, f.element.sensitivity),
                 viewer.owns(f.element),
-                _seen(field_sight(f, viewer)),
+                field_sight(f, viewer).overall,
                 in_force.get(f.element.code, []),
                 applies and may_apply_for(f.element, viewer.department),
             )
