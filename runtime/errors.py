@@ -188,6 +188,19 @@ class ErrorCode(Enum):
     CLIENT_NOT_FOUND = ("client_not_found", "没有这个对接系统")
     DEPARTMENT_NOT_FOUND = ("department_not_found", "没有这个部门")
     TOKEN_NOT_FOUND = ("token_not_found", "没有这个令牌")
+    PUSH_UNKNOWN_LEDGER = ("unknown_ledger", "没有台账“{ledger}”")
+    PUSH_BAD_JSON = ("bad_json", "请求体不是合法的 JSON 数组（第 {at} 个字节附近）：{reason}")
+    PUSH_NOT_ARRAY = ("not_an_array", "请求体应为 JSON 数组，每个元素是一条记录 {{字段: 值}}")
+    PUSH_BAD_CSV = ("bad_csv", "CSV 无法读取：{reason}")
+    IDEMPOTENCY_KEY_REUSED = (
+        "idempotency_key_reused",
+        "这个 Idempotency-Key 已用于另一个请求；重试请原样重发，新的请求请换一个新键",
+    )
+    IDEMPOTENCY_KEY_IN_PROGRESS = (
+        "idempotency_key_in_progress",
+        "使用这个 Idempotency-Key 的请求仍在处理中，请稍后再重试",
+    )
+    JOB_NOT_FOUND = ("job_not_found", "没有这个任务，或它不是本对接系统发起的")
 
     # Early warnings, background jobs and the demo data.
     UNKNOWN_LEDGERS = ("unknown_ledgers", "未知的台账：{ledgers}")
