@@ -112,13 +112,15 @@ def read_changes(
         Record.key,
         Record.township_code,
     ).join(Record, Record.id == RecordVersion.record_id)
-    stmt = stmt.where(Record.ledger == ledger.code)
     if is_postgres(conn):
-        stmt = stmt.where(RecordVersion.txid < _xmin(conn))
+        stmt = stmt.where(Record.ledger == ledger.code, RecordVersion.txid < _xmin(conn))
         if after is not None:
             stmt = stmt.where(tuple_(RecordVersion.txid, RecordVersion.id) > tuple_(after.txid, after.id))
         stmt = stmt.order_by(RecordVersion.txid, RecordVersion.id)
     else:
+        # Not by the records' ledger index: SQLite would then read every record of the ledger
+        # and sort their versions; walked by version id, it stops after `limit` of them.
+        stmt = stmt.where(Record.ledger.concat("") == ledger.code)
         if after is not None:
             stmt = stmt.where(RecordVersion.id > after.id)
         stmt = stmt.order_by(RecordVersion.id)
