@@ -30,6 +30,8 @@ MAX_LIMIT = 5000
 DEFAULT_LIMIT = 1000
 #: Filter values longer than this match nothing a ledger holds: refused rather than searched.
 MAX_FILTER_VALUE = 200
+#: What the store adds to a record's values (id, key, version, township): not values of the ledger.
+_STORE_MEMBERS = frozenset({"_id", "_key", "_version", "_township"})
 _TRUE, _FALSE = ("true", "1", "是", "yes"), ("false", "0", "否", "no")
 
 
@@ -161,24 +163,24 @@ def pull_page(
     rows = rows[:limit]
     names = frozenset(f.name for f in fields)
     shown = present(ledger, rows, viewer, only=names | {ledger.key})
-    by_township = {s.field.name: s for s in sights(ledger, viewer) if s.field.name in names}
-    wanted: dict[str | None, frozenset[str]] = {}
+    seen = sights(ledger, viewer)
+    # What to take out of each presented copy (cheaper than building a new dict of what stays):
+    # the store's own members, fields not asked for, and, per township, the hidden ones.
+    unasked = frozenset(s.field.name for s in seen if s.field.name not in names) | _STORE_MEMBERS
+    dropped: dict[str | None, frozenset[str]] = {}
     records = []
-    for row, copy in zip(rows, shown, strict=True):
+    for row, values in zip(rows, shown, strict=True):
         township = row["_township"]
-        keep = wanted.get(township)
-        if keep is None:
-            keep = wanted[township] = frozenset(
-                n for n, s in by_township.items() if s.at(township) is not Sight.HIDDEN
-            )
-        records.append(
-            {
-                "id": row["_id"],
-                "key": copy.get(ledger.key),
-                "version": row["_version"],
-                "township": township,
-                "values": {k: v for k, v in copy.items() if k in keep},
+        drop = dropped.get(township)
+        if drop is None:
+            drop = dropped[township] = unasked | {
+                s.field.name for s in seen if s.at(township) is Sight.HIDDEN
             }
+        key = values.get(ledger.key)
+        for name in drop:
+            values.pop(name, None)
+        records.append(
+            {"id": row["_id"], "key": key, "version": row["_version"], "township": township, "values": values}
         )
     cursor = encode_position(rows[-1]["_township"], rows[-1]["_id"]) if more else None
     return RecordsPage(records, cursor)
