@@ -199,3 +199,114 @@ class JobSchema(Schema):
         metadata={"description": "完成时推送的结果相当于的 HTTP 状态（200，或全部或全不被拒绝时 422）"},
     )
     result = fields.Nested(PushAnswerSchema, allow_none=True, metadata={"description": "完成时的推送结果"})
+
+
+# --- pulls: records, changes, reports ---------------------------------------------------------
+
+
+class RecordsQuerySchema(Schema):
+    """The parameters of a records pull (filters come as `filter[字段]=值` or `字段=值`)."""
+
+    limit = fields.Integer(
+        load_default=1000,
+        validate=validate.Range(min=1, max=5000),
+        metadata={"description": "每页条数，1–5000，默认 1000"},
+    )
+    after = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "上一页应答中的 next（不透明游标），从它之后读起；不带则从头读"},
+    )
+    fields_ = fields.String(
+        data_key="fields",
+        validate=validate.Length(max=4000),
+        metadata={"description": "要读的字段名，逗号分隔；不带则为可见的全部字段"},
+    )
+    township = fields.String(
+        validate=validate.Length(min=1, max=20), metadata={"description": "只读这个镇街（代码）的记录"}
+    )
+
+
+class PulledRecordSchema(Schema):
+    """One record as the caller sees it."""
+
+    id = fields.Integer(
+        required=True, metadata={"description": "记录编号（稳定，不随修改变化），镜像时据此对应"}
+    )
+    key = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "自然键，按调用方对该字段的可见程度（可能脱敏）"},
+    )
+    version = fields.Integer(required=True, metadata={"description": "记录的版本号，每次修改加一"})
+    township = fields.String(required=True, allow_none=True, metadata={"description": "所属镇街代码"})
+    values = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        required=True,
+        metadata={"description": "字段名 → 值：明文或脱敏值；对调用方不可见的字段不出现"},
+    )
+
+
+class RecordsPageSchema(Schema):
+    """A page of records and the cursor of the next one."""
+
+    ledger = fields.String(required=True, metadata={"description": "台账编码"})
+    records = fields.List(fields.Nested(PulledRecordSchema), required=True)
+    next = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "下一页的游标（作为 after 传回）；最后一页为 null"},
+    )
+
+
+class ChangesQuerySchema(Schema):
+    """The parameters of a changes pull."""
+
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "上一次应答中的 next_cursor（不透明游标）；不带则从头读起（完整镜像由此开始）；"
+            "now 表示从现在起（只要此后的变更）"
+        },
+    )
+    limit = fields.Integer(
+        load_default=1000,
+        validate=validate.Range(min=1, max=5000),
+        metadata={"description": "最多返回的变更条数，1–5000，默认 1000"},
+    )
+
+
+class ChangeSchema(Schema):
+    """One version of a record: the values it set, as the caller sees them."""
+
+    id = fields.Integer(required=True, metadata={"description": "记录编号（与 records 的 id 相同）"})
+    key = fields.String(required=True, allow_none=True, metadata={"description": "自然键（可能脱敏）"})
+    version = fields.Integer(required=True, metadata={"description": "这次变更后记录的版本号"})
+    township = fields.String(required=True, allow_none=True, metadata={"description": "所属镇街代码"})
+    at = fields.String(required=True, metadata={"description": "变更时间（ISO 8601）"})
+    source = fields.String(required=True, metadata={"description": "变更来源（中文），如 台账导入、报表回流"})
+    values = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        required=True,
+        metadata={"description": "这次变更写入的值（null 表示清空）；对调用方不可见的字段不出现"},
+    )
+
+
+class ChangesPageSchema(Schema):
+    """Changes after a cursor, and the position reached."""
+
+    ledger = fields.String(required=True, metadata={"description": "台账编码"})
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        metadata={"description": "读到的位置：保存它，下次作为 cursor 传回（没有新变更时不变）"},
+    )
+    more = fields.Boolean(required=True, metadata={"description": "是否还有更多变更可立即读取"})
+
+
+class ChangesHeadSchema(Schema):
+    """The current position of a ledger's changes."""
+
+    ledger = fields.String(required=True, metadata={"description": "台账编码"})
+    cursor = fields.String(required=True, metadata={"description": "当前位置：此后的变更从这里读起"})
