@@ -250,7 +250,7 @@ def _stale(rule: dict, ledger: Ledger, report: Report) -> set[str]:
                     f"params/sources/{i}",
                     f"台账“{ledger.title}”的数据元没有来源“{source}”，有的是：" + "、".join(known),
                 )
-    return {"updated", "days", "fields", "frequency"}
+    return {"updated", "days", "fields", "frequency", "sources"}
 
 
 @dataclass(frozen=True)

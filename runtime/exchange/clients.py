@@ -277,6 +277,19 @@ def list_clients(
     return [ClientSummary(**row._mapping) for row in conn.execute(query)]
 
 
+def clients_by_system(conn: Connection) -> dict[str, list[str]]:
+    """Return catalog source system → names of the active client systems registered as it."""
+    found: dict[str, list[str]] = {}
+    rows = conn.execute(
+        select(ApiClient.system, ApiClient.name)
+        .where(ApiClient.system.is_not(None), ApiClient.active)
+        .order_by(ApiClient.name)
+    )
+    for system, name in rows:
+        found.setdefault(system, []).append(name)
+    return found
+
+
 def get_client(conn: Connection, client_id: int) -> ClientSummary:
     """Return one client system, or raise NotFound."""
     found = list_clients(conn, client_id=client_id)

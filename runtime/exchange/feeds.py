@@ -16,6 +16,7 @@ from sqlalchemy import Connection, String, cast, false, func, select
 
 from builder.catalog.specs import SpecSet
 from builder.early_warnings.rules import WarningRuleSet
+from runtime.exchange.clients import clients_by_system
 from runtime.models import ApiClient, Department, FeedEvent, utcnow
 
 #: Freshness state → label, in the order the page lists them (late first).
@@ -197,10 +198,7 @@ def freshness(
     """
     now = now or utcnow()
     fed = last_fed(conn)
-    by_system: dict[str, list[str]] = {}
-    for _id, name, _department, system, active in clients_of(conn):
-        if system and active:
-            by_system.setdefault(system, []).append(name)
+    by_system = clients_by_system(conn)
     found = []
     for code in ledgers or specs.ledgers:
         ledger = specs.ledgers[code]
