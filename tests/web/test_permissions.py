@@ -96,6 +96,7 @@ def walk(specs, tmp_path_factory):
             # A demo client system (区残联's) and its token: administrators only.
             "client_id": session.scalar(select(ApiToken.client_id).order_by(ApiToken.id).limit(1)),
             "token_id": session.scalar(select(ApiToken.id).order_by(ApiToken.id).limit(1)),
+            "ledger": "person",
             "township": TOWNSHIP,
             "unit": SUBMITTED,
             "filename": "app.css",
