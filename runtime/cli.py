@@ -113,6 +113,7 @@ def print_logins(logins: list[Login]) -> None:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     """Generate the demo district into the ledgers."""
+    from runtime.demo.clients import load_demo_clients
     from runtime.demo.grants import load_demo_grants
     from runtime.demo.load import clear_records, has_records, seed
     from runtime.demo.proposals import load_demo_proposals
@@ -166,6 +167,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
     proposed = load_demo_proposals(engine, specs)
     if proposed:
         print(f"  已创建演示待审变更 {proposed} 条：区公安分局（gongan）、区民政局、区残联各有待审的修改")
+    if clients := load_demo_clients(engine, specs):
+        print(
+            f"  已登记演示对接系统 {clients} 个（各有一个令牌，不显示；管理员可在“对接系统”页签发新令牌），"
+            "并记录了近几周的推送：区公安分局户籍系统的人口数据已逾期"
+        )
     return 0
 
 

@@ -36,8 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.auth import guard
     from web.auth import views as auth
     from web.catalog import views as catalog
+    from web.clients import views as clients
     from web.dashboard import views as dashboard
     from web.early_warnings import views as warnings
+    from web.feeds import views as feed_views
     from web.grants import views as grants
     from web.jobs import views as jobs
     from web.ledgers import views as ledgers
@@ -73,5 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     grants.init_app(app)
     api.init_app(app)
     proposals.init_app(app)
+    clients.init_app(app)
+    feed_views.init_app(app)
     guard.init_app(app)
     return app

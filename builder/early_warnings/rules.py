@@ -91,6 +91,16 @@ class WarningRuleSet:
         """Return the enabled rule with this code, or None."""
         return next((r for r in self.enabled if r.code == code), None)
 
+    def max_age_days(self, ledger: str) -> Mapping[str, int]:
+        """Return update frequency → most days between updates for a ledger's elements.
+
+        The ledger's own stale rule decides; else the first stale rule of any ledger (one
+        district, one idea of "每月"); else nothing is checked. Frequencies left out (按需) have no age.
+        """
+        stale = [r for r in self.rules if r.kind == "stale"]
+        own = next((r for r in stale if r.ledger == ledger), None) or next(iter(stale), None)
+        return own.params["max_age_days"] if own is not None else {}
+
 
 class WarningRulesInvalid(ValueError):
     """The warning rules file has problems; `problems` lists them in Chinese."""
@@ -240,7 +250,7 @@ def _stale(rule: dict, ledger: Ledger, report: Report) -> set[str]:
                     f"params/sources/{i}",
                     f"台账“{ledger.title}”的数据元没有来源“{source}”，有的是：" + "、".join(known),
                 )
-    return {"updated", "days", "fields", "frequency"}
+    return {"updated", "days", "fields", "frequency", "sources"}
 
 
 @dataclass(frozen=True)

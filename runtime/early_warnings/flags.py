@@ -42,6 +42,7 @@ from runtime.early_warnings.counts import (
 )
 from runtime.early_warnings.messages import Flagged, messages, stale_groups
 from runtime.errors import ErrorCode, InvalidRequest, NotAllowed
+from runtime.exchange.clients import clients_by_system
 from runtime.jobs import runner as jobs
 from runtime.ledgers.store import condition
 from runtime.masking import present
@@ -390,7 +391,8 @@ def matches(
     more = len(rows) > limit
     rows = rows[:limit]
     shown = present(ledger, rows, viewer)
-    said = messages(specs, ledger, rule, rows, shown, found, now or utcnow(), viewer)
+    feeders = clients_by_system(conn) if rule.kind == "stale" else {}
+    said = messages(specs, ledger, rule, rows, shown, found, now or utcnow(), viewer, feeders)
     units = specs.org_units
     out = [
         {

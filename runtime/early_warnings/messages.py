@@ -6,6 +6,7 @@ fields overdue for their update frequency, strictest first.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,11 +63,13 @@ def messages(
     found: dict[int, Flagged],
     now: datetime,
     viewer: Viewer,
+    feeders: Mapping[str, list[str]] | None = None,
 ) -> list[str]:
     """Fill the rule's message for each row, from values masked for the viewer.
 
     Other org units are named only to a viewer who may see them: a township reads "其他镇街",
-    never where else a record of its own is held.
+    never where else a record of its own is held. `feeders` (source system → its client systems)
+    lets a stale message say who should have fed the overdue fields.
     """
     title = ledger.by_name[rule.field].title if rule.field in ledger.by_name else ""
     if rule.kind == "check_digit":
@@ -84,7 +87,7 @@ def messages(
             out.append(fill(rule.message, {"field": title, "townships": names, "count": len(others)}))
         return out
     if rule.kind == "stale":
-        return [_stale_message(ledger, rule, row, now) for row in rows]
+        return [_stale_message(ledger, rule, row, now, feeders or {}) for row in rows]
     named = {c.name: _shown(c.value) for c in rule.conditions if c.name}
     return [
         fill(rule.message, {k: _shown(v) for k, v in masked.items() if not k.startswith("_")} | named)
@@ -92,17 +95,41 @@ def messages(
     ]
 
 
-def _stale_message(ledger: Ledger, rule: WarningRule, row: dict[str, Any], now: datetime) -> str:
-    """Say when the record was last updated and which held fields are overdue, strictest first."""
+def source_names(sources: list[str], feeders: Mapping[str, list[str]]) -> str:
+    """Name the sources responsible for overdue fields, each with the client system that feeds it.
+
+    区公安分局户籍系统（已接入）when a client system is registered as that very system; its name
+    when it is called otherwise; 村（社区）采集 and other non-system sources as they are.
+    """
+    named = []
+    for source in sources:
+        clients = feeders.get(source, [])
+        if clients == [source]:
+            named.append(f"{source}（已接入）")
+        elif clients:
+            named.append(f"{source}（对接系统：{'、'.join(clients)}）")
+        else:
+            named.append(source)
+    return "、".join(named)
+
+
+def _stale_message(
+    ledger: Ledger, rule: WarningRule, row: dict[str, Any], now: datetime, feeders: Mapping[str, list[str]]
+) -> str:
+    """Say when the record was last updated, which held fields are overdue (strictest first), and whence."""
     updated = row["_updated_at"]
     groups = stale_groups(ledger, rule)
     overdue: list[str] = []
+    sources: list[str] = []
     strictest = ""
     for frequency in FREQUENCIES:
         held = [f for f in groups.get(frequency, []) if row.get(f.name) not in (None, "")]
         if held and updated < now - timedelta(days=rule.params["max_age_days"][frequency]):
             strictest = strictest or frequency
             overdue += [f.title for f in held]
+            sources += [
+                f.element.source for f in held if f.element.source and f.element.source not in sources
+            ]
     local = updated.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date()
     return fill(
         rule.message,
@@ -111,5 +138,6 @@ def _stale_message(ledger: Ledger, rule: WarningRule, row: dict[str, Any], now: 
             "days": (now - updated).days,
             "fields": quoted(overdue),
             "frequency": strictest,
+            "sources": source_names(list(dict.fromkeys(s for s in sources if s)), feeders),
         },
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from runtime.access import Viewer, grants_of
 from runtime.audit import record_event
+from runtime.clock import LOCAL_TZ
 from runtime.errors import ErrorCode, InvalidRequest, NotFound
 from runtime.models import ApiClient, ApiToken, Department, utcnow
 from runtime.permissions import Role
@@ -39,6 +40,17 @@ class ClientIdentity:
     token_id: int
 
 
+def expiry_of(day: date) -> datetime:
+    """Return when a token valid through `day` (Beijing time) stops: the next local midnight, naive UTC."""
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=LOCAL_TZ)
+    return end.astimezone(UTC).replace(tzinfo=None)
+
+
+def name_taken(conn: Connection, name: str) -> bool:
+    """Tell whether a client system of this name is registered already."""
+    return conn.execute(select(ApiClient.id).where(ApiClient.name == name.strip())).first() is not None
+
+
 def register_client(
     conn: Connection,
     *,
@@ -53,7 +65,7 @@ def register_client(
     name = name.strip()
     if not name:
         raise InvalidRequest(ErrorCode.CLIENT_NAME_MISSING)
-    if conn.execute(select(ApiClient.id).where(ApiClient.name == name)).first():
+    if name_taken(conn, name):
         raise InvalidRequest(ErrorCode.CLIENT_NAME_TAKEN, name=name)
     if conn.execute(select(Department.id).where(Department.id == department_id)).first() is None:
         raise NotFound(ErrorCode.DEPARTMENT_NOT_FOUND, department=department_id)
@@ -163,3 +175,153 @@ def client_viewer(conn: Connection, identity: ClientIdentity) -> Viewer:
         department=identity.department,
         grants=grants_of(conn, identity.department_id),
     )
+
+
+# --- what the admin's pages list -------------------------------------------------------------------
+
+#: Token state → how the pages say it.
+TOKEN_STATES = {"valid": "有效", "expired": "已过期", "revoked": "已吊销"}
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    """A client system as the admin's list shows it: who it is, its tokens in force, its last use."""
+
+    id: int
+    name: str
+    department_id: int
+    department: str
+    system: str | None
+    contact: str
+    description: str
+    active: bool
+    created_at: datetime
+    #: Tokens neither revoked nor expired.
+    tokens: int
+    #: The latest use of any of its tokens.
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenSummary:
+    """A token as its client's page lists it: never the token itself, only its first characters."""
+
+    id: int
+    prefix: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @property
+    def valid_through(self) -> date | None:
+        """Return the last local day the token works (it stops at the next midnight), None: no end."""
+        if self.expires_at is None:
+            return None
+        last = (self.expires_at - timedelta(microseconds=1)).replace(tzinfo=UTC)
+        return last.astimezone(LOCAL_TZ).date()
+
+    def state(self, now: datetime) -> str:
+        """Return valid, expired or revoked (`TOKEN_STATES`)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "valid"
+
+
+def list_clients(
+    conn: Connection,
+    *,
+    department_id: int | None = None,
+    client_id: int | None = None,
+    now: datetime | None = None,
+) -> list[ClientSummary]:
+    """Return the client systems (of one department, or one client), by department then name."""
+    now = now or utcnow()
+    in_force = and_(
+        ApiToken.revoked_at.is_(None), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now)
+    )
+    tokens = (
+        select(
+            ApiToken.client_id,
+            func.count(ApiToken.id).filter(in_force).label("tokens"),
+            func.max(ApiToken.last_used_at).label("last_used_at"),
+        )
+        .group_by(ApiToken.client_id)
+        .subquery()
+    )
+    query = (
+        select(
+            ApiClient.id,
+            ApiClient.name,
+            ApiClient.department_id,
+            Department.name.label("department"),
+            ApiClient.system,
+            ApiClient.contact,
+            ApiClient.description,
+            ApiClient.active,
+            ApiClient.created_at,
+            func.coalesce(tokens.c.tokens, 0).label("tokens"),
+            tokens.c.last_used_at,
+        )
+        .join(Department, Department.id == ApiClient.department_id)
+        .outerjoin(tokens, tokens.c.client_id == ApiClient.id)
+        .order_by(Department.id, ApiClient.name)
+    )
+    if department_id is not None:
+        query = query.where(ApiClient.department_id == department_id)
+    if client_id is not None:
+        query = query.where(ApiClient.id == client_id)
+    return [ClientSummary(**row._mapping) for row in conn.execute(query)]
+
+
+def clients_by_system(conn: Connection) -> dict[str, list[str]]:
+    """Return catalog source system → names of the active client systems registered as it."""
+    found: dict[str, list[str]] = {}
+    rows = conn.execute(
+        select(ApiClient.system, ApiClient.name)
+        .where(ApiClient.system.is_not(None), ApiClient.active)
+        .order_by(ApiClient.name)
+    )
+    for system, name in rows:
+        found.setdefault(system, []).append(name)
+    return found
+
+
+def get_client(conn: Connection, client_id: int) -> ClientSummary:
+    """Return one client system, or raise NotFound."""
+    found = list_clients(conn, client_id=client_id)
+    if not found:
+        raise NotFound(ErrorCode.CLIENT_NOT_FOUND, client=client_id)
+    return found[0]
+
+
+def tokens_of(conn: Connection, client_id: int) -> list[TokenSummary]:
+    """Return a client's tokens, newest first (revoked and expired ones too)."""
+    rows = conn.execute(
+        select(
+            ApiToken.id,
+            ApiToken.prefix,
+            ApiToken.label,
+            ApiToken.created_at,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+        )
+        .where(ApiToken.client_id == client_id)
+        .order_by(ApiToken.id.desc())
+    )
+    return [TokenSummary(**row._mapping) for row in rows]
+
+
+def set_active(conn: Connection, client_id: int, active: bool, *, actor_id: int | None) -> None:
+    """Switch a client system off (its tokens stop working at once, stay listed) or on again."""
+    row = conn.execute(select(ApiClient.active).where(ApiClient.id == client_id)).first()
+    if row is None:
+        raise NotFound(ErrorCode.CLIENT_NOT_FOUND, client=client_id)
+    if row.active == active:
+        return
+    conn.execute(update(ApiClient).where(ApiClient.id == client_id).values(active=active))
+    record_event(conn, actor_id, "client.update", f"client/{client_id}", {"active": active})

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from runtime.demo.accounts import DEMO_PASSWORD
-from runtime.models import AdmissionRequest, Grant, Job, Record, Report, Task, User
+from runtime.models import AdmissionRequest, ApiToken, Grant, Job, Record, Report, Task, User
 from runtime.permissions import Action, Role, may
 from web.auth.guard import PUBLIC, required_action
 from web.auth.guard import init_app as check_guards
@@ -67,10 +67,12 @@ RULES = _rules()
 @pytest.fixture(scope="module")
 def walk(specs, tmp_path_factory):
     """The app on its own seeded district with the demo reports, a logged-in client per role, ids."""
+    from runtime.demo.clients import load_demo_clients
     from tests.conftest import close_app, demo_district, make_test_app
 
     tmp = tmp_path_factory.mktemp("permissions")
     url, engine = demo_district(specs, tmp, "walk")
+    load_demo_clients(engine, specs)
     app = make_test_app(url, tmp)
     with Session(engine) as session, session.begin():
         # The demo dispatched one report (区残联's survey); three townships submitted their task.
@@ -91,6 +93,10 @@ def walk(specs, tmp_path_factory):
             "proposal_id": 1,
             # 区残联's pending application (the demo's): the department may withdraw it, not decide it.
             "grant_id": session.scalar(select(Grant.id).where(Grant.status == "pending")),
+            # A demo client system (区残联's) and its token: administrators only.
+            "client_id": session.scalar(select(ApiToken.client_id).order_by(ApiToken.id).limit(1)),
+            "token_id": session.scalar(select(ApiToken.id).order_by(ApiToken.id).limit(1)),
+            "ledger": "person",
             "township": TOWNSHIP,
             "unit": SUBMITTED,
             "filename": "app.css",
@@ -218,9 +224,11 @@ NAV = {
         "审计日志",
         "授权审批",
         "待审变更",
+        "对接系统",
+        "数据对接",
     ],
-    Role.KEEPER: ["台账", "导入", "预警", "数据目录"],
-    Role.DEPARTMENT: ["台账", "报表", "数据目录", "审计日志", "授权申请", "授权审批", "待审变更"],
+    Role.KEEPER: ["台账", "导入", "预警", "数据目录", "数据对接"],
+    Role.DEPARTMENT: ["台账", "报表", "数据目录", "审计日志", "授权申请", "授权审批", "待审变更", "数据对接"],
     Role.REVIEWER: ["台账", "审核", "数据目录"],
     Role.TOWNSHIP: ["台账", "任务", "预警"],
     Role.VILLAGE: ["台账", "任务", "预警"],

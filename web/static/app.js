@@ -28,3 +28,28 @@ document.addEventListener("change", function (event) {
     }
   });
 });
+
+// `data-copy="SELECTOR"` on a button copies that field's value (the new token) and says so on the button.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest && event.target.closest("[data-copy]");
+  if (!button) {
+    return;
+  }
+  const field = document.querySelector(button.dataset.copy);
+  if (!field) {
+    return;
+  }
+  field.select();
+  const done = function () {
+    button.textContent = button.dataset.copied || button.textContent;
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(done, function () {
+      document.execCommand("copy");
+      done();
+    });
+  } else {
+    document.execCommand("copy");
+    done();
+  }
+});

@@ -243,6 +243,31 @@ def test_stale_records_are_those_holding_a_field_overdue_for_its_frequency(engin
     assert counts(engine, specs, everything, now=NOW) == {ZS: 3}, "with every source, 每日 fields count"
 
 
+def test_a_stale_message_names_the_sources_and_the_client_systems_feeding_them(
+    engine, specs, rules, make_person
+):
+    from runtime.exchange.clients import register_client
+    from runtime.models import Department
+
+    old = make_person(health_status="健康", marital_status="已婚")
+    store(engine, specs, "person", [old])
+    with engine.begin() as conn:
+        conn.execute(update(Record).values(updated_at=NOW - timedelta(days=101)))
+    message = codes_of(engine, specs, only(rules, "person_stale"), ZS, now=NOW)[0]["message"]
+    assert "“健康状况”应每季度更新，来源：村（社区）采集。" in message
+    everything = only(rules, "person_stale", sources=None)
+    assert "来源：区公安分局户籍系统、" in codes_of(engine, specs, everything, ZS, now=NOW)[0]["message"]
+    with engine.begin() as conn:
+        gongan = conn.scalar(select(Department.id).where(Department.code == "gongan"))
+        register_client(
+            conn, name="区公安分局户籍系统", department_id=gongan, system="区公安分局户籍系统", actor_id=None
+        )
+        register_client(conn, name="人口库前置机", department_id=gongan, system="市级平台IRS", actor_id=None)
+    message = codes_of(engine, specs, everything, ZS, now=NOW)[0]["message"]
+    assert "来源：区公安分局户籍系统（已接入）、" in message
+    assert "市级平台IRS（对接系统：人口库前置机）" in message
+
+
 def test_a_township_sees_only_its_own_counts_and_records(engine, specs, rules):
     store(engine, specs, "land", [transfer(1, 250, 100.0), transfer(2, 260, 100.0, SL_V)])
     shenglilu = Viewer(None, "township", township=SL)

@@ -1,0 +1,1 @@
+"""数据对接 page: client systems' last pushes and pulls, and how fresh each element is."""
