@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from runtime.sharing.grant_checks import add_years
@@ -53,6 +54,8 @@ class TokenForm(FlaskForm):
 
     label = StringField("用途说明", validators=[Length(max=100, message="用途说明最多 100 个字")])
     expires_on = StringField("有效期至")
+    #: One form, one token: a reload of the page that showed it (the browser re-posting) issues no second one.
+    nonce = HiddenField()
 
     def __init__(self, *args, today: date, **kwargs) -> None:
         """Default the expiry to a year from today."""
@@ -60,6 +63,7 @@ class TokenForm(FlaskForm):
         self.today = today
         if not self.is_submitted():
             self.expires_on.data = add_years(today, TOKEN_YEARS).isoformat()
+            self.nonce.data = secrets.token_urlsafe(12)
 
     def validate_expires_on(self, field: StringField) -> None:
         """Accept a day after today, written YYYY-MM-DD."""

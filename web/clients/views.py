@@ -3,7 +3,7 @@ page with its tokens (/clients/<id>), the token shown once, revoking, switching 
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -21,6 +21,8 @@ from web.site import NavItem, add_nav
 bp = Blueprint("clients", __name__, template_folder="templates", url_prefix="/clients")
 #: Token state → the badge class the pages share with admission requests.
 BADGES = {"valid": "status-admitted", "expired": "status-returned", "revoked": "status-rejected"}
+#: The session keeps the nonces of the last token forms used (see TokenForm.nonce).
+ISSUED_KEY, ISSUED_KEPT = "issued_token_forms", 20
 
 
 def _client_form() -> ClientForm:
@@ -119,6 +121,16 @@ def issue(client_id: int):
         found = clients.get_client(conn, client_id)
     except NotFound:
         abort(404)
+    issued = session.get(ISSUED_KEY, [])
+    if form.nonce.data and form.nonce.data in issued:
+        flash(
+            _(
+                "这张令牌刚才已经签发（页面被重新提交），不会再签发一张，也不再显示：如果没有复制下来，请吊销它后重新签发"
+            )
+        )
+        return redirect(url_for("clients.client", client_id=client_id))
+    if form.nonce.data:
+        session[ISSUED_KEY] = [*issued, form.nonce.data][-ISSUED_KEPT:]
     expires_at = clients.expiry_of(form.day)
     token_id, token = clients.issue_token(
         conn, client_id, actor_id=current_user.id, label=form.label.data or "", expires_at=expires_at

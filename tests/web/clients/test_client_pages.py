@@ -149,3 +149,21 @@ def test_unknown_clients_and_tokens_are_404(web, blank_app):
     assert client.post("/clients/999/active", data={"active": "0"}).status_code == 404
     client_page = _register(client, blank_app).headers["Location"]
     assert client.post(client_page + "/tokens/999/revoke").status_code == 404
+
+
+def test_re_posting_the_issue_form_issues_no_second_token(web, blank_app):
+    """A reload of the page that showed the token (the browser posts the form again) issues nothing."""
+    client, auth = web
+    auth.login("admin")
+    client_page = _register(client, blank_app).headers["Location"]
+    nonce = re.search(
+        r'name="nonce" type="hidden" value="([^"]+)"', client.get(client_page).get_data(as_text=True)
+    )
+    data = {"label": "前置机", "expires_on": "2099-12-31", "nonce": nonce.group(1)}
+    first = client.post(client_page + "/tokens", data=data)
+    assert first.status_code == 200 and TOKEN.search(first.get_data(as_text=True))
+    again = client.post(client_page + "/tokens", data=data, follow_redirects=True)
+    page = again.get_data(as_text=True)
+    assert "不会再签发一张" in page and not TOKEN.search(page)
+    with blank_app.extensions["yibiaotong"]["engine"].connect() as conn:
+        assert len(conn.scalars(select(ApiToken.id)).all()) == 1
