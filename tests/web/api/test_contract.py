@@ -14,8 +14,6 @@ failures are reported together, each with the curl line that reproduces it.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -27,10 +25,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from werkzeug.serving import make_server
 
 from tests.conftest import close_app, demo_district, make_test_app
-from tests.web.api.conftest import make_token
+from tests.web.api.conftest import make_token, served
 
 #: What every answer is held to.
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -45,13 +42,8 @@ def live_api(specs, tmp_path_factory):
     engine.dispose()
     # Fuzzing sends hundreds of requests a minute: the rate limit is not what is under test here.
     app = make_test_app(url, folder, API_RATE_LIMIT="100000 per minute")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", token
-    server.shutdown()
-    thread.join(10)
-    server.server_close()
+    with served(app) as base:
+        yield base, token
     close_app(app)
 
 
