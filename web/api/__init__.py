@@ -36,6 +36,9 @@ class ExchangeApi(Api):
     def _register_error_handlers(self) -> None:
         """Leave the app's error pages alone: the API's blueprints handle their own errors."""
 
+    def _register_pagination_header(self) -> None:
+        """Leave out flask-smorest's page-number header: lists here page by cursor, in the body."""
+
     def _register_responses(self) -> None:
         """Name a response per error status, each a problem (the 422 of `arguments` refers to one)."""
         for name, response in problem_responses().items():
