@@ -35,6 +35,8 @@ def make_token(
 def served(app) -> Iterator[str]:
     """Serve the app over real HTTP on a free local port in a thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = True
+    server.block_on_close = False  # an idle keep-alive connection must not hold the test up
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
