@@ -65,6 +65,11 @@ def max_upload_bytes() -> int:
     return int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024
 
 
+def api_push_max_bytes() -> int:
+    """Return the largest body a push through the API may send (API_PUSH_MAX_MB, default 200)."""
+    return _number("API_PUSH_MAX_MB", 200) * 1024 * 1024
+
+
 def _number(name: str, default: int) -> int:
     """Return a whole-number setting (the default when unset or empty)."""
     return int(os.environ.get(name) or default)

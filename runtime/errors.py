@@ -188,6 +188,30 @@ class ErrorCode(Enum):
     CLIENT_NOT_FOUND = ("client_not_found", "没有这个对接系统")
     DEPARTMENT_NOT_FOUND = ("department_not_found", "没有这个部门")
     TOKEN_NOT_FOUND = ("token_not_found", "没有这个令牌")
+    PUSH_UNKNOWN_LEDGER = ("unknown_ledger", "没有台账“{ledger}”")
+    PUSH_BAD_JSON = ("bad_json", "请求体不是合法的 JSON 数组（第 {at} 个字节附近）：{reason}")
+    PUSH_NOT_ARRAY = ("not_an_array", "请求体应为 JSON 数组，每个元素是一条记录 {{字段: 值}}")
+    PUSH_BAD_CSV = ("bad_csv", "CSV 无法读取：{reason}")
+    IDEMPOTENCY_KEY_REUSED = (
+        "idempotency_key_reused",
+        "这个 Idempotency-Key 已用于另一个请求；重试请原样重发，新的请求请换一个新键",
+    )
+    IDEMPOTENCY_KEY_IN_PROGRESS = (
+        "idempotency_key_in_progress",
+        "使用这个 Idempotency-Key 的请求仍在处理中，请稍后再重试",
+    )
+    JOB_NOT_FOUND = ("job_not_found", "没有这个任务，或它不是本对接系统发起的")
+    # Pulls: records, changes and reports read through the API.
+    LEDGER_UNKNOWN = ("ledger_unknown", "没有编码为“{ledger}”的台账")
+    CURSOR_INVALID = ("cursor_invalid", "游标“{cursor}”无效：请使用上一次应答给出的游标原样传回")
+    FIELDS_UNKNOWN = ("fields_unknown", "台账“{ledger}”没有这些字段，或它们对您不可见：{names}")
+    FILTER_NOT_CLEAR = (
+        "filter_not_clear",
+        "不能按这些字段筛选：{names}。您看到的是脱敏值或看不到它们，按它们筛选会泄露原值"
+        "（按镇街授权明文的字段，请同时用 township 指定该镇街）",
+    )
+    FILTER_VALUE_INVALID = ("filter_value_invalid", "筛选值不合要求：{problems}")
+    TOWNSHIP_UNKNOWN = ("township_unknown", "没有代码为“{township}”的镇街")
 
     # Early warnings, background jobs and the demo data.
     UNKNOWN_LEDGERS = ("unknown_ledgers", "未知的台账：{ledgers}")

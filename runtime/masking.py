@@ -335,13 +335,19 @@ def masked_names(ledger: Ledger, viewer: Viewer, record: Mapping[str, Any]) -> f
 
 
 def present(
-    ledger: Ledger, rows: Iterable[dict[str, Any]], viewer: Viewer, *, record: Mapping[str, Any] | None = None
+    ledger: Ledger,
+    rows: Iterable[dict[str, Any]],
+    viewer: Viewer,
+    *,
+    record: Mapping[str, Any] | None = None,
+    only: frozenset[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Return copies of `rows` with every value as `viewer` may see it: clear, masked or hidden (None).
 
     `record`: the whole record the rows are parts of (a version's changed fields), which decides
     what is masked; by default each row is a whole record itself. Values read in clear through a
-    grant are tallied on the viewer's grants for the audit log (`runtime.sharing.sight.flush_reads`).
+    grant are tallied on the viewer's grants for the audit log (`runtime.sharing.sight.flush_reads`);
+    `only`: the fields the caller will hand on (the rest are not tallied as read), by default all.
     """
     kept = [s for s in sights(ledger, viewer) if s.default is not Sight.CLEAR]
     ids = [s.field.name for s in kept if s.field.element.mask == "id_number"]
@@ -360,7 +366,7 @@ def present(
             if seen[name] is not Sight.CLEAR
         ]
         dated = any(is_date and not hidden for _n, _f, is_date, hidden in ops)
-        granted = [f for name, f, _d in plan if seen[name] is Sight.CLEAR]
+        granted = [f for name, f, _d in plan if seen[name] is Sight.CLEAR and (only is None or name in only)]
         return ops, [name for name in ids if seen[name] is not Sight.CLEAR], dated, granted
 
     # What is seen depends on a row's township only through township-bound grants: decided once

@@ -154,12 +154,18 @@ ROW_CHECKS: dict[str, Callable[[dict[str, Any], dict[str, str]], dict[str, str]]
 class RowValidator:
     """A compiled validator of one ledger's records, reporting every error of every row."""
 
-    def __init__(self, ledger: Ledger):
-        """Compile the ledger's row schema once."""
+    def __init__(self, ledger: Ledger, *, partial: bool = False):
+        """Compile the ledger's row schema once; `partial` checks the values given, none required.
+
+        A partial row updates some fields of an existing record (a department pushing its own
+        elements): whether a new record has its required fields is decided where it is known
+        to be new.
+        """
         self.ledger = ledger
-        self._validator = jsonschema_rs.validator_for(
-            ledger.row_schema(), formats=FORMATS, validate_formats=True
-        )
+        schema = ledger.row_schema()
+        if partial:
+            schema["required"] = []
+        self._validator = jsonschema_rs.validator_for(schema, formats=FORMATS, validate_formats=True)
         self._checks = [ROW_CHECKS[name] for name in ledger.row_checks]
 
     def errors(self, row: dict[str, Any]) -> dict[str, str]:

@@ -323,8 +323,12 @@ def submit(
     specs_root: str | None = None,
     specs: SpecSet | None = None,
     folders: dict[str, str] | None = None,
+    job_id: int | None = None,
 ) -> int:
     """Create a job running `func(ctx, **params)` and start it; return the job id.
+
+    With `job_id` it starts that job, created (queued) with `create` by a caller who had to note
+    the id somewhere before the job could run.
 
     With `redis_url` the job goes on the RQ `queue` (its worker loads the specs from
     `specs_root`); otherwise it runs on a background thread (or inline) with `specs` or the
@@ -334,7 +338,7 @@ def submit(
     params = json.loads(json.dumps(params))  # both ways see the parameters a worker would see
     root = str(Path(specs_root or config.specs_path()).resolve())
     folders = {name: str(Path(path).resolve()) for name, path in (folders or {}).items()}
-    job_id = create(engine, kind, title, actor_id)
+    job_id = job_id or create(engine, kind, title, actor_id)
     if redis_url:
         _enqueue(engine, job_id, func, params, root, folders, redis_url, queue, title)
         return job_id

@@ -42,6 +42,7 @@ SOURCE_LABELS = {
     "writeback": "报表回流",
     "conflict": "回流冲突",
     "sync": "系统同步",
+    "api": "接口推送",
 }
 
 
@@ -143,9 +144,16 @@ def _add_creating_versions(conn: Connection, ids: list[int], prov: Provenance) -
     )
 
 
-def _load(
-    conn: Connection, ledger: str, keys: list[str]
-) -> dict[str, tuple[int, int, dict, str | None, str | None]]:
+#: A stored record as an upsert reads it: (id, version, document, township, village).
+Current = tuple[int, int, dict, str | None, str | None]
+
+
+def load_current(conn: Connection, ledger: str, keys: list[str]) -> dict[str, Current]:
+    """Return the stored records of some natural keys of a ledger (one query per 5,000 keys)."""
+    return _load(conn, ledger, keys)
+
+
+def _load(conn: Connection, ledger: str, keys: list[str]) -> dict[str, Current]:
     found = {}
     stmt = select(
         Record.key, Record.id, Record.version, Record.data, Record.township_code, Record.village_code
@@ -218,11 +226,23 @@ def upsert(
 
 
 def upsert_prepared(
-    conn: Connection, ledger: Ledger, rows: list[Prepared], prov: Provenance, *, scope: Scope
+    conn: Connection,
+    ledger: Ledger,
+    rows: list[Prepared],
+    prov: Provenance,
+    *,
+    scope: Scope,
+    existing: dict[str, Current] | None = None,
 ) -> UpsertCounts:
-    """Upsert one chunk of prepared records with distinct keys (see `upsert`)."""
+    """Upsert one chunk of prepared records with distinct keys (see `upsert`).
+
+    `existing` is what `load_current` returned for these keys, when the caller read it already.
+    """
     by_key = {row[0]: row for row in rows}
-    existing = _load(conn, ledger.code, list(by_key))
+    if existing is None:
+        existing = _load(conn, ledger.code, list(by_key))
+    else:
+        existing = {key: existing[key] for key in by_key if key in existing}
     if scope.township:
         _check_scope(
             conn,

@@ -88,12 +88,13 @@ def _after(response):
 
 def init_app(app: Flask) -> None:
     """Bind the API, its document and its rate limits to the app, and register its blueprints."""
-    from web.api import catalog, meta
+    from web.api import catalog, changes, jobs, meta, push, records
 
     app.config.setdefault("API_TITLE", "一表通数据交换接口")
     app.config.setdefault("API_VERSION", VERSION)
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("API_RATE_LIMIT", config.api_rate_limit())
+    app.config.setdefault("API_PUSH_MAX_BYTES", config.api_push_max_bytes())
     app.config.setdefault(
         "API_SPEC_OPTIONS",
         {
@@ -126,7 +127,7 @@ def init_app(app: Flask) -> None:
     app.extensions["exchange_api"] = api
     csrf = app.extensions["csrf"]
     app.register_blueprint(meta.bp)
-    for module in (catalog,):
+    for module in (catalog, records, changes, push, jobs):
         limiter.limit(lambda: app.config["API_RATE_LIMIT"])(module.bp)
         csrf.exempt(module.bp)  # token-authenticated, no cookies: nothing for a forged form to ride on
         api.register_blueprint(module.bp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 
 class ProblemSchema(Schema):
@@ -75,3 +75,238 @@ class CatalogSchema(Schema):
     department = fields.String(required=True, metadata={"description": "调用方所属部门"})
     departments = fields.List(fields.Nested(DepartmentSchema), required=True)
     ledgers = fields.List(fields.Nested(LedgerSchema), required=True)
+
+
+class PushQuerySchema(Schema):
+    """Query parameters of a push."""
+
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "试运行：只校验并报告结果，不写入任何数据"}
+    )
+    mode = fields.String(
+        load_default="per_row",
+        validate=validate.OneOf(["per_row", "all_or_nothing"]),
+        metadata={
+            "description": "per_row（默认）：好的行写入、坏的行拒绝；"
+            "all_or_nothing：有任何一行被拒绝则全部不写入，应答 422"
+        },
+    )
+    async_ = fields.Boolean(
+        data_key="async",
+        load_default=False,
+        metadata={"description": "作为后台任务执行（请求体超过 5 MB 时总是如此），应答 202 与任务地址"},
+    )
+
+
+class RowErrorSchema(Schema):
+    """Why one value of a row was not taken."""
+
+    field = fields.String(required=True, metadata={"description": "字段名（整行的问题为空字符串）"})
+    code = fields.String(
+        required=True,
+        metadata={
+            "description": "invalid_value 值无效、unknown_field 台账无此字段、key_missing 缺少自然键、"
+            "duplicate_key 与前面的行重复、cannot_create 本部门不能新建记录、required_missing 新建缺必填项、"
+            "not_an_object 不是对象"
+        },
+    )
+    message = fields.String(required=True, metadata={"description": "中文说明"})
+
+
+class PushRowSchema(Schema):
+    """The outcome of one pushed row."""
+
+    row = fields.Integer(
+        required=True, metadata={"description": "行号：JSON 为第几个元素（从 1 起），CSV 为文件中的行"}
+    )
+    key = fields.String(required=True, allow_none=True, metadata={"description": "自然键"})
+    result = fields.String(
+        required=True,
+        validate=validate.OneOf(["created", "updated", "unchanged", "proposed", "rejected"]),
+        metadata={
+            "description": "created 新增、updated 更新、unchanged 无变化、"
+            "proposed 仅提交权威部门审核、rejected 拒绝"
+        },
+    )
+    errors = fields.List(fields.Nested(RowErrorSchema), required=True)
+    proposed = fields.List(
+        fields.String(), required=True, metadata={"description": "作为变更提交给权威部门审核的字段"}
+    )
+
+
+class PushSummarySchema(Schema):
+    """The counts of a push."""
+
+    total = fields.Integer(required=True)
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    proposed = fields.Integer(required=True, metadata={"description": "只产生待审变更的行数"})
+    rejected = fields.Integer(required=True)
+    proposals = fields.Integer(required=True, metadata={"description": "提交给权威部门审核的值的个数"})
+    dry_run = fields.Boolean(required=True)
+    mode = fields.String(required=True)
+    written = fields.Boolean(required=True, metadata={"description": "是否写入了数据"})
+    rows_listed = fields.String(
+        required=True,
+        metadata={
+            "description": "all：列出了全部行（不超过 1000 行时）；"
+            "rejected_and_proposed：只列出被拒绝和产生待审变更的行（至多 1000 行）"
+        },
+    )
+    rows_omitted = fields.Integer(required=True, metadata={"description": "未列出的行数"})
+    message = fields.String(required=True)
+
+
+class PushAnswerSchema(Schema):
+    """The answer to a push: summary and rows, like the file import's error report."""
+
+    ledger = fields.String(required=True)
+    summary = fields.Nested(PushSummarySchema, required=True)
+    rows = fields.List(fields.Nested(PushRowSchema), required=True)
+
+
+class PushRefusedSchema(ProblemSchema):
+    """An all-or-nothing push with rejected rows: nothing was written; the report says why."""
+
+    ledger = fields.String()
+    summary = fields.Nested(PushSummarySchema)
+    rows = fields.List(fields.Nested(PushRowSchema))
+
+
+class JobAcceptedSchema(Schema):
+    """A push accepted as a background job."""
+
+    job_id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    status_url = fields.String(required=True, metadata={"description": "查询任务进度与结果的地址"})
+
+
+class JobSchema(Schema):
+    """A push job: its state and progress and, once done, the push's answer."""
+
+    job_id = fields.Integer(required=True)
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["queued", "running", "done", "failed"]),
+        metadata={"description": "queued 排队中、running 进行中、done 完成、failed 失败"},
+    )
+    done = fields.Integer(required=True, metadata={"description": "已处理的行数"})
+    total = fields.Integer(required=True)
+    message = fields.String(required=True)
+    http_status = fields.Integer(
+        allow_none=True,
+        metadata={"description": "完成时推送的结果相当于的 HTTP 状态（200，或全部或全不被拒绝时 422）"},
+    )
+    result = fields.Nested(PushAnswerSchema, allow_none=True, metadata={"description": "完成时的推送结果"})
+
+
+# --- pulls: records, changes, reports ---------------------------------------------------------
+
+
+class RecordsQuerySchema(Schema):
+    """The parameters of a records pull (filters come as `filter[字段]=值` or `字段=值`)."""
+
+    limit = fields.Integer(
+        load_default=1000,
+        validate=validate.Range(min=1, max=5000),
+        metadata={"description": "每页条数，1–5000，默认 1000"},
+    )
+    after = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "上一页应答中的 next（不透明游标），从它之后读起；不带则从头读"},
+    )
+    fields_ = fields.String(
+        data_key="fields",
+        validate=validate.Length(max=4000),
+        metadata={"description": "要读的字段名，逗号分隔；不带则为可见的全部字段"},
+    )
+    township = fields.String(
+        validate=validate.Length(min=1, max=20), metadata={"description": "只读这个镇街（代码）的记录"}
+    )
+
+
+class PulledRecordSchema(Schema):
+    """One record as the caller sees it."""
+
+    id = fields.Integer(
+        required=True, metadata={"description": "记录编号（稳定，不随修改变化），镜像时据此对应"}
+    )
+    key = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "自然键，按调用方对该字段的可见程度（可能脱敏）"},
+    )
+    version = fields.Integer(required=True, metadata={"description": "记录的版本号，每次修改加一"})
+    township = fields.String(required=True, allow_none=True, metadata={"description": "所属镇街代码"})
+    values = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        required=True,
+        metadata={"description": "字段名 → 值：明文或脱敏值；对调用方不可见的字段不出现"},
+    )
+
+
+class RecordsPageSchema(Schema):
+    """A page of records and the cursor of the next one."""
+
+    ledger = fields.String(required=True, metadata={"description": "台账编码"})
+    records = fields.List(fields.Nested(PulledRecordSchema), required=True)
+    next = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "下一页的游标（作为 after 传回）；最后一页为 null"},
+    )
+
+
+class ChangesQuerySchema(Schema):
+    """The parameters of a changes pull."""
+
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "上一次应答中的 next_cursor（不透明游标）；不带则从头读起（完整镜像由此开始）；"
+            "now 表示从现在起（只要此后的变更）"
+        },
+    )
+    limit = fields.Integer(
+        load_default=1000,
+        validate=validate.Range(min=1, max=5000),
+        metadata={"description": "最多返回的变更条数，1–5000，默认 1000"},
+    )
+
+
+class ChangeSchema(Schema):
+    """One version of a record: the values it set, as the caller sees them."""
+
+    id = fields.Integer(required=True, metadata={"description": "记录编号（与 records 的 id 相同）"})
+    key = fields.String(required=True, allow_none=True, metadata={"description": "自然键（可能脱敏）"})
+    version = fields.Integer(required=True, metadata={"description": "这次变更后记录的版本号"})
+    township = fields.String(required=True, allow_none=True, metadata={"description": "所属镇街代码"})
+    at = fields.String(required=True, metadata={"description": "变更时间（ISO 8601）"})
+    source = fields.String(required=True, metadata={"description": "变更来源（中文），如 台账导入、报表回流"})
+    values = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        required=True,
+        metadata={"description": "这次变更写入的值（null 表示清空）；对调用方不可见的字段不出现"},
+    )
+
+
+class ChangesPageSchema(Schema):
+    """Changes after a cursor, and the position reached."""
+
+    ledger = fields.String(required=True, metadata={"description": "台账编码"})
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        metadata={"description": "读到的位置：保存它，下次作为 cursor 传回（没有新变更时不变）"},
+    )
+    more = fields.Boolean(required=True, metadata={"description": "是否还有更多变更可立即读取"})
+
+
+class ChangesHeadSchema(Schema):
+    """The current position of a ledger's changes."""
+
+    ledger = fields.String(required=True, metadata={"description": "台账编码"})
+    cursor = fields.String(required=True, metadata={"description": "当前位置：此后的变更从这里读起"})
