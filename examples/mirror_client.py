@@ -105,9 +105,10 @@ def open_mirror(path: str | Path, fields: list[str]) -> sqlite3.Connection:
     """Open (or create) the local mirror with a column per field; columns the catalog added are added."""
     db = sqlite3.connect(path)
     db.execute("CREATE TABLE IF NOT EXISTS sync_state (name TEXT PRIMARY KEY, value TEXT)")
+    # Rows are keyed by the record's id: the natural key (ID number) may reach us masked.
     db.execute(
         f"CREATE TABLE IF NOT EXISTS {LEDGER} "
-        "(key TEXT PRIMARY KEY, version INTEGER NOT NULL, at TEXT, source TEXT)"
+        "(id INTEGER PRIMARY KEY, key TEXT, township TEXT, version INTEGER NOT NULL, at TEXT, source TEXT)"
     )
     have = {row[1] for row in db.execute(f"PRAGMA table_info({LEDGER})")}
     for name in fields:
@@ -132,15 +133,16 @@ def _apply(db: sqlite3.Connection, changes: list[dict[str, Any]], columns: set[s
     """Write a page of changes: each sets the fields it carries (masked values stay as the API sent them)."""
     for change in changes:
         values = {k: v for k, v in (change.get("values") or {}).items() if k in columns}
-        names = ["key", "version", "at", "source", *values]
-        row = [change["key"], change["version"], change.get("at"), change.get("source")]
+        names = ["id", "key", "township", "version", "at", "source", *values]
+        row = [change["id"], change.get("key"), change.get("township"), change["version"]]
+        row += [change.get("at"), change.get("source")]
         row += [
             json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for v in values.values()
         ]
         updates = ", ".join(f"{_quote(n)} = excluded.{_quote(n)}" for n in names[1:])
         db.execute(
             f"INSERT INTO {LEDGER} ({', '.join(map(_quote, names))}) VALUES ({', '.join('?' * len(names))}) "
-            f"ON CONFLICT (key) DO UPDATE SET {updates} WHERE excluded.version > {LEDGER}.version",
+            f"ON CONFLICT (id) DO UPDATE SET {updates} WHERE excluded.version > {LEDGER}.version",
             row,
         )
 
