@@ -224,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     mirror_cmd.add_argument("--db", default="mirror.db")
     push_cmd = commands.add_parser("push", help="推送本部门数据项的 CSV（先试运行）")
     push_cmd.add_argument("csv")
-    push_cmd.add_argument("--mode", help="逐行生效或全部成功才生效，按接口文档取值")
+    push_cmd.add_argument(
+        "--mode", choices=("per_row", "all_or_nothing"), help="逐行生效（默认）或全部成功才生效"
+    )
     args = parser.parse_args(argv)
     token = os.environ.get("YIBIAOTONG_TOKEN")
     if not token:
