@@ -19,6 +19,7 @@ from runtime.errors import OperationRefused
 from runtime.sharing.sight import flush_reads
 from web import database
 from web.api.auth import rate_key
+from web.api.document import ProblemsPlugin, problem_responses
 from web.api.problems import from_http_exception, from_refusal
 
 #: The document's version of the API (the path's v1 changes only with a breaking change).
@@ -35,6 +36,14 @@ class ExchangeApi(Api):
     def _register_error_handlers(self) -> None:
         """Leave the app's error pages alone: the API's blueprints handle their own errors."""
 
+    def _register_pagination_header(self) -> None:
+        """Leave out flask-smorest's page-number header: lists here page by cursor, in the body."""
+
+    def _register_responses(self) -> None:
+        """Name a response per error status, each a problem (the 422 of `arguments` refers to one)."""
+        for name, response in problem_responses().items():
+            self.spec.components.response(name, response, lazy=True)
+
 
 #: What the document says of the API as a whole.
 SPEC_KWARGS = {
@@ -46,6 +55,7 @@ SPEC_KWARGS = {
         )
     },
     "servers": [{"url": "/", "description": "本系统"}],
+    "extra_plugins": (ProblemsPlugin(),),
 }
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from runtime.exchange.clients import issue_token, register_client
 from runtime.models import ApiClient, Department
@@ -25,6 +29,22 @@ def make_token(
             client_id = register_client(conn, name=name, department_id=department_id, actor_id=None)
         _token_id, token = issue_token(conn, client_id, actor_id=None, expires_at=expires_at)
     return token
+
+
+@contextmanager
+def served(app) -> Iterator[str]:
+    """Serve the app over real HTTP on a free local port in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server.daemon_threads = True
+    server.block_on_close = False  # an idle keep-alive connection must not hold the test up
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
 
 
 class ApiCaller:
