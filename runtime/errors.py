@@ -212,6 +212,7 @@ class ErrorCode(Enum):
     )
     FILTER_VALUE_INVALID = ("filter_value_invalid", "筛选值不合要求：{problems}")
     TOWNSHIP_UNKNOWN = ("township_unknown", "没有代码为“{township}”的镇街")
+    REPORT_NOT_FOUND = ("report_not_found", "没有编码为“{code}”的报表，或它不属于您的部门")
 
     # Early warnings, background jobs and the demo data.
     UNKNOWN_LEDGERS = ("unknown_ledgers", "未知的台账：{ledgers}")

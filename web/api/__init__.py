@@ -88,7 +88,7 @@ def _after(response):
 
 def init_app(app: Flask) -> None:
     """Bind the API, its document and its rate limits to the app, and register its blueprints."""
-    from web.api import catalog, changes, jobs, meta, push, records
+    from web.api import catalog, changes, jobs, meta, push, records, reports
 
     app.config.setdefault("API_TITLE", "一表通数据交换接口")
     app.config.setdefault("API_VERSION", VERSION)
@@ -127,7 +127,7 @@ def init_app(app: Flask) -> None:
     app.extensions["exchange_api"] = api
     csrf = app.extensions["csrf"]
     app.register_blueprint(meta.bp)
-    for module in (catalog, records, changes, push, jobs):
+    for module in (catalog, records, changes, push, jobs, reports):
         limiter.limit(lambda: app.config["API_RATE_LIMIT"])(module.bp)
         csrf.exempt(module.bp)  # token-authenticated, no cookies: nothing for a forged form to ride on
         api.register_blueprint(module.bp)

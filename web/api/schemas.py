@@ -310,3 +310,224 @@ class ChangesHeadSchema(Schema):
 
     ledger = fields.String(required=True, metadata={"description": "台账编码"})
     cursor = fields.String(required=True, metadata={"description": "当前位置：此后的变更从这里读起"})
+
+
+class ReportsQuerySchema(Schema):
+    """The parameters of the list of reports."""
+
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "每页份数，1–500，默认 100"},
+    )
+    after = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "上一页应答中的 next（不透明游标），从它之后读起；不带则从头读"},
+    )
+
+
+class TaskCountsSchema(Schema):
+    """How many of a report's tasks are in each state."""
+
+    total = fields.Integer(required=True, metadata={"description": "任务总数（下派到的单位数）"})
+    new = fields.Integer(required=True, metadata={"description": "新任务"})
+    in_progress = fields.Integer(required=True, metadata={"description": "填报中"})
+    returned = fields.Integer(required=True, metadata={"description": "已退回"})
+    overdue = fields.Integer(required=True, metadata={"description": "已逾期（过了截止日期仍未提交）"})
+    submitted = fields.Integer(required=True, metadata={"description": "已提交"})
+
+
+#: Report statuses as the API gives them.
+REPORT_STATUSES = ["draft", "submitted", "returned", "rejected", "admitted", "dispatched"]
+#: Task states as the API gives them.
+TASK_STATES = ["new", "in_progress", "returned", "overdue", "submitted"]
+
+
+class ReportSchema(Schema):
+    """A report the caller's department owns: what it is, why, and how far its tasks are."""
+
+    code = fields.String(required=True, metadata={"description": "报表编码"})
+    title = fields.String(required=True, metadata={"description": "报表名称"})
+    version = fields.Integer(required=True, metadata={"description": "当前版本号"})
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(REPORT_STATUSES),
+        metadata={
+            "description": "draft 草稿、submitted 待审核、returned 退回修改、rejected 不予准入、"
+            "admitted 已准入（未下派）、dispatched 已下派"
+        },
+    )
+    status_label = fields.String(required=True, metadata={"description": "状态的中文名称"})
+    mode = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "准入后的办理方式：dispatch 下派镇街填报、extract 从台账直接提取；未准入为 null"
+        },
+    )
+    deadline = fields.String(
+        required=True, allow_none=True, metadata={"description": "截止日期（YYYY-MM-DD），未定为 null"}
+    )
+    basis = fields.String(required=True, metadata={"description": "法律或政策依据"})
+    purpose = fields.String(required=True, metadata={"description": "用途"})
+    frequency = fields.String(
+        required=True, metadata={"description": "频次：once 一次性、monthly、quarterly、yearly"}
+    )
+    ledger = fields.String(required=True, allow_none=True, metadata={"description": "行来源台账编码"})
+    dispatched_at = fields.String(
+        required=True, allow_none=True, metadata={"description": "下派时间（ISO 8601），未下派为 null"}
+    )
+    updated_at = fields.String(required=True, metadata={"description": "最后修改时间（ISO 8601）"})
+    tasks = fields.Nested(TaskCountsSchema, required=True, metadata={"description": "各状态的任务数"})
+
+
+class ReportsPageSchema(Schema):
+    """A page of the caller's department's reports."""
+
+    reports = fields.List(fields.Nested(ReportSchema), required=True)
+    next = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "下一页的游标（作为 after 传回）；最后一页为 null"},
+    )
+
+
+class ReportFieldSchema(Schema):
+    """One field (column) of a report."""
+
+    name = fields.String(required=True, metadata={"description": "字段名（汇总行 values 的键）"})
+    title = fields.String(required=True, metadata={"description": "列标题"})
+    element = fields.String(
+        required=True, allow_none=True, metadata={"description": "绑定的数据元编码；自定义字段为 null"}
+    )
+    type = fields.String(required=True, allow_none=True, metadata={"description": "JSON Schema 类型"})
+    format = fields.String(required=True, allow_none=True, metadata={"description": "JSON Schema 格式"})
+    required = fields.Boolean(required=True, metadata={"description": "是否必填"})
+    computed = fields.Boolean(required=True, metadata={"description": "是否由其他字段或台账计算得出"})
+
+
+class TaskProgressSchema(Schema):
+    """The progress of one org unit's task."""
+
+    org_unit = fields.String(required=True, metadata={"description": "单位（镇街或村社区）代码"})
+    org_unit_name = fields.String(required=True, metadata={"description": "单位名称"})
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(TASK_STATES),
+        metadata={
+            "description": "new 新任务、in_progress 填报中、returned 已退回、overdue 已逾期、submitted 已提交"
+        },
+    )
+    status_label = fields.String(required=True, metadata={"description": "状态的中文名称"})
+    deadline = fields.String(
+        required=True, allow_none=True, metadata={"description": "截止日期（YYYY-MM-DD）"}
+    )
+    submitted_at = fields.String(
+        required=True, allow_none=True, metadata={"description": "提交时间（ISO 8601），未提交为 null"}
+    )
+    rows = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "任务的行数（截至最近一次保存或提交）；镇街还未打开过任务时为 null"},
+    )
+    gaps = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "尚待填写的行数（截至最近一次保存或提交）；未知时为 null"},
+    )
+
+
+class ReportDetailSchema(ReportSchema):
+    """A report with its fields and each task's progress."""
+
+    fields_ = fields.List(fields.Nested(ReportFieldSchema), data_key="fields", required=True)
+    progress = fields.List(
+        fields.Nested(TaskProgressSchema), required=True, metadata={"description": "各单位任务的进度"}
+    )
+
+
+class SummaryQuerySchema(Schema):
+    """The parameters of a summary pull."""
+
+    limit = fields.Integer(
+        load_default=500,
+        validate=validate.Range(min=1, max=5000),
+        metadata={"description": "每页行数，1–5000，默认 500"},
+    )
+    after = fields.String(
+        validate=validate.Length(min=1, max=400),
+        metadata={"description": "上一页应答中的 next（不透明游标），从它之后读起；不带则从头读"},
+    )
+
+
+class MeasureSchema(Schema):
+    """A numeric field the summary adds up."""
+
+    name = fields.String(required=True, metadata={"description": "字段名"})
+    title = fields.String(required=True, metadata={"description": "列标题"})
+
+
+class SummaryLineSchema(Schema):
+    """One line of the summary: a township's submitted rows, or all of them."""
+
+    org_unit = fields.String(
+        required=True, allow_none=True, metadata={"description": "单位代码；合计行为 null"}
+    )
+    name = fields.String(required=True, metadata={"description": "单位名称，或“合计”"})
+    rows = fields.Integer(required=True, metadata={"description": "行数"})
+    sums = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        metadata={"description": "数值字段名 → 合计"},
+    )
+
+
+class SummaryTotalsSchema(Schema):
+    """The summary page's totals over the submitted tasks."""
+
+    by_unit = fields.List(fields.Nested(SummaryLineSchema), required=True)
+    total = fields.Nested(SummaryLineSchema, required=True)
+
+
+class SummaryRowSchema(Schema):
+    """One submitted row, as the department sees it."""
+
+    org_unit = fields.String(required=True, metadata={"description": "行所属单位代码"})
+    org_unit_name = fields.String(required=True, metadata={"description": "单位名称（村社区带镇街名）"})
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(["ledger", "added", "unit"]),
+        metadata={
+            "description": "ledger 台账中的记录、added 镇街新增（尚未进入台账）、unit 汇总报表的单位行"
+        },
+    )
+    ref = fields.String(required=True, metadata={"description": "行在任务中的编号"})
+    values = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(allow_none=True),
+        required=True,
+        metadata={"description": "字段名 → 值：明文或脱敏值；对本部门不可见的值为 null"},
+    )
+
+
+class SummaryPageSchema(Schema):
+    """A page of a report's submitted rows, with the summary's totals."""
+
+    report = fields.String(required=True, metadata={"description": "报表编码"})
+    title = fields.String(required=True, metadata={"description": "报表名称"})
+    submitted = fields.Integer(required=True, metadata={"description": "已提交的任务数"})
+    tasks = fields.Integer(required=True, metadata={"description": "任务总数"})
+    measures = fields.List(fields.Nested(MeasureSchema), required=True)
+    totals = fields.Nested(
+        SummaryTotalsSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "已提交任务的合计（与汇总页相同）；未下派时为 null"},
+    )
+    rows = fields.List(fields.Nested(SummaryRowSchema), required=True)
+    next = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "下一页的游标（作为 after 传回）；最后一页为 null"},
+    )
