@@ -136,10 +136,13 @@ class ReportsPage:
 def owned_reports(
     conn: Connection, department_id: int, *, after: str | None = None, limit: int = 100
 ) -> ReportsPage:
-    """Return a page of the department's reports in code order, each with its task counts (three queries)."""
+    """Return a page of the department's reports in code order, each with its task counts (three queries).
+
+    `after` is the code the page before ended with (the `next` of its answer).
+    """
     stmt = select(Report).where(Report.department_id == department_id)
-    if after:
-        stmt = stmt.where(Report.code > _decode(after)[0])
+    if after:  # the last code of the page before: codes are the department's own, nothing to hide
+        stmt = stmt.where(Report.code > after)
     reports = list(conn.execute(stmt.order_by(Report.code).limit(limit + 1)))
     more = len(reports) > limit
     reports = reports[:limit]
@@ -147,7 +150,7 @@ def owned_reports(
     tasks = _tasks(conn, [r.id for r in reports])
     today = local_today()
     listed = [_metadata(r, documents.get(r.id, {}), tasks.get(r.id, []), today) for r in reports]
-    return ReportsPage(listed, _encode([reports[-1].code]) if more else None)
+    return ReportsPage(listed, reports[-1].code if more else None)
 
 
 def report_detail(conn: Connection, specs: SpecSet, report: Any) -> dict[str, Any]:

@@ -30,6 +30,7 @@ bp = blueprint("api_reports", "/reports", "按需调用：本部门报表的元�
 )
 @bp.arguments(ReportsQuerySchema, location="query")
 @bp.response(200, ReportsPageSchema)
+@bp.alt_response(400, schema=PROBLEMS, content_type="application/problem+json")
 @bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
 @bp.alt_response(403, schema=PROBLEMS, content_type="application/problem+json")
 @bp.alt_response(422, schema=PROBLEMS, content_type="application/problem+json")
@@ -57,6 +58,7 @@ def reports(args):
     ),
 )
 @bp.response(200, ReportDetailSchema)
+@bp.alt_response(400, schema=PROBLEMS, content_type="application/problem+json")
 @bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
 @bp.alt_response(403, schema=PROBLEMS, content_type="application/problem+json")
 @bp.alt_response(404, schema=PROBLEMS, content_type="application/problem+json")
@@ -83,6 +85,7 @@ def report(code):
 )
 @bp.arguments(SummaryQuerySchema, location="query")
 @bp.response(200, SummaryPageSchema)
+@bp.alt_response(400, schema=PROBLEMS, content_type="application/problem+json")
 @bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
 @bp.alt_response(403, schema=PROBLEMS, content_type="application/problem+json")
 @bp.alt_response(404, schema=PROBLEMS, content_type="application/problem+json")

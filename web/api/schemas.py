@@ -321,8 +321,10 @@ class ReportsQuerySchema(Schema):
         metadata={"description": "每页份数，1–500，默认 100"},
     )
     after = fields.String(
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "上一页应答中的 next（不透明游标），从它之后读起；不带则从头读"},
+        validate=[validate.Length(min=1, max=60), validate.Regexp(r"^[a-z0-9_]+$")],
+        metadata={
+            "description": "上一页应答中的 next（即上一页最后一份报表的编码），从它之后读起；不带则从头读"
+        },
     )
 
 
@@ -388,7 +390,7 @@ class ReportsPageSchema(Schema):
     next = fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "下一页的游标（作为 after 传回）；最后一页为 null"},
+        metadata={"description": "本页最后一份报表的编码（作为 after 传回读下一页）；最后一页为 null"},
     )
 
 
@@ -455,7 +457,7 @@ class SummaryQuerySchema(Schema):
         metadata={"description": "每页行数，1–5000，默认 500"},
     )
     after = fields.String(
-        validate=validate.Length(min=1, max=400),
+        validate=[validate.Length(min=1, max=400), validate.Regexp(r"^[A-Za-z0-9_-]+$")],
         metadata={"description": "上一页应答中的 next（不透明游标），从它之后读起；不带则从头读"},
     )
 
