@@ -58,9 +58,10 @@ def iter_task_columns(
 ) -> Iterator[ColumnBatch]:
     """Yield the ledger rows of a task (all, or those of some record ids) as batches of columns.
 
-    Reads the task's drafts in one query, then each batch of records and (only when the report
-    binds household fields) their households in one query. Every row comes in (township, id)
-    order; given ids come a thousand at a time, each thousand in that order.
+    Reads the task's drafts in one query (given ids: only theirs, a thousand ids a query), then
+    each batch of records and (only when the report binds household fields) their households in
+    one query. Every row comes in (township, id) order; given ids come a thousand at a time, each
+    thousand in that order.
     """
     conn, specs, spec, plan = ctx.conn, ctx.specs, ctx.spec, ctx.plan
     if task_rows(spec).by_org_unit:
@@ -75,7 +76,18 @@ def iter_task_columns(
     }
     ledger = specs.ledgers[spec.rows.ledger]
     linked = any(b.via for b in plan.values())
-    drafts = store.record_drafts(conn, ctx.task.id)
+    # Given ids (a page of a large task): only their drafts, not the whole task's each time.
+    drafts = (
+        store.record_drafts(conn, ctx.task.id)
+        if ids is None
+        else {
+            record_id: (row.values or {}, row.version)
+            for at in range(0, len(ids), IDS_PER_QUERY)
+            for record_id, row in store.drafts_of_records(
+                conn, ctx.task.id, list(ids[at : at + IDS_PER_QUERY])
+            ).items()
+        }
+    )
     day = today or date.today()
     query = row_query(ctx)
     queries = (
