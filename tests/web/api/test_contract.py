@@ -56,21 +56,33 @@ def api_schema(live_api):
     return schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json")
 
 
-def _pinned(pair):
-    """Return a case with its `ledger` path parameter set to a real ledger when one was drawn."""
-    case, ledger = pair
+def _pinned(drawn):
+    """Return a case with its `ledger` and `code` path parameters set to real ones when drawn."""
+    case, ledger, report = drawn
     if ledger is not None and "ledger" in (case.path_parameters or {}):
         case.path_parameters["ledger"] = ledger
+    if report is not None and "code" in (case.path_parameters or {}):
+        case.path_parameters["code"] = report
     return case
 
 
-def _fuzz(operation, mode: GenerationMode, base: str, token: str, examples: int, ledgers: list[str]) -> None:
+def _fuzz(
+    operation,
+    mode: GenerationMode,
+    base: str,
+    token: str,
+    examples: int,
+    ledgers: list[str],
+    reports: list[str],
+) -> None:
     """Send `examples` generated cases of one mode to one operation, checking every answer.
 
-    Most cases name a real ledger: a random string in the path would only ever reach the 404.
+    Most cases name a real ledger or report: a random string in the path would only ever reach the 404.
     """
     cases = st.tuples(
-        operation.as_strategy(generation_mode=mode), st.sampled_from([None, *ledgers, *ledgers])
+        operation.as_strategy(generation_mode=mode),
+        st.sampled_from([None, *ledgers, *ledgers]),
+        st.sampled_from([None, *reports, *reports]),
     )
 
     @given(case=cases.map(_pinned))
@@ -99,10 +111,12 @@ def test_every_operation_keeps_the_documented_contract(live_api, api_schema):
     assert any(op.path == "/api/v1/catalog" for op in operations)
     catalog = httpx.get(f"{base}/api/v1/catalog", headers={"Authorization": f"Bearer {token}"}).json()
     ledgers = [ledger["code"] for ledger in catalog["ledgers"]]
+    listed = httpx.get(f"{base}/api/v1/reports", headers={"Authorization": f"Bearer {token}"}).json()
+    reports = [report["code"] for report in listed["reports"]]
     for operation in operations:
         for mode, examples in ((GenerationMode.POSITIVE, 20), (GenerationMode.NEGATIVE, 15)):
             try:
-                _fuzz(operation, mode, base, token, examples, ledgers)
+                _fuzz(operation, mode, base, token, examples, ledgers, reports)
             except Exception as exc:  # noqa: BLE001 - every operation is tried, all failures reported
                 failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): {exc}")
     assert not failures, "\n\n".join(failures)
