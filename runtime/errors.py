@@ -185,13 +185,12 @@ class ErrorCode(Enum):
     # The exchange API: client systems, tokens, pulls and pushes.
     CLIENT_NAME_MISSING = ("client_name_missing", "请填写对接系统的名称")
     CLIENT_NAME_TAKEN = ("client_name_taken", "已有名为“{name}”的对接系统")
-    CLIENT_NOT_FOUND = ("client_not_found", "没有这个对接系统")
-    DEPARTMENT_NOT_FOUND = ("department_not_found", "没有这个部门")
-    TOKEN_NOT_FOUND = ("token_not_found", "没有这个令牌")
-    PUSH_UNKNOWN_LEDGER = ("unknown_ledger", "没有台账“{ledger}”")
-    PUSH_BAD_JSON = ("bad_json", "请求体不是合法的 JSON 数组（第 {at} 个字节附近）：{reason}")
-    PUSH_NOT_ARRAY = ("not_an_array", "请求体应为 JSON 数组，每个元素是一条记录 {{字段: 值}}")
-    PUSH_BAD_CSV = ("bad_csv", "CSV 无法读取：{reason}")
+    CLIENT_NOT_FOUND = ("client_not_found", "没有编号为 {client} 的对接系统")
+    DEPARTMENT_NOT_FOUND = ("department_not_found", "没有编号为 {department} 的部门")
+    TOKEN_NOT_FOUND = ("token_not_found", "没有编号为 {token} 的令牌")
+    PUSH_BAD_JSON = ("push_bad_json", "请求体不是合法的 JSON 数组（第 {at} 个字节附近）：{reason}")
+    PUSH_NOT_ARRAY = ("push_not_array", "请求体应为 JSON 数组，每个元素是一条记录（字段名 → 值的对象）")
+    PUSH_BAD_CSV = ("push_bad_csv", "CSV 无法读取：{reason}")
     IDEMPOTENCY_KEY_REUSED = (
         "idempotency_key_reused",
         "这个 Idempotency-Key 已用于另一个请求；重试请原样重发，新的请求请换一个新键",

@@ -364,7 +364,7 @@ def ledger_of(specs: SpecSet, code: str) -> Ledger:
     """Return a ledger by code (NotFound otherwise)."""
     ledger = specs.ledgers.get(code)
     if ledger is None:
-        raise NotFound(ErrorCode.PUSH_UNKNOWN_LEDGER, ledger=code)
+        raise NotFound(ErrorCode.LEDGER_UNKNOWN, ledger=code)
     return ledger
 
 
