@@ -118,6 +118,8 @@ def district(specs, tmp_path_factory):
         "unit": TOWNSHIP,
         "rule": load_warning_rules(specs.root, specs).rules[0].code,
         "job_id": 1,
+        "ledger": "person",
+        "client_id": 1,
     }
     clients = {}
     for username in EXPECTED:
@@ -230,6 +232,51 @@ def test_each_viewer_reads_in_clear_exactly_what_the_rules_give(district, userna
         for name in _found(text):
             seen.setdefault(name, set()).add("export")
     assert set(seen) == EXPECTED[username], seen
+
+
+#: A value set or header aliases listed in the API's catalog (a page's choice list, not a value read).
+_ENUMS = re.compile(r'"(?:enum|aliases)":\[[^\]]*\]')
+
+
+def _api_texts(client, token: str, app, values: dict) -> list[str]:
+    """Fetch every GET of the exchange API with a department's token, following pages and cursors."""
+    headers = {"Authorization": f"Bearer {token}"}
+    texts = []
+    for rule in app.url_map.iter_rules():
+        if (
+            not rule.rule.startswith("/api/v1/")
+            or "GET" not in rule.methods
+            or rule.endpoint.startswith("api_meta")
+        ):
+            continue
+        path = re.sub(r"<(?:\w+:)?ledger>", "person", rule.rule)
+        path = re.sub(r"<(?:\w+:)?code>", values["code"], path)
+        path = re.sub(r"<(?:\w+:)?job_id>", "1", path)
+        query: dict[str, str] = {"limit": "5000"} if "/ledgers/" in path else {}
+        for _page in range(100):
+            response = client.get(path, query_string=query, headers=headers)
+            assert response.status_code in (200, 404), (path, response.get_data(as_text=True))
+            texts.append(_ENUMS.sub("", response.get_data(as_text=True)))
+            body = response.get_json(silent=True) or {}
+            if body.get("next"):
+                query["after"] = body["next"]
+            elif body.get("more"):
+                query["cursor"] = body["next_cursor"]
+            else:
+                break
+    return texts
+
+
+@pytest.mark.parametrize("department", ["canlian", "minzheng", "gongan", "tuiyi", "nongye"])
+def test_a_department_s_client_system_reads_through_the_api_what_its_people_read(district, department):
+    """The exchange API decides with the same rules: a client system reads its department's canary values."""
+    from tests.web.api.conftest import make_token
+
+    app = district[0]
+    token = make_token(app.extensions["yibiaotong"]["engine"], department)
+    texts = _api_texts(app.test_client(), token, app, district[1])
+    seen = {name for text in texts for name in _found(text)}
+    assert seen == EXPECTED[department]
 
 
 def test_the_canary_is_seen_somewhere_by_those_who_may(district):
