@@ -1,7 +1,7 @@
 """District-scale benchmarks of the ledger side, on SQLite and PostgreSQL; prints JSON results.
 
 Usage: `make bench` (or `python bench/run.py [--backend sqlite|postgresql]
-[--only builder|cell_save|load|pages] [--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL,
+[--only builder|cell_save|load|pages|exchange] [--seconds 120]`). PostgreSQL runs against BENCH_DATABASE_URL,
 by default a `yibiaotong_bench` database on 127.0.0.1:5432 that the run creates afresh. Data lives
 in `.bench/` beside the project.
 The deadline-day load test (`bench/load.py`, gunicorn with 4 workers) runs last, `--seconds` long.
@@ -32,6 +32,7 @@ os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
 from bench.builder_bench import bench_admission_check, bench_analyze, bench_template_import  # noqa: E402
 from bench.cell_save import bench_cell_save  # noqa: E402
+from bench.exchange_push_bench import bench_exchange_push  # noqa: E402
 from bench.export_bench import bench_report_export  # noqa: E402
 from bench.runtime_bench import bench_tasks, bench_validate  # noqa: E402
 from bench.sharing_bench import bench_sharing  # noqa: E402
@@ -330,6 +331,11 @@ def bench_import(backend: str, specs, files: tuple[Path, Path], runs: int = 3) -
             engine.dispose()
 
 
+def run_exchange(backend: str, engine, specs) -> None:
+    """Run the exchange API's benchmarks on a seeded district (the push changes it: run it last)."""
+    bench_exchange_push(report, backend, engine, specs)
+
+
 def run_load(backend: str, seconds: int) -> None:
     """Run the deadline-day load test on one backend; a server or database that fails is a failed result."""
     try:  # its tools (gunicorn, aiohttp …) are the `bench` extra, which `make bench` installs
@@ -357,9 +363,10 @@ def main() -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument(
         "--only",
-        choices=["builder", "cell_save", "load", "pages"],
+        choices=["builder", "cell_save", "load", "pages", "exchange"],
         help="只跑报表设计与准入部分（builder，不生成全区数据）、单元格保存（cell_save）、截止日高峰压测（load），"
-        "或生成全区数据后只跑页面与导出（pages：台账导出、授权的代价、任务页与预填表、汇总导出与提取）",
+        "生成全区数据后只跑页面与导出（pages：台账导出、授权的代价、任务页与预填表、汇总导出与提取），"
+        "或生成全区数据后只跑数据交换接口（exchange：经接口推送与拉取）",
     )
     parser.add_argument("--seconds", type=int, default=120, help="截止日高峰压测的时长（秒），默认 120")
     args = parser.parse_args()
@@ -385,6 +392,14 @@ def main() -> int:
             bench_sharing(report, backend, engine, specs, township, DATA / f"sharing-{backend}.xlsx")
             bench_tasks(report, backend, engine, specs, township)
             bench_report_export(report, backend, engine, specs)
+            engine.dispose()
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return 0
+    if args.only == "exchange":
+        for backend in backends:
+            engine = bench_seed(backend, specs)
+            settle()
+            run_exchange(backend, engine, specs)
             engine.dispose()
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
@@ -420,6 +435,8 @@ def main() -> int:
         bench_report_export(report, backend, engine, specs)
         # The pandas comparison reads files, not the database: once is enough.
         bench_summary(report, backend, engine, specs, compare=backend == backends[0])
+        settle()
+        run_exchange(backend, engine, specs)  # last on the district: its push adds 50,000 persons
         engine.dispose()
         settle()
         bench_cell_save(report, backend, database(backend, "cell_save"), specs)

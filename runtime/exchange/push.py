@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -154,7 +154,7 @@ class Pusher:
 def push(
     conn: Connection,
     pusher: Pusher,
-    data: bytes,
+    body: IO[bytes],
     media: str,
     options: PushOptions,
     *,
@@ -163,16 +163,17 @@ def push(
 ) -> PushResult:
     """Upsert the rows of a body (JSON array or CSV) within the caller's transaction; log it.
 
+    `body` is a seekable binary stream, read as rows arrive (never held whole as Python objects).
     All-or-nothing checks every row first and writes only when none is rejected. Raises
     InvalidRequest for a body that is no table at all (nothing is written then).
     """
     with paused_gc():
         if options.mode == ALL_OR_NOTHING and not options.dry_run:
-            result = _run(conn, pusher, data, media, options, write=False, progress=progress)
+            result = _run(conn, pusher, body, media, options, write=False, progress=progress)
             if not result.rejected:
-                result = _run(conn, pusher, data, media, options, write=True, progress=progress)
+                result = _run(conn, pusher, body, media, options, write=True, progress=progress)
         else:
-            result = _run(conn, pusher, data, media, options, write=not options.dry_run, progress=progress)
+            result = _run(conn, pusher, body, media, options, write=not options.dry_run, progress=progress)
     if result.created + result.updated >= ANALYZE_FROM:
         analyze(conn, pusher.specs)
     if result.created + result.updated:
@@ -189,7 +190,7 @@ def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
 def _run(
     conn: Connection,
     pusher: Pusher,
-    data: bytes,
+    body: IO[bytes],
     media: str,
     options: PushOptions,
     *,
@@ -198,7 +199,8 @@ def _run(
 ) -> PushResult:
     ledger = pusher.ledger
     result = PushResult(ledger.code, options.mode, options.dry_run)
-    rows = read_rows(data, media, ledger, list(pusher.specs.org_units.values()), pusher.limits)
+    body.seek(0)
+    rows = read_rows(body, media, ledger, list(pusher.specs.org_units.values()), pusher.limits)
     step = _Step(conn, pusher, result, write)
     for chunk in _chunks(rows):
         step.chunk(chunk)
@@ -392,8 +394,7 @@ def push_job(
     """Run a push accepted as a job: the body waits in the upload folder (deleted after)."""
     path = Path(ctx.folders["upload"]) / Path(upload).name
     try:
-        data = path.read_bytes()
-        with ctx.engine.begin() as conn:
+        with path.open("rb") as body, ctx.engine.begin() as conn:
             identity = client_identity(conn, client_id)
             pusher = Pusher(
                 ctx.specs,
@@ -405,7 +406,7 @@ def push_job(
             result = push(
                 conn,
                 pusher,
-                data,
+                body,
                 media,
                 PushOptions(dry_run, mode),
                 job_id=ctx.job_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from dataclasses import replace
 
@@ -28,6 +29,7 @@ from web.api.auth import caller, endpoint
 from web.api.problems import MEDIA_TYPE, problem
 from web.api.responses import PROBLEMS, json_response
 from web.api.schemas import JobAcceptedSchema, PushAnswerSchema, PushQuerySchema, PushRefusedSchema
+from web.edge import streams_body
 from web.jobs.views import folders, upload_dir
 
 bp = blueprint("api_push", "/ledgers", "推送（行业反哺）：按自然键批量新增或更新台账记录")
@@ -110,6 +112,7 @@ def _read_body(limit: int) -> tuple[bytes, str] | None:
 )
 @bp.alt_response(429, **problem_response(429))
 @endpoint(Action.EXCHANGE_PUSH)
+@streams_body  # runtime.exchange.bodies checks every value for control characters
 def push_records(args, ledger: str):
     """Upsert the pushed rows now, or accept them as a job."""
     who = caller()
@@ -144,7 +147,9 @@ def push_records(args, ledger: str):
         return _accept_job(who, spec, data, media, options, key)
     limits = replace(runtime_config.read_limits("ledger"), max_bytes=limit)
     try:
-        result = push(conn, Pusher(specs, spec, who.identity, who.viewer, limits), data, media, options)
+        result = push(
+            conn, Pusher(specs, spec, who.identity, who.viewer, limits), io.BytesIO(data), media, options
+        )
     except BaseException as exc:
         session.rollback()
         if key is not None:
