@@ -24,12 +24,13 @@ from runtime import config
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.errors import ErrorCode, NotFound
+from runtime.exchange.ahead import read_ahead
 from runtime.exchange.bodies import Problem, Row, read_rows
 from runtime.exchange.clients import ClientIdentity, client_viewer
 from runtime.jobs.runner import JobContext
 from runtime.ledgers.bulk import paused_gc
 from runtime.ledgers.holdings import forget as forget_holdings
-from runtime.ledgers.statistics import analyze
+from runtime.ledgers.statistics import refresh_after
 from runtime.ledgers.store import Prepared, Provenance, diff, load_current, prepare, upsert_prepared
 from runtime.models import ApiClient, Department, FeedEvent, utcnow
 from runtime.sharing.proposals import Offer, propose
@@ -42,8 +43,6 @@ CHUNK = 10_000
 LIST_ALL = 1000
 #: Rows a larger push lists at most (the rest are counted in `omitted`).
 LIST_AT_MOST = 1000
-#: Pushes that change at least this many records refresh the planner's statistics.
-ANALYZE_FROM = 10_000
 SOURCE = "api"
 
 
@@ -174,9 +173,9 @@ def push(
                 result = _run(conn, pusher, body, media, options, write=True, progress=progress)
         else:
             result = _run(conn, pusher, body, media, options, write=not options.dry_run, progress=progress)
-    if result.created + result.updated >= ANALYZE_FROM:
-        analyze(conn, pusher.specs)
-    if result.created + result.updated:
+    written = 0 if result.dry_run or result.refused else result.created + result.updated
+    refresh_after(conn, pusher.specs, written)
+    if written:
         forget_holdings()  # the admission checks must see what the ledgers hold now
     _log(conn, pusher, result, job_id)
     return result
@@ -201,63 +200,89 @@ def _run(
     result = PushResult(ledger.code, options.mode, options.dry_run)
     body.seek(0)
     rows = read_rows(body, media, ledger, list(pusher.specs.org_units.values()), pusher.limits)
+    checker = _Checker(pusher)
     step = _Step(conn, pusher, result, write)
-    for chunk in _chunks(rows):
-        step.chunk(chunk)
+    # The next chunk is read and checked in a thread while this one is written.
+    for checked in read_ahead(checker.chunk(chunk) for chunk in _chunks(rows)):
+        step.chunk(checked)
         if progress:
             progress(result.total)
     return result
 
 
-class _Step:
-    """Check and store one chunk of rows after another, remembering the keys already pushed."""
+@dataclass
+class _Checked:
+    """One chunk of rows as read and checked: the rejected ones, and the good ones with their keys."""
 
-    def __init__(self, conn: Connection, pusher: Pusher, result: PushResult, write: bool) -> None:
-        """Prepare what every chunk needs: the validator, the owned and required fields."""
-        ledger = pusher.ledger
-        self.conn, self.pusher, self.result, self.write = conn, pusher, result, write
-        self.validator = RowValidator(ledger, partial=True)
-        self.owned = {f.name for f in ledger.fields if pusher.viewer.owns(f.element)}
-        self.required = [f.name for f in ledger.fields if f.required]
-        self.not_owned_required = [ledger.by_name[n].title for n in self.required if n not in self.owned]
+    rejected: list[tuple[Row, str | None, list[Problem]]]
+    good: list[tuple[Row, str]]
+
+
+class _Checker:
+    """Check rows one chunk after another (no database): values, keys, repeats of earlier keys."""
+
+    def __init__(self, pusher: Pusher) -> None:
+        """Prepare the validator and the memory of keys already pushed."""
+        self.ledger = pusher.ledger
+        self.validator = RowValidator(pusher.ledger, partial=True)
         self.seen: dict[str, int] = {}
-        self.prov = Provenance(SOURCE, pusher.client.client_name[:200], None)
+        self.key_title = pusher.ledger.by_name[pusher.ledger.key].title
+
+    def chunk(self, rows: list[Row]) -> _Checked:
+        """Return the chunk's rows split into rejected (with their problems) and good ones."""
+        checked = _Checked([], [])
+        for row in rows:
+            key, problems = self._checked(row)
+            if problems:
+                checked.rejected.append((row, key, problems))
+            else:
+                checked.good.append((row, key))
+        return checked
 
     def _checked(self, row: Row) -> tuple[str | None, list[Problem]]:
         """Return the row's key and its problems (validation, a missing or repeated key)."""
-        ledger = self.pusher.ledger
+        ledger = self.ledger
         problems = row.problems
         if not problems:
             problems = [(n, "invalid_value", m) for n, m in self.validator.errors(row.record).items()]
         key = row.record.get(ledger.key)
         key = None if key is None else str(key)
         if not problems and key is None:
-            title = ledger.by_name[ledger.key].title
-            problems = [(ledger.key, "key_missing", f"缺少自然键「{title}」，无法确定是哪条记录")]
+            problems = [(ledger.key, "key_missing", f"缺少自然键「{self.key_title}」，无法确定是哪条记录")]
         if not problems:
             first = self.seen.setdefault(key, row.number)
             if first != row.number:
                 problems = [(ledger.key, "duplicate_key", f"与第 {first} 行的「{key}」重复")]
         return key, problems
 
-    def chunk(self, rows: list[Row]) -> None:
-        """Check, then write (unless dry) one chunk: owned values stored, others proposed."""
+
+class _Step:
+    """Store one checked chunk of rows after another: owned values written, others proposed."""
+
+    def __init__(self, conn: Connection, pusher: Pusher, result: PushResult, write: bool) -> None:
+        """Prepare what every chunk needs: the owned and required fields, the provenance."""
+        ledger = pusher.ledger
+        self.conn, self.pusher, self.result, self.write = conn, pusher, result, write
+        self.owned = {f.name for f in ledger.fields if pusher.viewer.owns(f.element)}
+        self.required = [f.name for f in ledger.fields if f.required]
+        self.not_owned_required = [ledger.by_name[n].title for n in self.required if n not in self.owned]
+        self.prov = Provenance(SOURCE, pusher.client.client_name[:200], None)
+
+    def chunk(self, checked: _Checked) -> None:
+        """Decide, then write (unless dry) one checked chunk: owned values stored, others proposed."""
         ledger, result = self.pusher.ledger, self.result
-        good: list[tuple[Row, str]] = []
-        for row in rows:
-            key, problems = self._checked(row)
-            if problems:
-                result.note(row.number, key, "rejected", problems)
-            else:
-                good.append((row, key))
+        for row, key, problems in checked.rejected:
+            result.note(row.number, key, "rejected", problems)
+        good = checked.good
         existing = load_current(self.conn, ledger.code, [key for _row, key in good])
         writes: list[Prepared] = []
         offers: list[tuple[str, str, Any, Any]] = []  # (key, field, value, seen)
         outcomes: list[tuple[Row, str, str, list[str]]] = []
+        owned, key_name = self.owned, ledger.key
         for row, key in good:
             record = row.record
-            mine = {n: v for n, v in record.items() if n in self.owned}
-            others = {n: v for n, v in record.items() if n not in self.owned and n != ledger.key}
+            mine = {n: v for n, v in record.items() if n in owned}
+            others = {n: v for n, v in record.items() if n not in owned and n != key_name}
             current = existing.get(key)
             if current is None:
                 problem = self._cannot_create(record)
@@ -271,7 +296,7 @@ class _Step:
                 data = current[2]
                 _before, after = diff(data, mine)
                 if after:
-                    writes.append(prepare(ledger, mine | {ledger.key: key}))
+                    writes.append(prepare(ledger, mine | {key_name: key}))
                 _before, wanted = diff(data, others)
                 proposed = sorted(wanted)
                 offers += [(key, n, v, data.get(n)) for n, v in wanted.items()]
