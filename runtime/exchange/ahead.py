@@ -5,7 +5,8 @@ and writing them (the database's work, during which the driver releases the GIL:
 server process or SQLite's engine runs while Python waits). Reading the next chunk in a thread
 while the caller writes the last one hides most of the smaller half. The database connection
 stays in the caller's thread; the thread only parses. An error in the thread is raised in the
-caller; a caller that stops early (an error while writing) stops the thread.
+caller; a caller that stops early (an error while writing) stops the thread, and a generator
+handed in is closed in the thread (so what it holds is released where it was taken).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def read_ahead(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             _put(handoff, (_DONE, None), stop)
         except BaseException as exc:  # noqa: BLE001 - every error must reach the caller
             _put(handoff, (_DONE, exc), stop)
+        finally:  # a generator's own clean-up (a connection it holds) runs here, in its thread
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     worker = threading.Thread(target=produce, name="push-read-ahead", daemon=True)
     worker.start()

@@ -147,16 +147,21 @@ def test_unsupported_type_and_too_large(pushing, engine, tmp_path):
     close_app(app)
 
 
-def test_job_path_with_status_url(pushing, make_person):
+def test_job_path_with_status_url(pushing, make_person, tmp_path):
     engine, caller = pushing
     gongan = caller("gongan")
-    accepted = gongan.post(URL, json=[make_person(), make_person()], **{"async": "true"})
+    rows = [make_person(), make_person()]
+    accepted = gongan.post(URL, json=rows, headers={"Idempotency-Key": "job"}, **{"async": "true"})
     assert accepted.status_code == 202, accepted.get_json()
     url = accepted.get_json()["status_url"]
     status = gongan.get(url).get_json()
     assert status["status"] == "done", status
     assert status["result"]["summary"]["created"] == 2
     assert caller("canlian").get(url).status_code == 404
+    # The body went to disk as it arrived; the job deleted it, and a replay saves nothing.
+    replay = gongan.post(URL, json=rows, headers={"Idempotency-Key": "job"}, **{"async": "true"})
+    assert (replay.status_code, replay.headers["Idempotent-Replayed"]) == (202, "true")
+    assert list((tmp_path / "uploads").iterdir()) == []
 
 
 CSV_TITLES = "公民身份号码,姓名,性别,出生日期,所属镇街,所属村（社区）,户编号,与户主关系"
