@@ -10,6 +10,7 @@ as the file import does; a row's problems are coded, in Chinese. Nothing here co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
@@ -18,7 +19,6 @@ from typing import IO, Any
 from sqlalchemy import Connection, insert, select, update
 
 from builder.catalog.specs import Ledger, SpecSet
-from builder.catalog.validation import RowValidator
 from builder.tabular.limits import ReadLimits
 from runtime import config
 from runtime.access import Viewer
@@ -26,6 +26,7 @@ from runtime.audit import record_event
 from runtime.errors import ErrorCode, NotFound
 from runtime.exchange.ahead import read_ahead
 from runtime.exchange.bodies import Problem, Row, read_rows
+from runtime.exchange.checking import Checked, Checker
 from runtime.exchange.clients import ClientIdentity, client_viewer
 from runtime.jobs.runner import JobContext
 from runtime.ledgers.bulk import paused_gc
@@ -200,60 +201,16 @@ def _run(
     result = PushResult(ledger.code, options.mode, options.dry_run)
     body.seek(0)
     rows = read_rows(body, media, ledger, list(pusher.specs.org_units.values()), pusher.limits)
-    checker = _Checker(pusher)
+    checker = Checker(pusher.ledger)
     step = _Step(conn, pusher, result, write)
-    # The next chunk is read and checked in a thread while this one is written.
-    for checked in read_ahead(checker.chunk(chunk) for chunk in _chunks(rows)):
-        step.chunk(checked)
-        if progress:
-            progress(result.total)
+    # The next chunk is read and checked in a thread while this one is written; `closing`
+    # stops the thread at once when a write fails (the traceback would keep it alive).
+    with closing(read_ahead(checker.chunk(chunk) for chunk in _chunks(rows))) as chunks:
+        for checked in chunks:
+            step.chunk(checked)
+            if progress:
+                progress(result.total)
     return result
-
-
-@dataclass
-class _Checked:
-    """One chunk of rows as read and checked: the rejected ones, and the good ones with their keys."""
-
-    rejected: list[tuple[Row, str | None, list[Problem]]]
-    good: list[tuple[Row, str]]
-
-
-class _Checker:
-    """Check rows one chunk after another (no database): values, keys, repeats of earlier keys."""
-
-    def __init__(self, pusher: Pusher) -> None:
-        """Prepare the validator and the memory of keys already pushed."""
-        self.ledger = pusher.ledger
-        self.validator = RowValidator(pusher.ledger, partial=True)
-        self.seen: dict[str, int] = {}
-        self.key_title = pusher.ledger.by_name[pusher.ledger.key].title
-
-    def chunk(self, rows: list[Row]) -> _Checked:
-        """Return the chunk's rows split into rejected (with their problems) and good ones."""
-        checked = _Checked([], [])
-        for row in rows:
-            key, problems = self._checked(row)
-            if problems:
-                checked.rejected.append((row, key, problems))
-            else:
-                checked.good.append((row, key))
-        return checked
-
-    def _checked(self, row: Row) -> tuple[str | None, list[Problem]]:
-        """Return the row's key and its problems (validation, a missing or repeated key)."""
-        ledger = self.ledger
-        problems = row.problems
-        if not problems:
-            problems = [(n, "invalid_value", m) for n, m in self.validator.errors(row.record).items()]
-        key = row.record.get(ledger.key)
-        key = None if key is None else str(key)
-        if not problems and key is None:
-            problems = [(ledger.key, "key_missing", f"缺少自然键「{self.key_title}」，无法确定是哪条记录")]
-        if not problems:
-            first = self.seen.setdefault(key, row.number)
-            if first != row.number:
-                problems = [(ledger.key, "duplicate_key", f"与第 {first} 行的「{key}」重复")]
-        return key, problems
 
 
 class _Step:
@@ -268,7 +225,7 @@ class _Step:
         self.not_owned_required = [ledger.by_name[n].title for n in self.required if n not in self.owned]
         self.prov = Provenance(SOURCE, pusher.client.client_name[:200], None)
 
-    def chunk(self, checked: _Checked) -> None:
+    def chunk(self, checked: Checked) -> None:
         """Decide, then write (unless dry) one checked chunk: owned values stored, others proposed."""
         ledger, result = self.pusher.ledger, self.result
         for row, key, problems in checked.rejected:
