@@ -98,6 +98,9 @@ def _save_body(limit: int, path: Path) -> str | None:
     except RequestEntityTooLarge:
         path.unlink(missing_ok=True)
         return None
+    except BaseException:  # the client went away mid-body: leave no partial file behind
+        path.unlink(missing_ok=True)
+        raise
     runtime_config.private_file(path)
     return digest.hexdigest()
 
