@@ -168,12 +168,12 @@ def _csv_rows(body: IO[bytes], ledger: Ledger, coercer: RowCoercer, limits: Read
     try:
         head = list(islice(_bounded(reader, limits), HEADER_SCAN))
         if not any(any(cell.strip() for cell in row) for row in head):
-            raise InvalidRequest(ErrorCode.PUSH_BAD_CSV, reason="没有内容")
+            raise InvalidRequest(ErrorCode.PUSH_CSV_EMPTY)
         header = find_header(head, ledger)
     except ImportRefused as refused:
         raise InvalidRequest(ErrorCode.PUSH_BAD_CSV, reason=refused) from refused
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidRequest(ErrorCode.PUSH_BAD_CSV, reason=_reason(exc)) from exc
+        raise _unreadable(exc) from exc
     columns = header.columns
     rows = chain(head[header.row_index + 1 :], _bounded(reader, limits, len(head)))
     number = header.row_index + 1
@@ -181,7 +181,7 @@ def _csv_rows(body: IO[bytes], ledger: Ledger, coercer: RowCoercer, limits: Read
         try:
             cells = next(rows, None)
         except (UnicodeDecodeError, csv.Error) as exc:
-            raise InvalidRequest(ErrorCode.PUSH_BAD_CSV, reason=_reason(exc)) from exc
+            raise _unreadable(exc) from exc
         if cells is None:
             return
         number += 1
@@ -195,12 +195,10 @@ def _csv_rows(body: IO[bytes], ledger: Ledger, coercer: RowCoercer, limits: Read
         yield Row(number, record, _problems(errors))
 
 
-def _reason(exc: BaseException) -> str:
+def _unreadable(exc: BaseException) -> InvalidRequest:
     if isinstance(exc, UnicodeDecodeError):
-        return (
-            "编码前后不一致（开头按 UTF-8 读取，后面出现了不是 UTF-8 的字节），请统一保存为 UTF-8 或 GB18030"
-        )
-    return str(exc)
+        return InvalidRequest(ErrorCode.PUSH_CSV_ENCODING)
+    return InvalidRequest(ErrorCode.PUSH_BAD_CSV, reason=exc)
 
 
 def _bounded(reader: Iterator[list[str]], limits: ReadLimits, start: int = 0) -> Iterator[list[str]]:
@@ -208,13 +206,10 @@ def _bounded(reader: Iterator[list[str]], limits: ReadLimits, start: int = 0) ->
     for count, row in enumerate(reader, start + 1):
         if len(row) > limits.max_columns:
             raise InvalidRequest(
-                ErrorCode.PUSH_BAD_CSV,
-                reason=f"第 {count} 行有 {len(row):,} 列，多于 {limits.max_columns:,}",
+                ErrorCode.PUSH_CSV_TOO_WIDE, line=count, count=len(row), limit=limits.max_columns
             )
         if count > limits.max_rows:
-            raise InvalidRequest(
-                ErrorCode.PUSH_BAD_CSV, reason=f"超过 {limits.max_rows:,} 行的上限，请分批推送"
-            )
+            raise InvalidRequest(ErrorCode.PUSH_CSV_TOO_LONG, limit=limits.max_rows)
         yield row
 
 
