@@ -191,6 +191,13 @@ class ErrorCode(Enum):
     PUSH_BAD_JSON = ("push_bad_json", "请求体不是合法的 JSON 数组（第 {at} 个字节附近）：{reason}")
     PUSH_NOT_ARRAY = ("push_not_array", "请求体应为 JSON 数组，每个元素是一条记录（字段名 → 值的对象）")
     PUSH_BAD_CSV = ("push_bad_csv", "CSV 无法读取：{reason}")
+    PUSH_CSV_EMPTY = ("push_csv_empty", "CSV 没有内容")
+    PUSH_CSV_ENCODING = (
+        "push_csv_encoding",
+        "CSV 编码前后不一致（开头是 UTF-8，后面出现了别的编码），请统一保存为 UTF-8 或 GB18030",
+    )
+    PUSH_CSV_TOO_WIDE = ("push_csv_too_wide", "CSV 第 {line} 行有 {count} 列，多于上限 {limit} 列")
+    PUSH_CSV_TOO_LONG = ("push_csv_too_long", "CSV 超过 {limit} 行的上限，请分批推送")
     IDEMPOTENCY_KEY_REUSED = (
         "idempotency_key_reused",
         "这个 Idempotency-Key 已用于另一个请求；重试请原样重发，新的请求请换一个新键",

@@ -5,7 +5,9 @@ replaced app-wide by one that stops at the largest id the databases hold (a long
 page: 404), and views read integer parameters and ids inside cursors with `int_arg` / `parse_id`
 (anything else: 400). A request whose path, query, form or JSON carries NUL or another control
 character (tab, CR and LF allowed in form text) is refused before any view sees it (400), so no
-database is ever handed one (PostgreSQL refuses NUL in text with an error).
+database is ever handed one (PostgreSQL refuses NUL in text with an error). A view marked
+`streams_body` reads its JSON body as a stream and checks it itself (parsing a 100,000-row push
+whole here would hold it as Python objects and cost as much as the push's own reading).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from werkzeug.routing import IntegerConverter
 
 #: The largest id a URL, query or form may name: PostgreSQL's bigint, SQLite's integer.
@@ -70,6 +72,17 @@ def has_control(value: Any, pattern: re.Pattern[str] = _CONTROL) -> bool:
     return False
 
 
+def streams_body(view: Any) -> Any:
+    """Mark a view that reads its JSON body as a stream and refuses control characters itself."""
+    view.streams_body = True
+    return view
+
+
+def _streamed() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "streams_body", False)
+
+
 def _refuse_control_characters() -> None:
     """Refuse (400) a request whose path, query, form or JSON holds a control character."""
     if has_control(request.path) or has_control(list(request.args.items(multi=True))):
@@ -82,7 +95,7 @@ def _refuse_control_characters() -> None:
             abort(400)
         if any(has_control(f.filename or "") for _k, f in request.files.items(multi=True)):
             abort(400)  # a file's name becomes a job's title, an error report's name …
-        if request.is_json:
+        if request.is_json and not _streamed():
             try:
                 refused = has_control(request.get_json(silent=True))
             except RecursionError:  # nested thousands of levels deep

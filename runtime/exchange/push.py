@@ -10,26 +10,28 @@ as the file import does; a row's problems are coded, in Chinese. Nothing here co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from builder.catalog.specs import Ledger, SpecSet
-from builder.catalog.validation import RowValidator
 from builder.tabular.limits import ReadLimits
 from runtime import config
 from runtime.access import Viewer
 from runtime.audit import record_event
 from runtime.errors import ErrorCode, NotFound
+from runtime.exchange.ahead import read_ahead
 from runtime.exchange.bodies import Problem, Row, read_rows
+from runtime.exchange.checking import Checked, Checker
 from runtime.exchange.clients import ClientIdentity, client_viewer
 from runtime.jobs.runner import JobContext
 from runtime.ledgers.bulk import paused_gc
 from runtime.ledgers.holdings import forget as forget_holdings
-from runtime.ledgers.statistics import analyze
+from runtime.ledgers.statistics import refresh_after
 from runtime.ledgers.store import Prepared, Provenance, diff, load_current, prepare, upsert_prepared
 from runtime.models import ApiClient, Department, FeedEvent, utcnow
 from runtime.sharing.proposals import Offer, propose
@@ -42,8 +44,6 @@ CHUNK = 10_000
 LIST_ALL = 1000
 #: Rows a larger push lists at most (the rest are counted in `omitted`).
 LIST_AT_MOST = 1000
-#: Pushes that change at least this many records refresh the planner's statistics.
-ANALYZE_FROM = 10_000
 SOURCE = "api"
 
 
@@ -154,7 +154,7 @@ class Pusher:
 def push(
     conn: Connection,
     pusher: Pusher,
-    data: bytes,
+    body: IO[bytes],
     media: str,
     options: PushOptions,
     *,
@@ -163,19 +163,20 @@ def push(
 ) -> PushResult:
     """Upsert the rows of a body (JSON array or CSV) within the caller's transaction; log it.
 
+    `body` is a seekable binary stream, read as rows arrive (never held whole as Python objects).
     All-or-nothing checks every row first and writes only when none is rejected. Raises
     InvalidRequest for a body that is no table at all (nothing is written then).
     """
     with paused_gc():
         if options.mode == ALL_OR_NOTHING and not options.dry_run:
-            result = _run(conn, pusher, data, media, options, write=False, progress=progress)
+            result = _run(conn, pusher, body, media, options, write=False, progress=progress)
             if not result.rejected:
-                result = _run(conn, pusher, data, media, options, write=True, progress=progress)
+                result = _run(conn, pusher, body, media, options, write=True, progress=progress)
         else:
-            result = _run(conn, pusher, data, media, options, write=not options.dry_run, progress=progress)
-    if result.created + result.updated >= ANALYZE_FROM:
-        analyze(conn, pusher.specs)
-    if result.created + result.updated:
+            result = _run(conn, pusher, body, media, options, write=not options.dry_run, progress=progress)
+    written = 0 if result.dry_run or result.refused else result.created + result.updated
+    refresh_after(conn, pusher.specs, written)
+    if written:
         forget_holdings()  # the admission checks must see what the ledgers hold now
     _log(conn, pusher, result, job_id)
     return result
@@ -189,7 +190,7 @@ def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
 def _run(
     conn: Connection,
     pusher: Pusher,
-    data: bytes,
+    body: IO[bytes],
     media: str,
     options: PushOptions,
     *,
@@ -198,64 +199,47 @@ def _run(
 ) -> PushResult:
     ledger = pusher.ledger
     result = PushResult(ledger.code, options.mode, options.dry_run)
-    rows = read_rows(data, media, ledger, list(pusher.specs.org_units.values()), pusher.limits)
+    body.seek(0)
+    rows = read_rows(body, media, ledger, list(pusher.specs.org_units.values()), pusher.limits)
+    checker = Checker(pusher.ledger)
     step = _Step(conn, pusher, result, write)
-    for chunk in _chunks(rows):
-        step.chunk(chunk)
-        if progress:
-            progress(result.total)
+    # The next chunk is read and checked in a thread while this one is written; `closing`
+    # stops the thread at once when a write fails (the traceback would keep it alive).
+    with closing(read_ahead(checker.chunk(chunk) for chunk in _chunks(rows))) as chunks:
+        for checked in chunks:
+            step.chunk(checked)
+            if progress:
+                progress(result.total)
     return result
 
 
 class _Step:
-    """Check and store one chunk of rows after another, remembering the keys already pushed."""
+    """Store one checked chunk of rows after another: owned values written, others proposed."""
 
     def __init__(self, conn: Connection, pusher: Pusher, result: PushResult, write: bool) -> None:
-        """Prepare what every chunk needs: the validator, the owned and required fields."""
+        """Prepare what every chunk needs: the owned and required fields, the provenance."""
         ledger = pusher.ledger
         self.conn, self.pusher, self.result, self.write = conn, pusher, result, write
-        self.validator = RowValidator(ledger, partial=True)
         self.owned = {f.name for f in ledger.fields if pusher.viewer.owns(f.element)}
         self.required = [f.name for f in ledger.fields if f.required]
         self.not_owned_required = [ledger.by_name[n].title for n in self.required if n not in self.owned]
-        self.seen: dict[str, int] = {}
         self.prov = Provenance(SOURCE, pusher.client.client_name[:200], None)
 
-    def _checked(self, row: Row) -> tuple[str | None, list[Problem]]:
-        """Return the row's key and its problems (validation, a missing or repeated key)."""
-        ledger = self.pusher.ledger
-        problems = row.problems
-        if not problems:
-            problems = [(n, "invalid_value", m) for n, m in self.validator.errors(row.record).items()]
-        key = row.record.get(ledger.key)
-        key = None if key is None else str(key)
-        if not problems and key is None:
-            title = ledger.by_name[ledger.key].title
-            problems = [(ledger.key, "key_missing", f"缺少自然键「{title}」，无法确定是哪条记录")]
-        if not problems:
-            first = self.seen.setdefault(key, row.number)
-            if first != row.number:
-                problems = [(ledger.key, "duplicate_key", f"与第 {first} 行的「{key}」重复")]
-        return key, problems
-
-    def chunk(self, rows: list[Row]) -> None:
-        """Check, then write (unless dry) one chunk: owned values stored, others proposed."""
+    def chunk(self, checked: Checked) -> None:
+        """Decide, then write (unless dry) one checked chunk: owned values stored, others proposed."""
         ledger, result = self.pusher.ledger, self.result
-        good: list[tuple[Row, str]] = []
-        for row in rows:
-            key, problems = self._checked(row)
-            if problems:
-                result.note(row.number, key, "rejected", problems)
-            else:
-                good.append((row, key))
+        for row, key, problems in checked.rejected:
+            result.note(row.number, key, "rejected", problems)
+        good = checked.good
         existing = load_current(self.conn, ledger.code, [key for _row, key in good])
         writes: list[Prepared] = []
         offers: list[tuple[str, str, Any, Any]] = []  # (key, field, value, seen)
         outcomes: list[tuple[Row, str, str, list[str]]] = []
+        owned, key_name = self.owned, ledger.key
         for row, key in good:
             record = row.record
-            mine = {n: v for n, v in record.items() if n in self.owned}
-            others = {n: v for n, v in record.items() if n not in self.owned and n != ledger.key}
+            mine = {n: v for n, v in record.items() if n in owned}
+            others = {n: v for n, v in record.items() if n not in owned and n != key_name}
             current = existing.get(key)
             if current is None:
                 problem = self._cannot_create(record)
@@ -269,7 +253,7 @@ class _Step:
                 data = current[2]
                 _before, after = diff(data, mine)
                 if after:
-                    writes.append(prepare(ledger, mine | {ledger.key: key}))
+                    writes.append(prepare(ledger, mine | {key_name: key}))
                 _before, wanted = diff(data, others)
                 proposed = sorted(wanted)
                 offers += [(key, n, v, data.get(n)) for n, v in wanted.items()]
@@ -392,8 +376,7 @@ def push_job(
     """Run a push accepted as a job: the body waits in the upload folder (deleted after)."""
     path = Path(ctx.folders["upload"]) / Path(upload).name
     try:
-        data = path.read_bytes()
-        with ctx.engine.begin() as conn:
+        with path.open("rb") as body, ctx.engine.begin() as conn:
             identity = client_identity(conn, client_id)
             pusher = Pusher(
                 ctx.specs,
@@ -405,7 +388,7 @@ def push_job(
             result = push(
                 conn,
                 pusher,
-                data,
+                body,
                 media,
                 PushOptions(dry_run, mode),
                 job_id=ctx.job_id,

@@ -19,12 +19,10 @@ from runtime.config import private_dir, private_file
 from runtime.ledgers.bulk import paused_gc
 from runtime.ledgers.holdings import forget as forget_holdings
 from runtime.ledgers.import_parsing import Job, parsed
-from runtime.ledgers.statistics import analyze
+from runtime.ledgers.statistics import refresh_after
 from runtime.ledgers.store import Provenance, UpsertCounts, upsert_prepared
 from runtime.models import utcnow
 
-#: Imports that change at least this many records refresh the planner's statistics.
-ANALYZE_FROM = 10_000
 #: Rejected rows an error report lists at most (the rest are counted, not listed).
 REPORT_ROWS = 10_000
 
@@ -152,8 +150,7 @@ def _import(
         if progress:
             progress(done, header.body_rows)
     result.created, result.updated, result.unchanged = counts.created, counts.updated, counts.unchanged
-    if counts.created + counts.updated >= ANALYZE_FROM:
-        analyze(conn, specs)
+    refresh_after(conn, specs, counts.created + counts.updated)
     if counts.created + counts.updated:
         forget_holdings()  # the admission checks must see what the ledgers hold now
     if rejected:

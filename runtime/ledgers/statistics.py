@@ -44,6 +44,34 @@ def ensure_statistics(conn: Connection, specs: SpecSet) -> None:
         )
 
 
+#: Bulk writes of at least this many records may refresh the planner's statistics …
+ANALYZE_FROM = 10_000
+#: … when they change at least this share of the records (PostgreSQL's autovacuum analyzes at
+#: the same share; a smaller change moves no estimate that matters).
+ANALYZE_SHARE = 0.1
+
+
+def refresh_after(conn: Connection, specs: SpecSet, changed: int) -> bool:
+    """Refresh the statistics after a bulk write of `changed` records if it reshaped the table.
+
+    A first load (or one that grows a ledger by a tenth) must be analyzed at once: PostgreSQL
+    would otherwise plan on an empty table's estimates. A push of 100,000 rows into a district's
+    2.3 million records changes no estimate that matters, and ANALYZE costs ~0.8 s there on
+    PostgreSQL (it samples 30,000 rows of both tables), ~0.5 s on SQLite (every index).
+    """
+    if changed < ANALYZE_FROM:
+        return False
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT reltuples FROM pg_class WHERE oid = 'records'::regclass"  # -1: never analyzed
+    else:
+        sql = "SELECT max(id) FROM records"  # an upper bound of the count, from the primary key
+    estimate = conn.execute(text(sql)).scalar()
+    if estimate is not None and estimate >= 0 and changed < ANALYZE_SHARE * estimate:
+        return False
+    analyze(conn, specs)
+    return True
+
+
 def analyze(conn: Connection, specs: SpecSet) -> None:
     """Refresh the planner's statistics after a bulk load."""
     if conn.dialect.name == "postgresql":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -28,6 +30,7 @@ from web.api.auth import caller, endpoint
 from web.api.problems import MEDIA_TYPE, problem
 from web.api.responses import PROBLEMS, json_response
 from web.api.schemas import JobAcceptedSchema, PushAnswerSchema, PushQuerySchema, PushRefusedSchema
+from web.edge import streams_body
 from web.jobs.views import folders, upload_dir
 
 bp = blueprint("api_push", "/ledgers", "推送（行业反哺）：按自然键批量新增或更新台账记录")
@@ -35,6 +38,8 @@ bp = blueprint("api_push", "/ledgers", "推送（行业反哺）：按自然键�
 MEDIA = {"application/json": JSON, "text/csv": CSV}
 #: Bodies at least this large run as a job (~15,000 person rows of JSON).
 ASYNC_FROM_BYTES = 5 * 1024 * 1024
+#: Bytes of a job's body copied to disk at a time.
+SAVE_BLOCK = 1 << 20
 
 REQUEST_BODY = {
     "required": True,
@@ -72,10 +77,39 @@ def _read_body(limit: int) -> tuple[bytes, str] | None:
         return None
     request.max_content_length = limit  # the app's page upload limit is not the API's
     try:
-        data = request.get_data()  # already read by the app's own hooks when it is small
+        data = request.get_data()
     except RequestEntityTooLarge:
         return None
     return data, hashlib.sha256(data).hexdigest()
+
+
+def _save_body(limit: int, path: Path) -> str | None:
+    """Copy the body into `path` as it arrives; return its SHA-256, or None past `limit` (no file)."""
+    request.max_content_length = limit
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("wb") as out:
+            while block := request.stream.read(SAVE_BLOCK):
+                size += len(block)
+                if size > limit:
+                    raise RequestEntityTooLarge
+                digest.update(block)
+                out.write(block)
+    except RequestEntityTooLarge:
+        path.unlink(missing_ok=True)
+        return None
+    except BaseException:  # the client went away mid-body: leave no partial file behind
+        path.unlink(missing_ok=True)
+        raise
+    runtime_config.private_file(path)
+    return digest.hexdigest()
+
+
+def _upload_path(media: str) -> Path:
+    """Return a new path in the upload folder for a body a job will read."""
+    folder = upload_dir()
+    runtime_config.private_dir(folder)
+    return folder / f"{uuid.uuid4().hex}.{media}"
 
 
 @bp.route("/<ledger>/records", methods=["POST"])
@@ -110,6 +144,7 @@ def _read_body(limit: int) -> tuple[bytes, str] | None:
 )
 @bp.alt_response(429, **problem_response(429))
 @endpoint(Action.EXCHANGE_PUSH)
+@streams_body  # runtime.exchange.bodies checks every value for control characters
 def push_records(args, ledger: str):
     """Upsert the pushed rows now, or accept them as a job."""
     who = caller()
@@ -122,10 +157,41 @@ def push_records(args, ledger: str):
     if key is not None and not 0 < len(key) <= idempotency.MAX_KEY:
         return problem(422, "bad_idempotency_key", f"Idempotency-Key 应为 1 到 {idempotency.MAX_KEY} 个字符")
     limit = current_app.config["API_PUSH_MAX_BYTES"]
-    body = _read_body(limit)
-    if body is None:
-        return problem(413, detail=f"请求体超过上限 {limit // (1024 * 1024)} MB，请分批推送")
-    data, digest = body
+    too_large = f"请求体超过上限 {limit // (1024 * 1024)} MB，请分批推送"
+    if request.content_length is not None and request.content_length > limit:
+        return problem(413, detail=too_large)
+    saved = None
+    if args["async_"] or (request.content_length or 0) >= ASYNC_FROM_BYTES:
+        # A job's body goes to disk as it arrives: it is never held whole in this process.
+        saved = _upload_path(media)
+        digest = _save_body(limit, saved)
+        if digest is None:
+            return problem(413, detail=too_large)
+        data = None
+    else:
+        body = _read_body(limit)
+        if body is None:
+            return problem(413, detail=too_large)
+        data, digest = body
+    upload = _Upload(saved)
+    try:
+        return _push(who, spec, media, args, key, digest, data, upload)
+    finally:
+        if upload.path is not None and not upload.taken:
+            upload.path.unlink(missing_ok=True)  # replayed, refused or failed before a job took it
+
+
+@dataclass
+class _Upload:
+    """A body saved for a job: deleted when the request ends, unless a job took it (it deletes it)."""
+
+    path: Path | None
+    taken: bool = False
+
+
+def _push(who, spec, media: str, args, key: str | None, digest: str, data: bytes | None, upload: _Upload):
+    """Claim the idempotency key, then push now or accept a job (its body in `upload`, or `data`)."""
+    specs = database.specs()
     session = database.session()
     conn = session.connection()
     client_id = who.identity.client_id
@@ -140,11 +206,18 @@ def push_records(args, ledger: str):
         session.commit()  # the claim is visible now: a racing retry is told it is in progress
         conn = session.connection()
     options = PushOptions(args["dry_run"], args["mode"])
-    if args["async_"] or len(data) >= ASYNC_FROM_BYTES:
-        return _accept_job(who, spec, data, media, options, key)
+    if upload.path is None and len(data) >= ASYNC_FROM_BYTES:  # a body of unknown length
+        upload.path = _upload_path(media)
+        upload.path.write_bytes(data)
+        runtime_config.private_file(upload.path)
+    if upload.path is not None:
+        return _accept_job(who, spec, upload, media, options, key)
+    limit = current_app.config["API_PUSH_MAX_BYTES"]
     limits = replace(runtime_config.read_limits("ledger"), max_bytes=limit)
     try:
-        result = push(conn, Pusher(specs, spec, who.identity, who.viewer, limits), data, media, options)
+        result = push(
+            conn, Pusher(specs, spec, who.identity, who.viewer, limits), io.BytesIO(data), media, options
+        )
     except BaseException as exc:
         session.rollback()
         if key is not None:
@@ -185,13 +258,9 @@ def _answer(status: int, body: dict, *, replayed: bool = False):
     return response
 
 
-def _accept_job(who, spec, data: bytes, media: str, options: PushOptions, key: str | None):
-    """Save the body for a job, note the job as this client's, then start it: 202."""
-    folder = upload_dir()
-    runtime_config.private_dir(folder)
-    stored = f"{uuid.uuid4().hex}.{media}"
-    (folder / stored).write_bytes(data)
-    runtime_config.private_file(folder / stored)
+def _accept_job(who, spec, upload: _Upload, media: str, options: PushOptions, key: str | None):
+    """Note a job, whose body waits in `upload`, as this client's, then start it: 202."""
+    stored = upload.path.name
     session = database.session()
     session.commit()  # SQLite: the job's own transactions must not wait behind this request's
     engine = database.engine()
@@ -203,6 +272,7 @@ def _accept_job(who, spec, data: bytes, media: str, options: PushOptions, key: s
     if key is not None:
         idempotency.remember(conn, who.identity.client_id, key, 202, body, job_id)
     session.commit()  # the job is known as this client's before it can run
+    upload.taken = True  # the job deletes the body when it is done
     config = current_app.config
     params = {
         "ledger": spec.code,
