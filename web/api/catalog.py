@@ -10,7 +10,7 @@ from runtime.permissions import Action
 from web import database
 from web.api import blueprint
 from web.api.auth import caller, endpoint
-from web.api.responses import PROBLEMS, json_response
+from web.api.responses import json_response
 from web.api.schemas import CatalogSchema
 
 bp = blueprint("api_catalog", "/catalog", "数据目录：台账、数据元、权威部门、共享类型")
@@ -57,7 +57,6 @@ def _ledger(ledger: Ledger, viewer) -> dict[str, Any]:
     description="全部台账的数据项，以及调用方读到的样子与能否直接写入。",
 )
 @bp.response(200, CatalogSchema)
-@bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
 @endpoint(Action.CATALOG)
 def catalog():
     """Return the catalog as the calling client sees it."""

@@ -8,7 +8,7 @@ from runtime.permissions import Action
 from web import database
 from web.api import blueprint
 from web.api.auth import caller, endpoint
-from web.api.responses import PROBLEMS, json_response
+from web.api.responses import json_response, problems
 from web.api.schemas import ChangesHeadSchema, ChangesPageSchema, ChangesQuerySchema
 
 bp = blueprint("api_changes", "/ledgers", "按需调用：增量同步（变更游标）")
@@ -29,11 +29,7 @@ NOW = "now"
 )
 @bp.arguments(ChangesQuerySchema, location="query")
 @bp.response(200, ChangesPageSchema)
-@bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(403, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(404, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(422, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(429, schema=PROBLEMS, content_type="application/problem+json")
+@problems(bp, 403, 404, 422)
 @endpoint(Action.LEDGER_READ)
 def changes(args, ledger):
     """Return the changes of a ledger after the given cursor, as the calling client sees them."""
@@ -64,10 +60,7 @@ def changes(args, ledger):
     ),
 )
 @bp.response(200, ChangesHeadSchema)
-@bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(403, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(404, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(429, schema=PROBLEMS, content_type="application/problem+json")
+@problems(bp, 403, 404)
 @endpoint(Action.LEDGER_READ)
 def changes_head(ledger):
     """Return the cursor of now for a ledger."""

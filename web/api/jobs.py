@@ -11,8 +11,7 @@ from web import database
 from web.api import blueprint
 from web.api.auth import caller, endpoint
 from web.api.problems import problem
-from web.api.push import problem_response
-from web.api.responses import json_response
+from web.api.responses import json_response, problems
 from web.api.schemas import JobSchema
 
 bp = blueprint("api_jobs", "/jobs", "后台任务：大批量推送的进度与结果")
@@ -27,10 +26,7 @@ MAX_ID = 2**31 - 1
     description="本对接系统发起的后台推送任务的状态、进度，以及完成后的推送结果。",
 )
 @bp.response(200, JobSchema)
-@bp.alt_response(401, **problem_response(401))
-@bp.alt_response(403, **problem_response(403))
-@bp.alt_response(404, **problem_response(404))
-@bp.alt_response(429, **problem_response(429))
+@problems(bp, 403, 404)
 @endpoint(Action.EXCHANGE_PUSH)
 def job_status(job_id: int):
     """Return a push job's state, progress and, when done, its answer."""

@@ -28,7 +28,7 @@ from web import database
 from web.api import PREFIX, blueprint
 from web.api.auth import caller, endpoint
 from web.api.problems import MEDIA_TYPE, problem
-from web.api.responses import PROBLEMS, json_response
+from web.api.responses import json_response, problems
 from web.api.schemas import JobAcceptedSchema, PushAnswerSchema, PushQuerySchema, PushRefusedSchema
 from web.edge import streams_body
 from web.jobs.views import folders, upload_dir
@@ -64,11 +64,6 @@ IDEMPOTENCY_HEADER = {
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY},
 }
-
-
-def problem_response(status: int) -> dict:
-    """Return `alt_response` arguments of a problem answer."""
-    return {"schema": PROBLEMS, "content_type": MEDIA_TYPE}
 
 
 def _read_body(limit: int) -> tuple[bytes, str] | None:
@@ -130,19 +125,13 @@ def _upload_path(media: str) -> Path:
 @bp.arguments(PushQuerySchema, location="query")
 @bp.response(200, PushAnswerSchema)
 @bp.alt_response(202, schema=JobAcceptedSchema, description="已作为后台任务受理")
-@bp.alt_response(401, **problem_response(401))
-@bp.alt_response(403, **problem_response(403))
-@bp.alt_response(404, **problem_response(404))
-@bp.alt_response(409, **problem_response(409))
-@bp.alt_response(413, **problem_response(413))
-@bp.alt_response(415, **problem_response(415))
+@problems(bp, 403, 404, 409, 413, 415)
 @bp.alt_response(
     422,
     schema=PushRefusedSchema,
     content_type=MEDIA_TYPE,
     description="参数或请求体无效；或 all_or_nothing 时有行被拒绝（未写入，summary 与 rows 给出报告）",
 )
-@bp.alt_response(429, **problem_response(429))
 @endpoint(Action.EXCHANGE_PUSH)
 @streams_body  # runtime.exchange.bodies checks every value for control characters
 def push_records(args, ledger: str):

@@ -9,7 +9,7 @@ from runtime.permissions import Action
 from web import database
 from web.api import blueprint
 from web.api.auth import caller, endpoint
-from web.api.responses import PROBLEMS, json_response
+from web.api.responses import json_response, problems
 from web.api.schemas import RecordsPageSchema, RecordsQuerySchema
 
 bp = blueprint("api_records", "/ledgers", "按需调用：分页读取台账记录")
@@ -43,11 +43,7 @@ def filters_of(args) -> dict[str, str]:
 )
 @bp.arguments(RecordsQuerySchema, location="query")
 @bp.response(200, RecordsPageSchema)
-@bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(403, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(404, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(422, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(429, schema=PROBLEMS, content_type="application/problem+json")
+@problems(bp, 403, 404, 422)
 @endpoint(Action.LEDGER_READ)
 def records(args, ledger):
     """Return one page of a ledger's records as the calling client sees them."""

@@ -7,7 +7,7 @@ from runtime.permissions import Action
 from web import database
 from web.api import blueprint
 from web.api.auth import caller, endpoint
-from web.api.responses import PROBLEMS, json_response
+from web.api.responses import json_response, problems
 from web.api.schemas import (
     ReportDetailSchema,
     ReportsPageSchema,
@@ -30,11 +30,7 @@ bp = blueprint("api_reports", "/reports", "按需调用：本部门报表的元�
 )
 @bp.arguments(ReportsQuerySchema, location="query")
 @bp.response(200, ReportsPageSchema)
-@bp.alt_response(400, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(403, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(422, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(429, schema=PROBLEMS, content_type="application/problem+json")
+@problems(bp, 403, 422)
 @endpoint(Action.SUMMARY)
 def reports(args):
     """Return a page of the reports the calling client's department owns."""
@@ -58,11 +54,7 @@ def reports(args):
     ),
 )
 @bp.response(200, ReportDetailSchema)
-@bp.alt_response(400, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(403, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(404, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(429, schema=PROBLEMS, content_type="application/problem+json")
+@problems(bp, 403, 404)
 @endpoint(Action.SUMMARY)
 def report(code):
     """Return one report of the department with its fields and its tasks' progress."""
@@ -85,12 +77,7 @@ def report(code):
 )
 @bp.arguments(SummaryQuerySchema, location="query")
 @bp.response(200, SummaryPageSchema)
-@bp.alt_response(400, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(401, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(403, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(404, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(422, schema=PROBLEMS, content_type="application/problem+json")
-@bp.alt_response(429, schema=PROBLEMS, content_type="application/problem+json")
+@problems(bp, 403, 404, 422)
 @endpoint(Action.SUMMARY)
 def summary(args, code):
     """Return a page of a report's submitted rows as the department sees them, with the totals."""
