@@ -80,6 +80,18 @@ def _prepared(url: str, specs):
     return engine
 
 
+def fresh_database(backend: str, specs, folder: Path, name: str):
+    """Return (url, engine) of a new database of `backend` with org units and demo users; drop it with
+    `drop_database` (PostgreSQL: skipped without TEST_DATABASE_URL, failed in CI)."""
+    url = _database_url(backend, folder, f"{name}_{uuid.uuid4().hex[:8]}")
+    return url, _prepared(url, specs)
+
+
+def drop_database(url: str) -> None:
+    """Drop a database `fresh_database` made (SQLite files go with their folder)."""
+    _drop(url)
+
+
 def demo_district(specs, folder: Path, name: str):
     """Return (url, engine) of a new SQLite database holding the tiny demo district, reports and grants."""
     from runtime.demo.grants import load_demo_grants

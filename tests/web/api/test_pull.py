@@ -7,23 +7,16 @@ One database per engine for the module: the tiny district, with 区残联 grante
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from runtime.accounts.bootstrap import load_org_units
-from runtime.db import make_engine, migrate
-from runtime.demo.accounts import create_demo_users
 from runtime.demo.load import seed
 from runtime.demo.report_grants import grant_elements
 from runtime.ledgers.store import DISTRICT, Provenance, get_by_key, update_record
 from runtime.models import AuditEntry, Department, FeedEvent, Grant, Record
-from tests.conftest import close_app, make_test_app
+from tests.conftest import close_app, drop_database, fresh_database, make_test_app
 from tests.web.api.conftest import ApiCaller, make_token
 
 #: The township where the grant makes 救助类别 clear, and one where it does not.
@@ -32,32 +25,11 @@ RECORDS = "/api/v1/ledgers/person/records"
 CHANGES = "/api/v1/ledgers/person/changes"
 
 
-def _url(backend: str, folder) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{folder / 'pull.db'}"
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("TEST_DATABASE_URL 未设置：跳过 PostgreSQL 测试")
-    import psycopg
-
-    url = make_url(base)
-    name = f"{url.database}_pull_{uuid.uuid4().hex[:8]}"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def pull_app(backend, specs, tmp_path_factory):
     """The app on a writable tiny district where 区残联 holds a township-bound clear grant."""
     folder = tmp_path_factory.mktemp("pull")
-    url = _url(backend, folder)
-    engine = make_engine(url)
-    migrate(engine)
-    with Session(engine) as session, session.begin():
-        load_org_units(session, specs)
-        create_demo_users(session, specs)
+    url, engine = fresh_database(backend, specs, folder, "pull")
     seed(engine, specs, "tiny", 7)
     with engine.begin() as conn:
         canlian = conn.scalar(select(Department.id).where(Department.code == "canlian"))
@@ -74,13 +46,7 @@ def pull_app(backend, specs, tmp_path_factory):
     app = make_test_app(url, folder)
     yield app
     close_app(app)
-    if backend == "postgresql":
-        import psycopg
-
-        parsed = make_url(url)
-        admin = parsed.set(drivername="postgresql", database="postgres")
-        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    drop_database(url)
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,9 @@ report's grant and ID numbers masked.
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from runtime.accounts.bootstrap import load_org_units
-from runtime.db import make_engine, migrate
-from runtime.demo.accounts import create_demo_users
 from runtime.demo.grants import load_demo_grants
 from runtime.demo.load import seed
 from runtime.demo.reports import SUBMITTED, load_demo_reports
@@ -26,39 +18,18 @@ from runtime.models import AuditEntry, Report, User
 from runtime.reports.export import dispatched_table, load_report, reader
 from runtime.reports.specs import report_spec
 from runtime.tasks.summary import summarize
-from tests.conftest import close_app, make_test_app
+from tests.conftest import close_app, drop_database, fresh_database, make_test_app
 from tests.web.api.conftest import ApiCaller, make_token
 
 SURVEY = "disability_survey"
 REPORTS = "/api/v1/reports"
 
 
-def _url(backend: str, folder) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{folder / 'reports.db'}"
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("TEST_DATABASE_URL 未设置：跳过 PostgreSQL 测试")
-    import psycopg
-
-    url = make_url(base)
-    name = f"{url.database}_reports_{uuid.uuid4().hex[:8]}"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def reports_app(backend, specs, tmp_path_factory):
     """The app on the tiny demo district with the demo reports (the survey: three townships submitted)."""
     folder = tmp_path_factory.mktemp("reports")
-    url = _url(backend, folder)
-    engine = make_engine(url)
-    migrate(engine)
-    with Session(engine) as session, session.begin():
-        load_org_units(session, specs)
-        create_demo_users(session, specs)
+    url, engine = fresh_database(backend, specs, folder, "reports")
     seed(engine, specs, "tiny", 7)
     load_demo_reports(engine, specs)
     load_demo_grants(engine, specs)
@@ -66,13 +37,7 @@ def reports_app(backend, specs, tmp_path_factory):
     app = make_test_app(url, folder)
     yield app
     close_app(app)
-    if backend == "postgresql":
-        import psycopg
-
-        parsed = make_url(url)
-        admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    drop_database(url)
 
 
 def _engine(app):
