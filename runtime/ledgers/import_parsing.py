@@ -25,6 +25,8 @@ from builder.tabular.reading import check_size, measured_cells, read_table
 from runtime.ledgers.store import Prepared, Scope, prepare
 
 OUTSIDE_SCOPE = "该记录不属于您的辖区，不能导入"
+#: A row without a required field: fine for a record that exists, not for a new one.
+NEW_NEEDS = "台账中没有这条记录，新建时「{title}」必须填写"
 #: Rows per chunk: larger chunks mean fewer statements; progress still moves every second.
 CHUNK = 10_000
 #: Files at least this large (~15,000 person rows of CSV) are parsed by worker processes.
@@ -52,6 +54,9 @@ class Chunk:
     lines: list[int] = field(default_factory=list)
     rejected: list[tuple[int, list[Any], dict[str, str]]] = field(default_factory=list)
     rows: int = 0
+    #: Line → problems of a valid row that lacks required fields: it may update an existing
+    #: record (a file of some columns only), but cannot create one (`imports` decides).
+    incomplete: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,9 @@ def parse(job: Job, part: int = 0, parts: int = 1) -> Iterator[Header | Chunk]:
         len(body),
     )
     coercer = RowCoercer(ledger, job.org_units)
-    validator = RowValidator(ledger)
+    # Values are checked as given; required fields only matter to rows that create a record.
+    validator = RowValidator(ledger, partial=True)
+    required = [f for f in ledger.fields if f.required]
     for number, start in enumerate(range(0, len(body), job.chunk)):
         if number % parts != part:
             continue
@@ -103,14 +110,17 @@ def parse(job: Job, part: int = 0, parts: int = 1) -> Iterator[Header | Chunk]:
             if not record and not errors:
                 continue  # a blank line (or one with only columns we don't import)
             line = header.row_index + 2 + offset
-            if not errors:
-                errors = validator.errors(record)
+            # Every problem of the row, those of its coerced values too, not only the first kind.
+            errors = {**validator.errors(record), **errors}
             if not errors and _outside(ledger, job.scope, record):
                 errors = {ledger.township_field: OUTSIDE_SCOPE}
             chunk.rows += 1
             if errors:
                 chunk.rejected.append((line, list(cells), errors))
             else:
+                missing = {f.name: NEW_NEEDS.format(title=f.title) for f in required if f.name not in record}
+                if missing:
+                    chunk.incomplete[line] = missing
                 chunk.valid.append(prepare(ledger, record))
                 chunk.lines.append(line)
         yield chunk
@@ -175,7 +185,7 @@ def _without_repeats(job: Job, chunk: Chunk, seen: dict[str, int]) -> Chunk:
         else:
             repeats.append((line, first))
     if repeats:
-        cells = _cells_of(job, [line for line, _first in repeats])
+        cells = cells_of(job, [line for line, _first in repeats])
         chunk.rejected += [
             (line, cells[line], {job.ledger.key: f"与第 {first} 行重复"}) for line, first in repeats
         ]
@@ -184,8 +194,8 @@ def _without_repeats(job: Job, chunk: Chunk, seen: dict[str, int]) -> Chunk:
     return chunk
 
 
-def _cells_of(job: Job, lines: list[int]) -> dict[int, list[Any]]:
-    """Read the uploaded cells of some lines again (only for the rare repeated keys)."""
+def cells_of(job: Job, lines: list[int]) -> dict[int, list[Any]]:
+    """Read the uploaded cells of some lines again (rare rows: repeated keys, incomplete new records)."""
     rows = read_table(job.data, job.filename, limits=job.read_limits, measured=True)
     return {line: list(rows[line - 1]) for line in lines}
 

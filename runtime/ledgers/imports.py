@@ -18,9 +18,9 @@ from runtime.audit import record_event
 from runtime.config import private_dir, private_file
 from runtime.ledgers.bulk import paused_gc
 from runtime.ledgers.holdings import forget as forget_holdings
-from runtime.ledgers.import_parsing import Job, parsed
+from runtime.ledgers.import_parsing import Chunk, Job, cells_of, parsed
 from runtime.ledgers.statistics import refresh_after
-from runtime.ledgers.store import Provenance, UpsertCounts, upsert_prepared
+from runtime.ledgers.store import Provenance, UpsertCounts, load_current, upsert_prepared
 from runtime.models import utcnow
 
 #: Rejected rows an error report lists at most (the rest are counted, not listed).
@@ -115,18 +115,10 @@ def _import(
     progress: Callable[[int, int | None], None] | None,
     options: ImportOptions,
 ) -> ImportResult:
-    events = parsed(
-        Job(
-            data,
-            filename,
-            ledger,
-            list(specs.org_units.values()),
-            viewer.scope,
-            max_bytes,
-            limits=options.limits,
-        ),
-        waiting=options.waiting,
+    job = Job(
+        data, filename, ledger, list(specs.org_units.values()), viewer.scope, max_bytes, limits=options.limits
     )
+    events = parsed(job, waiting=options.waiting)
     header = next(events)
     result = ImportResult(
         ledger=ledger.code,
@@ -142,6 +134,7 @@ def _import(
     counts = UpsertCounts()
     done = 0
     for chunk in events:
+        _refuse_new_incomplete(conn, job, chunk)
         counts.add(upsert_prepared(conn, ledger, chunk.valid, prov, scope=viewer.scope))
         result.rejected += len(chunk.rejected)
         rejected.extend(chunk.rejected[: max(options.report_rows - len(rejected), 0)])
@@ -174,6 +167,29 @@ def _import(
         {k: v for k, v in result.as_dict().items() if k not in ("unmatched", "ignored")},
     )
     return result
+
+
+def _refuse_new_incomplete(conn: Connection, job: Job, chunk: Chunk) -> None:
+    """Move the rows lacking required fields whose record does not exist yet to the rejected ones.
+
+    A file of some columns (the key and a phone) updates the records it names; it cannot create
+    a record without the fields every record must have.
+    """
+    if not chunk.incomplete:
+        return
+    lines = dict(zip(chunk.lines, (row[0] for row in chunk.valid), strict=True))
+    keys = [lines[line] for line in chunk.incomplete]
+    existing = load_current(conn, job.ledger.code, keys)
+    new = {line for line in chunk.incomplete if lines[line] not in existing}
+    if not new:
+        return
+    cells = cells_of(job, sorted(new))
+    kept = [(row, line) for row, line in zip(chunk.valid, chunk.lines, strict=True) if line not in new]
+    chunk.valid, chunk.lines = [r for r, _ in kept], [line for _, line in kept]
+    chunk.rejected = sorted(
+        chunk.rejected + [(line, cells[line], chunk.incomplete[line]) for line in new],
+        key=lambda item: item[0],
+    )
 
 
 def _stamp() -> str:

@@ -215,3 +215,39 @@ def test_a_large_import_waits_its_turn_and_says_so(engine, specs, make_person, t
     job = jobs.get(engine, job_id)
     assert (job.status, job.result["created"]) == ("done", 1), job.message
     assert jobs.note(engine, job_id) is None
+
+
+def test_a_file_of_the_key_and_a_phone_updates_existing_people_and_refuses_new_ones(
+    engine, specs, make_person, tmp_path
+):
+    """A file of some columns: existing records take its values; a new record needs every required field."""
+    people = [make_person(), make_person()]
+    run(engine, specs, csv_bytes([person_cells(p) for p in people]), "people.csv", tmp_path)
+    stranger = make_person()
+
+    def phones(rows):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["公民身份号码", "联系电话"])
+        writer.writerows(rows)
+        return out.getvalue().encode("utf-8-sig")
+
+    data = phones(
+        [
+            [people[0]["id_number"], "13911112222"],
+            [people[1]["id_number"], "13933334444"],
+            [stranger["id_number"], "13955556666"],
+        ]
+    )
+    result = run(engine, specs, data, "phones.csv", tmp_path)
+    assert (result.total, result.created, result.updated, result.rejected) == (3, 0, 2, 1)
+    with engine.connect() as conn:
+        first = get_by_key(conn, specs.ledgers["person"], people[0]["id_number"])
+    assert first["phone"] == "13911112222" and first["name"] == people[0]["name"], "other fields kept"
+    report = openpyxl.load_workbook(result.report, read_only=True).active
+    text = " ".join(str(c) for row in report.iter_rows(values_only=True) for c in row if c)
+    assert stranger["id_number"] in text, "the refused row keeps what was uploaded"
+    # Every required field the new record lacks is named, not only the first.
+    assert "新建时「姓名」必须填写" in text and "新建时「性别」必须填写" in text
+    again = run(engine, specs, data, "phones.csv", tmp_path)
+    assert (again.updated, again.unchanged, again.rejected) == (0, 2, 1), "idempotent"
