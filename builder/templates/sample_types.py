@@ -179,10 +179,36 @@ def column_shape(samples: Sequence[Any]) -> str | None:
     return "text"
 
 
-def infer_type(samples: Sequence[Any]) -> str | None:
-    """Return the value type the samples suggest: string, integer, number, date, boolean or None."""
+#: What a column's label says of its values when no sample says otherwise (a template's header
+#: row has no data): the first pattern that matches decides. 发放金额（元）is a number, 是否低保 a
+#: yes/no, 调查日期 a date, 家庭人口数 a count.
+_LABEL_TYPES = (
+    ("boolean", re.compile(r"^是否|是否[^\s]*$")),
+    ("date", re.compile(r"(日期|时间|出生年月|年月日)([（(].*[)）])?$")),
+    ("integer", re.compile(r"(年龄|人数|户数|个数|次数|天数|数量|人口数?|口数)([（(].*[)）])?$")),
+    (
+        "number",
+        re.compile(
+            r"金额|数额|面积|收入|[（(]\s*(万?元|亩|公顷|平方米|平米|㎡|m2|吨|公斤|千克|米|元/月|元/年)\s*[)）]"
+            r"|(万?元|亩)$"
+        ),
+    ),
+)
+
+
+def label_type(label: str) -> str | None:
+    """Return the value type a column's label states (金额, 元, 面积, 亩, 年龄, 日期, 是否 …), or None."""
+    text = re.sub(r"\s+", "", label or "")
+    return next((kind for kind, pattern in _LABEL_TYPES if pattern.search(text)), None)
+
+
+def infer_type(samples: Sequence[Any], label: str = "") -> str | None:
+    """Return the value type the samples suggest (string, integer, number, date, boolean), else what
+    the label states, or None."""
     shape = column_shape(samples)
-    if shape in ("integer", "number", "date", "boolean") or shape is None:
+    if shape is None:
+        return label_type(label)
+    if shape in ("integer", "number", "date", "boolean"):
         return shape
     return "string"
 

@@ -323,7 +323,7 @@ class Matcher:
             parents=tuple(work.column.parents),
             kind="data",
             candidates=candidates,
-            value_type=infer_type(work.column.samples),
+            value_type=infer_type(work.column.samples, work.column.label),
             subject=other,
         )
         if not viable or viable[0].final < PROPOSE_THRESHOLD:
@@ -459,6 +459,6 @@ class Matcher:
             kind="layout",
             proposal=None,
             candidates=(),
-            value_type=infer_type(work.column.samples),
+            value_type=infer_type(work.column.samples, work.column.label),
             subject=None,
         )

@@ -316,6 +316,36 @@ def test_infer_type(samples, expected):
     assert infer_type(samples) == expected
 
 
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("发放金额（元）", "number"),
+        ("补贴标准（元/月）", "number"),
+        ("耕地面积（亩）", "number"),
+        ("流转面积", "number"),
+        ("年龄", "integer"),
+        ("家庭人口数", "integer"),
+        ("调查日期", "date"),
+        ("发放时间", "date"),
+        ("是否低保", "boolean"),
+        ("是否有就业意愿", "boolean"),
+        ("备注", None),
+        ("数据来源", None),
+        ("联系电话", None),
+    ],
+)
+def test_a_template_without_samples_types_its_columns_by_their_labels(label, expected):
+    """A header row alone: 发放金额（元） proposes a number, 是否低保 a yes/no, 备注 stays text."""
+    assert infer_type((), label) == expected
+    assert infer_type((None, ""), label) == expected
+
+
+def test_samples_overrule_the_label():
+    """A 发放金额 column filled with words is text; a 出生日期 column of dates is a date either way."""
+    assert infer_type(("待定", "见附件"), "发放金额（元）") == "string"
+    assert infer_type(("2026-01-05",), "出生日期") == "date"
+
+
 def test_ledger_is_inferred_from_the_strong_matches(matcher):
     person = matcher.match([Column("姓名"), Column("身份证号"), Column("所属镇街")])
     assert person.ledger == "person"
