@@ -141,7 +141,8 @@ def _get(client, url, query=None) -> tuple[int, str]:
     """Return the status and text of a GET (its file, for a download, closed)."""
     response = client.get(url, query_string=query)
     try:
-        return response.status_code, response.get_data(as_text=True)
+        binary = response.mimetype.startswith("application/vnd.")  # a workbook download
+        return response.status_code, "" if binary else response.get_data(as_text=True)
     finally:
         response.close()
 

@@ -7,6 +7,7 @@ leaves goes through `runtime.masking.present` (or `reveal`, which is audited).
 
 from __future__ import annotations
 
+import io
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,14 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_htmx import make_response
 from flask_login import current_user
 
 from builder.catalog.specs import Ledger
+from runtime.ledgers.blank_template import blank_template
 from runtime.ledgers.store import (
     SOURCE_LABELS,
     OutOfScope,
@@ -436,6 +439,19 @@ def import_upload(code: str):
     }
     title = _("导入%(ledger)s：%(file)s", ledger=ledger.title, file=filename)
     return _job_response(jobs.submit("import", title, "runtime.jobs.work:import_upload", params))
+
+
+@bp.get("/<code>/template")
+@requires(Action.LEDGER_IMPORT)
+def import_template(code: str):
+    """Download the ledger's blank import template (.xlsx)."""
+    ledger = _ledger(code)
+    return send_file(
+        io.BytesIO(blank_template(ledger)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{ledger.title}-导入模板.xlsx",
+    )
 
 
 @bp.post("/<code>/export")

@@ -193,3 +193,46 @@ def test_uploads_and_error_reports_are_readable_by_their_owner_only(fresh_app, f
     assert report.stat().st_mode & 0o777 == 0o600
     for folder in ("REPORT_DIR", "UPLOAD_DIR", "EXPORT_DIR"):
         assert Path(fresh_app.config[folder]).stat().st_mode & 0o777 == 0o700, folder
+
+
+def test_the_blank_template_downloads_fills_and_imports_back(fresh_client, fresh_auth, engine, specs):
+    """The import page's blank template: standard names, formats in comments, drop-downs, text ID column."""
+    fresh_auth.login("keeper")
+    assert "下载空白导入模板" in fresh_client.get("/ledgers/person/import").get_data(as_text=True)
+    with fresh_client.get("/ledgers/person/template") as response:
+        assert response.status_code == 200
+        data = response.data
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book.worksheets[0]
+    person = specs.ledgers["person"]
+    header = [cell.value for cell in sheet[1]]
+    assert header == [f.title for f in person.fields]
+    key = header.index(person.by_name[person.key].title)
+    assert "关键列" in sheet.cell(1, key + 1).comment.text
+    gender = header.index(person.by_name["gender"].title) + 1
+    lists = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
+    assert any(ref.startswith(sheet.cell(2, gender).coordinate) and "男" in f for ref, f in lists.items())
+    letter = sheet.cell(1, key + 1).column_letter
+    assert sheet.column_dimensions[letter].number_format == "@", "ID numbers stay text: no digit is lost"
+    assert sheet.freeze_panes == "A2"
+    assert book.sheetnames[1] == "填写说明"
+
+    # Filled in and imported back, it creates the person.
+    values = {"name": "模板甲", "id_number": GOOD_1, "gender": "男", "birth_date": "1990-01-02"}
+    values |= {"township_code": "中山路街道", "village_code": "萱花社区", "relation_to_head": "户主"}
+    values |= {"household_no": "5001180019990001"}
+    for name, value in values.items():
+        if name in person.by_name:
+            sheet.cell(2, header.index(person.by_name[name].title) + 1, value)
+    filled = io.BytesIO()
+    book.save(filled)
+    before = _count(engine)
+    response = _upload(fresh_client, filled.getvalue(), "模板.xlsx")
+    page = fresh_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "新增 1" in page, page[page.find("共 ") : page.find("共 ") + 80]
+    assert _count(engine) == before + 1
+    with fresh_client.get("/ledgers/person/template") as response:
+        assert response.status_code == 200
+    fresh_auth.logout()
+    fresh_auth.login("canlian")
+    assert fresh_client.get("/ledgers/person/template").status_code == 403
